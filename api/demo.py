@@ -1,0 +1,42 @@
+"""``lineagelog demo``: run the example pipeline twice and show the second is cached."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from lineagelog.api.client import Client
+from lineagelog.api.config import Settings
+from lineagelog.api.models import Run
+
+__all__ = ["run_demo"]
+
+
+def _describe(run: Run, say: Callable[[str], None]) -> None:
+    say(f"run {run.run_name}  id={run.id}  status={run.status}")
+    for name, step in run.steps.items():
+        outputs = ", ".join(f"{av.name}:{av.version}" for av in step.outputs.values()) or "-"
+        outcome = "served from cache" if step.cache_hit else step.cache_outcome or "?"
+        say(f"  {name:<12} {step.status:<10} {outcome:<18} -> {outputs}")
+        if step.cache_reason:
+            say(f"  {'':<12} why: {step.cache_reason}")
+
+
+def run_demo(settings: Settings, say: Callable[[str], None] = print) -> tuple[Run, Run]:
+    """Run the training example twice with ``settings``; return both runs."""
+    from lineagelog.examples.training import training
+
+    first = training.run(database_url=settings.database_url, artifact_store=settings.artifact_store)
+    say("First run: every step executes.")
+    _describe(first, say)
+    second = training.run(database_url=settings.database_url, artifact_store=settings.artifact_store)
+    say("")
+    say("Second run, same code and inputs: the cache serves what it can.")
+    _describe(second, say)
+    client = Client(settings.database_url, settings.artifact_store)
+    model = client.get_artifact_version("model")
+    say("")
+    say(f"model:{model.version} = {model.load()}  (sha256 {model.content_hash[:16]}...)")
+    say(f"database:        {settings.database_url}")
+    say(f"artifact store:  {Path(settings.artifact_store) if '://' not in settings.artifact_store else settings.artifact_store}")
+    return first, second

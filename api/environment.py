@@ -1,0 +1,79 @@
+"""What ``RunStarted`` records about the environment, without spawning processes.
+
+ZenML runs ``pip freeze`` twice per run (~0.6 s). Here: interpreter, platform,
+host, process id, and the versions of the packages the steps' modules import,
+read from installed metadata once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import socket
+import sys
+import types
+from collections.abc import Iterable
+from importlib import metadata
+from typing import Any
+
+__all__ = ["capture_environment"]
+
+
+@functools.lru_cache(maxsize=1)
+def _static() -> dict[str, Any]:
+    try:
+        own = metadata.version("lineagelog")
+    except metadata.PackageNotFoundError:
+        own = "unknown"
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "host": socket.gethostname(),
+        "lineagelog": own,
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions() -> dict[str, list[str]]:
+    return dict(metadata.packages_distributions())
+
+
+@functools.lru_cache(maxsize=512)
+def _version_of(top_level: str) -> tuple[str, str] | None:
+    for dist in _distributions().get(top_level, []):
+        try:
+            return dist, metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def _top_levels(step_modules: Iterable[str]) -> set[str]:
+    tops: set[str] = set()
+    for module_name in step_modules:
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        tops.add(module_name.split(".")[0])
+        for value in vars(module).values():
+            if isinstance(value, types.ModuleType):
+                tops.add(value.__name__.split(".")[0])
+            else:
+                owner = getattr(value, "__module__", None)
+                if isinstance(owner, str):
+                    tops.add(owner.split(".")[0])
+    return tops
+
+
+def capture_environment(step_modules: Iterable[str]) -> dict[str, Any]:
+    """The environment of this process, and package versions the steps import."""
+    packages: dict[str, str] = {}
+    for top in sorted(_top_levels(step_modules)):
+        if top in sys.stdlib_module_names or top == "builtins":
+            continue
+        found = _version_of(top)
+        if found is not None:
+            packages[found[0]] = found[1]
+    return {**_static(), "pid": os.getpid(), "packages": packages}

@@ -1,0 +1,349 @@
+"""Executes a built DAG in this process, appending events as things happen.
+
+For every invocation, in call order: ``StepStarted`` and ``CacheDecided`` in one
+append; then, on a miss, the step runs, each output is written to the store,
+hashed, and only then recorded (``VersionRegistered`` + ``ArtifactWritten`` in
+one append); then ``StepSucceeded``. A crash at any point leaves a consistent
+log: at worst orphan bytes, never an event pointing at nothing.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback as tb
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from lineagelog.adapters.event_store import ConcurrencyConflict
+from lineagelog.adapters.materializers import (
+    load_artifact,
+    materializer_for,
+    materializer_source,
+    save_artifact,
+)
+from lineagelog.api.building import DagBuilder, Invocation
+from lineagelog.api.context import LineageContext
+from lineagelog.api.environment import capture_environment
+from lineagelog.domain.artifact_name import ArtifactName
+from lineagelog.domain.cache import CacheIngredients, explain_miss
+from lineagelog.domain.errors import (
+    LineageError,
+    NoMaterializerError,
+    PipelineDefinitionError,
+    RunFailedError,
+)
+from lineagelog.domain.names import artifact_name_id, check_artifact_name, default_artifact_name
+from lineagelog.domain.run import PipelineRun
+from lineagelog.domain.step_run import StepRun
+from lineagelog.domain.values import CacheOutcome
+from lineagelog.projections.records import CachedExecution
+
+__all__ = ["PipelineRunner"]
+
+_MAX_VERSION_RETRIES = 50
+
+
+@dataclass(frozen=True)
+class _Produced:
+    """An output available to downstream invocations of this run."""
+
+    artifact_version_id: str
+    content_hash: str
+    uri: str
+    materializer: str
+    data_type: str
+
+
+class PipelineRunner:
+    """Runs one pipeline call against one context."""
+
+    def __init__(
+        self, context: LineageContext, *, pipeline: str, enable_cache: bool, run_name: str
+    ) -> None:
+        """Prepare to run ``pipeline`` with the stores of ``context``."""
+        self.context = context
+        self.pipeline = pipeline
+        self.enable_cache = enable_cache
+        self.run_name = run_name
+        self.produced: dict[tuple[str, str], _Produced] = {}
+        self._names: dict[str, ArtifactName] = _NAME_CACHE.setdefault(context.settings.database_url, {})
+
+    # -- the run -------------------------------------------------------------------
+
+    def run(self, builder: DagBuilder, parameters: dict[str, Any]) -> uuid.UUID:
+        """Execute every invocation; return the run id (raises RunFailedError on failure)."""
+        self._check_artifact_names(builder)
+        events = self.context.events
+        run = PipelineRun.start(
+            pipeline=self.pipeline,
+            run_name=self.run_name,
+            parameters=parameters,
+            dag=builder.spec(),
+            environment=capture_environment(
+                {inv.step.func.__module__ for inv in builder.invocations.values()}
+            ),
+        )
+        events.save(run)
+        for invocation in builder.invocations.values():
+            step_run = StepRun.start(
+                run_id=run.id,
+                pipeline=self.pipeline,
+                invocation_id=invocation.id,
+                step_name=invocation.step.name,
+                source_ref=invocation.step.source_ref,
+                code_hash=invocation.step.code_hash,
+                parameters=invocation.parameters,
+                inputs={
+                    name: self.produced[(out.invocation_id, out.output_name)].artifact_version_id
+                    for name, out in invocation.inputs.items()
+                },
+            )
+            try:
+                self._run_step(invocation, step_run)
+            except _StepFailure as failure:
+                run.fail(invocation.id, failure.summary)
+                events.save(step_run, run)
+                raise RunFailedError(
+                    f"pipeline {self.pipeline!r} failed at step {invocation.id!r}: "
+                    f"{failure.summary}; see `lineagelog runs show {run.id}`",
+                    run_id=run.id,
+                    failed_step=invocation.id,
+                ) from failure.__cause__
+        run.complete()
+        events.save(run)
+        return run.id
+
+    def _check_artifact_names(self, builder: DagBuilder) -> None:
+        for invocation in builder.invocations.values():
+            for spec in invocation.step.outputs:
+                if spec.artifact_name is None:
+                    check_artifact_name(default_artifact_name(self.pipeline, invocation.id, spec.name))
+
+    # -- one step ------------------------------------------------------------------------
+
+    def _ingredients(self, invocation: Invocation) -> CacheIngredients:
+        step = invocation.step
+        return CacheIngredients(
+            code_hash=step.code_hash,
+            parameters=invocation.parameters,
+            inputs={
+                name: self.produced[(out.invocation_id, out.output_name)].content_hash
+                for name, out in invocation.inputs.items()
+            },
+            outputs={spec.name: self._declared_materializer(invocation, spec) for spec in step.outputs},
+            artifact_store=self.context.artifacts.root,
+        )
+
+    def _declared_materializer(self, invocation: Invocation, spec: Any) -> str:
+        override = invocation.step.output_materializers.get(spec.name)
+        if override is not None:
+            return materializer_source(override)
+        if spec.data_type is Any or not isinstance(spec.data_type, type):
+            return "auto"
+        try:
+            return materializer_source(materializer_for(spec.data_type))
+        except NoMaterializerError:
+            return "auto"
+
+    def _cache_enabled(self, invocation: Invocation) -> bool:
+        setting = invocation.step.enable_cache
+        return self.enable_cache if setting is None else setting
+
+    def _run_step(self, invocation: Invocation, step_run: StepRun) -> None:
+        started = time.perf_counter()
+        ingredients = self._ingredients(invocation)
+        key = ingredients.key
+        if not self._cache_enabled(invocation):
+            who = "step" if invocation.step.enable_cache is False else "pipeline"
+            step_run.decide_cache(
+                cache_key=key,
+                outcome=CacheOutcome.DISABLED,
+                reason=f"caching is disabled for this {who}",
+                ingredients=ingredients.as_dict(),
+            )
+        else:
+            self.context.catch_up()  # read-your-writes: see every step finished before now
+            hit = self._usable_execution(key)
+            if isinstance(hit, CachedExecution):
+                original = self.context.queries.get_step_run(hit.step_run_id)
+                step_run.decide_cache(
+                    cache_key=key,
+                    outcome=CacheOutcome.HIT,
+                    reason=f"same ingredients as step run {hit.step_run_id} "
+                    f"of run {original.run_id}",
+                    ingredients=ingredients.as_dict(),
+                    original_step_run_id=uuid.UUID(hit.step_run_id),
+                    reused_outputs={name: av.id for name, av in hit.outputs.items()},
+                )
+                step_run.succeed(time.perf_counter() - started)
+                self.context.events.save(step_run)
+                for name, av in hit.outputs.items():
+                    self.produced[(invocation.id, name)] = _Produced(
+                        av.id, av.content_hash, av.uri, av.materializer, av.data_type
+                    )
+                return
+            step_run.decide_cache(
+                cache_key=key,
+                outcome=CacheOutcome.MISS,
+                reason=hit or self._miss_reason(invocation, ingredients),
+                ingredients=ingredients.as_dict(),
+            )
+        self.context.events.save(step_run)
+        self._execute(invocation, step_run, started)
+
+    def _usable_execution(self, key: str) -> CachedExecution | str | None:
+        """A cached execution whose outputs all still exist, or why there is none."""
+        candidates = self.context.queries.cached_executions(key)
+        if not candidates:
+            return None
+        store = self.context.artifacts
+        for candidate in candidates:
+            if all(store.exists(av.uri) for av in candidate.outputs.values()):
+                return candidate
+        return "cached outputs were deleted from the artifact store"
+
+    def _miss_reason(self, invocation: Invocation, ingredients: CacheIngredients) -> str:
+        previous = self.context.queries.latest_ingredients(self.pipeline, invocation.id)
+        reasons = explain_miss(ingredients.as_dict(), previous[1] if previous else None)
+        if reasons:
+            return "; ".join(reasons)
+        return "the earlier execution with the same ingredients did not succeed"
+
+    def _execute(self, invocation: Invocation, step_run: StepRun, started: float) -> None:
+        step = invocation.step
+        try:
+            kwargs = dict(invocation.parameters)
+            for name, out in invocation.inputs.items():
+                produced = self.produced[(out.invocation_id, out.output_name)]
+                kwargs[name] = load_artifact(
+                    uri=produced.uri,
+                    store=self.context.artifacts,
+                    materializer_source=produced.materializer,
+                    data_type_source=produced.data_type,
+                )
+            result = step.func(**kwargs)
+            values = self._split_result(invocation, result)
+            for spec, value in zip(step.outputs, values, strict=True):
+                self._write_output(invocation, step_run, spec, value)
+        except Exception as error:  # a step may raise anything: record it, then re-raise
+            step_run.fail(
+                error_type=f"{type(error).__module__}.{type(error).__qualname__}",
+                message=str(error),
+                traceback="".join(tb.format_exception(error)),
+                duration_s=time.perf_counter() - started,
+            )
+            raise _StepFailure(f"{type(error).__name__}: {error}") from error
+        step_run.succeed(time.perf_counter() - started)
+        self.context.events.save(step_run)
+
+    def _split_result(self, invocation: Invocation, result: Any) -> list[Any]:
+        outputs = invocation.step.outputs
+        if len(outputs) == 0:
+            return []
+        if len(outputs) == 1:
+            return [result]
+        if not isinstance(result, tuple) or len(result) != len(outputs):
+            got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
+            raise PipelineDefinitionError(
+                f"step {invocation.id!r} declares {len(outputs)} outputs "
+                f"{[o.name for o in outputs]} but returned {got}; return a tuple with one value "
+                "per declared output"
+            )
+        return list(result)
+
+    def _write_output(self, invocation: Invocation, step_run: StepRun, spec: Any, value: Any) -> None:
+        name = spec.artifact_name or default_artifact_name(self.pipeline, invocation.id, spec.name)
+        override = invocation.step.output_materializers.get(spec.name)
+        try:
+            materializer = override or materializer_for(type(value))
+        except NoMaterializerError as e:
+            raise NoMaterializerError(
+                f"output {spec.name!r} of step {invocation.id!r} (pipeline {self.pipeline!r}): {e}"
+            ) from None
+        artifact_version_id = uuid.uuid4()
+        uri = self.context.artifacts.version_uri(name, artifact_version_id)
+        saved = save_artifact(value, uri=uri, store=self.context.artifacts, materializer_cls=materializer)
+        self._record_version(step_run, name, artifact_version_id, spec.name, uri, saved)
+        self.produced[(invocation.id, spec.name)] = _Produced(
+            str(artifact_version_id), saved.content_hash, uri, saved.materializer, saved.data_type
+        )
+
+    def _record_version(
+        self, step_run: StepRun, name: str, artifact_version_id: uuid.UUID, output_name: str,
+        uri: str, saved: Any,
+    ) -> int:
+        """Take the next version number of ``name`` and record the artifact, atomically."""
+        events = self.context.events
+        for _ in range(_MAX_VERSION_RETRIES):
+            artifact = self._artifact_name(name)
+            version = artifact.register_version(artifact_version_id, step_run.id, saved.content_hash)
+            step_run.record_artifact(
+                output_name=output_name,
+                artifact_version_id=artifact_version_id,
+                name=name,
+                version=version,
+                uri=uri,
+                materializer=saved.materializer,
+                data_type=saved.data_type,
+                artifact_type=saved.artifact_type,
+                content_hash=saved.content_hash,
+                size=saved.size,
+                metadata=saved.metadata,
+                visualizations=saved.visualizations,
+            )
+            try:
+                events.save(artifact, step_run)
+                return version
+            except ConcurrencyConflict:
+                # Another writer took this version number: reload both and retry.
+                self._forget(name, step_run)
+            except BaseException:
+                # Unsaved events must not stay applied, or the next append would skip a
+                # stream version.
+                self._forget(name, step_run)
+                raise
+        raise LineageError(
+            f"could not get a version number for artifact {name!r} after "
+            f"{_MAX_VERSION_RETRIES} attempts; too many concurrent writers on one name"
+        )
+
+    def _forget(self, name: str, step_run: StepRun) -> None:
+        self._names.pop(name, None)
+        reloaded = self.context.events.get(step_run.id)
+        step_run.__dict__.update(reloaded.__dict__)
+
+    def _artifact_name(self, name: str) -> ArtifactName:
+        """The name's aggregate: cached per process; a stale one is caught by the
+        optimistic concurrency check at save time and reloaded."""
+        cached = self._names.get(name)
+        if cached is not None:
+            return cached
+        loaded: ArtifactName | None = self.context.events.get(artifact_name_id(name))
+        if loaded is None:
+            loaded = ArtifactName.register_name(name)
+        self._names[name] = loaded
+        return loaded
+
+
+class _StepFailure(Exception):
+    """Carries a step's failure out of the step, its cause the original error."""
+
+    def __init__(self, summary: str) -> None:
+        super().__init__(summary)
+        self.summary = summary
+
+
+_NAME_CACHE: dict[str, dict[str, ArtifactName]] = {}
+"""Per database: the ArtifactName aggregates this process has loaded (advanced on use)."""
+
+
+def load_artifact_version(context: LineageContext, version: Any, *, allow_pickle: bool = False) -> Any:
+    """Load an artifact version's value through its recorded materializer."""
+    return load_artifact(
+        uri=version.uri,
+        store=context.artifacts,
+        materializer_source=version.materializer,
+        data_type_source=version.data_type,
+        allow_pickle=allow_pickle,
+    )

@@ -1,0 +1,190 @@
+"""``@step``: a function whose every execution becomes events and artifacts."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import textwrap
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, get_args, get_origin, overload
+
+from lineagelog.api.building import current_builder
+from lineagelog.domain.errors import PipelineDefinitionError
+from lineagelog.domain.names import check_artifact_name
+
+__all__ = ["OutputSpec", "Step", "step"]
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """A declared step output: its name, the artifact name if given, its type."""
+
+    name: str
+    artifact_name: str | None
+    data_type: Any  # a type, or Any when the annotation does not say
+
+
+def _split_annotated(annotation: Any) -> tuple[Any, str | None]:
+    if get_origin(annotation) is Annotated:
+        base, *extras = get_args(annotation)
+        names = [extra for extra in extras if isinstance(extra, str)]
+        return base, (names[0] if names else None)
+    return annotation, None
+
+
+def parse_outputs(func: Callable[..., Any]) -> tuple[OutputSpec, ...]:
+    """Read a step's outputs from its return annotation.
+
+    ``Annotated[T, "name"]`` names an output (and its artifact); a tuple of them
+    declares several. Unnamed outputs are ``output``, or ``output_0``,
+    ``output_1``... in a tuple. ``-> None`` declares no output.
+    """
+    try:
+        hints = typing.get_type_hints(func, include_extras=True)
+    except Exception:  # unresolvable forward references: fall back to the raw annotation
+        hints = dict(getattr(func, "__annotations__", {}))
+    if "return" not in hints:
+        return (OutputSpec("output", None, Any),)
+    annotation = hints["return"]
+    if annotation is None or annotation is type(None):
+        return ()
+    base, name = _split_annotated(annotation)
+    if get_origin(base) is tuple and name is None:
+        members = get_args(base)
+        if not members or members[-1] is Ellipsis:
+            return (OutputSpec("output", None, tuple),)
+        specs = []
+        for index, member in enumerate(members):
+            member_type, member_name = _split_annotated(member)
+            specs.append(OutputSpec(member_name or f"output_{index}", member_name, member_type))
+        seen = [s.name for s in specs]
+        if len(set(seen)) != len(seen):
+            raise PipelineDefinitionError(
+                f"step {func.__name__!r} declares the output names {seen}; names must be unique"
+            )
+        return tuple(specs)
+    return (OutputSpec(name or "output", name, base),)
+
+
+def code_hash_of(func: Callable[..., Any]) -> str:
+    """The sha256 of a function's source text (its bytecode when there is no source)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(func)).encode()
+    except (OSError, TypeError):
+        code = getattr(func, "__code__", None)
+        source = code.co_code + repr(code.co_consts).encode() if code is not None else repr(func).encode()
+    return hashlib.sha256(source).hexdigest()
+
+
+class Step:
+    """A step: call it inside a ``@pipeline`` to add an invocation to the DAG.
+
+    Called outside a pipeline, it simply runs the function.
+    """
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        *,
+        name: str | None = None,
+        enable_cache: bool | None = None,
+        output_materializers: Any = None,
+    ) -> None:
+        """Wrap ``func``; see ``step`` for the options."""
+        if not callable(func):
+            raise PipelineDefinitionError(f"@step needs a function, got {func!r}")
+        self.func = func
+        self.name = name or func.__name__
+        self.enable_cache = enable_cache
+        self.signature = inspect.signature(func)
+        self.outputs = parse_outputs(func)
+        for spec in self.outputs:
+            if spec.artifact_name is not None:
+                check_artifact_name(spec.artifact_name)
+        self.output_materializers = self._materializer_overrides(output_materializers)
+        self.source_ref = f"{func.__module__}:{func.__qualname__}"
+        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+        self._code_hash: str | None = None
+
+    def _materializer_overrides(self, given: Any) -> dict[str, Any]:
+        if given is None:
+            return {}
+        if isinstance(given, dict):
+            unknown = set(given) - {spec.name for spec in self.outputs}
+            if unknown:
+                raise PipelineDefinitionError(
+                    f"output_materializers of step {self.name!r} names unknown output(s) "
+                    f"{sorted(unknown)}; its outputs are {[s.name for s in self.outputs]}"
+                )
+            return dict(given)
+        if len(self.outputs) != 1:
+            raise PipelineDefinitionError(
+                f"step {self.name!r} has {len(self.outputs)} outputs; pass output_materializers "
+                "as a dict by output name"
+            )
+        return {self.outputs[0].name: given}
+
+    @property
+    def code_hash(self) -> str:
+        """The hash of the step's source code (computed once per process)."""
+        if self._code_hash is None:
+            self._code_hash = code_hash_of(self.func)
+        return self._code_hash
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Add an invocation to the pipeline being built, or run the function directly."""
+        builder = current_builder()
+        if builder is None:
+            return self.func(*args, **kwargs)
+        return builder.add_invocation(self, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<step {self.name!r} ({self.source_ref})>"
+
+
+@overload
+def step(func: Callable[..., Any], /) -> Step: ...
+
+
+@overload
+def step(
+    *,
+    name: str | None = None,
+    enable_cache: bool | None = None,
+    output_materializers: Any = None,
+) -> Callable[[Callable[..., Any]], Step]: ...
+
+
+def step(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    enable_cache: bool | None = None,
+    output_materializers: Any = None,
+) -> Step | Callable[[Callable[..., Any]], Step]:
+    """Turn a function into a pipeline step.
+
+    Parameters:
+        name: the step's name (default: the function's name).
+        enable_cache: False to always execute; None follows the pipeline.
+        output_materializers: a materializer class for the single output, or a
+            dict from output name to materializer class.
+
+    Examples:
+        >>> @step
+        ... def double(x: int) -> int:
+        ...     return 2 * x
+        >>> double(21)  # outside a pipeline, a step is a plain function
+        42
+    """
+    if func is not None:
+        return Step(func)
+
+    def decorate(f: Callable[..., Any]) -> Step:
+        return Step(f, name=name, enable_cache=enable_cache, output_materializers=output_materializers)
+
+    return decorate

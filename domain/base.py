@@ -1,0 +1,52 @@
+"""The aggregate base: every event commits to its predecessor in its stream.
+
+Each event carries ``previous_hash``, the digest of the event before it in the
+same stream (``GENESIS_HASH`` for the first). An auditor recomputes the chain
+from the stored events; one changed byte breaks it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import Aggregate
+
+from lineagelog.domain.canonical import digest
+
+__all__ = ["GENESIS_HASH", "LineageAggregate", "event_hash"]
+
+GENESIS_HASH = "0" * 64
+
+
+def event_hash(event: Any) -> str:
+    """Digest of an event's whole content, including its type and ``previous_hash``."""
+    content = {field.name: getattr(event, field.name) for field in dataclasses.fields(event)}
+    content["__type__"] = type(event).__qualname__
+    return digest(content)
+
+
+class LineageAggregate(Aggregate):
+    """An aggregate whose events form a hash chain."""
+
+    class Event(Aggregate.Event):
+        """Base of every lineagelog event."""
+
+        previous_hash: str
+
+        def mutate(self, aggregate: Any) -> Any:
+            """Apply the event, then move the stream's chain head to it."""
+            mutated = super().mutate(aggregate)
+            mutated.chain_head = event_hash(self)  # read by trigger_event
+            return mutated
+
+    class Created(Event, Aggregate.Created):
+        """Base of the first event of a stream."""
+
+    if TYPE_CHECKING:
+        chain_head: str
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        """Append an event chained to the current head of this stream."""
+        kwargs.setdefault("previous_hash", self.chain_head)
+        super().trigger_event(event_class, **kwargs)

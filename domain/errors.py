@@ -1,0 +1,107 @@
+"""The errors a lineagelog user can meet.
+
+Every error names the offending value and says what to do about it.
+Driver errors are translated at the adapter boundary (``raise X from e``).
+
+The tree::
+
+    LineageError
+    ├── ConfigurationError           bad URL, unknown protocol, newer schema
+    ├── InvalidArtifactNameError     a name that could escape the store root
+    ├── PipelineDefinitionError      bad annotations, cycles, calls outside a pipeline
+    ├── MaterializerError
+    │   ├── NoMaterializerError      a type nobody can save
+    │   └── UnsafeLoadError          pickle without opting in
+    ├── NotFoundError
+    │   ├── RunNotFoundError
+    │   ├── StepRunNotFoundError
+    │   └── ArtifactNotFoundError
+    ├── StorageError                 the event store or artifact store failed
+    ├── IntegrityError               bytes that do not match their recorded hash
+    └── RunFailedError               a step raised; ``run_id`` says which run
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+__all__ = [
+    "ArtifactNotFoundError",
+    "ConfigurationError",
+    "IntegrityError",
+    "InvalidArtifactNameError",
+    "LineageError",
+    "MaterializerError",
+    "NoMaterializerError",
+    "NotFoundError",
+    "PipelineDefinitionError",
+    "RunFailedError",
+    "RunNotFoundError",
+    "StepRunNotFoundError",
+    "StorageError",
+    "UnsafeLoadError",
+]
+
+
+class LineageError(Exception):
+    """Root of every error lineagelog raises on purpose."""
+
+
+class ConfigurationError(LineageError):
+    """A setting (database URL, artifact store, environment variable) is unusable."""
+
+
+class InvalidArtifactNameError(LineageError, ValueError):
+    """An artifact name that is empty, too long, or could escape the store root."""
+
+
+class PipelineDefinitionError(LineageError):
+    """A step or pipeline is defined or called in a way that cannot run."""
+
+
+class MaterializerError(LineageError):
+    """Saving or loading an artifact through its materializer failed."""
+
+
+class NoMaterializerError(MaterializerError, TypeError):
+    """No materializer is registered for a step output's type."""
+
+
+class UnsafeLoadError(MaterializerError):
+    """Loading would unpickle data although the user did not opt in."""
+
+
+class NotFoundError(LineageError, LookupError):
+    """Something asked for by id, name or version does not exist."""
+
+
+class RunNotFoundError(NotFoundError):
+    """No pipeline run with the given id."""
+
+
+class StepRunNotFoundError(NotFoundError):
+    """No step run with the given id."""
+
+
+class ArtifactNotFoundError(NotFoundError):
+    """No artifact (version) with the given name, version or id."""
+
+
+class StorageError(LineageError):
+    """The event store or the artifact store could not do what was asked."""
+
+
+class IntegrityError(LineageError):
+    """Stored bytes or events do not match what the log recorded."""
+
+
+class RunFailedError(LineageError):
+    """A pipeline run failed because one of its steps raised.
+
+    The original exception is the ``__cause__``; ``run_id`` is the failed run.
+    """
+
+    def __init__(self, message: str, run_id: UUID, failed_step: str) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.failed_step = failed_step

@@ -1,0 +1,73 @@
+"""Artifact names: what may stand in a store path, and the id of a name's stream."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from uuid import UUID, uuid5
+
+from lineagelog.domain.errors import InvalidArtifactNameError
+
+__all__ = ["MAX_NAME_LENGTH", "artifact_name_id", "check_artifact_name", "default_artifact_name"]
+
+MAX_NAME_LENGTH = 200
+ARTIFACT_NAMESPACE = UUID("6f1c1c1e-3b1a-5a7e-9d0e-1e2c3b4a5d6f")
+_ALLOWED = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$")
+
+
+def check_artifact_name(name: object) -> str:
+    """Return ``name`` if it is a safe artifact name, else raise.
+
+    A name becomes one folder of the artifact store, so it may hold letters,
+    digits, ``_``, ``-``, ``.`` and ``:``, must not start with ``.`` or ``-``,
+    must not contain ``..`` and is at most 200 characters long.
+
+    Raises:
+        InvalidArtifactNameError: naming the bad name and what to use instead.
+
+    Examples:
+        >>> check_artifact_name("training_data")
+        'training_data'
+        >>> check_artifact_name("../etc")
+        Traceback (most recent call last):
+        ...
+        lineagelog.domain.errors.InvalidArtifactNameError: artifact name '../etc' ...
+    """
+    if not isinstance(name, str):
+        raise InvalidArtifactNameError(
+            f"artifact name {name!r} is a {type(name).__name__}; use a string such as 'model'"
+        )
+    if not name:
+        raise InvalidArtifactNameError("artifact name is empty; give a name such as 'model'")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidArtifactNameError(
+            f"artifact name {name[:40]!r}... is {len(name)} characters long; "
+            f"use at most {MAX_NAME_LENGTH}"
+        )
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise InvalidArtifactNameError(
+            f"artifact name {name!r} contains a control character; "
+            "use letters, digits, '_', '-', '.' and ':'"
+        )
+    if ".." in name or not _ALLOWED.match(name):
+        raise InvalidArtifactNameError(
+            f"artifact name {name!r} could escape the artifact store or is not portable; "
+            "use letters, digits, '_', '-', '.' and ':' (no '/', '\\' or '..', "
+            "not starting with '.' or '-')"
+        )
+    return name
+
+
+def default_artifact_name(pipeline: str, step: str, output: str) -> str:
+    """The name of an output that was not named with ``Annotated``.
+
+    Examples:
+        >>> default_artifact_name("training", "load", "output")
+        'training::load::output'
+    """
+    return f"{pipeline}::{step}::{output}"
+
+
+def artifact_name_id(name: str) -> UUID:
+    """The id of the ``ArtifactName`` stream for ``name`` (uuid5, same everywhere)."""
+    return uuid5(ARTIFACT_NAMESPACE, name)

@@ -1,0 +1,121 @@
+"""The ``PipelineRun`` aggregate: one stream per pipeline run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
+from lineagelog.domain.errors import LineageError
+from lineagelog.domain.values import RunStatus
+
+__all__ = ["PipelineRun", "RunAlreadyEndedError"]
+
+
+class RunAlreadyEndedError(LineageError):
+    """A command tried to change a run that has already completed or failed."""
+
+
+class PipelineRun(LineageAggregate):
+    """A pipeline run: started once, then completed, failed or interrupted once."""
+
+    class RunStarted(LineageAggregate.Created):
+        """A pipeline run started, with everything needed to reproduce it."""
+
+        pipeline: str
+        run_name: str
+        parameters: dict[str, Any]
+        dag: dict[str, Any]
+        environment: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.pipeline = self.pipeline
+            aggregate.run_name = self.run_name
+            aggregate.parameters = self.parameters
+            aggregate.dag = self.dag
+            aggregate.environment = self.environment
+            aggregate.status = RunStatus.RUNNING
+            aggregate.failed_step = None
+            aggregate.error = None
+
+    class RunCompleted(LineageAggregate.Event):
+        """Every step of the run succeeded or was served from cache."""
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.status = RunStatus.COMPLETED
+
+    class RunFailed(LineageAggregate.Event):
+        """A step failed; the steps downstream of it did not run."""
+
+        failed_step: str
+        error: str
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.status = RunStatus.FAILED
+            aggregate.failed_step = self.failed_step
+            aggregate.error = self.error
+
+    class RunInterrupted(LineageAggregate.Event):
+        """The process running the run vanished; recorded by recovery, never guessed."""
+
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.status = RunStatus.INTERRUPTED
+            aggregate.error = self.reason
+
+    if TYPE_CHECKING:
+        pipeline: str
+        run_name: str
+        parameters: dict[str, Any]
+        dag: dict[str, Any]
+        environment: dict[str, Any]
+        status: RunStatus
+        failed_step: str | None
+        error: str | None
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        pipeline: str,
+        run_name: str,
+        parameters: dict[str, Any],
+        dag: dict[str, Any],
+        environment: dict[str, Any],
+        run_id: UUID | None = None,
+    ) -> PipelineRun:
+        """Start a run (emits ``RunStarted``)."""
+        return cls._create(
+            cls.RunStarted,
+            id=run_id or uuid4(),
+            previous_hash=GENESIS_HASH,
+            pipeline=pipeline,
+            run_name=run_name,
+            parameters=parameters,
+            dag=dag,
+            environment=environment,
+        )
+
+    def complete(self) -> None:
+        """Mark the run completed (emits ``RunCompleted``)."""
+        self.check_still_running()
+        self.trigger_event(self.RunCompleted)
+
+    def fail(self, failed_step: str, error: str) -> None:
+        """Mark the run failed at ``failed_step`` (emits ``RunFailed``)."""
+        self.check_still_running()
+        self.trigger_event(self.RunFailed, failed_step=failed_step, error=error)
+
+    def interrupt(self, reason: str) -> None:
+        """Mark a run whose process is gone as interrupted (emits ``RunInterrupted``)."""
+        self.check_still_running()
+        self.trigger_event(self.RunInterrupted, reason=reason)
+
+    def check_still_running(self) -> None:
+        """Raise when the run has already ended: a run ends exactly once."""
+        if self.status is not RunStatus.RUNNING:
+            raise RunAlreadyEndedError(
+                f"run {self.id} has already ended with status {self.status.value!r}; "
+                "a run ends exactly once"
+            )

@@ -1,0 +1,227 @@
+"""The ``StepRun`` aggregate: one stream per step execution.
+
+A stream per execution lets the steps of one run execute in parallel, on
+different machines, without contending for one stream.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
+from lineagelog.domain.errors import LineageError
+from lineagelog.domain.values import CacheOutcome, StepStatus
+
+__all__ = ["StepRun", "StepRunStateError"]
+
+
+class StepRunStateError(LineageError):
+    """A command does not fit where the step run stands (e.g. writing after it ended)."""
+
+
+class StepRun(LineageAggregate):
+    """One execution of one step invocation inside a pipeline run."""
+
+    class StepStarted(LineageAggregate.Created):
+        """A step invocation started, with its code, parameters and inputs."""
+
+        run_id: UUID
+        pipeline: str
+        invocation_id: str
+        step_name: str
+        source_ref: str
+        code_hash: str
+        parameters: dict[str, Any]
+        inputs: dict[str, str]  # input name -> artifact version id
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.run_id = self.run_id
+            aggregate.invocation_id = self.invocation_id
+            aggregate.status = StepStatus.RUNNING
+            aggregate.cache_outcome = None
+            aggregate.outputs = {}
+
+    class CacheDecided(LineageAggregate.Event):
+        """The cache decided hit, miss or disabled, and said why."""
+
+        cache_key: str
+        outcome: str
+        reason: str
+        ingredients: dict[str, Any]
+        original_step_run_id: UUID | None
+        reused_outputs: dict[str, str]  # output name -> artifact version id (hits only)
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.cache_outcome = CacheOutcome(self.outcome)
+            if aggregate.cache_outcome is CacheOutcome.HIT:
+                aggregate.outputs = dict(self.reused_outputs)
+
+    class ArtifactWritten(LineageAggregate.Event):
+        """An output's bytes were written and hashed, and got a version number."""
+
+        output_name: str
+        artifact_version_id: UUID
+        name: str
+        version: int
+        uri: str
+        materializer: str
+        data_type: str
+        artifact_type: str
+        content_hash: str
+        size: int
+        metadata: dict[str, Any]
+        visualizations: list[dict[str, str]]
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.outputs[self.output_name] = str(self.artifact_version_id)
+
+    class StepSucceeded(LineageAggregate.Event):
+        """The step finished: executed (``cached`` false) or served from cache."""
+
+        duration_s: float
+        cached: bool
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.status = StepStatus.CACHED if self.cached else StepStatus.COMPLETED
+
+    class StepFailed(LineageAggregate.Event):
+        """The step raised."""
+
+        error_type: str
+        message: str
+        traceback: str
+        duration_s: float
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.status = StepStatus.FAILED
+
+    if TYPE_CHECKING:
+        run_id: UUID
+        invocation_id: str
+        status: StepStatus
+        cache_outcome: CacheOutcome | None
+        outputs: dict[str, str]
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        run_id: UUID,
+        pipeline: str,
+        invocation_id: str,
+        step_name: str,
+        source_ref: str,
+        code_hash: str,
+        parameters: dict[str, Any],
+        inputs: dict[str, str],
+        step_run_id: UUID | None = None,
+    ) -> StepRun:
+        """Start a step run (emits ``StepStarted``)."""
+        return cls._create(
+            cls.StepStarted,
+            id=step_run_id or uuid4(),
+            previous_hash=GENESIS_HASH,
+            run_id=run_id,
+            pipeline=pipeline,
+            invocation_id=invocation_id,
+            step_name=step_name,
+            source_ref=source_ref,
+            code_hash=code_hash,
+            parameters=parameters,
+            inputs=inputs,
+        )
+
+    def decide_cache(
+        self,
+        *,
+        cache_key: str,
+        outcome: CacheOutcome,
+        reason: str,
+        ingredients: dict[str, Any],
+        original_step_run_id: UUID | None = None,
+        reused_outputs: dict[str, str] | None = None,
+    ) -> None:
+        """Record the cache decision (emits ``CacheDecided``)."""
+        self.check_running("decide the cache")
+        if self.cache_outcome is not None:
+            raise StepRunStateError(f"step run {self.id} already has a cache decision")
+        if outcome is CacheOutcome.HIT and original_step_run_id is None:
+            raise StepRunStateError("a cache hit must name the original step run")
+        self.trigger_event(
+            self.CacheDecided,
+            cache_key=cache_key,
+            outcome=outcome.value,
+            reason=reason,
+            ingredients=ingredients,
+            original_step_run_id=original_step_run_id,
+            reused_outputs=dict(reused_outputs or {}),
+        )
+
+    def record_artifact(
+        self,
+        *,
+        output_name: str,
+        artifact_version_id: UUID,
+        name: str,
+        version: int,
+        uri: str,
+        materializer: str,
+        data_type: str,
+        artifact_type: str,
+        content_hash: str,
+        size: int,
+        metadata: dict[str, Any],
+        visualizations: list[dict[str, str]],
+    ) -> None:
+        """Record an output written to the store (emits ``ArtifactWritten``)."""
+        self.check_running("write an artifact")
+        if output_name in self.outputs:
+            raise StepRunStateError(
+                f"output {output_name!r} of step run {self.id} was already written"
+            )
+        self.trigger_event(
+            self.ArtifactWritten,
+            output_name=output_name,
+            artifact_version_id=artifact_version_id,
+            name=name,
+            version=version,
+            uri=uri,
+            materializer=materializer,
+            data_type=data_type,
+            artifact_type=artifact_type,
+            content_hash=content_hash,
+            size=size,
+            metadata=metadata,
+            visualizations=visualizations,
+        )
+
+    def succeed(self, duration_s: float) -> None:
+        """Mark the step run succeeded (emits ``StepSucceeded``)."""
+        self.check_running("succeed")
+        if self.cache_outcome is None:
+            raise StepRunStateError(f"step run {self.id} cannot succeed before its cache decision")
+        self.trigger_event(
+            self.StepSucceeded,
+            duration_s=duration_s,
+            cached=self.cache_outcome is CacheOutcome.HIT,
+        )
+
+    def fail(self, *, error_type: str, message: str, traceback: str, duration_s: float) -> None:
+        """Mark the step run failed (emits ``StepFailed``)."""
+        self.check_running("fail")
+        self.trigger_event(
+            self.StepFailed,
+            error_type=error_type,
+            message=message,
+            traceback=traceback,
+            duration_s=duration_s,
+        )
+
+    def check_running(self, action: str) -> None:
+        """Raise unless the step run is still running."""
+        if self.status is not StepStatus.RUNNING:
+            raise StepRunStateError(
+                f"step run {self.id} ({self.invocation_id}) cannot {action}: "
+                f"it has already ended as {self.status.value!r}"
+            )

@@ -1,0 +1,181 @@
+"""Keeps the views current: catch-up in pages, exactly once, resumable, rebuildable.
+
+Each view records the position of the last event it applied in the same
+transaction as its rows. Catch-up reads the notification log a page at a time
+and applies a whole page per transaction, re-reading the tracking positions
+inside the transaction (locked) so two projectors never apply an event twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, delete, event, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from lineagelog.domain.errors import StorageError
+from lineagelog.projections import schema as t
+from lineagelog.projections.batch import PageBatch
+from lineagelog.projections.ports import EventLog, RecordedEvent
+from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS
+
+__all__ = ["Progress", "Projector", "ViewStatus", "sqlite_write_locking"]
+
+SCHEMA_VERSION = "1"
+
+Progress = Callable[[int, int], None]
+"""Called after each page with (events applied so far, events to apply in all)."""
+
+
+@dataclass(frozen=True)
+class ViewStatus:
+    """Where a view stands relative to the log."""
+
+    view: str
+    position: int
+    log_position: int
+
+    @property
+    def lag(self) -> int:
+        """How many positions the view is behind the log."""
+        return max(0, self.log_position - self.position)
+
+
+def sqlite_write_locking(engine: Engine) -> None:
+    """Make every SQLite transaction of ``engine`` take the write lock at BEGIN.
+
+    SQLite's default deferred transactions fail at once with "database is
+    locked" when two writers upgrade from read to write; BEGIN IMMEDIATE
+    waits for the busy timeout instead.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: object, _: object) -> None:
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Projector:
+    """Applies the event log to the views in one SQL database."""
+
+    def __init__(self, engine: Engine, log: EventLog, *, page_size: int = 2000) -> None:
+        """Project ``log`` into tables reached through ``engine``."""
+        self.engine = engine
+        self.log = log
+        self.page_size = page_size
+        self._for_update = engine.dialect.name != "sqlite"
+
+    def create_tables(self) -> None:
+        """Create the view tables and tracking rows if they do not exist yet."""
+        try:
+            t.metadata.create_all(self.engine)
+            with self.engine.begin() as conn:
+                known = set(conn.scalars(select(t.tracking.c.view)))
+                missing = [{"view": v, "position": 0} for v in VIEWS if v not in known]
+                if missing:
+                    conn.execute(t.tracking.insert(), missing)
+                stored = conn.scalar(
+                    select(t.schema_info.c.value).where(t.schema_info.c.key == "views")
+                )
+                if stored is None:
+                    conn.execute(t.schema_info.insert(), {"key": "views", "value": SCHEMA_VERSION})
+        except SQLAlchemyError as e:
+            raise StorageError(f"cannot create the view tables: {e}") from e
+
+    def positions(self, conn: Connection | None = None) -> dict[str, int]:
+        """The tracking position of every view."""
+        query = select(t.tracking.c.view, t.tracking.c.position)
+        if conn is None:
+            with self.engine.connect() as own:
+                rows = own.execute(query).all()
+        else:
+            rows = conn.execute(query.with_for_update() if self._for_update else query).all()
+        return {row.view: row.position for row in rows}
+
+    def status(self) -> list[ViewStatus]:
+        """Each view's position and the log's, for ``projections status``."""
+        log_position = self.log.max_position()
+        positions = self.positions()
+        return [ViewStatus(v, positions.get(v, 0), log_position) for v in VIEWS]
+
+    def catch_up(
+        self,
+        until: int | None = None,
+        views: Sequence[str] = VIEWS,
+        progress: Progress | None = None,
+    ) -> int:
+        """Apply every event up to ``until`` (default: the log's end now) to ``views``.
+
+        Returns the number of events read. A caller that has just written gets
+        read-your-writes by calling this before querying.
+        """
+        target = self.log.max_position() if until is None else until
+        positions = self.positions()
+        start = min(positions.get(v, 0) for v in views)
+        if start >= target:
+            return 0
+        total, applied = target - start, 0
+        while start < target:
+            page = self.log.read(start, self.page_size, until=target)
+            if not page:
+                break
+            self._apply_page(page, views)
+            applied += len(page)
+            start = page[-1].position
+            if progress is not None:
+                progress(start - (target - total), total)
+        return applied
+
+    def _apply_page(self, page: Sequence[RecordedEvent], views: Iterable[str]) -> None:
+        try:
+            with self.engine.begin() as conn:
+                current = self.positions(conn)
+                batch = PageBatch(conn)
+                moved: dict[str, int] = {}
+                for view in views:
+                    handlers = HANDLERS[view]
+                    always = ALWAYS.get(view)
+                    done = current.get(view, 0)
+                    for position, domain_event in page:
+                        if position <= done:
+                            continue
+                        handler = handlers.get(type(domain_event).__name__)
+                        if handler is not None:
+                            handler(batch, position, domain_event)
+                        if always is not None:
+                            always(batch, position, domain_event)
+                    if page[-1].position > done:
+                        moved[view] = page[-1].position
+                batch.flush()
+                for view, position in moved.items():
+                    conn.execute(
+                        update(t.tracking).where(t.tracking.c.view == view).values(position=position)
+                    )
+        except SQLAlchemyError as e:
+            raise StorageError(f"could not apply events to the views: {e}") from e
+
+    def rebuild(
+        self, views: Sequence[str] = VIEWS, progress: Progress | None = None
+    ) -> tuple[int, float]:
+        """Drop the rows of ``views`` and replay the whole log into them.
+
+        Returns (events read, seconds taken).
+        """
+        started = time.perf_counter()
+        with self.engine.begin() as conn:
+            self.positions(conn)  # takes the lock on PostgreSQL
+            for view in views:
+                for table in reversed(t.VIEW_TABLES[view]):
+                    conn.execute(delete(table))
+                conn.execute(update(t.tracking).where(t.tracking.c.view == view).values(position=0))
+        count = self.catch_up(views=views, progress=progress)
+        return count, time.perf_counter() - started

@@ -1,0 +1,403 @@
+"""Read queries over the views. Queries read views, never aggregates.
+
+Every query takes ``as_of``: a log position. ``None`` means now. Rows created
+after the position are filtered out and changes made after it are undone on
+the way out, so a past moment is read from the same tables.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Row, and_, func, or_, select
+
+from lineagelog.domain.errors import ArtifactNotFoundError, RunNotFoundError, StepRunNotFoundError
+from lineagelog.projections import schema as t
+from lineagelog.projections.records import (
+    ArtifactVersionRecord,
+    CachedExecution,
+    RunRecord,
+    StepRunRecord,
+)
+
+__all__ = ["ViewQueries"]
+
+_ENDED = {"completed", "failed", "interrupted", "cached"}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _visible(position: int | None, as_of: int | None) -> bool:
+    return position is not None and (as_of is None or position <= as_of)
+
+
+class ViewQueries:
+    """The queries the Client, the CLI and the runner ask of the views."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Query the views reached through ``engine``."""
+        self.engine = engine
+
+    # -- positions and time ------------------------------------------------------
+
+    def position_at(self, moment: datetime) -> int:
+        """The last log position recorded at or before ``moment`` (0 if none)."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        with self.engine.connect() as conn:
+            value = conn.scalar(
+                select(func.max(t.timeline.c.position)).where(
+                    t.timeline.c.timestamp <= moment.astimezone(UTC)
+                )
+            )
+        return int(value or 0)
+
+    # -- runs ------------------------------------------------------------------------
+
+    def _run_record(self, row: Row[Any], as_of: int | None, steps: dict[str, StepRunRecord]) -> RunRecord:
+        ended = _visible(row.ended_pos, as_of)
+        return RunRecord(
+            id=row.id,
+            pipeline=row.pipeline,
+            run_name=row.run_name,
+            status=row.status if ended else "running",
+            parameters=row.parameters,
+            dag=row.dag,
+            environment=row.environment,
+            started_at=_utc(row.started_at),  # type: ignore[arg-type]
+            ended_at=_utc(row.ended_at) if ended else None,
+            failed_step=row.failed_step if ended else None,
+            error=row.error if ended else None,
+            started_pos=row.started_pos,
+            steps=steps,
+        )
+
+    def _step_record(
+        self, row: Row[Any], outputs: dict[str, str], as_of: int | None
+    ) -> StepRunRecord:
+        decided = _visible(row.cache_pos, as_of)
+        ended = _visible(row.ended_pos, as_of)
+        return StepRunRecord(
+            id=row.id,
+            run_id=row.run_id,
+            pipeline=row.pipeline,
+            name=row.invocation_id,
+            step_name=row.step_name,
+            source_ref=row.source_ref,
+            code_hash=row.code_hash,
+            status=row.status if ended else "running",
+            parameters=row.parameters,
+            inputs=row.inputs,
+            outputs=outputs,
+            started_at=_utc(row.started_at),  # type: ignore[arg-type]
+            ended_at=_utc(row.ended_at) if ended else None,
+            duration_s=row.duration_s if ended else None,
+            cache_key=row.cache_key if decided else None,
+            cache_outcome=row.cache_outcome if decided else None,
+            cache_reason=row.cache_reason if decided else None,
+            ingredients=row.ingredients if decided else None,
+            original_step_run_id=row.original_step_run_id if decided else None,
+            error_type=row.error_type if ended else None,
+            error_message=row.error_message if ended else None,
+            traceback=row.traceback if ended else None,
+            started_pos=row.started_pos,
+        )
+
+    def _steps_of(self, conn: Any, run_ids: Sequence[str], as_of: int | None) -> dict[str, list[StepRunRecord]]:
+        sr, so = t.step_runs, t.step_outputs
+        where = [sr.c.run_id.in_(run_ids)]
+        if as_of is not None:
+            where.append(sr.c.started_pos <= as_of)
+        step_rows = conn.execute(select(sr).where(*where).order_by(sr.c.started_pos)).all()
+        outputs: dict[str, dict[str, str]] = defaultdict(dict)
+        if step_rows:
+            out_where = [so.c.step_run_id.in_([r.id for r in step_rows])]
+            if as_of is not None:
+                out_where.append(so.c.position <= as_of)
+            for out in conn.execute(
+                select(so.c.step_run_id, so.c.output_name, so.c.artifact_version_id).where(*out_where)
+            ):
+                outputs[out.step_run_id][out.output_name] = out.artifact_version_id
+        by_run: dict[str, list[StepRunRecord]] = defaultdict(list)
+        for row in step_rows:
+            by_run[row.run_id].append(self._step_record(row, outputs[row.id], as_of))
+        return by_run
+
+    def get_run(self, run_id: str, as_of: int | None = None) -> RunRecord:
+        """One run with its steps (two queries, whatever the number of steps)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).first()
+            if row is None or not _visible(row.started_pos, as_of):
+                raise RunNotFoundError(
+                    f"no pipeline run with id {run_id!r}"
+                    + (f" as of position {as_of}" if as_of is not None else "")
+                    + "; list runs with `lineagelog runs list`"
+                )
+            steps = self._steps_of(conn, [run_id], as_of)[run_id]
+        return self._run_record(row, as_of, {s.name: s for s in steps})
+
+    def list_runs(
+        self,
+        pipeline: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        as_of: int | None = None,
+        with_steps: bool = True,
+    ) -> list[RunRecord]:
+        """Runs, newest first, filtered by pipeline name and status."""
+        r = t.runs
+        query = select(r).order_by(r.c.started_pos.desc())
+        if pipeline is not None:
+            query = query.where(r.c.pipeline == pipeline)
+        if as_of is not None:
+            query = query.where(r.c.started_pos <= as_of)
+            if status is not None:
+                ended = and_(r.c.ended_pos.is_not(None), r.c.ended_pos <= as_of)
+                query = query.where(
+                    and_(ended, r.c.status == status)
+                    if status != "running"
+                    else or_(r.c.ended_pos.is_(None), r.c.ended_pos > as_of)
+                )
+        elif status is not None:
+            query = query.where(r.c.status == status)
+        if offset:
+            query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+            steps = self._steps_of(conn, [row.id for row in rows], as_of) if with_steps and rows else {}
+        return [self._run_record(row, as_of, {s.name: s for s in steps.get(row.id, [])}) for row in rows]
+
+    def get_step_run(self, step_run_id: str, as_of: int | None = None) -> StepRunRecord:
+        """One step run by id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.step_runs).where(t.step_runs.c.id == step_run_id)).first()
+            if row is None or not _visible(row.started_pos, as_of):
+                raise StepRunNotFoundError(
+                    f"no step run with id {step_run_id!r}; see the step ids with "
+                    "`lineagelog runs show RUN`"
+                )
+            steps = self._steps_of(conn, [row.run_id], as_of)[row.run_id]
+        return next(s for s in steps if s.id == step_run_id)
+
+    def list_step_runs(
+        self,
+        cache_key: str | None = None,
+        status: str | None = None,
+        pipeline: str | None = None,
+        invocation_id: str | None = None,
+        limit: int | None = None,
+        as_of: int | None = None,
+    ) -> list[StepRunRecord]:
+        """Step runs, newest first, filtered by cache key, status, pipeline or invocation."""
+        sr = t.step_runs
+        query = select(sr.c.id, sr.c.run_id).order_by(sr.c.started_pos.desc())
+        if cache_key is not None:
+            query = query.where(sr.c.cache_key == cache_key)
+        if pipeline is not None:
+            query = query.where(sr.c.pipeline == pipeline)
+        if invocation_id is not None:
+            query = query.where(sr.c.invocation_id == invocation_id)
+        if as_of is not None:
+            query = query.where(sr.c.started_pos <= as_of)
+        with self.engine.connect() as conn:
+            ids = conn.execute(query).all()
+            by_run = self._steps_of(conn, sorted({row.run_id for row in ids}), as_of) if ids else {}
+        by_id = {s.id: s for steps in by_run.values() for s in steps}
+        records = [by_id[row.id] for row in ids if row.id in by_id]
+        if status is not None:
+            records = [s for s in records if s.status == status]
+        return records[:limit] if limit is not None else records
+
+    def latest_ingredients(
+        self, pipeline: str, invocation_id: str, before_position: int | None = None
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The latest earlier execution of a step invocation with a cache decision."""
+        sr = t.step_runs
+        query = (
+            select(sr.c.id, sr.c.ingredients)
+            .where(
+                sr.c.pipeline == pipeline,
+                sr.c.invocation_id == invocation_id,
+                sr.c.ingredients.is_not(None),
+            )
+            .order_by(sr.c.started_pos.desc())
+            .limit(1)
+        )
+        if before_position is not None:
+            query = query.where(sr.c.started_pos < before_position)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else (row.id, row.ingredients)
+
+    # -- cache -----------------------------------------------------------------------
+
+    def cached_executions(self, cache_key: str) -> list[CachedExecution]:
+        """Succeeded executions with ``cache_key``, newest first, whose outputs are not deleted."""
+        ce, so = t.cache_entries, t.step_outputs
+        with self.engine.connect() as conn:
+            entries = conn.execute(
+                select(ce.c.step_run_id)
+                .where(ce.c.cache_key == cache_key, ce.c.succeeded_pos.is_not(None))
+                .order_by(ce.c.succeeded_pos.desc())
+            ).all()
+            if not entries:
+                return []
+            ids = [e.step_run_id for e in entries]
+            outs = conn.execute(
+                select(so.c.step_run_id, so.c.output_name, so.c.artifact_version_id).where(
+                    so.c.step_run_id.in_(ids), so.c.reused.is_(False)
+                )
+            ).all()
+            versions = self._versions_by_id(conn, [o.artifact_version_id for o in outs], None)
+        outputs: dict[str, dict[str, ArtifactVersionRecord]] = defaultdict(dict)
+        for out in outs:
+            outputs[out.step_run_id][out.output_name] = versions[out.artifact_version_id]
+        return [
+            CachedExecution(step_run_id, outputs[step_run_id])
+            for step_run_id in ids
+            if not any(v.deleted for v in outputs[step_run_id].values())
+        ]
+
+    # -- artifacts ---------------------------------------------------------------------
+
+    def _artifact_record(self, row: Row[Any], tags: Sequence[str], as_of: int | None) -> ArtifactVersionRecord:
+        return ArtifactVersionRecord(
+            id=row.id,
+            name=row.name,
+            version=row.version,
+            uri=row.uri,
+            materializer=row.materializer,
+            data_type=row.data_type,
+            artifact_type=row.artifact_type,
+            content_hash=row.content_hash,
+            size=row.size,
+            metadata=row.metadata,
+            visualizations=row.visualizations,
+            producer_step_run_id=row.producer_step_run_id,
+            output_name=row.output_name,
+            created_at=_utc(row.created_at),  # type: ignore[arg-type]
+            position=row.position,
+            deleted=_visible(row.deleted_pos, as_of),
+            tags=tuple(sorted(tags)),
+        )
+
+    def _tags(self, conn: Any, ids: Sequence[str], as_of: int | None) -> dict[str, list[str]]:
+        tg = t.artifact_tags
+        where = [tg.c.artifact_version_id.in_(ids)]
+        if as_of is None:
+            where.append(tg.c.removed_pos.is_(None))
+        else:
+            where += [tg.c.added_pos <= as_of, or_(tg.c.removed_pos.is_(None), tg.c.removed_pos > as_of)]
+        tags: dict[str, list[str]] = defaultdict(list)
+        for row in conn.execute(select(tg.c.artifact_version_id, tg.c.tag).where(*where)):
+            tags[row.artifact_version_id].append(row.tag)
+        return tags
+
+    def _versions_by_id(self, conn: Any, ids: Sequence[str], as_of: int | None) -> dict[str, ArtifactVersionRecord]:
+        if not ids:
+            return {}
+        av = t.artifact_versions
+        where = [av.c.id.in_(list(ids))]
+        if as_of is not None:
+            where.append(av.c.position <= as_of)
+        rows = conn.execute(select(av).where(*where)).all()
+        tags = self._tags(conn, [r.id for r in rows], as_of)
+        return {r.id: self._artifact_record(r, tags.get(r.id, []), as_of) for r in rows}
+
+    def artifact_versions_by_id(self, ids: Sequence[str], as_of: int | None = None) -> dict[str, ArtifactVersionRecord]:
+        """Artifact versions by id (missing ids are left out)."""
+        with self.engine.connect() as conn:
+            return self._versions_by_id(conn, ids, as_of)
+
+    def get_artifact_version(
+        self, name: str, version: int | None = None, as_of: int | None = None
+    ) -> ArtifactVersionRecord:
+        """Version ``version`` of artifact ``name`` (the latest when None)."""
+        av = t.artifact_versions
+        query = select(av).where(av.c.name == name)
+        if as_of is not None:
+            query = query.where(av.c.position <= as_of)
+        if version is None:
+            query = query.order_by(av.c.version.desc()).limit(1)
+        else:
+            query = query.where(av.c.version == version)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+            if row is None:
+                raise self._not_found(conn, name, version, as_of)
+            tags = self._tags(conn, [row.id], as_of)
+        return self._artifact_record(row, tags.get(row.id, []), as_of)
+
+    def _not_found(self, conn: Any, name: str, version: int | None, as_of: int | None) -> ArtifactNotFoundError:
+        av = t.artifact_versions
+        query = select(func.max(av.c.version)).where(av.c.name == name)
+        if as_of is not None:
+            query = query.where(av.c.position <= as_of)
+        latest = conn.scalar(query)
+        if latest is None:
+            return ArtifactNotFoundError(
+                f"no artifact named {name!r}; list the names with `lineagelog artifacts list`"
+            )
+        return ArtifactNotFoundError(
+            f"artifact {name!r} has no version {version!r}; it has versions 1 to {latest}"
+        )
+
+    def list_artifact_versions(
+        self,
+        name: str | None = None,
+        tag: str | None = None,
+        limit: int | None = None,
+        include_deleted: bool = True,
+        as_of: int | None = None,
+    ) -> list[ArtifactVersionRecord]:
+        """Artifact versions, by name then version, optionally with a tag."""
+        av, tg = t.artifact_versions, t.artifact_tags
+        query = select(av).order_by(av.c.name, av.c.version)
+        if name is not None:
+            query = query.where(av.c.name == name)
+        if as_of is not None:
+            query = query.where(av.c.position <= as_of)
+        if tag is not None:
+            tagged = select(tg.c.artifact_version_id).where(tg.c.tag == tag)
+            if as_of is None:
+                tagged = tagged.where(tg.c.removed_pos.is_(None))
+            else:
+                tagged = tagged.where(
+                    tg.c.added_pos <= as_of, or_(tg.c.removed_pos.is_(None), tg.c.removed_pos > as_of)
+                )
+            query = query.where(av.c.id.in_(tagged))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+            tags = self._tags(conn, [r.id for r in rows], as_of) if rows else {}
+        records = [self._artifact_record(r, tags.get(r.id, []), as_of) for r in rows]
+        return records if include_deleted else [r for r in records if not r.deleted]
+
+    def artifact_names(self, as_of: int | None = None) -> list[tuple[str, int, int]]:
+        """Each artifact name with its number of versions and latest version."""
+        av = t.artifact_versions
+        query = select(av.c.name, func.count(), func.max(av.c.version)).group_by(av.c.name).order_by(av.c.name)
+        if as_of is not None:
+            query = query.where(av.c.position <= as_of)
+        with self.engine.connect() as conn:
+            return [(row[0], int(row[1]), int(row[2])) for row in conn.execute(query)]
+
+    def consumers_of(self, artifact_version_id: str, as_of: int | None = None) -> list[str]:
+        """Ids of the step runs that consumed an artifact version."""
+        e = t.lineage_edges
+        query = select(e.c.dst).where(e.c.src == artifact_version_id, e.c.kind == "consumed")
+        if as_of is not None:
+            query = query.where(e.c.position <= as_of)
+        with self.engine.connect() as conn:
+            return list(conn.scalars(query))

@@ -1,0 +1,93 @@
+"""What queries return: plain, frozen records read from the views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["ArtifactVersionRecord", "CachedExecution", "RunRecord", "StepRunRecord"]
+
+
+@dataclass(frozen=True)
+class ArtifactVersionRecord:
+    """One version of a named artifact, as the catalog view knows it."""
+
+    id: str
+    name: str
+    version: int
+    uri: str
+    materializer: str
+    data_type: str
+    artifact_type: str
+    content_hash: str
+    size: int
+    metadata: dict[str, Any]
+    visualizations: list[dict[str, str]]
+    producer_step_run_id: str | None
+    output_name: str | None
+    created_at: datetime
+    position: int
+    deleted: bool = False
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepRunRecord:
+    """One step execution: status, cache outcome and reason, inputs and outputs."""
+
+    id: str
+    run_id: str
+    pipeline: str
+    name: str
+    step_name: str
+    source_ref: str
+    code_hash: str
+    status: str
+    parameters: dict[str, Any]
+    inputs: dict[str, str]
+    outputs: dict[str, str]
+    started_at: datetime
+    ended_at: datetime | None
+    duration_s: float | None
+    cache_key: str | None
+    cache_outcome: str | None
+    cache_reason: str | None
+    ingredients: dict[str, Any] | None
+    original_step_run_id: str | None
+    error_type: str | None
+    error_message: str | None
+    traceback: str | None
+    started_pos: int
+
+    @property
+    def cache_hit(self) -> bool:
+        """Whether the step was served from cache."""
+        return self.cache_outcome == "hit"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A pipeline run and its step runs (by invocation id)."""
+
+    id: str
+    pipeline: str
+    run_name: str
+    status: str
+    parameters: dict[str, Any]
+    dag: dict[str, Any]
+    environment: dict[str, Any]
+    started_at: datetime
+    ended_at: datetime | None
+    failed_step: str | None
+    error: str | None
+    started_pos: int
+    steps: dict[str, StepRunRecord] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CachedExecution:
+    """A succeeded execution the cache can serve, and its outputs."""
+
+    step_run_id: str
+    outputs: dict[str, ArtifactVersionRecord]

@@ -1,0 +1,187 @@
+"""The tables of the read models (SQLAlchemy Core), and which view owns which.
+
+Every row carries the position (notification id) of the event that created it,
+and where a row changes later, the position of that change too: queries "as of"
+a position read the same tables with a filter.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = ["VIEW_TABLES", "metadata"]
+
+metadata = MetaData()
+
+
+def _id(name: str, **kwargs: object) -> Column[str]:
+    return Column(name, String(36), **kwargs)  # type: ignore[arg-type]
+
+
+tracking = Table(
+    "lineage_tracking",
+    metadata,
+    Column("view", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+schema_info = Table(
+    "lineage_schema",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(255), nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    _id("id", primary_key=True),
+    Column("pipeline", String(255), nullable=False, index=True),
+    Column("run_name", String(255), nullable=False),
+    Column("parameters", JSON, nullable=False),
+    Column("dag", JSON, nullable=False),
+    Column("environment", JSON, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("started_pos", BigInteger, nullable=False, index=True),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("ended_pos", BigInteger),
+    Column("failed_step", String(255)),
+    Column("error", Text),
+)
+
+step_runs = Table(
+    "step_runs",
+    metadata,
+    _id("id", primary_key=True),
+    _id("run_id", nullable=False, index=True),
+    Column("pipeline", String(255), nullable=False),
+    Column("invocation_id", String(255), nullable=False),
+    Column("step_name", String(255), nullable=False),
+    Column("source_ref", Text, nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("parameters", JSON, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("started_pos", BigInteger, nullable=False),
+    Column("cache_key", String(64), index=True),
+    Column("cache_outcome", String(16)),
+    Column("cache_reason", Text),
+    Column("ingredients", JSON),
+    _id("original_step_run_id"),
+    Column("cache_pos", BigInteger),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("ended_pos", BigInteger),
+    Column("duration_s", Float),
+    Column("error_type", String(255)),
+    Column("error_message", Text),
+    Column("traceback", Text),
+    Index("ix_step_runs_invocation", "pipeline", "invocation_id", "started_pos"),
+)
+
+step_outputs = Table(
+    "step_outputs",
+    metadata,
+    _id("step_run_id", primary_key=True),
+    Column("output_name", String(255), primary_key=True),
+    _id("artifact_version_id", nullable=False, index=True),
+    Column("reused", Boolean, nullable=False),
+    Column("position", BigInteger, nullable=False),
+)
+
+artifact_versions = Table(
+    "artifact_versions",
+    metadata,
+    _id("id", primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("uri", Text, nullable=False),
+    Column("materializer", Text, nullable=False),
+    Column("data_type", Text, nullable=False),
+    Column("artifact_type", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("metadata", JSON, nullable=False),
+    Column("visualizations", JSON, nullable=False),
+    _id("producer_step_run_id", index=True),
+    _id("producer_run_id"),
+    Column("output_name", String(255)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("deleted_at", DateTime(timezone=True)),
+    Column("deleted_pos", BigInteger),
+    Index("ux_artifact_versions_name_version", "name", "version", unique=True),
+)
+
+artifact_tags = Table(
+    "artifact_tags",
+    metadata,
+    _id("artifact_version_id", primary_key=True),
+    Column("tag", String(100), primary_key=True),
+    Column("added_pos", BigInteger, primary_key=True),
+    Column("removed_pos", BigInteger),
+    Index("ix_artifact_tags_tag", "tag"),
+)
+
+cache_entries = Table(
+    "cache_entries",
+    metadata,
+    _id("step_run_id", primary_key=True),
+    Column("cache_key", String(64), nullable=False, index=True),
+    Column("decided_pos", BigInteger, nullable=False),
+    Column("succeeded_pos", BigInteger),
+)
+
+lineage_nodes = Table(
+    "lineage_nodes",
+    metadata,
+    _id("id", primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("label", Text, nullable=False),
+    _id("run_id"),
+    Column("position", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+lineage_edges = Table(
+    "lineage_edges",
+    metadata,
+    _id("src", primary_key=True),
+    _id("dst", primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_lineage_edges_dst", "dst", "position"),
+)
+
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("timestamp", DateTime(timezone=True), nullable=False, index=True),
+    _id("stream_id", nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    Column("event_type", String(64), nullable=False),
+)
+
+VIEW_TABLES: dict[str, tuple[Table, ...]] = {
+    "runs": (runs, step_runs, step_outputs),
+    "catalog": (artifact_versions, artifact_tags),
+    "cache": (cache_entries,),
+    "lineage": (lineage_nodes, lineage_edges, timeline),
+}
+"""Each view, and the tables it owns (dropped and rebuilt together)."""

@@ -1,0 +1,351 @@
+"""How each view applies events: one handler per (view, event type).
+
+Handlers are deterministic functions of the event and its position, so a view
+rebuilt from the log is row-for-row identical to one maintained incrementally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from lineagelog.projections import schema as t
+from lineagelog.projections.batch import PageBatch
+
+__all__ = ["HANDLERS", "VIEWS", "Handler"]
+
+Handler = Callable[[PageBatch, int, Any], None]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# -- runs view -----------------------------------------------------------------
+
+
+def _run_started(b: PageBatch, pos: int, e: Any) -> None:
+    b.insert(
+        t.runs,
+        {
+            "id": str(e.originator_id),
+            "pipeline": e.pipeline,
+            "run_name": e.run_name,
+            "parameters": e.parameters,
+            "dag": e.dag,
+            "environment": e.environment,
+            "status": "running",
+            "started_at": _utc(e.timestamp),
+            "started_pos": pos,
+            "ended_at": None,
+            "ended_pos": None,
+            "failed_step": None,
+            "error": None,
+        },
+        key=(str(e.originator_id),),
+    )
+
+
+def _run_ended(status: str) -> Handler:
+    def handle(b: PageBatch, pos: int, e: Any) -> None:
+        values: dict[str, Any] = {"status": status, "ended_at": _utc(e.timestamp), "ended_pos": pos}
+        if status == "failed":
+            values.update(failed_step=e.failed_step, error=e.error)
+        if status == "interrupted":
+            values.update(error=e.reason)
+        b.update(t.runs, (str(e.originator_id),), values)
+
+    return handle
+
+
+def _step_started(b: PageBatch, pos: int, e: Any) -> None:
+    b.insert(
+        t.step_runs,
+        {
+            "id": str(e.originator_id),
+            "run_id": str(e.run_id),
+            "pipeline": e.pipeline,
+            "invocation_id": e.invocation_id,
+            "step_name": e.step_name,
+            "source_ref": e.source_ref,
+            "code_hash": e.code_hash,
+            "parameters": e.parameters,
+            "inputs": e.inputs,
+            "status": "running",
+            "started_at": _utc(e.timestamp),
+            "started_pos": pos,
+            "cache_key": None,
+            "cache_outcome": None,
+            "cache_reason": None,
+            "ingredients": None,
+            "original_step_run_id": None,
+            "cache_pos": None,
+            "ended_at": None,
+            "ended_pos": None,
+            "duration_s": None,
+            "error_type": None,
+            "error_message": None,
+            "traceback": None,
+        },
+        key=(str(e.originator_id),),
+    )
+
+
+def _cache_decided(b: PageBatch, pos: int, e: Any) -> None:
+    step_run_id = str(e.originator_id)
+    b.update(
+        t.step_runs,
+        (step_run_id,),
+        {
+            "cache_key": e.cache_key,
+            "cache_outcome": e.outcome,
+            "cache_reason": e.reason,
+            "ingredients": e.ingredients,
+            "original_step_run_id": _id(e.original_step_run_id),
+            "cache_pos": pos,
+        },
+    )
+    for output_name, artifact_version_id in sorted(e.reused_outputs.items()):
+        b.insert(
+            t.step_outputs,
+            {
+                "step_run_id": step_run_id,
+                "output_name": output_name,
+                "artifact_version_id": artifact_version_id,
+                "reused": True,
+                "position": pos,
+            },
+        )
+
+
+def _output_written(b: PageBatch, pos: int, e: Any) -> None:
+    b.insert(
+        t.step_outputs,
+        {
+            "step_run_id": str(e.originator_id),
+            "output_name": e.output_name,
+            "artifact_version_id": str(e.artifact_version_id),
+            "reused": False,
+            "position": pos,
+        },
+    )
+
+
+def _step_succeeded(b: PageBatch, pos: int, e: Any) -> None:
+    b.update(
+        t.step_runs,
+        (str(e.originator_id),),
+        {
+            "status": "cached" if e.cached else "completed",
+            "ended_at": _utc(e.timestamp),
+            "ended_pos": pos,
+            "duration_s": e.duration_s,
+        },
+    )
+
+
+def _step_failed(b: PageBatch, pos: int, e: Any) -> None:
+    b.update(
+        t.step_runs,
+        (str(e.originator_id),),
+        {
+            "status": "failed",
+            "ended_at": _utc(e.timestamp),
+            "ended_pos": pos,
+            "duration_s": e.duration_s,
+            "error_type": e.error_type,
+            "error_message": e.message,
+            "traceback": e.traceback,
+        },
+    )
+
+
+# -- catalog view --------------------------------------------------------------
+
+
+def _artifact_written(b: PageBatch, pos: int, e: Any) -> None:
+    b.insert(
+        t.artifact_versions,
+        {
+            "id": str(e.artifact_version_id),
+            "name": e.name,
+            "version": e.version,
+            "uri": e.uri,
+            "materializer": e.materializer,
+            "data_type": e.data_type,
+            "artifact_type": e.artifact_type,
+            "content_hash": e.content_hash,
+            "size": e.size,
+            "metadata": e.metadata,
+            "visualizations": e.visualizations,
+            "producer_step_run_id": str(e.originator_id),
+            "producer_run_id": None,
+            "output_name": e.output_name,
+            "created_at": _utc(e.timestamp),
+            "position": pos,
+            "deleted_at": None,
+            "deleted_pos": None,
+        },
+        key=(str(e.artifact_version_id),),
+    )
+
+
+def _version_tagged(b: PageBatch, pos: int, e: Any) -> None:
+    avid = str(e.artifact_version_id)
+    b.insert(
+        t.artifact_tags,
+        {"artifact_version_id": avid, "tag": e.tag, "added_pos": pos, "removed_pos": None},
+        key=(avid, e.tag, pos),
+    )
+
+
+def _version_untagged(b: PageBatch, pos: int, e: Any) -> None:
+    avid = str(e.artifact_version_id)
+    for key, row in b.pending_rows(t.artifact_tags):
+        if key[:2] == (avid, e.tag) and row["removed_pos"] is None:
+            row["removed_pos"] = pos
+            return
+    table = t.artifact_tags
+    open_row = b.connection.execute(
+        select(table.c.added_pos).where(
+            table.c.artifact_version_id == avid,
+            table.c.tag == e.tag,
+            table.c.removed_pos.is_(None),
+        )
+    ).first()
+    if open_row is not None:
+        b.update(table, (avid, e.tag, open_row.added_pos), {"removed_pos": pos})
+
+
+# -- cache view ----------------------------------------------------------------
+
+
+def _cache_candidate(b: PageBatch, pos: int, e: Any) -> None:
+    if e.outcome != "hit":
+        step_run_id = str(e.originator_id)
+        b.insert(
+            t.cache_entries,
+            {
+                "step_run_id": step_run_id,
+                "cache_key": e.cache_key,
+                "decided_pos": pos,
+                "succeeded_pos": None,
+            },
+            key=(step_run_id,),
+        )
+
+
+def _cache_entry_succeeded(b: PageBatch, pos: int, e: Any) -> None:
+    if not e.cached:
+        b.update(t.cache_entries, (str(e.originator_id),), {"succeeded_pos": pos})
+
+
+# -- lineage view --------------------------------------------------------------
+
+
+def _node(b: PageBatch, pos: int, e: Any, node_id: str, kind: str, label: str,
+          run_id: str | None) -> None:
+    b.insert(
+        t.lineage_nodes,
+        {
+            "id": node_id,
+            "kind": kind,
+            "label": label,
+            "run_id": run_id,
+            "position": pos,
+            "created_at": _utc(e.timestamp),
+        },
+        key=(node_id,),
+    )
+
+
+def _edge(b: PageBatch, pos: int, e: Any, src: str, dst: str, kind: str) -> None:
+    b.insert(
+        t.lineage_edges,
+        {"src": src, "dst": dst, "kind": kind, "position": pos, "created_at": _utc(e.timestamp)},
+        key=(src, dst, kind),
+    )
+
+
+def _lineage_run(b: PageBatch, pos: int, e: Any) -> None:
+    _node(b, pos, e, str(e.originator_id), "run", f"{e.pipeline} / {e.run_name}",
+          str(e.originator_id))
+
+
+def _lineage_step(b: PageBatch, pos: int, e: Any) -> None:
+    step_run_id, run_id = str(e.originator_id), str(e.run_id)
+    _node(b, pos, e, step_run_id, "step_run", e.invocation_id, run_id)
+    _edge(b, pos, e, run_id, step_run_id, "contains")
+    for artifact_version_id in sorted(e.inputs.values()):
+        _edge(b, pos, e, artifact_version_id, step_run_id, "consumed")
+
+
+def _lineage_cache(b: PageBatch, pos: int, e: Any) -> None:
+    if e.outcome == "hit":
+        step_run_id = str(e.originator_id)
+        _edge(b, pos, e, str(e.original_step_run_id), step_run_id, "cached_from")
+        for artifact_version_id in sorted(set(e.reused_outputs.values())):
+            _edge(b, pos, e, step_run_id, artifact_version_id, "reused")
+
+
+def _lineage_artifact(b: PageBatch, pos: int, e: Any) -> None:
+    avid = str(e.artifact_version_id)
+    _node(b, pos, e, avid, "artifact", f"{e.name}:{e.version}", None)
+    _edge(b, pos, e, str(e.originator_id), avid, "produced")
+
+
+def _timeline(b: PageBatch, pos: int, e: Any) -> None:
+    b.insert(
+        t.timeline,
+        {
+            "position": pos,
+            "timestamp": _utc(e.timestamp),
+            "stream_id": str(e.originator_id),
+            "stream_version": e.originator_version,
+            "event_type": type(e).__name__,
+        },
+    )
+
+
+VIEWS: tuple[str, ...] = tuple(t.VIEW_TABLES)
+
+HANDLERS: dict[str, dict[str, Handler]] = {
+    "runs": {
+        "RunStarted": _run_started,
+        "RunCompleted": _run_ended("completed"),
+        "RunFailed": _run_ended("failed"),
+        "RunInterrupted": _run_ended("interrupted"),
+        "StepStarted": _step_started,
+        "CacheDecided": _cache_decided,
+        "ArtifactWritten": _output_written,
+        "StepSucceeded": _step_succeeded,
+        "StepFailed": _step_failed,
+    },
+    "catalog": {
+        "ArtifactWritten": _artifact_written,
+        "VersionTagged": _version_tagged,
+        "VersionUntagged": _version_untagged,
+    },
+    "cache": {
+        "CacheDecided": _cache_candidate,
+        "StepSucceeded": _cache_entry_succeeded,
+    },
+    "lineage": {
+        "RunStarted": _lineage_run,
+        "StepStarted": _lineage_step,
+        "CacheDecided": _lineage_cache,
+        "ArtifactWritten": _lineage_artifact,
+    },
+}
+"""view name -> event type name -> handler. Events a view has no handler for only
+move its tracking position."""
+
+ALWAYS: dict[str, Handler] = {"lineage": _timeline}
+"""Handlers a view runs for every event, whatever its type."""
