@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import StaticPool
@@ -11,6 +11,7 @@ from sqlalchemy.pool import StaticPool
 from lineagelog.adapters.artifact_store import ArtifactStore, FsspecArtifactStore
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.api.config import Settings, resolve_settings
+from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.projections.lineage import LineageQueries
 from lineagelog.projections.projector import Projector, sqlite_write_locking
 from lineagelog.projections.queries import ViewQueries
@@ -29,6 +30,9 @@ class LineageContext:
     queries: ViewQueries
     lineage: LineageQueries
     artifacts: ArtifactStore
+    artifact_names: dict[str, ArtifactName] = field(default_factory=dict)
+    """The ArtifactName aggregates this process has loaded; a stale one is caught
+    by optimistic concurrency when saving and reloaded."""
 
     def catch_up(self) -> None:
         """Bring every view up to the end of the log as it is now (read-your-writes)."""

@@ -67,7 +67,7 @@ class PipelineRunner:
         self.enable_cache = enable_cache
         self.run_name = run_name
         self.produced: dict[tuple[str, str], _Produced] = {}
-        self._names: dict[str, ArtifactName] = _NAME_CACHE.setdefault(context.settings.database_url, {})
+        self._names = context.artifact_names
 
     # -- the run -------------------------------------------------------------------
 
@@ -332,10 +332,6 @@ class _StepFailure(Exception):
     def __init__(self, summary: str) -> None:
         super().__init__(summary)
         self.summary = summary
-
-
-_NAME_CACHE: dict[str, dict[str, ArtifactName]] = {}
-"""Per database: the ArtifactName aggregates this process has loaded (advanced on use)."""
 
 
 def load_artifact_version(context: LineageContext, version: Any, *, allow_pickle: bool = False) -> Any:

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from lineagelog.domain.artifact_name import ArtifactName, InvalidTagError
+from lineagelog.domain.base import GENESIS_HASH, event_hash
+from lineagelog.domain.cache import CacheIngredients, explain_miss
+from lineagelog.domain.errors import ArtifactNotFoundError, InvalidArtifactNameError
+from lineagelog.domain.names import artifact_name_id, check_artifact_name
+from lineagelog.domain.run import PipelineRun, RunAlreadyEndedError
+from lineagelog.domain.step_run import StepRun, StepRunStateError
+from lineagelog.domain.values import CacheOutcome, RunStatus, StepStatus
+
+
+def start_run() -> PipelineRun:
+    return PipelineRun.start(pipeline="p", run_name="r", parameters={}, dag={}, environment={})
+
+
+def start_step(run_id: uuid.UUID) -> StepRun:
+    return StepRun.start(
+        run_id=run_id, pipeline="p", invocation_id="load", step_name="load",
+        source_ref="m:load", code_hash="c" * 64, parameters={"n": 1}, inputs={},
+    )
+
+
+def test_each_event_commits_to_its_predecessor_in_the_stream():
+    run = start_run()
+    run.complete()
+
+    started, completed = run.collect_events()
+
+    assert started.previous_hash == GENESIS_HASH
+    assert completed.previous_hash == event_hash(started)
+    assert run.chain_head == event_hash(completed)
+
+
+def test_changing_any_field_changes_the_event_hash():
+    run = start_run()
+    (started,) = run.collect_events()
+    forged = type(started)(**{**vars(started), "run_name": "other"})
+
+    assert event_hash(forged) != event_hash(started)
+
+
+def test_a_run_ends_exactly_once():
+    run = start_run()
+    run.fail("train", "boom")
+
+    with pytest.raises(RunAlreadyEndedError, match="already ended"):
+        run.complete()
+    assert run.status is RunStatus.FAILED
+
+
+def test_step_run_records_cache_hit_as_cached_status():
+    step = start_step(uuid.uuid4())
+    original = uuid.uuid4()
+
+    step.decide_cache(cache_key="k", outcome=CacheOutcome.HIT, reason="same", ingredients={},
+                      original_step_run_id=original, reused_outputs={"output": "a"})
+    step.succeed(0.1)
+
+    assert step.status is StepStatus.CACHED
+    assert step.outputs == {"output": "a"}
+
+
+def test_step_run_cannot_succeed_before_its_cache_decision():
+    step = start_step(uuid.uuid4())
+
+    with pytest.raises(StepRunStateError, match="cache decision"):
+        step.succeed(0.1)
+
+
+def test_a_cache_hit_must_name_the_original_step_run():
+    step = start_step(uuid.uuid4())
+
+    with pytest.raises(StepRunStateError, match="original"):
+        step.decide_cache(cache_key="k", outcome=CacheOutcome.HIT, reason="", ingredients={})
+
+
+def test_a_failed_step_run_accepts_no_more_artifacts():
+    step = start_step(uuid.uuid4())
+    step.decide_cache(cache_key="k", outcome=CacheOutcome.MISS, reason="new", ingredients={})
+    step.fail(error_type="ValueError", message="bad", traceback="", duration_s=0.0)
+
+    with pytest.raises(StepRunStateError, match="already ended as 'failed'"):
+        step.record_artifact(
+            output_name="output", artifact_version_id=uuid.uuid4(), name="x", version=1,
+            uri="u", materializer="m", data_type="builtins:int", artifact_type="data",
+            content_hash="h", size=1, metadata={}, visualizations=[],
+        )
+
+
+def test_artifact_name_hands_out_consecutive_versions():
+    name = ArtifactName.register_name("model")
+
+    versions = [name.register_version(uuid.uuid4(), None, "h") for _ in range(3)]
+
+    assert versions == [1, 2, 3]
+    assert name.id == artifact_name_id("model")
+
+
+def test_tagging_a_missing_version_names_the_existing_ones():
+    name = ArtifactName.register_name("model")
+    name.register_version(uuid.uuid4(), None, "h")
+
+    with pytest.raises(ArtifactNotFoundError, match="no version 5; it has versions 1 to 1"):
+        name.tag(5, "prod")
+
+
+def test_tags_must_be_printable():
+    name = ArtifactName.register_name("model")
+    name.register_version(uuid.uuid4(), None, "h")
+
+    with pytest.raises(InvalidTagError):
+        name.tag(1, "bad\ntag")
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "../etc", "a/b", "/abs", "a\\b", "a\x00b", "ctl\x07", ".hidden", "x" * 1000, "a..b"]
+)
+def test_unsafe_artifact_names_are_refused_with_the_name_in_the_message(bad):
+    with pytest.raises(InvalidArtifactNameError) as excinfo:
+        check_artifact_name(bad)
+
+    assert "artifact name" in str(excinfo.value)
+
+
+def test_default_names_with_double_colons_are_accepted():
+    assert check_artifact_name("numbers::load::output") == "numbers::load::output"
+
+
+def test_cache_key_changes_with_every_ingredient():
+    base = CacheIngredients("code", {"lr": 0.1}, {"data": "h1"}, {"output": "M"}, "store")
+    variants = [
+        CacheIngredients("code2", {"lr": 0.1}, {"data": "h1"}, {"output": "M"}, "store"),
+        CacheIngredients("code", {"lr": 0.2}, {"data": "h1"}, {"output": "M"}, "store"),
+        CacheIngredients("code", {"lr": 0.1}, {"data": "h2"}, {"output": "M"}, "store"),
+        CacheIngredients("code", {"lr": 0.1}, {"data": "h1"}, {"output": "N"}, "store"),
+        CacheIngredients("code", {"lr": 0.1}, {"data": "h1"}, {"output": "M"}, "store2"),
+        CacheIngredients("code", {"lr": 0.1}, {"data": "h1"}, {"output": "M"}, "store", format=2),
+    ]
+
+    keys = {v.key for v in variants}
+
+    assert base.key not in keys
+    assert len(keys) == len(variants)
+
+
+def test_cache_key_ignores_dict_order():
+    a = CacheIngredients("c", {"a": 1, "b": 2}, {}, {}, "s")
+    b = CacheIngredients("c", {"b": 2, "a": 1}, {}, {}, "s")
+
+    assert a.key == b.key
+
+
+def test_miss_reasons_name_each_changed_ingredient():
+    before = CacheIngredients("c", {"lr": 0.1, "old": 1}, {"data": "h1"}, {"output": "M"}, "s")
+    after = CacheIngredients("c", {"lr": 0.2, "new": 2}, {"data": "h2"}, {"output": "M"}, "s")
+
+    reasons = explain_miss(after.as_dict(), before.as_dict())
+
+    assert reasons == [
+        "parameter `lr` changed 0.1 -> 0.2",
+        "parameter `new` added (2)",
+        "parameter `old` removed (was 1)",
+        "input `data` changed",
+    ]
