@@ -17,7 +17,7 @@ from lineagelog.domain.errors import LineageError
 
 __all__ = ["app", "main"]
 
-COMMAND_MODULES = ("demo",)
+COMMAND_MODULES = ("demo", "artifacts", "projections")
 """Modules under ``lineagelog.api.cli`` that register commands when imported."""
 
 

@@ -1,0 +1,192 @@
+"""``lineagelog artifacts list|show``: the artifact catalog.
+
+Other command modules add their commands to ``artifacts_app`` (tag, delete, gc, ...).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.output import JsonFlag
+from lineagelog.domain.errors import ArtifactNotFoundError
+
+if TYPE_CHECKING:
+    from lineagelog.api.client import Client
+    from lineagelog.api.models import ArtifactVersion
+
+__all__ = ["artifacts_app", "parse_artifact_ref"]
+
+artifacts_app = typer.Typer(
+    help="Named, versioned artifacts: list them and show one version in detail.",
+    no_args_is_help=True,
+)
+app.add_typer(artifacts_app, name="artifacts")
+
+
+def parse_artifact_ref(ref: str) -> tuple[str, int | None]:
+    """Split ``NAME[:VERSION]``; a version that is not a positive number is an error."""
+    name, sep, version = ref.rpartition(":")
+    if not sep:
+        return ref, None
+    if not name:
+        raise ArtifactNotFoundError(f"artifact reference {ref!r} has no name; use NAME[:VERSION]")
+    if not version.isdigit() or int(version) < 1:
+        raise ArtifactNotFoundError(
+            f"artifact version {version!r} in {ref!r} is not a version number; "
+            "versions are 1, 2, 3... (e.g. model:3)"
+        )
+    return name, int(version)
+
+
+@artifacts_app.command("list")
+def list_artifacts(
+    name: Annotated[
+        str | None, typer.Argument(help="List this artifact's versions; all names when left out.")
+    ] = None,
+    tag: Annotated[str | None, typer.Option(help="Only versions carrying this tag.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Show at most N versions.")] = None,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+    artifact_store: ArtifactStoreUrl = None,
+) -> None:
+    """List artifact names with their version counts, or the versions of NAME."""
+    from lineagelog.api.cli.output import emit_json, format_size, format_time, print_table
+    from lineagelog.api.cli.session import open_client
+
+    client = open_client(database_url, artifact_store)
+    if name is None and tag is None:
+        names = client.context.queries.artifact_names()
+        if as_json:
+            emit_json([{"name": n, "versions": c, "latest": latest} for n, c, latest in names])
+            return
+        print_table(
+            None,
+            ["NAME", "VERSIONS", "LATEST"],
+            [(n, c, latest) for n, c, latest in names],
+            empty="no artifacts yet; run a pipeline (try `lineagelog demo`)",
+        )
+        return
+    if name is not None:
+        client.get_artifact_version(name)  # an unknown name is an error, not an empty list
+    versions = client.list_artifact_versions(name=name, tag=tag, limit=limit)
+    if as_json:
+        emit_json([_summary(v) for v in versions])
+        return
+    print_table(
+        None,
+        ["NAME", "VERSION", "ID", "TYPE", "SIZE", "CREATED", "TAGS"],
+        [
+            (
+                f"{v.name}" + (" (deleted)" if v.deleted else ""),
+                v.version,
+                str(v.id)[:8],
+                v.data_type.rsplit(".", 1)[-1],
+                format_size(v.size),
+                format_time(v.created_at),
+                ", ".join(v.tags) or "-",
+            )
+            for v in versions
+        ],
+        empty=f"no versions with tag {tag!r}" if tag else "no versions",
+    )
+
+
+@artifacts_app.command("show")
+def show_artifact(
+    ref: Annotated[
+        str, typer.Argument(metavar="NAME[:VERSION]", help="e.g. `model` (latest) or `model:3`.")
+    ],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+    artifact_store: ArtifactStoreUrl = None,
+) -> None:
+    """Show one artifact version: uri, producer, consumers, hash, size, metadata, visualizations."""
+    from lineagelog.api.cli.output import emit_json
+    from lineagelog.api.cli.session import open_client
+
+    name, version = parse_artifact_ref(ref)
+    client = open_client(database_url, artifact_store)
+    av = client.get_artifact_version(name, version)
+    detail = _detail(client, av)
+    if as_json:
+        emit_json(detail)
+        return
+    _print_detail(detail)
+
+
+def _summary(v: ArtifactVersion) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "name": v.name,
+        "version": v.version,
+        "data_type": v.data_type,
+        "size": v.size,
+        "content_hash": v.content_hash,
+        "created_at": v.created_at,
+        "tags": list(v.tags),
+        "deleted": v.deleted,
+    }
+
+
+def _step_ref(client: Client, step_run_id: str | None) -> dict[str, Any] | None:
+    if step_run_id is None:
+        return None
+    record = client.context.queries.get_step_run(step_run_id)
+    return {"step_run_id": record.id, "step": record.name, "run_id": record.run_id}
+
+
+def _detail(client: Client, v: ArtifactVersion) -> dict[str, Any]:
+    consumers = client.context.queries.consumers_of(str(v.id))
+    return {
+        **_summary(v),
+        "uri": v.uri,
+        "materializer": v.materializer,
+        "artifact_type": v.artifact_type,
+        "producer": _step_ref(client, _text(v.producer_step_run_id)),
+        "consumers": [_step_ref(client, c) for c in sorted(set(consumers))],
+        "metadata": v.metadata,
+        "visualizations": v.visualizations,
+    }
+
+
+def _print_detail(d: dict[str, Any]) -> None:
+    from lineagelog.api.cli.output import format_size, format_time
+
+    say = typer.echo
+    say(f"{d['name']}:{d['version']}" + ("  (deleted)" if d["deleted"] else ""))
+    producer = d["producer"]
+    rows = [
+        ("id", d["id"]),
+        ("uri", d["uri"]),
+        ("data type", d["data_type"]),
+        ("artifact type", d["artifact_type"]),
+        ("materializer", d["materializer"]),
+        ("content hash", f"sha256:{d['content_hash']}"),
+        ("size", f"{format_size(d['size'])} ({d['size']} bytes)"),
+        ("created", format_time(d["created_at"])),
+        ("tags", ", ".join(d["tags"]) or "-"),
+        ("producer", _describe_step(producer) if producer else "- (registered outside a step)"),
+    ]
+    for label, value in rows:
+        say(f"  {label:<15}{value}")
+    _say_list("consumers", [_describe_step(c) for c in d["consumers"]])
+    _say_list("metadata", [f"{k}: {v}" for k, v in d["metadata"].items()])
+    visuals = [f"{v.get('type', '?')}: {v.get('uri', '')}" for v in d["visualizations"]]
+    _say_list("visualizations", visuals)
+
+
+def _describe_step(ref: dict[str, Any]) -> str:
+    return f"step {ref['step']} ({ref['step_run_id']}) of run {ref['run_id']}"
+
+
+def _say_list(label: str, items: list[str]) -> None:
+    typer.echo(f"  {label:<15}{'-' if not items else ''}".rstrip())
+    for item in items:
+        typer.echo(f"    {item}")
+
+
+def _text(value: object | None) -> str | None:
+    return None if value is None else str(value)
