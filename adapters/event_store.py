@@ -7,13 +7,16 @@ module maps it onto the lineage language and translates driver errors.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -35,7 +38,7 @@ from lineagelog.projections.ports import EventLog, RecordedEvent
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
 
-__all__ = ["ConcurrencyConflict", "EventStore", "redact_url"]
+__all__ = ["ConcurrencyConflict", "EventStore", "StoreLocation", "parse_database_url", "redact_url"]
 
 TAggregate = TypeVar("TAggregate", bound="Aggregate")
 
@@ -50,6 +53,7 @@ def redact_url(url: str) -> str:
     Examples:
         >>> redact_url("postgresql://bob:s3cret@db:5432/lineage")
         'postgresql://bob:***@db:5432/lineage'
+
     """
     parts = urlsplit(url)
     if parts.password is None:
@@ -60,58 +64,193 @@ def redact_url(url: str) -> str:
 
 @dataclass(frozen=True)
 class StoreLocation:
-    """What a database URL selects: a persistence module and its settings."""
+    """What a database URL selects: a persistence module and its settings.
+
+    ``schema`` is the PostgreSQL schema holding both the log and the views
+    (None: the server's default, ``public``).
+    """
 
     url: str
     env: dict[str, str]
     sqlalchemy_url: str
+    schema: str | None = None
+
+    @property
+    def backend(self) -> str:
+        """``memory``, ``sqlite``, ``postgresql`` or ``sqlalchemy`` (any other SQL database)."""
+        module = self.env["PERSISTENCE_MODULE"]
+        return {
+            "eventsourcing.popo": "memory",
+            "eventsourcing.sqlite": "sqlite",
+            "eventsourcing.postgres": "postgresql",
+        }.get(module, "sqlalchemy")
+
+
+_EXAMPLES = "use sqlite:///path/to/lineage.db, postgresql://user@host:5432/db or memory://"
+_POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+# URL query parameters of postgresql:// URLs, and the eventsourcing setting each sets.
+_POSTGRES_OPTIONS = {
+    "connect_timeout": "POSTGRES_CONNECT_TIMEOUT",
+    "pool_size": "POSTGRES_POOL_SIZE",
+    "max_overflow": "POSTGRES_MAX_OVERFLOW",
+    "lock_timeout": "POSTGRES_LOCK_TIMEOUT",
+}
 
 
 def parse_database_url(url: str) -> StoreLocation:
     """Turn a lineagelog database URL into eventsourcing and SQLAlchemy settings.
 
+    ``postgresql://user:password@host:port/db?schema=lineage`` puts the log and
+    the views in PostgreSQL (psycopg 3), in schema ``lineage`` when given; other
+    query parameters: ``connect_timeout``, ``pool_size``, ``max_overflow``,
+    ``lock_timeout``. Any other SQLAlchemy URL (``mysql+pymysql://...``) goes
+    through eventsourcing-sqlalchemy.
+
     Raises:
         ConfigurationError: the URL is malformed or names an unsupported backend.
+
+    Examples:
+        >>> loc = parse_database_url("postgresql://bob:pw@db:5433/lineage?schema=team")
+        >>> loc.env["POSTGRES_HOST"], loc.env["POSTGRES_PORT"], loc.schema
+        ('db', '5433', 'team')
+        >>> redact_url(loc.sqlalchemy_url)
+        'postgresql+psycopg://bob:***@db:5433/lineage'
+
     """
     if not isinstance(url, str) or not url.strip():
-        raise ConfigurationError(
-            f"database URL {url!r} is empty; use sqlite:///path/to/lineage.db, "
-            "postgresql://user@host:5432/db or memory://"
-        )
+        raise ConfigurationError(f"database URL {url!r} is empty; {_EXAMPLES}")
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme == "memory":
         return StoreLocation(url, {"PERSISTENCE_MODULE": "eventsourcing.popo"}, "sqlite://")
     if scheme == "sqlite":
-        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
-        if not path or path == ":memory:":
-            raise ConfigurationError(
-                f"database URL {url!r} names no file; use sqlite:///path/to/lineage.db "
-                "(or memory:// for a throwaway store)"
-            )
-        db_path = Path(path).expanduser().resolve()
-        if db_path.is_dir():
-            raise ConfigurationError(
-                f"database URL {url!r} points at a folder; name a file such as {db_path}/lineage.db"
-            )
-        try:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise ConfigurationError(
-                f"cannot create the folder of database {str(db_path)!r}: {e.strerror}; "
-                "choose a writable location with LINEAGELOG_HOME or LINEAGELOG_DATABASE_URL"
-            ) from e
-        return StoreLocation(
-            url,
-            {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "SQLITE_DBNAME": str(db_path),
-                "SQLITE_LOCK_TIMEOUT": "30",
-            },
-            f"sqlite:///{db_path}",
-        )
+        return _sqlite_location(url)
+    if scheme in _POSTGRES_SCHEMES:
+        return _postgres_location(url)
+    if (scheme and "+" in scheme) or scheme in ("mysql", "mariadb", "mssql", "oracle"):
+        return _sqlalchemy_location(url)
     raise ConfigurationError(
         f"database URL {redact_url(url)!r} has unsupported scheme {scheme or '(none)'!r}; "
-        "use sqlite:///path/to/lineage.db, postgresql://user@host:5432/db or memory://"
+        f"{_EXAMPLES}, or another SQLAlchemy URL such as mysql+pymysql://user@host/db"
+    )
+
+
+def _sqlite_location(url: str) -> StoreLocation:
+    path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+    if not path or path == ":memory:":
+        raise ConfigurationError(
+            f"database URL {url!r} names no file; use sqlite:///path/to/lineage.db "
+            "(or memory:// for a throwaway store)"
+        )
+    db_path = Path(path).expanduser().resolve()
+    if db_path.is_dir():
+        raise ConfigurationError(
+            f"database URL {url!r} points at a folder; name a file such as {db_path}/lineage.db"
+        )
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigurationError(
+            f"cannot create the folder of database {str(db_path)!r}: {e.strerror}; "
+            "choose a writable location with LINEAGELOG_HOME or LINEAGELOG_DATABASE_URL"
+        ) from e
+    return StoreLocation(
+        url,
+        {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(db_path),
+            "SQLITE_LOCK_TIMEOUT": "30",
+        },
+        f"sqlite:///{db_path}",
+    )
+
+
+def _postgres_location(url: str) -> StoreLocation:
+    shown = redact_url(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 5432
+    except ValueError as e:
+        raise ConfigurationError(
+            f"database URL {shown!r} is malformed ({e}); "
+            "use postgresql://user:password@host:5432/dbname"
+        ) from None
+    dbname = unquote(parts.path.lstrip("/"))
+    if not dbname or "/" in dbname:
+        raise ConfigurationError(
+            f"database URL {shown!r} names no database; "
+            "use postgresql://user:password@host:5432/dbname"
+        )
+    if not parts.username:
+        raise ConfigurationError(
+            f"database URL {shown!r} names no user; use postgresql://user:password@host:5432/dbname"
+        )
+    user, password = unquote(parts.username), unquote(parts.password or "")
+    host = parts.hostname or "localhost"
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_HOST": host,
+        "POSTGRES_PORT": str(port),
+        "POSTGRES_USER": user,
+        "POSTGRES_PASSWORD": password,
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_MAX_OVERFLOW": "8",
+        "POSTGRES_PRE_PING": "y",
+    }
+    schema: str | None = None
+    for key, values in parse_qs(parts.query, keep_blank_values=True).items():
+        value = values[-1]
+        if key == "schema":
+            if not _IDENTIFIER.fullmatch(value):
+                raise ConfigurationError(
+                    f"database URL {shown!r} has schema {value!r}, which is not a plain SQL "
+                    "identifier; use letters, digits and underscores (at most 63)"
+                )
+            schema = value
+            env["POSTGRES_SCHEMA"] = value
+        elif key in _POSTGRES_OPTIONS and value.isdigit():
+            env[_POSTGRES_OPTIONS[key]] = value
+        else:
+            raise ConfigurationError(
+                f"database URL {shown!r} has unknown or invalid parameter {key}={value!r}; "
+                f"known parameters: schema, {', '.join(sorted(_POSTGRES_OPTIONS))} (integers)"
+            )
+    netloc = quote(user, safe="")
+    if password:
+        netloc += ":" + quote(password, safe="")
+    netloc += f"@{host if ':' not in host else f'[{host}]'}:{port}"
+    sqlalchemy_url = f"postgresql+psycopg://{netloc}/{quote(dbname, safe='')}"
+    return StoreLocation(url, env, sqlalchemy_url, schema)
+
+
+def _sqlalchemy_location(url: str) -> StoreLocation:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    shown = redact_url(url)
+    try:
+        dialect = make_url(url).get_dialect()
+        dialect.import_dbapi()
+    except (ArgumentError, NoSuchModuleError, ValueError) as e:
+        raise ConfigurationError(
+            f"database URL {shown!r} is not a SQLAlchemy URL lineagelog can use ({e}); {_EXAMPLES}"
+        ) from None
+    except ImportError as e:
+        raise ConfigurationError(
+            f"database URL {shown!r} needs the driver module {e.name!r}, which is not "
+            "installed; pip install 'lineagelog[mysql]' (or the driver for your database)"
+        ) from None
+    if importlib.util.find_spec("eventsourcing_sqlalchemy") is None:
+        raise ConfigurationError(
+            f"database URL {shown!r} needs eventsourcing-sqlalchemy, which is not installed; "
+            "pip install 'lineagelog[mysql]'"
+        )
+    return StoreLocation(
+        url,
+        {"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": url},
+        url,
     )
 
 
@@ -124,11 +263,23 @@ class EventStore(EventLog):
         self.url = url
         env: dict[str, Any] = {**self.location.env, "CREATE_TABLE": "y"}
         try:
-            factory: InfrastructureFactory[Any] = InfrastructureFactory.construct(env)
-            self.recorder: ApplicationRecorder = factory.application_recorder()
-        except (PersistenceError, OSError) as e:
+            if self.location.backend == "postgresql":
+                with postgres_setup_lock(self.location):
+                    self.recorder: ApplicationRecorder = _open_recorder(env)
+            else:
+                self.recorder = _open_recorder(env)
+        except (PersistenceError, OSError, ImportError) as e:
             raise StorageError(
-                f"cannot open the event store at {redact_url(url)!r}: {e}; "
+                f"cannot open the event store at {redact_url(url)!r}: "
+                f"{_redact_text(str(e), self.location)}; "
+                "check that the database exists, is reachable and is writable"
+            ) from e
+        except Exception as e:  # a driver error eventsourcing did not translate
+            if type(e).__module__.split(".")[0] not in ("psycopg", "sqlalchemy", "pymysql"):
+                raise
+            raise StorageError(
+                f"cannot open the event store at {redact_url(url)!r}: "
+                f"{_redact_text(str(e), self.location)}; "
                 "check that the database exists, is reachable and is writable"
             ) from e
         transcoder = JSONTranscoder()
@@ -136,6 +287,15 @@ class EventStore(EventLog):
             transcoder.register(transcoding)
         self.mapper: Mapper[UUID] = Mapper(transcoder=transcoder)
         self._lock = threading.Lock()
+
+    @contextmanager
+    def setup_lock(self) -> Iterator[None]:
+        """Hold the database-wide setup lock (PostgreSQL) while creating tables."""
+        if self.location.backend == "postgresql":
+            with postgres_setup_lock(self.location):
+                yield
+        else:
+            yield
 
     # -- writing -----------------------------------------------------------------
 
@@ -145,6 +305,7 @@ class EventStore(EventLog):
         Raises:
             ConcurrencyConflict: another writer appended to one of the streams first.
             StorageError: the database failed.
+
         """
         events = [event for agg in aggregates for event in agg.collect_events()]
         if not events:
@@ -174,7 +335,7 @@ class EventStore(EventLog):
         aggregate = after
         gt = after.version if after is not None else None
         for stored in self._select(aggregate_id, gt=gt, lte=up_to_version):
-            aggregate = self.mapper.to_domain_event(stored).mutate(aggregate)
+            aggregate = self.mapper.to_domain_event(stored).mutate(aggregate)  # type: ignore[attr-defined]
         return aggregate
 
     def stream_events(self, aggregate_id: UUID) -> list[Any]:
@@ -190,7 +351,7 @@ class EventStore(EventLog):
     # -- reading the notification log -------------------------------------------
 
     def max_position(self) -> int:
-        """The position of the last event in the log (0 when empty)."""
+        """Return the position of the last event in the log (0 when empty)."""
         try:
             return self.recorder.max_notification_id() or 0
         except PersistenceError as e:
@@ -208,7 +369,7 @@ class EventStore(EventLog):
             raise StorageError(f"could not read the event log after {after}: {e}") from e
 
     def read(self, after: int, limit: int, until: int | None = None) -> list[RecordedEvent]:
-        """Decoded events with positions in ``(after, until]``, at most ``limit``, in order."""
+        """Return decoded events with positions in ``(after, until]``, at most ``limit``."""
         to_event = self.mapper.to_domain_event
         return [
             RecordedEvent(n.id, to_event(n)) for n in self.read_notifications(after, limit, until)
@@ -230,8 +391,58 @@ class EventStore(EventLog):
             datastore.close()
 
 
+def _open_recorder(env: dict[str, Any]) -> ApplicationRecorder:
+    factory: InfrastructureFactory[Any] = InfrastructureFactory.construct(env)
+    return factory.application_recorder()
+
+
+def _redact_text(text: str, location: StoreLocation) -> str:
+    password = location.env.get("POSTGRES_PASSWORD")
+    text = text.replace(location.url, redact_url(location.url))
+    return text.replace(password, "***") if password else text
+
+
+@contextmanager
+def postgres_setup_lock(location: StoreLocation) -> Iterator[None]:
+    """Serialize table creation among processes, and create the schema if it is missing.
+
+    Two workers starting at once would otherwise race on ``CREATE TABLE IF NOT
+    EXISTS`` (PostgreSQL raises a unique violation on its catalog for the loser).
+    """
+    import psycopg
+    from psycopg import sql
+
+    env = location.env
+    try:
+        conn = psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "10")),
+            autocommit=True,
+        )
+    except psycopg.Error as e:
+        raise StorageError(
+            f"cannot connect to PostgreSQL at {redact_url(location.url)!r}: "
+            f"{_redact_text(str(e).strip(), location)}; check host, port, user, password and "
+            "that the database exists (createdb)"
+        ) from None
+    with conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
+        try:
+            if location.schema:
+                create = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}")
+                conn.execute(create.format(sql.Identifier(location.schema)))
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
+
+
+_SETUP_LOCK_KEY = 0x6C696E656167  # "lineag": one advisory lock key for lineagelog setup
+
+
 def default_sqlite_url(home: str | os.PathLike[str]) -> str:
-    """The embedded default database inside ``LINEAGELOG_HOME``."""
+    """Return the URL of the embedded default database inside ``LINEAGELOG_HOME``."""
     return f"sqlite:///{Path(home).expanduser().resolve() / 'lineage.db'}"
-
-

@@ -5,15 +5,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Engine
 
 from lineagelog.adapters.artifact_store import ArtifactStore, FsspecArtifactStore
 from lineagelog.adapters.event_store import EventStore
+from lineagelog.adapters.view_engine import create_view_engine
 from lineagelog.api.config import Settings, resolve_settings
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.projections.lineage import LineageQueries
-from lineagelog.projections.projector import Projector, sqlite_write_locking
+from lineagelog.projections.projector import Projector
 from lineagelog.projections.queries import ViewQueries
 
 __all__ = ["LineageContext", "open_context"]
@@ -45,13 +45,7 @@ class LineageContext:
 
 
 def _view_engine(events: EventStore) -> Engine:
-    url = events.location.sqlalchemy_url
-    if url == "sqlite://":
-        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-        sqlite_write_locking(engine)
-    return engine
+    return create_view_engine(events.location)
 
 
 def build_context(settings: Settings) -> LineageContext:
@@ -59,7 +53,8 @@ def build_context(settings: Settings) -> LineageContext:
     events = EventStore(settings.database_url)
     engine = _view_engine(events)
     projector = Projector(engine, events)
-    projector.create_tables()
+    with events.setup_lock():  # PostgreSQL: many workers may start at once
+        projector.create_tables()
     return LineageContext(
         settings=settings,
         events=events,

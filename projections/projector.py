@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, delete, event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from lineagelog.domain.errors import StorageError
+from lineagelog.domain.errors import ConfigurationError, StorageError
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch
 from lineagelog.projections.ports import EventLog, RecordedEvent
 from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS
 
-__all__ = ["Progress", "Projector", "ViewStatus", "sqlite_write_locking"]
+__all__ = ["Progress", "Projector", "ViewStatus", "check_schema_version", "sqlite_write_locking"]
 
 SCHEMA_VERSION = "1"
 
@@ -64,6 +64,26 @@ def sqlite_write_locking(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def check_schema_version(stored: str, engine: Engine) -> None:
+    """Refuse a database written by a newer lineagelog, whose format this one cannot know.
+
+    Raises:
+        ConfigurationError: naming the database's schema version and this one's.
+
+    """
+    try:
+        found = int(stored)
+    except ValueError:
+        found = -1
+    if found > int(SCHEMA_VERSION) or found < 1:
+        raise ConfigurationError(
+            f"the lineage database {engine.url.render_as_string(hide_password=True)!r} has "
+            f"schema version {stored!r}, written by a newer lineagelog; this lineagelog "
+            f"understands schema version {SCHEMA_VERSION}: upgrade lineagelog "
+            "(pip install -U lineagelog) on this machine"
+        )
+
+
 class Projector:
     """Applies the event log to the views in one SQL database."""
 
@@ -88,6 +108,8 @@ class Projector:
                 )
                 if stored is None:
                     conn.execute(t.schema_info.insert(), {"key": "views", "value": SCHEMA_VERSION})
+                else:
+                    check_schema_version(stored, self.engine)
         except SQLAlchemyError as e:
             raise StorageError(f"cannot create the view tables: {e}") from e
 
