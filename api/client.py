@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from uuid import UUID
 
@@ -10,6 +11,12 @@ from lineagelog.api.context import LineageContext, open_context
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
 from lineagelog.domain.errors import LineageError, NotFoundError
 from lineagelog.projections.lineage import LineageGraph, resolve_node
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    from lineagelog.api.lifecycle import ArtifactLifecycle, GcReport, PruneReport
 
 __all__ = ["Client"]
 
@@ -153,6 +160,71 @@ class Client:
             name=name, tag=tag, limit=limit, as_of=self._as_of
         )
         return [ArtifactVersion.from_record(self._context, r) for r in records]
+
+    # -- artifact lifecycle (api/lifecycle.py) --------------------------------------------
+
+    def _lifecycle(self, action: str) -> ArtifactLifecycle:
+        from lineagelog.api.lifecycle import ArtifactLifecycle
+
+        if self._as_of is not None:
+            raise LineageError(
+                f"cannot {action} through a client reading as of position {self._as_of}; "
+                "use Client() to change the present"
+            )
+        return ArtifactLifecycle(self._context)
+
+    def tag_artifact(self, name: str, version: int, tag: str) -> ArtifactVersion:
+        """Add ``tag`` to ``name:version`` (an event; a no-op when it is already there)."""
+        self._lifecycle("tag").tag(name, int(version), tag)
+        return self.get_artifact_version(name, version)
+
+    def untag_artifact(self, name: str, version: int, tag: str) -> ArtifactVersion:
+        """Remove ``tag`` from ``name:version`` (an event; a no-op when it is not there)."""
+        self._lifecycle("untag").untag(name, int(version), tag)
+        return self.get_artifact_version(name, version)
+
+    def register_artifact(
+        self, source: str | os.PathLike[str], name: str, *, tags: Sequence[str] = ()
+    ) -> ArtifactVersion:
+        """Register an existing local file or folder, or a path in the store, as a new version.
+
+        The data is copied into the artifact store and hashed; no step runs.
+        ``load()`` on the result gives a local path.
+        """
+        lifecycle = self._lifecycle("register an artifact")
+        artifact_version_id = lifecycle.register(source, name)
+        version = self._context.queries.artifact_versions_by_id([str(artifact_version_id)])
+        registered = version[str(artifact_version_id)].version
+        for tag in tags:
+            lifecycle.tag(name, registered, tag)
+        return self.get_artifact_version(name, registered)
+
+    def delete_artifact_version(
+        self, name: str, version: int, *, reason: str = ""
+    ) -> ArtifactVersion:
+        """Delete ``name:version``: a tombstone event first, then its bytes are removed.
+
+        Lineage keeps the version, marked deleted; the cache never serves it again.
+        """
+        self._lifecycle("delete").delete(name, int(version), reason)
+        return self.get_artifact_version(name, version)
+
+    def gc(self, *, apply: bool = False, min_age_s: float | None = None) -> GcReport:
+        """Orphan artifact folders no live version points to; removed only with ``apply``."""
+        from lineagelog.api.lifecycle import DEFAULT_GC_MIN_AGE_S
+
+        return self._lifecycle("collect garbage").gc(
+            apply=apply, min_age_s=DEFAULT_GC_MIN_AGE_S if min_age_s is None else min_age_s
+        )
+
+    def prune(
+        self, *, keep: int, name: str | None = None, apply: bool = False, force: bool = False
+    ) -> PruneReport:
+        """Old untagged versions beyond the newest ``keep``; deleted only with ``apply``.
+
+        Versions a kept version was derived from stay unless ``force``.
+        """
+        return self._lifecycle("prune").prune(keep=keep, name=name, apply=apply, force=force)
 
     # -- lineage ----------------------------------------------------------------------------
 

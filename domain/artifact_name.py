@@ -14,11 +14,15 @@ from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
 from lineagelog.domain.errors import ArtifactNotFoundError, LineageError
 from lineagelog.domain.names import artifact_name_id, check_artifact_name
 
-__all__ = ["ArtifactName", "InvalidTagError"]
+__all__ = ["ArtifactName", "DeletedVersionError", "InvalidTagError"]
 
 
 class InvalidTagError(LineageError, ValueError):
     """A tag that is empty, too long or contains control characters."""
+
+
+class DeletedVersionError(LineageError):
+    """A command needs a version that was deleted (tombstoned)."""
 
 
 class ArtifactName(LineageAggregate):
@@ -67,6 +71,41 @@ class ArtifactName(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.tags[self.version].discard(self.tag)
 
+    class ExternalVersionRegistered(LineageAggregate.Event):
+        """Existing data was copied into the store and registered as a version, no step run.
+
+        Carries everything the catalog needs (the counterpart of a step's
+        ``ArtifactWritten``) plus ``source``, where the data was copied from.
+        """
+
+        name: str
+        version: int
+        artifact_version_id: UUID
+        source: str
+        uri: str
+        materializer: str
+        data_type: str
+        artifact_type: str
+        content_hash: str
+        size: int
+        metadata: dict[str, Any]
+        visualizations: list[dict[str, str]]
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.versions[self.version] = self.artifact_version_id
+            aggregate.tags[self.version] = set()
+
+    class VersionDeleted(LineageAggregate.Event):
+        """A version was tombstoned; its bytes are removed from the store after this event."""
+
+        version: int
+        artifact_version_id: UUID
+        uri: str
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.deleted.add(self.version)
+
     if TYPE_CHECKING:
         name: str
         versions: dict[int, UUID]
@@ -100,9 +139,57 @@ class ArtifactName(LineageAggregate):
         )
         return version
 
+    def register_external_version(
+        self,
+        *,
+        artifact_version_id: UUID,
+        source: str,
+        uri: str,
+        materializer: str,
+        data_type: str,
+        artifact_type: str,
+        content_hash: str,
+        size: int,
+        metadata: dict[str, Any],
+        visualizations: list[dict[str, str]],
+    ) -> int:
+        """Register data copied into the store as the next version (emits an event)."""
+        version = self.latest_version + 1
+        self.trigger_event(
+            self.ExternalVersionRegistered,
+            name=self.name,
+            version=version,
+            artifact_version_id=artifact_version_id,
+            source=source,
+            uri=uri,
+            materializer=materializer,
+            data_type=data_type,
+            artifact_type=artifact_type,
+            content_hash=content_hash,
+            size=size,
+            metadata=metadata,
+            visualizations=visualizations,
+        )
+        return version
+
+    def delete_version(self, version: int, uri: str, reason: str) -> bool:
+        """Tombstone ``version`` (emits ``VersionDeleted``); False when it already was."""
+        self.check_version_exists(version)
+        if version in self.deleted:
+            return False
+        self.trigger_event(
+            self.VersionDeleted,
+            version=version,
+            artifact_version_id=self.versions[version],
+            uri=uri,
+            reason=reason,
+        )
+        return True
+
     def tag(self, version: int, tag: str) -> None:
         """Add ``tag`` to ``version`` (no event when it is already there)."""
         self.check_version_exists(version)
+        self.check_not_deleted(version, f"tag it {tag!r}")
         check_tag(tag)
         if tag not in self.tags[version]:
             self.trigger_event(
@@ -121,6 +208,14 @@ class ArtifactName(LineageAggregate):
                 version=version,
                 artifact_version_id=self.versions[version],
                 tag=tag,
+            )
+
+    def check_not_deleted(self, version: int, action: str) -> None:
+        """Raise ``DeletedVersionError`` when ``version`` was deleted."""
+        if version in self.deleted:
+            raise DeletedVersionError(
+                f"artifact {self.name}:{version} is deleted, so you cannot {action}; use a "
+                f"version that is not deleted (see `lineagelog artifacts list {self.name}`)"
             )
 
     def check_version_exists(self, version: int) -> None:

@@ -224,6 +224,41 @@ def _version_untagged(b: PageBatch, pos: int, e: Any) -> None:
         b.update(table, (avid, e.tag, open_row.added_pos), {"removed_pos": pos})
 
 
+def _external_registered(b: PageBatch, pos: int, e: Any) -> None:
+    b.insert(
+        t.artifact_versions,
+        {
+            "id": str(e.artifact_version_id),
+            "name": e.name,
+            "version": e.version,
+            "uri": e.uri,
+            "materializer": e.materializer,
+            "data_type": e.data_type,
+            "artifact_type": e.artifact_type,
+            "content_hash": e.content_hash,
+            "size": e.size,
+            "metadata": e.metadata,
+            "visualizations": e.visualizations,
+            "producer_step_run_id": None,
+            "producer_run_id": None,
+            "output_name": None,
+            "created_at": _utc(e.timestamp),
+            "position": pos,
+            "deleted_at": None,
+            "deleted_pos": None,
+        },
+        key=(str(e.artifact_version_id),),
+    )
+
+
+def _version_deleted(b: PageBatch, pos: int, e: Any) -> None:
+    b.update(
+        t.artifact_versions,
+        (str(e.artifact_version_id),),
+        {"deleted_at": _utc(e.timestamp), "deleted_pos": pos},
+    )
+
+
 # -- cache view ----------------------------------------------------------------
 
 
@@ -301,6 +336,11 @@ def _lineage_artifact(b: PageBatch, pos: int, e: Any) -> None:
     _edge(b, pos, e, str(e.originator_id), avid, "produced")
 
 
+def _lineage_external(b: PageBatch, pos: int, e: Any) -> None:
+    avid = str(e.artifact_version_id)
+    _node(b, pos, e, avid, "artifact", f"{e.name}:{e.version}", None)
+
+
 def _timeline(b: PageBatch, pos: int, e: Any) -> None:
     b.insert(
         t.timeline,
@@ -332,6 +372,8 @@ HANDLERS: dict[str, dict[str, Handler]] = {
         "ArtifactWritten": _artifact_written,
         "VersionTagged": _version_tagged,
         "VersionUntagged": _version_untagged,
+        "ExternalVersionRegistered": _external_registered,
+        "VersionDeleted": _version_deleted,
     },
     "cache": {
         "CacheDecided": _cache_candidate,
@@ -342,6 +384,7 @@ HANDLERS: dict[str, dict[str, Handler]] = {
         "StepStarted": _lineage_step,
         "CacheDecided": _lineage_cache,
         "ArtifactWritten": _lineage_artifact,
+        "ExternalVersionRegistered": _lineage_external,
     },
 }
 """view name -> event type name -> handler. Events a view has no handler for only
