@@ -1,0 +1,334 @@
+"""The audit: recompute every hash chain and seal from the raw log, and hash the artifacts.
+
+One pass over the stored notifications, in log order, checks:
+
+- every stream's versions run 1, 2, 3... with no gap, repeat or reordering;
+- every event's ``previous_hash`` equals the recomputed hash of its
+  predecessor in the stream (``GENESIS_HASH`` for the first), so a changed
+  byte in any event but the last of its stream shows at its successor;
+- every payload still decodes;
+- every seal: the running digest over the first ``event_count`` events equals
+  the seal's ``digest``, the last of them sits at ``up_to_position``, and each
+  seal chains to the one before. This catches what the stream chains cannot:
+  the last event of a stream changed or deleted, whole streams deleted or
+  inserted, events reordered across streams.
+
+With an artifact store it also hashes every artifact version recorded in the
+log (and not deleted since) and compares with the recorded content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, hashed, stream_hex
+from lineagelog.domain.base import GENESIS_HASH
+from lineagelog.domain.errors import LineageError
+from lineagelog.domain.seal import SEAL_GENESIS, advance_digest
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.artifact_store import ArtifactStore
+    from lineagelog.adapters.event_store import EventStore
+
+__all__ = ["AuditProblem", "AuditReport", "audit_log"]
+
+_PAGE = 5000
+_MAX_PROBLEMS = 10_000
+_SEALED = ":LogSeal.Sealed"
+_WRITTEN = (":StepRun.ArtifactWritten", ":ArtifactName.ExternalVersionRegistered")
+_DELETED = ":ArtifactName.VersionDeleted"
+
+Progress = Callable[[int, int], None]
+"""Called after each page with (events checked so far, events in the log)."""
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    """One thing wrong, naming where: a stream and position, or an artifact."""
+
+    kind: str
+    message: str
+    stream: str | None = None
+    position: int | None = None
+    artifact: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """What an audit checked and every problem it found (``ok`` when there are none)."""
+
+    events_checked: int
+    artifacts_checked: int
+    seals_checked: int
+    problems: list[AuditProblem]
+    unsealed_tail: int
+    """Events after the last seal: their deletion or change cannot be proven yet."""
+    last_seal_position: int | None
+    digest: str
+    """The running digest over the whole log (what a seal written now would hold)."""
+    seconds: float
+    problems_truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong."""
+        return not self.problems
+
+
+@dataclass
+class _Artifact:
+    name: str
+    version: int
+    uri: str
+    content_hash: str
+    position: int
+
+
+@dataclass
+class _Checker:
+    problems: list[AuditProblem] = field(default_factory=list)
+    truncated: bool = False
+    heads: dict[str, tuple[int, str | None, int]] = field(default_factory=dict)
+    count: int = 0
+    running: bytes = bytes.fromhex(SEAL_GENESIS)
+    # running digest and position after each event from ordinal ``base + 1`` on
+    digests: list[tuple[bytes, int]] = field(default_factory=list)
+    base: int = 0
+    pending: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    seals_checked: int = 0
+    last_seal_digest: str = SEAL_GENESIS
+    last_seal_count: int = 0
+    last_seal_position: int | None = None
+    artifacts: dict[str, _Artifact] = field(default_factory=dict)
+
+    def problem(self, kind: str, message: str, **where: Any) -> None:
+        if len(self.problems) >= _MAX_PROBLEMS:
+            self.truncated = True
+            return
+        self.problems.append(AuditProblem(kind, message, **where))
+
+    # -- one event -----------------------------------------------------------
+
+    def event(self, position: int, originator_id: Any, version: int, topic: str, state: bytes) -> None:
+        self.count += 1
+        try:
+            raw = hashed(position, originator_id, version, topic, state)
+        except UndecodableEvent as e:
+            stream = stream_hex(originator_id)
+            self.problem(
+                "undecodable",
+                f"the event at position {position} (stream {stream} version {version}, {topic}) "
+                f"is corrupt: {e}",
+                stream=stream,
+                position=position,
+            )
+            self._chain(stream, version, position, None, None)
+            self._fold(stream, version, "undecodable:" + hashlib.sha256(state).hexdigest(), position)
+            return
+        self._chain(raw.stream_id, version, position, raw.content.get("previous_hash"), raw.hash)
+        self._fold(raw.stream_id, version, raw.hash, position)
+        self._note(raw)
+
+    def _chain(
+        self, stream: str, version: int, position: int, claimed: object, own: str | None
+    ) -> None:
+        head = self.heads.get(stream)
+        expected_version = head[0] + 1 if head is not None else 1
+        where = f"stream {stream} version {version} at position {position}"
+        if version != expected_version:
+            before = f"version {head[0]} at position {head[2]}" if head else "nothing"
+            self.problem(
+                "stream-order",
+                f"{where} follows {before} in its stream; version {expected_version} is "
+                "missing, or events were deleted, reordered or inserted",
+                stream=stream,
+                position=position,
+            )
+        elif claimed is not None:
+            expected = head[1] if head is not None else GENESIS_HASH
+            if expected is not None and claimed != expected:
+                before = (
+                    f"its predecessor at position {head[2]} hashes to {expected[:16]}..., "
+                    "so the predecessor was modified or this event was forged"
+                    if head is not None
+                    else "a stream's first event must record the genesis hash, so it was forged"
+                )
+                self.problem(
+                    "hash-chain",
+                    f"{where} records previous hash {str(claimed)[:16]}... but {before}",
+                    stream=stream,
+                    position=position,
+                )
+        if head is None or version > head[0]:
+            self.heads[stream] = (version, own, position)
+
+    def _fold(self, stream: str, version: int, event_hash: str, position: int) -> None:
+        self.running = advance_digest(self.running, stream, version, event_hash)
+        self.digests.append((self.running, position))
+
+    def _note(self, raw: RawEvent) -> None:
+        topic, c = raw.topic, raw.content
+        if topic.endswith(_SEALED):
+            self.pending.append((raw.position, c))
+        elif topic.endswith(_WRITTEN):
+            avid = str(c.get("artifact_version_id"))
+            self.artifacts[avid] = _Artifact(
+                str(c.get("name")), int(c.get("version", 0)), str(c.get("uri")),
+                str(c.get("content_hash")), raw.position,
+            )
+        elif topic.endswith(_DELETED):
+            self.artifacts.pop(str(c.get("artifact_version_id")), None)
+
+    # -- seals ---------------------------------------------------------------
+
+    def seals(self, *, final: bool = False) -> None:
+        still: list[tuple[int, dict[str, Any]]] = []
+        for position, seal in self.pending:
+            count = int(seal.get("event_count", -1))
+            if count > self.count:
+                if final:
+                    self._seal_beyond(position, seal, count)
+                else:
+                    still.append((position, seal))
+                continue
+            self._check_seal(position, seal, count)
+        self.pending = still
+        if not still and len(self.digests) > 4 * _PAGE:
+            # no seal can reach back before the last one checked
+            keep = max(0, self.last_seal_count - self.base - 1)
+            del self.digests[:keep]
+            self.base += keep
+
+    def _check_seal(self, position: int, seal: dict[str, Any], count: int) -> None:
+        self.seals_checked += 1
+        claimed, up_to = str(seal.get("digest")), int(seal.get("up_to_position", -1))
+        span = (
+            f"the seal at position {position} (covering {count} events up to position {up_to})"
+        )
+        if str(seal.get("previous_digest")) != self.last_seal_digest:
+            self.problem(
+                "seal-chain",
+                f"{span} does not continue the seal before it: a seal was deleted or forged",
+                position=position,
+            )
+        if count < self.last_seal_count:
+            self.problem("seal", f"{span} covers fewer events than the seal before it", position=position)
+        else:
+            actual, at = self.digests[count - self.base - 1] if count > 0 else (bytes(32), 0)
+            since = (
+                f"after position {self.last_seal_position}" if self.last_seal_position else "from the start"
+            )
+            if actual.hex() != claimed:
+                self.problem(
+                    "seal",
+                    f"{span} does not match the log: an event {since} up to position {up_to} was "
+                    "modified, deleted, inserted or reordered",
+                    position=position,
+                )
+            elif at != up_to:
+                self.problem(
+                    "seal",
+                    f"{span} matches the events' content but the last of them is at position {at}: "
+                    "the log's positions were renumbered",
+                    position=position,
+                )
+        self.last_seal_digest = claimed
+        self.last_seal_count = max(self.last_seal_count, count)
+        self.last_seal_position = up_to
+
+    def _seal_beyond(self, position: int, seal: dict[str, Any], count: int) -> None:
+        self.seals_checked += 1
+        self.problem(
+            "seal",
+            f"the seal at position {position} covers {count} events up to position "
+            f"{seal.get('up_to_position')} but the log holds only {self.count}: events were "
+            "deleted from the sealed range",
+            position=position,
+        )
+        self.last_seal_digest = str(seal.get("digest"))
+        self.last_seal_count = max(self.last_seal_count, count)
+
+    # -- artifacts -------------------------------------------------------------
+
+    def verify_artifacts(self, store: ArtifactStore, workers: int = 4) -> int:
+        items = list(self.artifacts.items())
+
+        def check(item: tuple[str, _Artifact]) -> AuditProblem | None:
+            avid, a = item
+            label = f"{a.name}:{a.version}"
+            try:
+                actual, _ = store.content_hash(a.uri)
+            except FileNotFoundError:
+                return AuditProblem(
+                    "artifact-missing",
+                    f"artifact {label} ({avid}) is missing from the store at {a.uri}; "
+                    f"recorded at position {a.position}",
+                    position=a.position, artifact=avid,
+                )
+            except (LineageError, OSError) as e:
+                return AuditProblem(
+                    "artifact-unreadable", f"artifact {label} ({avid}) at {a.uri} cannot be read: {e}",
+                    position=a.position, artifact=avid,
+                )
+            if actual != a.content_hash:
+                return AuditProblem(
+                    "artifact-modified",
+                    f"artifact {label} ({avid}) at {a.uri} hashes to {actual[:16]}... but the log "
+                    f"recorded {a.content_hash[:16]}... at position {a.position}: its bytes changed",
+                    position=a.position, artifact=avid,
+                )
+            return None
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for found in pool.map(check, items):
+                if found is not None:
+                    self.problem(found.kind, found.message, position=found.position, artifact=found.artifact)
+        return len(items)
+
+
+def audit_log(
+    events: EventStore,
+    artifacts: ArtifactStore | None = None,
+    *,
+    until: int | None = None,
+    progress: Progress | None = None,
+) -> AuditReport:
+    """Check the whole log (up to ``until``) and, given a store, every artifact's bytes.
+
+    Never raises for what it finds: every problem is in the report.
+
+    Raises:
+        StorageError: the database could not be read at all.
+    """
+    started = time.perf_counter()
+    target = events.max_position() if until is None else until
+    checker = _Checker()
+    after = 0
+    while after < target:
+        page = events.read_notifications(after, _PAGE, until=target)
+        if not page:
+            break
+        for n in page:
+            checker.event(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+        checker.seals()
+        after = page[-1].id
+        if progress is not None:
+            progress(checker.count, target)
+    checker.seals(final=True)
+    checked = checker.verify_artifacts(artifacts) if artifacts is not None else 0
+    return AuditReport(
+        events_checked=checker.count,
+        artifacts_checked=checked,
+        seals_checked=checker.seals_checked,
+        problems=checker.problems,
+        unsealed_tail=checker.count - min(checker.last_seal_count, checker.count),
+        last_seal_position=checker.last_seal_position,
+        digest=checker.running.hex(),
+        seconds=time.perf_counter() - started,
+        problems_truncated=checker.truncated,
+    )
