@@ -17,7 +17,7 @@ from lineagelog.domain.errors import LineageError
 
 __all__ = ["app", "main"]
 
-COMMAND_MODULES = ("demo", "artifacts", "projections")
+COMMAND_MODULES = ("demo", "runs", "artifacts", "projections", "daemon")
 """Modules under ``lineagelog.api.cli`` that register commands when imported."""
 
 
@@ -30,17 +30,24 @@ def load_commands() -> typer.Typer:
 
 def main() -> None:
     """Entry point: run the CLI, turning lineagelog errors into one line on stderr."""
-    import click
+    try:  # typer >= 0.20 vendors click; its usage errors are not click's classes
+        from typer._click.exceptions import ClickException
+    except ImportError:  # pragma: no cover - older typer on real click
+        from click import ClickException
+    from click import ClickException as PlainClickException
+    from click.exceptions import Abort as PlainAbort
 
     load_commands()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except LineageError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(1)
-    except click.exceptions.Abort:
+    except (typer.Abort, PlainAbort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except click.ClickException as e:
+    except (ClickException, PlainClickException) as e:
         e.show()
         sys.exit(e.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)

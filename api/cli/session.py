@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     from lineagelog.api.client import Client
     from lineagelog.api.context import LineageContext
 
-__all__ = ["open_client", "open_context_for", "parse_as_of"]
+__all__ = ["open_client", "open_context_for", "parse_as_of", "resolve_id"]
+
+_MIN_PREFIX = 4
 
 
 def open_context_for(
@@ -47,6 +49,52 @@ def open_client(database_url: str | None, artifact_store: str | None) -> Client:
     from lineagelog.api.client import Client
 
     return Client(_context=open_context_for(database_url, artifact_store))
+
+
+def resolve_id(context: LineageContext, text: str, kind: str) -> str:
+    """Expand what a user typed into a full id of a ``run``, ``step run`` or lineage ``node``.
+
+    A full UUID passes through; a unique prefix of at least four characters
+    (as the tables show eight) is expanded, as git does with commits; a run
+    may also be named by its run name. Anything else is returned unchanged
+    for the query to report.
+    """
+    from uuid import UUID
+
+    from sqlalchemy import select
+
+    from lineagelog.domain.errors import NotFoundError
+    from lineagelog.projections import schema as t
+
+    text = text.strip()
+    try:
+        return str(UUID(text))
+    except ValueError:
+        pass
+    column = {"run": t.runs.c.id, "step run": t.step_runs.c.id, "node": t.lineage_nodes.c.id}[kind]
+    with context.engine.connect() as conn:
+        if kind == "run":
+            named = list(conn.scalars(select(t.runs.c.id).where(t.runs.c.run_name == text)))
+            if len(named) == 1:
+                return str(named[0])
+        if len(text) < _MIN_PREFIX or not all(c in "0123456789abcdef-" for c in text.lower()):
+            return text
+        matches = list(conn.scalars(select(column).where(column.like(f"{text.lower()}%")).limit(3)))
+    if len(matches) > 1:
+        raise NotFoundError(
+            f"{kind} id prefix {text!r} is ambiguous ({', '.join(m[:12] for m in matches)}, ...); "
+            "type more characters"
+        )
+    if not matches:
+        raise NotFoundError(
+            f"no {kind} whose id starts with {text!r}; "
+            + (
+                "list runs with `lineagelog runs list`"
+                if kind == "run"
+                else "see ids with `lineagelog runs show RUN`"
+            )
+        )
+    return str(matches[0])
 
 
 def parse_as_of(value: str | None) -> datetime | int | None:

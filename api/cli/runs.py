@@ -1,0 +1,191 @@
+"""``lineagelog runs list|show``: pipeline runs and their steps."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.output import JsonFlag
+
+if TYPE_CHECKING:
+    from lineagelog.api.models import Run, StepRun
+
+__all__ = ["runs_app"]
+
+runs_app = typer.Typer(
+    help="Pipeline runs: list them, show one with its steps, cache outcomes and artifacts.",
+    no_args_is_help=True,
+)
+app.add_typer(runs_app, name="runs")
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+STATUSES = ("running", "completed", "failed", "interrupted")
+
+
+@runs_app.command("list")
+def list_runs(
+    pipeline: Annotated[
+        str | None, typer.Option("--pipeline", "-p", help="Only runs of this pipeline.")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", "-s", help=f"Only runs with this status ({', '.join(STATUSES)})."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="Show at most N runs, newest first.")
+    ] = 20,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+    artifact_store: ArtifactStoreUrl = None,
+) -> None:
+    """List pipeline runs, newest first."""
+    from lineagelog.api.cli.output import (
+        emit_json,
+        format_duration,
+        format_time,
+        print_table,
+    )
+    from lineagelog.api.cli.session import open_client
+    from lineagelog.domain.errors import LineageError
+
+    if status is not None and status not in STATUSES:
+        raise LineageError(f"unknown run status {status!r}; use one of {', '.join(STATUSES)}")
+    client = open_client(database_url, artifact_store)
+    runs = client.list_runs(pipeline=pipeline, status=status, limit=limit)
+    if as_json:
+        emit_json([_run_summary(r) for r in runs])
+        return
+    print_table(
+        None,
+        ["RUN", "PIPELINE", "NAME", "STATUS", "STEPS", "CACHED", "STARTED", "DURATION"],
+        [
+            (
+                str(r.id)[:8],
+                r.pipeline_name,
+                r.run_name,
+                r.status,
+                len(r.steps),
+                sum(1 for s in r.steps.values() if s.cache_hit),
+                format_time(r.started_at),
+                format_duration(_run_seconds(r)),
+            )
+            for r in runs
+        ],
+        empty="no runs match" if pipeline or status else "no runs yet; try `lineagelog demo`",
+    )
+
+
+@runs_app.command("show")
+def show_run(
+    run: Annotated[
+        str, typer.Argument(metavar="RUN", help="A run id, a unique id prefix, or a run name.")
+    ],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+    artifact_store: ArtifactStoreUrl = None,
+) -> None:
+    """Show one run: each step's status, duration, cache outcome and reason, inputs, outputs."""
+    from lineagelog.api.cli.output import emit_json
+    from lineagelog.api.cli.session import open_client, resolve_id
+
+    client = open_client(database_url, artifact_store)
+    found = client.get_run(resolve_id(client.context, run, "run"))
+    if as_json:
+        emit_json({**_run_summary(found), "steps": [_step_detail(s) for s in found.steps.values()]})
+        return
+    _print_run(found)
+
+
+def _run_seconds(r: Run) -> float | None:
+    if r.ended_at is None:
+        return None
+    return (r.ended_at - r.started_at).total_seconds()
+
+
+def _run_summary(r: Run) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "pipeline": r.pipeline_name,
+        "run_name": r.run_name,
+        "status": r.status,
+        "started_at": r.started_at,
+        "ended_at": r.ended_at,
+        "duration_s": _run_seconds(r),
+        "steps": len(r.steps),
+        "cached_steps": sum(1 for s in r.steps.values() if s.cache_hit),
+        "parameters": r.parameters,
+        "failed_step": r.failed_step,
+        "error": r.error,
+    }
+
+
+def _step_detail(s: StepRun) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "invocation": s.name,
+        "step": s.step_name,
+        "status": s.status,
+        "started_at": s.started_at,
+        "ended_at": s.ended_at,
+        "duration_s": s.duration_s,
+        "cache_outcome": s.cache_outcome,
+        "cache_reason": s.cache_reason,
+        "cache_key": s.cache_key,
+        "original_step_run_id": s.original_step_run_id,
+        "parameters": s.parameters,
+        "inputs": {k: _artifact_ref(v) for k, v in s.inputs.items()},
+        "outputs": {k: _artifact_ref(v) for k, v in s.outputs.items()},
+        "error_type": s.error_type,
+        "error_message": s.error_message,
+    }
+
+
+def _artifact_ref(v: Any) -> dict[str, Any]:
+    return {"id": v.id, "name": v.name, "version": v.version}
+
+
+def _print_run(r: Run) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from lineagelog.api.cli.output import console, format_duration, format_time
+
+    out = console()
+    colour = {"completed": "green", "failed": "red", "running": "yellow"}.get(r.status, "white")
+    out.print(f"[bold]{escape(r.pipeline_name)} / {escape(r.run_name)}[/bold]")
+    out.print(f"  id        {r.id}", markup=False)
+    out.print(f"  status    [{colour}]{r.status}[/{colour}]")
+    out.print(
+        f"  started   {format_time(r.started_at)}   duration {format_duration(_run_seconds(r))}"
+    )
+    if r.parameters:
+        params = ", ".join(f"{k}={v!r}" for k, v in r.parameters.items())
+        out.print(f"  params    {params}", markup=False)
+    if r.failed_step:
+        out.print(f"  failed    step {r.failed_step}: {r.error}", markup=False)
+    table = Table(show_edge=False, pad_edge=False, title_justify="left")
+    for column in ("STEP", "ID", "STATUS", "DURATION", "CACHE", "INPUTS", "OUTPUTS"):
+        table.add_column(column, overflow="fold")
+    for s in r.steps.values():
+        style = {"failed": "red", "cached": "dim", "running": "yellow"}.get(s.status, "")
+        cache = s.cache_outcome or "-"
+        if s.cache_reason:
+            cache += f": {_UUID.sub(lambda m: m.group(0)[:8], s.cache_reason)}"
+        table.add_row(
+            escape(s.name),
+            str(s.id)[:8],
+            f"[{style}]{s.status}[/{style}]" if style else s.status,
+            format_duration(s.duration_s),
+            escape(cache),
+            escape(", ".join(f"{k}={v.name}:{v.version}" for k, v in s.inputs.items()) or "-"),
+            escape(", ".join(f"{k}={v.name}:{v.version}" for k, v in s.outputs.items()) or "-"),
+        )
+    out.print()
+    out.print(table)
+    for s in r.steps.values():
+        if s.status == "failed":
+            error = escape(f"{s.error_type}: {s.error_message}")
+            out.print(f"\n[red]{escape(s.name)} failed:[/red] {error}")
