@@ -67,6 +67,17 @@ class ArtifactVersion:
 
         return load_artifact_version(self._context, self, allow_pickle=allow_pickle)
 
+    def visualize(self) -> None:
+        """Show the visualizations: through IPython's display in Jupyter, else print their paths."""
+        from lineagelog.api.visualize import visualize
+
+        visualize(
+            self._context.artifacts,
+            self.visualizations,
+            label=f"{self.name}:{self.version}",
+            deleted=self.deleted,
+        )
+
     def __repr__(self) -> str:
         return f"ArtifactVersion({self.name}:{self.version}, id={self.id}, hash={self.content_hash[:12]})"
 
