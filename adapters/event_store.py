@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, parse_qs, quote, unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -137,6 +137,14 @@ def parse_database_url(url: str) -> StoreLocation:
 
 def _sqlite_location(url: str) -> StoreLocation:
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+    path, _, query = path.partition("?")
+    options = dict(parse_qsl(query))
+    synchronous = options.pop("synchronous", "normal").upper()
+    if synchronous not in ("NORMAL", "FULL") or options:
+        raise ConfigurationError(
+            f"database URL {url!r} has unsupported options {query!r}; the only option is "
+            "?synchronous=normal (default) or ?synchronous=full (fsync every append)"
+        )
     if not path or path == ":memory:":
         raise ConfigurationError(
             f"database URL {url!r} names no file; use sqlite:///path/to/lineage.db "
@@ -160,6 +168,7 @@ def _sqlite_location(url: str) -> StoreLocation:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(db_path),
             "SQLITE_LOCK_TIMEOUT": "30",
+            "SQLITE_SYNCHRONOUS": synchronous,
         },
         f"sqlite:///{db_path}",
     )
@@ -393,7 +402,28 @@ class EventStore(EventLog):
 
 def _open_recorder(env: dict[str, Any]) -> ApplicationRecorder:
     factory: InfrastructureFactory[Any] = InfrastructureFactory.construct(env)
+    pool = getattr(getattr(factory, "datastore", None), "pool", None)
+    if pool is not None and hasattr(pool, "_create_connection"):
+        _sqlite_synchronous(pool, env.get("SQLITE_SYNCHRONOUS", "NORMAL"))
     return factory.application_recorder()
+
+
+def _sqlite_synchronous(pool: Any, level: str) -> None:
+    """Set ``PRAGMA synchronous`` on every SQLite connection of the event store.
+
+    In WAL mode NORMAL keeps every committed event through a crash or SIGKILL of
+    the process (the log stays consistent); only an operating-system crash or
+    power loss may lose the last transactions. FULL (``?synchronous=full``)
+    also survives those, at an fsync per append.
+    """
+    create = pool._create_connection
+
+    def create_with_pragma() -> Any:
+        connection = create()
+        connection._sqlite_conn.execute(f"PRAGMA synchronous = {level}")
+        return connection
+
+    pool._create_connection = create_with_pragma
 
 
 def _redact_text(text: str, location: StoreLocation) -> str:

@@ -37,11 +37,13 @@ from lineagelog.domain.names import artifact_name_id, check_artifact_name, defau
 from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.values import CacheOutcome
-from lineagelog.projections.records import CachedExecution
+from lineagelog.projections.records import ArtifactVersionRecord
 
 __all__ = ["PipelineRunner"]
 
 _MAX_VERSION_RETRIES = 50
+CACHE_LOOKUP_VIEWS = ("runs", "catalog", "cache")
+"""The views a cache decision reads: cache entries, their outputs, earlier ingredients."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,20 @@ class _Produced:
     uri: str
     materializer: str
     data_type: str
+
+    @classmethod
+    def of(cls, version: ArtifactVersionRecord) -> _Produced:
+        """The parts of a catalog record a downstream step needs."""
+        return cls(version.id, version.content_hash, version.uri, version.materializer, version.data_type)
+
+
+@dataclass(frozen=True)
+class _Execution:
+    """A succeeded execution the cache could serve."""
+
+    step_run_id: str
+    run_id: str
+    outputs: dict[str, _Produced]
 
 
 class PipelineRunner:
@@ -68,6 +84,13 @@ class PipelineRunner:
         self.run_name = run_name
         self.produced: dict[tuple[str, str], _Produced] = {}
         self._names = context.artifact_names
+        # Read-your-writes without a catch-up per step: the cache decisions of this
+        # run see (a) the views, caught up to ``_views_at``, and (b) the executions
+        # this run appended since, kept here. Whenever another writer appended in
+        # between, the views catch up first.
+        self._views_at = 0
+        self._own_positions: set[int] = set()
+        self._own_executions: dict[str, _Execution] = {}
 
     # -- the run -------------------------------------------------------------------
 
@@ -84,7 +107,7 @@ class PipelineRunner:
                 {inv.step.func.__module__ for inv in builder.invocations.values()}
             ),
         )
-        events.save(run)
+        self._save(run)
         for invocation in builder.invocations.values():
             step_run = StepRun.start(
                 run_id=run.id,
@@ -103,7 +126,7 @@ class PipelineRunner:
                 self._run_step(invocation, step_run)
             except _StepFailure as failure:
                 run.fail(invocation.id, failure.summary)
-                events.save(step_run, run)
+                self._save(step_run, run)
                 raise RunFailedError(
                     f"pipeline {self.pipeline!r} failed at step {invocation.id!r}: "
                     f"{failure.summary}; see `lineagelog runs show {run.id}`",
@@ -111,8 +134,21 @@ class PipelineRunner:
                     failed_step=invocation.id,
                 ) from failure.__cause__
         run.complete()
-        events.save(run)
+        self._save(run)
         return run.id
+
+    def _save(self, *aggregates: Any) -> None:
+        self._own_positions.update(self.context.events.save(*aggregates))
+
+    def _catch_up_if_others_wrote(self) -> None:
+        """Bring the cache-lookup views up to date unless every newer event is ours."""
+        latest = self.context.events.max_position()
+        if latest <= self._views_at:
+            return
+        newer = range(self._views_at + 1, latest + 1)
+        if self._views_at == 0 or any(p not in self._own_positions for p in newer):
+            self.context.projector.catch_up(until=latest, views=CACHE_LOOKUP_VIEWS)
+        self._views_at = latest
 
     def _check_artifact_names(self, builder: DagBuilder) -> None:
         for invocation in builder.invocations.values():
@@ -163,25 +199,21 @@ class PipelineRunner:
                 ingredients=ingredients.as_dict(),
             )
         else:
-            self.context.catch_up()  # read-your-writes: see every step finished before now
+            self._catch_up_if_others_wrote()
             hit = self._usable_execution(key)
-            if isinstance(hit, CachedExecution):
-                original = self.context.queries.get_step_run(hit.step_run_id)
+            if isinstance(hit, _Execution):
                 step_run.decide_cache(
                     cache_key=key,
                     outcome=CacheOutcome.HIT,
-                    reason=f"same ingredients as step run {hit.step_run_id} "
-                    f"of run {original.run_id}",
+                    reason=f"same ingredients as step run {hit.step_run_id} of run {hit.run_id}",
                     ingredients=ingredients.as_dict(),
                     original_step_run_id=uuid.UUID(hit.step_run_id),
-                    reused_outputs={name: av.id for name, av in hit.outputs.items()},
+                    reused_outputs={name: p.artifact_version_id for name, p in hit.outputs.items()},
                 )
                 step_run.succeed(time.perf_counter() - started)
-                self.context.events.save(step_run)
-                for name, av in hit.outputs.items():
-                    self.produced[(invocation.id, name)] = _Produced(
-                        av.id, av.content_hash, av.uri, av.materializer, av.data_type
-                    )
+                self._save(step_run)
+                for name, produced in hit.outputs.items():
+                    self.produced[(invocation.id, name)] = produced
                 return
             step_run.decide_cache(
                 cache_key=key,
@@ -189,17 +221,35 @@ class PipelineRunner:
                 reason=hit or self._miss_reason(invocation, ingredients),
                 ingredients=ingredients.as_dict(),
             )
-        self.context.events.save(step_run)
+        self._save(step_run)
         self._execute(invocation, step_run, started)
+        self._own_executions.setdefault(
+            key,
+            _Execution(
+                str(step_run.id),
+                str(step_run.run_id),
+                {spec.name: self.produced[(invocation.id, spec.name)] for spec in invocation.step.outputs},
+            ),
+        )
 
-    def _usable_execution(self, key: str) -> CachedExecution | str | None:
+    def _usable_execution(self, key: str) -> _Execution | str | None:
         """A cached execution whose outputs all still exist, or why there is none."""
-        candidates = self.context.queries.cached_executions(key)
+        candidates = [
+            _Execution(
+                c.step_run_id,
+                c.run_id,
+                {name: _Produced.of(av) for name, av in c.outputs.items()},
+            )
+            for c in self.context.queries.cached_executions(key)
+        ]
+        own = self._own_executions.get(key)
+        if own is not None:
+            candidates.insert(0, own)
         if not candidates:
             return None
         store = self.context.artifacts
         for candidate in candidates:
-            if all(store.exists(av.uri) for av in candidate.outputs.values()):
+            if all(store.exists(p.uri) for p in candidate.outputs.values()):
                 return candidate
         return "cached outputs were deleted from the artifact store"
 
@@ -224,8 +274,9 @@ class PipelineRunner:
                 )
             result = step.func(**kwargs)
             values = self._split_result(invocation, result)
-            for spec, value in zip(step.outputs, values, strict=True):
-                self._write_output(invocation, step_run, spec, value)
+            for index, (spec, value) in enumerate(zip(step.outputs, values, strict=True)):
+                last = index == len(values) - 1
+                self._write_output(invocation, step_run, spec, value, started if last else None)
         except Exception as error:  # a step may raise anything: record it, then re-raise
             step_run.fail(
                 error_type=f"{type(error).__module__}.{type(error).__qualname__}",
@@ -234,8 +285,9 @@ class PipelineRunner:
                 duration_s=time.perf_counter() - started,
             )
             raise _StepFailure(f"{type(error).__name__}: {error}") from error
-        step_run.succeed(time.perf_counter() - started)
-        self.context.events.save(step_run)
+        if not step.outputs:
+            step_run.succeed(time.perf_counter() - started)
+            self._save(step_run)
 
     def _split_result(self, invocation: Invocation, result: Any) -> list[Any]:
         outputs = invocation.step.outputs
@@ -252,7 +304,16 @@ class PipelineRunner:
             )
         return list(result)
 
-    def _write_output(self, invocation: Invocation, step_run: StepRun, spec: Any, value: Any) -> None:
+    def _write_output(
+        self,
+        invocation: Invocation,
+        step_run: StepRun,
+        spec: Any,
+        value: Any,
+        succeed_started: float | None,
+    ) -> None:
+        """Write one output; with ``succeed_started`` (the last output) the step also succeeds
+        in the same append."""
         name = spec.artifact_name or default_artifact_name(self.pipeline, invocation.id, spec.name)
         override = invocation.step.output_materializers.get(spec.name)
         try:
@@ -264,17 +325,16 @@ class PipelineRunner:
         artifact_version_id = uuid.uuid4()
         uri = self.context.artifacts.version_uri(name, artifact_version_id)
         saved = save_artifact(value, uri=uri, store=self.context.artifacts, materializer_cls=materializer)
-        self._record_version(step_run, name, artifact_version_id, spec.name, uri, saved)
+        self._record_version(step_run, name, artifact_version_id, spec.name, uri, saved, succeed_started)
         self.produced[(invocation.id, spec.name)] = _Produced(
             str(artifact_version_id), saved.content_hash, uri, saved.materializer, saved.data_type
         )
 
     def _record_version(
         self, step_run: StepRun, name: str, artifact_version_id: uuid.UUID, output_name: str,
-        uri: str, saved: Any,
+        uri: str, saved: Any, succeed_started: float | None,
     ) -> int:
         """Take the next version number of ``name`` and record the artifact, atomically."""
-        events = self.context.events
         for _ in range(_MAX_VERSION_RETRIES):
             artifact = self._artifact_name(name)
             version = artifact.register_version(artifact_version_id, step_run.id, saved.content_hash)
@@ -292,8 +352,10 @@ class PipelineRunner:
                 metadata=saved.metadata,
                 visualizations=saved.visualizations,
             )
+            if succeed_started is not None:
+                step_run.succeed(time.perf_counter() - succeed_started)
             try:
-                events.save(artifact, step_run)
+                self._save(artifact, step_run)
                 return version
             except ConcurrencyConflict:
                 # Another writer took this version number: reload both and retry.

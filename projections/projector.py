@@ -162,7 +162,7 @@ class Projector:
             with self.engine.begin() as conn:
                 current = self.positions(conn)
                 batch = PageBatch(conn)
-                moved: dict[str, int] = {}
+                moved: set[str] = set()
                 for view in views:
                     handlers = HANDLERS[view]
                     always = ALWAYS.get(view)
@@ -176,11 +176,14 @@ class Projector:
                         if always is not None:
                             always(batch, position, domain_event)
                     if page[-1].position > done:
-                        moved[view] = page[-1].position
+                        moved.add(view)
                 batch.flush()
-                for view, position in moved.items():
+                if moved:
+                    # Every view that moved ends at the page's last position: one statement.
                     conn.execute(
-                        update(t.tracking).where(t.tracking.c.view == view).values(position=position)
+                        update(t.tracking)
+                        .where(t.tracking.c.view.in_(sorted(moved)))
+                        .values(position=page[-1].position)
                     )
         except SQLAlchemyError as e:
             raise StorageError(f"could not apply events to the views: {e}") from e

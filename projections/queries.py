@@ -242,31 +242,35 @@ class ViewQueries:
     # -- cache -----------------------------------------------------------------------
 
     def cached_executions(self, cache_key: str) -> list[CachedExecution]:
-        """Succeeded executions with ``cache_key``, newest first, whose outputs are not deleted."""
-        ce, so = t.cache_entries, t.step_outputs
+        """Succeeded executions with ``cache_key``, newest first, whose outputs are not deleted.
+
+        One query: the cache entry, its step run's run, and its outputs' versions.
+        """
+        ce, sr, so, av = t.cache_entries, t.step_runs, t.step_outputs, t.artifact_versions
+        query = (
+            select(ce.c.step_run_id, sr.c.run_id, so.c.output_name, av)
+            .select_from(ce)
+            .join(sr, sr.c.id == ce.c.step_run_id)
+            .outerjoin(so, and_(so.c.step_run_id == ce.c.step_run_id, so.c.reused.is_(False)))
+            .outerjoin(av, av.c.id == so.c.artifact_version_id)
+            .where(ce.c.cache_key == cache_key, ce.c.succeeded_pos.is_not(None))
+            .order_by(ce.c.succeeded_pos.desc())
+        )
         with self.engine.connect() as conn:
-            entries = conn.execute(
-                select(ce.c.step_run_id)
-                .where(ce.c.cache_key == cache_key, ce.c.succeeded_pos.is_not(None))
-                .order_by(ce.c.succeeded_pos.desc())
-            ).all()
-            if not entries:
-                return []
-            ids = [e.step_run_id for e in entries]
-            outs = conn.execute(
-                select(so.c.step_run_id, so.c.output_name, so.c.artifact_version_id).where(
-                    so.c.step_run_id.in_(ids), so.c.reused.is_(False)
-                )
-            ).all()
-            versions = self._versions_by_id(conn, [o.artifact_version_id for o in outs], None)
-        outputs: dict[str, dict[str, ArtifactVersionRecord]] = defaultdict(dict)
-        for out in outs:
-            outputs[out.step_run_id][out.output_name] = versions[out.artifact_version_id]
-        return [
-            CachedExecution(step_run_id, outputs[step_run_id])
-            for step_run_id in ids
-            if not any(v.deleted for v in outputs[step_run_id].values())
-        ]
+            rows = conn.execute(query).all()
+        executions: dict[str, CachedExecution] = {}
+        deleted: set[str] = set()
+        for row in rows:
+            execution = executions.setdefault(
+                row.step_run_id, CachedExecution(row.step_run_id, row.run_id, {})
+            )
+            if row.output_name is None:
+                continue
+            record = self._artifact_record(row, (), None)
+            if record.deleted:
+                deleted.add(row.step_run_id)
+            execution.outputs[row.output_name] = record
+        return [e for step_run_id, e in executions.items() if step_run_id not in deleted]
 
     # -- artifacts ---------------------------------------------------------------------
 

@@ -90,4 +90,5 @@ class CachedExecution:
     """A succeeded execution the cache can serve, and its outputs."""
 
     step_run_id: str
+    run_id: str
     outputs: dict[str, ArtifactVersionRecord]
