@@ -1,0 +1,204 @@
+"""``lineagelog cache explain|list``: every cache decision and why it was made."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.output import JsonFlag
+
+if TYPE_CHECKING:
+    from lineagelog.projections.records import StepRunRecord
+
+__all__ = ["cache_app", "compare_ingredients"]
+
+cache_app = typer.Typer(
+    help="Cache decisions: which steps were served from cache, which ran again, and why.",
+    no_args_is_help=True,
+)
+app.add_typer(cache_app, name="cache")
+
+OUTCOMES = ("hit", "miss", "disabled")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def compare_ingredients(
+    current: dict[str, Any] | None, previous: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Line two ingredient sets up: one row per ingredient, with whether it is the same.
+
+    Rows are ``{"ingredient", "this", "compared", "same"}``; named ingredients
+    (parameters, inputs, outputs) get one row each, e.g. ``parameter lr``.
+    """
+    now, before = current or {}, previous or {}
+    rows: list[dict[str, Any]] = []
+
+    def add(name: str, this: Any, compared: Any) -> None:
+        rows.append(
+            {
+                "ingredient": name,
+                "this": this,
+                "compared": compared,
+                "same": previous is not None and this == compared,
+            }
+        )
+
+    add("code hash", now.get("code_hash"), before.get("code_hash"))
+    for group, label in (("parameters", "parameter"), ("inputs", "input"), ("outputs", "output")):
+        mine, theirs = now.get(group) or {}, before.get(group) or {}
+        for name in sorted(mine.keys() | theirs.keys()):
+            add(f"{label} {name}", mine.get(name), theirs.get(name))
+    add("artifact store", now.get("artifact_store"), before.get("artifact_store"))
+    add("cache format", now.get("format"), before.get("format"))
+    return rows
+
+
+@cache_app.command("explain")
+def explain(
+    step_run: Annotated[
+        str, typer.Argument(metavar="STEP_RUN", help="A step run id or unique id prefix.")
+    ],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+    artifact_store: ArtifactStoreUrl = None,
+) -> None:
+    """Explain one cache decision, ingredient by ingredient, against the execution it was compared with."""
+    from lineagelog.api.cli.output import emit_json
+    from lineagelog.api.cli.session import open_context_for, resolve_id
+
+    context = open_context_for(database_url, artifact_store)
+    step = context.queries.get_step_run(resolve_id(context, step_run, "step run"))
+    compared_id, compared = _compared_with(context.queries, step)
+    rows = compare_ingredients(step.ingredients, compared)
+    result = {
+        "step_run_id": step.id,
+        "run_id": step.run_id,
+        "step": step.name,
+        "pipeline": step.pipeline,
+        "outcome": step.cache_outcome,
+        "reason": step.cache_reason,
+        "cache_key": step.cache_key,
+        "compared_with": compared_id,
+        "ingredients": rows,
+    }
+    if as_json:
+        emit_json(result)
+        return
+    _print_explanation(result)
+
+
+def _compared_with(queries: Any, step: StepRunRecord) -> tuple[str | None, dict[str, Any] | None]:
+    if step.cache_outcome == "hit" and step.original_step_run_id:
+        original = queries.get_step_run(step.original_step_run_id)
+        return original.id, original.ingredients
+    earlier = queries.latest_ingredients(step.pipeline, step.name, before_position=step.started_pos)
+    return (None, None) if earlier is None else earlier
+
+
+def _print_explanation(r: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from lineagelog.api.cli.output import console
+
+    out = console()
+    colour = {"hit": "green", "miss": "yellow", "disabled": "dim"}.get(str(r["outcome"]), "white")
+    out.print(f"[bold]{escape(r['step'])}[/bold] step run {r['step_run_id']} of run {r['run_id']}")
+    out.print(f"  decision   [{colour}]{r['outcome'] or 'none recorded'}[/{colour}]")
+    out.print(f"  reason     {escape(r['reason'] or '-')}")
+    out.print(f"  cache key  {r['cache_key'] or '-'}")
+    compared = r["compared_with"]
+    out.print(
+        f"  compared   {'step run ' + compared if compared else 'nothing: no earlier execution'}"
+    )
+    if not any(row["this"] is not None for row in r["ingredients"]):
+        out.print("  no ingredients were recorded (caching was off for this step)")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("INGREDIENT", "THIS EXECUTION", "COMPARED WITH", ""):
+        table.add_column(column, overflow="fold")
+    for row in r["ingredients"]:
+        mark = "[green]same[/green]" if row["same"] else "[yellow]differs[/yellow]"
+        if compared is None:
+            mark = ""
+        table.add_row(escape(row["ingredient"]), _cell(row["this"]), _cell(row["compared"]), mark)
+    out.print()
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    from rich.markup import escape
+
+    if value is None:
+        return "-"
+    text = repr(value) if not isinstance(value, str) else value
+    if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
+        text = text[:16] + "..."  # a sha256: the start is enough to tell two apart
+    return escape(text if len(text) <= 60 else text[:57] + "...")
+
+
+@cache_app.command("list")
+def list_decisions(
+    pipeline: Annotated[
+        str | None, typer.Option("--pipeline", "-p", help="Only steps of this pipeline.")
+    ] = None,
+    outcome: Annotated[
+        str | None, typer.Option(help=f"Only this outcome ({', '.join(OUTCOMES)}).")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="Show at most N decisions, newest first.")
+    ] = 50,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+    artifact_store: ArtifactStoreUrl = None,
+) -> None:
+    """List cache decisions, newest first: step run, outcome, reason and cache key."""
+    from lineagelog.api.cli.output import emit_json, print_table
+    from lineagelog.api.cli.session import open_context_for
+    from lineagelog.domain.errors import LineageError
+
+    if outcome is not None and outcome not in OUTCOMES:
+        raise LineageError(f"unknown cache outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
+    context = open_context_for(database_url, artifact_store)
+    steps = [
+        s
+        for s in context.queries.list_step_runs(pipeline=pipeline)
+        if s.cache_outcome is not None and (outcome is None or s.cache_outcome == outcome)
+    ][:limit]
+    if as_json:
+        emit_json(
+            [
+                {
+                    "step_run_id": s.id,
+                    "run_id": s.run_id,
+                    "pipeline": s.pipeline,
+                    "step": s.name,
+                    "outcome": s.cache_outcome,
+                    "reason": s.cache_reason,
+                    "cache_key": s.cache_key,
+                    "original_step_run_id": s.original_step_run_id,
+                    "started_at": s.started_at,
+                }
+                for s in steps
+            ]
+        )
+        return
+    print_table(
+        None,
+        ["STEP RUN", "STEP", "RUN", "OUTCOME", "REASON", "KEY"],
+        [
+            (
+                s.id[:8],
+                s.name,
+                s.run_id[:8],
+                s.cache_outcome,
+                _UUID.sub(lambda m: m.group(0)[:8], s.cache_reason or "-"),
+                (s.cache_key or "-")[:12],
+            )
+            for s in steps
+        ],
+        empty="no cache decisions match" if pipeline or outcome else "no cache decisions yet",
+    )
