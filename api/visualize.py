@@ -100,11 +100,11 @@ def _displayable(store: ArtifactStore, vis: dict[str, str]) -> Any:
 
 
 def csv_to_html(text: str, max_rows: int = _CSV_MAX_ROWS) -> str:
-    """Render CSV text as an HTML table (first row as header), escaping every cell.
+    r"""Render CSV text as an HTML table (first row as header), escaping every cell.
 
     Examples:
-        >>> csv_to_html("a,b\\n1,<2>\\n")
-        '<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>&lt;2&gt;</td></tr></tbody></table>'
+        >>> csv_to_html("a\n<1>\n")
+        '<table><thead><tr><th>a</th></tr></thead><tbody><tr><td>&lt;1&gt;</td></tr></tbody></table>'
 
     """
     rows = list(csv.reader(io.StringIO(text)))
