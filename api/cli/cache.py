@@ -65,7 +65,7 @@ def explain(
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
-    """Explain one cache decision, ingredient by ingredient, against the execution it was compared with."""
+    """Explain a cache decision: its reason, ingredient by ingredient, against the run compared."""
     from lineagelog.api.cli.output import emit_json
     from lineagelog.api.cli.session import open_context_for, resolve_id
 
