@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from uuid import UUID
 
-from lineagelog.api.context import LineageContext, open_context
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
 from lineagelog.domain.errors import LineageError, NotFoundError
-from lineagelog.projections.lineage import LineageGraph, resolve_node
 
 if TYPE_CHECKING:
+    from lineagelog.api.context import LineageContext
+    from lineagelog.projections.lineage import LineageGraph
     import os
     from collections.abc import Sequence
 
+    from lineagelog.adapters.audit import AuditReport
+    from lineagelog.adapters.sealing import SealResult
     from lineagelog.api.lifecycle import ArtifactLifecycle, GcReport, PruneReport
 
 __all__ = ["Client"]
@@ -49,6 +51,8 @@ class Client:
         _as_of: int | None = None,
     ) -> None:
         """Open the stores (once per process per settings)."""
+        from lineagelog.api.context import open_context  # SQLAlchemy loads on first use
+
         self._context = _context or open_context(database_url, artifact_store, home)
         self._as_of = _as_of
 
@@ -226,6 +230,42 @@ class Client:
         """
         return self._lifecycle("prune").prune(keep=keep, name=name, apply=apply, force=force)
 
+    # -- audit (api/audit.py) -----------------------------------------------------------------
+
+    def audit(self, *, verify_artifacts: bool = True) -> AuditReport:
+        """Verify the raw log (hash chains, seals) and, unless told not to, every artifact's bytes."""
+        from lineagelog.api.audit import audit
+
+        return audit(self._context, verify_artifacts=verify_artifacts)
+
+    def seal(self) -> SealResult:
+        """Seal every event recorded so far (runs seal themselves when they end)."""
+        from lineagelog.api.audit import seal
+
+        return seal(self._context)
+
+    def replay(self, until: datetime | int) -> Client:
+        """A client on views rebuilt from the raw log up to ``until`` in a scratch database.
+
+        ``until`` is a log position or a datetime (naive means UTC). The scratch
+        database goes away with the returned client (or ``client.context.close()``).
+        """
+        from lineagelog.api.audit import replay_context
+
+        return Client(_context=replay_context(self._context, until))
+
+    def run_state(self, run_id: UUID | str, as_of: datetime | int | None = None) -> Any:
+        """The ``PipelineRun`` aggregate rebuilt from its events up to ``as_of`` (now when None)."""
+        from lineagelog.api.audit import run_state
+
+        return run_state(self._context, run_id, self._as_of if as_of is None else as_of)
+
+    def step_run_state(self, step_run_id: UUID | str, as_of: datetime | int | None = None) -> Any:
+        """The ``StepRun`` aggregate rebuilt from its events up to ``as_of`` (now when None)."""
+        from lineagelog.api.audit import step_run_state
+
+        return step_run_state(self._context, step_run_id, self._as_of if as_of is None else as_of)
+
     # -- lineage ----------------------------------------------------------------------------
 
     def lineage(
@@ -243,6 +283,8 @@ class Client:
         """
         if as_of is not None:
             return self.as_of(as_of).lineage(node, direction, depth)
+        from lineagelog.projections.lineage import resolve_node
+
         self._fresh()
         node_id = resolve_node(self._context.queries, node, as_of=self._as_of)
         return self._context.lineage.lineage(node_id, direction=direction, depth=depth, as_of=self._as_of)

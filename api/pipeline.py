@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
 from lineagelog.api.building import building
-from lineagelog.api.context import open_context
-from lineagelog.api.runner import PipelineRunner
 from lineagelog.domain.canonical import to_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
 
@@ -51,7 +49,9 @@ class Pipeline:
         **kwargs: Any,
     ) -> Run:
         """Run with explicit options (run name, cache, stores) besides the parameters."""
+        from lineagelog.api.context import open_context  # the stores load on first run
         from lineagelog.api.models import Run
+        from lineagelog.api.runner import PipelineRunner
 
         try:
             bound = self.signature.bind(*args, **kwargs)
