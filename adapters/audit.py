@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from lineagelog.adapters.artifact_store import ArtifactStore
     from lineagelog.adapters.event_store import EventStore
 
-__all__ = ["AuditProblem", "AuditReport", "audit_log"]
+__all__ = ["AuditProblem", "AuditReport", "LogChecker", "audit_log"]
 
 _PAGE = 5000
 _MAX_PROBLEMS = 10_000
@@ -90,7 +90,9 @@ class _Artifact:
 
 
 @dataclass
-class _Checker:
+class LogChecker:
+    """The audit's state while it walks the log: stream heads, running digest, seals seen."""
+
     problems: list[AuditProblem] = field(default_factory=list)
     truncated: bool = False
     heads: dict[str, tuple[int, str | None, int]] = field(default_factory=dict)
@@ -115,7 +117,7 @@ class _Checker:
     # -- one event -----------------------------------------------------------
 
     def event(self, position: int, originator_id: Any, version: int, topic: str, state: bytes) -> None:
-        self.count += 1
+        """Decode, hash and check one stored event."""
         try:
             raw = hashed(position, originator_id, version, topic, state)
         except UndecodableEvent as e:
@@ -127,11 +129,17 @@ class _Checker:
                 stream=stream,
                 position=position,
             )
+            self.count += 1
             self._chain(stream, version, position, None, None)
-            self._fold(stream, version, "undecodable:" + hashlib.sha256(state).hexdigest(), position)
+            self.fold(stream, version, "undecodable:" + hashlib.sha256(state).hexdigest(), position)
             return
-        self._chain(raw.stream_id, version, position, raw.content.get("previous_hash"), raw.hash)
-        self._fold(raw.stream_id, version, raw.hash, position)
+        self.accept(raw)
+
+    def accept(self, raw: RawEvent) -> None:
+        """Check one already-hashed event (``event`` without the decoding)."""
+        self.count += 1
+        self._chain(raw.stream_id, raw.version, raw.position, raw.content.get("previous_hash"), raw.hash)
+        self.fold(raw.stream_id, raw.version, raw.hash, raw.position)
         self._note(raw)
 
     def _chain(
@@ -167,7 +175,7 @@ class _Checker:
         if head is None or version > head[0]:
             self.heads[stream] = (version, own, position)
 
-    def _fold(self, stream: str, version: int, event_hash: str, position: int) -> None:
+    def fold(self, stream: str, version: int, event_hash: str, position: int) -> None:
         self.running = advance_digest(self.running, stream, version, event_hash)
         self.digests.append((self.running, position))
 
@@ -307,7 +315,7 @@ def audit_log(
     """
     started = time.perf_counter()
     target = events.max_position() if until is None else until
-    checker = _Checker()
+    checker = LogChecker()
     after = 0
     while after < target:
         page = events.read_notifications(after, _PAGE, until=target)

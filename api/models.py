@@ -61,11 +61,15 @@ class ArtifactVersion:
             _context=context,
         )
 
-    def load(self, *, allow_pickle: bool = False) -> Any:
-        """Load the value with the materializer and data type recorded at write time."""
+    def load(self, *, allow_pickle: bool = False, verify: bool = False) -> Any:
+        """Load the value with the materializer and data type recorded at write time.
+
+        ``verify=True`` first hashes the stored bytes and raises ``IntegrityError``
+        when they no longer match the recorded content hash.
+        """
         from lineagelog.api.runner import load_artifact_version
 
-        return load_artifact_version(self._context, self, allow_pickle=allow_pickle)
+        return load_artifact_version(self._context, self, allow_pickle=allow_pickle, verify=verify)
 
     def visualize(self) -> None:
         """Show the visualizations: through IPython's display in Jupyter, else print their paths."""

@@ -9,6 +9,7 @@ log: at worst orphan bytes, never an event pointing at nothing.
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback as tb
 import uuid
@@ -127,6 +128,7 @@ class PipelineRunner:
             except _StepFailure as failure:
                 run.fail(invocation.id, failure.summary)
                 self._save(step_run, run)
+                self._seal()
                 raise RunFailedError(
                     f"pipeline {self.pipeline!r} failed at step {invocation.id!r}: "
                     f"{failure.summary}; see `lineagelog runs show {run.id}`",
@@ -135,7 +137,19 @@ class PipelineRunner:
                 ) from failure.__cause__
         run.complete()
         self._save(run)
+        self._seal()
         return run.id
+
+    def _seal(self) -> None:
+        """Seal the log now that the run ended; a failed seal must not fail the run."""
+        from lineagelog.adapters.sealing import seal_log
+
+        try:
+            seal_log(self.context.events)
+        except LineageError as e:
+            logging.getLogger(__name__).warning(
+                "run ended but the log could not be sealed: %s", e
+            )
 
     def _save(self, *aggregates: Any) -> None:
         self._own_positions.update(self.context.events.save(*aggregates))
@@ -396,8 +410,22 @@ class _StepFailure(Exception):
         self.summary = summary
 
 
-def load_artifact_version(context: LineageContext, version: Any, *, allow_pickle: bool = False) -> Any:
-    """Load an artifact version's value through its recorded materializer."""
+def load_artifact_version(
+    context: LineageContext, version: Any, *, allow_pickle: bool = False, verify: bool = False
+) -> Any:
+    """Load an artifact version's value through its recorded materializer.
+
+    With ``verify`` the stored bytes are hashed first and must match the
+    content hash recorded when the version was written.
+
+    Raises:
+        IntegrityError: ``verify`` and the bytes changed since they were recorded.
+        ArtifactNotFoundError: ``verify`` and the bytes are gone from the store.
+    """
+    if verify:
+        from lineagelog.api.verify import verify_artifact_bytes
+
+        verify_artifact_bytes(context.artifacts, version)
     return load_artifact(
         uri=version.uri,
         store=context.artifacts,

@@ -1,0 +1,292 @@
+"""Event export and import: the log as JSON Lines, version 1.
+
+The format (``lineagelog-events``, version 1), one JSON object per line:
+
+1. a header::
+
+     {"format": "lineagelog-events", "version": 1, "since": 0, "until": 1234,
+      "exported_at": "2024-05-01T12:00:00+00:00"}
+
+   ``since`` and ``until`` bound the positions exported: ``(since, until]``.
+
+2. one line per event, in log order::
+
+     {"position": 17, "timestamp": "2024-05-01T11:59:58.123456+00:00",
+      "stream_id": "5b6c...-...", "stream_version": 3,
+      "type": "lineagelog.domain.step_run:StepRun.ArtifactWritten",
+      "previous_hash": "ab12...", "hash": "cd34...", "payload": {...}}
+
+   ``type`` is the event's topic (module, colon, class). ``payload`` is the
+   stored state exactly as the event store holds it: a JSON object whose UUIDs
+   and datetimes are tagged ``{"_type_": "uuid_hex", "_data_": "<32 hex>"}`` and
+   ``{"_type_": "datetime_iso", "_data_": "<ISO 8601>"}``. ``hash`` is the
+   event's hash (``lineagelog.domain.base.event_hash``), ``previous_hash`` the
+   one it chains to.
+
+3. a footer::
+
+     {"end": "lineagelog-events", "count": 1234, "last_position": 1234,
+      "digest": "<running seal digest over the exported events>"}
+
+   A file without its footer was cut short.
+
+Import takes a whole export (``since`` 0) into an empty store. It reads and
+checks the whole file first (every line parses, every hash and chain and seal
+verifies, the footer matches) and only then inserts every event, with its
+original stored bytes and topic, in one transaction: it writes all or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import PersistenceError, StoredEvent
+
+from lineagelog.adapters.audit import LogChecker
+from lineagelog.adapters.raw_events import UndecodableEvent, hashed
+from lineagelog.domain.errors import IntegrityError, LineageError, StorageError
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.event_store import EventStore
+
+__all__ = [
+    "EXPORT_FORMAT",
+    "EXPORT_VERSION",
+    "ExportFormatError",
+    "ExportResult",
+    "ImportResult",
+    "export_events",
+    "import_events",
+]
+
+EXPORT_FORMAT = "lineagelog-events"
+EXPORT_VERSION = 1
+_PAGE = 5000
+_PAYLOAD = ',"payload":'
+_encode_state = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class ExportFormatError(LineageError):
+    """An events file that is not a readable, complete ``lineagelog-events`` export."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote."""
+
+    count: int
+    since: int
+    last_position: int
+    digest: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import inserted; ``renumbered`` when the target gave other positions."""
+
+    count: int
+    last_position: int
+    digest: str
+    renumbered: bool
+    seconds: float
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def export_events(events: EventStore, out: IO[str], *, since: int = 0) -> ExportResult:
+    """Write every event after position ``since`` to ``out`` in the format above.
+
+    Raises:
+        StorageError: the database could not be read.
+        IntegrityError: a stored payload no longer decodes (run ``lineagelog audit``).
+    """
+    started = time.perf_counter()
+    until = events.max_position()
+    header = {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "since": since,
+        "until": until,
+        "exported_at": datetime.now(UTC).isoformat(),
+    }
+    out.write(_dump(header) + "\n")
+    checker = LogChecker()  # only its running digest is used here
+    after, count, last = since, 0, since
+    while after < until:
+        page = events.read_notifications(after, _PAGE, until=until)
+        if not page:
+            break
+        lines = []
+        for n in page:
+            try:
+                raw = hashed(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+            except UndecodableEvent as e:
+                raise IntegrityError(
+                    f"cannot export the event at position {n.id} (stream {n.originator_id}): {e}; "
+                    "run `lineagelog audit` to see what is damaged"
+                ) from None
+            checker.fold(raw.stream_id, raw.version, raw.hash, n.id)
+            lines.append(
+                f'{{"position":{n.id},"timestamp":{_dump(raw.content.get("timestamp"))},'
+                f'"stream_id":"{UUID(hex=raw.stream_id)}","stream_version":{raw.version},'
+                f'"type":{_dump(n.topic)},"previous_hash":{_dump(raw.content.get("previous_hash"))},'
+                f'"hash":"{raw.hash}"{_PAYLOAD}{n.state.decode("utf-8")}}}\n'
+            )
+        checker.digests.clear()
+        out.write("".join(lines))
+        count += len(page)
+        after = last = page[-1].id
+    footer = {"end": EXPORT_FORMAT, "count": count, "last_position": last, "digest": checker.running.hex()}
+    out.write(_dump(footer) + "\n")
+    return ExportResult(count, since, last, checker.running.hex(), time.perf_counter() - started)
+
+
+def _bad(number: int, what: str) -> ExportFormatError:
+    return ExportFormatError(f"line {number} of the events file {what}; nothing was imported")
+
+
+def _parse_header(line: str) -> dict[str, Any]:
+    try:
+        header = json.loads(line)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or header.get("format") != EXPORT_FORMAT:
+        raise ExportFormatError(
+            f"the events file does not start with a {EXPORT_FORMAT!r} header; "
+            "export one with `lineagelog events export -o events.jsonl`"
+        )
+    if header.get("version") != EXPORT_VERSION:
+        raise ExportFormatError(
+            f"the events file is format version {header.get('version')!r}, this lineagelog reads "
+            f"version {EXPORT_VERSION}; export it again with a matching lineagelog"
+        )
+    if header.get("since", 0) != 0:
+        raise ExportFormatError(
+            f"the events file holds only the events after position {header.get('since')}; "
+            "import needs a whole history: export without --since"
+        )
+    return header
+
+
+def _parse_event(number: int, line: str) -> tuple[dict[str, Any], bytes]:
+    head, sep, rest = line.partition(_PAYLOAD)
+    try:
+        if sep and rest.endswith("}"):
+            meta = json.loads(head + "}")
+            state = rest[:-1].encode("utf-8")
+        else:  # written by another tool: take the payload apart and encode it as stored
+            meta = json.loads(line)
+            state = _encode_state(meta["payload"]).encode("utf-8")
+    except (ValueError, KeyError, TypeError) as e:
+        raise _bad(number, f"is not a whole JSON event ({e}); the file is truncated or corrupt") from None
+    for key, kind in (("position", int), ("stream_id", str), ("stream_version", int), ("type", str)):
+        if not isinstance(meta.get(key), kind):
+            raise _bad(number, f"has no valid {key!r}")
+    return meta, state
+
+
+def import_events(events: EventStore, source: IO[str]) -> ImportResult:
+    """Insert every event of an export into the empty store ``events``; all or nothing.
+
+    Raises:
+        ExportFormatError: the file is of another format or version, partial,
+            truncated or corrupt (the message names the line).
+        IntegrityError: the file parses but its history does not verify.
+        StorageError: the target store is not empty, or the database failed.
+    """
+    started = time.perf_counter()
+    if events.max_position() != 0:
+        raise StorageError(
+            f"the target event store already holds {events.max_position()} event position(s); "
+            "import only into an empty store (a new database URL)"
+        )
+    header_line = source.readline()
+    _parse_header(header_line)
+    checker = LogChecker()
+    stored: list[StoredEvent] = []
+    positions: list[int] = []
+    footer: dict[str, Any] | None = None
+    number = 1
+    for number, line in enumerate(source, start=2):  # noqa: B007 (number is read after the loop)
+        text = line.rstrip("\n")
+        if footer is not None:
+            if text.strip():
+                raise _bad(number, "follows the footer")
+            continue
+        if text.startswith('{"end"'):
+            footer = _parse_footer(number, text)
+            continue
+        meta, state = _parse_event(number, text)
+        position, version, topic = meta["position"], meta["stream_version"], meta["type"]
+        if positions and position <= positions[-1]:
+            raise _bad(number, f"has position {position}, not after {positions[-1]}")
+        try:
+            stream = UUID(meta["stream_id"])
+            raw = hashed(position, stream, version, topic, state)
+        except (ValueError, UndecodableEvent) as e:
+            raise _bad(number, f"has an unreadable event: {e}") from None
+        if meta.get("hash") is not None and raw.hash != meta["hash"]:
+            raise _bad(number, f"(position {position}) does not hash to its recorded hash: it was modified")
+        checker.accept(raw)
+        stored.append(StoredEvent(originator_id=stream, originator_version=version, topic=topic, state=state))
+        positions.append(position)
+    checker.seals(final=True)
+    _check_footer(footer, number, len(stored), positions, checker.running.hex())
+    if checker.problems:
+        listed = "; ".join(p.message for p in checker.problems[:5])
+        raise IntegrityError(
+            f"the events file's history does not verify ({len(checker.problems)} problem(s)): "
+            f"{listed}; nothing was imported"
+        )
+    if not stored:
+        return ImportResult(0, 0, checker.running.hex(), False, time.perf_counter() - started)
+    try:
+        written = list(events.recorder.insert_events(stored) or [])
+    except PersistenceError as e:
+        raise StorageError(f"could not import {len(stored)} events: {e}; nothing was imported") from e
+    return ImportResult(
+        count=len(stored),
+        last_position=written[-1] if written else positions[-1],
+        digest=checker.running.hex(),
+        renumbered=bool(written) and written != positions,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _parse_footer(number: int, text: str) -> dict[str, Any]:
+    try:
+        footer = json.loads(text)
+    except ValueError:
+        raise _bad(number, "is a damaged footer; the file is truncated or corrupt") from None
+    if not isinstance(footer, dict) or footer.get("end") != EXPORT_FORMAT:
+        raise _bad(number, "is not a lineagelog-events footer")
+    return footer
+
+
+def _check_footer(
+    footer: dict[str, Any] | None, number: int, count: int, positions: list[int], digest: str
+) -> None:
+    if footer is None:
+        raise ExportFormatError(
+            f"the events file ends at line {number} without its footer: it was cut short; "
+            "export it again; nothing was imported"
+        )
+    if footer.get("count") != count or footer.get("digest") != digest:
+        raise ExportFormatError(
+            f"the events file's footer says {footer.get('count')} events with digest "
+            f"{str(footer.get('digest'))[:16]}..., but the file holds {count} events with digest "
+            f"{digest[:16]}...: lines were removed, added or reordered; nothing was imported"
+        )
+    if positions and footer.get("last_position") != positions[-1]:
+        raise ExportFormatError(
+            f"the events file's footer says the last position is {footer.get('last_position')} "
+            f"but its last event is at {positions[-1]}; nothing was imported"
+        )

@@ -1,0 +1,187 @@
+"""What the Client offers auditors: audit, seal, replay into a scratch database, state as of.
+
+``replay`` does not trust the views: it projects the raw log, up to a moment,
+into a fresh SQLite file and answers from there. ``Client.as_of`` is the fast
+path over the live views; both must agree, and a test holds them to it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import weakref
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from sqlalchemy import create_engine
+
+from lineagelog.adapters.audit import AuditReport, audit_log
+from lineagelog.adapters.point_in_time import aggregate_as_of
+from lineagelog.adapters.sealing import SealResult, seal_log
+from lineagelog.api.context import LineageContext
+from lineagelog.domain.errors import LineageError, RunNotFoundError, StepRunNotFoundError
+from lineagelog.projections.lineage import LineageQueries
+from lineagelog.projections.ports import EventLog, RecordedEvent
+from lineagelog.projections.projector import Projector, sqlite_write_locking
+from lineagelog.projections.queries import ViewQueries
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.event_store import EventStore
+
+__all__ = [
+    "BoundedLog",
+    "ReplayContext",
+    "audit",
+    "replay_context",
+    "resolve_position",
+    "run_state",
+    "seal",
+    "step_run_state",
+]
+
+
+class BoundedLog(EventLog):
+    """The real log, seen as if it ended at ``until``."""
+
+    def __init__(self, log: EventLog, until: int) -> None:
+        """Read ``log`` but never past position ``until``."""
+        self.log = log
+        self.until = until
+
+    def max_position(self) -> int:
+        """The smaller of ``until`` and the real log's end."""
+        return min(self.until, self.log.max_position())
+
+    def read(self, after: int, limit: int, until: int | None = None) -> list[RecordedEvent]:
+        """Events of the real log in ``(after, min(until, self.until)]``."""
+        bound = self.until if until is None else min(until, self.until)
+        return self.log.read(after, limit, until=bound)
+
+
+@dataclass
+class ReplayContext(LineageContext):
+    """A context whose views live in a scratch database; closing it deletes that database.
+
+    Its ``events`` is the real log (never closed by this context).
+    """
+
+    until: int = 0
+    scratch: str = ""
+
+    def close(self) -> None:
+        """Drop the scratch database (the real event store stays open)."""
+        self.engine.dispose()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def audit(context: LineageContext, *, verify_artifacts: bool = True) -> AuditReport:
+    """Verify the whole log (chains, seals) and, when asked, every artifact's bytes."""
+    return audit_log(context.events, context.artifacts if verify_artifacts else None)
+
+
+def seal(context: LineageContext) -> SealResult:
+    """Seal every event recorded so far."""
+    return seal_log(context.events)
+
+
+def resolve_position(context: LineageContext, at: datetime | int) -> int:
+    """A log position from a position or a moment (the last event at or before it)."""
+    if isinstance(at, bool) or not isinstance(at, (int, datetime)):
+        raise LineageError(f"expected a datetime or a log position (int), got {at!r}")
+    if isinstance(at, int):
+        if at < 0:
+            raise LineageError(f"log position {at} is negative; positions start at 1")
+        return min(at, context.events.max_position())
+    context.catch_up()
+    return context.queries.position_at(at)
+
+
+def replay_context(context: LineageContext, until: datetime | int) -> ReplayContext:
+    """Project the raw log up to ``until`` into a scratch SQLite database.
+
+    The scratch database is deleted when the returned context is closed or
+    garbage-collected.
+    """
+    position = resolve_position(context, until)
+    scratch = tempfile.mkdtemp(prefix="lineagelog-replay-")
+    engine = create_engine(f"sqlite:///{Path(scratch) / 'views.db'}")
+    sqlite_write_locking(engine)
+    projector = Projector(engine, BoundedLog(context.events, position), page_size=5000)
+    try:
+        projector.create_tables()
+        projector.catch_up()
+    except BaseException:
+        engine.dispose()
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    replayed = ReplayContext(
+        settings=context.settings,
+        events=context.events,
+        engine=engine,
+        projector=projector,
+        queries=ViewQueries(engine),
+        lineage=LineageQueries(engine),
+        artifacts=context.artifacts,
+        until=position,
+        scratch=scratch,
+    )
+    weakref.finalize(replayed, _drop_scratch, engine, scratch)
+    return replayed
+
+
+def _drop_scratch(engine: Any, scratch: str) -> None:
+    engine.dispose()
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _uuid(value: UUID | str, error: type[LineageError], what: str) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise error(f"{what} id {value!r} is not a UUID; copy one from `lineagelog runs list`") from None
+
+
+def _state(events: EventStore, stream: UUID, position: int, expected: str) -> Any:
+    aggregate = aggregate_as_of(events, stream, position)
+    if aggregate is not None and type(aggregate).__name__ != expected:
+        return None
+    return aggregate
+
+
+def run_state(context: LineageContext, run_id: UUID | str, as_of: datetime | int | None) -> Any:
+    """The ``PipelineRun`` aggregate as it stood at ``as_of`` (now when None).
+
+    Raises:
+        RunNotFoundError: no such run existed then.
+    """
+    stream = _uuid(run_id, RunNotFoundError, "run")
+    position = context.events.max_position() if as_of is None else resolve_position(context, as_of)
+    state = _state(context.events, stream, position, "PipelineRun")
+    if state is None:
+        raise RunNotFoundError(
+            f"run {stream} did not exist at log position {position}; "
+            "pick a later moment or check the id with `lineagelog runs list`"
+        )
+    return state
+
+
+def step_run_state(
+    context: LineageContext, step_run_id: UUID | str, as_of: datetime | int | None
+) -> Any:
+    """The ``StepRun`` aggregate as it stood at ``as_of`` (now when None).
+
+    Raises:
+        StepRunNotFoundError: no such step run existed then.
+    """
+    stream = _uuid(step_run_id, StepRunNotFoundError, "step run")
+    position = context.events.max_position() if as_of is None else resolve_position(context, as_of)
+    state = _state(context.events, stream, position, "StepRun")
+    if state is None:
+        raise StepRunNotFoundError(
+            f"step run {stream} did not exist at log position {position}; "
+            "pick a later moment or check the id with `lineagelog runs show RUN`"
+        )
+    return state
