@@ -17,7 +17,7 @@ from lineagelog.domain.errors import LineageError
 
 __all__ = ["app", "main"]
 
-COMMAND_MODULES = ("demo", "runs", "artifacts", "cache", "projections", "daemon")
+COMMAND_MODULES = ("demo", "runs", "artifacts", "cache", "projections", "daemon", "lifecycle")
 """Modules under ``lineagelog.api.cli`` that register commands when imported."""
 
 
