@@ -1,0 +1,67 @@
+"""Materializers: how step outputs of each Python type are written and read.
+
+Importing this package registers the built-ins for ``None``, ``bool``, ``int``,
+``float``, ``str``, ``bytes`` and containers; numpy, pandas, pydantic and
+pathlib materializers are registered lazily and imported on first use, and
+``save_artifact`` / ``load_artifact`` / ``SavedArtifact`` are imported on first
+access, so this import stays fast (no numpy, pandas, pydantic or fsspec).
+Pickle is used only when the user opts in.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from lineagelog.adapters.materializers import builtins as _builtins  # registers the built-ins
+from lineagelog.adapters.materializers.base import (
+    ArtifactType,
+    BaseMaterializer,
+    VisualizationType,
+)
+from lineagelog.adapters.materializers.pickle import (
+    PickleMaterializer,
+    allow_pickle,
+    pickle_allowed,
+    pickle_permission,
+)
+from lineagelog.adapters.materializers.registry import (
+    materializer_for,
+    materializer_source,
+    register_lazy,
+    register_materializer,
+    resolve_source,
+    type_source,
+)
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.materializers.io import SavedArtifact, load_artifact, save_artifact
+
+__all__ = [
+    "ArtifactType",
+    "BaseMaterializer",
+    "PickleMaterializer",
+    "SavedArtifact",
+    "VisualizationType",
+    "allow_pickle",
+    "load_artifact",
+    "materializer_for",
+    "materializer_source",
+    "pickle_allowed",
+    "pickle_permission",
+    "register_lazy",
+    "register_materializer",
+    "resolve_source",
+    "save_artifact",
+    "type_source",
+]
+
+_LAZY_EXPORTS = {"SavedArtifact", "load_artifact", "save_artifact"}
+
+del _builtins
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.io"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,223 @@
+"""Saving and loading one artifact version: what the runner calls.
+
+``save_artifact`` writes everything under the artifact's folder first (data,
+then visualizations under ``<uri>/visualizations/``), and only then hashes.
+The content hash therefore covers *every* file under the folder, visualizations
+included, so verifying the hash detects tampering with any stored byte; the
+price is that a change in how a visualization is drawn (a lineagelog upgrade)
+changes the hash of otherwise equal data. Metadata is not hashed. The hash
+framing is documented in ``lineagelog.adapters.artifact_store``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lineagelog.adapters.materializers.base import BaseMaterializer, VisualizationType
+from lineagelog.adapters.materializers.pickle import PickleMaterializer
+from lineagelog.adapters.materializers.registry import (
+    materializer_source,
+    resolve_source,
+    type_source,
+)
+from lineagelog.domain.errors import (
+    ArtifactNotFoundError,
+    IntegrityError,
+    LineageError,
+    MaterializerError,
+    StorageError,
+)
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.artifact_store import ArtifactStore
+
+__all__ = ["SavedArtifact", "load_artifact", "save_artifact"]
+
+
+@dataclass(frozen=True)
+class SavedArtifact:
+    """What ``save_artifact`` wrote: the fields of an ``ArtifactWritten`` event."""
+
+    uri: str
+    content_hash: str
+    size: int
+    materializer: str
+    data_type: str
+    artifact_type: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    visualizations: list[dict[str, str]] = field(default_factory=list)
+
+
+def save_artifact(
+    data: Any,
+    *,
+    uri: str,
+    store: ArtifactStore,
+    materializer_cls: type[BaseMaterializer],
+) -> SavedArtifact:
+    """Write ``data`` to the new folder ``uri`` with ``materializer_cls``, then hash it.
+
+    Steps: make the folder (it must not hold files yet), ``save``,
+    ``save_visualizations``, ``extract_metadata`` (plus ``storage_size``, the
+    bytes under ``uri``), then ``content_hash`` over everything under ``uri``.
+    On failure the partly written folder is removed.
+
+    Raises:
+        MaterializerError: when the materializer does not accept the type or fails
+            (the original exception is the cause).
+        StorageError: when ``uri`` already holds files or is outside the store.
+
+    """
+    if not (isinstance(materializer_cls, type) and issubclass(materializer_cls, BaseMaterializer)):
+        raise MaterializerError(f"{materializer_cls!r} is not a BaseMaterializer subclass")
+    associated = materializer_cls.ASSOCIATED_TYPES
+    if associated and not isinstance(data, associated):
+        raise MaterializerError(
+            f"{materializer_cls.__qualname__} saves {[t.__qualname__ for t in associated]}, "
+            f"not a {type(data).__qualname__}; choose a materializer for that type"
+        )
+    if store.exists(uri) and store.walk_files(uri):
+        raise StorageError(
+            f"artifact folder {uri!r} already holds files; every artifact version needs "
+            "a new folder (a new artifact version id)"
+        )
+    store.makedirs(uri)
+    materializer = materializer_cls(uri, store)
+    name = materializer_cls.__qualname__
+    try:
+        _call(name, "save", lambda: materializer.save(data))
+        visualizations = _call(
+            name, "save_visualizations", lambda: materializer.save_visualizations(data)
+        )
+        metadata = _call(name, "extract_metadata", lambda: materializer.extract_metadata(data))
+        listed = _list_visualizations(uri, store, visualizations, name)
+        content_hash, size = store.content_hash(uri)
+    except BaseException:
+        _remove_quietly(store, uri)
+        raise
+    metadata = {**_check_metadata(metadata, name), "storage_size": size}
+    return SavedArtifact(
+        uri=uri,
+        content_hash=content_hash,
+        size=size,
+        materializer=materializer_source(materializer_cls),
+        data_type=type_source(type(data)),
+        artifact_type=materializer_cls.ASSOCIATED_ARTIFACT_TYPE.value,
+        metadata=metadata,
+        visualizations=listed,
+    )
+
+
+def load_artifact(
+    *,
+    uri: str,
+    store: ArtifactStore,
+    materializer_source: str,
+    data_type_source: str,
+    allow_pickle: bool = False,
+    expected_content_hash: str | None = None,
+) -> Any:
+    """Load the artifact at ``uri`` with the materializer it was saved with.
+
+    Args:
+        uri: the artifact version's folder.
+        store: the store holding it.
+        materializer_source: ``"module:qualname"`` of the materializer (from the event).
+        data_type_source: ``"module:qualname"`` of the saved value's type.
+        allow_pickle: also allow unpickling for this call. Without it, pickles
+            load only where ``allow_pickle(True)`` or ``pickle_permission(True)``
+            allows them (see ``lineagelog.adapters.materializers.pickle``).
+        expected_content_hash: when given, the folder is hashed first and must match.
+
+    Raises:
+        ArtifactNotFoundError: when nothing is stored at ``uri`` (deleted, or another store).
+        IntegrityError: when the bytes do not match ``expected_content_hash``.
+        UnsafeLoadError: when the artifact is a pickle and loading pickles is not allowed.
+        MaterializerError: when the materializer or type cannot be imported, or loading fails.
+
+    """
+    if not store.exists(uri):
+        raise ArtifactNotFoundError(
+            f"no artifact files at {uri!r} in the artifact store {store.root!r}; they were "
+            "deleted, or the artifact was written to another store"
+        )
+    if expected_content_hash is not None:
+        actual, _ = store.content_hash(uri)
+        if actual != expected_content_hash:
+            raise IntegrityError(
+                f"the files at {uri!r} hash to {actual}, but {expected_content_hash} was "
+                "recorded; they were changed after they were written"
+            )
+    materializer_cls = resolve_source(materializer_source)
+    if not (isinstance(materializer_cls, type) and issubclass(materializer_cls, BaseMaterializer)):
+        raise MaterializerError(f"{materializer_source!r} is not a BaseMaterializer subclass")
+    materializer: BaseMaterializer
+    if issubclass(materializer_cls, PickleMaterializer):
+        materializer = materializer_cls(uri, store, allow_load=allow_pickle)
+        try:
+            data_type = resolve_source(data_type_source)
+        except MaterializerError:
+            data_type = object  # the pickle knows its own type
+    else:
+        materializer = materializer_cls(uri, store)
+        data_type = resolve_source(data_type_source)
+    return _call(materializer_cls.__qualname__, "load", lambda: materializer.load(data_type))
+
+
+def _call(materializer: str, method: str, call: Any) -> Any:
+    try:
+        return call()
+    except LineageError:
+        raise
+    except FileNotFoundError as e:
+        raise ArtifactNotFoundError(
+            f"{materializer}.{method}() did not find a file it expected ({e}); "
+            "the artifact folder is incomplete"
+        ) from e
+    except Exception as e:
+        raise MaterializerError(f"{materializer}.{method}() failed: {type(e).__name__}: {e}") from e
+
+
+def _list_visualizations(
+    uri: str, store: ArtifactStore, visualizations: Any, materializer: str
+) -> list[dict[str, str]]:
+    if not isinstance(visualizations, dict):
+        raise MaterializerError(
+            f"{materializer}.save_visualizations() returned {type(visualizations).__name__}; "
+            "return a dict of path -> VisualizationType"
+        )
+    listed = []
+    for path, kind in visualizations.items():
+        full = path if "://" in path or path.startswith("/") else store.join(uri, path)
+        if store.relpath(full, uri) == "" or not store.exists(full):
+            raise MaterializerError(
+                f"{materializer}.save_visualizations() named {path!r}, which is not a file "
+                f"it wrote under {uri!r}"
+            )
+        listed.append({"uri": full, "type": VisualizationType(kind).value})
+    return sorted(listed, key=lambda v: v["uri"])
+
+
+def _check_metadata(metadata: Any, materializer: str) -> dict[str, Any]:
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) for k in metadata):
+        raise MaterializerError(
+            f"{materializer}.extract_metadata() must return a dict with string keys"
+        )
+    try:
+        json.dumps(metadata, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise MaterializerError(
+            f"{materializer}.extract_metadata() returned values that are not JSON ({e}); "
+            "return numbers, strings, booleans, None, lists and dicts"
+        ) from e
+    return dict(metadata)
+
+
+def _remove_quietly(store: ArtifactStore, uri: str) -> None:
+    try:
+        if store.exists(uri):
+            store.rmtree(uri)
+    except (OSError, LineageError):
+        pass  # orphan bytes are found by garbage collection

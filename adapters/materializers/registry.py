@@ -1,0 +1,216 @@
+"""Which materializer saves which type.
+
+Materializers register themselves for their ``ASSOCIATED_TYPES`` when their
+class is defined. ``materializer_for`` walks the type's MRO, so the most
+specific registration wins; registering again for the same type replaces the
+earlier materializer, except that lineagelog's own built-ins never replace a
+user's materializer.
+
+Built-ins for optional libraries (numpy, pandas, pydantic, pathlib) are
+registered *lazily* by import path: the table below maps a data type's
+``module:qualname`` to the materializer that handles it, and the materializer
+module is imported only when a value of that type is looked up. So importing
+this package imports neither numpy nor pandas.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+import typing
+from typing import TYPE_CHECKING, Any
+
+from lineagelog.domain.errors import MaterializerError, NoMaterializerError
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.materializers.base import BaseMaterializer
+
+__all__ = [
+    "materializer_for",
+    "materializer_source",
+    "register_lazy",
+    "register_materializer",
+    "resolve_source",
+    "type_source",
+]
+
+_PACKAGE = "lineagelog.adapters.materializers"
+_REGISTRY: dict[type, type[BaseMaterializer]] = {}
+_LAZY: dict[str, str] = {
+    "numpy:ndarray": f"{_PACKAGE}.numpy:NumpyMaterializer",
+    "pandas:DataFrame": f"{_PACKAGE}.pandas:PandasMaterializer",
+    "pandas:Series": f"{_PACKAGE}.pandas:PandasMaterializer",
+    "pydantic:BaseModel": f"{_PACKAGE}.pydantic:PydanticMaterializer",
+    "pathlib:Path": f"{_PACKAGE}.path:PathMaterializer",
+}
+# Top-level modules of optional dependencies, and the extra that installs them.
+EXTRAS = {
+    "numpy": "numpy",
+    "pandas": "pandas",
+    "pyarrow": "pandas",
+    "cloudpickle": "pickle",
+    "s3fs": "s3",
+}
+
+
+def register_materializer(cls: type[BaseMaterializer]) -> None:
+    """Make ``cls`` the materializer of each of its ``ASSOCIATED_TYPES``.
+
+    Called for every ``BaseMaterializer`` subclass when it is defined; call it
+    yourself only to re-register a class. A later registration for a type
+    replaces an earlier one, but a lineagelog built-in never replaces a user's.
+    """
+    for data_type in cls.ASSOCIATED_TYPES:
+        current = _REGISTRY.get(data_type)
+        if current is not None and _is_builtin(cls) and not _is_builtin(current):
+            continue
+        _REGISTRY[data_type] = cls
+
+
+def register_lazy(data_type_source: str, materializer_source: str) -> None:
+    """Register a materializer for a type by import paths, importing nothing now.
+
+    Args:
+        data_type_source: ``"module:qualname"`` of the data type as users import
+            it (``"numpy:ndarray"``).
+        materializer_source: ``"module:qualname"`` of the materializer class; its
+            module is imported the first time a value of that type is looked up.
+
+    """
+    _LAZY[data_type_source] = materializer_source
+
+
+def materializer_for(
+    data_type: Any, *, context: str | None = None, fallback_to_pickle: bool = False
+) -> type[BaseMaterializer]:
+    """Return the materializer class for ``data_type``, the most specific in its MRO.
+
+    Args:
+        data_type: a class, or a generic alias such as ``list[int]`` (its origin is used).
+        context: where the type comes from (``"output 'model' of step 'train'"``),
+            added to the error message.
+        fallback_to_pickle: return ``PickleMaterializer`` instead of raising
+            when nothing else fits (the user opted in to pickle).
+
+    Raises:
+        NoMaterializerError: naming the type and the ways to register a materializer.
+
+    """
+    klass = _as_class(data_type, context)
+    lazy = _loaded_lazy_types()
+    for base in klass.__mro__:
+        found = _REGISTRY.get(base)
+        if found is not None:
+            return found
+        if base in lazy:
+            materializer: type[BaseMaterializer] = resolve_source(lazy[base])
+            # Importing the module registered it, unless a user materializer already was.
+            return _REGISTRY.get(base, materializer)
+    if fallback_to_pickle:
+        from lineagelog.adapters.materializers.pickle import PickleMaterializer
+
+        return PickleMaterializer
+    where = f" ({context})" if context else ""
+    name = klass.__qualname__
+    raise NoMaterializerError(
+        f"no materializer can save type {type_source(klass)!r}{where}. Either define one "
+        "(subclass lineagelog's BaseMaterializer with "
+        f"ASSOCIATED_TYPES = ({name},) and implement save/load, in a module imported "
+        "before the run), or pass output_materializers=... to @step, or opt in to pickle "
+        "(PickleMaterializer, needs `pip install lineagelog[pickle]`; loading a pickle runs "
+        "code, so only for data you trust)"
+    )
+
+
+def materializer_source(cls: type) -> str:
+    """Return the import path ``"module:qualname"`` of a materializer class."""
+    return type_source(cls)
+
+
+def type_source(data_type: type) -> str:
+    """Return the import path ``"module:qualname"`` of a class (``"builtins:int"``)."""
+    return f"{data_type.__module__}:{data_type.__qualname__}"
+
+
+def resolve_source(source: str) -> Any:
+    """Import the object named by ``"module:qualname"`` (or a dotted ``"module.name"``).
+
+    Raises:
+        MaterializerError: saying what could not be imported and how to fix it.
+
+    """
+    if source == "builtins:NoneType":
+        return type(None)
+    if not isinstance(source, str) or not source:
+        raise MaterializerError(f"import path {source!r} is not a 'module:qualname' string")
+    if ":" in source:
+        module_name, qualname = source.split(":", 1)
+        candidates = [(module_name, qualname)]
+    else:
+        parts = source.split(".")
+        candidates = [
+            (".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)
+        ]
+    if "<locals>" in source:
+        raise MaterializerError(
+            f"cannot import {source!r}: it was defined inside a function; "
+            "define it at module level so it can be imported again when loading"
+        )
+    error: Exception | None = None
+    for module_name, qualname in candidates:
+        try:
+            obj: Any = importlib.import_module(module_name)
+        except ImportError as e:
+            error = e
+            continue
+        try:
+            for attribute in qualname.split("."):
+                obj = getattr(obj, attribute)
+        except AttributeError as e:
+            error = e
+            continue
+        return obj
+    top = source.split(":", 1)[0].split(".", 1)[0]
+    hint = (
+        f"install it: pip install lineagelog[{EXTRAS[top]}]"
+        if top in EXTRAS and isinstance(error, ModuleNotFoundError)
+        else "make sure the module is importable (installed, or on PYTHONPATH) where "
+        "the artifact is loaded and that the name still exists"
+    )
+    raise MaterializerError(f"cannot import {source!r} ({error}); {hint}") from error
+
+
+def _as_class(data_type: Any, context: str | None) -> type:
+    if isinstance(data_type, type) and not isinstance(data_type, types.GenericAlias):
+        return data_type
+    origin = typing.get_origin(data_type)
+    if origin is typing.Annotated:
+        return _as_class(typing.get_args(data_type)[0], context)
+    if isinstance(origin, type) and origin is not types.UnionType:
+        return origin
+    if data_type is None:
+        return type(None)
+    where = f" ({context})" if context else ""
+    raise NoMaterializerError(
+        f"{data_type!r}{where} is not a class; materializers are chosen by class. "
+        "Annotate the output with a concrete class (not a Union or Any), "
+        "or pass output_materializers=... to @step"
+    )
+
+
+def _loaded_lazy_types() -> dict[type, str]:
+    found: dict[type, str] = {}
+    for data_type_source, materializer in _LAZY.items():
+        module_name, _, qualname = data_type_source.partition(":")
+        # A value of the type can only exist if its module was imported already.
+        obj: Any = sys.modules.get(module_name)
+        for attribute in qualname.split("."):
+            obj = getattr(obj, attribute, None)
+        if isinstance(obj, type):
+            found[obj] = materializer
+    return found
+
+
+def _is_builtin(cls: type) -> bool:
+    return cls.__module__ == _PACKAGE or cls.__module__.startswith(_PACKAGE + ".")
