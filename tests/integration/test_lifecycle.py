@@ -1,0 +1,181 @@
+"""Tags, registering existing data and deleting versions: events, catalog, lineage, cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import pytest
+
+from lineagelog.api import Client, pipeline, step
+from lineagelog.api.context import open_context
+from lineagelog.domain.artifact_name import DeletedVersionError
+
+calls: list[int] = []
+
+
+@step
+def load(n: int) -> Annotated[list[int], "raw"]:
+    calls.append(n)
+    return list(range(n))
+
+
+@step
+def scale(raw: list[int]) -> Annotated[list[int], "scaled"]:
+    return [2 * x for x in raw]
+
+
+@pipeline
+def scaling(n: int = 3) -> None:
+    scale(load(n=n))
+
+
+def _event_types(client: Client) -> list[str]:
+    return [type(r.event).__name__ for r in client.context.events.iter_all()]
+
+
+def _event(client: Client, type_name: str) -> Any:
+    return next(
+        r.event for r in client.context.events.iter_all() if type(r.event).__name__ == type_name
+    )
+
+
+def test_tags_are_events_and_filter_versions_now_and_as_of_before_the_untag(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    scaling(n=3)
+    scaling(n=4)
+    client = Client()
+
+    client.tag_artifact("raw", 1, "baseline")
+    tagged_at = client.context.events.max_position()
+    client.untag_artifact("raw", 1, "baseline")
+    client.tag_artifact("raw", 2, "baseline")
+
+    assert [v.version for v in client.list_artifact_versions(tag="baseline")] == [2]
+    past = client.as_of(tagged_at)
+    assert [v.version for v in past.list_artifact_versions(tag="baseline")] == [1]
+    assert _event_types(client).count("VersionTagged") == 2
+    assert _event_types(client).count("VersionUntagged") == 1
+
+
+def test_registering_a_local_folder_copies_it_in_with_its_hash_and_no_producer(
+    sqlite_stores: tuple[str, str], tmp_path: Path
+) -> None:
+    source = tmp_path / "dataset"
+    (source / "part").mkdir(parents=True)
+    (source / "part" / "rows.csv").write_text("a,b\n1,2\n")
+    client = Client()
+
+    registered = client.register_artifact(source, "dataset", tags=["external"])
+    source.joinpath("part", "rows.csv").write_text("changed after registering\n")
+
+    assert (registered.name, registered.version, registered.tags) == ("dataset", 1, ("external",))
+    assert registered.producer_step_run_id is None
+    assert registered.metadata["source"] == str(source)
+    loaded = registered.load()
+    assert (Path(loaded) / "part" / "rows.csv").read_text() == "a,b\n1,2\n"
+    recomputed, _ = client.context.artifacts.content_hash(registered.uri)
+    assert recomputed == registered.content_hash
+    assert _event(client, "ExternalVersionRegistered").content_hash == registered.content_hash
+    graph = client.lineage("dataset:1")
+    assert graph.nodes[str(registered.id)].attributes["producer_step_run_id"] is None
+
+
+def test_registering_a_file_already_in_the_store_gives_the_next_version(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    scaling(n=3)
+    client = Client()
+    raw = client.get_artifact_version("raw")
+    inside = client.context.artifacts.walk_files(raw.uri)[0]
+
+    registered = client.register_artifact(inside, "raw")
+
+    assert registered.version == 2
+    assert Path(registered.load()).read_bytes() == client.context.artifacts.read_bytes(inside)
+
+
+def test_registering_a_missing_path_names_it(
+    sqlite_stores: tuple[str, str], tmp_path: Path
+) -> None:
+    with pytest.raises(LookupError, match=r"nothing to register at .*missing"):
+        Client().register_artifact(tmp_path / "missing", "dataset")
+
+
+def test_deleting_a_version_records_a_tombstone_removes_bytes_and_keeps_the_lineage_node(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    scaling(n=3)
+    client = Client()
+    raw = client.get_artifact_version("raw", 1)
+
+    deleted = client.delete_artifact_version("raw", 1, reason="wrong data")
+
+    assert deleted.deleted
+    assert not client.context.artifacts.exists(raw.uri)
+    tombstone = _event(client, "VersionDeleted")
+    assert (tombstone.version, tombstone.reason, tombstone.uri) == (1, "wrong data", raw.uri)
+    node = client.lineage("scaled:1").nodes[str(raw.id)]
+    assert node.attributes["deleted"] is True
+    assert [v.deleted for v in client.list_artifact_versions("raw")] == [True]
+    with pytest.raises(DeletedVersionError, match="raw:1 is deleted"):
+        client.tag_artifact("raw", 1, "prod")
+
+
+def test_a_deleted_output_is_never_served_from_the_cache(sqlite_stores: tuple[str, str]) -> None:
+    calls.clear()
+    scaling(n=5)
+    Client().delete_artifact_version("raw", 1)
+
+    run = scaling(n=5)
+
+    assert calls == [5, 5]
+    assert run.steps["load"].cache_outcome == "miss"
+    assert Client().get_artifact_version("raw").version == 2
+
+
+def test_deleting_twice_records_one_tombstone_and_removes_bytes_a_crash_left(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    scaling(n=3)
+    client = Client()
+    raw = client.get_artifact_version("raw", 1)
+    client.delete_artifact_version("raw", 1)
+    client.context.artifacts.write_text(raw.uri + "/data.json", "[0, 1, 2]")  # as after a crash
+
+    client.delete_artifact_version("raw", 1)
+
+    assert _event_types(client).count("VersionDeleted") == 1
+    assert not client.context.artifacts.exists(raw.uri)
+
+
+def test_a_client_reading_the_past_refuses_to_change_the_present(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    scaling(n=3)
+    past = Client().as_of(1)
+
+    with pytest.raises(Exception, match="cannot tag through a client reading as of position 1"):
+        past.tag_artifact("raw", 1, "prod")
+
+
+def test_views_rebuilt_from_the_log_show_the_same_lifecycle(
+    sqlite_stores: tuple[str, str], tmp_path: Path
+) -> None:
+    scaling(n=3)
+    (tmp_path / "f.txt").write_text("x")
+    client = Client()
+    client.register_artifact(tmp_path / "f.txt", "raw", tags=["ext"])
+    client.delete_artifact_version("raw", 1)
+    before = [
+        (v.version, v.tags, v.deleted, v.content_hash) for v in client.list_artifact_versions("raw")
+    ]
+
+    open_context().projector.rebuild()
+
+    after = [
+        (v.version, v.tags, v.deleted, v.content_hash)
+        for v in Client().list_artifact_versions("raw")
+    ]
+    assert after == before == [(1, (), True, before[0][3]), (2, ("ext",), False, before[1][3])]
