@@ -17,7 +17,7 @@ from lineagelog.domain.errors import LineageError
 
 __all__ = ["app", "main"]
 
-COMMAND_MODULES = ("demo", "runs", "artifacts", "cache", "projections", "daemon", "lifecycle")
+COMMAND_MODULES = ("demo", "runs", "artifacts", "cache", "lineage", "graph", "projections", "daemon", "lifecycle", "audit", "events", "replay")
 """Modules under ``lineagelog.api.cli`` that register commands when imported."""
 
 

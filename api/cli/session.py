@@ -57,7 +57,7 @@ def resolve_id(context: LineageContext, text: str, kind: str) -> str:
     A full UUID passes through; a unique prefix of at least four characters
     (as the tables show eight) is expanded, as git does with commits; a run
     may also be named by its run name. Anything else is returned unchanged
-    for the query to report.
+    for the query to resolve or report (a lineage node may be an artifact name).
     """
     from uuid import UUID
 
@@ -85,6 +85,8 @@ def resolve_id(context: LineageContext, text: str, kind: str) -> str:
             f"{kind} id prefix {text!r} is ambiguous ({', '.join(m[:12] for m in matches)}, ...); "
             "type more characters"
         )
+    if not matches and kind == "node":
+        return text  # perhaps an artifact name: the lineage query resolves or reports it
     if not matches:
         raise NotFoundError(
             f"no {kind} whose id starts with {text!r}; "
