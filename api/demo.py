@@ -9,7 +9,7 @@ from lineagelog.api.client import Client
 from lineagelog.api.config import Settings
 from lineagelog.api.models import Run
 
-__all__ = ["run_demo"]
+__all__ = ["run_demo", "write_demo_diagram"]
 
 
 def _describe(run: Run, say: Callable[[str], None]) -> None:
@@ -39,4 +39,36 @@ def run_demo(settings: Settings, say: Callable[[str], None] = print) -> tuple[Ru
     say(f"model:{model.version} = {model.load()}  (sha256 {model.content_hash[:16]}...)")
     say(f"database:        {settings.database_url}")
     say(f"artifact store:  {Path(settings.artifact_store) if '://' not in settings.artifact_store else settings.artifact_store}")
+    diagram = write_demo_diagram(client, second, settings.home)
+    say(f"lineage diagram written to {diagram}")
+    if diagram.suffix == ".dot":
+        say("  (Graphviz `dot` is not installed, so this is DOT text; install graphviz for SVG)")
     return first, second
+
+
+def write_demo_diagram(client: Client, run: Run, folder: Path) -> Path:
+    """Draw ``run`` with its artifacts and the runs its cache hits reused; return the file.
+
+    SVG when the Graphviz ``dot`` program is installed, DOT text otherwise.
+    """
+    from lineagelog.adapters.graphviz import (
+        DiagramOptions,
+        GraphvizNotFoundError,
+        lineage_dot,
+        render_dot,
+    )
+
+    lineage = client.lineage(str(run.id), "both", depth=1)
+    title = f"run {run.pipeline_name} / {run.run_name} ({str(run.id)[:8]}): {run.status}"
+    source = lineage_dot(lineage, DiagramOptions(title=title))
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"lineage-{str(run.id)[:8]}"
+    try:
+        svg = render_dot(source, "svg")
+    except GraphvizNotFoundError:
+        path = stem.with_suffix(".dot")
+        path.write_text(source, encoding="utf-8")
+        return path
+    path = stem.with_suffix(".svg")
+    path.write_bytes(svg)
+    return path
