@@ -1,0 +1,53 @@
+"""The ``lineagelog`` command line.
+
+One module per command group registers its commands on ``app`` (or on a sub-app
+it adds); ``main`` imports them all and turns lineagelog errors into one line on
+stderr with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from lineagelog.api.cli.common import app
+from lineagelog.domain.errors import LineageError
+
+__all__ = ["app", "main"]
+
+COMMAND_MODULES = ("demo", "runs", "artifacts", "cache", "lineage", "graph", "projections", "daemon", "lifecycle", "audit", "events", "replay")
+"""Modules under ``lineagelog.api.cli`` that register commands when imported."""
+
+
+def load_commands() -> typer.Typer:
+    """Import every command module so their commands are registered on ``app``."""
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"lineagelog.api.cli.{name}")
+    return app
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning lineagelog errors into one line on stderr."""
+    try:  # typer >= 0.20 vendors click; its usage errors are not click's classes
+        from typer._click.exceptions import ClickException
+    except ImportError:  # pragma: no cover - older typer on real click
+        from click import ClickException
+    from click import ClickException as PlainClickException
+    from click.exceptions import Abort as PlainAbort
+
+    load_commands()
+    try:
+        code = app(standalone_mode=False)
+    except LineageError as e:
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    except (typer.Abort, PlainAbort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except (ClickException, PlainClickException) as e:
+        e.show()
+        sys.exit(e.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)
