@@ -1,0 +1,272 @@
+"""The audit against a real SQLite file and a real artifact folder, tampered with by hand."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineagelog.api import Client
+from lineagelog.domain.errors import ArtifactNotFoundError, IntegrityError
+from lineagelog.examples.numbers import numbers
+
+
+@pytest.fixture
+def history(sqlite_stores: tuple[str, str], tmp_path: Path) -> Iterator[Client]:
+    """Two runs of the numbers pipeline; each sealed the log when it ended."""
+    numbers(n=5)
+    numbers(n=7)
+    yield Client()
+
+
+def _db(tmp_path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(tmp_path / "lineage.db", isolation_level=None)
+
+
+def _rows(tmp_path: Path) -> list[tuple[Any, ...]]:
+    with _db(tmp_path) as conn:
+        return conn.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+            "ORDER BY rowid"
+        ).fetchall()
+
+
+def _stream_last_rows(tmp_path: Path) -> set[int]:
+    last: dict[str, int] = {}
+    for rowid, stream, *_ in _rows(tmp_path):
+        last[stream] = rowid
+    return set(last.values())
+
+
+def _seal_positions(tmp_path: Path) -> list[int]:
+    return [r[0] for r in _rows(tmp_path) if r[3].endswith("LogSeal.Sealed")]
+
+
+def _flip_timestamp_byte(state: bytes) -> bytes:
+    at = state.index(b'"_data_":"') + len(b'"_data_":"') + 3  # the year's last digit
+    flipped = b"7" if state[at : at + 1] != b"7" else b"8"
+    return state[:at] + flipped + state[at + 1 :]
+
+
+def _folder(client: Client, uri: str) -> Path:
+    local = client.context.artifacts.local_path(uri)
+    assert local is not None
+    return Path(local)
+
+
+def _kinds(report: Any) -> set[str]:
+    return {p.kind for p in report.problems}
+
+
+def test_an_untouched_history_passes_with_every_event_and_artifact_checked(
+    history: Client, tmp_path: Path
+) -> None:
+    report = history.audit()
+
+    assert report.ok, report.problems
+    assert report.events_checked == len(_rows(tmp_path))
+    assert report.artifacts_checked == len(history.list_artifact_versions())
+    assert report.seals_checked == 2
+    assert report.unsealed_tail == 1  # the last seal event itself
+
+
+def test_runs_seal_the_log_when_they_end(history: Client, tmp_path: Path) -> None:
+    rows = _rows(tmp_path)
+
+    assert rows[-1][3].endswith("LogSeal.Sealed")
+    assert history.seal().written is False  # nothing but the seal since the seal
+
+
+def test_one_flipped_byte_in_the_middle_of_a_stream_names_the_broken_link(
+    history: Client, tmp_path: Path
+) -> None:
+    rows = _rows(tmp_path)
+    victim = next(r for r in rows if r[0] not in _stream_last_rows(tmp_path))
+    with _db(tmp_path) as conn:
+        conn.execute(
+            "UPDATE stored_events SET state=? WHERE rowid=?", (_flip_timestamp_byte(victim[4]), victim[0])
+        )
+
+    report = history.audit(verify_artifacts=False)
+
+    assert not report.ok
+    chain = [p for p in report.problems if p.kind == "hash-chain"]
+    assert chain and chain[0].stream == victim[1]
+    assert f"predecessor at position {victim[0]}" in chain[0].message
+    assert "seal" in _kinds(report)
+
+
+def test_a_changed_last_event_of_a_stream_is_caught_by_the_seal(
+    history: Client, tmp_path: Path
+) -> None:
+    first_seal = _seal_positions(tmp_path)[0]
+    victim = next(r for r in _rows(tmp_path) if r[0] in _stream_last_rows(tmp_path) and r[0] < first_seal)
+    with _db(tmp_path) as conn:
+        conn.execute(
+            "UPDATE stored_events SET state=? WHERE rowid=?", (_flip_timestamp_byte(victim[4]), victim[0])
+        )
+
+    report = history.audit(verify_artifacts=False)
+
+    assert "seal" in _kinds(report)
+    assert any("modified, deleted, inserted or reordered" in p.message for p in report.problems)
+
+
+def test_a_payload_that_no_longer_decodes_is_a_problem_not_a_crash(
+    history: Client, tmp_path: Path
+) -> None:
+    victim = _rows(tmp_path)[2]
+    with _db(tmp_path) as conn:
+        conn.execute("UPDATE stored_events SET state=? WHERE rowid=?", (victim[4][:-7], victim[0]))
+
+    report = history.audit(verify_artifacts=False)
+
+    undecodable = [p for p in report.problems if p.kind == "undecodable"]
+    assert [p.position for p in undecodable] == [victim[0]]
+    assert report.events_checked == len(_rows(tmp_path))
+
+
+def test_an_event_deleted_from_the_middle_is_detected(history: Client, tmp_path: Path) -> None:
+    victim = next(r for r in _rows(tmp_path) if r[0] not in _stream_last_rows(tmp_path))
+    with _db(tmp_path) as conn:
+        conn.execute("DELETE FROM stored_events WHERE rowid=?", (victim[0],))
+
+    report = history.audit(verify_artifacts=False)
+
+    assert "stream-order" in _kinds(report)
+    assert "seal" in _kinds(report)
+
+
+def test_an_event_deleted_from_the_end_of_a_sealed_range_is_detected(
+    history: Client, tmp_path: Path
+) -> None:
+    last_seal = _seal_positions(tmp_path)[-1]
+    victim = last_seal - 1  # the run's RunCompleted: the last event of its stream
+    assert victim in _stream_last_rows(tmp_path)
+    with _db(tmp_path) as conn:
+        conn.execute("DELETE FROM stored_events WHERE rowid=?", (victim,))
+
+    report = history.audit(verify_artifacts=False)
+
+    assert _kinds(report) == {"seal"}
+    assert any(f"up to position {victim}" in p.message for p in report.problems)
+
+
+def test_two_events_swapped_between_positions_are_detected(history: Client, tmp_path: Path) -> None:
+    first_seal = _seal_positions(tmp_path)[0]
+    rows = _rows(tmp_path)
+    # two neighbours of different streams: each stream's chain stays intact
+    a, b = next(
+        (x, y) for x, y in zip(rows, rows[1:], strict=False) if x[1] != y[1] and y[0] < first_seal
+    )
+    with _db(tmp_path) as conn:
+        for (rowid, *_), (_, stream, version, topic, state) in ((a, b), (b, a)):
+            conn.execute(
+                "UPDATE stored_events SET originator_id=?, originator_version=?, topic=?, state=? "
+                "WHERE rowid=?",
+                (stream + "-", version, topic, state, rowid),  # dodge the primary key for a moment
+            )
+        conn.execute("UPDATE stored_events SET originator_id=substr(originator_id, 1, 32)")
+
+    report = history.audit(verify_artifacts=False)
+
+    assert "seal" in _kinds(report)
+
+
+def test_swapped_payloads_break_both_chains(history: Client, tmp_path: Path) -> None:
+    rows = _rows(tmp_path)
+    a, b = rows[1], rows[2]
+    with _db(tmp_path) as conn:
+        conn.execute("UPDATE stored_events SET state=? WHERE rowid=?", (b[4], a[0]))
+        conn.execute("UPDATE stored_events SET state=? WHERE rowid=?", (a[4], b[0]))
+
+    report = history.audit(verify_artifacts=False)
+
+    assert not report.ok
+    assert {"hash-chain", "seal"} <= _kinds(report)
+
+
+def test_a_forged_event_appended_to_a_stream_breaks_its_chain(history: Client, tmp_path: Path) -> None:
+    rows = _rows(tmp_path)
+    run_id = rows[0][1]
+    completed = next(r for r in rows if r[1] == run_id and r[2] == 2)
+    with _db(tmp_path) as conn:
+        conn.execute(
+            "INSERT INTO stored_events VALUES (?, 3, ?, ?)", (run_id, completed[3], completed[4])
+        )
+
+    report = history.audit(verify_artifacts=False)
+
+    chain = [p for p in report.problems if p.kind == "hash-chain"]
+    assert [p.position for p in chain] == [len(rows) + 1]
+
+
+def test_an_event_replaced_inside_a_sealed_range_is_detected(history: Client, tmp_path: Path) -> None:
+    first_seal = _seal_positions(tmp_path)[0]
+    rows = _rows(tmp_path)
+    forged = next(r for r in rows if r[0] in _stream_last_rows(tmp_path) and r[0] < first_seal)
+    with _db(tmp_path) as conn:
+        conn.execute("DELETE FROM stored_events WHERE rowid=?", (forged[0],))
+        conn.execute(
+            "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (forged[0], "f" * 32, 1, rows[0][3], rows[0][4]),
+        )
+
+    report = history.audit(verify_artifacts=False)
+
+    assert "seal" in _kinds(report)
+
+
+def test_a_changed_artifact_fails_the_audit_and_a_verified_load(
+    history: Client, tmp_path: Path
+) -> None:
+    version = history.get_artifact_version("numbers", 1)
+    files = sorted(p for p in _folder(history, version.uri).rglob("*") if p.is_file())
+    data = files[0].read_bytes()
+    files[0].write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+
+    report = history.audit()
+
+    assert [(p.kind, p.artifact) for p in report.problems] == [("artifact-modified", str(version.id))]
+    with pytest.raises(IntegrityError, match="numbers:1"):
+        version.load(verify=True)
+    assert history.get_artifact_version("numbers", 2).load(verify=True) == list(range(7))
+
+
+def test_a_missing_artifact_fails_the_audit_and_a_verified_load(
+    history: Client, tmp_path: Path
+) -> None:
+    version = history.get_artifact_version("evens", 2)
+    shutil.rmtree(_folder(history, version.uri))
+
+    report = history.audit()
+
+    assert [(p.kind, p.artifact) for p in report.problems] == [("artifact-missing", str(version.id))]
+    with pytest.raises(ArtifactNotFoundError, match="missing"):
+        version.load(verify=True)
+
+
+def test_an_audit_without_artifacts_reads_no_artifact(history: Client, tmp_path: Path) -> None:
+    shutil.rmtree(_folder(history, history.get_artifact_version("evens", 2).uri))
+
+    report = history.audit(verify_artifacts=False)
+
+    assert report.ok
+    assert report.artifacts_checked == 0
+
+
+def test_sealing_on_demand_covers_events_written_since(history: Client, tmp_path: Path) -> None:
+    version = history.get_artifact_version("numbers", 1)
+    history.tag_artifact("numbers", version.version, "golden")
+
+    sealed = history.seal()
+    report = history.audit(verify_artifacts=False)
+
+    assert sealed.written
+    assert sealed.up_to_position == len(_rows(tmp_path)) - 1
+    assert report.ok and report.seals_checked == 3 and report.unsealed_tail == 1
