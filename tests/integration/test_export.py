@@ -1,0 +1,190 @@
+"""Export to JSON Lines and import into an empty SQLite store: same history, or nothing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineagelog.adapters.event_store import EventStore
+from lineagelog.adapters.export import ExportFormatError, export_events, import_events
+from lineagelog.api import Client
+from lineagelog.domain.errors import IntegrityError, StorageError
+from lineagelog.examples.numbers import numbers
+
+
+@pytest.fixture
+def source(sqlite_stores: tuple[str, str]) -> Iterator[Client]:
+    """A history of two runs and a tag, sealed."""
+    numbers(n=5)
+    numbers(n=8)
+    client = Client()
+    client.tag_artifact("numbers", 2, "golden")
+    client.seal()
+    yield client
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Iterator[EventStore]:
+    """An empty event store in another SQLite file."""
+    store = EventStore(f"sqlite:///{tmp_path / 'target.db'}")
+    yield store
+    store.close()
+
+
+def _export(client: Client, path: Path, since: int = 0) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        export_events(client.context.events, out, since=since)
+    return path
+
+
+def _import(store: EventStore, path: Path) -> Any:
+    with path.open(encoding="utf-8") as source:
+        return import_events(store, source)
+
+
+def _stored(path: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid"
+        ).fetchall()
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def test_an_imported_export_is_the_same_history_byte_for_byte(
+    source: Client, target: EventStore, tmp_path: Path
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+
+    result = _import(target, exported)
+
+    assert _stored(tmp_path / "target.db") == _stored(tmp_path / "lineage.db")
+    assert not result.renumbered
+    assert result.digest == source.audit(verify_artifacts=False).digest
+
+
+def test_an_imported_history_audits_with_the_same_digests_and_shows_the_same_views(
+    source: Client, tmp_path: Path
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    copy = Client(f"sqlite:///{tmp_path / 'copy.db'}", str(tmp_path / "artifacts"))
+    _import(copy.context.events, exported)
+
+    original, imported = source.audit(), copy.audit()
+
+    assert imported.ok and imported.seals_checked == original.seals_checked
+    assert imported.digest == original.digest
+    assert [(r.id, r.status, sorted(r.steps)) for r in copy.list_runs()] == [
+        (r.id, r.status, sorted(r.steps)) for r in source.list_runs()
+    ]
+    assert [(v.id, v.version, v.tags, v.position) for v in copy.list_artifact_versions()] == [
+        (v.id, v.version, v.tags, v.position) for v in source.list_artifact_versions()
+    ]
+
+
+def test_the_format_has_a_versioned_header_one_event_per_line_and_a_footer(
+    source: Client, tmp_path: Path
+) -> None:
+    lines = [json.loads(line) for line in _lines(_export(source, tmp_path / "events.jsonl"))]
+
+    header, events, footer = lines[0], lines[1:-1], lines[-1]
+    assert (header["format"], header["version"], header["since"]) == ("lineagelog-events", 1, 0)
+    assert [e["position"] for e in events] == list(range(1, len(events) + 1))
+    assert {"timestamp", "stream_id", "stream_version", "type", "payload", "previous_hash", "hash"} <= set(
+        events[0]
+    )
+    assert footer == {
+        "end": "lineagelog-events",
+        "count": len(events),
+        "last_position": len(events),
+        "digest": source.audit(verify_artifacts=False).digest,
+    }
+
+
+def test_an_export_since_a_position_holds_only_later_events(source: Client, tmp_path: Path) -> None:
+    lines = [json.loads(line) for line in _lines(_export(source, tmp_path / "e.jsonl", since=10))]
+
+    assert lines[1]["position"] == 11
+    assert lines[-1]["count"] == len(lines) - 2
+
+
+def test_import_refuses_a_store_that_is_not_empty(source: Client, tmp_path: Path) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    before = _stored(tmp_path / "lineage.db")
+
+    with pytest.raises(StorageError, match="already holds"):
+        _import(source.context.events, exported)
+    assert _stored(tmp_path / "lineage.db") == before
+
+
+def test_import_refuses_another_format_version(
+    source: Client, target: EventStore, tmp_path: Path
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    lines = _lines(exported)
+    lines[0] = lines[0].replace('"version":1', '"version":2')
+    exported.write_text("".join(lines), encoding="utf-8")
+
+    with pytest.raises(ExportFormatError, match="format version 2"):
+        _import(target, exported)
+    assert target.max_position() == 0
+
+
+def test_a_truncated_line_names_its_number_and_nothing_is_written(
+    source: Client, target: EventStore, tmp_path: Path
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    lines = _lines(exported)
+    lines[7] = lines[7][: len(lines[7]) // 2] + "\n"
+    exported.write_text("".join(lines), encoding="utf-8")
+
+    with pytest.raises(ExportFormatError, match="line 8 "):
+        _import(target, exported)
+    assert target.max_position() == 0
+
+
+def test_a_file_cut_short_at_a_line_boundary_is_refused(
+    source: Client, target: EventStore, tmp_path: Path
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    exported.write_text("".join(_lines(exported)[:-3]), encoding="utf-8")
+
+    with pytest.raises(ExportFormatError, match="without its footer"):
+        _import(target, exported)
+    assert target.max_position() == 0
+
+
+def test_an_edited_payload_is_refused_with_its_line_number(
+    source: Client, target: EventStore, tmp_path: Path
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    lines = _lines(exported)
+    lines[1] = lines[1].replace('"pipeline":"numbers"', '"pipeline":"numberz"')
+    exported.write_text("".join(lines), encoding="utf-8")
+
+    with pytest.raises(ExportFormatError, match="line 2 .*modified"):
+        _import(target, exported)
+    assert target.max_position() == 0
+
+
+def test_a_consistently_forged_file_fails_verification_and_nothing_is_written(
+    source: Client, target: EventStore, tmp_path: Path
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    lines = _lines(exported)
+    event = json.loads(lines[3])
+    del event["hash"]  # no per-line hash to betray the edit: the chain and the seals must
+    event["payload"]["name"] = "forged"
+    lines[3] = json.dumps(event) + "\n"
+    exported.write_text("".join(lines), encoding="utf-8")
+
+    with pytest.raises((IntegrityError, ExportFormatError)):
+        _import(target, exported)
+    assert target.max_position() == 0
