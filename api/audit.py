@@ -23,7 +23,6 @@ from lineagelog.adapters.point_in_time import aggregate_as_of
 from lineagelog.adapters.sealing import SealResult, seal_log
 from lineagelog.api.context import LineageContext
 from lineagelog.domain.errors import LineageError, RunNotFoundError, StepRunNotFoundError
-from lineagelog.projections.lineage import LineageQueries
 from lineagelog.projections.ports import EventLog, RecordedEvent
 from lineagelog.projections.projector import Projector, sqlite_write_locking
 from lineagelog.projections.queries import ViewQueries
@@ -123,7 +122,6 @@ def replay_context(context: LineageContext, until: datetime | int) -> ReplayCont
         engine=engine,
         projector=projector,
         queries=ViewQueries(engine),
-        lineage=LineageQueries(engine),
         artifacts=context.artifacts,
         until=position,
         scratch=scratch,

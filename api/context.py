@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -12,9 +14,11 @@ from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.view_engine import create_view_engine
 from lineagelog.api.config import Settings, resolve_settings
 from lineagelog.domain.artifact_name import ArtifactName
-from lineagelog.projections.lineage import LineageQueries
 from lineagelog.projections.projector import Projector
 from lineagelog.projections.queries import ViewQueries
+
+if TYPE_CHECKING:
+    from lineagelog.projections.lineage import LineageQueries
 
 __all__ = ["LineageContext", "open_context"]
 
@@ -28,11 +32,17 @@ class LineageContext:
     engine: Engine
     projector: Projector
     queries: ViewQueries
-    lineage: LineageQueries
     artifacts: ArtifactStore
     artifact_names: dict[str, ArtifactName] = field(default_factory=dict)
     """The ArtifactName aggregates this process has loaded; a stale one is caught
     by optimistic concurrency when saving and reloaded."""
+
+    @cached_property
+    def lineage(self) -> LineageQueries:
+        """Lineage graph queries (networkx loads on first use, not on every pipeline run)."""
+        from lineagelog.projections.lineage import LineageQueries
+
+        return LineageQueries(self.engine)
 
     def catch_up(self) -> None:
         """Bring every view up to the end of the log as it is now (read-your-writes)."""
@@ -61,7 +71,6 @@ def build_context(settings: Settings) -> LineageContext:
         engine=engine,
         projector=projector,
         queries=ViewQueries(engine),
-        lineage=LineageQueries(engine),
         artifacts=FsspecArtifactStore(settings.artifact_store),
     )
 
