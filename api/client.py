@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from lineagelog.adapters.audit import AuditReport
     from lineagelog.adapters.sealing import SealResult
     from lineagelog.api.lifecycle import ArtifactLifecycle, GcReport, PruneReport
+    from lineagelog.api.recovery import RecoveryReport
 
 __all__ = ["Client"]
 
@@ -265,6 +266,24 @@ class Client:
         from lineagelog.api.audit import step_run_state
 
         return step_run_state(self._context, step_run_id, self._as_of if as_of is None else as_of)
+
+    # -- recovery (api/recovery.py) ----------------------------------------------------------
+
+    def recover_runs(self, timeout: float | None = None, apply: bool = True) -> RecoveryReport:
+        """Mark runs whose process is gone as ``interrupted``; ``apply=False`` only reports.
+
+        A run started on this host is interrupted when its process is gone; one
+        started elsewhere only when ``timeout`` is given and its last event is
+        older than ``timeout`` seconds; otherwise it is reported ``unknown``.
+        """
+        from lineagelog.api.recovery import recover_runs
+
+        if apply and self._as_of is not None:
+            raise LineageError(
+                f"cannot recover runs through a client reading as of position {self._as_of}; "
+                "use Client() to change the present"
+            )
+        return recover_runs(self._context, timeout=timeout, apply=apply)
 
     # -- lineage ----------------------------------------------------------------------------
 

@@ -96,6 +96,14 @@ class StepRun(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.status = StepStatus.FAILED
 
+    class StepInterrupted(LineageAggregate.Event):
+        """The process running the step vanished; recorded by recovery, never guessed."""
+
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.status = StepStatus.INTERRUPTED
+
     if TYPE_CHECKING:
         run_id: UUID
         invocation_id: str
@@ -217,6 +225,11 @@ class StepRun(LineageAggregate):
             traceback=traceback,
             duration_s=duration_s,
         )
+
+    def interrupt(self, reason: str) -> None:
+        """Mark a step run whose process is gone as interrupted (emits ``StepInterrupted``)."""
+        self.check_running("be interrupted")
+        self.trigger_event(self.StepInterrupted, reason=reason)
 
     def check_running(self, action: str) -> None:
         """Raise unless the step run is still running."""

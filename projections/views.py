@@ -167,6 +167,19 @@ def _step_failed(b: PageBatch, pos: int, e: Any) -> None:
     )
 
 
+def _step_interrupted(b: PageBatch, pos: int, e: Any) -> None:
+    b.update(
+        t.step_runs,
+        (str(e.originator_id),),
+        {
+            "status": "interrupted",
+            "ended_at": _utc(e.timestamp),
+            "ended_pos": pos,
+            "error_message": e.reason,
+        },
+    )
+
+
 # -- catalog view --------------------------------------------------------------
 
 
@@ -367,6 +380,7 @@ HANDLERS: dict[str, dict[str, Handler]] = {
         "ArtifactWritten": _output_written,
         "StepSucceeded": _step_succeeded,
         "StepFailed": _step_failed,
+        "StepInterrupted": _step_interrupted,
     },
     "catalog": {
         "ArtifactWritten": _artifact_written,

@@ -17,7 +17,7 @@ from lineagelog.domain.errors import LineageError
 
 __all__ = ["app", "main"]
 
-COMMAND_MODULES = ("demo", "runs", "artifacts", "cache", "lineage", "graph", "projections", "daemon", "lifecycle", "audit", "events", "replay")
+COMMAND_MODULES = ("demo", "runs", "artifacts", "cache", "lineage", "graph", "projections", "daemon", "lifecycle", "audit", "events", "replay", "recover")
 """Modules under ``lineagelog.api.cli`` that register commands when imported."""
 
 

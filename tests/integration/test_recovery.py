@@ -1,0 +1,250 @@
+"""Runs whose process vanished are marked interrupted, with events, and nothing is guessed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from lineagelog.api import Client
+from lineagelog.api.context import close_contexts, open_context
+from lineagelog.api.recovery import process_is_alive
+from lineagelog.domain.errors import LineageError
+from lineagelog.domain.run import PipelineRun
+
+HANGING_PIPELINE = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from lineagelog.api import pipeline, step
+
+    started, db, store = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+    @step
+    def first() -> int:
+        return 1
+
+    @step
+    def hang(x: int) -> int:
+        started.write_text("in the step")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the parent kills us long before
+            time.sleep(0.05)
+        return x
+
+    @pipeline
+    def hanging() -> None:
+        hang(first())
+
+    hanging.run(database_url=db, artifact_store=store)
+    """
+)
+
+
+def _wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def killed_run(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A run whose process was SIGKILLed inside its second step."""
+    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+    script, started = tmp_path / "hang.py", tmp_path / "started"
+    script.write_text(HANGING_PIPELINE)
+    child = subprocess.Popen([sys.executable, str(script), str(started), db, store])
+    try:
+        _wait_for(started.exists)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    yield db, store
+    close_contexts()
+
+
+def _start_foreign_run(db: str, store: str, *, host: str, seconds_ago: float = 0.0) -> str:
+    """A run recorded as started by a process on another machine."""
+    context = open_context(db, store)
+    run = PipelineRun.start(
+        pipeline="remote",
+        run_name="remote-1",
+        parameters={},
+        dag={"steps": {}},
+        environment={"host": host, "pid": 4242},
+    )
+    if seconds_ago:
+        object.__setattr__(
+            run.pending_events[0], "timestamp", datetime.now(UTC) - timedelta(seconds=seconds_ago)
+        )
+    context.events.save(run)
+    return str(run.id)
+
+
+def test_a_dry_run_reports_a_killed_run_as_interrupted_without_writing(killed_run):
+    db, store = killed_run
+    client = Client(db, store)
+    before = client.context.events.max_position()
+
+    report = client.recover_runs(apply=False)
+
+    assert [d.verdict for d in report.decisions] == ["interrupted"]
+    assert "is gone" in report.decisions[0].reason
+    assert not report.decisions[0].marked
+    assert client.context.events.max_position() == before
+    assert client.list_runs()[0].status == "running"
+
+
+def test_recovery_marks_the_killed_run_and_its_running_step_interrupted(killed_run):
+    db, store = killed_run
+    client = Client(db, store)
+
+    report = client.recover_runs()
+
+    run = client.list_runs()[0]
+    assert report.decisions[0].marked
+    assert run.status == "interrupted"
+    assert "is gone" in (run.error or "")
+    assert run.steps["first"].status == "completed"
+    assert run.steps["hang"].status == "interrupted"
+    assert client.context.queries.get_step_run(str(run.steps["hang"].id)).error_message.startswith(
+        "its run was interrupted"
+    )
+
+
+def test_recovering_twice_marks_a_run_only_once(killed_run):
+    db, store = killed_run
+    client = Client(db, store)
+    client.recover_runs()
+    after_first = client.context.events.max_position()
+
+    report = client.recover_runs()
+
+    assert report.decisions == []
+    assert client.context.events.max_position() == after_first
+
+
+def test_the_interruption_is_in_the_log_and_survives_a_rebuild(killed_run):
+    db, store = killed_run
+    client = Client(db, store)
+    client.recover_runs()
+
+    client.context.projector.rebuild()
+
+    run = client.list_runs()[0]
+    assert run.status == "interrupted"
+    assert run.steps["hang"].status == "interrupted"
+    assert client.audit(verify_artifacts=True).ok
+
+
+def test_the_next_run_after_recovery_works(killed_run, tmp_path):
+    db, store = killed_run
+    Client(db, store).recover_runs()
+    from examples.numbers import numbers
+
+    run = numbers.run(database_url=db, artifact_store=store)
+
+    assert run.status == "completed"
+
+
+def test_a_run_of_a_live_process_on_this_host_is_left_running(tmp_path):
+    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+    context = open_context(db, store)
+    run = PipelineRun.start(
+        pipeline="alive",
+        run_name="alive-1",
+        parameters={},
+        dag={"steps": {}},
+        environment={"host": os.uname().nodename, "pid": os.getpid()},
+    )
+    context.events.save(run)
+    try:
+        report = Client(db, store).recover_runs(timeout=0)
+
+        assert [d.verdict for d in report.decisions] == ["running"]
+        assert "still alive" in report.decisions[0].reason
+        assert Client(db, store).get_run(run.id).status == "running"
+    finally:
+        close_contexts()
+
+
+def test_a_run_from_another_host_without_a_timeout_is_unknown_and_not_marked(tmp_path):
+    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+    try:
+        run_id = _start_foreign_run(db, store, host="gpu-node-7", seconds_ago=3600)
+
+        report = Client(db, store).recover_runs()
+
+        assert [d.verdict for d in report.decisions] == ["unknown"]
+        assert "--timeout" in report.decisions[0].reason
+        assert Client(db, store).get_run(run_id).status == "running"
+    finally:
+        close_contexts()
+
+
+def test_a_run_from_another_host_is_marked_only_when_quiet_for_longer_than_the_timeout(tmp_path):
+    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+    try:
+        stale = _start_foreign_run(db, store, host="gpu-node-7", seconds_ago=3600)
+        fresh = _start_foreign_run(db, store, host="gpu-node-8")
+
+        report = Client(db, store).recover_runs(timeout=600)
+
+        verdicts = {d.run_id: d.verdict for d in report.decisions}
+        assert verdicts == {stale: "interrupted", fresh: "running"}
+        assert Client(db, store).get_run(stale).status == "interrupted"
+        assert Client(db, store).get_run(fresh).status == "running"
+    finally:
+        close_contexts()
+
+
+def test_a_negative_timeout_is_refused(tmp_path):
+    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+    try:
+        with pytest.raises(LineageError, match=r"timeout -5"):
+            Client(db, store).recover_runs(timeout=-5)
+    finally:
+        close_contexts()
+
+
+def test_a_pid_reused_by_a_newer_process_counts_as_gone():
+    long_ago = datetime.now(UTC) - timedelta(days=365 * 30)
+
+    assert process_is_alive(os.getpid())
+    assert not process_is_alive(os.getpid(), started_at=long_ago)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lineagelog.api.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_cli_is_a_dry_run_by_default_and_marks_with_apply(killed_run):
+    db, store = killed_run
+    options = ["--database-url", db, "--artifact-store", store]
+
+    dry = _cli("runs", "recover", *options)
+    applied = _cli("runs", "recover", "--apply", "--json", *options)
+    listed = _cli("runs", "list", "--json", *options)
+
+    assert dry.returncode == 0, dry.stderr
+    assert "would be marked interrupted" in dry.stdout
+    report = json.loads(applied.stdout)
+    assert report["applied"] is True
+    assert [(r["verdict"], r["marked"]) for r in report["runs"]] == [("interrupted", True)]
+    assert [r["status"] for r in json.loads(listed.stdout)] == ["interrupted"]
