@@ -6,7 +6,13 @@ Example:
 
 from __future__ import annotations
 
-from lineagelog.adapters.materializers import ArtifactType, BaseMaterializer, VisualizationType
+from lineagelog.adapters.materializers import (
+    ArtifactType,
+    BaseMaterializer,
+    PickleMaterializer,
+    VisualizationType,
+    allow_pickle,
+)
 from lineagelog.api.client import Client
 from lineagelog.api.config import configure
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
@@ -39,6 +45,7 @@ __all__ = [
     "MaterializerError",
     "NoMaterializerError",
     "NotFoundError",
+    "PickleMaterializer",
     "PipelineDefinitionError",
     "Run",
     "RunFailedError",
@@ -47,6 +54,7 @@ __all__ = [
     "StorageError",
     "UnsafeLoadError",
     "VisualizationType",
+    "allow_pickle",
     "configure",
     "pipeline",
     "step",

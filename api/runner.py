@@ -280,11 +280,16 @@ class PipelineRunner:
             kwargs = dict(invocation.parameters)
             for name, out in invocation.inputs.items():
                 produced = self.produced[(out.invocation_id, out.output_name)]
+                pickled = _is_pickle(produced.materializer)
                 kwargs[name] = load_artifact(
                     uri=produced.uri,
                     store=self.context.artifacts,
                     materializer_source=produced.materializer,
                     data_type_source=produced.data_type,
+                    # A step opted in to pickling this output, so its consumers may unpickle
+                    # it, but only bytes that still hash to what the log recorded.
+                    allow_pickle=pickled,
+                    expected_content_hash=produced.content_hash if pickled else None,
                 )
             result = step.func(**kwargs)
             values = self._split_result(invocation, result)
@@ -408,6 +413,16 @@ class _StepFailure(Exception):
     def __init__(self, summary: str) -> None:
         super().__init__(summary)
         self.summary = summary
+
+
+def _is_pickle(materializer: str) -> bool:
+    from lineagelog.adapters.materializers import PickleMaterializer, resolve_source
+
+    try:
+        cls = resolve_source(materializer)
+    except LineageError:
+        return False
+    return isinstance(cls, type) and issubclass(cls, PickleMaterializer)
 
 
 def load_artifact_version(
