@@ -140,6 +140,8 @@ class Projector:
         Returns the number of events read. A caller that has just written gets
         read-your-writes by calling this before querying.
         """
+        if not views:
+            return 0
         target = self.log.max_position() if until is None else until
         positions = self.positions()
         start = min(positions.get(v, 0) for v in views)
@@ -196,6 +198,7 @@ class Projector:
         Returns (events read, seconds taken).
         """
         started = time.perf_counter()
+        self.create_tables()  # a damaged view may have lost a table
         with self.engine.begin() as conn:
             self.positions(conn)  # takes the lock on PostgreSQL
             for view in views:

@@ -8,13 +8,20 @@ the way out, so a past moment is read from the same tables.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, func, or_, select
+from sqlalchemy import Connection, Engine, Row, and_, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 
-from lineagelog.domain.errors import ArtifactNotFoundError, RunNotFoundError, StepRunNotFoundError
+from lineagelog.domain.errors import (
+    ArtifactNotFoundError,
+    RunNotFoundError,
+    StepRunNotFoundError,
+    StorageError,
+)
 from lineagelog.projections import schema as t
 from lineagelog.projections.records import (
     ArtifactVersionRecord,
@@ -45,13 +52,26 @@ class ViewQueries:
         """Query the views reached through ``engine``."""
         self.engine = engine
 
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A connection whose driver errors become one clear StorageError."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as e:
+            reason = getattr(e, "orig", None) or e
+            raise StorageError(
+                f"could not read the views: {reason}; if they are damaged, rebuild them from "
+                "the log with `lineagelog projections rebuild`"
+            ) from e
+
     # -- positions and time ------------------------------------------------------
 
     def position_at(self, moment: datetime) -> int:
         """The last log position recorded at or before ``moment`` (0 if none)."""
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             value = conn.scalar(
                 select(func.max(t.timeline.c.position)).where(
                     t.timeline.c.timestamp <= moment.astimezone(UTC)
@@ -132,7 +152,7 @@ class ViewQueries:
 
     def get_run(self, run_id: str, as_of: int | None = None) -> RunRecord:
         """One run with its steps (two queries, whatever the number of steps)."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).first()
             if row is None or not _visible(row.started_pos, as_of):
                 raise RunNotFoundError(
@@ -172,14 +192,14 @@ class ViewQueries:
             query = query.offset(offset)
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(query).all()
             steps = self._steps_of(conn, [row.id for row in rows], as_of) if with_steps and rows else {}
         return [self._run_record(row, as_of, {s.name: s for s in steps.get(row.id, [])}) for row in rows]
 
     def get_step_run(self, step_run_id: str, as_of: int | None = None) -> StepRunRecord:
         """One step run by id."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(select(t.step_runs).where(t.step_runs.c.id == step_run_id)).first()
             if row is None or not _visible(row.started_pos, as_of):
                 raise StepRunNotFoundError(
@@ -209,7 +229,7 @@ class ViewQueries:
             query = query.where(sr.c.invocation_id == invocation_id)
         if as_of is not None:
             query = query.where(sr.c.started_pos <= as_of)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             ids = conn.execute(query).all()
             by_run = self._steps_of(conn, sorted({row.run_id for row in ids}), as_of) if ids else {}
         by_id = {s.id: s for steps in by_run.values() for s in steps}
@@ -235,7 +255,7 @@ class ViewQueries:
         )
         if before_position is not None:
             query = query.where(sr.c.started_pos < before_position)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else (row.id, row.ingredients)
 
@@ -256,7 +276,7 @@ class ViewQueries:
             .where(ce.c.cache_key == cache_key, ce.c.succeeded_pos.is_not(None))
             .order_by(ce.c.succeeded_pos.desc())
         )
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(query).all()
         executions: dict[str, CachedExecution] = {}
         deleted: set[str] = set()
@@ -320,7 +340,7 @@ class ViewQueries:
 
     def artifact_versions_by_id(self, ids: Sequence[str], as_of: int | None = None) -> dict[str, ArtifactVersionRecord]:
         """Artifact versions by id (missing ids are left out)."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return self._versions_by_id(conn, ids, as_of)
 
     def get_artifact_version(
@@ -335,7 +355,7 @@ class ViewQueries:
             query = query.order_by(av.c.version.desc()).limit(1)
         else:
             query = query.where(av.c.version == version)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(query).first()
             if row is None:
                 raise self._not_found(conn, name, version, as_of)
@@ -382,7 +402,7 @@ class ViewQueries:
             query = query.where(av.c.id.in_(tagged))
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(query).all()
             tags = self._tags(conn, [r.id for r in rows], as_of) if rows else {}
         records = [self._artifact_record(r, tags.get(r.id, []), as_of) for r in rows]
@@ -394,7 +414,7 @@ class ViewQueries:
         query = select(av.c.name, func.count(), func.max(av.c.version)).group_by(av.c.name).order_by(av.c.name)
         if as_of is not None:
             query = query.where(av.c.position <= as_of)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [(row[0], int(row[1]), int(row[2])) for row in conn.execute(query)]
 
     def consumers_of(self, artifact_version_id: str, as_of: int | None = None) -> list[str]:
@@ -403,5 +423,5 @@ class ViewQueries:
         query = select(e.c.dst).where(e.c.src == artifact_version_id, e.c.kind == "consumed")
         if as_of is not None:
             query = query.where(e.c.position <= as_of)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return list(conn.scalars(query))

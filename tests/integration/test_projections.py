@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+import random
+import threading
+from typing import Annotated, Any
+
+import pytest
+from sqlalchemy import select
+
+from lineagelog.api import Client, RunFailedError, pipeline, step
+from lineagelog.api.context import open_context
+from lineagelog.domain.errors import StorageError
+from lineagelog.projections import schema as t
+from lineagelog.projections import views
+from lineagelog.projections.projector import Projector
+
+
+@step
+def source(n: int = 3, salt: int = 0) -> Annotated[list[int], "source"]:
+    return [salt + i for i in range(n)]
+
+
+@step
+def scale(values: list[int], factor: int = 2) -> Annotated[list[int], "scaled"]:
+    if factor < 0:
+        raise ValueError("negative factor")
+    return [v * factor for v in values]
+
+
+@step
+def summarize(values: list[int], extra: list[int]) -> tuple[
+    Annotated[int, "total"], Annotated[int, "count"]
+]:
+    return sum(values) + sum(extra), len(values)
+
+
+@pipeline
+def random_pipeline(n: int = 3, salt: int = 0, factor: int = 2) -> None:
+    values = source(n=n, salt=salt)
+    scaled = scale(values, factor=factor)
+    summarize(scaled, values)
+    scale(scaled, factor=factor + 1)
+
+
+def snapshot(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
+    rows = {}
+    with engine.connect() as conn:
+        for name, tables in t.VIEW_TABLES.items():
+            for table in tables:
+                rows[f"{name}.{table.name}"] = sorted(
+                    (tuple(str(v) for v in row) for row in conn.execute(select(table))), key=repr
+                )
+    return rows
+
+
+def random_history(seed: int, runs: int = 12) -> None:
+    rng = random.Random(seed)
+    client = Client()
+    for _ in range(runs):
+        factor = rng.choice([-1, 2, 2, 3])
+        try:
+            run = random_pipeline(n=rng.randint(1, 4), salt=rng.choice([0, 0, 1]), factor=factor)
+        except RunFailedError:
+            continue
+        if rng.random() < 0.4:
+            version = run.steps["source"].outputs["source"].version
+            client.tag_artifact("source", version, rng.choice(["prod", "staging"]))
+        if rng.random() < 0.2:
+            versions = client.list_artifact_versions("source")
+            tagged = [v for v in versions if v.tags]
+            if tagged:
+                v = rng.choice(tagged)
+                client.untag_artifact("source", v.version, v.tags[0])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rebuilt_views_equal_the_incrementally_maintained_ones(sqlite_stores, seed):
+    random_history(seed)
+    context = open_context()
+    context.catch_up()
+    incremental = snapshot(context.engine)
+
+    count, _ = context.projector.rebuild()
+
+    assert count == context.events.max_position()
+    assert snapshot(context.engine) == incremental
+    assert incremental["runs.runs"], "the history produced no runs"
+
+
+def test_a_failing_page_leaves_rows_and_position_untouched_and_catch_up_resumes(
+    sqlite_stores, monkeypatch
+):
+    random_history(seed=4, runs=4)
+    context = open_context()
+    context.catch_up()
+    expected = snapshot(context.engine)
+    # Start the views again from nothing, then crash half-way through a page.
+    with context.engine.begin() as conn:
+        for tables in t.VIEW_TABLES.values():
+            for table in tables:
+                conn.execute(table.delete())
+        conn.execute(t.tracking.update().values(position=0))
+    projector = Projector(context.engine, context.events, page_size=7)
+    calls = {"n": 0}
+    original = views.HANDLERS["catalog"]["ArtifactWritten"]
+
+    def crash_on_fifth(batch: Any, position: int, event: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise RuntimeError("simulated crash while applying")
+        original(batch, position, event)
+
+    monkeypatch.setitem(views.HANDLERS["catalog"], "ArtifactWritten", crash_on_fifth)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        projector.catch_up()
+    stopped_at = projector.positions()
+    partial = snapshot(context.engine)
+
+    monkeypatch.setitem(views.HANDLERS["catalog"], "ArtifactWritten", original)
+    projector.catch_up()
+
+    assert 0 < min(stopped_at.values()) < context.events.max_position()
+    assert all(len(partial[k]) <= len(expected[k]) for k in expected)
+    assert snapshot(context.engine) == expected
+
+
+def test_two_projectors_at_once_never_apply_an_event_twice(sqlite_stores):
+    random_history(seed=5, runs=6)
+    context = open_context()
+    context.catch_up()
+    expected = snapshot(context.engine)
+    with context.engine.begin() as conn:
+        for tables in t.VIEW_TABLES.values():
+            for table in tables:
+                conn.execute(table.delete())
+        conn.execute(t.tracking.update().values(position=0))
+    projectors = [Projector(context.engine, context.events, page_size=5) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def run(projector: Projector) -> None:
+        try:
+            projector.catch_up()
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in projectors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert snapshot(context.engine) == expected
+
+
+def test_get_run_as_of_a_position_before_the_end_shows_it_running(sqlite_stores):
+    run = random_pipeline(n=2)
+    client = Client()
+    started = client.get_run(run.id)
+    first_step_done = min(
+        s.started_at for s in started.steps.values()
+    )
+    del first_step_done
+    positions = sorted(
+        r.position for r in context_timeline(client) if r.stream_id == str(run.id)
+    )
+
+    before_end = client.as_of(positions[-1] - 1).get_run(run.id)
+
+    assert before_end.status == "running"
+    assert client.get_run(run.id).status == "completed"
+    assert len(before_end.steps) == len(started.steps)
+
+
+def context_timeline(client: Client) -> list[Any]:
+    with client.context.engine.connect() as conn:
+        return list(conn.execute(select(t.timeline)))
+
+
+def test_as_of_a_position_before_a_run_started_does_not_know_it(sqlite_stores):
+    first = random_pipeline(n=2)
+    position = Client().context.events.max_position()
+    second = random_pipeline(n=3)
+
+    past = Client().as_of(position)
+
+    assert [r.id for r in past.list_runs()] == [first.id]
+    with pytest.raises(Exception, match="no pipeline run"):
+        past.get_run(second.id)
+
+
+def test_a_damaged_view_is_a_clear_error_and_rebuild_repairs_it(sqlite_stores):
+    random_pipeline(n=2)
+    context = open_context()
+    expected = snapshot(context.engine)
+    with context.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE step_outputs")
+
+    with pytest.raises(StorageError, match="projections rebuild"):
+        Client().get_run(Client().list_runs()[0].id)
+    context.projector.rebuild()
+
+    assert snapshot(context.engine) == expected
