@@ -23,6 +23,9 @@ def open_context_for(
 
     A database that cannot be opened or read becomes one ``StorageError`` naming it.
     """
+    import sqlite3
+
+    from eventsourcing.persistence import PersistenceError
     from sqlalchemy.exc import SQLAlchemyError
 
     from lineagelog.api.config import resolve_settings
@@ -35,7 +38,9 @@ def open_context_for(
             context.catch_up()
         else:
             context.events.max_position()
-    except (LineageError, SQLAlchemyError, OSError) as e:
+    # Driver errors the adapters do not translate yet (a file that is not a
+    # database fails inside sqlite3 while eventsourcing opens it) end here too.
+    except (LineageError, SQLAlchemyError, PersistenceError, sqlite3.Error, OSError) as e:
         raise StorageError(
             f"cannot read the lineage database {_redacted(settings.database_url)}: "
             f"{_first_line(e)}; check that --database-url (or LINEAGELOG_DATABASE_URL) "
