@@ -23,7 +23,7 @@ from lineagelog.adapters.materializers import (
     materializer_source,
     save_artifact,
 )
-from lineagelog.api.building import DagBuilder, Invocation
+from lineagelog.api.building import DagBuilder, Invocation, executing_step
 from lineagelog.api.context import LineageContext
 from lineagelog.api.environment import capture_environment
 from lineagelog.domain.artifact_name import ArtifactName
@@ -291,7 +291,8 @@ class PipelineRunner:
                     allow_pickle=pickled,
                     expected_content_hash=produced.content_hash if pickled else None,
                 )
-            result = step.func(**kwargs)
+            with executing_step(f"step {invocation.id!r} of pipeline {self.pipeline!r}"):
+                result = step.func(**kwargs)
             values = self._split_result(invocation, result)
             for index, (spec, value) in enumerate(zip(step.outputs, values, strict=True)):
                 last = index == len(values) - 1
