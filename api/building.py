@@ -14,11 +14,36 @@ from lineagelog.domain.errors import PipelineDefinitionError
 if TYPE_CHECKING:
     from lineagelog.api.step import Step
 
-__all__ = ["DagBuilder", "Invocation", "StepOutput", "building", "current_builder"]
+__all__ = [
+    "DagBuilder",
+    "Invocation",
+    "StepOutput",
+    "building",
+    "current_builder",
+    "executing_step",
+]
 
 _builder: contextvars.ContextVar[DagBuilder | None] = contextvars.ContextVar(
     "lineagelog_builder", default=None
 )
+_executing: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "lineagelog_executing_step", default=None
+)
+
+
+@contextmanager
+def executing_step(description: str) -> Iterator[None]:
+    """Mark that a step body runs now, so a pipeline called from inside it is refused.
+
+    Inside a step body, a ``@step`` is a plain function call (the DAG is fixed
+    before any step runs, so it records nothing); a ``@pipeline`` would start a
+    second run inside the first and is refused by ``building``.
+    """
+    token = _executing.set(description)
+    try:
+        yield
+    finally:
+        _executing.reset(token)
 
 
 def current_builder() -> DagBuilder | None:
@@ -121,6 +146,13 @@ class DagBuilder:
 @contextmanager
 def building(pipeline: str) -> Iterator[DagBuilder]:
     """Collect the step calls made while the pipeline function runs."""
+    inside = _executing.get()
+    if inside is not None:
+        raise PipelineDefinitionError(
+            f"pipeline {pipeline!r} was called from inside {inside} while it ran; a step "
+            "cannot start a pipeline run: call the pipeline after the other one, or call "
+            "its steps' functions directly"
+        )
     if _builder.get() is not None:
         raise PipelineDefinitionError(
             f"pipeline {pipeline!r} was called while another pipeline was being built; "

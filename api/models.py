@@ -68,8 +68,20 @@ class ArtifactVersion:
         when they no longer match the recorded content hash.
         """
         from lineagelog.api.runner import load_artifact_version
+        from lineagelog.domain.errors import MaterializerError, UnsafeLoadError
 
-        return load_artifact_version(self._context, self, allow_pickle=allow_pickle, verify=verify)
+        try:
+            return load_artifact_version(
+                self._context, self, allow_pickle=allow_pickle, verify=verify
+            )
+        except UnsafeLoadError:
+            raise
+        except MaterializerError as e:
+            # The materializer only knows its files: say which artifact, and how to check it.
+            raise MaterializerError(
+                f"cannot load artifact {self.name}:{self.version} from {self.uri}: {e}; its "
+                "bytes may be damaged: check them with load(verify=True) or `lineagelog audit`"
+            ) from e
 
     def visualize(self) -> None:
         """Show the visualizations: through IPython's display in Jupyter, else print their paths."""
@@ -113,9 +125,7 @@ class StepRun:
     traceback: str | None
 
     @classmethod
-    def from_record(
-        cls, r: StepRunRecord, versions: Mapping[str, ArtifactVersion]
-    ) -> StepRun:
+    def from_record(cls, r: StepRunRecord, versions: Mapping[str, ArtifactVersion]) -> StepRun:
         """Wrap a step-run record, resolving its input and output artifact versions."""
         return cls(
             id=UUID(r.id),
@@ -163,9 +173,7 @@ class Run:
     steps: Mapping[str, StepRun]
 
     @classmethod
-    def from_record(
-        cls, context: LineageContext, r: RunRecord, as_of: int | None = None
-    ) -> Run:
+    def from_record(cls, context: LineageContext, r: RunRecord, as_of: int | None = None) -> Run:
         """Wrap a run record; one query fetches every artifact version its steps touch."""
         ids = {v for s in r.steps.values() for v in (*s.inputs.values(), *s.outputs.values())}
         records = context.queries.artifact_versions_by_id(sorted(ids), as_of=as_of)

@@ -1,0 +1,164 @@
+"""Bad input through the CLI: one line on stderr naming the value, non-zero exit, no writes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lineagelog.api.context import close_contexts
+from lineagelog.examples.numbers import numbers
+
+
+def lineagelog(*args: str, db: str | None = None, store: str | None = None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEAGELOG_")}
+    options = [
+        *(["--database-url", db] if db else []),
+        *(["--artifact-store", store] if store else []),
+    ]
+    return subprocess.run(
+        [sys.executable, "-m", "lineagelog.api.cli", *args, *options],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def stores(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """A log with one run; yields its URL, the artifact folder, and the tmp folder."""
+    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+    numbers.run(database_url=db, artifact_store=store)
+    close_contexts()
+    yield db, store, tmp_path
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 or result.returncode == 2, result.stderr  # usage errors draw a box
+    for text in expected:
+        assert text in result.stderr, result.stderr
+
+
+def test_an_unknown_database_url_scheme_is_one_line(tmp_path):
+    result = lineagelog("runs", "list", db="mongodb://db/lineage", store=str(tmp_path / "a"))
+
+    assert_one_line_error(result, "mongodb")
+
+
+def test_an_unreachable_database_names_it_without_the_password(tmp_path):
+    result = lineagelog(
+        "runs", "list", db="postgresql://bob:s3cret@127.0.0.1:1/lineage", store=str(tmp_path / "a")
+    )
+
+    assert_one_line_error(result, "127.0.0.1")
+    assert "s3cret" not in result.stderr + result.stdout
+
+
+def test_an_unsupported_artifact_store_protocol_is_one_line(tmp_path):
+    result = lineagelog("runs", "list", db=f"sqlite:///{tmp_path / 'l.db'}", store="foo://bucket/x")
+
+    assert_one_line_error(result, "'foo'")
+
+
+def test_a_database_from_a_newer_schema_is_refused(stores):
+    db, store, _ = stores
+    with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
+        conn.execute("UPDATE lineage_schema SET value = '99' WHERE key = 'views'")
+
+    result = lineagelog("runs", "list", db=db, store=store)
+
+    assert_one_line_error(result, "'99'", "upgrade lineagelog")
+
+
+def test_an_unknown_run_is_one_line_that_says_how_to_list_runs(stores):
+    db, store, _ = stores
+
+    result = lineagelog("runs", "show", "no-such-run", db=db, store=store)
+
+    assert_one_line_error(result, "no-such-run")
+
+
+def test_an_unknown_status_filter_lists_the_statuses(stores):
+    db, store, _ = stores
+
+    result = lineagelog("runs", "list", "--status", "exploded", db=db, store=store)
+
+    assert_one_line_error(result, "'exploded'", "completed")
+
+
+def test_a_version_that_does_not_exist_is_one_line(stores):
+    db, store, _ = stores
+
+    result = lineagelog("artifacts", "show", "numbers:42", db=db, store=store)
+
+    assert_one_line_error(result, "42")
+
+
+def test_an_unsafe_artifact_name_on_register_writes_nothing(stores):
+    db, store, tmp_path = stores
+    source = tmp_path / "data.txt"
+    source.write_text("x")
+    before = _files(Path(store))
+
+    result = lineagelog(
+        "artifacts", "register", str(source), "--name", "../../etc", db=db, store=store
+    )
+
+    assert_one_line_error(result, "../../etc")
+    assert _files(Path(store)) == before
+
+
+def test_a_truncated_event_file_imports_nothing(stores):
+    db, store, tmp_path = stores
+    exported = tmp_path / "events.jsonl"
+    assert lineagelog("events", "export", "-o", str(exported), db=db, store=store).returncode == 0
+    text = exported.read_text()
+    exported.write_text(text[: len(text) // 2])
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+
+    result = lineagelog("events", "import", str(exported), db=target, store=str(tmp_path / "t"))
+
+    assert_one_line_error(result, "nothing was imported")
+    listed = lineagelog("runs", "list", "--json", db=target, store=str(tmp_path / "t"))
+    assert listed.stdout.strip() == "[]"
+
+
+def test_an_as_of_that_is_neither_time_nor_position_is_one_line(stores):
+    db, store, _ = stores
+
+    result = lineagelog("lineage", "numbers", "--as-of", "last tuesday", db=db, store=store)
+
+    assert_one_line_error(result, "'last tuesday'")
+
+
+def test_a_negative_recovery_timeout_is_a_usage_error(stores):
+    db, store, _ = stores
+
+    result = lineagelog("runs", "recover", "--timeout", "-1", db=db, store=store)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "--timeout" in result.stderr and "greater than or equal to 0" in result.stderr
+
+
+def test_a_missing_import_file_is_one_line(stores):
+    db, store, tmp_path = stores
+
+    result = lineagelog("events", "import", str(tmp_path / "nope.jsonl"), db=db, store=store)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "nope.jsonl" in result.stderr
