@@ -88,12 +88,19 @@ def test_cache_explain_of_a_miss_shows_which_ingredient_changed(sqlite_stores, r
     _, second, third = runs
 
     result = run_cli("cache", "explain", str(third.steps["load"].id)[:8], stores=sqlite_stores)
-    as_json = run_cli("cache", "explain", str(third.steps["load"].id), "--json", stores=sqlite_stores)
+    as_json = run_cli(
+        "cache", "explain", str(third.steps["load"].id), "--json", stores=sqlite_stores
+    )
 
     assert result.code == 0, result.err
     assert "miss" in result.out and "parameter `n` changed 5 -> 7" in result.out
     rows = {row["ingredient"]: row for row in json.loads(as_json.out)["ingredients"]}
-    assert rows["parameter n"] == {"ingredient": "parameter n", "this": 7, "compared": 5, "same": False}
+    assert rows["parameter n"] == {
+        "ingredient": "parameter n",
+        "this": 7,
+        "compared": 5,
+        "same": False,
+    }
     assert rows["code hash"]["same"]
     assert json.loads(as_json.out)["compared_with"] == str(second.steps["load"].id)
 
@@ -101,14 +108,21 @@ def test_cache_explain_of_a_miss_shows_which_ingredient_changed(sqlite_stores, r
 def test_cache_list_shows_decisions_filtered_by_outcome(sqlite_stores, runs):
     _, second, _ = runs
 
-    hits = json.loads(run_cli("cache", "list", "--outcome", "hit", "--json", stores=sqlite_stores).out)
+    hits = json.loads(
+        run_cli("cache", "list", "--outcome", "hit", "--json", stores=sqlite_stores).out
+    )
     table = run_cli("cache", "list", stores=sqlite_stores)
 
-    assert {h["step_run_id"] for h in hits} == {str(second.steps["load"].id), str(second.steps["split"].id)}
+    assert {h["step_run_id"] for h in hits} == {
+        str(second.steps["load"].id),
+        str(second.steps["split"].id),
+    }
     assert "disabled" in table.out and "no earlier execution" in table.out
 
 
 def test_cache_explain_of_an_unknown_step_run_is_one_line_on_stderr(sqlite_stores, runs):
-    result = run_cli("cache", "explain", "00000000-0000-4000-8000-000000000000", stores=sqlite_stores)
+    result = run_cli(
+        "cache", "explain", "00000000-0000-4000-8000-000000000000", stores=sqlite_stores
+    )
 
     assert_one_line_error(result, "00000000-0000-4000-8000-000000000000")

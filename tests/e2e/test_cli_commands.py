@@ -46,7 +46,12 @@ def test_the_top_level_help_lists_the_command_groups():
 
 
 def test_every_listing_takes_json():
-    for command in (("runs", "list"), ("artifacts", "list"), ("cache", "list"), ("projections", "status")):
+    for command in (
+        ("runs", "list"),
+        ("artifacts", "list"),
+        ("cache", "list"),
+        ("projections", "status"),
+    ):
         assert "--json" in run_cli(*command, "--help").out, command
 
 
@@ -73,7 +78,9 @@ def test_projections_rebuild_replays_the_whole_log_and_reports_its_rate(sqlite_s
     assert rebuilt.code == 0, rebuilt.err
     assert "events/s" in rebuilt.out
     report = json.loads(as_json.out)
-    log_position = json.loads(run_cli("projections", "status", "--json", stores=sqlite_stores).out)[0]["log_position"]
+    log_position = json.loads(run_cli("projections", "status", "--json", stores=sqlite_stores).out)[
+        0
+    ]["log_position"]
     assert report["views"] == ["runs"] and report["events"] == log_position
     assert after == before
 
@@ -90,11 +97,15 @@ def test_an_unreadable_database_is_one_line_on_stderr(tmp_path):
     stores = (f"sqlite:///{garbage}", str(tmp_path / "artifacts"))
 
     for command in (("runs", "list"), ("projections", "status"), ("lineage", "x")):
-        assert_one_line_error(run_cli(*command, stores=stores), "cannot read the lineage database", str(garbage))
+        assert_one_line_error(
+            run_cli(*command, stores=stores), "cannot read the lineage database", str(garbage)
+        )
 
 
 def test_an_unknown_database_scheme_is_one_line_on_stderr(tmp_path):
-    result = run_cli("runs", "list", "--database-url", "oracle://db/lineage", "--artifact-store", str(tmp_path))
+    result = run_cli(
+        "runs", "list", "--database-url", "oracle://db/lineage", "--artifact-store", str(tmp_path)
+    )
 
     assert_one_line_error(result, "oracle://db/lineage")
 
@@ -104,7 +115,9 @@ def test_options_override_the_environment(sqlite_stores, tmp_path):
     numbers.run(database_url=db, artifact_store=store)
     other = (f"sqlite:///{tmp_path / 'other.db'}", str(tmp_path / "other"))
 
-    result = run_cli("runs", "list", "--json", "--database-url", db, "--artifact-store", store, stores=other)
+    result = run_cli(
+        "runs", "list", "--json", "--database-url", db, "--artifact-store", store, stores=other
+    )
 
     assert [r["pipeline"] for r in json.loads(result.out)] == ["numbers"]
 

@@ -30,13 +30,17 @@ def test_lineage_text_is_a_tree_from_the_artifact_to_where_it_came_from(sqlite_s
     assert lines[0].startswith("evens:1")
     assert "produced by: split" in lines[1]
     assert any("input: numbers:1" in line for line in lines)
-    assert any(f"produced by: load  (step run {str(first.steps['load'].id)[:8]}" in line for line in lines)
+    assert any(
+        f"produced by: load  (step run {str(first.steps['load'].id)[:8]}" in line for line in lines
+    )
 
 
 def test_lineage_downstream_as_json_reaches_what_was_built_from_the_node(sqlite_stores, runs):
     first, _ = runs
 
-    result = run_cli("lineage", "numbers:1", "--downstream", "--format", "json", stores=sqlite_stores)
+    result = run_cli(
+        "lineage", "numbers:1", "--downstream", "--format", "json", stores=sqlite_stores
+    )
 
     graph = json.loads(result.out)
     assert graph["direction"] == "downstream"
@@ -55,18 +59,29 @@ def test_lineage_depth_limits_the_hops(sqlite_stores, runs):
 
 def test_lineage_as_of_a_position_answers_as_the_log_stood_then(sqlite_stores, runs):
     _, second = runs
-    now = json.loads(run_cli("lineage", "numbers:1", "--downstream", "-f", "json", stores=sqlite_stores).out)
+    now = json.loads(
+        run_cli("lineage", "numbers:1", "--downstream", "-f", "json", stores=sqlite_stores).out
+    )
     second_split = next(n for n in now["nodes"] if n["id"] == str(second.steps["split"].id))
     before_second = second_split["position"] - 1
 
     then = run_cli(
-        "lineage", "numbers:1", "--downstream", "-f", "json", "--as-of", str(before_second), stores=sqlite_stores
+        "lineage",
+        "numbers:1",
+        "--downstream",
+        "-f",
+        "json",
+        "--as-of",
+        str(before_second),
+        stores=sqlite_stores,
     )
 
     assert then.code == 0, then.err
     graph = json.loads(then.out)
     assert graph["as_of"] == before_second
-    assert {n["id"] for n in graph["nodes"]} == {n["id"] for n in now["nodes"] if n["position"] <= before_second}
+    assert {n["id"] for n in graph["nodes"]} == {
+        n["id"] for n in now["nodes"] if n["position"] <= before_second
+    }
     assert str(second.steps["split"].id) not in {n["id"] for n in graph["nodes"]}
 
 
@@ -74,27 +89,37 @@ def test_lineage_dot_needs_no_graphviz_and_is_valid_for_dot(sqlite_stores, runs,
     empty = tmp_path / "no-programs"
     empty.mkdir()
 
-    result = run_cli("lineage", "evens", "--both", "--format", "dot", stores=sqlite_stores, path=str(empty))
+    result = run_cli(
+        "lineage", "evens", "--both", "--format", "dot", stores=sqlite_stores, path=str(empty)
+    )
 
     assert result.code == 0, result.err
     assert result.out.startswith("digraph lineage {")
     if HAS_DOT:
-        checked = subprocess.run(["dot", "-Tsvg"], input=result.out, capture_output=True, text=True, check=False)
+        checked = subprocess.run(
+            ["dot", "-Tsvg"], input=result.out, capture_output=True, text=True, check=False
+        )
         assert checked.returncode == 0, checked.stderr
 
 
-def test_rendering_without_dot_says_how_to_install_it_and_that_dot_format_works(sqlite_stores, runs, tmp_path):
+def test_rendering_without_dot_says_how_to_install_it_and_that_dot_format_works(
+    sqlite_stores, runs, tmp_path
+):
     empty = tmp_path / "no-programs"
     empty.mkdir()
 
-    result = run_cli("lineage", "evens", "-o", str(tmp_path / "evens.svg"), stores=sqlite_stores, path=str(empty))
+    result = run_cli(
+        "lineage", "evens", "-o", str(tmp_path / "evens.svg"), stores=sqlite_stores, path=str(empty)
+    )
 
     assert_one_line_error(result, "apt-get install graphviz", "--format dot")
     assert not (tmp_path / "evens.svg").exists()
 
 
 @pytest.mark.skipif(not HAS_DOT, reason=NEEDS_DOT)
-def test_lineage_svg_written_with_o_has_a_node_per_artifact_and_step_with_tooltips(sqlite_stores, runs, tmp_path):
+def test_lineage_svg_written_with_o_has_a_node_per_artifact_and_step_with_tooltips(
+    sqlite_stores, runs, tmp_path
+):
     first, _ = runs
     out = tmp_path / "diagrams" / "evens.svg"
 
@@ -111,7 +136,9 @@ def test_lineage_svg_written_with_o_has_a_node_per_artifact_and_step_with_toolti
     tooltip = link.get("{http://www.w3.org/1999/xlink}title")
     assert load_id in tooltip and "started" in tooltip
     evens = first.steps["split"].outputs["evens"]
-    assert f"sha256 {evens.content_hash}" in groups[str(evens.id)].find(f".//{SVG}a").get("{http://www.w3.org/1999/xlink}title")
+    assert f"sha256 {evens.content_hash}" in groups[str(evens.id)].find(f".//{SVG}a").get(
+        "{http://www.w3.org/1999/xlink}title"
+    )
 
 
 @pytest.mark.skipif(not HAS_DOT, reason=NEEDS_DOT)
@@ -127,15 +154,25 @@ def test_lineage_png_and_pdf_are_real_files(sqlite_stores, runs, tmp_path):
 
 
 def test_lineage_errors_are_one_line_on_stderr(sqlite_stores, runs, tmp_path):
-    assert_one_line_error(run_cli("lineage", "evens", "--format", "jpeg", stores=sqlite_stores), "'jpeg'", "svg")
+    assert_one_line_error(
+        run_cli("lineage", "evens", "--format", "jpeg", stores=sqlite_stores), "'jpeg'", "svg"
+    )
     assert_one_line_error(run_cli("lineage", "nope:3", stores=sqlite_stores), "'nope:3'")
-    assert_one_line_error(run_cli("lineage", "evens", "--as-of", "last tuesday", stores=sqlite_stores), "last tuesday")
-    assert_one_line_error(run_cli("lineage", "evens", "--upstream", "--downstream", stores=sqlite_stores), "--both")
-    assert_one_line_error(run_cli("lineage", "evens", "-o", str(tmp_path / "x.jpeg"), stores=sqlite_stores), "x.jpeg")
+    assert_one_line_error(
+        run_cli("lineage", "evens", "--as-of", "last tuesday", stores=sqlite_stores), "last tuesday"
+    )
+    assert_one_line_error(
+        run_cli("lineage", "evens", "--upstream", "--downstream", stores=sqlite_stores), "--both"
+    )
+    assert_one_line_error(
+        run_cli("lineage", "evens", "-o", str(tmp_path / "x.jpeg"), stores=sqlite_stores), "x.jpeg"
+    )
 
 
 @pytest.mark.skipif(not HAS_DOT, reason=NEEDS_DOT)
-def test_graph_of_a_run_draws_its_steps_in_a_cluster_with_cached_steps_dashed(sqlite_stores, runs, tmp_path):
+def test_graph_of_a_run_draws_its_steps_in_a_cluster_with_cached_steps_dashed(
+    sqlite_stores, runs, tmp_path
+):
     first, second = runs
     out = tmp_path / "run.svg"
 
