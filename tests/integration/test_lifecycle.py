@@ -179,3 +179,22 @@ def test_views_rebuilt_from_the_log_show_the_same_lifecycle(
         for v in Client().list_artifact_versions("raw")
     ]
     assert after == before == [(1, (), True, before[0][3]), (2, ("ext",), False, before[1][3])]
+
+
+def test_the_audit_checks_registered_bytes_and_accepts_deleted_versions_without_bytes(
+    sqlite_stores: tuple[str, str], tmp_path: Path
+) -> None:
+    scaling(n=3)
+    (tmp_path / "f.txt").write_text("x")
+    client = Client()
+    registered = client.register_artifact(tmp_path / "f.txt", "labels")
+    client.delete_artifact_version("raw", 1)
+    assert client.audit().ok
+
+    stored = client.context.artifacts.walk_files(registered.uri)[0]
+    client.context.artifacts.write_text(stored, "changed")
+    report = client.audit()
+
+    assert not report.ok
+    assert [p.kind for p in report.problems] == ["artifact-modified"]
+    assert "labels:1" in report.problems[0].message
