@@ -26,11 +26,11 @@ def run_demo(settings: Settings, say: Callable[[str], None] = print) -> tuple[Ru
     """Run the training example twice with ``settings``; return both runs."""
     from lineagelog.examples.training import training
 
-    urls = {"database_url": settings.database_url, "artifact_store": settings.artifact_store}
-    first = training.run(**urls)
+    db, store = settings.database_url, settings.artifact_store
+    first = training.run(database_url=db, artifact_store=store)
     say("First run: every step executes.")
     _describe(first, say)
-    second = training.run(**urls)
+    second = training.run(database_url=db, artifact_store=store)
     say("")
     say("Second run, same code and inputs: the cache serves what it can.")
     _describe(second, say)
@@ -39,7 +39,6 @@ def run_demo(settings: Settings, say: Callable[[str], None] = print) -> tuple[Ru
     say("")
     say(f"model:{model.version} = {model.load()}  (sha256 {model.content_hash[:16]}...)")
     say(f"database:        {settings.database_url}")
-    store = settings.artifact_store
     say(f"artifact store:  {Path(store) if '://' not in store else store}")
     diagram = write_demo_diagram(client, second, settings.home)
     say(f"lineage diagram written to {diagram}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
 
@@ -30,12 +31,16 @@ def load_commands() -> typer.Typer:
 
 def main() -> None:
     """Entry point: run the CLI, turning lineagelog errors into one line on stderr."""
-    try:  # typer >= 0.20 vendors click; its usage errors are not click's classes
-        from typer._click.exceptions import ClickException
-    except ImportError:  # pragma: no cover - older typer on real click
-        from click import ClickException
-    from click import ClickException as PlainClickException
-    from click.exceptions import Abort as PlainAbort
+    import click
+
+    # typer >= 0.20 vendors click: its usage errors are not click's own classes.
+    usage_errors: tuple[type[Exception], ...] = (click.ClickException,)
+    try:
+        from typer._click.exceptions import ClickException as VendoredClickException
+    except ImportError:  # pragma: no cover - older typer on plain click
+        pass
+    else:
+        usage_errors += (VendoredClickException,)
 
     load_commands()
     try:
@@ -43,11 +48,12 @@ def main() -> None:
     except LineageError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(1)
-    except (typer.Abort, PlainAbort, KeyboardInterrupt):
+    except (typer.Abort, click.exceptions.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except (ClickException, PlainClickException) as e:
-        e.show()
-        sys.exit(e.exit_code)
+    except usage_errors as e:
+        shown: Any = e
+        shown.show()
+        sys.exit(shown.exit_code)
     if isinstance(code, int) and code:
         sys.exit(code)
