@@ -28,6 +28,7 @@ the position asked for), including ``reused`` and ``contains`` edges.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from collections.abc import Iterable
@@ -38,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 import networkx as nx
-from sqlalchemy import CTE, Integer, String, case, literal, select, union, union_all
+from sqlalchemy import CTE, Integer, String, bindparam, case, literal, select, union, union_all
 from sqlalchemy.exc import SQLAlchemyError
 
 from lineagelog.domain.errors import ArtifactNotFoundError, StorageError
@@ -228,18 +229,14 @@ class LineageQueries:
         direction = _check_direction(direction)
         depth = check_depth(depth)
         as_of = _check_as_of(as_of)
-        walks = [
-            self._walk(root, way, depth, as_of)
-            for way in (("upstream", "downstream") if direction == "both" else (direction,))
-        ]
-        ids = [select(w.c.id) for w in walks]
-        reached = (union(*ids) if len(ids) > 1 else ids[0].distinct()).cte("reached")
+        nodes_query, edges_query = _statements(direction, depth is not None, as_of is not None)
+        params = {"root": root, "depth": depth, "as_of": as_of}
         try:
             with self.engine.connect() as conn:
-                rows = conn.execute(self._nodes_query(reached, as_of)).all()
+                rows = conn.execute(nodes_query, params).all()
                 if not any(row.id == root for row in rows):
                     raise self._not_found(conn, root, as_of)
-                edge_rows = conn.execute(self._edges_query(reached, direction, as_of)).all()
+                edge_rows = conn.execute(edges_query, params).all()
         except SQLAlchemyError as e:
             raise StorageError(f"could not read the lineage of {root!r}: {e}") from e
         edges = sorted(
@@ -260,89 +257,6 @@ class LineageQueries:
             for row in rows
         }
         return LineageGraph(root, nodes, edges, as_of, direction, depth)
-
-    def _walk(self, root: str, direction: str, depth: int | None, as_of: int | None) -> CTE:
-        e = t.lineage_edges
-        visible = [e.c.position <= as_of] if as_of is not None else []
-        limited = depth is not None
-        zero = literal(0, Integer)
-        # The seeds: the root and, when the root is a run, its step runs.
-        seed_cols: list[ColumnElement[Any]] = [
-            literal(root, String).label("id"),
-            zero.label("stop"),
-        ]
-        step_cols: list[ColumnElement[Any]] = [e.c.dst.label("id"), zero.label("stop")]
-        if limited:
-            seed_cols.append(zero.label("hops"))
-            step_cols.append(zero.label("hops"))
-        seeds = union_all(
-            select(*seed_cols),
-            select(*step_cols).where(e.c.src == root, e.c.kind == "contains", *visible),
-        ).subquery(f"{direction}_seeds")
-        walk = select(*seeds.c).cte(f"{direction}_walk", recursive=True)
-        if direction == "upstream":
-            step = select(e.c.src, zero).select_from(walk.join(e, e.c.dst == walk.c.id))
-            step = step.where(e.c.kind.in_(_UPSTREAM_KINDS))
-        else:
-            stop = case((e.c.kind.in_(_LAST_HOP_KINDS), 1), else_=0)
-            step = select(e.c.dst, stop).select_from(walk.join(e, e.c.src == walk.c.id))
-            step = step.where(e.c.kind.in_(_DOWNSTREAM_KINDS), walk.c.stop == 0)
-        step = step.where(*visible)
-        if limited:
-            step = step.add_columns(walk.c.hops + 1).where(walk.c.hops < depth)
-        return walk.union(step)
-
-    def _nodes_query(self, reached: CTE, as_of: int | None) -> Select[Any]:
-        n, av, sr, r = t.lineage_nodes, t.artifact_versions, t.step_runs, t.runs
-        query = select(
-            n,
-            av.c.name.label("av_name"),
-            av.c.version.label("av_version"),
-            av.c.content_hash.label("av_content_hash"),
-            av.c.size.label("av_size"),
-            av.c.data_type.label("av_data_type"),
-            av.c.artifact_type.label("av_artifact_type"),
-            av.c.materializer.label("av_materializer"),
-            av.c.uri.label("av_uri"),
-            av.c.deleted_pos.label("av_deleted_pos"),
-            av.c.created_at.label("av_created_at"),
-            av.c.producer_step_run_id.label("av_producer"),
-            sr.c.invocation_id.label("sr_invocation_id"),
-            sr.c.step_name.label("sr_step_name"),
-            sr.c.pipeline.label("sr_pipeline"),
-            sr.c.status.label("sr_status"),
-            sr.c.ended_pos.label("sr_ended_pos"),
-            sr.c.cache_outcome.label("sr_cache_outcome"),
-            sr.c.original_step_run_id.label("sr_original"),
-            sr.c.cache_pos.label("sr_cache_pos"),
-            sr.c.started_at.label("sr_started_at"),
-            r.c.pipeline.label("r_pipeline"),
-            r.c.run_name.label("r_run_name"),
-            r.c.status.label("r_status"),
-            r.c.ended_pos.label("r_ended_pos"),
-            r.c.started_at.label("r_started_at"),
-        ).select_from(
-            reached.join(n, n.c.id == reached.c.id)
-            .outerjoin(av, av.c.id == n.c.id)
-            .outerjoin(sr, sr.c.id == n.c.id)
-            .outerjoin(r, r.c.id == n.c.run_id)  # a run's run_id is its own id
-        )
-        if as_of is not None:
-            query = query.where(n.c.position <= as_of)
-        return query
-
-    def _edges_query(self, reached: CTE, direction: str, as_of: int | None) -> Select[Any]:
-        e = t.lineage_edges
-        # Join on the side the walk came along, so the edges read are the ones walked.
-        near, far = (e.c.src, e.c.dst) if direction == "downstream" else (e.c.dst, e.c.src)
-        query = (
-            select(e.c.src, e.c.dst, e.c.kind, e.c.position, e.c.created_at)
-            .select_from(reached.join(e, near == reached.c.id))
-            .where(far.in_(select(reached.c.id)))
-        )
-        if as_of is not None:
-            query = query.where(e.c.position <= as_of)
-        return query
 
     def _not_found(
         self, conn: Connection, root: str, as_of: int | None
@@ -402,6 +316,103 @@ def resolve_node(queries: ViewQueries, node: str | UUID, *, as_of: int | None = 
 
 
 # -- helpers -------------------------------------------------------------------------
+
+
+@functools.cache
+def _statements(direction: str, limited: bool, dated: bool) -> tuple[Select[Any], Select[Any]]:
+    """Build the node and edge queries of one shape, once: they take bound parameters."""
+    ways = ("upstream", "downstream") if direction == "both" else (direction,)
+    ids = [select(_walk(way, limited, dated).c.id) for way in ways]
+    reached = (union(*ids) if len(ids) > 1 else ids[0].distinct()).cte("reached")
+    return _nodes_query(reached, dated), _edges_query(reached, direction, dated)
+
+
+def _walk(direction: str, limited: bool, dated: bool) -> CTE:
+    e = t.lineage_edges
+    visible = [e.c.position <= bindparam("as_of", type_=Integer)] if dated else []
+    root = bindparam("root", type_=String)
+    zero = literal(0, Integer)
+    # The seeds: the root and, when the root is a run, its step runs.
+    seed_cols: list[ColumnElement[Any]] = [
+        root.label("id"),
+        zero.label("stop"),
+    ]
+    step_cols: list[ColumnElement[Any]] = [e.c.dst.label("id"), zero.label("stop")]
+    if limited:
+        seed_cols.append(zero.label("hops"))
+        step_cols.append(zero.label("hops"))
+    seeds = union_all(
+        select(*seed_cols),
+        select(*step_cols).where(e.c.src == root, e.c.kind == "contains", *visible),
+    ).subquery(f"{direction}_seeds")
+    walk = select(*seeds.c).cte(f"{direction}_walk", recursive=True)
+    if direction == "upstream":
+        step = select(e.c.src, zero).select_from(walk.join(e, e.c.dst == walk.c.id))
+        step = step.where(e.c.kind.in_(_UPSTREAM_KINDS))
+    else:
+        stop = case((e.c.kind.in_(_LAST_HOP_KINDS), 1), else_=0)
+        step = select(e.c.dst, stop).select_from(walk.join(e, e.c.src == walk.c.id))
+        step = step.where(e.c.kind.in_(_DOWNSTREAM_KINDS), walk.c.stop == 0)
+    step = step.where(*visible)
+    if limited:
+        step = step.add_columns(walk.c.hops + 1).where(
+            walk.c.hops < bindparam("depth", type_=Integer)
+        )
+    return walk.union(step)
+
+
+def _nodes_query(reached: CTE, dated: bool) -> Select[Any]:
+    n, av, sr, r = t.lineage_nodes, t.artifact_versions, t.step_runs, t.runs
+    query = select(
+        n,
+        av.c.name.label("av_name"),
+        av.c.version.label("av_version"),
+        av.c.content_hash.label("av_content_hash"),
+        av.c.size.label("av_size"),
+        av.c.data_type.label("av_data_type"),
+        av.c.artifact_type.label("av_artifact_type"),
+        av.c.materializer.label("av_materializer"),
+        av.c.uri.label("av_uri"),
+        av.c.deleted_pos.label("av_deleted_pos"),
+        av.c.created_at.label("av_created_at"),
+        av.c.producer_step_run_id.label("av_producer"),
+        sr.c.invocation_id.label("sr_invocation_id"),
+        sr.c.step_name.label("sr_step_name"),
+        sr.c.pipeline.label("sr_pipeline"),
+        sr.c.status.label("sr_status"),
+        sr.c.ended_pos.label("sr_ended_pos"),
+        sr.c.cache_outcome.label("sr_cache_outcome"),
+        sr.c.original_step_run_id.label("sr_original"),
+        sr.c.cache_pos.label("sr_cache_pos"),
+        sr.c.started_at.label("sr_started_at"),
+        r.c.pipeline.label("r_pipeline"),
+        r.c.run_name.label("r_run_name"),
+        r.c.status.label("r_status"),
+        r.c.ended_pos.label("r_ended_pos"),
+        r.c.started_at.label("r_started_at"),
+    ).select_from(
+        reached.join(n, n.c.id == reached.c.id)
+        .outerjoin(av, av.c.id == n.c.id)
+        .outerjoin(sr, sr.c.id == n.c.id)
+        .outerjoin(r, r.c.id == n.c.run_id)  # a run's run_id is its own id
+    )
+    if dated:
+        query = query.where(n.c.position <= bindparam("as_of", type_=Integer))
+    return query
+
+
+def _edges_query(reached: CTE, direction: str, dated: bool) -> Select[Any]:
+    e = t.lineage_edges
+    # Join on the side the walk came along, so the edges read are the ones walked.
+    near, far = (e.c.src, e.c.dst) if direction == "downstream" else (e.c.dst, e.c.src)
+    query = (
+        select(e.c.src, e.c.dst, e.c.kind, e.c.position, e.c.created_at)
+        .select_from(reached.join(e, near == reached.c.id))
+        .where(far.in_(select(reached.c.id)))
+    )
+    if dated:
+        query = query.where(e.c.position <= bindparam("as_of", type_=Integer))
+    return query
 
 
 def _check_direction(direction: object) -> Direction:
