@@ -178,8 +178,8 @@ def plan_gc(
         live_uris: URIs of the versions the log records and has not deleted.
         deleted_uris: URI -> ``name:version`` of tombstoned versions (their
             bytes should be gone; a crash during a delete can leave them).
-        min_age_s: orphans younger than this are kept: a writer may be between
-            writing its bytes and recording its event.
+        min_age_s: orphans younger than this (or of unknown age, unless it is 0)
+            are kept: a writer may be between writing its bytes and recording its event.
 
     Returns:
         One decision per folder that is not live, ordered by URI.
@@ -206,6 +206,15 @@ def plan_gc(
         if uri in deleted:
             decisions.append(
                 GcDecision(uri, "remove", f"bytes of {deleted[uri]}, which was deleted")
+            )
+        elif folder.age_s is None and min_age_s > 0:
+            decisions.append(
+                GcDecision(
+                    uri,
+                    "keep",
+                    "no event points to it, but the store cannot say how old it is "
+                    "(a write may be in progress); use a min_age of 0 to remove it",
+                )
             )
         elif folder.age_s is not None and folder.age_s < min_age_s:
             decisions.append(
