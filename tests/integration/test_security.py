@@ -1,0 +1,399 @@
+"""Hostile input lets nothing in: no path outside the store, no pickle, no SQL, no secrets."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import pytest
+from sqlalchemy import inspect, select
+
+from lineagelog.adapters.artifact_store import FsspecArtifactStore
+from lineagelog.adapters.export import export_events, import_events
+from lineagelog.adapters.materializers import PickleMaterializer
+from lineagelog.api import Client, pipeline, step
+from lineagelog.api.context import close_contexts, open_context
+from lineagelog.domain.errors import (
+    InvalidArtifactNameError,
+    LineageError,
+    NotFoundError,
+    StorageError,
+    UnsafeLoadError,
+)
+from lineagelog.domain.step_run import StepRun
+from lineagelog.projections import schema as t
+
+HOSTILE = [
+    "x' OR '1'='1",
+    '"; DROP TABLE runs; --',
+    "'); DELETE FROM artifact_versions; --",
+    "%",
+    "_",
+    "numbers' UNION SELECT id, id FROM runs --",
+]
+
+
+@step
+def make_numbers(n: int = 4) -> Annotated[list[int], "numbers"]:
+    return list(range(n))
+
+
+@step
+def add_up(numbers: list[int]) -> Annotated[int, "total"]:
+    return sum(numbers)
+
+
+@pipeline
+def counting(n: int = 4) -> None:
+    add_up(make_numbers(n=n))
+
+
+class Opaque:
+    """A type only pickle can save."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+
+@step(output_materializers=PickleMaterializer)
+def make_opaque() -> Annotated[Opaque, "opaque"]:
+    return Opaque(7)
+
+
+@pipeline
+def pickling() -> None:
+    make_opaque()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    db, artifacts = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+    counting.run(database_url=db, artifact_store=artifacts)
+    counting.run(n=6, database_url=db, artifact_store=artifacts)
+    yield db, artifacts
+    close_contexts()
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A secret file outside the artifact store root."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "data.json").write_text("[1, 2, 3]")
+    (folder / "secret.txt").write_text("top secret")
+    return folder
+
+
+def _view_rows(client: Client) -> dict[str, list[str]]:
+    with client.context.engine.connect() as conn:
+        return {
+            table.name: sorted(repr(tuple(row)) for row in conn.execute(select(table)))
+            for tables in t.VIEW_TABLES.values()
+            for table in tables
+        }
+
+
+# -- paths ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["../outside", "a/../../outside", "/etc", "..", "x/..\\y"])
+def test_an_artifact_name_cannot_place_a_version_outside_the_root(tmp_path, name):
+    artifacts = FsspecArtifactStore(str(tmp_path / "artifacts"))
+
+    with pytest.raises(InvalidArtifactNameError):
+        artifacts.version_uri(name, uuid.uuid4())
+
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../outside/secret.txt", "/etc/passwd", "a/../../outside/secret.txt", "file:///etc/passwd"],
+)
+def test_the_store_refuses_to_read_or_write_outside_its_root(tmp_path, outside, path):
+    root = tmp_path / "artifacts"
+    root.mkdir()
+    artifacts = FsspecArtifactStore(str(root))
+    relative = path if path.startswith(("/", "file:")) else f"{root}/{path}"
+
+    with pytest.raises(StorageError, match="outside the artifact store root"):
+        artifacts.read_bytes(relative)
+    with pytest.raises(StorageError, match="outside the artifact store root"):
+        artifacts.write_bytes(f"{root}/../outside/planted.txt", b"x")
+
+    assert not (outside / "planted.txt").exists()
+
+
+def test_a_symlink_inside_the_store_leading_out_is_neither_read_nor_written(store, outside):
+    db, artifacts = store
+    client = Client(db, artifacts)
+    version = client.get_artifact_version("numbers")
+    folder = Path(version.uri.removeprefix("file://"))
+    for child in folder.iterdir():
+        if child.is_file():
+            child.unlink()
+    (folder / "data.json").symlink_to(outside / "secret.txt")
+
+    with pytest.raises(LineageError, match="outside the artifact store root"):
+        version.load()
+    with pytest.raises(StorageError):
+        client.context.artifacts.write_bytes(str(folder / "data.json"), b"overwrite")
+
+    assert (outside / "secret.txt").read_text() == "top secret"
+
+
+def test_an_event_pointing_outside_the_root_cannot_be_loaded(store, outside):
+    db, artifacts = store
+    context = open_context(db, artifacts)
+    # a forged event, as an imported file or a hostile writer could hold it
+    forged = StepRun.start(
+        run_id=uuid.uuid4(),
+        pipeline="forged",
+        invocation_id="forge",
+        step_name="forge",
+        source_ref="x:forge",
+        code_hash="0" * 64,
+        parameters={},
+        inputs={},
+    )
+    from lineagelog.domain.values import CacheOutcome
+
+    forged.decide_cache(cache_key="0" * 64, outcome=CacheOutcome.MISS, reason="x", ingredients={})
+    forged.record_artifact(
+        output_name="output",
+        artifact_version_id=uuid.uuid4(),
+        name="stolen",
+        version=1,
+        uri=f"file://{outside}",
+        materializer="lineagelog.adapters.materializers.builtins:BuiltInContainerMaterializer",
+        data_type="builtins:list",
+        artifact_type="data",
+        content_hash="0" * 64,
+        size=9,
+        metadata={},
+        visualizations=[],
+    )
+    context.events.save(forged)
+    client = Client(db, artifacts)
+
+    with pytest.raises(LineageError, match="outside the artifact store root"):
+        client.get_artifact_version("stolen").load()
+
+
+def test_a_version_id_cannot_name_a_path(store):
+    db, artifacts = store
+    client = Client(db, artifacts)
+
+    for hostile in ("../../etc/passwd", "numbers/../../x", "/etc/passwd"):
+        with pytest.raises(NotFoundError):
+            client.get_artifact_version("numbers", hostile)
+        with pytest.raises(NotFoundError):
+            client.lineage(hostile)
+
+
+def test_an_import_file_cannot_write_files_anywhere(store, tmp_path):
+    db, artifacts = store
+    out = io.StringIO()
+    export_events(Client(db, artifacts).context.events, out)
+    target_dir = tmp_path / "target"
+    target_dir.mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    target = Client(f"sqlite:///{target_dir / 'lineage.db'}", str(target_dir / "artifacts"))
+
+    result = import_events(target.context.events, io.StringIO(out.getvalue()))
+
+    assert result is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert not (target_dir / "artifacts").exists() or not any((target_dir / "artifacts").iterdir())
+
+
+# -- pickle -----------------------------------------------------------------------------
+
+
+def test_a_pickle_artifact_refuses_to_load_without_opt_in(store):
+    db, artifacts = store
+    pickling.run(database_url=db, artifact_store=artifacts)
+    version = Client(db, artifacts).get_artifact_version("opaque")
+
+    with pytest.raises(UnsafeLoadError, match="pickle"):
+        version.load()
+
+    assert version.load(allow_pickle=True).value == 7
+
+
+def test_a_tampered_pickle_never_runs_even_with_opt_in_when_verified(store, tmp_path):
+    db, artifacts = store
+    pickling.run(database_url=db, artifact_store=artifacts)
+    version = Client(db, artifacts).get_artifact_version("opaque")
+    folder = Path(version.uri.removeprefix("file://"))
+    marker = tmp_path / "pwned"
+    payload = (
+        b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR."
+    )  # a classic malicious pickle
+    for child in folder.rglob("*"):
+        if child.is_file() and "visual" not in str(child):
+            child.write_bytes(payload)
+
+    with pytest.raises(LineageError):
+        version.load(allow_pickle=True, verify=True)
+    with pytest.raises(UnsafeLoadError):
+        version.load()
+
+    assert not marker.exists()
+
+
+# -- SQL ----------------------------------------------------------------------------------
+
+
+def test_hostile_strings_through_every_client_filter_inject_nothing(store):
+    db, artifacts = store
+    client = Client(db, artifacts)
+    before = _view_rows(client)
+    tables = set(inspect(client.context.engine).get_table_names())
+
+    for hostile in HOSTILE:
+        assert client.list_runs(pipeline=hostile) == []
+        assert client.list_runs(status=hostile) == []
+        assert client.list_step_runs(cache_key=hostile) == []
+        assert client.list_step_runs(pipeline=hostile) == []
+        assert client.list_artifact_versions(name=hostile) == []
+        assert client.list_artifact_versions(tag=hostile) == []
+        for call in (
+            lambda h=hostile: client.get_artifact_version(h),
+            lambda h=hostile: client.get_artifact_version("numbers", h),
+            lambda h=hostile: client.get_run(h),
+            lambda h=hostile: client.lineage(h),
+            lambda h=hostile: client.tag_artifact(h, 1, "x"),
+        ):
+            with pytest.raises(LineageError):
+                call()
+
+    assert set(inspect(client.context.engine).get_table_names()) == tables
+    assert _view_rows(client) == before
+    assert len(client.list_runs()) == 2
+
+
+def test_a_hostile_tag_is_stored_as_text_and_found_as_text(store):
+    db, artifacts = store
+    client = Client(db, artifacts)
+    hostile = "x' OR '1'='1"
+
+    client.tag_artifact("numbers", 1, hostile)
+
+    tagged = client.list_artifact_versions(tag=hostile)
+    assert [(v.name, v.version) for v in tagged] == [("numbers", 1)]
+    assert client.list_artifact_versions(tag="x") == []
+    assert len(client.list_runs()) == 2
+
+
+def _cli(*args: str, db: str, artifacts: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEAGELOG_")}
+    return subprocess.run(
+        [sys.executable, "-m", "lineagelog.api.cli", *args,
+         "--database-url", db, "--artifact-store", artifacts],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+
+
+def test_hostile_strings_through_cli_filters_inject_nothing(store):
+    db, artifacts = store
+    before = _view_rows(Client(db, artifacts))
+    close_contexts()
+
+    outputs = []
+    for hostile in HOSTILE[:3]:
+        outputs.append(
+            _cli("runs", "list", "--json", "--pipeline", hostile, db=db, artifacts=artifacts)
+        )
+        outputs.append(_cli("artifacts", "list", hostile, "--json", db=db, artifacts=artifacts))
+        outputs.append(_cli("runs", "show", hostile, db=db, artifacts=artifacts))
+        outputs.append(_cli("cache", "list", "--json", db=db, artifacts=artifacts))
+
+    assert all("Traceback" not in r.stderr for r in outputs)
+    listed = [json.loads(r.stdout) for r in outputs[0::4]]
+    assert listed == [[], [], []]
+    assert _view_rows(Client(db, artifacts)) == before
+
+
+# -- secrets ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def secret_postgres_url(postgres_url: str) -> str:
+    """The throwaway database, with a password in its URL (trust auth accepts any)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(postgres_url)
+    user = parts.username or "postgres"
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{user}:s3cretPassw0rd@{host}:{parts.port or 5432}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def test_a_database_password_never_appears_in_api_output_errors_or_logs(
+    secret_postgres_url, tmp_path, caplog
+):
+    artifacts = str(tmp_path / "artifacts")
+    caplog.set_level(logging.DEBUG)
+    try:
+        counting.run(database_url=secret_postgres_url, artifact_store=artifacts)
+    except StorageError as e:  # the server refused the password: the error must not show it
+        assert "s3cretPassw0rd" not in str(e)
+        pytest.skip(f"the test server does not trust local connections: {e}")
+    client = Client(secret_postgres_url, artifacts)
+    seen: list[str] = [repr(client)]
+    for call in (lambda: client.get_run("nope"), lambda: client.get_artifact_version("nope")):
+        try:
+            call()
+        except LineageError as e:
+            seen.append(str(e))
+    out = io.StringIO()
+    export_events(client.context.events, out)
+    seen.append(out.getvalue())
+
+    assert all("s3cretPassw0rd" not in text for text in seen)
+    assert "s3cretPassw0rd" not in caplog.text
+
+
+def test_a_database_password_never_appears_in_cli_output(secret_postgres_url, tmp_path):
+    artifacts = str(tmp_path / "artifacts")
+    counting.run(database_url=secret_postgres_url, artifact_store=artifacts)
+    close_contexts()
+
+    results = [
+        _cli(*args, db=secret_postgres_url, artifacts=artifacts)
+        for args in (
+            ("runs", "list", "--json"),
+            ("artifacts", "list", "--json"),
+            ("projections", "status", "--json"),
+            ("audit", "--json"),
+            ("runs", "recover", "--json"),
+            ("runs", "show", "no-such-run"),
+        )
+    ]
+
+    for result in results:
+        assert "s3cretPassw0rd" not in result.stdout + result.stderr, result.args
+    assert results[0].returncode == 0, results[0].stderr
+
+
+def test_an_unreachable_database_with_a_password_hides_it_in_the_cli(tmp_path):
+    result = _cli(
+        "runs",
+        "list",
+        "--json",
+        db="postgresql://bob:s3cret@127.0.0.1:1/x",
+        artifacts=str(tmp_path),
+    )
+
+    assert result.returncode != 0
+    assert "s3cret" not in result.stdout + result.stderr
+    assert "bob:***@127.0.0.1" in result.stderr
