@@ -40,9 +40,14 @@ def console() -> Console:
     """Return the shared rich console on stdout (created on first use)."""
     global _console
     if _console is None:
+        import os
+        import sys
+
         from rich.console import Console
 
-        _console = Console(highlight=False, soft_wrap=False)
+        # Piped output (grep, less, a file) gets whole lines, not a fold at 80 columns.
+        piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+        _console = Console(highlight=False, soft_wrap=False, width=250 if piped else None)
     return _console
 
 
