@@ -1,0 +1,38 @@
+"""Checks over a whole lineage database, shared by the concurrency tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from lineagelog.api.context import LineageContext
+from lineagelog.domain.names import artifact_name_id
+from lineagelog.projections import schema as t
+
+
+def view_rows(context: LineageContext) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every view table, sorted, keyed by table name."""
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    with context.engine.connect() as conn:
+        for tables in t.VIEW_TABLES.values():
+            for table in tables:
+                rows[table.name] = sorted(
+                    (tuple(repr(v) for v in row) for row in conn.execute(select(table))),
+                )
+    return rows
+
+
+def registered_versions(context: LineageContext, name: str) -> list[int]:
+    """The version numbers recorded in the name's stream, in stream order."""
+    events = context.events.stream_events(artifact_name_id(name))
+    return [e.version for e in events if type(e).__name__ == "VersionRegistered"]
+
+
+def event_counts(context: LineageContext) -> dict[str, int]:
+    """How many events of each type the log holds."""
+    counts: dict[str, int] = {}
+    for recorded in context.events.iter_all():
+        kind = type(recorded.event).__name__
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts

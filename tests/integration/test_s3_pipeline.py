@@ -1,0 +1,44 @@
+"""Pipelines whose artifacts live in S3 (moto on loopback), reached through the AWS settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import boto3
+import pytest
+
+from lineagelog.api.client import Client
+from lineagelog.examples.numbers import numbers
+
+pytestmark = pytest.mark.s3
+
+
+def test_a_pipeline_writes_its_artifacts_to_the_bucket_named_by_the_store_url(
+    s3_store: str, s3_server, tmp_path: Path
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'lineage.db'}"
+
+    run = numbers.run(n=6, database_url=database_url, artifact_store=s3_store)
+
+    client = Client(database_url, s3_store)
+    evens = client.get_artifact_version("evens")
+    assert evens.load() == [0, 2, 4]
+    assert evens.uri.startswith(s3_store + "/")
+    bucket = s3_store.removeprefix("s3://").split("/")[0]
+    s3 = boto3.client("s3", endpoint_url=s3_server.endpoint_url)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert any(key.startswith("artifacts/evens/") for key in keys)
+    assert run.status == "completed"
+
+
+def test_a_second_run_reuses_the_outputs_cached_in_the_bucket(
+    s3_store: str, tmp_path: Path
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'lineage.db'}"
+    numbers.run(n=4, database_url=database_url, artifact_store=s3_store)
+
+    second = numbers.run(n=4, database_url=database_url, artifact_store=s3_store)
+
+    outcomes = {name: step.cache_outcome for name, step in second.steps.items()}
+    assert outcomes["load"] == "hit"
+    assert outcomes["split"] == "hit"
