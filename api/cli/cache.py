@@ -65,7 +65,7 @@ def explain(
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
-    """Explain a cache decision: its reason, ingredient by ingredient, against the run compared."""
+    """Explain a cache decision: the reason, each ingredient beside the execution compared."""
     from lineagelog.api.cli.output import emit_json
     from lineagelog.api.cli.session import open_context_for, resolve_id
 
