@@ -122,7 +122,7 @@ class ViewQueries:
             cache_key=row.cache_key if decided else None,
             cache_outcome=row.cache_outcome if decided else None,
             cache_reason=row.cache_reason if decided else None,
-            ingredients=row.ingredients if decided else None,
+            ingredients=getattr(row, "ingredients", None) if decided else None,
             original_step_run_id=row.original_step_run_id if decided else None,
             error_type=row.error_type if ended else None,
             error_message=row.error_message if ended else None,
@@ -130,20 +130,33 @@ class ViewQueries:
             started_pos=row.started_pos,
         )
 
-    def _steps_of(self, conn: Any, run_ids: Sequence[str], as_of: int | None) -> dict[str, list[StepRunRecord]]:
+    def _steps_of(
+        self,
+        conn: Any,
+        run_ids: Sequence[str],
+        as_of: int | None,
+        with_ingredients: bool = False,
+    ) -> dict[str, list[StepRunRecord]]:
+        """The step runs of ``run_ids`` and their outputs, in two queries.
+
+        The cache ingredients (the largest column) are read only when asked for.
+        """
         sr, so = t.step_runs, t.step_outputs
+        columns = [c for c in sr.c if with_ingredients or c.name != "ingredients"]
         where = [sr.c.run_id.in_(run_ids)]
         if as_of is not None:
             where.append(sr.c.started_pos <= as_of)
-        step_rows = conn.execute(select(sr).where(*where).order_by(sr.c.started_pos)).all()
+        step_rows = conn.execute(select(*columns).where(*where).order_by(sr.c.started_pos)).all()
         outputs: dict[str, dict[str, str]] = defaultdict(dict)
         if step_rows:
-            out_where = [so.c.step_run_id.in_([r.id for r in step_rows])]
+            out_query = (
+                select(so.c.step_run_id, so.c.output_name, so.c.artifact_version_id)
+                .join(sr, sr.c.id == so.c.step_run_id)
+                .where(sr.c.run_id.in_(run_ids))
+            )
             if as_of is not None:
-                out_where.append(so.c.position <= as_of)
-            for out in conn.execute(
-                select(so.c.step_run_id, so.c.output_name, so.c.artifact_version_id).where(*out_where)
-            ):
+                out_query = out_query.where(so.c.position <= as_of)
+            for out in conn.execute(out_query):
                 outputs[out.step_run_id][out.output_name] = out.artifact_version_id
         by_run: dict[str, list[StepRunRecord]] = defaultdict(list)
         for row in step_rows:
@@ -206,7 +219,7 @@ class ViewQueries:
                     f"no step run with id {step_run_id!r}; see the step ids with "
                     "`lineagelog runs show RUN`"
                 )
-            steps = self._steps_of(conn, [row.run_id], as_of)[row.run_id]
+            steps = self._steps_of(conn, [row.run_id], as_of, with_ingredients=True)[row.run_id]
         return next(s for s in steps if s.id == step_run_id)
 
     def list_step_runs(

@@ -34,7 +34,11 @@ class ArtifactVersionRecord:
 
 @dataclass(frozen=True)
 class StepRunRecord:
-    """One step execution: status, cache outcome and reason, inputs and outputs."""
+    """One step execution: status, cache outcome and reason, inputs and outputs.
+
+    ``ingredients`` is filled by ``get_step_run`` only (it is the largest column);
+    listings leave it None.
+    """
 
     id: str
     run_id: str

@@ -7,6 +7,9 @@ a position read the same tables with a filter.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -20,11 +23,48 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
 
 __all__ = ["VIEW_TABLES", "metadata"]
 
 metadata = MetaData()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp, stored natively where the database can.
+
+    SQLite has no timestamp type; there it is fixed-width ISO 8601 text
+    (``2026-11-26T17:11:57.873465+00:00``), which sorts chronologically and reads
+    back with ``datetime.fromisoformat`` instead of a regular expression per value.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(32))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value)
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _id(name: str, **kwargs: object) -> Column[str]:
@@ -55,9 +95,9 @@ runs = Table(
     Column("dag", JSON, nullable=False),
     Column("environment", JSON, nullable=False),
     Column("status", String(16), nullable=False, index=True),
-    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
     Column("started_pos", BigInteger, nullable=False, index=True),
-    Column("ended_at", DateTime(timezone=True)),
+    Column("ended_at", UtcDateTime()),
     Column("ended_pos", BigInteger),
     Column("failed_step", String(255)),
     Column("error", Text),
@@ -76,7 +116,7 @@ step_runs = Table(
     Column("parameters", JSON, nullable=False),
     Column("inputs", JSON, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
     Column("started_pos", BigInteger, nullable=False),
     Column("cache_key", String(64), index=True),
     Column("cache_outcome", String(16)),
@@ -84,7 +124,7 @@ step_runs = Table(
     Column("ingredients", JSON),
     _id("original_step_run_id"),
     Column("cache_pos", BigInteger),
-    Column("ended_at", DateTime(timezone=True)),
+    Column("ended_at", UtcDateTime()),
     Column("ended_pos", BigInteger),
     Column("duration_s", Float),
     Column("error_type", String(255)),
@@ -120,9 +160,9 @@ artifact_versions = Table(
     _id("producer_step_run_id", index=True),
     _id("producer_run_id"),
     Column("output_name", String(255)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("position", BigInteger, nullable=False),
-    Column("deleted_at", DateTime(timezone=True)),
+    Column("deleted_at", UtcDateTime()),
     Column("deleted_pos", BigInteger),
     Index("ux_artifact_versions_name_version", "name", "version", unique=True),
 )
@@ -154,7 +194,7 @@ lineage_nodes = Table(
     Column("label", Text, nullable=False),
     _id("run_id"),
     Column("position", BigInteger, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 lineage_edges = Table(
@@ -164,7 +204,7 @@ lineage_edges = Table(
     _id("dst", primary_key=True),
     Column("kind", String(16), primary_key=True),
     Column("position", BigInteger, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_lineage_edges_dst", "dst", "position"),
 )
 
@@ -172,7 +212,7 @@ timeline = Table(
     "timeline",
     metadata,
     Column("position", BigInteger, primary_key=True, autoincrement=False),
-    Column("timestamp", DateTime(timezone=True), nullable=False, index=True),
+    Column("timestamp", UtcDateTime(), nullable=False, index=True),
     _id("stream_id", nullable=False),
     Column("stream_version", Integer, nullable=False),
     Column("event_type", String(64), nullable=False),
