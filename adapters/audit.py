@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lineagelog.adapters.hash_pool import hashed_ranges
 from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, hashed, stream_hex
 from lineagelog.domain.base import GENESIS_HASH
 from lineagelog.domain.errors import LineageError
@@ -35,13 +36,15 @@ if TYPE_CHECKING:
     from lineagelog.adapters.artifact_store import ArtifactStore
     from lineagelog.adapters.event_store import EventStore
 
-__all__ = ["AuditProblem", "AuditReport", "LogChecker", "audit_log"]
+__all__ = ["KEEP_CONTENT", "AuditProblem", "AuditReport", "LogChecker", "audit_log"]
 
 _PAGE = 5000
 _MAX_PROBLEMS = 10_000
 _SEALED = ":LogSeal.Sealed"
 _WRITTEN = (":StepRun.ArtifactWritten", ":ArtifactName.ExternalVersionRegistered")
 _DELETED = ":ArtifactName.VersionDeleted"
+KEEP_CONTENT = (_SEALED, *_WRITTEN, _DELETED)
+"""Topics whose whole payload the audit reads (the rest only need ``previous_hash``)."""
 
 Progress = Callable[[int, int], None]
 """Called after each page with (events checked so far, events in the log)."""
@@ -122,18 +125,25 @@ class LogChecker:
             raw = hashed(position, originator_id, version, topic, state)
         except UndecodableEvent as e:
             stream = stream_hex(originator_id)
-            self.problem(
-                "undecodable",
-                f"the event at position {position} (stream {stream} version {version}, {topic}) "
-                f"is corrupt: {e}",
-                stream=stream,
-                position=position,
-            )
-            self.count += 1
-            self._chain(stream, version, position, None, None)
-            self.fold(stream, version, "undecodable:" + hashlib.sha256(state).hexdigest(), position)
+            fold = "undecodable:" + hashlib.sha256(state).hexdigest()
+            self.undecodable(position, stream, version, topic, fold, str(e))
             return
         self.accept(raw)
+
+    def undecodable(
+        self, position: int, stream: str, version: int, topic: str, fold: str, error: str
+    ) -> None:
+        """Record an event whose payload does not decode; ``fold`` stands in for its hash."""
+        self.problem(
+            "undecodable",
+            f"the event at position {position} (stream {stream} version {version}, {topic}) "
+            f"is corrupt: {error}",
+            stream=stream,
+            position=position,
+        )
+        self.count += 1
+        self._chain(stream, version, position, None, None)
+        self.fold(stream, version, fold, position)
 
     def accept(self, raw: RawEvent) -> None:
         """Check one already-hashed event (``event`` without the decoding)."""
@@ -305,10 +315,12 @@ def audit_log(
     *,
     until: int | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> AuditReport:
     """Check the whole log (up to ``until``) and, given a store, every artifact's bytes.
 
-    Never raises for what it finds: every problem is in the report.
+    Never raises for what it finds: every problem is in the report. ``workers``
+    processes hash a large log (default: one per core; 1 hashes in this process).
 
     Raises:
         StorageError: the database could not be read at all.
@@ -316,15 +328,13 @@ def audit_log(
     started = time.perf_counter()
     target = events.max_position() if until is None else until
     checker = LogChecker()
-    after = 0
-    while after < target:
-        page = events.read_notifications(after, _PAGE, until=target)
-        if not page:
-            break
-        for n in page:
-            checker.event(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+    for chunk in hashed_ranges(events, 0, target, keep=KEEP_CONTENT, workers=workers):
+        for item, _ in chunk:
+            if isinstance(item, RawEvent):
+                checker.accept(item)
+            else:
+                checker.undecodable(*item)
         checker.seals()
-        after = page[-1].id
         if progress is not None:
             progress(checker.count, target)
     checker.seals(final=True)

@@ -48,7 +48,8 @@ from uuid import UUID
 from eventsourcing.persistence import PersistenceError, StoredEvent
 
 from lineagelog.adapters.audit import LogChecker
-from lineagelog.adapters.raw_events import UndecodableEvent, hashed
+from lineagelog.adapters.hash_pool import hashed_ranges
+from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, hashed
 from lineagelog.domain.errors import IntegrityError, LineageError, StorageError
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ __all__ = [
     "ExportResult",
     "ImportResult",
     "export_events",
+    "export_line",
     "import_events",
 ]
 
@@ -101,8 +103,22 @@ def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def export_events(events: EventStore, out: IO[str], *, since: int = 0) -> ExportResult:
+def export_line(raw: RawEvent, state: bytes) -> str:
+    """One event's line of the export (the payload is the stored bytes, verbatim)."""
+    return (
+        f'{{"position":{raw.position},"timestamp":{_dump(raw.content.get("timestamp"))},'
+        f'"stream_id":"{UUID(hex=raw.stream_id)}","stream_version":{raw.version},'
+        f'"type":{_dump(raw.topic)},"previous_hash":{_dump(raw.content.get("previous_hash"))},'
+        f'"hash":"{raw.hash}"{_PAYLOAD}{state.decode("utf-8")}}}\n'
+    )
+
+
+def export_events(
+    events: EventStore, out: IO[str], *, since: int = 0, workers: int | None = None
+) -> ExportResult:
     """Write every event after position ``since`` to ``out`` in the format above.
+
+    ``workers`` processes hash a large log (default: one per core).
 
     Raises:
         StorageError: the database could not be read.
@@ -119,31 +135,20 @@ def export_events(events: EventStore, out: IO[str], *, since: int = 0) -> Export
     }
     out.write(_dump(header) + "\n")
     checker = LogChecker()  # only its running digest is used here
-    after, count, last = since, 0, since
-    while after < until:
-        page = events.read_notifications(after, _PAGE, until=until)
-        if not page:
-            break
-        lines = []
-        for n in page:
-            try:
-                raw = hashed(n.id, n.originator_id, n.originator_version, n.topic, n.state)
-            except UndecodableEvent as e:
+    count, last = 0, since
+    for chunk in hashed_ranges(events, since, until, render=export_line, workers=workers):
+        for item, line in chunk:
+            if not isinstance(item, RawEvent):
                 raise IntegrityError(
-                    f"cannot export the event at position {n.id} (stream {n.originator_id}): {e}; "
+                    f"cannot export the event at position {item[0]} (stream {item[1]}): {item[5]}; "
                     "run `lineagelog audit` to see what is damaged"
-                ) from None
-            checker.fold(raw.stream_id, raw.version, raw.hash, n.id)
-            lines.append(
-                f'{{"position":{n.id},"timestamp":{_dump(raw.content.get("timestamp"))},'
-                f'"stream_id":"{UUID(hex=raw.stream_id)}","stream_version":{raw.version},'
-                f'"type":{_dump(n.topic)},"previous_hash":{_dump(raw.content.get("previous_hash"))},'
-                f'"hash":"{raw.hash}"{_PAYLOAD}{n.state.decode("utf-8")}}}\n'
-            )
+                )
+            checker.fold(item.stream_id, item.version, item.hash, item.position)
         checker.digests.clear()
-        out.write("".join(lines))
-        count += len(page)
-        after = last = page[-1].id
+        out.write("".join(line for _, line in chunk))
+        count += len(chunk)
+        if chunk:
+            last = chunk[-1][0][0]
     footer = {"end": EXPORT_FORMAT, "count": count, "last_position": last, "digest": checker.running.hex()}
     out.write(_dump(footer) + "\n")
     return ExportResult(count, since, last, checker.running.hex(), time.perf_counter() - started)

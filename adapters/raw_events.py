@@ -14,12 +14,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, NamedTuple
+import sqlite3
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
-from lineagelog.domain.canonical import canonical_bytes
+from eventsourcing.persistence import PersistenceError
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-__all__ = ["RawEvent", "UndecodableEvent", "hash_content", "hashed", "stream_hex", "topic_type"]
+from lineagelog.domain.canonical import canonical_bytes
+from lineagelog.domain.errors import StorageError
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.event_store import EventStore
+
+__all__ = [
+    "RawEvent",
+    "UndecodableEvent",
+    "hash_content",
+    "hashed",
+    "read_raw",
+    "stream_hex",
+    "topic_type",
+]
 
 
 class UndecodableEvent(ValueError):
@@ -37,11 +53,19 @@ class RawEvent(NamedTuple):
     hash: str
 
 
+def _dashed(hex32: str) -> str:
+    """``str(UUID(hex=hex32))`` without building a UUID (the audit does this a million times)."""
+    if len(hex32) != 32:
+        return str(UUID(hex=hex32))
+    h = hex32.lower()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def _untag(obj: dict[str, Any]) -> Any:
     if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
         kind, data = obj["_type_"], obj["_data_"]
-        if kind == "uuid_hex":
-            return str(UUID(hex=data))
+        if kind == "uuid_hex" and isinstance(data, str):
+            return _dashed(data)
         if kind == "datetime_iso":
             return data
         raise UndecodableEvent(f"unknown transcoding {kind!r}")
@@ -49,6 +73,22 @@ def _untag(obj: dict[str, Any]) -> Any:
 
 
 _decoder = json.JSONDecoder(object_hook=_untag)
+_plain = json.JSONDecoder()
+
+
+def _decode(text: str) -> Any:
+    """The untagged payload: untag top-level values in place, and fall back to the hook
+    (slower: a Python call per object) only when tagged values are nested deeper."""
+    content = _plain.decode(text)
+    tagged = text.count('"_type_":')
+    if not tagged or type(content) is not dict:
+        return content
+    found = 0
+    for key, value in content.items():
+        if type(value) is dict and len(value) == 2 and "_type_" in value:
+            content[key] = _untag(value)
+            found += 1
+    return content if found == tagged else _decoder.decode(text)
 _dumps = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
@@ -56,7 +96,44 @@ _dumps = json.JSONEncoder(
 
 def stream_hex(originator_id: Any) -> str:
     """A stream id as 32 lowercase hex digits, whatever the recorder returned."""
-    return originator_id.hex if isinstance(originator_id, UUID) else UUID(str(originator_id)).hex
+    if isinstance(originator_id, UUID):
+        return originator_id.hex
+    text = str(originator_id)
+    if len(text) == 32 and text == text.lower():
+        return text
+    return UUID(text).hex
+
+
+def read_raw(
+    events: EventStore, after: int, limit: int, until: int | None = None
+) -> list[tuple[int, str, int, str, bytes]]:
+    """Stored events in ``(after, until]`` as ``(position, stream hex, version, topic, state)``.
+
+    The same rows as ``EventStore.read_notifications``; on SQLite read straight
+    from the table, without building a ``Notification`` and a UUID per row.
+    """
+    recorder = events.recorder
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        statement = (
+            f"SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
+            f"FROM {recorder.events_table_name} WHERE rowid>? "
+        )
+        params: list[int] = [after]
+        if until is not None:
+            statement += "AND rowid<=? "
+            params.append(until)
+        statement += "ORDER BY rowid LIMIT ?"
+        params.append(limit)
+        try:
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(statement, params)
+                return [tuple(row) for row in c.fetchall()]  # type: ignore[misc]
+        except (PersistenceError, sqlite3.Error) as e:
+            raise StorageError(f"could not read the event log after {after}: {e}") from e
+    return [
+        (n.id, stream_hex(n.originator_id), n.originator_version, n.topic, n.state)
+        for n in events.read_notifications(after, limit, until)
+    ]
 
 
 def topic_type(topic: str) -> str:
@@ -67,7 +144,7 @@ def topic_type(topic: str) -> str:
 def hash_content(stream_id: str, version: int, topic: str, content: dict[str, Any]) -> str:
     """``event_hash`` of an event from its untagged payload and its row's columns."""
     full = dict(content)
-    full["originator_id"] = str(UUID(hex=stream_id))
+    full["originator_id"] = _dashed(stream_id)
     full["originator_version"] = version
     full["__type__"] = topic_type(topic)
     try:
@@ -84,7 +161,7 @@ def hashed(position: int, originator_id: Any, version: int, topic: str, state: b
         UndecodableEvent: the payload is not valid UTF-8 JSON of an object.
     """
     try:
-        content = _decoder.decode(state.decode("utf-8"))
+        content = _decode(state.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, TypeError) as e:
         raise UndecodableEvent(f"payload does not decode: {e}") from e
     if not isinstance(content, dict):

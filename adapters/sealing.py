@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lineagelog.adapters.event_store import ConcurrencyConflict
-from lineagelog.adapters.raw_events import UndecodableEvent, hashed
+from lineagelog.adapters.raw_events import UndecodableEvent, hashed, read_raw
 from lineagelog.domain.errors import IntegrityError
 from lineagelog.domain.seal import SEAL_STREAM_ID, LogSeal, advance_digest
 
@@ -68,21 +68,21 @@ def seal_log(events: EventStore, *, attempts: int = 3) -> SealResult:
         new, only_seal, after = 0, True, start
         running = digest if digest is not None else bytes(32)
         while after < target:
-            page = events.read_notifications(after, _PAGE, until=target)
+            page = read_raw(events, after, _PAGE, until=target)
             if not page:
                 break
-            for n in page:
+            for row in page:
                 try:
-                    raw = hashed(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+                    raw = hashed(*row)
                 except UndecodableEvent as e:
                     raise IntegrityError(
-                        f"cannot seal: the event at position {n.id} (stream {n.originator_id} "
-                        f"version {n.originator_version}) {e}; run `lineagelog audit`"
+                        f"cannot seal: the event at position {row[0]} (stream {row[1]} "
+                        f"version {row[2]}) {e}; run `lineagelog audit`"
                     ) from None
                 running = advance_digest(running, raw.stream_id, raw.version, raw.hash)
                 new += 1
                 only_seal = only_seal and raw.stream_id == SEAL_STREAM_ID.hex
-            after = page[-1].id
+            after = page[-1][0]
         if head is None and new == 0:
             return SealResult(0, 0, running.hex(), None)
         if head is not None and only_seal:  # nothing but earlier seals since the last seal

@@ -270,3 +270,23 @@ def test_sealing_on_demand_covers_events_written_since(history: Client, tmp_path
     assert sealed.written
     assert sealed.up_to_position == len(_rows(tmp_path)) - 1
     assert report.ok and report.seals_checked == 3 and report.unsealed_tail == 1
+
+
+def test_hashing_in_worker_processes_finds_the_same_problems_and_digest(
+    history: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lineagelog.adapters import hash_pool
+
+    victim = next(r for r in _rows(tmp_path) if r[0] not in _stream_last_rows(tmp_path))
+    with _db(tmp_path) as conn:
+        conn.execute("DELETE FROM stored_events WHERE rowid=?", (victim[0],))
+    alone = history.audit(verify_artifacts=False)
+    monkeypatch.setattr(hash_pool, "_PARALLEL_ABOVE", 0)
+    monkeypatch.setattr(hash_pool, "_CHUNK", 7)
+
+    from lineagelog.adapters.audit import audit_log
+
+    shared = audit_log(history.context.events, workers=2)
+
+    assert shared.digest == alone.digest
+    assert shared.problems == alone.problems and shared.problems
