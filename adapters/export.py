@@ -47,8 +47,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError, StoredEvent
 
-from lineagelog.adapters.audit import LogChecker
-from lineagelog.adapters.hash_pool import hashed_ranges
+from lineagelog.adapters.audit import KEEP_CONTENT, LogChecker
+from lineagelog.adapters.hash_pool import hashed_ranges, parallel_map, slim
 from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, hashed
 from lineagelog.domain.errors import IntegrityError, LineageError, StorageError
 
@@ -198,8 +198,48 @@ def _parse_event(number: int, line: str) -> tuple[dict[str, Any], bytes]:
     return meta, state
 
 
-def import_events(events: EventStore, source: IO[str]) -> ImportResult:
+def _split_lines(source: IO[str]) -> tuple[list[tuple[int, str]], dict[str, Any] | None, int]:
+    """The event lines (numbered from 2), the footer, and the last line's number."""
+    numbered: list[tuple[int, str]] = []
+    footer: dict[str, Any] | None = None
+    number = 1
+    for number, line in enumerate(source, start=2):  # noqa: B007 (number is read after the loop)
+        text = line.rstrip("\n")
+        if footer is not None:
+            if text.strip():
+                raise _bad(number, "follows the footer")
+            continue
+        if text.startswith('{"end"'):
+            footer = _parse_footer(number, text)
+            continue
+        numbered.append((number, text))
+    return numbered, footer, number
+
+
+def _chunks(numbered: list[tuple[int, str]], size: int = 20_000) -> list[list[tuple[int, str]]]:
+    return [numbered[i : i + size] for i in range(0, len(numbered), size)]
+
+
+def _parse_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, RawEvent, bytes]]:
+    """Parse and hash event lines (in a worker process for a large file)."""
+    out = []
+    for number, text in chunk:
+        meta, state = _parse_event(number, text)
+        position, version, topic = meta["position"], meta["stream_version"], meta["type"]
+        try:
+            raw = hashed(position, UUID(meta["stream_id"]), version, topic, state)
+        except (ValueError, UndecodableEvent) as e:
+            raise _bad(number, f"has an unreadable event: {e}") from None
+        if meta.get("hash") is not None and raw.hash != meta["hash"]:
+            raise _bad(number, f"(position {position}) does not hash to its recorded hash: it was modified")
+        out.append((number, slim(raw, KEEP_CONTENT), state))
+    return out
+
+
+def import_events(events: EventStore, source: IO[str], *, workers: int | None = None) -> ImportResult:
     """Insert every event of an export into the empty store ``events``; all or nothing.
+
+    ``workers`` processes parse and hash a large file (default: one per core).
 
     Raises:
         ExportFormatError: the file is of another format or version, partial,
@@ -213,36 +253,22 @@ def import_events(events: EventStore, source: IO[str]) -> ImportResult:
             f"the target event store already holds {events.max_position()} event position(s); "
             "import only into an empty store (a new database URL)"
         )
-    header_line = source.readline()
-    _parse_header(header_line)
+    _parse_header(source.readline())
     checker = LogChecker()
     stored: list[StoredEvent] = []
     positions: list[int] = []
-    footer: dict[str, Any] | None = None
-    number = 1
-    for number, line in enumerate(source, start=2):  # noqa: B007 (number is read after the loop)
-        text = line.rstrip("\n")
-        if footer is not None:
-            if text.strip():
-                raise _bad(number, "follows the footer")
-            continue
-        if text.startswith('{"end"'):
-            footer = _parse_footer(number, text)
-            continue
-        meta, state = _parse_event(number, text)
-        position, version, topic = meta["position"], meta["stream_version"], meta["type"]
-        if positions and position <= positions[-1]:
-            raise _bad(number, f"has position {position}, not after {positions[-1]}")
-        try:
-            stream = UUID(meta["stream_id"])
-            raw = hashed(position, stream, version, topic, state)
-        except (ValueError, UndecodableEvent) as e:
-            raise _bad(number, f"has an unreadable event: {e}") from None
-        if meta.get("hash") is not None and raw.hash != meta["hash"]:
-            raise _bad(number, f"(position {position}) does not hash to its recorded hash: it was modified")
-        checker.accept(raw)
-        stored.append(StoredEvent(originator_id=stream, originator_version=version, topic=topic, state=state))
-        positions.append(position)
+    numbered, footer, number = _split_lines(source)
+    for chunk in parallel_map(_parse_chunk, _chunks(numbered), workers=workers, items=len(numbered)):
+        for line_number, raw, state in chunk:
+            if positions and raw.position <= positions[-1]:
+                raise _bad(line_number, f"has position {raw.position}, not after {positions[-1]}")
+            checker.accept(raw)
+            stream = UUID(hex=raw.stream_id)
+            stored.append(
+                StoredEvent(originator_id=stream, originator_version=raw.version, topic=raw.topic, state=state)
+            )
+            positions.append(raw.position)
+    del numbered
     checker.seals(final=True)
     _check_footer(footer, number, len(stored), positions, checker.running.hex())
     if checker.problems:

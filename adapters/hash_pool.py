@@ -12,16 +12,16 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, hashed, read_raw
 
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
 
-__all__ = ["Hashed", "hashed_ranges"]
+__all__ = ["Hashed", "hashed_ranges", "parallel_map", "slim"]
 
 Hashed = RawEvent | tuple[int, str, int, str, str, str]
 """A hashed event, or ``(position, stream, version, topic, "undecodable:<sha256>", error)``."""
@@ -35,7 +35,8 @@ _PAGE = 5000
 _worker_events: EventStore | None = None
 
 
-def _slim(raw: RawEvent, keep: tuple[str, ...]) -> RawEvent:
+def slim(raw: RawEvent, keep: tuple[str, ...]) -> RawEvent:
+    """The event with its payload cut to ``previous_hash`` unless its topic ends with one of ``keep``."""
     if raw.topic.endswith(keep):
         return raw
     return raw._replace(content={"previous_hash": raw.content.get("previous_hash")})
@@ -57,7 +58,7 @@ def hash_range(
                 bad = (row[0], row[1], row[2], row[3], "undecodable:" + hashlib.sha256(row[4]).hexdigest(), str(e))
                 out.append((bad, None))
                 continue
-            out.append((_slim(raw, keep), render(raw, row[4]) if render is not None else None))
+            out.append((slim(raw, keep), render(raw, row[4]) if render is not None else None))
         after = page[-1][0]
     return out
 
@@ -103,3 +104,20 @@ def hashed_ranges(
         max_workers=count, mp_context=context, initializer=_init_worker, initargs=(events.url,)
     ) as pool:
         yield from pool.map(_work, ranges)
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def parallel_map(
+    fn: Callable[[T], R], chunks: Iterable[T], *, workers: int | None = None, items: int = 0
+) -> Iterator[R]:
+    """``map(fn, chunks)`` in order, on worker processes when there are more than a
+    few tens of thousands of ``items`` (``fn`` must be a module-level function)."""
+    count = (os.cpu_count() or 1) if workers is None else workers
+    if count <= 1 or items <= _PARALLEL_ABOVE:
+        yield from map(fn, chunks)
+        return
+    with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(fn, chunks)

@@ -188,3 +188,25 @@ def test_a_consistently_forged_file_fails_verification_and_nothing_is_written(
     with pytest.raises((IntegrityError, ExportFormatError)):
         _import(target, exported)
     assert target.max_position() == 0
+
+
+def test_a_large_file_parsed_in_worker_processes_still_names_a_truncated_line(
+    source: Client, target: EventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lineagelog.adapters import export, hash_pool
+
+    monkeypatch.setattr(hash_pool, "_PARALLEL_ABOVE", 0)
+    monkeypatch.setattr(export, "_chunks", lambda numbered: [numbered[i : i + 5] for i in range(0, len(numbered), 5)])
+    exported = _export(source, tmp_path / "events.jsonl")
+    good = exported.read_text(encoding="utf-8")
+    lines = _lines(exported)
+    lines[12] = lines[12][:40] + "\n"
+    exported.write_text("".join(lines), encoding="utf-8")
+
+    with pytest.raises(ExportFormatError, match="line 13 "):
+        _import(target, exported)
+    exported.write_text(good, encoding="utf-8")
+    result = _import(target, exported)
+
+    assert result.count == len(lines) - 2
+    assert _stored(tmp_path / "target.db") == _stored(tmp_path / "lineage.db")
