@@ -25,6 +25,9 @@ __all__ = ["Progress", "Projector", "ViewStatus", "check_schema_version", "sqlit
 
 SCHEMA_VERSION = "1"
 
+WRITE_OPTION = "lineagelog_writes"
+"""Execution option marking an engine whose transactions write (SQLite: BEGIN IMMEDIATE)."""
+
 Progress = Callable[[int, int], None]
 """Called after each page with (events applied so far, events to apply in all)."""
 
@@ -57,11 +60,15 @@ def sqlite_write_locking(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
         cursor.execute("PRAGMA busy_timeout = 30000")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB: view indexes are keyed by UUIDs
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Only the projector's transactions write; queries read a consistent
+        # snapshot without queueing behind writers.
+        writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def check_schema_version(stored: str, engine: Engine) -> None:
@@ -89,7 +96,7 @@ class Projector:
 
     def __init__(self, engine: Engine, log: EventLog, *, page_size: int = 2000) -> None:
         """Project ``log`` into tables reached through ``engine``."""
-        self.engine = engine
+        self.engine = engine.execution_options(**{WRITE_OPTION: True})
         self.log = log
         self.page_size = page_size
         self._for_update = engine.dialect.name != "sqlite"
