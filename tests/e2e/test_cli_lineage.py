@@ -197,3 +197,16 @@ def test_graph_prints_dot_by_default_and_rejects_an_unknown_run(sqlite_stores, r
     assert dot.code == 0 and "subgraph cluster_run_" in dot.out
     assert 'style="rounded,filled,dashed"' in dot.out
     assert_one_line_error(unknown, "00000000-0000-4000-8000-000000000000")
+
+
+def test_lineage_as_of_a_time_reads_the_log_as_it_stood_then(sqlite_stores, runs):
+    before_anything = run_cli(
+        "lineage", "evens", "--as-of", "2000-01-01T00:00:00", stores=sqlite_stores
+    )
+    later = run_cli(
+        "lineage", "evens", "--as-of", "2999-01-01T00:00:00", "-f", "json", stores=sqlite_stores
+    )
+
+    assert_one_line_error(before_anything, "'evens'", "as of position 0")
+    assert later.code == 0, later.err
+    assert json.loads(later.out)["as_of"] > 0
