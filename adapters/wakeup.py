@@ -7,7 +7,9 @@ Either way a wait returns early when the stop event is set.
 
 from __future__ import annotations
 
+import select
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from lineagelog.domain.errors import StorageError
@@ -47,6 +49,7 @@ class ListenWakeup:
 
         env = events.location.env
         self.stop = stop
+        self._notified = False
         channel: str = getattr(events.recorder, "channel_name", "stored_events")
         try:
             self._conn: Any = psycopg.connect(
@@ -58,6 +61,7 @@ class ListenWakeup:
                 autocommit=True,
             )
             self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+            self._conn.add_notify_handler(self._on_notify)
         except psycopg.Error as e:
             raise StorageError(
                 f"cannot LISTEN for new events on {events.location.url.split('@')[-1]!r}: "
@@ -66,22 +70,23 @@ class ListenWakeup:
 
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds; return True when a notification arrived."""
-        import time
-
+        # psycopg's notifies(timeout=...) can wait forever when its deadline rounds to
+        # zero, so wait on the socket here and let a trivial query deliver notifications.
         deadline = time.monotonic() + timeout
         while not self.stop.is_set():
+            if self._notified:
+                self._notified = False
+                return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            for _ in self._conn.notifies(timeout=min(_SLICE, remaining), stop_after=1):
-                self._drain()
-                return True
+            readable, _, _ = select.select([self._conn.fileno()], [], [], min(_SLICE, remaining))
+            if readable:
+                self._conn.execute("SELECT 1")
         return False
 
-    def _drain(self) -> None:
-        # Many appends send many NOTIFYs; one catch-up serves them all.
-        for _ in self._conn.notifies(timeout=0.001, stop_after=1000):
-            pass
+    def _on_notify(self, _: object) -> None:
+        self._notified = True
 
     def close(self) -> None:
         """Close the listening connection."""

@@ -1,0 +1,224 @@
+"""The event log and the views on PostgreSQL: schema, versions, errors, the daemon."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from log_checks import view_rows
+from sqlalchemy import update
+
+from lineagelog.adapters.event_store import EventStore, parse_database_url
+from lineagelog.api.client import Client
+from lineagelog.api.context import close_contexts, open_context
+from lineagelog.domain.errors import ConfigurationError, StorageError
+from lineagelog.domain.run import PipelineRun
+from lineagelog.examples.numbers import numbers
+from lineagelog.projections import schema as t
+
+pytestmark = pytest.mark.postgres
+
+
+def tables_in(url: str, schema: str) -> set[str]:
+    with psycopg.connect(url.split("?")[0]) as conn:
+        rows = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def append_runs(database_url: str, count: int) -> int:
+    """Append ``count`` started runs straight to the log (no projection); return the last position."""
+    store = EventStore(database_url)
+    try:
+        last = 0
+        for i in range(count):
+            run = PipelineRun.start(
+                pipeline="appended", run_name=f"r{i}", parameters={}, dag={}, environment={}
+            )
+            last = store.save(run)[-1]
+        return last
+    finally:
+        store.close()
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "lineagelog.api.cli", *args]
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_a_pipeline_run_on_postgres_keeps_log_and_views_in_the_chosen_schema(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    database_url = postgres_url + "?schema=team_a"
+
+    numbers.run(n=6, database_url=database_url, artifact_store=str(tmp_path / "artifacts"))
+
+    client = Client(database_url, str(tmp_path / "artifacts"))
+    assert client.get_artifact_version("evens").load() == [0, 2, 4]
+    assert {"stored_events", "runs", "artifact_versions", "lineage_schema"} <= tables_in(
+        postgres_url, "team_a"
+    )
+    assert "runs" not in tables_in(postgres_url, "public")
+
+
+def test_postgresql_psycopg_urls_open_the_same_log(postgres_url: str, tmp_path: Path) -> None:
+    store = str(tmp_path / "artifacts")
+    numbers.run(n=3, database_url=postgres_url, artifact_store=store)
+    close_contexts()
+
+    same = postgres_url.replace("postgresql://", "postgresql+psycopg://")
+
+    assert len(Client(same, store).list_runs()) == 1
+
+
+def test_a_database_written_by_a_newer_version_is_refused_with_the_versions_named(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    context = open_context(postgres_url, str(tmp_path / "a"))
+    with context.engine.begin() as conn:
+        conn.execute(update(t.schema_info).where(t.schema_info.c.key == "views").values(value="7"))
+    close_contexts()
+
+    with pytest.raises(ConfigurationError, match=r"schema version '7'.*upgrade lineagelog"):
+        open_context(postgres_url, str(tmp_path / "a"))
+
+
+def test_an_unreachable_server_is_reported_without_the_password() -> None:
+    url = "postgresql://bob:s3cret-pw@127.0.0.1:1/lineage?connect_timeout=2"
+
+    with pytest.raises(StorageError) as caught:
+        EventStore(url)
+
+    assert "s3cret-pw" not in str(caught.value)
+    assert "bob:***@127.0.0.1:1" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("postgresql://bob:pw@db/lineage?schema=a;drop", "not a plain SQL identifier"),
+        ("postgresql://bob:pw@db/lineage?pool=3", "unknown or invalid parameter"),
+        ("postgresql://bob:pw@db/", "names no database"),
+        ("postgresql+asyncpg://bob:pw@db/x", "not a SQLAlchemy URL lineagelog can use|driver"),
+    ],
+)
+def test_bad_postgres_urls_say_what_is_wrong_and_hide_the_password(
+    url: str, complaint: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=complaint) as caught:
+        parse_database_url(url)
+
+    assert ":pw@" not in str(caught.value)
+
+
+def test_the_daemon_follows_the_log_stops_on_sigterm_and_resumes_where_it_stopped(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    database_url = postgres_url + "?schema=lineage"
+    store = str(tmp_path / "artifacts")
+    context = open_context(database_url, store)  # creates the tables
+    daemon = subprocess.Popen(
+        cli(
+            "projections",
+            "run",
+            "--follow",
+            "--interval",
+            "5",
+            "--database-url",
+            database_url,
+            "--artifact-store",
+            store,
+        ),
+        env=os.environ.copy(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        last = append_runs(database_url, 30)
+        wait_for(lambda: min(context.projector.positions().values()) >= last, 30, "the daemon")
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, err
+    assert "stopped" in err
+
+    last = append_runs(database_url, 7)
+    once = subprocess.run(
+        cli("projections", "run", "--database-url", database_url, "--artifact-store", store),
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert "applied 7 events" in once.stderr
+    assert min(context.projector.positions().values()) == last
+    assert len(Client(_context=context).list_runs()) == 37
+
+
+def test_two_daemons_at_once_never_apply_an_event_twice(postgres_url: str, tmp_path: Path) -> None:
+    database_url = postgres_url
+    store = str(tmp_path / "artifacts")
+    context = open_context(database_url, store)
+    daemons = [
+        subprocess.Popen(
+            cli(
+                "projections",
+                "run",
+                "--follow",
+                "--interval",
+                "0.05",
+                "--database-url",
+                database_url,
+                "--artifact-store",
+                store,
+            ),
+            env=os.environ.copy(),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for _ in range(5):
+            last = append_runs(database_url, 40)
+        wait_for(lambda: min(context.projector.positions().values()) >= last, 60, "the daemons")
+        alive = [d.poll() is None for d in daemons]
+    finally:
+        for d in daemons:
+            d.send_signal(signal.SIGTERM)
+        errors = [d.communicate(timeout=30)[1] for d in daemons]
+
+    assert alive == [True, True], errors
+    assert [d.returncode for d in daemons] == [0, 0], errors
+    assert len(Client(_context=context).list_runs(limit=1000)) == 200
+    before = view_rows(context)
+    context.projector.rebuild()
+    assert view_rows(context) == before
+
+
+def test_a_fresh_schema_name_per_team_keeps_two_logs_apart(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "artifacts")
+    numbers.run(n=3, database_url=postgres_url + "?schema=one", artifact_store=store)
+
+    other = Client(postgres_url + f"?schema=t{uuid.uuid4().hex[:8]}", store)
+
+    assert other.list_runs() == []
