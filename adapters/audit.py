@@ -112,6 +112,7 @@ class LogChecker:
     artifacts: dict[str, _Artifact] = field(default_factory=dict)
 
     def problem(self, kind: str, message: str, **where: Any) -> None:
+        """Record a problem (up to a bound, past which the report says it was cut)."""
         if len(self.problems) >= _MAX_PROBLEMS:
             self.truncated = True
             return
@@ -119,7 +120,9 @@ class LogChecker:
 
     # -- one event -----------------------------------------------------------
 
-    def event(self, position: int, originator_id: Any, version: int, topic: str, state: bytes) -> None:
+    def event(
+        self, position: int, originator_id: Any, version: int, topic: str, state: bytes
+    ) -> None:
         """Decode, hash and check one stored event."""
         try:
             raw = hashed(position, originator_id, version, topic, state)
@@ -148,7 +151,9 @@ class LogChecker:
     def accept(self, raw: RawEvent) -> None:
         """Check one already-hashed event (``event`` without the decoding)."""
         self.count += 1
-        self._chain(raw.stream_id, raw.version, raw.position, raw.content.get("previous_hash"), raw.hash)
+        self._chain(
+            raw.stream_id, raw.version, raw.position, raw.content.get("previous_hash"), raw.hash
+        )
         self.fold(raw.stream_id, raw.version, raw.hash, raw.position)
         self._note(raw)
 
@@ -186,6 +191,7 @@ class LogChecker:
             self.heads[stream] = (version, own, position)
 
     def fold(self, stream: str, version: int, event_hash: str, position: int) -> None:
+        """Advance the running digest over one event."""
         self.running = advance_digest(self.running, stream, version, event_hash)
         self.digests.append((self.running, position))
 
@@ -196,8 +202,11 @@ class LogChecker:
         elif topic.endswith(_WRITTEN):
             avid = str(c.get("artifact_version_id"))
             self.artifacts[avid] = _Artifact(
-                str(c.get("name")), int(c.get("version", 0)), str(c.get("uri")),
-                str(c.get("content_hash")), raw.position,
+                str(c.get("name")),
+                int(c.get("version", 0)),
+                str(c.get("uri")),
+                str(c.get("content_hash")),
+                raw.position,
             )
         elif topic.endswith(_DELETED):
             self.artifacts.pop(str(c.get("artifact_version_id")), None)
@@ -205,6 +214,7 @@ class LogChecker:
     # -- seals ---------------------------------------------------------------
 
     def seals(self, *, final: bool = False) -> None:
+        """Check the seals whose range has been read (``final``: all of them)."""
         still: list[tuple[int, dict[str, Any]]] = []
         for position, seal in self.pending:
             count = int(seal.get("event_count", -1))
@@ -225,9 +235,7 @@ class LogChecker:
     def _check_seal(self, position: int, seal: dict[str, Any], count: int) -> None:
         self.seals_checked += 1
         claimed, up_to = str(seal.get("digest")), int(seal.get("up_to_position", -1))
-        span = (
-            f"the seal at position {position} (covering {count} events up to position {up_to})"
-        )
+        span = f"the seal at position {position} (covering {count} events up to position {up_to})"
         if str(seal.get("previous_digest")) != self.last_seal_digest:
             self.problem(
                 "seal-chain",
@@ -235,11 +243,15 @@ class LogChecker:
                 position=position,
             )
         if count < self.last_seal_count:
-            self.problem("seal", f"{span} covers fewer events than the seal before it", position=position)
+            self.problem(
+                "seal", f"{span} covers fewer events than the seal before it", position=position
+            )
         else:
             actual, at = self.digests[count - self.base - 1] if count > 0 else (bytes(32), 0)
             since = (
-                f"after position {self.last_seal_position}" if self.last_seal_position else "from the start"
+                f"after position {self.last_seal_position}"
+                if self.last_seal_position
+                else "from the start"
             )
             if actual.hex() != claimed:
                 self.problem(
@@ -274,6 +286,7 @@ class LogChecker:
     # -- artifacts -------------------------------------------------------------
 
     def verify_artifacts(self, store: ArtifactStore, workers: int = 4) -> int:
+        """Hash every live artifact version seen in the log; return how many were checked."""
         items = list(self.artifacts.items())
 
         def check(item: tuple[str, _Artifact]) -> AuditProblem | None:
@@ -286,26 +299,33 @@ class LogChecker:
                     "artifact-missing",
                     f"artifact {label} ({avid}) is missing from the store at {a.uri}; "
                     f"recorded at position {a.position}",
-                    position=a.position, artifact=avid,
+                    position=a.position,
+                    artifact=avid,
                 )
             except (LineageError, OSError) as e:
                 return AuditProblem(
-                    "artifact-unreadable", f"artifact {label} ({avid}) at {a.uri} cannot be read: {e}",
-                    position=a.position, artifact=avid,
+                    "artifact-unreadable",
+                    f"artifact {label} ({avid}) at {a.uri} cannot be read: {e}",
+                    position=a.position,
+                    artifact=avid,
                 )
             if actual != a.content_hash:
                 return AuditProblem(
                     "artifact-modified",
-                    f"artifact {label} ({avid}) at {a.uri} hashes to {actual[:16]}... but the log "
-                    f"recorded {a.content_hash[:16]}... at position {a.position}: its bytes changed",
-                    position=a.position, artifact=avid,
+                    f"artifact {label} ({avid}) at {a.uri} hashes to {actual[:16]}... but the "
+                    f"log recorded {a.content_hash[:16]}... at position {a.position}: "
+                    "its bytes changed",
+                    position=a.position,
+                    artifact=avid,
                 )
             return None
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for found in pool.map(check, items):
                 if found is not None:
-                    self.problem(found.kind, found.message, position=found.position, artifact=found.artifact)
+                    self.problem(
+                        found.kind, found.message, position=found.position, artifact=found.artifact
+                    )
         return len(items)
 
 
@@ -324,6 +344,7 @@ def audit_log(
 
     Raises:
         StorageError: the database could not be read at all.
+
     """
     started = time.perf_counter()
     target = events.max_position() if until is None else until

@@ -123,6 +123,7 @@ def export_events(
     Raises:
         StorageError: the database could not be read.
         IntegrityError: a stored payload no longer decodes (run ``lineagelog audit``).
+
     """
     started = time.perf_counter()
     until = events.max_position()
@@ -137,7 +138,7 @@ def export_events(
     checker = LogChecker()  # only its running digest is used here
     count, last = 0, since
     for chunk in hashed_ranges(events, since, until, render=export_line, workers=workers):
-        for item, line in chunk:
+        for item, _line in chunk:
             if not isinstance(item, RawEvent):
                 raise IntegrityError(
                     f"cannot export the event at position {item[0]} (stream {item[1]}): {item[5]}; "
@@ -149,7 +150,12 @@ def export_events(
         count += len(chunk)
         if chunk:
             last = chunk[-1][0][0]
-    footer = {"end": EXPORT_FORMAT, "count": count, "last_position": last, "digest": checker.running.hex()}
+    footer = {
+        "end": EXPORT_FORMAT,
+        "count": count,
+        "last_position": last,
+        "digest": checker.running.hex(),
+    }
     out.write(_dump(footer) + "\n")
     return ExportResult(count, since, last, checker.running.hex(), time.perf_counter() - started)
 
@@ -191,19 +197,26 @@ def _parse_event(number: int, line: str) -> tuple[dict[str, Any], bytes]:
             meta = json.loads(line)
             state = _encode_state(meta["payload"]).encode("utf-8")
     except (ValueError, KeyError, TypeError) as e:
-        raise _bad(number, f"is not a whole JSON event ({e}); the file is truncated or corrupt") from None
-    for key, kind in (("position", int), ("stream_id", str), ("stream_version", int), ("type", str)):
+        raise _bad(
+            number, f"is not a whole JSON event ({e}); the file is truncated or corrupt"
+        ) from None
+    for key, kind in (
+        ("position", int),
+        ("stream_id", str),
+        ("stream_version", int),
+        ("type", str),
+    ):
         if not isinstance(meta.get(key), kind):
             raise _bad(number, f"has no valid {key!r}")
     return meta, state
 
 
 def _split_lines(source: IO[str]) -> tuple[list[tuple[int, str]], dict[str, Any] | None, int]:
-    """The event lines (numbered from 2), the footer, and the last line's number."""
+    """Return the event lines (numbered from 2), the footer, and the last line's number."""
     numbered: list[tuple[int, str]] = []
     footer: dict[str, Any] | None = None
     number = 1
-    for number, line in enumerate(source, start=2):  # noqa: B007 (number is read after the loop)
+    for number, line in enumerate(source, start=2):
         text = line.rstrip("\n")
         if footer is not None:
             if text.strip():
@@ -231,12 +244,16 @@ def _parse_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, RawEvent, byte
         except (ValueError, UndecodableEvent) as e:
             raise _bad(number, f"has an unreadable event: {e}") from None
         if meta.get("hash") is not None and raw.hash != meta["hash"]:
-            raise _bad(number, f"(position {position}) does not hash to its recorded hash: it was modified")
+            raise _bad(
+                number, f"(position {position}) does not hash to its recorded hash: it was modified"
+            )
         out.append((number, slim(raw, KEEP_CONTENT), state))
     return out
 
 
-def import_events(events: EventStore, source: IO[str], *, workers: int | None = None) -> ImportResult:
+def import_events(
+    events: EventStore, source: IO[str], *, workers: int | None = None
+) -> ImportResult:
     """Insert every event of an export into the empty store ``events``; all or nothing.
 
     ``workers`` processes parse and hash a large file (default: one per core).
@@ -246,6 +263,7 @@ def import_events(events: EventStore, source: IO[str], *, workers: int | None = 
             truncated or corrupt (the message names the line).
         IntegrityError: the file parses but its history does not verify.
         StorageError: the target store is not empty, or the database failed.
+
     """
     started = time.perf_counter()
     if events.max_position() != 0:
@@ -258,14 +276,21 @@ def import_events(events: EventStore, source: IO[str], *, workers: int | None = 
     stored: list[StoredEvent] = []
     positions: list[int] = []
     numbered, footer, number = _split_lines(source)
-    for chunk in parallel_map(_parse_chunk, _chunks(numbered), workers=workers, items=len(numbered)):
+    for chunk in parallel_map(
+        _parse_chunk, _chunks(numbered), workers=workers, items=len(numbered)
+    ):
         for line_number, raw, state in chunk:
             if positions and raw.position <= positions[-1]:
                 raise _bad(line_number, f"has position {raw.position}, not after {positions[-1]}")
             checker.accept(raw)
             stream = UUID(hex=raw.stream_id)
             stored.append(
-                StoredEvent(originator_id=stream, originator_version=raw.version, topic=raw.topic, state=state)
+                StoredEvent(
+                    originator_id=stream,
+                    originator_version=raw.version,
+                    topic=raw.topic,
+                    state=state,
+                )
             )
             positions.append(raw.position)
     del numbered
@@ -282,7 +307,9 @@ def import_events(events: EventStore, source: IO[str], *, workers: int | None = 
     try:
         written = list(events.recorder.insert_events(stored) or [])
     except PersistenceError as e:
-        raise StorageError(f"could not import {len(stored)} events: {e}; nothing was imported") from e
+        raise StorageError(
+            f"could not import {len(stored)} events: {e}; nothing was imported"
+        ) from e
     return ImportResult(
         count=len(stored),
         last_position=written[-1] if written else positions[-1],

@@ -36,7 +36,7 @@ _worker_events: EventStore | None = None
 
 
 def slim(raw: RawEvent, keep: tuple[str, ...]) -> RawEvent:
-    """The event with its payload cut to ``previous_hash`` unless its topic ends with one of ``keep``."""
+    """Cut the payload to ``previous_hash`` unless the topic ends with one of ``keep``."""
     if raw.topic.endswith(keep):
         return raw
     return raw._replace(content={"previous_hash": raw.content.get("previous_hash")})
@@ -55,7 +55,14 @@ def hash_range(
             try:
                 raw = hashed(*row)
             except UndecodableEvent as e:
-                bad = (row[0], row[1], row[2], row[3], "undecodable:" + hashlib.sha256(row[4]).hexdigest(), str(e))
+                bad = (
+                    row[0],
+                    row[1],
+                    row[2],
+                    row[3],
+                    "undecodable:" + hashlib.sha256(row[4]).hexdigest(),
+                    str(e),
+                )
                 out.append((bad, None))
                 continue
             out.append((slim(raw, keep), render(raw, row[4]) if render is not None else None))
@@ -66,7 +73,7 @@ def hash_range(
 def _init_worker(url: str) -> None:
     from lineagelog.adapters.event_store import EventStore
 
-    global _worker_events  # noqa: PLW0603 (one store per worker process)
+    global _worker_events
     _worker_events = EventStore(url)
 
 
@@ -113,11 +120,16 @@ R = TypeVar("R")
 def parallel_map(
     fn: Callable[[T], R], chunks: Iterable[T], *, workers: int | None = None, items: int = 0
 ) -> Iterator[R]:
-    """``map(fn, chunks)`` in order, on worker processes when there are more than a
-    few tens of thousands of ``items`` (``fn`` must be a module-level function)."""
+    """Map ``fn`` over ``chunks`` in order, on worker processes for a large job.
+
+    Workers are used above a few tens of thousands of ``items``; ``fn`` must
+    then be a module-level function.
+    """
     count = (os.cpu_count() or 1) if workers is None else workers
     if count <= 1 or items <= _PARALLEL_ABOVE:
         yield from map(fn, chunks)
         return
-    with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=count, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
         yield from pool.map(fn, chunks)

@@ -16,7 +16,7 @@ _PAGE = 10_000
 
 
 def stream_version_at(events: EventStore, stream_id: UUID, position: int) -> int:
-    """The highest version of ``stream_id`` recorded at or before ``position`` (0: none).
+    """Return the highest version of ``stream_id`` recorded at or before ``position`` (0: none).
 
     SQLite answers with one indexed query; other backends scan the log up to
     ``position``.
@@ -25,7 +25,7 @@ def stream_version_at(events: EventStore, stream_id: UUID, position: int) -> int
     if isinstance(recorder, SQLiteApplicationRecorder):
         with recorder.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT MAX(originator_version) FROM {recorder.events_table_name} "  # noqa: S608
+                f"SELECT MAX(originator_version) FROM {recorder.events_table_name} "
                 "WHERE originator_id=? AND rowid<=?",
                 (stream_id.hex, position),
             )
@@ -44,7 +44,7 @@ def stream_version_at(events: EventStore, stream_id: UUID, position: int) -> int
 
 
 def aggregate_as_of(events: EventStore, stream_id: UUID, position: int) -> Any:
-    """The aggregate rebuilt from the events of its stream up to ``position`` (None: not yet)."""
+    """Rebuild the aggregate from the events of its stream up to ``position`` (None: not yet)."""
     version = stream_version_at(events, stream_id, position)
     if version == 0:
         return None

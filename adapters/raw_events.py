@@ -77,8 +77,11 @@ _plain = json.JSONDecoder()
 
 
 def _decode(text: str) -> Any:
-    """The untagged payload: untag top-level values in place, and fall back to the hook
-    (slower: a Python call per object) only when tagged values are nested deeper."""
+    """Decode a payload, untagging top-level values in place.
+
+    The object hook (a Python call per object) is used only when tagged values
+    are nested deeper.
+    """
     content = _plain.decode(text)
     tagged = text.count('"_type_":')
     if not tagged or type(content) is not dict:
@@ -89,13 +92,15 @@ def _decode(text: str) -> Any:
             content[key] = _untag(value)
             found += 1
     return content if found == tagged else _decoder.decode(text)
+
+
 _dumps = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
 
 
 def stream_hex(originator_id: Any) -> str:
-    """A stream id as 32 lowercase hex digits, whatever the recorder returned."""
+    """Return a stream id as 32 lowercase hex digits, whatever the recorder returned."""
     if isinstance(originator_id, UUID):
         return originator_id.hex
     text = str(originator_id)
@@ -107,7 +112,7 @@ def stream_hex(originator_id: Any) -> str:
 def read_raw(
     events: EventStore, after: int, limit: int, until: int | None = None
 ) -> list[tuple[int, str, int, str, bytes]]:
-    """Stored events in ``(after, until]`` as ``(position, stream hex, version, topic, state)``.
+    """Read stored events in ``(after, until]`` as (position, stream hex, version, topic, state).
 
     The same rows as ``EventStore.read_notifications``; on SQLite read straight
     from the table, without building a ``Notification`` and a UUID per row.
@@ -115,7 +120,7 @@ def read_raw(
     recorder = events.recorder
     if isinstance(recorder, SQLiteApplicationRecorder):
         statement = (
-            f"SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
+            f"SELECT rowid, originator_id, originator_version, topic, state "
             f"FROM {recorder.events_table_name} WHERE rowid>? "
         )
         params: list[int] = [after]
@@ -127,7 +132,7 @@ def read_raw(
         try:
             with recorder.datastore.transaction(commit=False) as c:
                 c.execute(statement, params)
-                return [tuple(row) for row in c.fetchall()]  # type: ignore[misc]
+                return [tuple(row) for row in c.fetchall()]
         except (PersistenceError, sqlite3.Error) as e:
             raise StorageError(f"could not read the event log after {after}: {e}") from e
     return [
@@ -137,7 +142,7 @@ def read_raw(
 
 
 def topic_type(topic: str) -> str:
-    """The event class's qualified name from its topic (``module:Class.Event``)."""
+    """Return the event class's qualified name from its topic (``module:Class.Event``)."""
     return topic.partition(":")[2]
 
 
@@ -159,6 +164,7 @@ def hashed(position: int, originator_id: Any, version: int, topic: str, state: b
 
     Raises:
         UndecodableEvent: the payload is not valid UTF-8 JSON of an object.
+
     """
     try:
         content = _decode(state.decode("utf-8"))
@@ -167,4 +173,6 @@ def hashed(position: int, originator_id: Any, version: int, topic: str, state: b
     if not isinstance(content, dict):
         raise UndecodableEvent(f"payload is a JSON {type(content).__name__}, not an object")
     stream = stream_hex(originator_id)
-    return RawEvent(position, stream, version, topic, content, hash_content(stream, version, topic, content))
+    return RawEvent(
+        position, stream, version, topic, content, hash_content(stream, version, topic, content)
+    )

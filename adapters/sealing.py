@@ -42,10 +42,14 @@ class SealResult:
 
 def _head(events: EventStore) -> LogSeal | None:
     cached = _heads.get(events)
-    head = events.get(SEAL_STREAM_ID, after=cached) if cached is not None else events.get(SEAL_STREAM_ID)
+    head = (
+        events.get(SEAL_STREAM_ID, after=cached)
+        if cached is not None
+        else events.get(SEAL_STREAM_ID)
+    )
     if head is not None:
         _heads[events] = head
-    return head
+    return head if isinstance(head, LogSeal) else None
 
 
 def seal_log(events: EventStore, *, attempts: int = 3) -> SealResult:
@@ -58,6 +62,7 @@ def seal_log(events: EventStore, *, attempts: int = 3) -> SealResult:
     Raises:
         IntegrityError: an event since the last seal no longer decodes (run ``lineagelog audit``).
         StorageError: the database failed.
+
     """
     for _ in range(attempts):
         head = _head(events)

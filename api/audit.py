@@ -51,7 +51,7 @@ class BoundedLog(EventLog):
         self.until = until
 
     def max_position(self) -> int:
-        """The smaller of ``until`` and the real log's end."""
+        """Return the smaller of ``until`` and the real log's end."""
         return min(self.until, self.log.max_position())
 
     def read(self, after: int, limit: int, until: int | None = None) -> list[RecordedEvent]:
@@ -87,7 +87,7 @@ def seal(context: LineageContext) -> SealResult:
 
 
 def resolve_position(context: LineageContext, at: datetime | int) -> int:
-    """A log position from a position or a moment (the last event at or before it)."""
+    """Resolve a log position from a position or a moment (the last event at or before it)."""
     if isinstance(at, bool) or not isinstance(at, (int, datetime)):
         raise LineageError(f"expected a datetime or a log position (int), got {at!r}")
     if isinstance(at, int):
@@ -139,7 +139,9 @@ def _uuid(value: UUID | str, error: type[LineageError], what: str) -> UUID:
     try:
         return value if isinstance(value, UUID) else UUID(str(value))
     except ValueError:
-        raise error(f"{what} id {value!r} is not a UUID; copy one from `lineagelog runs list`") from None
+        raise error(
+            f"{what} id {value!r} is not a UUID; copy one from `lineagelog runs list`"
+        ) from None
 
 
 def _state(events: EventStore, stream: UUID, position: int, expected: str) -> Any:
@@ -150,10 +152,11 @@ def _state(events: EventStore, stream: UUID, position: int, expected: str) -> An
 
 
 def run_state(context: LineageContext, run_id: UUID | str, as_of: datetime | int | None) -> Any:
-    """The ``PipelineRun`` aggregate as it stood at ``as_of`` (now when None).
+    """Rebuild the ``PipelineRun`` aggregate as it stood at ``as_of`` (now when None).
 
     Raises:
         RunNotFoundError: no such run existed then.
+
     """
     stream = _uuid(run_id, RunNotFoundError, "run")
     position = context.events.max_position() if as_of is None else resolve_position(context, as_of)
@@ -169,10 +172,11 @@ def run_state(context: LineageContext, run_id: UUID | str, as_of: datetime | int
 def step_run_state(
     context: LineageContext, step_run_id: UUID | str, as_of: datetime | int | None
 ) -> Any:
-    """The ``StepRun`` aggregate as it stood at ``as_of`` (now when None).
+    """Rebuild the ``StepRun`` aggregate as it stood at ``as_of`` (now when None).
 
     Raises:
         StepRunNotFoundError: no such step run existed then.
+
     """
     stream = _uuid(step_run_id, StepRunNotFoundError, "step run")
     position = context.events.max_position() if as_of is None else resolve_position(context, as_of)

@@ -18,6 +18,7 @@ def verify_artifact_bytes(store: ArtifactStore, version: Any) -> None:
     Raises:
         ArtifactNotFoundError: nothing is stored at the version's uri any more.
         IntegrityError: the stored bytes hash to something else.
+
     """
     label = f"{version.name}:{version.version}"
     try:

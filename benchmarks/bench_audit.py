@@ -88,12 +88,15 @@ def main() -> None:
         started = time.perf_counter()
         generator.run(progress=False)
         took = time.perf_counter() - started
-        print(f"wrote {generator.events:,} events in {took:.1f}s ({generator.events / took:,.0f}/s)")
+        print(
+            f"wrote {generator.events:,} events in {took:.1f}s ({generator.events / took:,.0f}/s)"
+        )
         started = time.perf_counter()
         seal = seal_log(store)
         took = time.perf_counter() - started
         print(
-            f"{'first seal (full scan)':<34} {took:8.2f}s  {seal.event_count / took:>10,.0f} events/s"
+            f"{'first seal (full scan)':<34} {took:8.2f}s  "
+            f"{seal.event_count / took:>10,.0f} events/s"
         )
     events = store.max_position()
     print(f"log: {events:,} events")
@@ -137,8 +140,8 @@ def main() -> None:
 
     if not args.no_replay:
         from lineagelog.api.audit import replay_context
-        from lineagelog.api.context import build_context
         from lineagelog.api.config import resolve_settings
+        from lineagelog.api.context import build_context
 
         context = build_context(resolve_settings(f"sqlite:///{source_path}", str(folder / "art")))
 

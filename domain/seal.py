@@ -54,6 +54,7 @@ def advance_digest(previous: bytes, stream_id: str, version: int, event_hash: st
         >>> d = advance_digest(bytes.fromhex(SEAL_GENESIS), "0" * 32, 1, "a" * 64)
         >>> len(d), d.hex() != SEAL_GENESIS
         (32, True)
+
     """
     return hashlib.sha256(previous + f"{stream_id}|{version}|{event_hash}".encode()).digest()
 

@@ -34,9 +34,9 @@ def audit(
     """Check every event and seal (and artifact); exit 1 and list the problems if any."""
     if ctx.invoked_subcommand is not None:
         return
+    from lineagelog.api.audit import audit as run_audit
     from lineagelog.api.cli.output import emit_json
     from lineagelog.api.cli.session import open_context_for
-    from lineagelog.api.audit import audit as run_audit
 
     context = open_context_for(database_url, artifact_store, catch_up=False)
     report = run_audit(context, verify_artifacts=not no_artifacts)

@@ -51,9 +51,12 @@ def export(
         partial.replace(target)
     except OSError as e:
         partial.unlink(missing_ok=True)
-        raise LineageError(f"cannot write {output!r}: {e.strerror}; choose a writable path") from None
+        raise LineageError(
+            f"cannot write {output!r}: {e.strerror}; choose a writable path"
+        ) from None
     typer.echo(
-        f"exported {result.count} events (positions {since + 1}..{result.last_position}) to {output} "
+        f"exported {result.count} events (positions {since + 1}..{result.last_position}) "
+        f"to {output} "
         f"in {result.seconds:.2f}s; digest sha256 {result.digest}",
         err=True,
     )
@@ -78,7 +81,9 @@ def import_(
         try:
             result = import_events(context.events, source)
         except UnicodeDecodeError as e:
-            raise LineageError(f"{str(path)!r} is not UTF-8 text ({e}); nothing was imported") from None
+            raise LineageError(
+                f"{str(path)!r} is not UTF-8 text ({e}); nothing was imported"
+            ) from None
     context.catch_up()
     note = " (the target numbered positions differently)" if result.renumbered else ""
     typer.echo(
@@ -127,9 +132,13 @@ def _line(n: Notification, as_json: bool) -> str:
         content = {"timestamp": "?", "error": "payload does not decode"}
     if as_json:
         record = {
-            "position": n.id, "stream_id": str(n.originator_id), "stream_version": n.originator_version,
-            "type": n.topic, "payload": content,
+            "position": n.id,
+            "stream_id": str(n.originator_id),
+            "stream_version": n.originator_version,
+            "type": n.topic,
+            "payload": content,
         }
         return json.dumps(record, ensure_ascii=False, default=str)
     when = str(content.get("timestamp", "?"))[:19].replace("T", " ")
-    return f"{n.id:>8}  {when}  {topic_type(n.topic):<40} {str(n.originator_id)[:8]} v{n.originator_version}"
+    stream = str(n.originator_id)[:8]
+    return f"{n.id:>8}  {when}  {topic_type(n.topic):<40} {stream} v{n.originator_version}"

@@ -1,4 +1,4 @@
-"""``lineagelog replay --until ...``: the runs and artifacts as they stood, rebuilt from the raw log."""
+"""``lineagelog replay --until ...``: runs and artifacts as they stood, from the raw log."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def replay(
     until: Annotated[
         str,
         typer.Option(
-            "--until", help="A log position (e.g. 42) or an ISO time (e.g. 2024-05-01T12:00:00, UTC)."
+            "--until",
+            help="A log position (e.g. 42) or an ISO time (e.g. 2024-05-01T12:00:00, UTC).",
         ),
     ],
     as_json: JsonFlag = False,
@@ -37,20 +38,31 @@ def replay(
         runs = replayed.list_runs()
         versions = replayed.list_artifact_versions()
         if as_json:
-            emit_json({"until_position": position, "runs": [_run(r) for r in runs],
-                       "artifacts": [_version(v) for v in versions]})
+            emit_json(
+                {
+                    "until_position": position,
+                    "runs": [_run(r) for r in runs],
+                    "artifacts": [_version(v) for v in versions],
+                }
+            )
             return
         typer.echo(f"as of log position {position}, rebuilt from the raw log:")
         print_table(
             "runs",
             ["RUN", "PIPELINE", "NAME", "STATUS", "STARTED"],
-            [(short_id(r.id), r.pipeline_name, r.run_name, r.status, format_time(r.started_at)) for r in runs],
+            [
+                (short_id(r.id), r.pipeline_name, r.run_name, r.status, format_time(r.started_at))
+                for r in runs
+            ],
             empty="no runs yet",
         )
         print_table(
             "artifacts",
             ["NAME", "VERSION", "ID", "HASH", "TAGS"],
-            [(v.name, v.version, short_id(v.id), v.content_hash[:12], ", ".join(v.tags) or "-") for v in versions],
+            [
+                (v.name, v.version, short_id(v.id), v.content_hash[:12], ", ".join(v.tags) or "-")
+                for v in versions
+            ],
             empty="no artifacts yet",
         )
     finally:
@@ -60,14 +72,23 @@ def replay(
 
 def _run(r: Any) -> dict[str, Any]:
     return {
-        "id": r.id, "pipeline": r.pipeline_name, "run_name": r.run_name, "status": r.status,
-        "started_at": r.started_at, "ended_at": r.ended_at,
+        "id": r.id,
+        "pipeline": r.pipeline_name,
+        "run_name": r.run_name,
+        "status": r.status,
+        "started_at": r.started_at,
+        "ended_at": r.ended_at,
         "steps": {name: s.status for name, s in r.steps.items()},
     }
 
 
 def _version(v: Any) -> dict[str, Any]:
     return {
-        "id": v.id, "name": v.name, "version": v.version, "content_hash": v.content_hash,
-        "tags": list(v.tags), "deleted": v.deleted, "position": v.position,
+        "id": v.id,
+        "name": v.name,
+        "version": v.version,
+        "content_hash": v.content_hash,
+        "tags": list(v.tags),
+        "deleted": v.deleted,
+        "position": v.position,
     }

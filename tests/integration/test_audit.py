@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -88,7 +89,8 @@ def test_one_flipped_byte_in_the_middle_of_a_stream_names_the_broken_link(
     victim = next(r for r in rows if r[0] not in _stream_last_rows(tmp_path))
     with _db(tmp_path) as conn:
         conn.execute(
-            "UPDATE stored_events SET state=? WHERE rowid=?", (_flip_timestamp_byte(victim[4]), victim[0])
+            "UPDATE stored_events SET state=? WHERE rowid=?",
+            (_flip_timestamp_byte(victim[4]), victim[0]),
         )
 
     report = history.audit(verify_artifacts=False)
@@ -104,10 +106,13 @@ def test_a_changed_last_event_of_a_stream_is_caught_by_the_seal(
     history: Client, tmp_path: Path
 ) -> None:
     first_seal = _seal_positions(tmp_path)[0]
-    victim = next(r for r in _rows(tmp_path) if r[0] in _stream_last_rows(tmp_path) and r[0] < first_seal)
+    victim = next(
+        r for r in _rows(tmp_path) if r[0] in _stream_last_rows(tmp_path) and r[0] < first_seal
+    )
     with _db(tmp_path) as conn:
         conn.execute(
-            "UPDATE stored_events SET state=? WHERE rowid=?", (_flip_timestamp_byte(victim[4]), victim[0])
+            "UPDATE stored_events SET state=? WHERE rowid=?",
+            (_flip_timestamp_byte(victim[4]), victim[0]),
         )
 
     report = history.audit(verify_artifacts=False)
@@ -160,9 +165,7 @@ def test_two_events_swapped_between_positions_are_detected(history: Client, tmp_
     first_seal = _seal_positions(tmp_path)[0]
     rows = _rows(tmp_path)
     # two neighbours of different streams: each stream's chain stays intact
-    a, b = next(
-        (x, y) for x, y in zip(rows, rows[1:], strict=False) if x[1] != y[1] and y[0] < first_seal
-    )
+    a, b = next((x, y) for x, y in itertools.pairwise(rows) if x[1] != y[1] and y[0] < first_seal)
     with _db(tmp_path) as conn:
         for (rowid, *_), (_, stream, version, topic, state) in ((a, b), (b, a)):
             conn.execute(
@@ -190,7 +193,9 @@ def test_swapped_payloads_break_both_chains(history: Client, tmp_path: Path) -> 
     assert {"hash-chain", "seal"} <= _kinds(report)
 
 
-def test_a_forged_event_appended_to_a_stream_breaks_its_chain(history: Client, tmp_path: Path) -> None:
+def test_a_forged_event_appended_to_a_stream_breaks_its_chain(
+    history: Client, tmp_path: Path
+) -> None:
     rows = _rows(tmp_path)
     run_id = rows[0][1]
     completed = next(r for r in rows if r[1] == run_id and r[2] == 2)
@@ -205,7 +210,9 @@ def test_a_forged_event_appended_to_a_stream_breaks_its_chain(history: Client, t
     assert [p.position for p in chain] == [len(rows) + 1]
 
 
-def test_an_event_replaced_inside_a_sealed_range_is_detected(history: Client, tmp_path: Path) -> None:
+def test_an_event_replaced_inside_a_sealed_range_is_detected(
+    history: Client, tmp_path: Path
+) -> None:
     first_seal = _seal_positions(tmp_path)[0]
     rows = _rows(tmp_path)
     forged = next(r for r in rows if r[0] in _stream_last_rows(tmp_path) and r[0] < first_seal)
@@ -232,7 +239,9 @@ def test_a_changed_artifact_fails_the_audit_and_a_verified_load(
 
     report = history.audit()
 
-    assert [(p.kind, p.artifact) for p in report.problems] == [("artifact-modified", str(version.id))]
+    assert [(p.kind, p.artifact) for p in report.problems] == [
+        ("artifact-modified", str(version.id))
+    ]
     with pytest.raises(IntegrityError, match="numbers:1"):
         version.load(verify=True)
     assert history.get_artifact_version("numbers", 2).load(verify=True) == list(range(7))
@@ -246,7 +255,9 @@ def test_a_missing_artifact_fails_the_audit_and_a_verified_load(
 
     report = history.audit()
 
-    assert [(p.kind, p.artifact) for p in report.problems] == [("artifact-missing", str(version.id))]
+    assert [(p.kind, p.artifact) for p in report.problems] == [
+        ("artifact-missing", str(version.id))
+    ]
     with pytest.raises(ArtifactNotFoundError, match="missing"):
         version.load(verify=True)
 

@@ -50,7 +50,8 @@ def _import(store: EventStore, path: Path) -> Any:
 def _stored(path: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path) as conn:
         return conn.execute(
-            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid"
+            "SELECT rowid, originator_id, originator_version, topic, state "
+            "FROM stored_events ORDER BY rowid"
         ).fetchall()
 
 
@@ -97,9 +98,15 @@ def test_the_format_has_a_versioned_header_one_event_per_line_and_a_footer(
     header, events, footer = lines[0], lines[1:-1], lines[-1]
     assert (header["format"], header["version"], header["since"]) == ("lineagelog-events", 1, 0)
     assert [e["position"] for e in events] == list(range(1, len(events) + 1))
-    assert {"timestamp", "stream_id", "stream_version", "type", "payload", "previous_hash", "hash"} <= set(
-        events[0]
-    )
+    assert {
+        "timestamp",
+        "stream_id",
+        "stream_version",
+        "type",
+        "payload",
+        "previous_hash",
+        "hash",
+    } <= set(events[0])
     assert footer == {
         "end": "lineagelog-events",
         "count": len(events),
@@ -169,7 +176,7 @@ def test_an_edited_payload_is_refused_with_its_line_number(
     lines[1] = lines[1].replace('"pipeline":"numbers"', '"pipeline":"numberz"')
     exported.write_text("".join(lines), encoding="utf-8")
 
-    with pytest.raises(ExportFormatError, match="line 2 .*modified"):
+    with pytest.raises(ExportFormatError, match=r"line 2 .*modified"):
         _import(target, exported)
     assert target.max_position() == 0
 
@@ -196,7 +203,11 @@ def test_a_large_file_parsed_in_worker_processes_still_names_a_truncated_line(
     from lineagelog.adapters import export, hash_pool
 
     monkeypatch.setattr(hash_pool, "_PARALLEL_ABOVE", 0)
-    monkeypatch.setattr(export, "_chunks", lambda numbered: [numbered[i : i + 5] for i in range(0, len(numbered), 5)])
+    monkeypatch.setattr(
+        export,
+        "_chunks",
+        lambda numbered: [numbered[i : i + 5] for i in range(0, len(numbered), 5)],
+    )
     exported = _export(source, tmp_path / "events.jsonl")
     good = exported.read_text(encoding="utf-8")
     lines = _lines(exported)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sqlite3
 from datetime import datetime
@@ -35,10 +36,8 @@ def lottery(n: int, fail: bool = False) -> None:
 def _random_history(rng: random.Random) -> None:
     client = Client()
     for _ in range(rng.randint(5, 8)):
-        try:
+        with contextlib.suppress(RunFailedError):
             lottery(n=rng.randint(1, 3), fail=rng.random() < 0.25)
-        except RunFailedError:
-            pass
         versions = client.list_artifact_versions(name="draws")
         if versions and rng.random() < 0.5:
             client.tag_artifact("draws", rng.choice(versions).version, rng.choice(["a", "b"]))
@@ -54,8 +53,12 @@ def _snapshot(client: Client) -> dict[str, Any]:
     return {
         "runs": [
             (
-                str(r.id), r.status, r.failed_step,
-                sorted((n, s.status, s.cache_outcome, sorted(s.outputs)) for n, s in r.steps.items()),
+                str(r.id),
+                r.status,
+                r.failed_step,
+                sorted(
+                    (n, s.status, s.cache_outcome, sorted(s.outputs)) for n, s in r.steps.items()
+                ),
             )
             for r in runs
         ],
@@ -75,7 +78,7 @@ def test_replay_and_as_of_give_the_same_answers_at_random_positions(
     client = Client()
     last = client.context.events.max_position()
 
-    for position in sorted(rng.sample(range(0, last + 1), 5)) + [last]:
+    for position in [*sorted(rng.sample(range(0, last + 1), 5)), last]:
         replayed = client.replay(until=position)
         try:
             assert _snapshot(replayed) == _snapshot(client.as_of(position)), position
@@ -130,7 +133,9 @@ def test_a_runs_state_as_of_a_position_is_what_it_was_then(sqlite_stores: tuple[
     assert started.version == 1 and now.version == 2
 
 
-def test_a_run_that_did_not_exist_yet_is_not_found_as_of_then(sqlite_stores: tuple[str, str]) -> None:
+def test_a_run_that_did_not_exist_yet_is_not_found_as_of_then(
+    sqlite_stores: tuple[str, str],
+) -> None:
     lottery(n=1)
     lottery(n=2)
     client = Client()
