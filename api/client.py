@@ -306,7 +306,12 @@ class Client:
 
         self._fresh()
         node_id = resolve_node(self._context.queries, node, as_of=self._as_of)
-        return self._context.lineage.lineage(node_id, direction=direction, depth=depth, as_of=self._as_of)
+        return self._context.lineage.lineage(
+            node_id,
+            direction=direction,  # type: ignore[arg-type]  # validated there, with a clear error
+            depth=depth,
+            as_of=self._as_of,
+        )
 
     def __repr__(self) -> str:
         when = "now" if self._as_of is None else f"as of position {self._as_of}"

@@ -29,7 +29,7 @@ class Pipeline:
         self.name = name or func.__name__
         self.enable_cache = enable_cache
         self.signature = inspect.signature(func)
-        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+        functools.update_wrapper(self, func)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Run:
         """Run the pipeline now, in this process; return the run's post-execution view.

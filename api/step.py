@@ -106,7 +106,7 @@ class Step:
                 check_artifact_name(spec.artifact_name)
         self.output_materializers = self._materializer_overrides(output_materializers)
         self.source_ref = f"{func.__module__}:{func.__qualname__}"
-        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+        functools.update_wrapper(self, func)
         self._code_hash: str | None = None
 
     def _materializer_overrides(self, given: Any) -> dict[str, Any]:

@@ -37,6 +37,7 @@ class LineageAggregate(Aggregate):
         def mutate(self, aggregate: Any) -> Any:
             """Apply the event, then move the stream's chain head to it."""
             mutated = super().mutate(aggregate)
+            assert mutated is not None
             mutated.chain_head = event_hash(self)  # read by trigger_event
             return mutated
 

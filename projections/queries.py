@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from lineagelog.domain.errors import (
@@ -143,7 +143,7 @@ class ViewQueries:
         """
         sr, so = t.step_runs, t.step_outputs
         columns = [c for c in sr.c if with_ingredients or c.name != "ingredients"]
-        where = [sr.c.run_id.in_(run_ids)]
+        where: list[ColumnElement[bool]] = [sr.c.run_id.in_(run_ids)]
         if as_of is not None:
             where.append(sr.c.started_pos <= as_of)
         step_rows = conn.execute(select(*columns).where(*where).order_by(sr.c.started_pos)).all()
@@ -330,7 +330,7 @@ class ViewQueries:
 
     def _tags(self, conn: Any, ids: Sequence[str], as_of: int | None) -> dict[str, list[str]]:
         tg = t.artifact_tags
-        where = [tg.c.artifact_version_id.in_(ids)]
+        where: list[ColumnElement[bool]] = [tg.c.artifact_version_id.in_(ids)]
         if as_of is None:
             where.append(tg.c.removed_pos.is_(None))
         else:
@@ -344,7 +344,7 @@ class ViewQueries:
         if not ids:
             return {}
         av = t.artifact_versions
-        where = [av.c.id.in_(list(ids))]
+        where: list[ColumnElement[bool]] = [av.c.id.in_(list(ids))]
         if as_of is not None:
             where.append(av.c.position <= as_of)
         rows = conn.execute(select(av).where(*where)).all()

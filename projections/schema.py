@@ -64,7 +64,8 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):
             return datetime.fromisoformat(value)
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        moment: datetime = value
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _id(name: str, **kwargs: object) -> Column[str]:
