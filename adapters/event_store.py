@@ -284,7 +284,7 @@ class EventStore(EventLog):
                 "check that the database exists, is reachable and is writable"
             ) from e
         except Exception as e:  # a driver error eventsourcing did not translate
-            if type(e).__module__.split(".")[0] not in ("psycopg", "sqlalchemy", "pymysql"):
+            if type(e).__module__.split(".")[0] not in ("psycopg", "sqlalchemy", "pymysql", "sqlite3"):
                 raise
             raise StorageError(
                 f"cannot open the event store at {redact_url(url)!r}: "
