@@ -214,15 +214,11 @@ def main() -> None:
         appends.append(append_rate)
         catch_ups.append(catch_up_rate)
         overheads.append(bench_step_overhead(args.admin_url))
-    print(
-        f"append ({args.batch}-event batches):  {statistics.median(appends):>10,.0f} events/s  (target >= 10,000)"
-    )
-    print(
-        f"projection catch-up:          {statistics.median(catch_ups):>10,.0f} events/s  (target >= 20,000)"
-    )
-    print(
-        f"per-step overhead (5 vs 50):  {statistics.median(overheads) * 1000:>10.2f} ms      (target < 10)"
-    )
+    append, catch_up = statistics.median(appends), statistics.median(catch_ups)
+    overhead = statistics.median(overheads) * 1000
+    print(f"append ({args.batch}-event batches): {append:>10,.0f} events/s (target >= 10,000)")
+    print(f"projection catch-up:         {catch_up:>10,.0f} events/s (target >= 20,000)")
+    print(f"per-step overhead (5 vs 50): {overhead:>10.2f} ms       (target < 10)")
     for writers in (1, 2, 4):
         samples = [
             bench_writers(args.admin_url, writers, args.runs, args.events // 4, args.batch)

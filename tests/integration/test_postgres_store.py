@@ -35,7 +35,7 @@ def tables_in(url: str, schema: str) -> set[str]:
 
 
 def append_runs(database_url: str, count: int) -> int:
-    """Append ``count`` started runs straight to the log (no projection); return the last position."""
+    """Append ``count`` started runs to the log (not projected); return the last position."""
     store = EventStore(database_url)
     try:
         last = 0
