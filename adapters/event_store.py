@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,7 +32,13 @@ from eventsourcing.persistence import (
     RecordConflictError,
     UUIDAsHex,
 )
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from lineagelog.adapters.projection_events import (
+    ProjectionDecoder,
+    UndecodableEvent,
+    dashed_uuid,
+)
 from lineagelog.domain.errors import ConfigurationError, StorageError
 from lineagelog.projections.ports import EventLog, RecordedEvent
 
@@ -206,7 +213,6 @@ def _postgres_location(url: str) -> StoreLocation:
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "8",
-        "POSTGRES_PRE_PING": "y",
     }
     schema: str | None = None
     for key, values in parse_qs(parts.query, keep_blank_values=True).items():
@@ -295,6 +301,7 @@ class EventStore(EventLog):
         for transcoding in (UUIDAsHex(), DatetimeAsISO(), DecimalAsStr()):
             transcoder.register(transcoding)
         self.mapper: Mapper[UUID] = Mapper(transcoder=transcoder)
+        self._projection_decoder = ProjectionDecoder(transcoder.names)
         self._lock = threading.Lock()
 
     @contextmanager
@@ -383,6 +390,57 @@ class EventStore(EventLog):
         return [
             RecordedEvent(n.id, to_event(n)) for n in self.read_notifications(after, limit, until)
         ]
+
+    def read_for_projection(
+        self, after: int, limit: int, until: int | None = None
+    ) -> list[RecordedEvent]:
+        """Return the events of ``read`` as light ``ProjectedEvent`` records.
+
+        Plain JSON decoding instead of domain objects (see ``projection_events``);
+        on SQLite the rows are read straight from the table, without a
+        ``Notification`` and a ``UUID`` per row.
+        """
+        decode = self._projection_decoder.decode
+        recorder = self.recorder
+        try:
+            if isinstance(recorder, SQLiteApplicationRecorder):
+                rows = self._sqlite_rows(recorder, after, limit, until)
+                return [
+                    RecordedEvent(position, decode(dashed_uuid(stream), version, topic, state))
+                    for position, stream, version, topic, state in rows
+                ]
+            return [
+                RecordedEvent(
+                    n.id, decode(dashed_uuid(n.originator_id), n.originator_version, n.topic, n.state)
+                )
+                for n in self.read_notifications(after, limit, until)
+            ]
+        except UndecodableEvent as e:
+            raise StorageError(
+                f"could not decode an event of the log after position {after}: {e}; "
+                "run `lineagelog audit` to find the damaged event"
+            ) from e
+
+    @staticmethod
+    def _sqlite_rows(
+        recorder: SQLiteApplicationRecorder, after: int, limit: int, until: int | None
+    ) -> list[Any]:
+        statement = (
+            "SELECT rowid, originator_id, originator_version, topic, state "
+            f"FROM {recorder.events_table_name} WHERE rowid>? "
+        )
+        params: list[int] = [after]
+        if until is not None:
+            statement += "AND rowid<=? "
+            params.append(until)
+        statement += "ORDER BY rowid LIMIT ?"
+        params.append(limit)
+        try:
+            with recorder.datastore.transaction(commit=False) as cursor:
+                cursor.execute(statement, params)
+                return list(cursor.fetchall())
+        except (PersistenceError, sqlite3.Error) as e:
+            raise StorageError(f"could not read the event log after {after}: {e}") from e
 
     def iter_all(self, after: int = 0, page: int = 1000) -> Iterator[RecordedEvent]:
         """Every event after ``after``, reading the log page by page."""
