@@ -29,26 +29,34 @@ def load_commands() -> typer.Typer:
     return app
 
 
+def _click_exceptions() -> tuple[tuple[type[Exception], ...], tuple[type[BaseException], ...]]:
+    """Usage-error and abort classes of whichever click typer runs on.
+
+    typer >= 0.20 vendors click as ``typer._click`` (plain ``click`` may not even be
+    installed); older typer uses ``click`` itself.
+    """
+    usage: list[type[Exception]] = []
+    aborts: list[type[BaseException]] = [typer.Abort]
+    for module_name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        usage.append(module.ClickException)
+        aborts.append(module.Abort)
+    return tuple(usage), tuple(aborts)
+
+
 def main() -> None:
     """Entry point: run the CLI, turning lineagelog errors into one line on stderr."""
-    import click
-
-    # typer >= 0.20 vendors click: its usage errors are not click's own classes.
-    usage_errors: tuple[type[Exception], ...] = (click.ClickException,)
-    try:
-        from typer._click.exceptions import ClickException as VendoredClickException
-    except ImportError:  # pragma: no cover - older typer on plain click
-        pass
-    else:
-        usage_errors += (VendoredClickException,)
-
+    usage_errors, aborts = _click_exceptions()
     load_commands()
     try:
         code = app(standalone_mode=False)
     except LineageError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(1)
-    except (typer.Abort, click.exceptions.Abort, KeyboardInterrupt):
+    except (*aborts, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
     except usage_errors as e:
