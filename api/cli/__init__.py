@@ -43,7 +43,8 @@ def _click_exceptions() -> tuple[tuple[type[Exception], ...], tuple[type[BaseExc
         except ImportError:
             continue
         usage.append(module.ClickException)
-        aborts.append(module.Abort)
+        if hasattr(module, "Abort"):  # typer's own Abort stands in for the vendored one
+            aborts.append(module.Abort)
     return tuple(usage), tuple(aborts)
 
 
