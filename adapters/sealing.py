@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lineagelog.adapters.event_store import ConcurrencyConflict
-from lineagelog.adapters.raw_events import UndecodableEvent, hashed, read_raw
+from lineagelog.adapters.hash_pool import hashed_ranges
+from lineagelog.adapters.raw_events import RawEvent
 from lineagelog.domain.errors import IntegrityError
 from lineagelog.domain.seal import SEAL_STREAM_ID, LogSeal, advance_digest
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SealResult", "seal_log"]
 
-_PAGE = 5000
 _heads: weakref.WeakKeyDictionary[EventStore, LogSeal] = weakref.WeakKeyDictionary()
 
 
@@ -72,22 +72,17 @@ def seal_log(events: EventStore, *, attempts: int = 3) -> SealResult:
         target = events.max_position()
         new, only_seal, after = 0, True, start
         running = digest if digest is not None else bytes(32)
-        while after < target:
-            page = read_raw(events, after, _PAGE, until=target)
-            if not page:
-                break
-            for row in page:
-                try:
-                    raw = hashed(*row)
-                except UndecodableEvent as e:
+        for chunk in hashed_ranges(events, start, target):  # every core for a long range
+            for item, _ in chunk:
+                if not isinstance(item, RawEvent):
                     raise IntegrityError(
-                        f"cannot seal: the event at position {row[0]} (stream {row[1]} "
-                        f"version {row[2]}) {e}; run `lineagelog audit`"
-                    ) from None
-                running = advance_digest(running, raw.stream_id, raw.version, raw.hash)
+                        f"cannot seal: the event at position {item[0]} (stream {item[1]} "
+                        f"version {item[2]}) {item[5]}; run `lineagelog audit`"
+                    )
+                running = advance_digest(running, item.stream_id, item.version, item.hash)
                 new += 1
-                only_seal = only_seal and raw.stream_id == SEAL_STREAM_ID.hex
-            after = page[-1][0]
+                only_seal = only_seal and item.stream_id == SEAL_STREAM_ID.hex
+                after = item.position
         if head is None and new == 0:
             return SealResult(0, 0, running.hex(), None)
         if head is not None and only_seal:  # nothing but earlier seals since the last seal
