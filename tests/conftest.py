@@ -65,7 +65,7 @@ def postgres_server() -> str:
             pass
     except psycopg.Error as e:
         unavailable(
-            f"PostgreSQL at {POSTGRES_ADMIN_URL} ({str(e).strip().splitlines()[0]})",
+            f"PostgreSQL at {redacted(POSTGRES_ADMIN_URL)} ({str(e).strip().splitlines()[0]})",
             "start it (e.g. pg_ctlcluster 15 main start) or point LINEAGELOG_TEST_POSTGRES_URL "
             "at a server where this user may CREATE DATABASE, then run "
             "`python -m pytest -m postgres`",
