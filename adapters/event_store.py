@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qsl, parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -191,6 +191,11 @@ def _postgres_location(url: str) -> StoreLocation:
             f"database URL {shown!r} is malformed ({e}); "
             "use postgresql://user:password@host:5432/dbname"
         ) from None
+    if importlib.util.find_spec("psycopg") is None:
+        raise ConfigurationError(
+            f"database URL {shown!r} needs psycopg 3, which is not installed; "
+            "pip install 'lineagelog[postgres]'"
+        )
     dbname = unquote(parts.path.lstrip("/"))
     if not dbname or "/" in dbname:
         raise ConfigurationError(
@@ -290,7 +295,12 @@ class EventStore(EventLog):
                 "check that the database exists, is reachable and is writable"
             ) from e
         except Exception as e:  # a driver error eventsourcing did not translate
-            if type(e).__module__.split(".")[0] not in ("psycopg", "sqlalchemy", "pymysql", "sqlite3"):
+            if type(e).__module__.split(".")[0] not in (
+                "psycopg",
+                "sqlalchemy",
+                "pymysql",
+                "sqlite3",
+            ):
                 raise
             raise StorageError(
                 f"cannot open the event store at {redact_url(url)!r}: "
@@ -410,9 +420,7 @@ class EventStore(EventLog):
                     for position, stream, version, topic, state in rows
                 ]
             return [
-                RecordedEvent(
-                    n.id, decode(dashed_uuid(n.originator_id), n.originator_version, n.topic, n.state)
-                )
+                RecordedEvent(n.id, decode(dashed_uuid(n.originator_id), *_payload(n)))
                 for n in self.read_notifications(after, limit, until)
             ]
         except UndecodableEvent as e:
@@ -456,6 +464,10 @@ class EventStore(EventLog):
         datastore = getattr(self.recorder, "datastore", None)
         if datastore is not None and hasattr(datastore, "close"):
             datastore.close()
+
+
+def _payload(notification: Notification) -> tuple[int, str, bytes]:
+    return notification.originator_version, notification.topic, notification.state
 
 
 def _open_recorder(env: dict[str, Any]) -> ApplicationRecorder:
