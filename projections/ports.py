@@ -25,3 +25,15 @@ class EventLog(ABC):
     @abstractmethod
     def read(self, after: int, limit: int, until: int | None = None) -> list[RecordedEvent]:
         """Events with positions in ``(after, until]``, at most ``limit``, in order."""
+
+    def read_for_projection(
+        self, after: int, limit: int, until: int | None = None
+    ) -> list[RecordedEvent]:
+        """Return the events of ``read``, possibly as light records, for the projector.
+
+        A record has the domain event's class name as its type name and its fields
+        as attributes, but ids may be canonical strings instead of UUIDs and
+        timestamps UTC ISO 8601 text instead of datetimes. Handlers accept both.
+        The default returns ``read``'s domain events.
+        """
+        return self.read(after, limit, until)

@@ -19,7 +19,7 @@ from lineagelog.domain.errors import ConfigurationError, StorageError
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch
 from lineagelog.projections.ports import EventLog, RecordedEvent
-from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS
+from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS, Handler
 
 __all__ = ["Progress", "Projector", "ViewStatus", "check_schema_version", "sqlite_write_locking"]
 
@@ -27,6 +27,9 @@ SCHEMA_VERSION = "1"
 
 WRITE_OPTION = "lineagelog_writes"
 """Execution option marking an engine whose transactions write (SQLite: BEGIN IMMEDIATE)."""
+
+REBUILD_PAGE_SIZE = 10_000
+"""Events per transaction during a rebuild (at least; catch-up uses ``page_size``)."""
 
 Progress = Callable[[int, int], None]
 """Called after each page with (events applied so far, events to apply in all)."""
@@ -147,6 +150,11 @@ class Projector:
         Returns the number of events read. A caller that has just written gets
         read-your-writes by calling this before querying.
         """
+        return self._catch_up(until, views, progress, self.page_size)
+
+    def _catch_up(
+        self, until: int | None, views: Sequence[str], progress: Progress | None, page_size: int
+    ) -> int:
         if not views:
             return 0
         target = self.log.max_position() if until is None else until
@@ -156,7 +164,7 @@ class Projector:
             return 0
         total, applied = target - start, 0
         while start < target:
-            page = self.log.read(start, self.page_size, until=target)
+            page = self.log.read_for_projection(start, page_size, until=target)
             if not page:
                 break
             self._apply_page(page, views)
@@ -166,26 +174,14 @@ class Projector:
                 progress(start - (target - total), total)
         return applied
 
-    def _apply_page(self, page: Sequence[RecordedEvent], views: Iterable[str]) -> None:
+    def _apply_page(self, page: Sequence[RecordedEvent], views: Sequence[str]) -> None:
         try:
             with self.engine.begin() as conn:
                 current = self.positions(conn)
                 batch = PageBatch(conn)
-                moved: set[str] = set()
-                for view in views:
-                    handlers = HANDLERS[view]
-                    always = ALWAYS.get(view)
-                    done = current.get(view, 0)
-                    for position, domain_event in page:
-                        if position <= done:
-                            continue
-                        handler = handlers.get(type(domain_event).__name__)
-                        if handler is not None:
-                            handler(batch, position, domain_event)
-                        if always is not None:
-                            always(batch, position, domain_event)
-                    if page[-1].position > done:
-                        moved.add(view)
+                last = page[-1].position
+                moved = {view for view in views if last > current.get(view, 0)}
+                _apply_events(batch, page, _dispatch(views, moved, current))
                 batch.flush()
                 if moved:
                     # Every view that moved ends at the page's last position: one statement.
@@ -212,5 +208,43 @@ class Projector:
                 for table in reversed(t.VIEW_TABLES[view]):
                     conn.execute(delete(table))
                 conn.execute(update(t.tracking).where(t.tracking.c.view == view).values(position=0))
-        count = self.catch_up(views=views, progress=progress)
+        # Bigger pages than catch-up: fewer commits (WAL checkpoints on SQLite),
+        # while each transaction still holds the write lock for well under a second.
+        page_size = max(self.page_size, REBUILD_PAGE_SIZE)
+        count = self._catch_up(None, views, progress, page_size)
         return count, time.perf_counter() - started
+
+
+Dispatch = dict[str, list[tuple[int, Handler]]]
+
+
+def _dispatch(views: Iterable[str], moved: set[str], current: dict[str, int]) -> Dispatch:
+    """Event type name -> (view position, handler) of every view that moves, in view order.
+
+    Read from ``HANDLERS`` at every page, so a handler replaced at run time is used.
+    """
+    names = {name for view in moved for name in HANDLERS[view]}
+    dispatch: Dispatch = {name: [] for name in names}
+    always: list[tuple[int, Handler]] = []
+    for view in views:
+        if view not in moved:
+            continue
+        done = current.get(view, 0)
+        for name, handler in HANDLERS[view].items():
+            dispatch[name].append((done, handler))
+        if view in ALWAYS:
+            always.append((done, ALWAYS[view]))
+    if always:
+        for handlers in dispatch.values():
+            handlers.extend(always)
+        dispatch[""] = always  # any other type
+    return dispatch
+
+
+def _apply_events(batch: PageBatch, page: Sequence[RecordedEvent], dispatch: Dispatch) -> None:
+    """Run each event's handlers, event by event (each table belongs to one view)."""
+    other = dispatch.get("", [])
+    for position, domain_event in page:
+        for done, handler in dispatch.get(type(domain_event).__name__, other):
+            if position > done:
+                handler(batch, position, domain_event)

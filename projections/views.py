@@ -7,21 +7,20 @@ rebuilt from the log is row-for-row identical to one maintained incrementally.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from lineagelog.projections import schema as t
-from lineagelog.projections.batch import PageBatch
+from lineagelog.projections.batch import PageBatch, utc_text
 
 __all__ = ["HANDLERS", "VIEWS", "Handler"]
 
 Handler = Callable[[PageBatch, int, Any], None]
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
+_ts = utc_text
+"""An event timestamp (datetime or ISO text) as the UTC text ``PageBatch`` binds."""
 
 
 def _id(value: Any) -> str | None:
@@ -42,7 +41,7 @@ def _run_started(b: PageBatch, pos: int, e: Any) -> None:
             "dag": e.dag,
             "environment": e.environment,
             "status": "running",
-            "started_at": _utc(e.timestamp),
+            "started_at": _ts(e.timestamp),
             "started_pos": pos,
             "ended_at": None,
             "ended_pos": None,
@@ -55,7 +54,7 @@ def _run_started(b: PageBatch, pos: int, e: Any) -> None:
 
 def _run_ended(status: str) -> Handler:
     def handle(b: PageBatch, pos: int, e: Any) -> None:
-        values: dict[str, Any] = {"status": status, "ended_at": _utc(e.timestamp), "ended_pos": pos}
+        values: dict[str, Any] = {"status": status, "ended_at": _ts(e.timestamp), "ended_pos": pos}
         if status == "failed":
             values.update(failed_step=e.failed_step, error=e.error)
         if status == "interrupted":
@@ -79,7 +78,7 @@ def _step_started(b: PageBatch, pos: int, e: Any) -> None:
             "parameters": e.parameters,
             "inputs": e.inputs,
             "status": "running",
-            "started_at": _utc(e.timestamp),
+            "started_at": _ts(e.timestamp),
             "started_pos": pos,
             "cache_key": None,
             "cache_outcome": None,
@@ -144,7 +143,7 @@ def _step_succeeded(b: PageBatch, pos: int, e: Any) -> None:
         (str(e.originator_id),),
         {
             "status": "cached" if e.cached else "completed",
-            "ended_at": _utc(e.timestamp),
+            "ended_at": _ts(e.timestamp),
             "ended_pos": pos,
             "duration_s": e.duration_s,
         },
@@ -157,7 +156,7 @@ def _step_failed(b: PageBatch, pos: int, e: Any) -> None:
         (str(e.originator_id),),
         {
             "status": "failed",
-            "ended_at": _utc(e.timestamp),
+            "ended_at": _ts(e.timestamp),
             "ended_pos": pos,
             "duration_s": e.duration_s,
             "error_type": e.error_type,
@@ -173,7 +172,7 @@ def _step_interrupted(b: PageBatch, pos: int, e: Any) -> None:
         (str(e.originator_id),),
         {
             "status": "interrupted",
-            "ended_at": _utc(e.timestamp),
+            "ended_at": _ts(e.timestamp),
             "ended_pos": pos,
             "error_message": e.reason,
         },
@@ -201,7 +200,7 @@ def _artifact_written(b: PageBatch, pos: int, e: Any) -> None:
             "producer_step_run_id": str(e.originator_id),
             "producer_run_id": None,
             "output_name": e.output_name,
-            "created_at": _utc(e.timestamp),
+            "created_at": _ts(e.timestamp),
             "position": pos,
             "deleted_at": None,
             "deleted_pos": None,
@@ -255,7 +254,7 @@ def _external_registered(b: PageBatch, pos: int, e: Any) -> None:
             "producer_step_run_id": None,
             "producer_run_id": None,
             "output_name": None,
-            "created_at": _utc(e.timestamp),
+            "created_at": _ts(e.timestamp),
             "position": pos,
             "deleted_at": None,
             "deleted_pos": None,
@@ -268,7 +267,7 @@ def _version_deleted(b: PageBatch, pos: int, e: Any) -> None:
     b.update(
         t.artifact_versions,
         (str(e.artifact_version_id),),
-        {"deleted_at": _utc(e.timestamp), "deleted_pos": pos},
+        {"deleted_at": _ts(e.timestamp), "deleted_pos": pos},
     )
 
 
@@ -308,7 +307,7 @@ def _node(b: PageBatch, pos: int, e: Any, node_id: str, kind: str, label: str,
             "label": label,
             "run_id": run_id,
             "position": pos,
-            "created_at": _utc(e.timestamp),
+            "created_at": _ts(e.timestamp),
         },
         key=(node_id,),
     )
@@ -317,7 +316,7 @@ def _node(b: PageBatch, pos: int, e: Any, node_id: str, kind: str, label: str,
 def _edge(b: PageBatch, pos: int, e: Any, src: str, dst: str, kind: str) -> None:
     b.insert(
         t.lineage_edges,
-        {"src": src, "dst": dst, "kind": kind, "position": pos, "created_at": _utc(e.timestamp)},
+        {"src": src, "dst": dst, "kind": kind, "position": pos, "created_at": _ts(e.timestamp)},
         key=(src, dst, kind),
     )
 
@@ -359,7 +358,7 @@ def _timeline(b: PageBatch, pos: int, e: Any) -> None:
         t.timeline,
         {
             "position": pos,
-            "timestamp": _utc(e.timestamp),
+            "timestamp": _ts(e.timestamp),
             "stream_id": str(e.originator_id),
             "stream_version": e.originator_version,
             "event_type": type(e).__name__,
