@@ -1,7 +1,7 @@
 """PostgreSQL throughput: batched appends, projection catch-up, per-step overhead, writers.
 
     python benchmarks/bench_postgres.py [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
-        [--events 20000] [--batch 500] [--repeats 3]
+        [--events 20000] [--batch 500] [--repeats 3] [--synchronous-commit off] [--skip-writers]
 
 Each measurement runs in a throwaway database (``lineagelog_bench_<random>``)
 that is dropped afterwards. Figures are medians over ``--repeats``.
@@ -28,6 +28,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+SYNCHRONOUS_COMMIT = ""
+"""``--synchronous-commit off``: the operator's trade (last commits may be lost on a crash)."""
+
 
 def _database(admin_url: str) -> tuple[str, str]:
     import psycopg
@@ -35,6 +38,8 @@ def _database(admin_url: str) -> tuple[str, str]:
     name = f"lineagelog_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+        if SYNCHRONOUS_COMMIT:
+            conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = {SYNCHRONOUS_COMMIT}')
     return name, urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
 
 
@@ -204,7 +209,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--runs", type=int, default=10, help="pipeline runs per writer")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--synchronous-commit", choices=["on", "off"], default="")
+    parser.add_argument("--skip-writers", action="store_true")
     args = parser.parse_args()
+    global SYNCHRONOUS_COMMIT
+    SYNCHRONOUS_COMMIT = args.synchronous_commit
 
     appends, catch_ups, overheads = [], [], []
     for _ in range(args.repeats):
@@ -219,7 +228,7 @@ def main() -> None:
     print(f"append ({args.batch}-event batches): {append:>10,.0f} events/s (target >= 10,000)")
     print(f"projection catch-up:         {catch_up:>10,.0f} events/s (target >= 20,000)")
     print(f"per-step overhead (5 vs 50): {overhead:>10.2f} ms       (target < 10)")
-    for writers in (1, 2, 4):
+    for writers in () if args.skip_writers else (1, 2, 4):
         samples = [
             bench_writers(args.admin_url, writers, args.runs, args.events // 4, args.batch)
             for _ in range(args.repeats)
