@@ -364,6 +364,11 @@ class EventStore(EventLog):
             aggregate = self.mapper.to_domain_event(stored).mutate(aggregate)  # type: ignore[attr-defined]
         return aggregate
 
+    def last_event(self, aggregate_id: UUID) -> Any:
+        """The last event of one stream, decoded (None when the stream is empty)."""
+        stored = self._select(aggregate_id, desc=True, limit=1)
+        return self.mapper.to_domain_event(stored[0]) if stored else None
+
     def stream_events(self, aggregate_id: UUID) -> list[Any]:
         """All events of one stream, decoded, in order."""
         return [self.mapper.to_domain_event(s) for s in self._select(aggregate_id)]

@@ -42,11 +42,11 @@ class SealResult:
 
 def _head(events: EventStore) -> LogSeal | None:
     cached = _heads.get(events)
-    head = (
-        events.get(SEAL_STREAM_ID, after=cached)
-        if cached is not None
-        else events.get(SEAL_STREAM_ID)
-    )
+    if cached is not None:
+        head = events.get(SEAL_STREAM_ID, after=cached)
+    else:
+        last = events.last_event(SEAL_STREAM_ID)
+        head = None if last is None else LogSeal.resume(last)
     if head is not None:
         _heads[events] = head
     return head if isinstance(head, LogSeal) else None

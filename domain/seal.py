@@ -19,7 +19,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
-from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
+from lineagelog.domain.base import GENESIS_HASH, LineageAggregate, event_hash
 from lineagelog.domain.errors import LineageError
 
 __all__ = [
@@ -96,6 +96,26 @@ class LogSeal(LineageAggregate):
         return cls._create(
             cls.SealOpened, id=SEAL_STREAM_ID, previous_hash=GENESIS_HASH, seal_format=SEAL_FORMAT
         )
+
+    @classmethod
+    def resume(cls, last: Any) -> LogSeal:
+        """The seal stream's state from its last event alone.
+
+        Every ``Sealed`` event carries the whole state (position, count, digest),
+        so a process that seals does not replay one event per run ever sealed.
+        """
+        if isinstance(last, cls.SealOpened):
+            resumed: LogSeal = last.mutate(None)
+            return resumed
+        if not isinstance(last, cls.Sealed):
+            raise TypeError(f"{type(last).__name__} is not an event of the seal stream")
+        seal = object.__new__(cls)
+        seal.__base_init__(last.originator_id, last.originator_version, last.timestamp)
+        seal.up_to_position = last.up_to_position
+        seal.event_count = last.event_count
+        seal.digest = last.digest
+        seal.chain_head = event_hash(last)
+        return seal
 
     def seal(self, *, up_to_position: int, event_count: int, digest: str) -> None:
         """Record a seal over the first ``event_count`` events (emits ``Sealed``)."""
