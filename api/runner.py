@@ -38,6 +38,7 @@ from lineagelog.domain.names import artifact_name_id, check_artifact_name, defau
 from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.values import CacheOutcome
+from lineagelog.projections.faults import checkpoint
 from lineagelog.projections.records import ArtifactVersionRecord
 
 __all__ = ["PipelineRunner"]
@@ -135,6 +136,7 @@ class PipelineRunner:
                     run_id=run.id,
                     failed_step=invocation.id,
                 ) from failure.__cause__
+        checkpoint("run.ending")
         run.complete()
         self._save(run)
         self._seal()
@@ -291,6 +293,7 @@ class PipelineRunner:
                     allow_pickle=pickled,
                     expected_content_hash=produced.content_hash if pickled else None,
                 )
+            checkpoint("step.body")
             with executing_step(f"step {invocation.id!r} of pipeline {self.pipeline!r}"):
                 result = step.func(**kwargs)
             values = self._split_result(invocation, result)
@@ -345,7 +348,9 @@ class PipelineRunner:
         artifact_version_id = uuid.uuid4()
         uri = self.context.artifacts.version_uri(name, artifact_version_id)
         saved = save_artifact(value, uri=uri, store=self.context.artifacts, materializer_cls=materializer)
+        checkpoint("artifact.written")  # bytes in the store, no event yet: orphan bytes at worst
         self._record_version(step_run, name, artifact_version_id, spec.name, uri, saved, succeed_started)
+        checkpoint("artifact.recorded")
         self.produced[(invocation.id, spec.name)] = _Produced(
             str(artifact_version_id), saved.content_hash, uri, saved.materializer, saved.data_type
         )

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from lineagelog.domain.errors import ConfigurationError, StorageError
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch
+from lineagelog.projections.faults import checkpoint
 from lineagelog.projections.ports import EventLog, RecordedEvent
 from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS, Handler
 
@@ -183,6 +184,7 @@ class Projector:
                 moved = {view for view in views if last > current.get(view, 0)}
                 _apply_events(batch, page, _dispatch(views, moved, current))
                 batch.flush()
+                checkpoint("projector.page")  # rows written, tracking not yet moved
                 if moved:
                     # Every view that moved ends at the page's last position: one statement.
                     conn.execute(
@@ -192,6 +194,7 @@ class Projector:
                     )
         except SQLAlchemyError as e:
             raise StorageError(f"could not apply events to the views: {e}") from e
+        checkpoint("projector.committed")
 
     def rebuild(
         self, views: Sequence[str] = VIEWS, progress: Progress | None = None
