@@ -44,8 +44,19 @@ def parse_outputs(func: Callable[..., Any]) -> tuple[OutputSpec, ...]:
     """
     try:
         hints = typing.get_type_hints(func, include_extras=True)
-    except Exception:  # unresolvable forward references: fall back to the raw annotation
-        hints = dict(getattr(func, "__annotations__", {}))
+    except Exception as e:  # a forward reference that does not resolve here
+        raw = getattr(func, "__annotations__", {}).get("return")
+        if isinstance(raw, str) and ("Annotated" in raw or raw.lower().startswith("tuple")):
+            raise PipelineDefinitionError(
+                f"cannot read the outputs of step {func.__name__!r} from its return "
+                f"annotation {raw!r}: {e}; output names and counts must resolve when the step "
+                "is defined (import the types it names at module level, not under TYPE_CHECKING)"
+            ) from None
+        if raw == "None":
+            return ()
+        # One output whose type does not resolve here: the value's runtime type picks
+        # its materializer.
+        return (OutputSpec("output", None, Any),)
     if "return" not in hints:
         return (OutputSpec("output", None, Any),)
     annotation = hints["return"]
