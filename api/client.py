@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
 from uuid import UUID
 
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
 from lineagelog.domain.errors import LineageError, NotFoundError
 
 if TYPE_CHECKING:
-    from lineagelog.api.context import LineageContext
-    from lineagelog.projections.lineage import LineageGraph
     import os
     from collections.abc import Sequence
 
     from lineagelog.adapters.audit import AuditReport
     from lineagelog.adapters.sealing import SealResult
+    from lineagelog.api.context import LineageContext
     from lineagelog.api.lifecycle import ArtifactLifecycle, GcReport, PruneReport
     from lineagelog.api.recovery import RecoveryReport
+    from lineagelog.projections.lineage import LineageGraph
 
 __all__ = ["Client"]
 
@@ -80,9 +79,7 @@ class Client:
         """
         self._context.catch_up()
         if isinstance(at, bool) or not isinstance(at, (int, datetime)):
-            raise LineageError(
-                f"as_of takes a datetime or a log position (int), got {at!r}"
-            )
+            raise LineageError(f"as_of takes a datetime or a log position (int), got {at!r}")
         position = at if isinstance(at, int) else self._context.queries.position_at(at)
         if position < 0:
             raise LineageError(f"log position {position} is negative; positions start at 1")
@@ -133,7 +130,9 @@ class Client:
         ids = {v for s in records for v in (*s.inputs.values(), *s.outputs.values())}
         versions = {
             k: ArtifactVersion.from_record(self._context, v)
-            for k, v in self._context.queries.artifact_versions_by_id(sorted(ids), self._as_of).items()
+            for k, v in self._context.queries.artifact_versions_by_id(
+                sorted(ids), self._as_of
+            ).items()
         }
         return [StepRun.from_record(r, versions) for r in records]
 
@@ -234,7 +233,7 @@ class Client:
     # -- audit (api/audit.py) -----------------------------------------------------------------
 
     def audit(self, *, verify_artifacts: bool = True) -> AuditReport:
-        """Verify the raw log (hash chains, seals) and, unless told not to, every artifact's bytes."""
+        """Verify the raw log (hash chains, seals) and, unless told not to, the artifacts' bytes."""
         from lineagelog.api.audit import audit
 
         return audit(self._context, verify_artifacts=verify_artifacts)
@@ -318,5 +317,3 @@ class Client:
         from lineagelog.adapters.event_store import redact_url  # never show a password
 
         return f"Client({redact_url(self._context.settings.database_url)!r}, {when})"
-
-

@@ -54,12 +54,16 @@ def resolve_settings(
     home: str | os.PathLike[str] | None = None,
 ) -> Settings:
     """Resolve settings from arguments, ``configure``, the environment and defaults."""
-    home_path = Path(
-        home
-        or _configured["home"]
-        or os.environ.get("LINEAGELOG_HOME")
-        or Path.cwd() / ".lineagelog"
-    ).expanduser().resolve()
+    home_path = (
+        Path(
+            home
+            or _configured["home"]
+            or os.environ.get("LINEAGELOG_HOME")
+            or Path.cwd() / ".lineagelog"
+        )
+        .expanduser()
+        .resolve()
+    )
     db = (
         database_url
         or _configured["database_url"]

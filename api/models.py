@@ -95,7 +95,8 @@ class ArtifactVersion:
         )
 
     def __repr__(self) -> str:
-        return f"ArtifactVersion({self.name}:{self.version}, id={self.id}, hash={self.content_hash[:12]})"
+        short_hash = self.content_hash[:12]
+        return f"ArtifactVersion({self.name}:{self.version}, id={self.id}, hash={short_hash})"
 
 
 @dataclass(frozen=True, repr=False)

@@ -57,7 +57,8 @@ class Pipeline:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
             raise PipelineDefinitionError(
-                f"pipeline {self.name!r} called with arguments that do not fit {self.signature}: {e}"
+                f"pipeline {self.name!r} called with arguments that do not fit "
+                f"{self.signature}: {e}"
             ) from None
         bound.apply_defaults()
         parameters: dict[str, Any] = {}

@@ -61,7 +61,9 @@ class _Produced:
     @classmethod
     def of(cls, version: ArtifactVersionRecord) -> _Produced:
         """The parts of a catalog record a downstream step needs."""
-        return cls(version.id, version.content_hash, version.uri, version.materializer, version.data_type)
+        return cls(
+            version.id, version.content_hash, version.uri, version.materializer, version.data_type
+        )
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,6 @@ class PipelineRunner:
     def run(self, builder: DagBuilder, parameters: dict[str, Any]) -> uuid.UUID:
         """Execute every invocation; return the run id (raises RunFailedError on failure)."""
         self._check_artifact_names(builder)
-        events = self.context.events
         run = PipelineRun.start(
             pipeline=self.pipeline,
             run_name=self.run_name,
@@ -149,9 +150,7 @@ class PipelineRunner:
         try:
             seal_log(self.context.events)
         except LineageError as e:
-            logging.getLogger(__name__).warning(
-                "run ended but the log could not be sealed: %s", e
-            )
+            logging.getLogger(__name__).warning("run ended but the log could not be sealed: %s", e)
 
     def _save(self, *aggregates: Any) -> None:
         self._own_positions.update(self.context.events.save(*aggregates))
@@ -170,7 +169,9 @@ class PipelineRunner:
         for invocation in builder.invocations.values():
             for spec in invocation.step.outputs:
                 if spec.artifact_name is None:
-                    check_artifact_name(default_artifact_name(self.pipeline, invocation.id, spec.name))
+                    check_artifact_name(
+                        default_artifact_name(self.pipeline, invocation.id, spec.name)
+                    )
 
     # -- one step ------------------------------------------------------------------------
 
@@ -183,7 +184,9 @@ class PipelineRunner:
                 name: self.produced[(out.invocation_id, out.output_name)].content_hash
                 for name, out in invocation.inputs.items()
             },
-            outputs={spec.name: self._declared_materializer(invocation, spec) for spec in step.outputs},
+            outputs={
+                spec.name: self._declared_materializer(invocation, spec) for spec in step.outputs
+            },
             artifact_store=self.context.artifacts.root,
         )
 
@@ -244,7 +247,10 @@ class PipelineRunner:
             _Execution(
                 str(step_run.id),
                 str(step_run.run_id),
-                {spec.name: self.produced[(invocation.id, spec.name)] for spec in invocation.step.outputs},
+                {
+                    spec.name: self.produced[(invocation.id, spec.name)]
+                    for spec in invocation.step.outputs
+                },
             ),
         )
 
@@ -319,7 +325,9 @@ class PipelineRunner:
         if len(outputs) == 1:
             return [result]
         if not isinstance(result, tuple) or len(result) != len(outputs):
-            got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
+            got = (
+                f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
+            )
             raise PipelineDefinitionError(
                 f"step {invocation.id!r} declares {len(outputs)} outputs "
                 f"{[o.name for o in outputs]} but returned {got}; return a tuple with one value "
@@ -335,8 +343,10 @@ class PipelineRunner:
         value: Any,
         succeed_started: float | None,
     ) -> None:
-        """Write one output; with ``succeed_started`` (the last output) the step also succeeds
-        in the same append."""
+        """Write one output (with ``succeed_started``, the last: the step succeeds with it).
+
+        The last output's ``ArtifactWritten`` and the ``StepSucceeded`` go in one append.
+        """
         name = spec.artifact_name or default_artifact_name(self.pipeline, invocation.id, spec.name)
         override = invocation.step.output_materializers.get(spec.name)
         try:
@@ -347,22 +357,34 @@ class PipelineRunner:
             ) from None
         artifact_version_id = uuid.uuid4()
         uri = self.context.artifacts.version_uri(name, artifact_version_id)
-        saved = save_artifact(value, uri=uri, store=self.context.artifacts, materializer_cls=materializer)
+        saved = save_artifact(
+            value, uri=uri, store=self.context.artifacts, materializer_cls=materializer
+        )
         checkpoint("artifact.written")  # bytes in the store, no event yet: orphan bytes at worst
-        self._record_version(step_run, name, artifact_version_id, spec.name, uri, saved, succeed_started)
+        self._record_version(
+            step_run, name, artifact_version_id, spec.name, uri, saved, succeed_started
+        )
         checkpoint("artifact.recorded")
         self.produced[(invocation.id, spec.name)] = _Produced(
             str(artifact_version_id), saved.content_hash, uri, saved.materializer, saved.data_type
         )
 
     def _record_version(
-        self, step_run: StepRun, name: str, artifact_version_id: uuid.UUID, output_name: str,
-        uri: str, saved: Any, succeed_started: float | None,
+        self,
+        step_run: StepRun,
+        name: str,
+        artifact_version_id: uuid.UUID,
+        output_name: str,
+        uri: str,
+        saved: Any,
+        succeed_started: float | None,
     ) -> int:
         """Take the next version number of ``name`` and record the artifact, atomically."""
         for _ in range(_MAX_VERSION_RETRIES):
             artifact = self._artifact_name(name)
-            version = artifact.register_version(artifact_version_id, step_run.id, saved.content_hash)
+            version = artifact.register_version(
+                artifact_version_id, step_run.id, saved.content_hash
+            )
             step_run.record_artifact(
                 output_name=output_name,
                 artifact_version_id=artifact_version_id,
@@ -401,8 +423,10 @@ class PipelineRunner:
         step_run.__dict__.update(reloaded.__dict__)
 
     def _artifact_name(self, name: str) -> ArtifactName:
-        """The name's aggregate: cached per process; a stale one is caught by the
-        optimistic concurrency check at save time and reloaded."""
+        """The name's aggregate, cached per process.
+
+        A stale one is caught by the optimistic concurrency check at save time and reloaded.
+        """
         cached = self._names.get(name)
         if cached is not None:
             return cached

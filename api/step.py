@@ -86,7 +86,11 @@ def code_hash_of(func: Callable[..., Any]) -> str:
         source = textwrap.dedent(inspect.getsource(func)).encode()
     except (OSError, TypeError):
         code = getattr(func, "__code__", None)
-        source = code.co_code + repr(code.co_consts).encode() if code is not None else repr(func).encode()
+        source = (
+            code.co_code + repr(code.co_consts).encode()
+            if code is not None
+            else repr(func).encode()
+        )
     return hashlib.sha256(source).hexdigest()
 
 
@@ -196,6 +200,8 @@ def step(
         return Step(func)
 
     def decorate(f: Callable[..., Any]) -> Step:
-        return Step(f, name=name, enable_cache=enable_cache, output_materializers=output_materializers)
+        return Step(
+            f, name=name, enable_cache=enable_cache, output_materializers=output_materializers
+        )
 
     return decorate

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_step_overhead import make_chain  # noqa: E402
+from bench_step_overhead import make_chain
 
 
 def median_ms(fn, repeats: int) -> float:
@@ -46,15 +46,20 @@ def main() -> None:
         client = Client()
         queries = client.context.queries
         run_id = str(last.id)
-        print(f"history: {args.runs} runs of 50 steps, {client.context.events.max_position()} events")
-        print(f"get_run (views, 50 steps):        median {median_ms(lambda: queries.get_run(run_id), args.repeats):6.2f} ms")
-        print(f"Client.get_run (with artifacts):  median {median_ms(lambda: client.get_run(run_id), args.repeats):6.2f} ms")
-        print(f"list_runs(limit=20, with steps):  median {median_ms(lambda: queries.list_runs(limit=20), args.repeats):6.2f} ms")
+        print(
+            f"history: {args.runs} runs of 50 steps, {client.context.events.max_position()} events"
+        )
         name = next(iter(last.steps["start"].outputs.values())).name
-        print(f"get_artifact_version (latest):    median {median_ms(lambda: queries.get_artifact_version(name), args.repeats):6.2f} ms")
-        position = client.context.events.max_position() // 2
-        print(f"get_run as_of mid-history:        median {median_ms(lambda: queries.get_run(run_id, as_of=None), args.repeats):6.2f} ms (now)")
-        del position
+        middle = client.context.events.max_position() // 2
+        measures = [
+            ("get_run (views, 50 steps)", lambda: queries.get_run(run_id)),
+            ("Client.get_run (with artifacts)", lambda: client.get_run(run_id)),
+            ("list_runs(limit=20, with steps)", lambda: queries.list_runs(limit=20)),
+            ("get_artifact_version (latest)", lambda: queries.get_artifact_version(name)),
+            ("list_runs as_of mid-history", lambda: queries.list_runs(limit=20, as_of=middle)),
+        ]
+        for label, query in measures:
+            print(f"{label + ':':<34} median {median_ms(query, args.repeats):7.2f} ms")
         configure()
 
 

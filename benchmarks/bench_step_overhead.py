@@ -18,7 +18,9 @@ import time
 import uuid
 from pathlib import Path
 
-IMPORT_SNIPPET = "import time; t=time.perf_counter(); import lineagelog.api; print(time.perf_counter()-t)"
+IMPORT_SNIPPET = (
+    "import time; t=time.perf_counter(); import lineagelog.api; print(time.perf_counter()-t)"
+)
 ONE_STEP = """
 from lineagelog.api import pipeline, step, configure
 configure(home={home!r})
@@ -68,14 +70,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "LINEAGELOG_HOME": home}
         imports = [
-            float(subprocess.run([sys.executable, "-c", IMPORT_SNIPPET], capture_output=True,
-                                 text=True, env=env, check=True).stdout)
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", IMPORT_SNIPPET],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=True,
+                ).stdout
+            )
             for _ in range(args.repeats)
         ]
         processes = []
         for i in range(args.repeats):
             script = ONE_STEP.format(home=str(Path(home) / f"p{i}"))
-            processes.append(timed(subprocess.run, [sys.executable, "-c", script], env=env, check=True))
+            processes.append(
+                timed(subprocess.run, [sys.executable, "-c", script], env=env, check=True)
+            )
 
         from lineagelog.api import configure
 

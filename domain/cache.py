@@ -114,7 +114,6 @@ def explain_miss(current: dict[str, Any], previous: dict[str, Any] | None) -> li
     reasons += _compare_named("input", current["inputs"], previous["inputs"])
     reasons += _compare_named("output", current["outputs"], previous["outputs"])
     if current["artifact_store"] != previous["artifact_store"]:
-        reasons.append(
-            f"artifact store changed {previous['artifact_store']!r} -> {current['artifact_store']!r}"
-        )
+        before, after = previous["artifact_store"], current["artifact_store"]
+        reasons.append(f"artifact store changed {before!r} -> {after!r}")
     return reasons

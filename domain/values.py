@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["CacheOutcome", "RunStatus", "StepStatus"]
 
 
-class RunStatus(str, Enum):
+class RunStatus(StrEnum):
     """Where a pipeline run stands."""
 
     RUNNING = "running"
@@ -16,7 +16,7 @@ class RunStatus(str, Enum):
     INTERRUPTED = "interrupted"
 
 
-class StepStatus(str, Enum):
+class StepStatus(StrEnum):
     """Where a step run stands; ``cached`` means served from an earlier execution."""
 
     RUNNING = "running"
@@ -26,7 +26,7 @@ class StepStatus(str, Enum):
     INTERRUPTED = "interrupted"
 
 
-class CacheOutcome(str, Enum):
+class CacheOutcome(StrEnum):
     """What the cache decided for a step run."""
 
     HIT = "hit"

@@ -27,7 +27,9 @@ def split_data(
 
 
 @step
-def train(train_set: list[list[float]], lr: float = 0.1, epochs: int = 200) -> Annotated[dict[str, float], "model"]:
+def train(
+    train_set: list[list[float]], lr: float = 0.1, epochs: int = 200
+) -> Annotated[dict[str, float], "model"]:
     w, b = 0.0, 0.0
     n = len(train_set)
     for _ in range(epochs):
@@ -38,7 +40,9 @@ def train(train_set: list[list[float]], lr: float = 0.1, epochs: int = 200) -> A
 
 
 @step(enable_cache=False)
-def evaluate(model: dict[str, float], test_set: list[list[float]]) -> Annotated[dict[str, float], "metrics"]:
+def evaluate(
+    model: dict[str, float], test_set: list[list[float]]
+) -> Annotated[dict[str, float], "metrics"]:
     errors = [(model["weight"] * x + model["bias"] - y) ** 2 for x, y in test_set]
     return {"mse": sum(errors) / len(errors), "n": float(len(errors))}
 

@@ -81,7 +81,9 @@ class ViewQueries:
 
     # -- runs ------------------------------------------------------------------------
 
-    def _run_record(self, row: Row[Any], as_of: int | None, steps: dict[str, StepRunRecord]) -> RunRecord:
+    def _run_record(
+        self, row: Row[Any], as_of: int | None, steps: dict[str, StepRunRecord]
+    ) -> RunRecord:
         ended = _visible(row.ended_pos, as_of)
         return RunRecord(
             id=row.id,
@@ -207,8 +209,12 @@ class ViewQueries:
             query = query.limit(limit)
         with self._connect() as conn:
             rows = conn.execute(query).all()
-            steps = self._steps_of(conn, [row.id for row in rows], as_of) if with_steps and rows else {}
-        return [self._run_record(row, as_of, {s.name: s for s in steps.get(row.id, [])}) for row in rows]
+            steps = (
+                self._steps_of(conn, [row.id for row in rows], as_of) if with_steps and rows else {}
+            )
+        return [
+            self._run_record(row, as_of, {s.name: s for s in steps.get(row.id, [])}) for row in rows
+        ]
 
     def get_step_run(self, step_run_id: str, as_of: int | None = None) -> StepRunRecord:
         """One step run by id."""
@@ -307,7 +313,9 @@ class ViewQueries:
 
     # -- artifacts ---------------------------------------------------------------------
 
-    def _artifact_record(self, row: Row[Any], tags: Sequence[str], as_of: int | None) -> ArtifactVersionRecord:
+    def _artifact_record(
+        self, row: Row[Any], tags: Sequence[str], as_of: int | None
+    ) -> ArtifactVersionRecord:
         return ArtifactVersionRecord(
             id=row.id,
             name=row.name,
@@ -334,13 +342,18 @@ class ViewQueries:
         if as_of is None:
             where.append(tg.c.removed_pos.is_(None))
         else:
-            where += [tg.c.added_pos <= as_of, or_(tg.c.removed_pos.is_(None), tg.c.removed_pos > as_of)]
+            where += [
+                tg.c.added_pos <= as_of,
+                or_(tg.c.removed_pos.is_(None), tg.c.removed_pos > as_of),
+            ]
         tags: dict[str, list[str]] = defaultdict(list)
         for row in conn.execute(select(tg.c.artifact_version_id, tg.c.tag).where(*where)):
             tags[row.artifact_version_id].append(row.tag)
         return tags
 
-    def _versions_by_id(self, conn: Any, ids: Sequence[str], as_of: int | None) -> dict[str, ArtifactVersionRecord]:
+    def _versions_by_id(
+        self, conn: Any, ids: Sequence[str], as_of: int | None
+    ) -> dict[str, ArtifactVersionRecord]:
         if not ids:
             return {}
         av = t.artifact_versions
@@ -351,7 +364,9 @@ class ViewQueries:
         tags = self._tags(conn, [r.id for r in rows], as_of)
         return {r.id: self._artifact_record(r, tags.get(r.id, []), as_of) for r in rows}
 
-    def artifact_versions_by_id(self, ids: Sequence[str], as_of: int | None = None) -> dict[str, ArtifactVersionRecord]:
+    def artifact_versions_by_id(
+        self, ids: Sequence[str], as_of: int | None = None
+    ) -> dict[str, ArtifactVersionRecord]:
         """Artifact versions by id (missing ids are left out)."""
         with self._connect() as conn:
             return self._versions_by_id(conn, ids, as_of)
@@ -375,7 +390,9 @@ class ViewQueries:
             tags = self._tags(conn, [row.id], as_of)
         return self._artifact_record(row, tags.get(row.id, []), as_of)
 
-    def _not_found(self, conn: Any, name: str, version: int | None, as_of: int | None) -> ArtifactNotFoundError:
+    def _not_found(
+        self, conn: Any, name: str, version: int | None, as_of: int | None
+    ) -> ArtifactNotFoundError:
         av = t.artifact_versions
         query = select(func.max(av.c.version)).where(av.c.name == name)
         if as_of is not None:
@@ -410,7 +427,8 @@ class ViewQueries:
                 tagged = tagged.where(tg.c.removed_pos.is_(None))
             else:
                 tagged = tagged.where(
-                    tg.c.added_pos <= as_of, or_(tg.c.removed_pos.is_(None), tg.c.removed_pos > as_of)
+                    tg.c.added_pos <= as_of,
+                    or_(tg.c.removed_pos.is_(None), tg.c.removed_pos > as_of),
                 )
             query = query.where(av.c.id.in_(tagged))
         if limit is not None:
@@ -424,7 +442,11 @@ class ViewQueries:
     def artifact_names(self, as_of: int | None = None) -> list[tuple[str, int, int]]:
         """Each artifact name with its number of versions and latest version."""
         av = t.artifact_versions
-        query = select(av.c.name, func.count(), func.max(av.c.version)).group_by(av.c.name).order_by(av.c.name)
+        query = (
+            select(av.c.name, func.count(), func.max(av.c.version))
+            .group_by(av.c.name)
+            .order_by(av.c.name)
+        )
         if as_of is not None:
             query = query.where(av.c.position <= as_of)
         with self._connect() as conn:

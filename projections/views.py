@@ -297,8 +297,9 @@ def _cache_entry_succeeded(b: PageBatch, pos: int, e: Any) -> None:
 # -- lineage view --------------------------------------------------------------
 
 
-def _node(b: PageBatch, pos: int, e: Any, node_id: str, kind: str, label: str,
-          run_id: str | None) -> None:
+def _node(
+    b: PageBatch, pos: int, e: Any, node_id: str, kind: str, label: str, run_id: str | None
+) -> None:
     b.insert(
         t.lineage_nodes,
         {
@@ -322,8 +323,9 @@ def _edge(b: PageBatch, pos: int, e: Any, src: str, dst: str, kind: str) -> None
 
 
 def _lineage_run(b: PageBatch, pos: int, e: Any) -> None:
-    _node(b, pos, e, str(e.originator_id), "run", f"{e.pipeline} / {e.run_name}",
-          str(e.originator_id))
+    _node(
+        b, pos, e, str(e.originator_id), "run", f"{e.pipeline} / {e.run_name}", str(e.originator_id)
+    )
 
 
 def _lineage_step(b: PageBatch, pos: int, e: Any) -> None:

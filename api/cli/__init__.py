@@ -18,7 +18,21 @@ from lineagelog.domain.errors import LineageError
 
 __all__ = ["app", "main"]
 
-COMMAND_MODULES = ("demo", "runs", "artifacts", "cache", "lineage", "graph", "projections", "daemon", "lifecycle", "audit", "events", "replay", "recover")
+COMMAND_MODULES = (
+    "demo",
+    "runs",
+    "artifacts",
+    "cache",
+    "lineage",
+    "graph",
+    "projections",
+    "daemon",
+    "lifecycle",
+    "audit",
+    "events",
+    "replay",
+    "recover",
+)
 """Modules under ``lineagelog.api.cli`` that register commands when imported."""
 
 
@@ -51,13 +65,14 @@ def _click_exceptions() -> tuple[tuple[type[Exception], ...], tuple[type[BaseExc
 def main() -> None:
     """Entry point: run the CLI, turning lineagelog errors into one line on stderr."""
     usage_errors, aborts = _click_exceptions()
+    interrupts: tuple[type[BaseException], ...] = (*aborts, KeyboardInterrupt)
     load_commands()
     try:
         code = app(standalone_mode=False)
     except LineageError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(1)
-    except (*aborts, KeyboardInterrupt):
+    except interrupts:
         typer.echo("aborted", err=True)
         sys.exit(130)
     except usage_errors as e:

@@ -9,7 +9,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_python(args: list[str], home: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_python(
+    args: list[str], home: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LINEAGELOG_HOME": str(home)}
     env.pop("LINEAGELOG_DATABASE_URL", None)
     env.pop("LINEAGELOG_ARTIFACT_STORE", None)

@@ -28,9 +28,9 @@ def scale(values: list[int], factor: int = 2) -> Annotated[list[int], "scaled"]:
 
 
 @step
-def summarize(values: list[int], extra: list[int]) -> tuple[
-    Annotated[int, "total"], Annotated[int, "count"]
-]:
+def summarize(
+    values: list[int], extra: list[int]
+) -> tuple[Annotated[int, "total"], Annotated[int, "count"]]:
     return sum(values) + sum(extra), len(values)
 
 
@@ -157,13 +157,9 @@ def test_get_run_as_of_a_position_before_the_end_shows_it_running(sqlite_stores)
     run = random_pipeline(n=2)
     client = Client()
     started = client.get_run(run.id)
-    first_step_done = min(
-        s.started_at for s in started.steps.values()
-    )
+    first_step_done = min(s.started_at for s in started.steps.values())
     del first_step_done
-    positions = sorted(
-        r.position for r in context_timeline(client) if r.stream_id == str(run.id)
-    )
+    positions = sorted(r.position for r in context_timeline(client) if r.stream_id == str(run.id))
 
     before_end = client.as_of(positions[-1] - 1).get_run(run.id)
 

@@ -20,8 +20,14 @@ def start_run() -> PipelineRun:
 
 def start_step(run_id: uuid.UUID) -> StepRun:
     return StepRun.start(
-        run_id=run_id, pipeline="p", invocation_id="load", step_name="load",
-        source_ref="m:load", code_hash="c" * 64, parameters={"n": 1}, inputs={},
+        run_id=run_id,
+        pipeline="p",
+        invocation_id="load",
+        step_name="load",
+        source_ref="m:load",
+        code_hash="c" * 64,
+        parameters={"n": 1},
+        inputs={},
     )
 
 
@@ -57,8 +63,14 @@ def test_step_run_records_cache_hit_as_cached_status():
     step = start_step(uuid.uuid4())
     original = uuid.uuid4()
 
-    step.decide_cache(cache_key="k", outcome=CacheOutcome.HIT, reason="same", ingredients={},
-                      original_step_run_id=original, reused_outputs={"output": "a"})
+    step.decide_cache(
+        cache_key="k",
+        outcome=CacheOutcome.HIT,
+        reason="same",
+        ingredients={},
+        original_step_run_id=original,
+        reused_outputs={"output": "a"},
+    )
     step.succeed(0.1)
 
     assert step.status is StepStatus.CACHED
@@ -86,9 +98,18 @@ def test_a_failed_step_run_accepts_no_more_artifacts():
 
     with pytest.raises(StepRunStateError, match="already ended as 'failed'"):
         step.record_artifact(
-            output_name="output", artifact_version_id=uuid.uuid4(), name="x", version=1,
-            uri="u", materializer="m", data_type="builtins:int", artifact_type="data",
-            content_hash="h", size=1, metadata={}, visualizations=[],
+            output_name="output",
+            artifact_version_id=uuid.uuid4(),
+            name="x",
+            version=1,
+            uri="u",
+            materializer="m",
+            data_type="builtins:int",
+            artifact_type="data",
+            content_hash="h",
+            size=1,
+            metadata={},
+            visualizations=[],
         )
 
 
