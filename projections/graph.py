@@ -55,12 +55,12 @@ _INVOCATION_SUFFIX = re.compile(r"^(?P<base>.+)_(?P<n>[2-9]|[1-9][0-9]+)$")
 def check_depth(depth: object) -> int | None:
     """Return ``depth`` if it is ``None`` or a whole number of hops >= 0, else raise.
 
-    Raises:
+    Raises
     ------
     InvalidLineageQueryError
         naming the bad value.
 
-    Examples:
+    Examples
     --------
     >>> check_depth(2)
     2
@@ -117,19 +117,19 @@ def ancestors_of(g: nx.DiGraph, node: Hashable, depth: int | None = None) -> set
         The most hops a path may have; ``1`` gives the direct inputs only,
         ``None`` no limit.
 
-    Returns:
+    Returns
     -------
     set
         The upstream nodes, without ``node`` itself.
 
-    Raises:
+    Raises
     ------
     LineageNodeNotFoundError
         ``node`` is not in ``g``.
     InvalidLineageQueryError
         ``depth`` is negative or not a whole number.
 
-    Examples:
+    Examples
     --------
     >>> import networkx as nx
     >>> g = nx.DiGraph([("raw", "clean"), ("clean", "features"), ("features", "train")])
@@ -154,19 +154,19 @@ def descendants_of(g: nx.DiGraph, node: Hashable, depth: int | None = None) -> s
     depth : int or None, optional (default None)
         The most hops a path may have; ``None`` means no limit.
 
-    Returns:
+    Returns
     -------
     set
         The downstream nodes, without ``node`` itself.
 
-    Raises:
+    Raises
     ------
     LineageNodeNotFoundError
         ``node`` is not in ``g``.
     InvalidLineageQueryError
         ``depth`` is negative or not a whole number.
 
-    Examples:
+    Examples
     --------
     >>> import networkx as nx
     >>> g = nx.DiGraph([("raw", "clean"), ("clean", "features"), ("clean", "report")])
@@ -189,20 +189,20 @@ def lineage_path(g: nx.DiGraph, a: Hashable, b: Hashable) -> list[Any]:
     a, b : nodes
         The two ends.
 
-    Returns:
+    Returns
     -------
     list
         The nodes of the path from upstream to downstream: it starts at ``a``
         when ``b`` is downstream of ``a``, and at ``b`` when ``b`` is upstream.
 
-    Raises:
+    Raises
     ------
     LineageNodeNotFoundError
         ``a`` or ``b`` is not in ``g``.
     NoLineagePathError
         Neither node is upstream of the other.
 
-    Examples:
+    Examples
     --------
     >>> import networkx as nx
     >>> g = nx.DiGraph([("raw", "clean"), ("clean", "model"), ("raw", "report")])
@@ -261,7 +261,7 @@ def collapse_invocations(g: nx.DiGraph) -> nx.DiGraph:
     g : networkx.DiGraph
         A lineage graph whose edges point downstream.
 
-    Returns:
+    Returns
     -------
     networkx.DiGraph
         A new graph. Each group becomes its first invocation's node, with the
@@ -270,7 +270,7 @@ def collapse_invocations(g: nx.DiGraph) -> nx.DiGraph:
         Where members shared a neighbour, one edge remains (the first one's
         ``kind``); edges between members of a group are dropped.
 
-    Examples:
+    Examples
     --------
     >>> import networkx as nx
     >>> g = nx.DiGraph()
@@ -323,12 +323,12 @@ def check_acyclic(g: nx.DiGraph) -> None:
     g : networkx.DiGraph
         The graph to check.
 
-    Raises:
+    Raises
     ------
     LineageCycleError
         Naming the nodes of one cycle.
 
-    Examples:
+    Examples
     --------
     >>> import networkx as nx
     >>> check_acyclic(nx.DiGraph([("raw", "clean")]))

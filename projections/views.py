@@ -182,7 +182,8 @@ def _step_interrupted(b: PageBatch, pos: int, e: Any) -> None:
 # -- catalog view --------------------------------------------------------------
 
 
-def _artifact_written(b: PageBatch, pos: int, e: Any) -> None:
+def _artifact_row(b: PageBatch, pos: int, e: Any, producer: str | None, output: str | None) -> None:
+    """A catalog row from an event that carries a whole artifact version."""
     b.insert(
         t.artifact_versions,
         {
@@ -197,9 +198,9 @@ def _artifact_written(b: PageBatch, pos: int, e: Any) -> None:
             "size": e.size,
             "metadata": e.metadata,
             "visualizations": e.visualizations,
-            "producer_step_run_id": str(e.originator_id),
+            "producer_step_run_id": producer,
             "producer_run_id": None,
-            "output_name": e.output_name,
+            "output_name": output,
             "created_at": _ts(e.timestamp),
             "position": pos,
             "deleted_at": None,
@@ -207,6 +208,10 @@ def _artifact_written(b: PageBatch, pos: int, e: Any) -> None:
         },
         key=(str(e.artifact_version_id),),
     )
+
+
+def _artifact_written(b: PageBatch, pos: int, e: Any) -> None:
+    _artifact_row(b, pos, e, str(e.originator_id), e.output_name)
 
 
 def _version_tagged(b: PageBatch, pos: int, e: Any) -> None:
@@ -237,30 +242,7 @@ def _version_untagged(b: PageBatch, pos: int, e: Any) -> None:
 
 
 def _external_registered(b: PageBatch, pos: int, e: Any) -> None:
-    b.insert(
-        t.artifact_versions,
-        {
-            "id": str(e.artifact_version_id),
-            "name": e.name,
-            "version": e.version,
-            "uri": e.uri,
-            "materializer": e.materializer,
-            "data_type": e.data_type,
-            "artifact_type": e.artifact_type,
-            "content_hash": e.content_hash,
-            "size": e.size,
-            "metadata": e.metadata,
-            "visualizations": e.visualizations,
-            "producer_step_run_id": None,
-            "producer_run_id": None,
-            "output_name": None,
-            "created_at": _ts(e.timestamp),
-            "position": pos,
-            "deleted_at": None,
-            "deleted_pos": None,
-        },
-        key=(str(e.artifact_version_id),),
-    )
+    _artifact_row(b, pos, e, None, None)
 
 
 def _version_deleted(b: PageBatch, pos: int, e: Any) -> None:

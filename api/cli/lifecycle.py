@@ -31,18 +31,7 @@ def tag_artifact(
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
     """Add tags to an artifact version (recorded as events; tagged versions survive prune)."""
-    from lineagelog.api.cli.session import open_client
-
-    name, version = parse_artifact_ref(ref)
-    client = open_client(database_url, artifact_store)
-    number = version or client.get_artifact_version(name).version
-    for tag in tags:
-        av = client.tag_artifact(name, number, tag)
-    _report(
-        as_json,
-        {"name": name, "version": number, "tags": list(av.tags)},
-        f"{name}:{number} tags: {', '.join(av.tags) or '-'}",
-    )
+    _change_tags(ref, tags, as_json, database_url, artifact_store, add=True)
 
 
 @artifacts_app.command("untag")
@@ -54,13 +43,26 @@ def untag_artifact(
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
     """Remove tags from an artifact version (recorded as events)."""
+    _change_tags(ref, tags, as_json, database_url, artifact_store, add=False)
+
+
+def _change_tags(
+    ref: str,
+    tags: list[str],
+    as_json: bool,
+    database_url: str | None,
+    artifact_store: str | None,
+    *,
+    add: bool,
+) -> None:
     from lineagelog.api.cli.session import open_client
 
     name, version = parse_artifact_ref(ref)
     client = open_client(database_url, artifact_store)
     number = version or client.get_artifact_version(name).version
+    change = client.tag_artifact if add else client.untag_artifact
     for tag in tags:
-        av = client.untag_artifact(name, number, tag)
+        av = change(name, number, tag)
     _report(
         as_json,
         {"name": name, "version": number, "tags": list(av.tags)},
