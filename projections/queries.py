@@ -13,7 +13,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from lineagelog.domain.errors import (
@@ -43,6 +53,32 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def _visible(position: int | None, as_of: int | None) -> bool:
     return position is not None and (as_of is None or position <= as_of)
+
+
+# The two queries of every cache decision, built once: constructing a statement
+# costs more than running it on a warm SQLite file.
+_ce, _sr, _so, _av = t.cache_entries, t.step_runs, t.step_outputs, t.artifact_versions
+_CACHED_EXECUTIONS = (
+    select(_ce.c.step_run_id, _sr.c.run_id, _so.c.output_name, _av)
+    .select_from(_ce)
+    .join(_sr, _sr.c.id == _ce.c.step_run_id)
+    .outerjoin(_so, and_(_so.c.step_run_id == _ce.c.step_run_id, _so.c.reused.is_(False)))
+    .outerjoin(_av, _av.c.id == _so.c.artifact_version_id)
+    .where(_ce.c.cache_key == bindparam("cache_key"), _ce.c.succeeded_pos.is_not(None))
+    .order_by(_ce.c.succeeded_pos.desc())
+)
+_NO_LIMIT = 2**62
+_LATEST_INGREDIENTS = (
+    select(_sr.c.id, _sr.c.ingredients)
+    .where(
+        _sr.c.pipeline == bindparam("pipeline"),
+        _sr.c.invocation_id == bindparam("invocation_id"),
+        _sr.c.ingredients.is_not(None),
+        _sr.c.started_pos < bindparam("before"),
+    )
+    .order_by(_sr.c.started_pos.desc())
+    .limit(1)
+)
 
 
 class ViewQueries:
@@ -261,21 +297,13 @@ class ViewQueries:
         self, pipeline: str, invocation_id: str, before_position: int | None = None
     ) -> tuple[str, dict[str, Any]] | None:
         """The latest earlier execution of a step invocation with a cache decision."""
-        sr = t.step_runs
-        query = (
-            select(sr.c.id, sr.c.ingredients)
-            .where(
-                sr.c.pipeline == pipeline,
-                sr.c.invocation_id == invocation_id,
-                sr.c.ingredients.is_not(None),
-            )
-            .order_by(sr.c.started_pos.desc())
-            .limit(1)
-        )
-        if before_position is not None:
-            query = query.where(sr.c.started_pos < before_position)
+        params = {
+            "pipeline": pipeline,
+            "invocation_id": invocation_id,
+            "before": before_position if before_position is not None else _NO_LIMIT,
+        }
         with self._connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_LATEST_INGREDIENTS, params).first()
         return None if row is None else (row.id, row.ingredients)
 
     # -- cache -----------------------------------------------------------------------
@@ -285,18 +313,8 @@ class ViewQueries:
 
         One query: the cache entry, its step run's run, and its outputs' versions.
         """
-        ce, sr, so, av = t.cache_entries, t.step_runs, t.step_outputs, t.artifact_versions
-        query = (
-            select(ce.c.step_run_id, sr.c.run_id, so.c.output_name, av)
-            .select_from(ce)
-            .join(sr, sr.c.id == ce.c.step_run_id)
-            .outerjoin(so, and_(so.c.step_run_id == ce.c.step_run_id, so.c.reused.is_(False)))
-            .outerjoin(av, av.c.id == so.c.artifact_version_id)
-            .where(ce.c.cache_key == cache_key, ce.c.succeeded_pos.is_not(None))
-            .order_by(ce.c.succeeded_pos.desc())
-        )
         with self._connect() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(_CACHED_EXECUTIONS, {"cache_key": cache_key}).all()
         executions: dict[str, CachedExecution] = {}
         deleted: set[str] = set()
         for row in rows:
