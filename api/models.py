@@ -175,9 +175,8 @@ class Run:
 
     @classmethod
     def from_record(cls, context: LineageContext, r: RunRecord, as_of: int | None = None) -> Run:
-        """Wrap a run record; one query fetches every artifact version its steps touch."""
-        ids = {v for s in r.steps.values() for v in (*s.inputs.values(), *s.outputs.values())}
-        records = context.queries.artifact_versions_by_id(sorted(ids), as_of=as_of)
+        """Wrap a run record, fetching every artifact version its steps touch in one go."""
+        records = context.queries.artifact_versions_of_runs([r.id], as_of=as_of)
         versions = {k: ArtifactVersion.from_record(context, v) for k, v in records.items()}
         return cls(
             id=UUID(r.id),
