@@ -54,10 +54,18 @@ class BoundedLog(EventLog):
         """Return the smaller of ``until`` and the real log's end."""
         return min(self.until, self.log.max_position())
 
+    def _bound(self, until: int | None) -> int:
+        return self.until if until is None else min(until, self.until)
+
     def read(self, after: int, limit: int, until: int | None = None) -> list[RecordedEvent]:
         """Events of the real log in ``(after, min(until, self.until)]``."""
-        bound = self.until if until is None else min(until, self.until)
-        return self.log.read(after, limit, until=bound)
+        return self.log.read(after, limit, until=self._bound(until))
+
+    def read_for_projection(
+        self, after: int, limit: int, until: int | None = None
+    ) -> list[RecordedEvent]:
+        """The real log's fast projection records, bounded like ``read``."""
+        return self.log.read_for_projection(after, limit, until=self._bound(until))
 
 
 @dataclass
