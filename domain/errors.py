@@ -3,22 +3,36 @@
 Every error names the offending value and says what to do about it.
 Driver errors are translated at the adapter boundary (``raise X from e``).
 
-The tree::
+The tree (errors in brackets are defined beside the code that raises them)::
 
     LineageError
     ├── ConfigurationError           bad URL, unknown protocol, newer schema
+    │   ├── [GraphvizNotFoundError]      adapters.graphviz: no `dot` to render with
+    │   └── [UnknownFormatError]         adapters.graphviz: a diagram format it cannot write
     ├── InvalidArtifactNameError     a name that could escape the store root
-    ├── PipelineDefinitionError      bad annotations, cycles, calls outside a pipeline
+    ├── PipelineDefinitionError      bad annotations, arguments, calls outside a pipeline
     ├── MaterializerError
     │   ├── NoMaterializerError      a type nobody can save
     │   └── UnsafeLoadError          pickle without opting in
     ├── NotFoundError
     │   ├── RunNotFoundError
     │   ├── StepRunNotFoundError
-    │   └── ArtifactNotFoundError
+    │   ├── ArtifactNotFoundError
+    │   ├── [LineageNodeNotFoundError]   projections.graph: no node with that id
+    │   └── [NoLineagePathError]         projections.graph: nodes not on one path
     ├── StorageError                 the event store or artifact store failed
-    ├── IntegrityError               bytes that do not match their recorded hash
-    └── RunFailedError               a step raised; ``run_id`` says which run
+    ├── IntegrityError               bytes or events that do not match the log
+    ├── RunFailedError               a step raised; ``run_id`` says which run
+    ├── [RunAlreadyEndedError]       domain.run: a run ends exactly once
+    ├── [StepRunStateError]          domain.step_run: a command that does not fit the state
+    ├── [InvalidTagError]            domain.artifact_name: an unusable tag
+    ├── [DeletedVersionError]        domain.artifact_name: tagging a deleted version
+    ├── [InvalidRetentionError]      domain.lifecycle: a prune policy that cannot apply
+    ├── [SealMovedBackError]         domain.seal: a seal covering less than the last
+    ├── [InvalidLineageQueryError]   projections.graph: a bad direction, depth or position
+    ├── [LineageCycleError]          projections.graph: a cycle the log cannot produce
+    ├── [ExportFormatError]          adapters.export: a bad or truncated events file
+    └── [DiagramRenderError]         adapters.graphviz: `dot` failed
 """
 
 from __future__ import annotations
