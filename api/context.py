@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from lineagelog.adapters.artifact_store import ArtifactStore, FsspecArtifactStore
+from lineagelog.adapters.artifact_store import ArtifactStore
 from lineagelog.adapters.event_store import EventStore
+from lineagelog.adapters.fsspec_store import FsspecArtifactStore
 from lineagelog.adapters.view_engine import create_view_engine
 from lineagelog.api.config import Settings, resolve_settings
 from lineagelog.domain.artifact_name import ArtifactName

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from lineagelog.adapters.artifact_store import FsspecArtifactStore
+from lineagelog.adapters.fsspec_store import FsspecArtifactStore
 from lineagelog.adapters.materializers import load_artifact, materializer_for, save_artifact
 from lineagelog.domain.errors import StorageError
 
@@ -61,7 +61,7 @@ def test_bytes_written_to_s3_read_back_and_list(store):
 
 
 def test_s3_content_hash_equals_the_memory_store_hash_for_equal_files(store):
-    from lineagelog.adapters.artifact_store import InMemoryArtifactStore
+    from lineagelog.adapters.fsspec_store import InMemoryArtifactStore
 
     memory = InMemoryArtifactStore()
     try:

@@ -16,8 +16,8 @@ from typing import Annotated
 import pytest
 from sqlalchemy import inspect, select
 
-from lineagelog.adapters.artifact_store import FsspecArtifactStore
 from lineagelog.adapters.export import export_events, import_events
+from lineagelog.adapters.fsspec_store import FsspecArtifactStore
 from lineagelog.adapters.materializers import PickleMaterializer
 from lineagelog.api import Client, pipeline, step
 from lineagelog.api.context import close_contexts, open_context

@@ -10,12 +10,8 @@ import uuid
 
 import pytest
 
-from lineagelog.adapters.artifact_store import (
-    CONTENT_HASH_HEADER,
-    ArtifactStore,
-    FsspecArtifactStore,
-    InMemoryArtifactStore,
-)
+from lineagelog.adapters.artifact_store import CONTENT_HASH_HEADER, ArtifactStore
+from lineagelog.adapters.fsspec_store import FsspecArtifactStore, InMemoryArtifactStore
 from lineagelog.domain.errors import ConfigurationError, InvalidArtifactNameError, StorageError
 
 

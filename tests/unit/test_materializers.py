@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lineagelog.adapters.artifact_store import FsspecArtifactStore, InMemoryArtifactStore
+from lineagelog.adapters.fsspec_store import FsspecArtifactStore, InMemoryArtifactStore
 from lineagelog.adapters.materializers import (
     ArtifactType,
     BaseMaterializer,

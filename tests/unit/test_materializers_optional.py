@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from lineagelog.adapters.artifact_store import FsspecArtifactStore, InMemoryArtifactStore
+from lineagelog.adapters.fsspec_store import FsspecArtifactStore, InMemoryArtifactStore
 from lineagelog.adapters.materializers import (
     load_artifact,
     materializer_for,

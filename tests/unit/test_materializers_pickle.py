@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from lineagelog.adapters.artifact_store import InMemoryArtifactStore
+from lineagelog.adapters.fsspec_store import InMemoryArtifactStore
 from lineagelog.adapters.materializers import (
     PickleMaterializer,
     allow_pickle,
