@@ -8,7 +8,6 @@ module maps it onto the lineage language and translates driver errors.
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import sqlite3
 import threading
@@ -416,17 +415,10 @@ class EventStore(EventLog):
         ``Notification`` and a ``UUID`` per row.
         """
         decode = self._projection_decoder.decode
-        recorder = self.recorder
         try:
-            if isinstance(recorder, SQLiteApplicationRecorder):
-                rows = self._sqlite_rows(recorder, after, limit, until)
-                return [
-                    RecordedEvent(position, decode(dashed_uuid(stream), version, topic, state))
-                    for position, stream, version, topic, state in rows
-                ]
             return [
-                RecordedEvent(n.id, decode(dashed_uuid(n.originator_id), *_payload(n)))
-                for n in self.read_notifications(after, limit, until)
+                RecordedEvent(position, decode(dashed_uuid(stream), version, topic, state))
+                for position, stream, version, topic, state in self.read_rows(after, limit, until)
             ]
         except UndecodableEvent as e:
             raise StorageError(
@@ -434,10 +426,21 @@ class EventStore(EventLog):
                 "run `lineagelog audit` to find the damaged event"
             ) from e
 
-    @staticmethod
-    def _sqlite_rows(
-        recorder: SQLiteApplicationRecorder, after: int, limit: int, until: int | None
-    ) -> list[Any]:
+    def read_rows(
+        self, after: int, limit: int, until: int | None = None
+    ) -> list[tuple[int, Any, int, str, bytes]]:
+        """Stored events in ``(after, until]`` as (position, stream id, version, topic, state).
+
+        The rows of ``read_notifications``; on SQLite read straight from the
+        table, without a ``Notification`` and a ``UUID`` per row (the stream id is
+        then hex text, elsewhere a UUID).
+        """
+        recorder = self.recorder
+        if not isinstance(recorder, SQLiteApplicationRecorder):
+            return [
+                (n.id, n.originator_id, n.originator_version, n.topic, n.state)
+                for n in self.read_notifications(after, limit, until)
+            ]
         statement = (
             "SELECT rowid, originator_id, originator_version, topic, state "
             f"FROM {recorder.events_table_name} WHERE rowid>? "
@@ -451,7 +454,7 @@ class EventStore(EventLog):
         try:
             with recorder.datastore.transaction(commit=False) as cursor:
                 cursor.execute(statement, params)
-                return list(cursor.fetchall())
+                return [tuple(row) for row in cursor.fetchall()]
         except (PersistenceError, sqlite3.Error) as e:
             raise StorageError(f"could not read the event log after {after}: {e}") from e
 
@@ -469,10 +472,6 @@ class EventStore(EventLog):
         datastore = getattr(self.recorder, "datastore", None)
         if datastore is not None and hasattr(datastore, "close"):
             datastore.close()
-
-
-def _payload(notification: Notification) -> tuple[int, str, bytes]:
-    return notification.originator_version, notification.topic, notification.state
 
 
 def _open_recorder(env: dict[str, Any]) -> ApplicationRecorder:
@@ -546,8 +545,3 @@ def postgres_setup_lock(location: StoreLocation) -> Iterator[None]:
 
 
 _SETUP_LOCK_KEY = 0x6C696E656167  # "lineag": one advisory lock key for lineagelog setup
-
-
-def default_sqlite_url(home: str | os.PathLike[str]) -> str:
-    """Return the URL of the embedded default database inside ``LINEAGELOG_HOME``."""
-    return f"sqlite:///{Path(home).expanduser().resolve() / 'lineage.db'}"

@@ -14,15 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
-from eventsourcing.persistence import PersistenceError
-from eventsourcing.sqlite import SQLiteApplicationRecorder
-
 from lineagelog.domain.canonical import canonical_bytes
-from lineagelog.domain.errors import StorageError
 
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
@@ -117,27 +112,9 @@ def read_raw(
     The same rows as ``EventStore.read_notifications``; on SQLite read straight
     from the table, without building a ``Notification`` and a UUID per row.
     """
-    recorder = events.recorder
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        statement = (
-            f"SELECT rowid, originator_id, originator_version, topic, state "
-            f"FROM {recorder.events_table_name} WHERE rowid>? "
-        )
-        params: list[int] = [after]
-        if until is not None:
-            statement += "AND rowid<=? "
-            params.append(until)
-        statement += "ORDER BY rowid LIMIT ?"
-        params.append(limit)
-        try:
-            with recorder.datastore.transaction(commit=False) as c:
-                c.execute(statement, params)
-                return [tuple(row) for row in c.fetchall()]
-        except (PersistenceError, sqlite3.Error) as e:
-            raise StorageError(f"could not read the event log after {after}: {e}") from e
     return [
-        (n.id, stream_hex(n.originator_id), n.originator_version, n.topic, n.state)
-        for n in events.read_notifications(after, limit, until)
+        (position, stream_hex(stream), version, topic, state)
+        for position, stream, version, topic, state in events.read_rows(after, limit, until)
     ]
 
 
