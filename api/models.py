@@ -68,20 +68,8 @@ class ArtifactVersion:
         when they no longer match the recorded content hash.
         """
         from lineagelog.api.runner import load_artifact_version
-        from lineagelog.domain.errors import MaterializerError, UnsafeLoadError
 
-        try:
-            return load_artifact_version(
-                self._context, self, allow_pickle=allow_pickle, verify=verify
-            )
-        except UnsafeLoadError:
-            raise
-        except MaterializerError as e:
-            # The materializer only knows its files: say which artifact, and how to check it.
-            raise MaterializerError(
-                f"cannot load artifact {self.name}:{self.version} from {self.uri}: {e}; its "
-                "bytes may be damaged: check them with load(verify=True) or `lineagelog audit`"
-            ) from e
+        return load_artifact_version(self._context, self, allow_pickle=allow_pickle, verify=verify)
 
     def visualize(self) -> None:
         """Show the visualizations: through IPython's display in Jupyter, else print their paths."""

@@ -29,10 +29,14 @@ from lineagelog.api.environment import capture_environment
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.cache import CacheIngredients, explain_miss
 from lineagelog.domain.errors import (
+    ArtifactNotFoundError,
+    IntegrityError,
     LineageError,
+    MaterializerError,
     NoMaterializerError,
     PipelineDefinitionError,
     RunFailedError,
+    UnsafeLoadError,
 )
 from lineagelog.domain.names import artifact_name_id, check_artifact_name, default_artifact_name
 from lineagelog.domain.run import PipelineRun
@@ -467,14 +471,30 @@ def load_artifact_version(
         IntegrityError: ``verify`` and the bytes changed since they were recorded.
         ArtifactNotFoundError: ``verify`` and the bytes are gone from the store.
     """
-    if verify:
-        from lineagelog.api.verify import verify_artifact_bytes
-
-        verify_artifact_bytes(context.artifacts, version)
-    return load_artifact(
-        uri=version.uri,
-        store=context.artifacts,
-        materializer_source=version.materializer,
-        data_type_source=version.data_type,
-        allow_pickle=allow_pickle,
-    )
+    label = f"artifact {version.name}:{version.version} ({version.id})"
+    try:
+        return load_artifact(
+            uri=version.uri,
+            store=context.artifacts,
+            materializer_source=version.materializer,
+            data_type_source=version.data_type,
+            allow_pickle=allow_pickle,
+            expected_content_hash=version.content_hash if verify else None,
+        )
+    except IntegrityError as e:
+        raise IntegrityError(
+            f"{label}: {e}; do not trust this value, and run `lineagelog audit`"
+        ) from None
+    except ArtifactNotFoundError as e:
+        raise ArtifactNotFoundError(
+            f"{label} is missing from the artifact store: {e}; "
+            "run `lineagelog audit` to see what else is gone"
+        ) from None
+    except UnsafeLoadError:
+        raise
+    except MaterializerError as e:
+        # The materializer only knows its files: say which artifact, and how to check it.
+        raise MaterializerError(
+            f"cannot load {label} from {version.uri}: {e}; its bytes may be damaged: "
+            "check them with load(verify=True) or `lineagelog audit`"
+        ) from e
