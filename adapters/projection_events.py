@@ -54,6 +54,10 @@ def dashed_uuid(text: Any) -> str:
     return str(text if isinstance(text, UUID) else UUID(str(text)))
 
 
+_raw_decode = json.JSONDecoder().raw_decode
+"""``json.loads`` without its whitespace handling: (value, end index)."""
+
+
 class UndecodableEvent(ValueError):
     """A stored payload that is not the JSON object the transcoder wrote."""
 
@@ -88,9 +92,14 @@ class ProjectionDecoder:
         """
         text = state.decode("utf-8") if isinstance(state, (bytes, bytearray)) else state
         try:
-            fields = json.loads(text)
-        except ValueError as e:
-            raise UndecodableEvent(f"payload does not decode: {e}") from e
+            fields, end = _raw_decode(text)  # the transcoder writes no surrounding whitespace
+        except ValueError:
+            end = -1
+        if end != len(text):
+            try:  # a clear error (or a padded payload, which is still readable)
+                fields = json.loads(text)
+            except ValueError as e:
+                raise UndecodableEvent(f"payload does not decode: {e}") from e
         if type(fields) is not dict:
             raise UndecodableEvent(f"payload is a JSON {type(fields).__name__}, not an object")
         tagged = text.count('"_type_"')

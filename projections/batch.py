@@ -129,12 +129,12 @@ class PageBatch:
                     continue
                 binds = _column_binds(table, dialect)
                 name = dialect.identifier_preparer.format_table(table)
+                timestamps = _timestamp_columns(table)
                 for columns, group in _by_columns(rows.values()).items():
                     statement = (
                         f"INSERT INTO {name} ({', '.join(quote(c) for c in columns)}) "
-                        f"VALUES ({', '.join('?' * len(columns))})"
+                        f"VALUES ({', '.join(':' + c for c in columns)})"
                     )
-                    timestamps = _timestamp_columns(table)
                     cursor.executemany(statement, _bound(group, columns, binds, timestamps))
             for table, updates in self._updates.items():
                 binds = _column_binds(table, dialect)
@@ -190,14 +190,19 @@ class PageBatch:
 
 
 def _by_columns(rows: Any) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    """Rows grouped by their column names (one group in practice)."""
+    """Rows grouped by their set of column names (one group in practice)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    first: Any = None
+    group: list[dict[str, Any]] = []
     for row in rows:
-        columns = tuple(row)
-        group = groups.get(columns)
-        if group is None:
-            groups[columns] = group = []
-        group.append(row)
+        keys = row.keys()
+        if first is None:
+            first = keys
+            groups[tuple(keys)] = group
+        if keys == first:  # the same set of names, in any order
+            group.append(row)
+        else:
+            groups.setdefault(tuple(sorted(keys)), []).append(row)
     return groups
 
 
@@ -206,26 +211,23 @@ def _bound(
     columns: tuple[str, ...],
     binds: dict[str, Bind | None],
     timestamps: frozenset[str],
-) -> list[tuple[Any, ...]]:
-    """Return the rows as parameter tuples, each value through its column's bind.
+) -> list[dict[str, Any]]:
+    """Return the rows with each value through its column's bind, for named parameters.
 
-    Timestamp columns hold ``utc_text`` text already (handlers' ``_ts``); a
-    datetime there is converted too.
+    The rows are the batch's own and are converted in place. Timestamp columns
+    hold ``utc_text`` text already (handlers' ``_ts``); a datetime there is
+    converted too.
     """
-    converted = [(i, binds[c]) for i, c in enumerate(columns) if binds[c] is not None]
-    stamps = [i for i, c in enumerate(columns) if c in timestamps]
-    if not converted and not stamps:
-        return [tuple(row.values()) for row in rows]
-    out = []
+    converted = [(c, binds[c]) for c in columns if binds[c] is not None]
+    stamps = [c for c in columns if c in timestamps]
     for row in rows:
-        values = list(row.values())
-        for i, bind in converted:
-            values[i] = bind(values[i])  # type: ignore[misc]
-        for i in stamps:
-            if type(values[i]) is not str and values[i] is not None:
-                values[i] = utc_text(values[i])
-        out.append(tuple(values))
-    return out
+        for c, bind in converted:
+            row[c] = bind(row[c])  # type: ignore[misc]
+        for c in stamps:
+            value = row[c]
+            if type(value) is not str and value is not None:
+                row[c] = utc_text(value)
+    return rows
 
 
 def _bind_one(value: Any, bind: Bind | None, timestamp: bool) -> Any:
