@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+import gc
 import random
 import threading
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from lineagelog.api import Client, RunFailedError, pipeline, step
 from lineagelog.api.context import open_context
 from lineagelog.domain.errors import StorageError
 from lineagelog.projections import schema as t
 from lineagelog.projections import views
+from lineagelog.projections.batch import PageBatch
 from lineagelog.projections.projector import Projector
 
 
@@ -197,3 +200,70 @@ def test_a_damaged_view_is_a_clear_error_and_rebuild_repairs_it(sqlite_stores):
     context.projector.rebuild()
 
     assert snapshot(context.engine) == expected
+
+
+def _index_names(engine: Any) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.scalars(text("SELECT name FROM sqlite_master WHERE type = 'index'")))
+
+
+def test_a_rebuild_cut_short_gets_its_indexes_back_when_the_views_are_next_opened(
+    sqlite_stores, monkeypatch
+):
+    random_history(seed=6, runs=4)
+    context = open_context()
+    context.catch_up()
+    expected, indexes = snapshot(context.engine), _index_names(context.engine)
+    original = views.HANDLERS["lineage"]["StepStarted"]
+
+    def crash(batch: Any, position: int, event: Any) -> None:
+        raise RuntimeError("simulated crash while rebuilding")
+
+    monkeypatch.setitem(views.HANDLERS["lineage"], "StepStarted", crash)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        context.projector.rebuild()
+
+    assert gc.isenabled(), "the rebuild left the garbage collector paused"
+    assert not indexes <= _index_names(context.engine), "the rebuild should bulk-load unindexed"
+    monkeypatch.setitem(views.HANDLERS["lineage"], "StepStarted", original)
+    Projector(context.engine, context.events).create_tables()  # what every client does on open
+    assert _index_names(context.engine) == indexes
+    with context.engine.connect() as conn:
+        assert (
+            conn.scalar(select(t.schema_info.c.value).where(t.schema_info.c.key == "unindexed"))
+            is None
+        )
+    context.projector.catch_up()
+    assert snapshot(context.engine) == expected
+
+
+def test_a_page_whose_rows_name_different_columns_writes_each_row_whole(sqlite_stores):
+    random_pipeline(n=1)
+    context = open_context()
+    moment = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    row = {"id": "n1", "kind": "run", "label": "one", "run_id": "r", "position": 1}
+    with context.engine.begin() as conn:
+        batch = PageBatch(conn)
+        batch.insert(t.lineage_nodes, row | {"created_at": moment})
+        reordered = {k: row[k] for k in reversed(row)}
+        batch.insert(t.lineage_nodes, reordered | {"id": "n2", "created_at": moment})
+        without_run = {k: v for k, v in row.items() if k != "run_id"}
+        batch.insert(t.lineage_nodes, without_run | {"id": "n3", "created_at": moment})
+        batch.flush()
+        stored = conn.execute(
+            select(t.lineage_nodes.c.id, t.lineage_nodes.c.label, t.lineage_nodes.c.run_id)
+            .where(t.lineage_nodes.c.id.in_(["n1", "n2", "n3"]))
+            .order_by(t.lineage_nodes.c.id)
+        ).all()
+        stamps = set(
+            conn.scalars(
+                text("SELECT created_at FROM lineage_nodes WHERE id IN ('n1', 'n2', 'n3')")
+            )
+        )
+
+    assert [tuple(r) for r in stored] == [
+        ("n1", "one", "r"),
+        ("n2", "one", "r"),
+        ("n3", "one", None),
+    ]
+    assert stamps == {"2026-01-01T12:00:00.000000+00:00"}
