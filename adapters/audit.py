@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lineagelog.adapters.hash_pool import hashed_ranges
+from lineagelog.adapters.hash_pool import HashedRange, hashed_ranges
 from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, hashed, stream_hex
 from lineagelog.domain.base import GENESIS_HASH
 from lineagelog.domain.errors import LineageError
@@ -155,12 +155,45 @@ class LogChecker:
             raw.stream_id, raw.version, raw.position, raw.content.get("previous_hash"), raw.hash
         )
         self.fold(raw.stream_id, raw.version, raw.hash, raw.position)
-        self._note(raw)
+        self._note(raw.topic, raw.content, raw.position)
+
+    def accept_range(self, hashed: HashedRange) -> None:
+        """Check a range of already-hashed events, in log order."""
+        undecodable = hashed.undecodable
+        chain, fold = self._chain, self.fold
+        for index, (position, stream, version, event_hash, claimed) in enumerate(hashed.events):
+            if index in undecodable:
+                topic, error = undecodable[index]
+                self.undecodable(position, stream, version, topic, event_hash, error)
+                continue
+            chain(stream, version, position, claimed, event_hash)
+            fold(stream, version, event_hash, position)
+        self.count += len(hashed.events) - len(undecodable)
+        for index, topic, content in hashed.kept:
+            self._note(topic, content, hashed.events[index][0])
 
     def _chain(
         self, stream: str, version: int, position: int, claimed: object, own: str | None
     ) -> None:
         head = self.heads.get(stream)
+        if head is None:
+            if version == 1 and claimed in (GENESIS_HASH, None):  # a stream begins, as it should
+                self.heads[stream] = (version, own, position)
+                return
+        elif version == head[0] + 1 and (claimed is None or claimed == head[1] or head[1] is None):
+            self.heads[stream] = (version, own, position)  # the next link, as it should be
+            return
+        self._broken_link(stream, version, position, claimed, own, head)
+
+    def _broken_link(
+        self,
+        stream: str,
+        version: int,
+        position: int,
+        claimed: object,
+        own: str | None,
+        head: tuple[int, str | None, int] | None,
+    ) -> None:
         expected_version = head[0] + 1 if head is not None else 1
         where = f"stream {stream} version {version} at position {position}"
         if version != expected_version:
@@ -195,10 +228,9 @@ class LogChecker:
         self.running = advance_digest(self.running, stream, version, event_hash)
         self.digests.append((self.running, position))
 
-    def _note(self, raw: RawEvent) -> None:
-        topic, c = raw.topic, raw.content
+    def _note(self, topic: str, c: dict[str, Any], position: int) -> None:
         if topic.endswith(_SEALED):
-            self.pending.append((raw.position, c))
+            self.pending.append((position, c))
         elif topic.endswith(_WRITTEN):
             avid = str(c.get("artifact_version_id"))
             self.artifacts[avid] = _Artifact(
@@ -206,7 +238,7 @@ class LogChecker:
                 int(c.get("version", 0)),
                 str(c.get("uri")),
                 str(c.get("content_hash")),
-                raw.position,
+                position,
             )
         elif topic.endswith(_DELETED):
             self.artifacts.pop(str(c.get("artifact_version_id")), None)
@@ -349,12 +381,8 @@ def audit_log(
     started = time.perf_counter()
     target = events.max_position() if until is None else until
     checker = LogChecker()
-    for chunk in hashed_ranges(events, 0, target, keep=KEEP_CONTENT, workers=workers):
-        for item, _ in chunk:
-            if isinstance(item, RawEvent):
-                checker.accept(item)
-            else:
-                checker.undecodable(*item)
+    for hashed_range in hashed_ranges(events, 0, target, keep=KEEP_CONTENT, workers=workers):
+        checker.accept_range(hashed_range)
         checker.seals()
         if progress is not None:
             progress(checker.count, target)

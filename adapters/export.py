@@ -39,18 +39,21 @@ original stored bytes and topic, in one transaction: it writes all or nothing.
 from __future__ import annotations
 
 import json
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from lineagelog.adapters.audit import KEEP_CONTENT, LogChecker
-from lineagelog.adapters.hash_pool import hashed_ranges, parallel_map, slim
-from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, hashed
+from lineagelog.adapters.hash_pool import HashedRange, hashed_ranges, parallel_map
+from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, decode_state, hash_content
 from lineagelog.domain.errors import IntegrityError, LineageError, StorageError
+from lineagelog.domain.seal import SEAL_GENESIS
 
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
@@ -135,29 +138,24 @@ def export_events(
         "exported_at": datetime.now(UTC).isoformat(),
     }
     out.write(_dump(header) + "\n")
-    checker = LogChecker()  # only its running digest is used here
+    running = bytes.fromhex(SEAL_GENESIS)
     count, last = 0, since
-    for chunk in hashed_ranges(events, since, until, render=export_line, workers=workers):
-        for item, _line in chunk:
-            if not isinstance(item, RawEvent):
-                raise IntegrityError(
-                    f"cannot export the event at position {item[0]} (stream {item[1]}): {item[5]}; "
-                    "run `lineagelog audit` to see what is damaged"
-                )
-            checker.fold(item.stream_id, item.version, item.hash, item.position)
-        checker.digests.clear()
-        out.write("".join(line for _, line in chunk))
-        count += len(chunk)
-        if chunk:
-            last = chunk[-1][0][0]
-    footer = {
-        "end": EXPORT_FORMAT,
-        "count": count,
-        "last_position": last,
-        "digest": checker.running.hex(),
-    }
+    for hashed in hashed_ranges(events, since, until, render=export_line, workers=workers):
+        bad = hashed.first_undecodable()
+        if bad is not None:
+            (position, stream, *_), _, error = bad
+            raise IntegrityError(
+                f"cannot export the event at position {position} (stream {stream}): {error}; "
+                "run `lineagelog audit` to see what is damaged"
+            )
+        running = hashed.digest_from(running)
+        out.write(hashed.text)
+        count += len(hashed.events)
+        if hashed.events:
+            last = hashed.events[-1][0]
+    footer = {"end": EXPORT_FORMAT, "count": count, "last_position": last, "digest": running.hex()}
     out.write(_dump(footer) + "\n")
-    return ExportResult(count, since, last, checker.running.hex(), time.perf_counter() - started)
+    return ExportResult(count, since, last, running.hex(), time.perf_counter() - started)
 
 
 def _bad(number: int, what: str) -> ExportFormatError:
@@ -233,22 +231,51 @@ def _chunks(numbered: list[tuple[int, str]], size: int = 20_000) -> list[list[tu
     return [numbered[i : i + size] for i in range(0, len(numbered), size)]
 
 
-def _parse_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, RawEvent, bytes]]:
+_DASHED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+Row = tuple[str, int, str, bytes]
+"""An event as the store holds it: (stream id as 32 hex digits, stream version, topic, state)."""
+
+
+def _stream_hex(stream_id: str) -> str:
+    """``UUID(stream_id).hex``, without building the UUID for the usual dashed form."""
+    if _DASHED_UUID.fullmatch(stream_id):
+        return stream_id.replace("-", "")
+    return UUID(stream_id).hex
+
+
+@dataclass
+class _ParsedLines:
+    """Event lines parsed and verified: their hashes for the checker, their rows for the store."""
+
+    hashed: HashedRange = field(default_factory=HashedRange)
+    rows: list[Row] = field(default_factory=list)
+
+
+def _parse_chunk(chunk: list[tuple[int, str]]) -> _ParsedLines:
     """Parse and hash event lines (in a worker process for a large file)."""
-    out = []
+    parsed = _ParsedLines()
+    events, kept, rows = parsed.hashed.events, parsed.hashed.kept, parsed.rows
     for number, text in chunk:
         meta, state = _parse_event(number, text)
         position, version, topic = meta["position"], meta["stream_version"], meta["type"]
         try:
-            raw = hashed(position, UUID(meta["stream_id"]), version, topic, state)
+            stream = _stream_hex(meta["stream_id"])
+            content = decode_state(state)
         except (ValueError, UndecodableEvent) as e:
             raise _bad(number, f"has an unreadable event: {e}") from None
-        if meta.get("hash") is not None and raw.hash != meta["hash"]:
+        keep = topic.endswith(KEEP_CONTENT)
+        if keep:
+            kept.append((len(events), topic, content))
+        previous = content.get("previous_hash")
+        event_hash = hash_content(stream, version, topic, content, in_place=not keep)
+        if meta.get("hash") is not None and event_hash != meta["hash"]:
             raise _bad(
                 number, f"(position {position}) does not hash to its recorded hash: it was modified"
             )
-        out.append((number, slim(raw, KEEP_CONTENT), state))
-    return out
+        events.append((position, stream, version, event_hash, previous))
+        rows.append((stream, version, topic, state))
+    return parsed
 
 
 def import_events(
@@ -273,50 +300,83 @@ def import_events(
         )
     _parse_header(source.readline())
     checker = LogChecker()
-    stored: list[StoredEvent] = []
+    rows: list[Row] = []
     positions: list[int] = []
     numbered, footer, number = _split_lines(source)
-    for chunk in parallel_map(
-        _parse_chunk, _chunks(numbered), workers=workers, items=len(numbered)
-    ):
-        for line_number, raw, state in chunk:
-            if positions and raw.position <= positions[-1]:
-                raise _bad(line_number, f"has position {raw.position}, not after {positions[-1]}")
-            checker.accept(raw)
-            stream = UUID(hex=raw.stream_id)
-            stored.append(
-                StoredEvent(
-                    originator_id=stream,
-                    originator_version=raw.version,
-                    topic=raw.topic,
-                    state=state,
-                )
-            )
-            positions.append(raw.position)
+    chunks, lines = _chunks(numbered), len(numbered)
     del numbered
+    for chunk, parsed in zip(
+        chunks, parallel_map(_parse_chunk, chunks, workers=workers, items=lines), strict=True
+    ):
+        _check_ascending(chunk, parsed.hashed, positions)
+        checker.accept_range(parsed.hashed)
+        rows.extend(parsed.rows)
+    del chunks
     checker.seals(final=True)
-    _check_footer(footer, number, len(stored), positions, checker.running.hex())
+    _check_footer(footer, number, len(rows), positions, checker.running.hex())
     if checker.problems:
         listed = "; ".join(p.message for p in checker.problems[:5])
         raise IntegrityError(
             f"the events file's history does not verify ({len(checker.problems)} problem(s)): "
             f"{listed}; nothing was imported"
         )
-    if not stored:
+    if not rows:
         return ImportResult(0, 0, checker.running.hex(), False, time.perf_counter() - started)
     try:
-        written = list(events.recorder.insert_events(stored) or [])
+        written = _insert(events, rows)
     except PersistenceError as e:
-        raise StorageError(
-            f"could not import {len(stored)} events: {e}; nothing was imported"
-        ) from e
+        raise StorageError(f"could not import {len(rows)} events: {e}; nothing was imported") from e
     return ImportResult(
-        count=len(stored),
+        count=len(rows),
         last_position=written[-1] if written else positions[-1],
         digest=checker.running.hex(),
         renumbered=bool(written) and written != positions,
         seconds=time.perf_counter() - started,
     )
+
+
+def _check_ascending(
+    chunk: list[tuple[int, str]], hashed: HashedRange, positions: list[int]
+) -> None:
+    """Append the chunk's positions to ``positions``, refusing one not after the one before."""
+    for (number, _), (position, *_) in zip(chunk, hashed.events, strict=True):
+        if positions and position <= positions[-1]:
+            raise _bad(number, f"has position {position}, not after {positions[-1]}")
+        positions.append(position)
+
+
+def _insert(events: EventStore, rows: list[Row]) -> list[int]:
+    """Insert ``rows`` in one transaction; return the positions they were given."""
+    recorder = events.recorder
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return _insert_sqlite(recorder, rows)
+    stored = [
+        StoredEvent(originator_id=UUID(hex=stream), originator_version=v, topic=t, state=state)
+        for stream, v, t, state in rows
+    ]
+    return list(recorder.insert_events(stored) or [])
+
+
+def _insert_sqlite(recorder: SQLiteApplicationRecorder, rows: list[Row]) -> list[int]:
+    """Insert ``rows`` with one statement, as the recorder would one by one, in one transaction.
+
+    SQLite gives each inserted row the position after the largest one in the
+    table; the count and the largest position after the insert prove that the
+    rows got exactly the positions that follow the ones before.
+    """
+    table = recorder.events_table_name
+    with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute(f"SELECT MAX(rowid) FROM {table}")
+        before = cursor.fetchone()[0] or 0
+        cursor.executemany(recorder.insert_events_statement, rows)
+        cursor.execute(f"SELECT COUNT(*), MAX(rowid) FROM {table} WHERE rowid>?", (before,))
+        count, last = cursor.fetchone()
+        if (count, last) != (len(rows), before + len(rows)):
+            raise PersistenceError(
+                f"the {len(rows)} events were given positions {before + 1} to {last}, not "
+                "consecutive ones"
+            )
+    return list(range(before + 1, before + len(rows) + 1))
 
 
 def _parse_footer(number: int, text: str) -> dict[str, Any]:

@@ -14,20 +14,28 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, hashed, read_raw
+from lineagelog.adapters.raw_events import (
+    RawEvent,
+    UndecodableEvent,
+    decode_state,
+    hash_content,
+    stream_hex,
+)
+from lineagelog.domain.seal import advance_digest
 
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
 
-__all__ = ["Hashed", "hashed_ranges", "parallel_map", "slim"]
+__all__ = ["HashedEvent", "HashedRange", "hash_range", "hashed_ranges", "parallel_map"]
 
-Hashed = RawEvent | tuple[int, str, int, str, str, str]
-"""A hashed event, or ``(position, stream, version, topic, "undecodable:<sha256>", error)``."""
+HashedEvent = tuple[int, str, int, str, Any]
+"""(position, stream id as 32 hex digits, stream version, event hash, claimed ``previous_hash``)."""
 
-Render = Callable[[RawEvent, bytes], Any]
-"""Turns a hashed event and its stored bytes into what the caller keeps (the export's line)."""
+Render = Callable[[RawEvent, bytes], str]
+"""Turns a hashed event and its stored bytes into text the caller keeps (the export's line)."""
 
 _PARALLEL_ABOVE = 40_000
 _CHUNK = 20_000
@@ -35,39 +43,78 @@ _PAGE = 5000
 _worker_events: EventStore | None = None
 
 
-def slim(raw: RawEvent, keep: tuple[str, ...]) -> RawEvent:
-    """Cut the payload to ``previous_hash`` unless the topic ends with one of ``keep``."""
-    if raw.topic.endswith(keep):
-        return raw
-    return raw._replace(content={"previous_hash": raw.content.get("previous_hash")})
+@dataclass
+class HashedRange:
+    """The events of a range of positions, hashed, in log order.
+
+    Plain tuples and lists: a worker process sends this back to the caller, and
+    pickling them costs a fraction of what named tuples and payload dicts cost.
+    """
+
+    events: list[HashedEvent] = field(default_factory=list)
+    kept: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    """(index in ``events``, topic, whole payload) of the events whose topic was kept."""
+    undecodable: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """Index in ``events`` -> (topic, why the payload does not decode).
+
+    Such an event's hash is ``undecodable:<sha256 of its bytes>`` and it claims
+    no previous hash.
+    """
+    text: str = ""
+    """What ``render`` made of the events, joined (the export's lines)."""
+
+    def add_undecodable(
+        self, position: int, stream: str, version: int, topic: str, state: bytes, error: str
+    ) -> None:
+        """Append an event whose payload does not decode."""
+        self.undecodable[len(self.events)] = (topic, error)
+        fold = "undecodable:" + hashlib.sha256(state).hexdigest()
+        self.events.append((position, stream, version, fold, None))
+
+    def digest_from(self, running: bytes) -> bytes:
+        """The running seal digest ``running`` advanced over every event of the range."""
+        for _, stream, version, event_hash, _ in self.events:
+            running = advance_digest(running, stream, version, event_hash)
+        return running
+
+    def first_undecodable(self) -> tuple[HashedEvent, str, str] | None:
+        """The first event that does not decode: (its entry, its topic, why), or None."""
+        if not self.undecodable:
+            return None
+        index = min(self.undecodable)
+        return (self.events[index], *self.undecodable[index])
 
 
 def hash_range(
     events: EventStore, after: int, until: int, keep: tuple[str, ...], render: Render | None
-) -> list[tuple[Hashed, Any]]:
-    """Hash the events in ``(after, until]``; content is kept whole only for topics in ``keep``."""
-    out: list[tuple[Hashed, Any]] = []
+) -> HashedRange:
+    """Hash the events in ``(after, until]``; payloads are kept only for topics in ``keep``."""
+    hashed = HashedRange()
+    lines: list[str] = []
     while after < until:
-        page = read_raw(events, after, _PAGE, until=until)
+        page = events.read_rows(after, _PAGE, until)
         if not page:
             break
-        for row in page:
+        for position, originator_id, version, topic, state in page:
+            stream = stream_hex(originator_id)
             try:
-                raw = hashed(*row)
+                content = decode_state(state)
             except UndecodableEvent as e:
-                bad = (
-                    row[0],
-                    row[1],
-                    row[2],
-                    row[3],
-                    "undecodable:" + hashlib.sha256(row[4]).hexdigest(),
-                    str(e),
-                )
-                out.append((bad, None))
+                hashed.add_undecodable(position, stream, version, topic, state, str(e))
                 continue
-            out.append((slim(raw, keep), render(raw, row[4]) if render is not None else None))
+            kept = topic.endswith(keep)
+            if kept:
+                hashed.kept.append((len(hashed.events), topic, content))
+            previous = content.get("previous_hash")
+            whole = kept or render is not None  # else the payload is spent on its hash
+            event_hash = hash_content(stream, version, topic, content, in_place=not whole)
+            hashed.events.append((position, stream, version, event_hash, previous))
+            if render is not None:
+                raw = RawEvent(position, stream, version, topic, content, event_hash)
+                lines.append(render(raw, state))
         after = page[-1][0]
-    return out
+    hashed.text = "".join(lines)
+    return hashed
 
 
 def _init_worker(url: str) -> None:
@@ -77,7 +124,7 @@ def _init_worker(url: str) -> None:
     _worker_events = EventStore(url)
 
 
-def _work(args: tuple[int, int, tuple[str, ...], Render | None]) -> list[tuple[Hashed, Any]]:
+def _work(args: tuple[int, int, tuple[str, ...], Render | None]) -> HashedRange:
     assert _worker_events is not None
     return hash_range(_worker_events, *args)
 
@@ -90,7 +137,7 @@ def hashed_ranges(
     keep: tuple[str, ...] = (),
     render: Render | None = None,
     workers: int | None = None,
-) -> Iterator[list[tuple[Hashed, Any]]]:
+) -> Iterator[HashedRange]:
     """Every event in ``(after, until]``, hashed, in log order, a range at a time.
 
     ``workers`` processes (default: one per core) share the work when the log

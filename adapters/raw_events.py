@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from lineagelog.domain.canonical import canonical_bytes
 
-if TYPE_CHECKING:
-    from lineagelog.adapters.event_store import EventStore
-
 __all__ = [
     "RawEvent",
     "UndecodableEvent",
+    "decode_state",
     "hash_content",
     "hashed",
-    "read_raw",
     "stream_hex",
     "topic_type",
 ]
@@ -104,28 +101,20 @@ def stream_hex(originator_id: Any) -> str:
     return UUID(text).hex
 
 
-def read_raw(
-    events: EventStore, after: int, limit: int, until: int | None = None
-) -> list[tuple[int, str, int, str, bytes]]:
-    """Read stored events in ``(after, until]`` as (position, stream hex, version, topic, state).
-
-    The same rows as ``EventStore.read_notifications``; on SQLite read straight
-    from the table, without building a ``Notification`` and a UUID per row.
-    """
-    return [
-        (position, stream_hex(stream), version, topic, state)
-        for position, stream, version, topic, state in events.read_rows(after, limit, until)
-    ]
-
-
 def topic_type(topic: str) -> str:
     """Return the event class's qualified name from its topic (``module:Class.Event``)."""
     return topic.partition(":")[2]
 
 
-def hash_content(stream_id: str, version: int, topic: str, content: dict[str, Any]) -> str:
-    """``event_hash`` of an event from its untagged payload and its row's columns."""
-    full = dict(content)
+def hash_content(
+    stream_id: str, version: int, topic: str, content: dict[str, Any], *, in_place: bool = False
+) -> str:
+    """``event_hash`` of an event from its untagged payload and its row's columns.
+
+    ``in_place`` adds the row's columns to ``content`` itself instead of to a
+    copy (for a caller that has no further use for the payload).
+    """
+    full = content if in_place else dict(content)
     full["originator_id"] = _dashed(stream_id)
     full["originator_version"] = version
     full["__type__"] = topic_type(topic)
@@ -136,8 +125,8 @@ def hash_content(stream_id: str, version: int, topic: str, content: dict[str, An
     return hashlib.sha256(encoded).hexdigest()
 
 
-def hashed(position: int, originator_id: Any, version: int, topic: str, state: bytes) -> RawEvent:
-    """Decode a stored event's payload and hash it.
+def decode_state(state: bytes) -> dict[str, Any]:
+    """Decode a stored event's payload, its tagged values as plain strings.
 
     Raises:
         UndecodableEvent: the payload is not valid UTF-8 JSON of an object.
@@ -149,6 +138,17 @@ def hashed(position: int, originator_id: Any, version: int, topic: str, state: b
         raise UndecodableEvent(f"payload does not decode: {e}") from e
     if not isinstance(content, dict):
         raise UndecodableEvent(f"payload is a JSON {type(content).__name__}, not an object")
+    return content
+
+
+def hashed(position: int, originator_id: Any, version: int, topic: str, state: bytes) -> RawEvent:
+    """Decode a stored event's payload and hash it.
+
+    Raises:
+        UndecodableEvent: the payload is not valid UTF-8 JSON of an object.
+
+    """
+    content = decode_state(state)
     stream = stream_hex(originator_id)
     return RawEvent(
         position, stream, version, topic, content, hash_content(stream, version, topic, content)

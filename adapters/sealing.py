@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 
 from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.hash_pool import hashed_ranges
-from lineagelog.adapters.raw_events import RawEvent
 from lineagelog.domain.errors import IntegrityError
-from lineagelog.domain.seal import SEAL_STREAM_ID, LogSeal, advance_digest
+from lineagelog.domain.seal import SEAL_STREAM_ID, LogSeal
 
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
@@ -72,17 +71,20 @@ def seal_log(events: EventStore, *, attempts: int = 3) -> SealResult:
         target = events.max_position()
         new, only_seal, after = 0, True, start
         running = digest if digest is not None else bytes(32)
-        for chunk in hashed_ranges(events, start, target):  # every core for a long range
-            for item, _ in chunk:
-                if not isinstance(item, RawEvent):
-                    raise IntegrityError(
-                        f"cannot seal: the event at position {item[0]} (stream {item[1]} "
-                        f"version {item[2]}) {item[5]}; run `lineagelog audit`"
-                    )
-                running = advance_digest(running, item.stream_id, item.version, item.hash)
-                new += 1
-                only_seal = only_seal and item.stream_id == SEAL_STREAM_ID.hex
-                after = item.position
+        seal_stream = SEAL_STREAM_ID.hex
+        for hashed in hashed_ranges(events, start, target):  # every core for a long range
+            bad = hashed.first_undecodable()
+            if bad is not None:
+                (position, stream, version, *_), _, error = bad
+                raise IntegrityError(
+                    f"cannot seal: the event at position {position} (stream {stream} "
+                    f"version {version}) {error}; run `lineagelog audit`"
+                )
+            running = hashed.digest_from(running)
+            new += len(hashed.events)
+            only_seal = only_seal and all(e[1] == seal_stream for e in hashed.events)
+            if hashed.events:
+                after = hashed.events[-1][0]
         if head is None and new == 0:
             return SealResult(0, 0, running.hex(), None)
         if head is not None and only_seal:  # nothing but earlier seals since the last seal
