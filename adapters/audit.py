@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lineagelog.adapters.hash_pool import HashedRange, hashed_ranges
+from lineagelog.adapters.hash_pool import HashedRange, Keep, hashed_ranges
 from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, hashed, stream_hex
 from lineagelog.domain.base import GENESIS_HASH
 from lineagelog.domain.errors import LineageError
@@ -36,15 +36,28 @@ if TYPE_CHECKING:
     from lineagelog.adapters.artifact_store import ArtifactStore
     from lineagelog.adapters.event_store import EventStore
 
-__all__ = ["KEEP_CONTENT", "AuditProblem", "AuditReport", "LogChecker", "audit_log"]
+__all__ = [
+    "KEEP_CONTENT",
+    "KEEP_SEALS",
+    "AuditProblem",
+    "AuditReport",
+    "LogChecker",
+    "audit_log",
+]
 
 _PAGE = 5000
 _MAX_PROBLEMS = 10_000
 _SEALED = ":LogSeal.Sealed"
 _WRITTEN = (":StepRun.ArtifactWritten", ":ArtifactName.ExternalVersionRegistered")
 _DELETED = ":ArtifactName.VersionDeleted"
-KEEP_CONTENT = (_SEALED, *_WRITTEN, _DELETED)
-"""Topics whose whole payload the audit reads (the rest only need ``previous_hash``)."""
+_SEAL_FIELDS = ("up_to_position", "event_count", "digest", "previous_digest")
+KEEP_SEALS = Keep(topics=(_SEALED,), fields=_SEAL_FIELDS)
+"""What checking the seals reads of the payloads (of the other events, ``previous_hash``)."""
+KEEP_CONTENT = Keep(
+    topics=(_SEALED, *_WRITTEN, _DELETED),
+    fields=(*_SEAL_FIELDS, "artifact_version_id", "name", "version", "uri", "content_hash"),
+)
+"""What checking the seals and then the artifact versions' bytes reads of the payloads."""
 
 Progress = Callable[[int, int], None]
 """Called after each page with (events checked so far, events in the log)."""
@@ -159,15 +172,19 @@ class LogChecker:
 
     def accept_range(self, hashed: HashedRange) -> None:
         """Check a range of already-hashed events, in log order."""
-        undecodable = hashed.undecodable
-        chain, fold = self._chain, self.fold
+        undecodable, chain, digests = hashed.undecodable, self._chain, self.digests
+        running = self.running  # ``fold`` inlined: this loop runs once per event of the log
         for index, (position, stream, version, event_hash, claimed) in enumerate(hashed.events):
             if index in undecodable:
                 topic, error = undecodable[index]
+                self.running = running
                 self.undecodable(position, stream, version, topic, event_hash, error)
+                running = self.running
                 continue
             chain(stream, version, position, claimed, event_hash)
-            fold(stream, version, event_hash, position)
+            running = advance_digest(running, stream, version, event_hash)
+            digests.append((running, position))
+        self.running = running
         self.count += len(hashed.events) - len(undecodable)
         for index, topic, content in hashed.kept:
             self._note(topic, content, hashed.events[index][0])
@@ -381,7 +398,8 @@ def audit_log(
     started = time.perf_counter()
     target = events.max_position() if until is None else until
     checker = LogChecker()
-    for hashed_range in hashed_ranges(events, 0, target, keep=KEEP_CONTENT, workers=workers):
+    keep = KEEP_CONTENT if artifacts is not None else KEEP_SEALS
+    for hashed_range in hashed_ranges(events, 0, target, keep=keep, workers=workers):
         checker.accept_range(hashed_range)
         checker.seals()
         if progress is not None:

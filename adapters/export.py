@@ -49,9 +49,9 @@ from uuid import UUID
 from eventsourcing.persistence import PersistenceError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from lineagelog.adapters.audit import KEEP_CONTENT, LogChecker
+from lineagelog.adapters.audit import KEEP_SEALS, LogChecker
 from lineagelog.adapters.hash_pool import HashedRange, hashed_ranges, parallel_map
-from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, decode_state, hash_content
+from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, decode_state
 from lineagelog.domain.errors import IntegrityError, LineageError, StorageError
 from lineagelog.domain.seal import SEAL_GENESIS
 
@@ -255,7 +255,6 @@ class _ParsedLines:
 def _parse_chunk(chunk: list[tuple[int, str]]) -> _ParsedLines:
     """Parse and hash event lines (in a worker process for a large file)."""
     parsed = _ParsedLines()
-    events, kept, rows = parsed.hashed.events, parsed.hashed.kept, parsed.rows
     for number, text in chunk:
         meta, state = _parse_event(number, text)
         position, version, topic = meta["position"], meta["stream_version"], meta["type"]
@@ -264,17 +263,12 @@ def _parse_chunk(chunk: list[tuple[int, str]]) -> _ParsedLines:
             content = decode_state(state)
         except (ValueError, UndecodableEvent) as e:
             raise _bad(number, f"has an unreadable event: {e}") from None
-        keep = topic.endswith(KEEP_CONTENT)
-        if keep:
-            kept.append((len(events), topic, content))
-        previous = content.get("previous_hash")
-        event_hash = hash_content(stream, version, topic, content, in_place=not keep)
+        event_hash = parsed.hashed.add(position, stream, version, topic, content, KEEP_SEALS)
         if meta.get("hash") is not None and event_hash != meta["hash"]:
             raise _bad(
                 number, f"(position {position}) does not hash to its recorded hash: it was modified"
             )
-        events.append((position, stream, version, event_hash, previous))
-        rows.append((stream, version, topic, state))
+        parsed.rows.append((stream, version, topic, state))
     return parsed
 
 

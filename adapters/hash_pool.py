@@ -29,7 +29,7 @@ from lineagelog.domain.seal import advance_digest
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
 
-__all__ = ["HashedEvent", "HashedRange", "hash_range", "hashed_ranges", "parallel_map"]
+__all__ = ["HashedEvent", "HashedRange", "Keep", "hash_range", "hashed_ranges", "parallel_map"]
 
 HashedEvent = tuple[int, str, int, str, Any]
 """(position, stream id as 32 hex digits, stream version, event hash, claimed ``previous_hash``)."""
@@ -43,6 +43,27 @@ _PAGE = 5000
 _worker_events: EventStore | None = None
 
 
+@dataclass(frozen=True)
+class Keep:
+    """Which payloads a hashed range carries back besides the hashes.
+
+    Those of the topics ending with one of ``topics``, cut to ``fields`` (all of
+    the payload when None): a worker sends back only what the caller reads.
+    """
+
+    topics: tuple[str, ...] = ()
+    fields: tuple[str, ...] | None = None
+
+    def cut(self, content: dict[str, Any]) -> dict[str, Any]:
+        """The part of a kept payload the caller reads."""
+        if self.fields is None:
+            return content
+        return {name: content[name] for name in self.fields if name in content}
+
+
+NOTHING = Keep()
+
+
 @dataclass
 class HashedRange:
     """The events of a range of positions, hashed, in log order.
@@ -53,7 +74,7 @@ class HashedRange:
 
     events: list[HashedEvent] = field(default_factory=list)
     kept: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
-    """(index in ``events``, topic, whole payload) of the events whose topic was kept."""
+    """(index in ``events``, topic, payload as ``Keep.cut`` leaves it) of the kept events."""
     undecodable: dict[int, tuple[str, str]] = field(default_factory=dict)
     """Index in ``events`` -> (topic, why the payload does not decode).
 
@@ -62,6 +83,30 @@ class HashedRange:
     """
     text: str = ""
     """What ``render`` made of the events, joined (the export's lines)."""
+
+    def add(
+        self,
+        position: int,
+        stream: str,
+        version: int,
+        topic: str,
+        content: dict[str, Any],
+        keep: Keep,
+        *,
+        spend: bool = True,
+    ) -> str:
+        """Hash an event's decoded payload, append the event, and return its hash.
+
+        ``spend``: nothing reads ``content`` afterwards, so hashing may add to it.
+        """
+        if topic.endswith(keep.topics):
+            kept = keep.cut(content)
+            spend = spend and kept is not content
+            self.kept.append((len(self.events), topic, kept))
+        previous = content.get("previous_hash")
+        event_hash = hash_content(stream, version, topic, content, in_place=spend)
+        self.events.append((position, stream, version, event_hash, previous))
+        return event_hash
 
     def add_undecodable(
         self, position: int, stream: str, version: int, topic: str, state: bytes, error: str
@@ -86,9 +131,9 @@ class HashedRange:
 
 
 def hash_range(
-    events: EventStore, after: int, until: int, keep: tuple[str, ...], render: Render | None
+    events: EventStore, after: int, until: int, keep: Keep, render: Render | None
 ) -> HashedRange:
-    """Hash the events in ``(after, until]``; payloads are kept only for topics in ``keep``."""
+    """Hash the events in ``(after, until]``, keeping the payloads ``keep`` names."""
     hashed = HashedRange()
     lines: list[str] = []
     while after < until:
@@ -102,13 +147,9 @@ def hash_range(
             except UndecodableEvent as e:
                 hashed.add_undecodable(position, stream, version, topic, state, str(e))
                 continue
-            kept = topic.endswith(keep)
-            if kept:
-                hashed.kept.append((len(hashed.events), topic, content))
-            previous = content.get("previous_hash")
-            whole = kept or render is not None  # else the payload is spent on its hash
-            event_hash = hash_content(stream, version, topic, content, in_place=not whole)
-            hashed.events.append((position, stream, version, event_hash, previous))
+            event_hash = hashed.add(
+                position, stream, version, topic, content, keep, spend=render is None
+            )
             if render is not None:
                 raw = RawEvent(position, stream, version, topic, content, event_hash)
                 lines.append(render(raw, state))
@@ -124,7 +165,7 @@ def _init_worker(url: str) -> None:
     _worker_events = EventStore(url)
 
 
-def _work(args: tuple[int, int, tuple[str, ...], Render | None]) -> HashedRange:
+def _work(args: tuple[int, int, Keep, Render | None]) -> HashedRange:
     assert _worker_events is not None
     return hash_range(_worker_events, *args)
 
@@ -134,7 +175,7 @@ def hashed_ranges(
     after: int,
     until: int,
     *,
-    keep: tuple[str, ...] = (),
+    keep: Keep = NOTHING,
     render: Render | None = None,
     workers: int | None = None,
 ) -> Iterator[HashedRange]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from lineagelog.adapters.hash_pool import HashedRange, hashed_ranges
+from lineagelog.adapters.hash_pool import HashedRange, Keep, hashed_ranges
 from lineagelog.adapters.raw_events import UndecodableEvent, hashed
 from lineagelog.api import Client
 from lineagelog.domain.base import event_hash
@@ -70,7 +70,7 @@ def test_worker_processes_hash_ranges_exactly_as_this_process_does(
 ) -> None:
     from lineagelog.adapters import hash_pool
 
-    keep = (":StepRun.ArtifactWritten", ":LogSeal.Sealed")
+    keep = Keep((":StepRun.ArtifactWritten", ":LogSeal.Sealed"), fields=("name", "digest"))
     alone = _hashed_ranges(history, keep=keep, workers=1)
     monkeypatch.setattr(hash_pool, "_PARALLEL_ABOVE", 0)
     monkeypatch.setattr(hash_pool, "_CHUNK", 9)
@@ -83,7 +83,10 @@ def test_worker_processes_hash_ranges_exactly_as_this_process_does(
         return events, kept
 
     assert flat(shared) == flat(alone)
-    assert len(flat(alone)[1]) > 2
+    assert {topic.rpartition(".")[2]: set(kept) for _, topic, kept in flat(alone)[1]} == {
+        "ArtifactWritten": {"name"},
+        "Sealed": {"digest"},
+    }
 
 
 @pytest.mark.parametrize(
