@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, Index, delete, event, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.schema import CreateTable
 
 from lineagelog.domain.errors import ConfigurationError, StorageError
 from lineagelog.projections import schema as t
@@ -34,8 +35,12 @@ WRITE_OPTION = "lineagelog_writes"
 UNINDEXED_KEY = "unindexed"
 """``schema_info`` row present while a rebuild has the views' indexes dropped."""
 
-REBUILD_PAGE_SIZE = 10_000
+REBUILD_PAGE_SIZE = 20_000
 """Events per transaction during a rebuild (at least; catch-up uses ``page_size``)."""
+
+REBUILD_CACHE_KIB = -262_144
+"""SQLite page cache of a rebuild (256 MiB): the views' tables keyed by UUIDs are
+written at random places, and every page evicted between commits is written again."""
 
 Progress = Callable[[int, int], None]
 """Called after each page with (events applied so far, events to apply in all)."""
@@ -229,29 +234,30 @@ class Projector:
     def rebuild(
         self, views: Sequence[str] = VIEWS, progress: Progress | None = None
     ) -> tuple[int, float]:
-        """Drop the rows of ``views`` and replay the whole log into them.
+        """Recreate the tables of ``views`` and replay the whole log into them.
 
-        Returns (events read, seconds taken).
+        The tables are made anew (in this lineagelog's layout) without their
+        indexes, loaded, then indexed: bulk loading and indexing once beats
+        maintaining every index row by row. A marker row lets ``create_tables``
+        (run by every projector and client) put the indexes back if the rebuild
+        is cut short. Returns (events read, seconds taken).
         """
         started = time.perf_counter()
-        self.create_tables()  # a damaged view may have lost a table
+        self.create_tables()
         indexes = _view_indexes(views)
         try:
             with self.engine.begin() as conn:
                 self.positions(conn)  # takes the lock on PostgreSQL
+                conn.execute(delete(t.schema_info).where(t.schema_info.c.key == UNINDEXED_KEY))
+                conn.execute(t.schema_info.insert(), {"key": UNINDEXED_KEY, "value": "rebuild"})
                 for view in views:
                     for table in reversed(t.VIEW_TABLES[view]):
-                        conn.execute(delete(table))
+                        table.drop(conn, checkfirst=True)
+                    for table in t.VIEW_TABLES[view]:
+                        conn.execute(CreateTable(table))  # without its indexes
                     conn.execute(
                         update(t.tracking).where(t.tracking.c.view == view).values(position=0)
                     )
-                # Bulk loading, then indexing once, beats maintaining every index row
-                # by row. The marker row lets ``create_tables`` (run by every
-                # projector and client) put the indexes back after a rebuild cut short.
-                conn.execute(delete(t.schema_info).where(t.schema_info.c.key == UNINDEXED_KEY))
-                conn.execute(t.schema_info.insert(), {"key": UNINDEXED_KEY, "value": "rebuild"})
-                for index in indexes:
-                    index.drop(conn, checkfirst=True)
         except SQLAlchemyError as e:
             raise StorageError(f"could not empty the views to rebuild them: {e}") from e
         # Bigger pages than catch-up: fewer commits (WAL checkpoints on SQLite),
@@ -315,10 +321,13 @@ def _bulk_loading(connection: Connection) -> Iterator[None]:
         return
     driver = connection.connection.dbapi_connection
     assert driver is not None
+    (cache_size,) = driver.execute("PRAGMA cache_size").fetchone()
     driver.execute("PRAGMA wal_autocheckpoint = 0")
+    driver.execute(f"PRAGMA cache_size = {REBUILD_CACHE_KIB}")
     try:
         yield
     finally:
+        driver.execute(f"PRAGMA cache_size = {int(cache_size)}")
         driver.execute("PRAGMA wal_autocheckpoint = 1000")
         driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
 

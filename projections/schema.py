@@ -3,6 +3,11 @@
 Every row carries the position (notification id) of the event that created it,
 and where a row changes later, the position of that change too: queries "as of"
 a position read the same tables with a filter.
+
+On SQLite, the narrow tables keyed by ids are ``WITHOUT ROWID`` (a row lives in
+its primary-key B-tree: one write per row instead of two) and the timeline is
+keyed by the rowid itself. A database made by an earlier lineagelog keeps its
+layout, which reads the same, until ``projections rebuild`` recreates the tables.
 """
 
 from __future__ import annotations
@@ -66,6 +71,10 @@ class UtcDateTime(TypeDecorator[datetime]):
             return datetime.fromisoformat(value)
         moment: datetime = value
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+_Position = BigInteger().with_variant(Integer(), "sqlite")
+"""A log position as a primary key: SQLite's ``INTEGER PRIMARY KEY`` is the rowid itself."""
 
 
 def _id(name: str, **kwargs: object) -> Column[str]:
@@ -142,6 +151,7 @@ step_outputs = Table(
     _id("artifact_version_id", nullable=False, index=True),
     Column("reused", Boolean, nullable=False),
     Column("position", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 artifact_versions = Table(
@@ -176,6 +186,7 @@ artifact_tags = Table(
     Column("added_pos", BigInteger, primary_key=True),
     Column("removed_pos", BigInteger),
     Index("ix_artifact_tags_tag", "tag"),
+    sqlite_with_rowid=False,
 )
 
 cache_entries = Table(
@@ -185,6 +196,7 @@ cache_entries = Table(
     Column("cache_key", String(64), nullable=False, index=True),
     Column("decided_pos", BigInteger, nullable=False),
     Column("succeeded_pos", BigInteger),
+    sqlite_with_rowid=False,
 )
 
 lineage_nodes = Table(
@@ -196,6 +208,7 @@ lineage_nodes = Table(
     _id("run_id"),
     Column("position", BigInteger, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 lineage_edges = Table(
@@ -207,12 +220,13 @@ lineage_edges = Table(
     Column("position", BigInteger, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_lineage_edges_dst", "dst", "position"),
+    sqlite_with_rowid=False,
 )
 
 timeline = Table(
     "timeline",
     metadata,
-    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", _Position, primary_key=True, autoincrement=False),
     Column("timestamp", UtcDateTime(), nullable=False, index=True),
     _id("stream_id", nullable=False),
     Column("stream_version", Integer, nullable=False),

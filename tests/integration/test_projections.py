@@ -267,3 +267,25 @@ def test_a_page_whose_rows_name_different_columns_writes_each_row_whole(sqlite_s
         ("n3", "one", None),
     ]
     assert stamps == {"2026-01-01T12:00:00.000000+00:00"}
+
+
+def test_rebuild_recreates_a_view_table_made_in_an_older_layout(sqlite_stores):
+    random_pipeline(n=2)
+    context = open_context()
+    expected = snapshot(context.engine)
+    with context.engine.begin() as conn:  # the timeline as lineagelog 0.1 made it
+        conn.exec_driver_sql("DROP TABLE timeline")
+        conn.exec_driver_sql(
+            "CREATE TABLE timeline (position BIGINT NOT NULL, timestamp VARCHAR(32) NOT NULL, "
+            "stream_id VARCHAR(36) NOT NULL, stream_version INTEGER NOT NULL, "
+            "event_type VARCHAR(64) NOT NULL, PRIMARY KEY (position))"
+        )
+
+    context.projector.rebuild()
+
+    with context.engine.connect() as conn:
+        ddl = conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'timeline'"))
+        edges = conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'lineage_edges'"))
+    assert "position INTEGER NOT NULL" in ddl
+    assert edges.rstrip().endswith("WITHOUT ROWID")
+    assert snapshot(context.engine) == expected
