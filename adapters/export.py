@@ -30,15 +30,17 @@ The format (``lineagelog-events``, version 1), one JSON object per line:
 
    A file without its footer was cut short.
 
-Import takes a whole export (``since`` 0) into an empty store. It reads and
-checks the whole file first (every line parses, every hash and chain and seal
-verifies, the footer matches) and only then inserts every event, with its
-original stored bytes and topic, in one transaction: it writes all or nothing.
+Import takes a whole export (``since`` 0) into an empty store. It checks the
+whole file (every line parses, every hash and chain and seal verifies, the
+footer matches) and inserts every event, with its original stored bytes and
+topic, in one transaction that commits only when all of it verified: it writes
+all or nothing.
 """
 
 from __future__ import annotations
 
 import json
+import operator
 import re
 import time
 from dataclasses import dataclass, field
@@ -46,10 +48,10 @@ from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import PersistenceError, StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.persistence import PersistenceError
 
 from lineagelog.adapters.audit import KEEP_SEALS, LogChecker
+from lineagelog.adapters.bulk_insert import BulkInsert, Row, bulk_insert
 from lineagelog.adapters.hash_pool import HashedRange, hashed_ranges, parallel_map
 from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, decode_state
 from lineagelog.domain.errors import IntegrityError, LineageError, StorageError
@@ -233,9 +235,6 @@ def _chunks(numbered: list[tuple[int, str]], size: int = 20_000) -> list[list[tu
 
 _DASHED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-Row = tuple[str, int, str, bytes]
-"""An event as the store holds it: (stream id as 32 hex digits, stream version, topic, state)."""
-
 
 def _stream_hex(stream_id: str) -> str:
     """``UUID(stream_id).hex``, without building the UUID for the usual dashed form."""
@@ -293,35 +292,27 @@ def import_events(
             "import only into an empty store (a new database URL)"
         )
     _parse_header(source.readline())
-    checker = LogChecker()
-    rows: list[Row] = []
-    positions: list[int] = []
     numbered, footer, number = _split_lines(source)
-    chunks, lines = _chunks(numbered), len(numbered)
+    lines = len(numbered)
+    chunks = _chunks(numbered)
     del numbered
-    for chunk, parsed in zip(
-        chunks, parallel_map(_parse_chunk, chunks, workers=workers, items=lines), strict=True
-    ):
-        _check_ascending(chunk, parsed.hashed, positions)
-        checker.accept_range(parsed.hashed)
-        rows.extend(parsed.rows)
-    del chunks
-    checker.seals(final=True)
-    _check_footer(footer, number, len(rows), positions, checker.running.hex())
-    if checker.problems:
-        listed = "; ".join(p.message for p in checker.problems[:5])
-        raise IntegrityError(
-            f"the events file's history does not verify ({len(checker.problems)} problem(s)): "
-            f"{listed}; nothing was imported"
-        )
-    if not rows:
-        return ImportResult(0, 0, checker.running.hex(), False, time.perf_counter() - started)
     try:
-        written = _insert(events, rows)
+        with bulk_insert(events) as store:
+            checker, positions = _verify(chunks, store, workers, lines)
+            _check_footer(footer, number, len(positions), positions, checker.running.hex())
+            if checker.problems:
+                listed = "; ".join(p.message for p in checker.problems[:5])
+                raise IntegrityError(
+                    f"the events file's history does not verify ({len(checker.problems)} "
+                    f"problem(s)): {listed}; nothing was imported"
+                )
     except PersistenceError as e:
-        raise StorageError(f"could not import {len(rows)} events: {e}; nothing was imported") from e
+        raise StorageError(f"could not import {lines} events: {e}; nothing was imported") from e
+    if not positions:
+        return ImportResult(0, 0, checker.running.hex(), False, time.perf_counter() - started)
+    written = store.positions
     return ImportResult(
-        count=len(rows),
+        count=len(positions),
         last_position=written[-1] if written else positions[-1],
         digest=checker.running.hex(),
         renumbered=bool(written) and written != positions,
@@ -329,48 +320,40 @@ def import_events(
     )
 
 
+def _verify(
+    chunks: list[list[tuple[int, str]]], store: BulkInsert, workers: int | None, lines: int
+) -> tuple[LogChecker, list[int]]:
+    """Parse, hash and check the event lines; return the checker and the events' positions.
+
+    Each chunk goes to ``store`` once checked, as long as the history verifies
+    so far (when it does not, the import fails and nothing is written).
+    """
+    checker = LogChecker()
+    positions: list[int] = []
+    for chunk, parsed in zip(
+        chunks, parallel_map(_parse_chunk, chunks, workers=workers, items=lines), strict=True
+    ):
+        _check_ascending(chunk, parsed.hashed, positions)
+        checker.accept_range(parsed.hashed)
+        if not checker.problems:
+            store.add(parsed.rows)
+    checker.seals(final=True)
+    return checker, positions
+
+
 def _check_ascending(
     chunk: list[tuple[int, str]], hashed: HashedRange, positions: list[int]
 ) -> None:
     """Append the chunk's positions to ``positions``, refusing one not after the one before."""
-    for (number, _), (position, *_) in zip(chunk, hashed.events, strict=True):
-        if positions and position <= positions[-1]:
-            raise _bad(number, f"has position {position}, not after {positions[-1]}")
-        positions.append(position)
-
-
-def _insert(events: EventStore, rows: list[Row]) -> list[int]:
-    """Insert ``rows`` in one transaction; return the positions they were given."""
-    recorder = events.recorder
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        return _insert_sqlite(recorder, rows)
-    stored = [
-        StoredEvent(originator_id=UUID(hex=stream), originator_version=v, topic=t, state=state)
-        for stream, v, t, state in rows
-    ]
-    return list(recorder.insert_events(stored) or [])
-
-
-def _insert_sqlite(recorder: SQLiteApplicationRecorder, rows: list[Row]) -> list[int]:
-    """Insert ``rows`` with one statement, as the recorder would one by one, in one transaction.
-
-    SQLite gives each inserted row the position after the largest one in the
-    table; the count and the largest position after the insert prove that the
-    rows got exactly the positions that follow the ones before.
-    """
-    table = recorder.events_table_name
-    with recorder.datastore.transaction(commit=True) as cursor:
-        cursor.execute(f"SELECT MAX(rowid) FROM {table}")
-        before = cursor.fetchone()[0] or 0
-        cursor.executemany(recorder.insert_events_statement, rows)
-        cursor.execute(f"SELECT COUNT(*), MAX(rowid) FROM {table} WHERE rowid>?", (before,))
-        count, last = cursor.fetchone()
-        if (count, last) != (len(rows), before + len(rows)):
-            raise PersistenceError(
-                f"the {len(rows)} events were given positions {before + 1} to {last}, not "
-                "consecutive ones"
-            )
-    return list(range(before + 1, before + len(rows) + 1))
+    added = [event[0] for event in hashed.events]
+    ordered = positions[-1:] + added
+    if not all(map(operator.lt, ordered, ordered[1:])):  # find the line to name
+        first = len(ordered) - len(added)  # 1: the chunk follows a position, 0: it is the first
+        for i in range(1, len(ordered)):
+            if ordered[i] <= ordered[i - 1]:
+                number = chunk[i - first][0]
+                raise _bad(number, f"has position {ordered[i]}, not after {ordered[i - 1]}")
+    positions.extend(added)
 
 
 def _parse_footer(number: int, text: str) -> dict[str, Any]:

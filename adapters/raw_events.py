@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -86,9 +87,29 @@ def _decode(text: str) -> Any:
     return content if found == tagged else _decoder.decode(text)
 
 
-_dumps = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
+def _compact_sorted_encoder() -> Callable[[Any], str]:
+    """``json.dumps`` with sorted keys, no spaces, UTF-8 as is and no NaN, for JSON values.
+
+    ``JSONEncoder.encode`` builds its C encoder anew for every value; this builds
+    it once (there are no cycles to look for in decoded JSON).
+    """
+    encoder = json.JSONEncoder(
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        check_circular=False,
+    )
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:  # an interpreter without the C accelerator
+        return encoder.encode
+    encode = make_encoder(
+        None, encoder.default, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+_dumps = _compact_sorted_encoder()
 
 
 def stream_hex(originator_id: Any) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from lineagelog.adapters.audit import audit_log
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.export import ExportFormatError, export_events, import_events
 from lineagelog.api import Client
@@ -221,3 +222,73 @@ def test_a_large_file_parsed_in_worker_processes_still_names_a_truncated_line(
 
     assert result.count == len(lines) - 2
     assert _stored(tmp_path / "target.db") == _stored(tmp_path / "lineage.db")
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Import in chunks of five lines, on worker processes."""
+    from lineagelog.adapters import export, hash_pool
+
+    monkeypatch.setattr(hash_pool, "_PARALLEL_ABOVE", 0)
+    monkeypatch.setattr(
+        export,
+        "_chunks",
+        lambda numbered: [numbered[i : i + 5] for i in range(0, len(numbered), 5)],
+    )
+
+
+def test_an_import_refused_at_the_footer_rolls_back_the_chunks_already_written(
+    source: Client, target: EventStore, tmp_path: Path, small_chunks: None
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    lines = _lines(exported)
+    del lines[-2]  # the last event, a seal: only the footer's count can tell
+    exported.write_text("".join(lines), encoding="utf-8")
+
+    with pytest.raises(ExportFormatError, match="lines were removed"):
+        _import(target, exported)
+
+    assert target.max_position() == 0
+    assert _stored(tmp_path / "target.db") == []
+
+
+@pytest.mark.parametrize("line", [4, 7], ids=["inside-a-chunk", "first-of-a-chunk"])
+def test_a_position_not_after_the_one_before_names_its_line(
+    source: Client, target: EventStore, tmp_path: Path, small_chunks: None, line: int
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    lines = _lines(exported)
+    lines[line - 1] = lines[line - 1].replace(f'{{"position":{line - 1},', '{"position":1,', 1)
+    exported.write_text("".join(lines), encoding="utf-8")
+
+    with pytest.raises(ExportFormatError, match=f"line {line} .*position 1, not after {line - 2}"):
+        _import(target, exported)
+
+    assert _stored(tmp_path / "target.db") == []
+
+
+def test_an_export_with_gaps_in_its_positions_is_imported_renumbered(
+    source: Client, target: EventStore, tmp_path: Path, small_chunks: None
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    header, *events, footer = [json.loads(line) for line in _lines(exported)]
+    events[-1]["position"] += 100  # the last seal: no seal names its position
+    footer["last_position"] += 100
+    exported.write_text("".join(json.dumps(x) + "\n" for x in [header, *events, footer]))
+
+    result = _import(target, exported)
+
+    assert result.renumbered and result.last_position == result.count == len(events)
+    assert _stored(tmp_path / "target.db") == _stored(tmp_path / "lineage.db")
+
+
+def test_an_export_imports_into_a_store_other_than_sqlite(
+    source: Client, tmp_path: Path, small_chunks: None
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    target = EventStore("memory://")
+
+    result = _import(target, exported)
+
+    assert result.count == target.max_position() == len(_lines(exported)) - 2
+    assert audit_log(target).digest == source.audit(verify_artifacts=False).digest
