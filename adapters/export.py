@@ -75,7 +75,8 @@ EXPORT_FORMAT = "lineagelog-events"
 EXPORT_VERSION = 1
 _PAGE = 5000
 _PAYLOAD = ',"payload":'
-_encode_state = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_dump = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+"""Compact JSON, UTF-8 as is (``json.dumps`` with these options builds an encoder per call)."""
 
 
 class ExportFormatError(LineageError):
@@ -102,10 +103,6 @@ class ImportResult:
     digest: str
     renumbered: bool
     seconds: float
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def export_line(raw: RawEvent, state: bytes) -> str:
@@ -195,7 +192,7 @@ def _parse_event(number: int, line: str) -> tuple[dict[str, Any], bytes]:
             state = rest[:-1].encode("utf-8")
         else:  # written by another tool: take the payload apart and encode it as stored
             meta = json.loads(line)
-            state = _encode_state(meta["payload"]).encode("utf-8")
+            state = _dump(meta["payload"]).encode("utf-8")
     except (ValueError, KeyError, TypeError) as e:
         raise _bad(
             number, f"is not a whole JSON event ({e}); the file is truncated or corrupt"

@@ -301,3 +301,48 @@ def test_hashing_in_worker_processes_finds_the_same_problems_and_digest(
 
     assert shared.digest == alone.digest
     assert shared.problems == alone.problems and shared.problems
+
+
+@pytest.fixture
+def worker_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash in worker processes, seven positions a range, however short the log."""
+    from lineagelog.adapters import hash_pool
+
+    monkeypatch.setattr(hash_pool, "_PARALLEL_ABOVE", 0)
+    monkeypatch.setattr(hash_pool, "_CHUNK", 7)
+
+
+def test_a_first_seal_hashed_in_worker_processes_verifies(
+    tmp_path: Path, worker_ranges: None
+) -> None:
+    from lineagelog.adapters.audit import audit_log
+    from lineagelog.adapters.event_store import EventStore
+    from lineagelog.adapters.sealing import seal_log
+    from lineagelog.domain.run import PipelineRun
+
+    store = EventStore(f"sqlite:///{tmp_path / 'unsealed.db'}")
+    for i in range(12):
+        run = PipelineRun.start(
+            pipeline="p", run_name=f"r{i}", parameters={}, dag={}, environment={}
+        )
+        run.complete()
+        store.save(run)
+
+    sealed = seal_log(store)
+    report = audit_log(store, workers=1)
+
+    assert (sealed.event_count, sealed.up_to_position) == (24, 24)
+    assert report.ok and report.seals_checked == 1 and report.unsealed_tail == 2
+    store.close()
+
+
+def test_sealing_refuses_to_cover_an_event_that_no_longer_decodes(
+    history: Client, tmp_path: Path, worker_ranges: None
+) -> None:
+    history.tag_artifact("numbers", 1, "golden")
+    victim = _rows(tmp_path)[-1]
+    with _db(tmp_path) as conn:
+        conn.execute("UPDATE stored_events SET state=? WHERE rowid=?", (victim[4][:-7], victim[0]))
+
+    with pytest.raises(IntegrityError, match=f"cannot seal: the event at position {victim[0]} "):
+        history.seal()

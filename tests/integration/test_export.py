@@ -292,3 +292,14 @@ def test_an_export_imports_into_a_store_other_than_sqlite(
 
     assert result.count == target.max_position() == len(_lines(exported)) - 2
     assert audit_log(target).digest == source.audit(verify_artifacts=False).digest
+
+
+def test_an_event_that_no_longer_decodes_stops_the_export_naming_it(
+    source: Client, tmp_path: Path, small_chunks: None
+) -> None:
+    victim = _stored(tmp_path / "lineage.db")[12]
+    with sqlite3.connect(tmp_path / "lineage.db") as conn:
+        conn.execute("UPDATE stored_events SET state=? WHERE rowid=?", (victim[4][:-3], victim[0]))
+
+    with pytest.raises(IntegrityError, match=f"cannot export the event at position {victim[0]} "):
+        _export(source, tmp_path / "events.jsonl")
