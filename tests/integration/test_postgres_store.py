@@ -8,12 +8,13 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 from log_checks import view_rows
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from lineagelog.adapters.event_store import EventStore, parse_database_url
 from lineagelog.api.client import Client
@@ -22,6 +23,7 @@ from lineagelog.domain.errors import ConfigurationError, StorageError
 from lineagelog.domain.run import PipelineRun
 from lineagelog.examples.numbers import numbers
 from lineagelog.projections import schema as t
+from lineagelog.projections.batch import PageBatch
 
 pytestmark = pytest.mark.postgres
 
@@ -222,3 +224,43 @@ def test_a_fresh_schema_name_per_team_keeps_two_logs_apart(
     other = Client(postgres_url + f"?schema=t{uuid.uuid4().hex[:8]}", store)
 
     assert other.list_runs() == []
+
+
+def test_rows_copied_in_are_the_rows_sqlalchemy_would_insert(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    context = open_context(postgres_url + "?schema=views_copy", str(tmp_path / "artifacts"))
+    moment = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    row = {
+        "run_id": "r",
+        "pipeline": "p",
+        "invocation_id": "s",
+        "step_name": "s",
+        "source_ref": "m:s",
+        "code_hash": "0" * 64,
+        "parameters": {"lr": 0.1, "tags": ["a", "é"], "nested": {"x": None}},
+        "inputs": {},
+        "status": "running",
+        "started_at": "2026-03-01T09:30:15.123456+00:00",
+        "started_pos": 7,
+        "ingredients": None,
+        "ended_at": moment,
+        "duration_s": 1.5,
+        "error_message": "tab\tnewline\nbackslash\\ quote'",
+    }
+    with context.engine.begin() as conn:
+        copied = PageBatch(conn)
+        copied.insert(t.step_runs, {"id": "copied"} | row)
+        copied._copy_inserts()
+        core = PageBatch(conn)
+        core.insert(t.step_runs, {"id": "core"} | row)
+        core._insert_core()
+        stored = {
+            r.id: {k: v for k, v in r._asdict().items() if k != "id"}
+            for r in conn.execute(select(t.step_runs))
+        }
+
+    assert stored["copied"] == stored["core"]
+    assert stored["copied"]["parameters"] == row["parameters"]
+    assert stored["copied"]["started_at"] == moment
+    assert stored["copied"]["error_message"] == row["error_message"]
