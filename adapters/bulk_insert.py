@@ -26,7 +26,7 @@ __all__ = ["BulkInsert", "Row", "bulk_insert"]
 Row = tuple[str, int, str, bytes]
 """An event as the store holds it: (stream id as 32 hex digits, stream version, topic, state)."""
 
-_CACHE_KIB = 256 * 1024
+_CACHE_KIB = 64 * 1024
 """SQLite page cache while inserting: the primary-key index takes the stream ids in
 random order, and a small cache writes its pages out again and again."""
 
