@@ -1,13 +1,18 @@
 """Query latency on the views: ``get_run`` of a 50-step run, list_runs, artifact lookups.
 
     python benchmarks/bench_queries.py [--runs 200] [--repeats 200]
+    python benchmarks/bench_lineage.py --steps 100000 --database /tmp/big.db
+    python benchmarks/bench_queries.py --history /tmp/big.db
 
-Builds ``--runs`` runs of a 50-step pipeline on an embedded SQLite file first.
+Builds ``--runs`` runs of a 50-step pipeline on an embedded SQLite file first:
+an empty one, or a copy of ``--history`` (a log with its views, as
+``bench_lineage.py`` leaves it), so the queries run against a large history.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -32,11 +37,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--history", type=Path, help="a SQLite history to add the runs to")
     args = parser.parse_args()
 
     from lineagelog.api import Client, configure
 
     with tempfile.TemporaryDirectory() as home:
+        if args.history is not None:
+            shutil.copyfile(args.history, Path(home) / "lineage.db")
         configure(home=home)
         chain = make_chain(50, "chain50")
         last = None
@@ -47,7 +55,8 @@ def main() -> None:
         queries = client.context.queries
         run_id = str(last.id)
         print(
-            f"history: {args.runs} runs of 50 steps, {client.context.events.max_position()} events"
+            f"history: {client.context.events.max_position()} events, "
+            f"the last {args.runs} runs of 50 steps"
         )
         name = next(iter(last.steps["start"].outputs.values())).name
         middle = client.context.events.max_position() // 2

@@ -8,7 +8,7 @@ each repeat and measures, in events per second of wall time and of CPU time
 - ``Projector.catch_up(until=...)`` from empty views, ``--catch-up-page``
   events at a time (how a follower or the runner keeps up).
 
-    python benchmarks/bench_lineage.py --steps 10000 --keep /tmp/small.db
+    python benchmarks/bench_lineage.py --steps 10000 --database /tmp/small.db
     python benchmarks/bench_rebuild.py /tmp/small.db --repeats 3
 
 Run with the ``lineagelog`` package importable (``pip install -e .`` or

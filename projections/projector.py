@@ -8,19 +8,24 @@ inside the transaction (locked) so two projectors never apply an event twice.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Index, delete, event, select, update
+from sqlalchemy import Connection, Engine, event, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.schema import CreateTable
 
 from lineagelog.domain.errors import ConfigurationError, StorageError
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch
+from lineagelog.projections.bulk_load import (
+    bulk_load_unfinished,
+    cyclic_gc_paused,
+    finish_bulk_load,
+    sqlite_bulk_writes,
+    start_bulk_load,
+)
 from lineagelog.projections.faults import checkpoint
 from lineagelog.projections.ports import EventLog, RecordedEvent
 from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS, Handler
@@ -32,15 +37,8 @@ SCHEMA_VERSION = "1"
 WRITE_OPTION = "lineagelog_writes"
 """Execution option marking an engine whose transactions write (SQLite: BEGIN IMMEDIATE)."""
 
-UNINDEXED_KEY = "unindexed"
-"""``schema_info`` row present while a rebuild has the views' indexes dropped."""
-
 REBUILD_PAGE_SIZE = 20_000
 """Events per transaction during a rebuild (at least; catch-up uses ``page_size``)."""
-
-REBUILD_CACHE_KIB = -262_144
-"""SQLite page cache of a rebuild (256 MiB): the views' tables keyed by UUIDs are
-written at random places, and every page evicted between commits is written again."""
 
 Progress = Callable[[int, int], None]
 """Called after each page with (events applied so far, events to apply in all)."""
@@ -131,13 +129,11 @@ class Projector:
                     conn.execute(t.schema_info.insert(), {"key": "views", "value": SCHEMA_VERSION})
                 else:
                     check_schema_version(stored, self.engine)
-                unindexed = conn.scalar(
-                    select(t.schema_info.c.value).where(t.schema_info.c.key == UNINDEXED_KEY)
-                )
+                unfinished = bulk_load_unfinished(conn)
         except SQLAlchemyError as e:
             raise StorageError(f"cannot create the view tables: {e}") from e
-        if unindexed is not None:  # a rebuild was cut short
-            self._create_indexes(_view_indexes(VIEWS))
+        if unfinished:  # a rebuild was cut short
+            self._finish_bulk_load()
 
     def positions(self, conn: Connection | None = None) -> dict[str, int]:
         """The tracking position of every view."""
@@ -236,66 +232,38 @@ class Projector:
     ) -> tuple[int, float]:
         """Recreate the tables of ``views`` and replay the whole log into them.
 
-        The tables are made anew (in this lineagelog's layout) without their
-        indexes, loaded, then indexed: bulk loading and indexing once beats
-        maintaining every index row by row. A marker row lets ``create_tables``
-        (run by every projector and client) put the indexes back if the rebuild
-        is cut short. Returns (events read, seconds taken).
+        The tables are made anew (in this lineagelog's layout) and loaded in
+        bulk (see ``bulk_load``); ``create_tables`` finishes a rebuild cut short.
+        Returns (events read, seconds taken).
         """
         started = time.perf_counter()
         self.create_tables()
-        indexes = _view_indexes(views)
         try:
             with self.engine.begin() as conn:
                 self.positions(conn)  # takes the lock on PostgreSQL
-                conn.execute(delete(t.schema_info).where(t.schema_info.c.key == UNINDEXED_KEY))
-                conn.execute(t.schema_info.insert(), {"key": UNINDEXED_KEY, "value": "rebuild"})
-                for view in views:
-                    for table in reversed(t.VIEW_TABLES[view]):
-                        table.drop(conn, checkfirst=True)
-                    for table in t.VIEW_TABLES[view]:
-                        conn.execute(CreateTable(table))  # without its indexes
-                    conn.execute(
-                        update(t.tracking).where(t.tracking.c.view == view).values(position=0)
-                    )
+                start_bulk_load(conn, views)
+                conn.execute(
+                    update(t.tracking).where(t.tracking.c.view.in_(views)).values(position=0)
+                )
         except SQLAlchemyError as e:
             raise StorageError(f"could not empty the views to rebuild them: {e}") from e
-        # Bigger pages than catch-up: fewer commits (WAL checkpoints on SQLite),
-        # while each transaction still holds the write lock for well under a second.
+        # Bigger pages than catch-up: fewer commits, while each transaction still
+        # holds the write lock for about a second.
         page_size = max(self.page_size, REBUILD_PAGE_SIZE)
-        with self.engine.connect() as conn, _bulk_loading(conn):
+        with self.engine.connect() as conn, sqlite_bulk_writes(conn):
             count = self._catch_up(None, views, progress, page_size, conn)
-        self._create_indexes(indexes)
+        self._finish_bulk_load()
         return count, time.perf_counter() - started
 
-    def _create_indexes(self, indexes: Iterable[Index]) -> None:
-        """Create each of ``indexes`` that does not exist."""
+    def _finish_bulk_load(self) -> None:
+        """Give a rebuild's tables their keys and indexes (see ``bulk_load``)."""
         try:
             with self.engine.begin() as conn:
-                for index in indexes:
-                    index.create(conn, checkfirst=True)
-                conn.execute(delete(t.schema_info).where(t.schema_info.c.key == UNINDEXED_KEY))
+                finish_bulk_load(conn)
         except SQLAlchemyError as e:
             raise StorageError(
                 f"could not index the views: {e}; run `lineagelog projections rebuild`"
             ) from e
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a bulk job creates many objects.
-
-    Decoded events and pending rows are acyclic (freed by reference counting),
-    but every 700 allocations the collector scans the young ones, and ever more
-    often the whole heap: a third of a rebuild's time. Collection resumes after.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @contextmanager
@@ -307,34 +275,6 @@ def _transaction(engine: Engine, connection: Connection | None) -> Iterator[Conn
     else:
         with connection.begin():
             yield connection
-
-
-@contextmanager
-def _bulk_loading(connection: Connection) -> Iterator[None]:
-    """On SQLite, write a rebuild's transactions to the WAL and move them into the database once.
-
-    The WAL is otherwise checkpointed (with an fsync) every thousand pages,
-    which a rebuild of a large log reaches at every commit.
-    """
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    driver = connection.connection.dbapi_connection
-    assert driver is not None
-    (cache_size,) = driver.execute("PRAGMA cache_size").fetchone()
-    driver.execute("PRAGMA wal_autocheckpoint = 0")
-    driver.execute(f"PRAGMA cache_size = {REBUILD_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        driver.execute(f"PRAGMA cache_size = {int(cache_size)}")
-        driver.execute("PRAGMA wal_autocheckpoint = 1000")
-        driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-
-def _view_indexes(views: Iterable[str]) -> list[Index]:
-    """The secondary indexes of the tables of ``views``."""
-    return [index for view in views for table in t.VIEW_TABLES[view] for index in table.indexes]
 
 
 Dispatch = dict[str, list[tuple[int, Handler]]]

@@ -207,6 +207,12 @@ def _index_names(engine: Any) -> set[str]:
         return set(conn.scalars(text("SELECT name FROM sqlite_master WHERE type = 'index'")))
 
 
+def _table_sql(engine: Any, name: str) -> str:
+    with engine.connect() as conn:
+        sql = conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": name})
+    return str(sql).rstrip()
+
+
 def test_a_rebuild_cut_short_gets_its_indexes_back_when_the_views_are_next_opened(
     sqlite_stores, monkeypatch
 ):
@@ -226,11 +232,13 @@ def test_a_rebuild_cut_short_gets_its_indexes_back_when_the_views_are_next_opene
     assert gc.isenabled(), "the rebuild left the garbage collector paused"
     assert not indexes <= _index_names(context.engine), "the rebuild should bulk-load unindexed"
     monkeypatch.setitem(views.HANDLERS["lineage"], "StepStarted", original)
+    assert not _table_sql(context.engine, "lineage_edges").endswith("WITHOUT ROWID")
     Projector(context.engine, context.events).create_tables()  # what every client does on open
     assert _index_names(context.engine) == indexes
+    assert _table_sql(context.engine, "lineage_edges").endswith("WITHOUT ROWID")
     with context.engine.connect() as conn:
         assert (
-            conn.scalar(select(t.schema_info.c.value).where(t.schema_info.c.key == "unindexed"))
+            conn.scalar(select(t.schema_info.c.value).where(t.schema_info.c.key == "bulk_load"))
             is None
         )
     context.projector.catch_up()
@@ -283,9 +291,6 @@ def test_rebuild_recreates_a_view_table_made_in_an_older_layout(sqlite_stores):
 
     context.projector.rebuild()
 
-    with context.engine.connect() as conn:
-        ddl = conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'timeline'"))
-        edges = conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'lineage_edges'"))
-    assert "position INTEGER NOT NULL" in ddl
-    assert edges.rstrip().endswith("WITHOUT ROWID")
+    assert "position INTEGER NOT NULL" in _table_sql(context.engine, "timeline")
+    assert _table_sql(context.engine, "lineage_edges").endswith("WITHOUT ROWID")
     assert snapshot(context.engine) == expected
