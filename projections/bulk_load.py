@@ -61,10 +61,12 @@ def start_bulk_load(connection: Connection, views: Sequence[str]) -> None:
         for table in t.VIEW_TABLES[view]
         if table in INSERT_ONLY and connection.dialect.name == "sqlite"
     ]
+    marker = select(t.schema_info.c.value).where(t.schema_info.c.key == BULK_LOAD_KEY)
+    names = set(filter(None, (connection.scalar(marker) or "").split(",")))  # still unfinished
+    names.update(table.name for table in unkeyed)
     connection.execute(delete(t.schema_info).where(t.schema_info.c.key == BULK_LOAD_KEY))
     connection.execute(
-        t.schema_info.insert(),
-        {"key": BULK_LOAD_KEY, "value": ",".join(table.name for table in unkeyed)},
+        t.schema_info.insert(), {"key": BULK_LOAD_KEY, "value": ",".join(sorted(names))}
     )
     for view in views:
         for table in reversed(t.VIEW_TABLES[view]):
