@@ -452,9 +452,12 @@ class EventStore(EventLog):
         statement += "ORDER BY rowid LIMIT ?"
         params.append(limit)
         try:
-            with recorder.datastore.transaction(commit=False) as cursor:
+            with recorder.datastore.transaction(commit=False) as wrapper:
+                cursor = wrapper.sqlite_cursor
+                cursor.row_factory = None  # plain tuples, not sqlite3.Row
                 cursor.execute(statement, params)
-                return [tuple(row) for row in cursor.fetchall()]
+                rows: list[tuple[int, Any, int, str, bytes]] = cursor.fetchall()
+                return rows
         except (PersistenceError, sqlite3.Error) as e:
             raise StorageError(f"could not read the event log after {after}: {e}") from e
 

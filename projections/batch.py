@@ -14,13 +14,14 @@ everything on other dialects, go through SQLAlchemy Core.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam
+from sqlalchemy import JSON, Connection, Table, and_, bindparam
 from sqlalchemy.engine import Dialect
 
 from lineagelog.domain.errors import StorageError
@@ -73,10 +74,22 @@ def _column_binds(table: Table, dialect: Dialect) -> dict[str, Bind | None]:
         for column in table.columns:
             if isinstance(column.type, UtcDateTime):
                 binds[column.name] = None  # see _bound
+            elif _plain_json(column.type, dialect):
+                binds[column.name] = json.dumps  # what SQLAlchemy's bind calls, without its checks
             else:
                 binds[column.name] = column.type._cached_bind_processor(dialect)
         _binds[key] = binds
     return binds
+
+
+def _plain_json(column_type: Any, dialect: Dialect) -> bool:
+    """Whether SQLAlchemy binds ``column_type`` with plain ``json.dumps`` (None too) on SQLite."""
+    return (
+        dialect.name == "sqlite"
+        and isinstance(column_type, JSON)
+        and not column_type.none_as_null
+        and getattr(dialect, "_json_serializer", None) is None
+    )
 
 
 class PageBatch:

@@ -252,13 +252,13 @@ class Projector:
         page_size = max(self.page_size, REBUILD_PAGE_SIZE)
         with self.engine.connect() as conn, sqlite_bulk_writes(conn):
             count = self._catch_up(None, views, progress, page_size, conn)
-        self._finish_bulk_load()
+            self._finish_bulk_load(conn)
         return count, time.perf_counter() - started
 
-    def _finish_bulk_load(self) -> None:
+    def _finish_bulk_load(self, connection: Connection | None = None) -> None:
         """Give a rebuild's tables their keys and indexes (see ``bulk_load``)."""
         try:
-            with self.engine.begin() as conn:
+            with _transaction(self.engine, connection) as conn:
                 finish_bulk_load(conn)
         except SQLAlchemyError as e:
             raise StorageError(
