@@ -252,7 +252,7 @@ class LogChecker:
             avid = str(c.get("artifact_version_id"))
             self.artifacts[avid] = _Artifact(
                 str(c.get("name")),
-                int(c.get("version", 0)),
+                _integer(c.get("version")) or 0,
                 str(c.get("uri")),
                 str(c.get("content_hash")),
                 position,
@@ -266,7 +266,10 @@ class LogChecker:
         """Check the seals whose range has been read (``final``: all of them)."""
         still: list[tuple[int, dict[str, Any]]] = []
         for position, seal in self.pending:
-            count = int(seal.get("event_count", -1))
+            count = _integer(seal.get("event_count"))
+            if count is None or _integer(seal.get("up_to_position")) is None:
+                self._malformed_seal(position, seal)
+                continue
             if count > self.count:
                 if final:
                     self._seal_beyond(position, seal, count)
@@ -283,7 +286,7 @@ class LogChecker:
 
     def _check_seal(self, position: int, seal: dict[str, Any], count: int) -> None:
         self.seals_checked += 1
-        claimed, up_to = str(seal.get("digest")), int(seal.get("up_to_position", -1))
+        claimed, up_to = str(seal.get("digest")), int(seal["up_to_position"])
         span = f"the seal at position {position} (covering {count} events up to position {up_to})"
         if str(seal.get("previous_digest")) != self.last_seal_digest:
             self.problem(
@@ -319,6 +322,20 @@ class LogChecker:
         self.last_seal_digest = claimed
         self.last_seal_count = max(self.last_seal_count, count)
         self.last_seal_position = up_to
+
+    def _malformed_seal(self, position: int, seal: dict[str, Any]) -> None:
+        self.seals_checked += 1
+        fields = ", ".join(
+            f"{field} {seal.get(field)!r}"
+            for field in ("event_count", "up_to_position")
+            if _integer(seal.get(field)) is None
+        )
+        self.problem(
+            "seal",
+            f"the seal at position {position} has {fields}, not a whole number: "
+            "the seal was forged or damaged, and the range it claims to cover is unknown",
+            position=position,
+        )
 
     def _seal_beyond(self, position: int, seal: dict[str, Any], count: int) -> None:
         self.seals_checked += 1
@@ -417,3 +434,8 @@ def audit_log(
         seconds=time.perf_counter() - started,
         problems_truncated=checker.truncated,
     )
+
+
+def _integer(value: Any) -> int | None:
+    """``value`` when it is a whole number (as JSON decodes one), else None."""
+    return value if type(value) is int else None

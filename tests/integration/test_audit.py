@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -346,3 +347,25 @@ def test_sealing_refuses_to_cover_an_event_that_no_longer_decodes(
 
     with pytest.raises(IntegrityError, match=f"cannot seal: the event at position {victim[0]} "):
         history.seal()
+
+
+@pytest.mark.parametrize("field", ["event_count", "up_to_position"])
+def test_a_seal_with_a_forged_non_numeric_count_is_a_problem_not_a_crash(
+    history: Client, tmp_path: Path, field: str
+) -> None:
+    victim = next(r for r in _rows(tmp_path) if r[0] == _seal_positions(tmp_path)[0])
+    payload = json.loads(victim[4])
+    payload[field] = "lots"
+    with _db(tmp_path) as conn:
+        conn.execute(
+            "UPDATE stored_events SET state=? WHERE rowid=?",
+            (json.dumps(payload).encode(), victim[0]),
+        )
+
+    report = history.audit(verify_artifacts=False)
+
+    assert not report.ok
+    assert any(
+        f"{field} 'lots', not a whole number" in p.message and p.position == victim[0]
+        for p in report.problems
+    ), report.problems
