@@ -118,8 +118,7 @@ def replay_context(context: LineageContext, until: datetime | int) -> ReplayCont
     sqlite_write_locking(engine)
     projector = Projector(engine, BoundedLog(context.events, position), page_size=5000)
     try:
-        projector.create_tables()
-        projector.catch_up()
+        projector.rebuild()  # empty views: the bulk load (see projections.bulk_load)
     except BaseException:
         engine.dispose()
         shutil.rmtree(scratch, ignore_errors=True)

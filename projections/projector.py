@@ -180,7 +180,12 @@ class Projector:
         if start >= target:
             return 0
         with cyclic_gc_paused():
-            return self._apply_pages(start, target, views, progress, page_size, connection)
+            if connection is not None or target - start <= REBUILD_PAGE_SIZE:
+                return self._apply_pages(start, target, views, progress, page_size, connection)
+            # Far behind (a new follower, a copied log): bulk writes and rebuild-sized pages.
+            page_size = max(page_size, REBUILD_PAGE_SIZE)
+            with self.engine.connect() as conn, sqlite_bulk_writes(conn):
+                return self._apply_pages(start, target, views, progress, page_size, conn)
 
     def _apply_pages(
         self,
