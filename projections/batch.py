@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -32,6 +32,10 @@ __all__ = ["PageBatch", "utc_text"]
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
 Bind = Callable[[Any], Any]
+
+InsertGroup = tuple[Table, str, dict[str, "Bind | None"], tuple[str, ...], list[dict[str, Any]]]
+"""Rows to insert into one table naming the same columns: (table, quoted name, each
+column's bind, the columns, the rows)."""
 
 
 def utc_text(moment: datetime | str) -> str:
@@ -144,18 +148,13 @@ class PageBatch:
         quote = dialect.identifier_preparer.quote
         cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            for table, rows in self._inserts.items():
-                if not rows:
-                    continue
-                binds = _column_binds(table, dialect)
-                name = dialect.identifier_preparer.format_table(table)
+            for table, name, binds, columns, group in self._insert_groups():
+                statement = (
+                    f"INSERT INTO {name} ({', '.join(quote(c) for c in columns)}) "
+                    f"VALUES ({', '.join(':' + c for c in columns)})"
+                )
                 timestamps = _timestamp_columns(table)
-                for columns, group in _by_columns(rows.values()).items():
-                    statement = (
-                        f"INSERT INTO {name} ({', '.join(quote(c) for c in columns)}) "
-                        f"VALUES ({', '.join(':' + c for c in columns)})"
-                    )
-                    cursor.executemany(statement, _bound(group, columns, binds, timestamps))
+                cursor.executemany(statement, _bound(group, columns, binds, timestamps))
             for table, updates in self._updates.items():
                 binds = _column_binds(table, dialect)
                 timestamps = _timestamp_columns(table)
@@ -195,27 +194,32 @@ class PageBatch:
         quote = dialect.identifier_preparer.quote
         cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            for table, rows in self._inserts.items():
-                if not rows:
-                    continue
-                binds = _column_binds(table, dialect)
-                name = self._table_name(table)
-                for columns, group in _by_columns(rows.values()).items():
-                    statement = f"COPY {name} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-                    converted = [(i, binds[c]) for i, c in enumerate(columns) if binds[c]]
-                    values_of = itemgetter(*columns) if len(columns) > 1 else _one(columns[0])
-                    with cursor.copy(statement) as copy:
-                        for row in group:
-                            values = values_of(row)
-                            if converted:
-                                values = list(values)
-                                for i, bind in converted:
-                                    values[i] = bind(values[i])  # type: ignore[misc]
-                            copy.write_row(values)
+            for _, name, binds, columns, group in self._insert_groups():
+                statement = f"COPY {name} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+                converted = [(i, binds[c]) for i, c in enumerate(columns) if binds[c]]
+                values_of = itemgetter(*columns) if len(columns) > 1 else _one(columns[0])
+                with cursor.copy(statement) as copy:
+                    for row in group:
+                        values = values_of(row)
+                        if converted:
+                            values = list(values)
+                            for i, bind in converted:
+                                values[i] = bind(values[i])  # type: ignore[misc]
+                        copy.write_row(values)
         except psycopg.Error as e:
             raise StorageError(f"could not apply events to the views: {e}") from e
         finally:
             cursor.close()
+
+    def _insert_groups(self) -> Iterator[InsertGroup]:
+        """Pending inserts by table and set of columns."""
+        dialect = self.connection.dialect
+        for table, rows in self._inserts.items():
+            if rows:
+                binds = _column_binds(table, dialect)
+                name = self._table_name(table)
+                for columns, group in _by_columns(rows.values()).items():
+                    yield table, name, binds, columns, group
 
     def _table_name(self, table: Table) -> str:
         """The quoted name of ``table``, in the schema the connection maps it to."""
