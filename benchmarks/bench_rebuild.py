@@ -77,16 +77,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--page-size", type=int, default=2000)
     parser.add_argument("--catch-up-page", type=int, default=200)
+    parser.add_argument("--rebuild-only", action="store_true", help="skip the catch-up")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-rebuild-"))
     try:
-        for name, run in (
-            ("rebuild", lambda p: _rebuild(p, args.page_size)),
-            (
-                f"catch-up by {args.catch_up_page}",
-                lambda p: _catch_up(p, args.page_size, args.catch_up_page),
-            ),
-        ):
+        measures = [("rebuild", lambda p: _rebuild(p, args.page_size))]
+        if not args.rebuild_only:
+            measures.append(
+                (
+                    f"catch-up by {args.catch_up_page}",
+                    lambda p: _catch_up(p, args.page_size, args.catch_up_page),
+                )
+            )
+        for name, run in measures:
             walls, cpus, count = [], [], 0
             for i in range(args.repeats):
                 copy = scratch / f"{i}.db"
