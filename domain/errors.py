@@ -18,19 +18,19 @@ The tree (errors in brackets are defined beside the code that raises them)::
     │   ├── RunNotFoundError
     │   ├── StepRunNotFoundError
     │   ├── ArtifactNotFoundError
-    │   ├── [LineageNodeNotFoundError]   projections.graph: no node with that id
-    │   └── [NoLineagePathError]         projections.graph: nodes not on one path
+    │   ├── LineageNodeNotFoundError     no lineage node with that id
+    │   └── NoLineagePathError           two lineage nodes not on one path
     ├── StorageError                 the event store or artifact store failed
     ├── IntegrityError               bytes or events that do not match the log
     ├── RunFailedError               a step raised; ``run_id`` says which run
+    ├── InvalidLineageQueryError     a bad lineage direction, depth or position
+    ├── LineageCycleError            a cycle the log cannot produce
     ├── [RunAlreadyEndedError]       domain.run: a run ends exactly once
     ├── [StepRunStateError]          domain.step_run: a command that does not fit the state
     ├── [InvalidTagError]            domain.artifact_name: an unusable tag
     ├── [DeletedVersionError]        domain.artifact_name: tagging a deleted version
     ├── [InvalidRetentionError]      domain.lifecycle: a prune policy that cannot apply
     ├── [SealMovedBackError]         domain.seal: a seal covering less than the last
-    ├── [InvalidLineageQueryError]   projections.graph: a bad direction, depth or position
-    ├── [LineageCycleError]          projections.graph: a cycle the log cannot produce
     ├── [ExportFormatError]          adapters.export: a bad or truncated events file
     └── [DiagramRenderError]         adapters.graphviz: `dot` failed
 """
@@ -44,8 +44,12 @@ __all__ = [
     "ConfigurationError",
     "IntegrityError",
     "InvalidArtifactNameError",
+    "InvalidLineageQueryError",
+    "LineageCycleError",
     "LineageError",
+    "LineageNodeNotFoundError",
     "MaterializerError",
+    "NoLineagePathError",
     "NoMaterializerError",
     "NotFoundError",
     "PipelineDefinitionError",
@@ -101,6 +105,14 @@ class ArtifactNotFoundError(NotFoundError):
     """No artifact (version) with the given name, version or id."""
 
 
+class LineageNodeNotFoundError(NotFoundError):
+    """No lineage node (artifact version, step run or run) with the given id."""
+
+
+class NoLineagePathError(NotFoundError):
+    """Two lineage nodes are neither upstream nor downstream of each other."""
+
+
 class StorageError(LineageError):
     """The event store or the artifact store could not do what was asked."""
 
@@ -119,3 +131,11 @@ class RunFailedError(LineageError):
         super().__init__(message)
         self.run_id = run_id
         self.failed_step = failed_step
+
+
+class InvalidLineageQueryError(LineageError, ValueError):
+    """A lineage query argument (direction, depth, position) is not usable."""
+
+
+class LineageCycleError(LineageError):
+    """A lineage graph has a cycle, which the append-only log cannot produce."""

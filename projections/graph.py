@@ -17,13 +17,14 @@ from typing import Any
 
 import networkx as nx
 
-from lineagelog.domain.errors import LineageError, NotFoundError
+from lineagelog.domain.errors import (
+    InvalidLineageQueryError,
+    LineageCycleError,
+    LineageNodeNotFoundError,
+    NoLineagePathError,
+)
 
 __all__ = [
-    "InvalidLineageQueryError",
-    "LineageCycleError",
-    "LineageNodeNotFoundError",
-    "NoLineagePathError",
     "ancestors_of",
     "check_acyclic",
     "check_depth",
@@ -31,22 +32,6 @@ __all__ = [
     "descendants_of",
     "lineage_path",
 ]
-
-
-class LineageNodeNotFoundError(NotFoundError):
-    """No lineage node (artifact version, step run or run) with the given id."""
-
-
-class NoLineagePathError(NotFoundError):
-    """Two nodes are neither upstream nor downstream of each other."""
-
-
-class InvalidLineageQueryError(LineageError, ValueError):
-    """A lineage query argument (direction, depth, position) is not usable."""
-
-
-class LineageCycleError(LineageError):
-    """A lineage graph has a cycle, which the append-only log cannot produce."""
 
 
 _INVOCATION_SUFFIX = re.compile(r"^(?P<base>.+)_(?P<n>[2-9]|[1-9][0-9]+)$")
@@ -67,7 +52,7 @@ def check_depth(depth: object) -> int | None:
     >>> check_depth(-1)  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
-    lineagelog.projections.graph.InvalidLineageQueryError: depth -1 is not a number of hops; ...
+    lineagelog.domain.errors.InvalidLineageQueryError: depth -1 is not a number of hops; ...
 
     """
     if depth is None:
@@ -213,7 +198,7 @@ def lineage_path(g: nx.DiGraph, a: Hashable, b: Hashable) -> list[Any]:
     >>> lineage_path(g, "model", "report")  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
-    lineagelog.projections.graph.NoLineagePathError: no lineage path between 'model' and ...
+    lineagelog.domain.errors.NoLineagePathError: no lineage path between 'model' and ...
 
     """
     _check_node(g, a)
@@ -335,7 +320,7 @@ def check_acyclic(g: nx.DiGraph) -> None:
     >>> check_acyclic(nx.DiGraph([("a", "b"), ("b", "a")]))  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
-    lineagelog.projections.graph.LineageCycleError: lineage graph has a cycle: a -> b -> a; ...
+    lineagelog.domain.errors.LineageCycleError: lineage graph has a cycle: a -> b -> a; ...
 
     """
     try:

@@ -42,14 +42,15 @@ import networkx as nx
 from sqlalchemy import CTE, Integer, String, bindparam, case, literal, select, union, union_all
 from sqlalchemy.exc import SQLAlchemyError
 
-from lineagelog.domain.errors import ArtifactNotFoundError, StorageError
-from lineagelog.projections import graph
-from lineagelog.projections import schema as t
-from lineagelog.projections.graph import (
+from lineagelog.domain.errors import (
+    ArtifactNotFoundError,
     InvalidLineageQueryError,
     LineageNodeNotFoundError,
-    check_depth,
+    StorageError,
 )
+from lineagelog.projections import graph
+from lineagelog.projections import schema as t
+from lineagelog.projections.graph import check_depth
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Connection, Engine, Row, Select
@@ -59,11 +60,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DIRECTIONS",
     "Direction",
-    "InvalidLineageQueryError",
     "LineageEdge",
     "LineageGraph",
     "LineageNode",
-    "LineageNodeNotFoundError",
     "LineageQueries",
     "resolve_node",
 ]

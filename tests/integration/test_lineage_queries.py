@@ -15,17 +15,17 @@ from sqlalchemy import create_engine
 
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.domain.artifact_name import ArtifactName
-from lineagelog.domain.errors import LineageError, NotFoundError
+from lineagelog.domain.errors import (
+    InvalidLineageQueryError,
+    LineageError,
+    LineageNodeNotFoundError,
+    NoLineagePathError,
+    NotFoundError,
+)
 from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.values import CacheOutcome
-from lineagelog.projections.graph import NoLineagePathError
-from lineagelog.projections.lineage import (
-    InvalidLineageQueryError,
-    LineageNodeNotFoundError,
-    LineageQueries,
-    resolve_node,
-)
+from lineagelog.projections.lineage import LineageQueries, resolve_node
 from lineagelog.projections.projector import Projector, sqlite_write_locking
 from lineagelog.projections.queries import ViewQueries
 

@@ -12,13 +12,16 @@ from datetime import UTC, datetime
 import networkx as nx
 import pytest
 
-from lineagelog.domain.errors import LineageError, NotFoundError
-from lineagelog.projections import graph as graph_module
-from lineagelog.projections.graph import (
+from lineagelog.domain.errors import (
     InvalidLineageQueryError,
     LineageCycleError,
+    LineageError,
     LineageNodeNotFoundError,
     NoLineagePathError,
+    NotFoundError,
+)
+from lineagelog.projections import graph as graph_module
+from lineagelog.projections.graph import (
     ancestors_of,
     check_acyclic,
     collapse_invocations,
