@@ -7,9 +7,11 @@ Either way a wait returns early when the stop event is set.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lineagelog.domain.errors import StorageError
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
 
 __all__ = ["ListenWakeup", "PollingWakeup", "open_wakeup"]
+
+Reporter = Callable[[str], None]
 
 _SLICE = 0.2
 """Seconds between checks of the stop event while listening."""
@@ -40,36 +44,73 @@ class PollingWakeup:
 
 
 class ListenWakeup:
-    """Waits for a PostgreSQL ``NOTIFY`` on the log's channel, the timeout, or the stop."""
+    """Waits for a PostgreSQL ``NOTIFY`` on the log's channel, the timeout, or the stop.
 
-    def __init__(self, events: EventStore, stop: threading.Event) -> None:
-        """Open a dedicated connection and ``LISTEN`` on the recorder's channel."""
+    When the listening connection drops (a database restart, a network cut), the
+    wake-up says so, falls back to waking every timeout, and listens again as
+    soon as it can reconnect; each change of state is reported once.
+    """
+
+    def __init__(self, events: EventStore, stop: threading.Event, report: Reporter) -> None:
+        """Open a dedicated connection and ``LISTEN`` on the recorder's channel.
+
+        Raises:
+            StorageError: PostgreSQL cannot be reached at start.
+
+        """
+        self._events = events
+        self.stop = stop
+        self.report = report
+        self._notified = False
+        self._conn: Any = self._listen()
+
+    def _listen(self) -> Any:
         import psycopg
         from psycopg import sql
 
+        events = self._events
         env = events.location.env
-        self.stop = stop
-        self._notified = False
         channel: str = getattr(events.recorder, "channel_name", "stored_events")
         try:
-            self._conn: Any = psycopg.connect(
+            conn = psycopg.connect(
                 dbname=env["POSTGRES_DBNAME"],
                 host=env["POSTGRES_HOST"],
                 port=env["POSTGRES_PORT"],
                 user=env["POSTGRES_USER"],
                 password=env["POSTGRES_PASSWORD"],
+                connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT") or 10),
                 autocommit=True,
             )
-            self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-            self._conn.add_notify_handler(self._on_notify)
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         except psycopg.Error as e:
             raise StorageError(
                 f"cannot LISTEN for new events on {events.location.url.split('@')[-1]!r}: "
                 f"{str(e).strip()}; check that PostgreSQL is reachable"
             ) from None
+        conn.add_notify_handler(self._on_notify)
+        return conn
 
     def wait(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds; return True when a notification arrived."""
+        """Wait up to ``timeout`` seconds; return True when the log may have grown.
+
+        That is a notification, or a listening connection lost or restored
+        (notifications may have been missed meanwhile).
+        """
+        if self._conn is None:
+            return self._relisten(timeout)
+        import psycopg
+
+        try:
+            return self._wait_for_notification(timeout)
+        except (psycopg.Error, OSError, ValueError) as e:  # ValueError: select() on a closed socket
+            self.report(
+                f"lost the LISTEN connection ({str(e).strip() or type(e).__name__}); "
+                "waking every interval until it is back"
+            )
+            self.close()
+            return True
+
+    def _wait_for_notification(self, timeout: float) -> bool:
         # psycopg's notifies(timeout=...) can wait forever when its deadline rounds to
         # zero, so wait on the socket here and let a trivial query deliver notifications.
         deadline = time.monotonic() + timeout
@@ -85,16 +126,32 @@ class ListenWakeup:
                 self._conn.execute("SELECT 1")
         return False
 
+    def _relisten(self, timeout: float) -> bool:
+        self.stop.wait(timeout)
+        if self.stop.is_set():
+            return False
+        try:
+            self._conn = self._listen()
+        except StorageError:
+            return False  # still unreachable: the caller's catch-up reports and retries
+        self.report("listening for new events again")
+        return True
+
     def _on_notify(self, _: object) -> None:
         self._notified = True
 
     def close(self) -> None:
-        """Close the listening connection."""
-        self._conn.close()
+        """Close the listening connection (if it is open)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # a broken connection may fail to close
+                conn.close()
 
 
-def open_wakeup(events: EventStore, stop: threading.Event) -> ListenWakeup | PollingWakeup:
-    """LISTEN/NOTIFY on PostgreSQL, polling everywhere else."""
+def open_wakeup(
+    events: EventStore, stop: threading.Event, report: Reporter | None = None
+) -> ListenWakeup | PollingWakeup:
+    """LISTEN/NOTIFY on PostgreSQL, polling elsewhere; ``report`` hears of lost connections."""
     if events.location.backend == "postgresql":
-        return ListenWakeup(events, stop)
+        return ListenWakeup(events, stop, report or (lambda _: None))
     return PollingWakeup(stop)

@@ -139,8 +139,11 @@ class Projector:
         """The tracking position of every view."""
         query = select(t.tracking.c.view, t.tracking.c.position)
         if conn is None:
-            with self.engine.connect() as own:
-                rows = own.execute(query).all()
+            try:
+                with self.engine.connect() as own:
+                    rows = own.execute(query).all()
+            except SQLAlchemyError as e:
+                raise StorageError(f"could not read the views' positions: {e}") from e
         else:
             rows = conn.execute(query.with_for_update() if self._for_update else query).all()
         return {row.view: row.position for row in rows}

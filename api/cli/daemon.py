@@ -59,7 +59,7 @@ def run_projections(
     context = open_context_for(database_url, artifact_store, catch_up=False)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
-    wakeup = open_wakeup(context.events, stop)
+    wakeup = open_wakeup(context.events, stop, _say)
     try:
         if follow:
             backend = context.events.location.backend

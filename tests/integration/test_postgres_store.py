@@ -264,3 +264,55 @@ def test_rows_copied_in_are_the_rows_sqlalchemy_would_insert(
     assert stored["copied"]["parameters"] == row["parameters"]
     assert stored["copied"]["started_at"] == moment
     assert stored["copied"]["error_message"] == row["error_message"]
+
+
+def _listening(url: str) -> bool:
+    with psycopg.connect(url.split("?")[0], autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND (query LIKE 'LISTEN %' OR query = 'SELECT 1') AND pid <> pg_backend_pid()"
+        ).fetchone()
+    return row is not None and row[0] > 0
+
+
+def test_the_daemon_outlives_its_connections_being_cut(postgres_url: str, tmp_path: Path) -> None:
+    store = str(tmp_path / "artifacts")
+    context = open_context(postgres_url, store)
+    daemon = subprocess.Popen(
+        cli(
+            "projections",
+            "run",
+            "--follow",
+            "--interval",
+            "0.1",
+            "--database-url",
+            postgres_url,
+            "--artifact-store",
+            store,
+        ),
+        env=os.environ.copy(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = append_runs(postgres_url, 3)
+        wait_for(lambda: min(context.projector.positions().values()) >= first, 30, "the daemon")
+        with psycopg.connect(postgres_url.split("?")[0], autocommit=True) as admin:
+            cut = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+        wait_for(lambda: _listening(postgres_url), 30, "the daemon to LISTEN again")
+        last = append_runs(postgres_url, 4)
+        wait_for(lambda: min(context.projector.positions().values()) >= last, 30, "the daemon")
+        alive = daemon.poll() is None
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        errors = daemon.communicate(timeout=30)[1]
+
+    assert cut is not None and cut[0] >= 2, "the daemon's LISTEN and pool connections were open"
+    assert alive, errors
+    assert daemon.returncode == 0, errors
+    assert "lost the LISTEN connection" in errors, errors
+    assert "listening for new events again" in errors, errors
+    assert len(Client(_context=context).list_runs()) == 7
