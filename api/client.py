@@ -301,7 +301,7 @@ class Client:
         """
         if as_of is not None:
             return self.as_of(as_of).lineage(node, direction, depth)
-        from lineagelog.projections.lineage import resolve_node
+        from lineagelog.projections.lineage_queries import resolve_node
 
         self._fresh()
         node_id = resolve_node(self._context.queries, node, as_of=self._as_of)

@@ -19,7 +19,7 @@ from lineagelog.projections.projector import Projector
 from lineagelog.projections.queries import ViewQueries
 
 if TYPE_CHECKING:
-    from lineagelog.projections.lineage import LineageQueries
+    from lineagelog.projections.lineage_queries import LineageQueries
 
 __all__ = ["LineageContext", "open_context"]
 
@@ -41,7 +41,7 @@ class LineageContext:
     @cached_property
     def lineage(self) -> LineageQueries:
         """Lineage graph queries (networkx loads on first use, not on every pipeline run)."""
-        from lineagelog.projections.lineage import LineageQueries
+        from lineagelog.projections.lineage_queries import LineageQueries
 
         return LineageQueries(self.engine)
 

@@ -47,7 +47,7 @@ from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.values import CacheOutcome
 from lineagelog.projections import schema as t
-from lineagelog.projections.lineage import LineageQueries
+from lineagelog.projections.lineage_queries import LineageQueries
 from lineagelog.projections.projector import Projector, sqlite_write_locking
 
 HUB_DATASETS = 5

@@ -25,7 +25,7 @@ from lineagelog.domain.errors import (
 from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.values import CacheOutcome
-from lineagelog.projections.lineage import LineageQueries, resolve_node
+from lineagelog.projections.lineage_queries import LineageQueries, resolve_node
 from lineagelog.projections.projector import Projector, sqlite_write_locking
 from lineagelog.projections.queries import ViewQueries
 

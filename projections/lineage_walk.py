@@ -1,0 +1,185 @@
+"""The SQL of a lineage walk: which edges it follows, and the statements that follow them.
+
+The traversal runs in the database as a recursive CTE over ``lineage_edges``
+(downstream through the primary key ``(src, dst, kind)``, upstream through
+``ix_lineage_edges_dst``), so its cost grows with the answer, not the graph.
+Every edge points downstream; one hop is one edge (artifact -> step run).
+
+Which edges a walk follows:
+
+- ``consumed`` (artifact -> step run), ``produced`` (step run -> artifact) and
+  ``cached_from`` (original step run -> cache hit) in both directions.
+- ``reused`` (cache hit -> the artifact version it served) only downstream,
+  and only as a last hop: the walk from a cached step run reaches what it
+  served but does not go on to that artifact's other consumers, which can be
+  in any run, at any time. Upstream of an artifact are the step runs that
+  produced it, never the later cache hits that merely served it again, so an
+  upstream answer holds nothing younger than its root.
+- ``contains`` (run -> step run) is never walked: from an artifact the walk
+  does not go into a run and out to its sibling steps. A step run names its
+  run in its attributes (``run_id``, ``run_label``), which is what diagrams
+  cluster on. A run as the root stands for its step runs: they are the seeds
+  of the walk (at depth 0), so upstream of a run is the union of upstream of
+  its steps, and downstream likewise.
+
+The answer holds the nodes reached and every edge among them (visible as of
+the position asked for), including ``reused`` and ``contains`` edges.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import CTE, Integer, String, bindparam, case, literal, select, union, union_all
+
+from lineagelog.projections import schema as t
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, Row, Select
+
+    from lineagelog.projections.lineage import LineageEdge
+
+__all__ = ["hops_from_root", "walk_statements"]
+
+_UPSTREAM_KINDS = ("consumed", "produced", "cached_from")
+_DOWNSTREAM_KINDS = ("consumed", "produced", "cached_from", "reused")
+_LAST_HOP_KINDS = ("reused",)
+
+
+@functools.cache
+def walk_statements(direction: str, limited: bool, dated: bool) -> tuple[Select[Any], Select[Any]]:
+    """Return the node and edge queries of one walk's shape, built once per shape.
+
+    ``direction`` is ``"upstream"``, ``"downstream"`` or ``"both"``; ``limited``
+    adds a hop limit and ``dated`` an ``as_of`` filter. The statements take the
+    bound parameters ``root``, ``depth`` and ``as_of``. The node query joins the
+    runs and catalog views for the nodes' attributes.
+    """
+    ways = ("upstream", "downstream") if direction == "both" else (direction,)
+    ids = [select(_walk(way, limited, dated).c.id) for way in ways]
+    reached = (union(*ids) if len(ids) > 1 else ids[0].distinct()).cte("reached")
+    return _nodes_query(reached, dated), _edges_query(reached, direction, dated)
+
+
+def _walk(direction: str, limited: bool, dated: bool) -> CTE:
+    e = t.lineage_edges
+    visible = [e.c.position <= bindparam("as_of", type_=Integer)] if dated else []
+    root = bindparam("root", type_=String)
+    zero = literal(0, Integer)
+    # The seeds: the root and, when the root is a run, its step runs.
+    seed_cols: list[ColumnElement[Any]] = [
+        root.label("id"),
+        zero.label("stop"),
+    ]
+    step_cols: list[ColumnElement[Any]] = [e.c.dst.label("id"), zero.label("stop")]
+    if limited:
+        seed_cols.append(zero.label("hops"))
+        step_cols.append(zero.label("hops"))
+    seeds = union_all(
+        select(*seed_cols),
+        select(*step_cols).where(e.c.src == root, e.c.kind == "contains", *visible),
+    ).subquery(f"{direction}_seeds")
+    walk = select(*seeds.c).cte(f"{direction}_walk", recursive=True)
+    if direction == "upstream":
+        step = select(e.c.src, zero).select_from(walk.join(e, e.c.dst == walk.c.id))
+        step = step.where(e.c.kind.in_(_UPSTREAM_KINDS))
+    else:
+        stop = case((e.c.kind.in_(_LAST_HOP_KINDS), 1), else_=0)
+        step = select(e.c.dst, stop).select_from(walk.join(e, e.c.src == walk.c.id))
+        step = step.where(e.c.kind.in_(_DOWNSTREAM_KINDS), walk.c.stop == 0)
+    step = step.where(*visible)
+    if limited:
+        step = step.add_columns(walk.c.hops + 1).where(
+            walk.c.hops < bindparam("depth", type_=Integer)
+        )
+    return walk.union(step)
+
+
+def _nodes_query(reached: CTE, dated: bool) -> Select[Any]:
+    n, av, sr, r = t.lineage_nodes, t.artifact_versions, t.step_runs, t.runs
+    query = select(
+        n,
+        av.c.name.label("av_name"),
+        av.c.version.label("av_version"),
+        av.c.content_hash.label("av_content_hash"),
+        av.c.size.label("av_size"),
+        av.c.data_type.label("av_data_type"),
+        av.c.artifact_type.label("av_artifact_type"),
+        av.c.materializer.label("av_materializer"),
+        av.c.uri.label("av_uri"),
+        av.c.deleted_pos.label("av_deleted_pos"),
+        av.c.created_at.label("av_created_at"),
+        av.c.producer_step_run_id.label("av_producer"),
+        sr.c.invocation_id.label("sr_invocation_id"),
+        sr.c.step_name.label("sr_step_name"),
+        sr.c.pipeline.label("sr_pipeline"),
+        sr.c.status.label("sr_status"),
+        sr.c.ended_pos.label("sr_ended_pos"),
+        sr.c.cache_outcome.label("sr_cache_outcome"),
+        sr.c.original_step_run_id.label("sr_original"),
+        sr.c.cache_pos.label("sr_cache_pos"),
+        sr.c.started_at.label("sr_started_at"),
+        r.c.pipeline.label("r_pipeline"),
+        r.c.run_name.label("r_run_name"),
+        r.c.status.label("r_status"),
+        r.c.ended_pos.label("r_ended_pos"),
+        r.c.started_at.label("r_started_at"),
+    ).select_from(
+        reached.join(n, n.c.id == reached.c.id)
+        .outerjoin(av, av.c.id == n.c.id)
+        .outerjoin(sr, sr.c.id == n.c.id)
+        .outerjoin(r, r.c.id == n.c.run_id)  # a run's run_id is its own id
+    )
+    if dated:
+        query = query.where(n.c.position <= bindparam("as_of", type_=Integer))
+    return query
+
+
+def _edges_query(reached: CTE, direction: str, dated: bool) -> Select[Any]:
+    e = t.lineage_edges
+    # Join on the side the walk came along, so the edges read are the ones walked.
+    near, far = (e.c.src, e.c.dst) if direction == "downstream" else (e.c.dst, e.c.src)
+    query = (
+        select(e.c.src, e.c.dst, e.c.kind, e.c.position, e.c.created_at)
+        .select_from(reached.join(e, near == reached.c.id))
+        .where(far.in_(select(reached.c.id)))
+    )
+    if dated:
+        query = query.where(e.c.position <= bindparam("as_of", type_=Integer))
+    return query
+
+
+def hops_from_root(
+    root: str, rows: Iterable[Row[Any]], edges: Iterable[LineageEdge], direction: str
+) -> dict[str, int]:
+    """Return each node's fewest hops from the root, walking the edges the query walked."""
+    seeds = {root}
+    by_node: dict[str, list[tuple[str, str]]] = {}
+    up: dict[str, list[tuple[str, str]]] = {}
+    for edge in edges:
+        if edge.kind == "contains" and edge.src == root:
+            seeds.add(edge.dst)
+        by_node.setdefault(edge.src, []).append((edge.dst, edge.kind))
+        up.setdefault(edge.dst, []).append((edge.src, edge.kind))
+    result: dict[str, int] = {}
+    ways = [("upstream", up), ("downstream", by_node)]
+    for way, neighbours in ways:
+        if direction not in (way, "both"):
+            continue
+        kinds = _UPSTREAM_KINDS if way == "upstream" else _DOWNSTREAM_KINDS
+        seen = dict.fromkeys(seeds, 0)
+        queue = deque(seeds)
+        while queue:
+            node = queue.popleft()
+            for other, kind in neighbours.get(node, ()):
+                if kind in kinds and other not in seen:
+                    seen[other] = seen[node] + 1
+                    if kind not in _LAST_HOP_KINDS:
+                        queue.append(other)
+        for node, hops in seen.items():
+            result[node] = min(hops, result.get(node, hops))
+    known = {row.id for row in rows}
+    return {node: hops for node, hops in result.items() if node in known}
