@@ -1,7 +1,8 @@
 """Writing a long history into an event store, batch by batch, in one transaction.
 
 An import verifies an events file as it reads it. On SQLite each verified batch
-goes into the table at once (one ``executemany``), while the next batches are
+goes into the table at once (one ``executemany``), every event at its original
+position (gaps in the source's numbering are kept), while the next batches are
 still being hashed, inside a single transaction that commits only when the
 block ends without error: an error anywhere rolls every batch back. Other
 stores get the batches from their recorder, all at once, at the end.
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BulkInsert", "Row", "bulk_insert"]
 
-Row = tuple[str, int, str, bytes]
-"""An event as the store holds it: (stream id as 32 hex digits, stream version, topic, state)."""
+Row = tuple[int, str, int, str, bytes]
+"""An event as the store holds it: (position, stream id as 32 hex digits, stream
+version, topic, state)."""
 
 _CACHE_KIB = 64 * 1024
 """SQLite page cache while inserting: the primary-key index takes the stream ids in
@@ -46,29 +48,38 @@ class BulkInsert(ABC):
 
 
 class _SQLiteBulkInsert(BulkInsert):
-    def __init__(self, cursor: Any, statement: str, before: int) -> None:
+    """Rows inserted at their own positions (the table's rowid), gaps included."""
+
+    def __init__(self, cursor: Any, table: str, before: int) -> None:
         super().__init__()
-        self.cursor, self.statement, self.before = cursor, statement, before
+        self.cursor, self.table, self.before = cursor, table, before
+        self.statement = (
+            f"INSERT INTO {table} (rowid, originator_id, originator_version, topic, state) "
+            "VALUES (?, ?, ?, ?, ?)"
+        )
+        self._requested: list[int] = []
 
     def add(self, rows: list[Row]) -> None:
+        if rows and rows[0][0] <= (self._requested[-1] if self._requested else self.before):
+            raise PersistenceError(
+                f"position {rows[0][0]} is not after position "
+                f"{self._requested[-1] if self._requested else self.before} in the store"
+            )
         self.cursor.executemany(self.statement, rows)
+        self._requested.extend(row[0] for row in rows)
         self.count += len(rows)
 
-    def check_positions(self, table: str) -> None:
-        """Prove the rows got the positions after the largest one before them, in order.
-
-        SQLite gives a row the position after the largest one in the table; the
-        count and the largest position after the insert show that it did.
-        """
-        statement = f"SELECT COUNT(*), MAX(rowid) FROM {table} WHERE rowid>?"
+    def check_positions(self) -> None:
+        """Prove every row is stored at the position it was given, and nothing else was added."""
+        statement = f"SELECT COUNT(*), MAX(rowid) FROM {self.table} WHERE rowid>?"
         self.cursor.execute(statement, (self.before,))
         count, last = self.cursor.fetchone()
-        if count != self.count or (count and last != self.before + count):
+        if count != self.count or (count and last != self._requested[-1]):
             raise PersistenceError(
-                f"the {self.count} events were given positions {self.before + 1} to {last}, "
-                "not consecutive ones"
+                f"the store holds {count} events up to position {last} after the import, "
+                f"not the {self.count} up to position {self._requested[-1]} it was given"
             )
-        self.positions = list(range(self.before + 1, self.before + count + 1))
+        self.positions = self._requested
 
 
 class _HeldBulkInsert(BulkInsert):
@@ -79,7 +90,7 @@ class _HeldBulkInsert(BulkInsert):
     def add(self, rows: list[Row]) -> None:
         self.stored.extend(
             StoredEvent(originator_id=UUID(hex=stream), originator_version=v, topic=t, state=state)
-            for stream, v, t, state in rows
+            for _, stream, v, t, state in rows
         )
         self.count += len(rows)
 
@@ -112,10 +123,8 @@ def _sqlite_bulk_insert(recorder: SQLiteApplicationRecorder) -> Iterator[_SQLite
         cursor.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         try:
             cursor.execute(f"SELECT MAX(rowid) FROM {table}")
-            batches = _SQLiteBulkInsert(
-                cursor, recorder.insert_events_statement, cursor.fetchone()[0] or 0
-            )
+            batches = _SQLiteBulkInsert(cursor, table, cursor.fetchone()[0] or 0)
             yield batches
-            batches.check_positions(table)
+            batches.check_positions()
         finally:
             cursor.execute(f"PRAGMA cache_size={int(cache_size)}")

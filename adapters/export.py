@@ -96,7 +96,13 @@ class ExportResult:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import inserted; ``renumbered`` when the target gave other positions."""
+    """What an import inserted; ``renumbered`` when the target gave other positions.
+
+    SQLite keeps every event's original position; other stores number the events
+    themselves, so an export whose positions had gaps (a PostgreSQL sequence
+    skips the numbers of rolled-back transactions) comes back renumbered there,
+    and the audit then names the seals whose positions moved.
+    """
 
     count: int
     last_position: int
@@ -205,7 +211,13 @@ def _parse_event(number: int, line: str) -> tuple[dict[str, Any], bytes]:
     ):
         if not isinstance(meta.get(key), kind):
             raise _bad(number, f"has no valid {key!r}")
+    if not 1 <= meta["position"] < _POSITION_LIMIT or isinstance(meta["position"], bool):
+        raise _bad(number, f"has position {meta['position']!r}; positions are from 1 to 2**63 - 1")
     return meta, state
+
+
+_POSITION_LIMIT = 2**63
+"""One past the largest position a database can store (a signed 64-bit integer)."""
 
 
 def _split_lines(source: IO[str]) -> tuple[list[tuple[int, str]], dict[str, Any] | None, int]:
@@ -264,7 +276,7 @@ def _parse_chunk(chunk: list[tuple[int, str]]) -> _ParsedLines:
             raise _bad(
                 number, f"(position {position}) does not hash to its recorded hash: it was modified"
             )
-        parsed.rows.append((stream, version, topic, state))
+        parsed.rows.append((position, stream, version, topic, state))
     return parsed
 
 

@@ -267,19 +267,42 @@ def test_a_position_not_after_the_one_before_names_its_line(
     assert _stored(tmp_path / "target.db") == []
 
 
-def test_an_export_with_gaps_in_its_positions_is_imported_renumbered(
+def test_an_export_with_gaps_in_its_positions_keeps_them_and_still_audits(
     source: Client, target: EventStore, tmp_path: Path, small_chunks: None
 ) -> None:
     exported = _export(source, tmp_path / "events.jsonl")
     header, *events, footer = [json.loads(line) for line in _lines(exported)]
-    events[-1]["position"] += 100  # the last seal: no seal names its position
+    seal = max(i for i, e in enumerate(events) if e["type"].endswith("LogSeal.Sealed"))
+    for event in events[seal:]:  # a gap before the last seal, as a PostgreSQL sequence leaves
+        event["position"] += 100
     footer["last_position"] += 100
     exported.write_text("".join(json.dumps(x) + "\n" for x in [header, *events, footer]))
 
     result = _import(target, exported)
 
-    assert result.renumbered and result.last_position == result.count == len(events)
-    assert _stored(tmp_path / "target.db") == _stored(tmp_path / "lineage.db")
+    stored = _stored(tmp_path / "target.db")
+    assert not result.renumbered and result.last_position == events[-1]["position"]
+    assert [row[0] for row in stored] == [e["position"] for e in events]
+    assert [row[1:] for row in stored] == [row[1:] for row in _stored(tmp_path / "lineage.db")]
+    report = audit_log(target)
+    assert report.ok, report.problems
+
+
+@pytest.mark.parametrize("position", [0, -3, 2**63])
+def test_a_position_outside_what_a_database_stores_names_its_line(
+    source: Client, target: EventStore, tmp_path: Path, position: int
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    lines = _lines(exported)
+    lines[1] = lines[1].replace('{"position":1,', f'{{"position":{position},', 1)
+    exported.write_text("".join(lines), encoding="utf-8")
+
+    with pytest.raises(
+        ExportFormatError, match=f"line 2 of the events file has position {position};"
+    ):
+        _import(target, exported)
+
+    assert _stored(tmp_path / "target.db") == []
 
 
 def test_an_export_imports_into_a_store_other_than_sqlite(
