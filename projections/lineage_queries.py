@@ -27,6 +27,7 @@ from lineagelog.projections import schema as t
 from lineagelog.projections.graph import check_depth
 from lineagelog.projections.lineage import LineageEdge, LineageGraph, LineageNode
 from lineagelog.projections.lineage_walk import hops_from_root, walk_statements
+from lineagelog.projections.view_reader import visible
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine, Row
@@ -191,10 +192,6 @@ def _utc(moment: datetime | None) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _visible(position: int | None, as_of: int | None) -> bool:
-    return position is not None and (as_of is None or position <= as_of)
-
-
 def _attributes(row: Row[Any], as_of: int | None) -> dict[str, Any]:
     if row.kind == "artifact":
         if row.av_name is None:  # the catalog view is behind the lineage view
@@ -208,12 +205,12 @@ def _attributes(row: Row[Any], as_of: int | None) -> dict[str, Any]:
             "artifact_type": row.av_artifact_type,
             "materializer": row.av_materializer,
             "uri": row.av_uri,
-            "deleted": _visible(row.av_deleted_pos, as_of),
+            "deleted": visible(row.av_deleted_pos, as_of),
             "created_at": _utc(row.av_created_at),
             "producer_step_run_id": row.av_producer,
         }
     if row.kind == "step_run":
-        decided = _visible(row.sr_cache_pos, as_of)
+        decided = visible(row.sr_cache_pos, as_of)
         attributes: dict[str, Any] = {
             "invocation_id": row.sr_invocation_id or row.label,
             "run_id": row.run_id,
@@ -223,7 +220,7 @@ def _attributes(row: Row[Any], as_of: int | None) -> dict[str, Any]:
             attributes.update(
                 step_name=row.sr_step_name,
                 pipeline=row.sr_pipeline,
-                status=row.sr_status if _visible(row.sr_ended_pos, as_of) else "running",
+                status=row.sr_status if visible(row.sr_ended_pos, as_of) else "running",
                 cache_outcome=row.sr_cache_outcome if decided else None,
                 original_step_run_id=row.sr_original if decided else None,
                 started_at=_utc(row.sr_started_at),
@@ -234,6 +231,6 @@ def _attributes(row: Row[Any], as_of: int | None) -> dict[str, Any]:
     return {
         "pipeline": row.r_pipeline,
         "run_name": row.r_run_name,
-        "status": row.r_status if _visible(row.r_ended_pos, as_of) else "running",
+        "status": row.r_status if visible(row.r_ended_pos, as_of) else "running",
         "started_at": _utc(row.r_started_at),
     }

@@ -1,0 +1,237 @@
+"""Queries of the runs view: pipeline runs and their step runs, as of any position.
+
+A run is read with its step runs and their outputs in two queries, whatever
+the number of steps. Step runs also answer the cache's question of which
+ingredients the latest earlier execution of a step had, to explain a miss.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, bindparam, or_, select
+
+from lineagelog.domain.errors import RunNotFoundError, StepRunNotFoundError
+from lineagelog.projections import schema as t
+from lineagelog.projections.records import RunRecord, StepRunRecord
+from lineagelog.projections.view_reader import ViewReader, as_utc, visible
+
+__all__ = ["RunQueries"]
+
+# Built once, like every statement a cache decision runs: constructing a
+# statement costs more than running it on a warm SQLite file.
+_sr = t.step_runs
+_NO_LIMIT = 2**62
+_LATEST_INGREDIENTS = (
+    select(_sr.c.id, _sr.c.ingredients)
+    .where(
+        _sr.c.pipeline == bindparam("pipeline"),
+        _sr.c.invocation_id == bindparam("invocation_id"),
+        _sr.c.ingredients.is_not(None),
+        _sr.c.started_pos < bindparam("before"),
+    )
+    .order_by(_sr.c.started_pos.desc())
+    .limit(1)
+)
+
+
+class RunQueries(ViewReader):
+    """Runs and step runs read from the runs view."""
+
+    def _run_record(
+        self, row: Row[Any], as_of: int | None, steps: dict[str, StepRunRecord]
+    ) -> RunRecord:
+        ended = visible(row.ended_pos, as_of)
+        return RunRecord(
+            id=row.id,
+            pipeline=row.pipeline,
+            run_name=row.run_name,
+            status=row.status if ended else "running",
+            parameters=row.parameters,
+            dag=row.dag,
+            environment=row.environment,
+            started_at=as_utc(row.started_at),  # type: ignore[arg-type]
+            ended_at=as_utc(row.ended_at) if ended else None,
+            failed_step=row.failed_step if ended else None,
+            error=row.error if ended else None,
+            started_pos=row.started_pos,
+            steps=steps,
+        )
+
+    def _step_record(
+        self,
+        row: Row[Any],
+        outputs: dict[str, str],
+        as_of: int | None,
+        with_ingredients: bool = False,
+    ) -> StepRunRecord:
+        m = row._asdict()  # one dict instead of ~25 attribute lookups on the Row
+        decided = visible(m["cache_pos"], as_of)
+        ended = visible(m["ended_pos"], as_of)
+        return StepRunRecord(
+            id=m["id"],
+            run_id=m["run_id"],
+            pipeline=m["pipeline"],
+            name=m["invocation_id"],
+            step_name=m["step_name"],
+            source_ref=m["source_ref"],
+            code_hash=m["code_hash"],
+            status=m["status"] if ended else "running",
+            parameters=m["parameters"],
+            inputs=m["inputs"],
+            outputs=outputs,
+            started_at=m["started_at"],
+            ended_at=m["ended_at"] if ended else None,
+            duration_s=m["duration_s"] if ended else None,
+            cache_key=m["cache_key"] if decided else None,
+            cache_outcome=m["cache_outcome"] if decided else None,
+            cache_reason=m["cache_reason"] if decided else None,
+            ingredients=m.get("ingredients") if decided and with_ingredients else None,
+            original_step_run_id=m["original_step_run_id"] if decided else None,
+            error_type=m["error_type"] if ended else None,
+            error_message=m["error_message"] if ended else None,
+            traceback=m["traceback"] if ended else None,
+            started_pos=m["started_pos"],
+        )
+
+    def _steps_of(
+        self,
+        conn: Any,
+        run_ids: Sequence[str],
+        as_of: int | None,
+        with_ingredients: bool = False,
+    ) -> dict[str, list[StepRunRecord]]:
+        """The step runs of ``run_ids`` and their outputs, in two queries.
+
+        The cache ingredients (the largest column) are read only when asked for.
+        """
+        sr, so = t.step_runs, t.step_outputs
+        columns = [c for c in sr.c if with_ingredients or c.name != "ingredients"]
+        where: list[ColumnElement[bool]] = [sr.c.run_id.in_(run_ids)]
+        if as_of is not None:
+            where.append(sr.c.started_pos <= as_of)
+        step_rows = conn.execute(select(*columns).where(*where).order_by(sr.c.started_pos)).all()
+        outputs: dict[str, dict[str, str]] = defaultdict(dict)
+        if step_rows:
+            out_query = (
+                select(so.c.step_run_id, so.c.output_name, so.c.artifact_version_id)
+                .join(sr, sr.c.id == so.c.step_run_id)
+                .where(sr.c.run_id.in_(run_ids))
+            )
+            if as_of is not None:
+                out_query = out_query.where(so.c.position <= as_of)
+            for out in conn.execute(out_query):
+                outputs[out.step_run_id][out.output_name] = out.artifact_version_id
+        by_run: dict[str, list[StepRunRecord]] = defaultdict(list)
+        for row in step_rows:
+            by_run[row.run_id].append(
+                self._step_record(row, outputs[row.id], as_of, with_ingredients)
+            )
+        return by_run
+
+    def get_run(self, run_id: str, as_of: int | None = None) -> RunRecord:
+        """One run with its steps (two queries, whatever the number of steps)."""
+        with self._connect() as conn:
+            row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).first()
+            if row is None or not visible(row.started_pos, as_of):
+                raise RunNotFoundError(
+                    f"no pipeline run with id {run_id!r}"
+                    + (f" as of position {as_of}" if as_of is not None else "")
+                    + "; list runs with `lineagelog runs list`"
+                )
+            steps = self._steps_of(conn, [run_id], as_of)[run_id]
+        return self._run_record(row, as_of, {s.name: s for s in steps})
+
+    def list_runs(
+        self,
+        pipeline: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        as_of: int | None = None,
+        with_steps: bool = True,
+    ) -> list[RunRecord]:
+        """Runs, newest first, filtered by pipeline name and status."""
+        r = t.runs
+        query = select(r).order_by(r.c.started_pos.desc())
+        if pipeline is not None:
+            query = query.where(r.c.pipeline == pipeline)
+        if as_of is not None:
+            query = query.where(r.c.started_pos <= as_of)
+            if status is not None:
+                ended = and_(r.c.ended_pos.is_not(None), r.c.ended_pos <= as_of)
+                query = query.where(
+                    and_(ended, r.c.status == status)
+                    if status != "running"
+                    else or_(r.c.ended_pos.is_(None), r.c.ended_pos > as_of)
+                )
+        elif status is not None:
+            query = query.where(r.c.status == status)
+        if offset:
+            query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._connect() as conn:
+            rows = conn.execute(query).all()
+            steps = (
+                self._steps_of(conn, [row.id for row in rows], as_of) if with_steps and rows else {}
+            )
+        return [
+            self._run_record(row, as_of, {s.name: s for s in steps.get(row.id, [])}) for row in rows
+        ]
+
+    def get_step_run(self, step_run_id: str, as_of: int | None = None) -> StepRunRecord:
+        """One step run by id."""
+        with self._connect() as conn:
+            row = conn.execute(select(t.step_runs).where(t.step_runs.c.id == step_run_id)).first()
+            if row is None or not visible(row.started_pos, as_of):
+                raise StepRunNotFoundError(
+                    f"no step run with id {step_run_id!r}; see the step ids with "
+                    "`lineagelog runs show RUN`"
+                )
+            steps = self._steps_of(conn, [row.run_id], as_of, with_ingredients=True)[row.run_id]
+        return next(s for s in steps if s.id == step_run_id)
+
+    def list_step_runs(
+        self,
+        cache_key: str | None = None,
+        status: str | None = None,
+        pipeline: str | None = None,
+        invocation_id: str | None = None,
+        limit: int | None = None,
+        as_of: int | None = None,
+    ) -> list[StepRunRecord]:
+        """Step runs, newest first, filtered by cache key, status, pipeline or invocation."""
+        sr = t.step_runs
+        query = select(sr.c.id, sr.c.run_id).order_by(sr.c.started_pos.desc())
+        if cache_key is not None:
+            query = query.where(sr.c.cache_key == cache_key)
+        if pipeline is not None:
+            query = query.where(sr.c.pipeline == pipeline)
+        if invocation_id is not None:
+            query = query.where(sr.c.invocation_id == invocation_id)
+        if as_of is not None:
+            query = query.where(sr.c.started_pos <= as_of)
+        with self._connect() as conn:
+            ids = conn.execute(query).all()
+            by_run = self._steps_of(conn, sorted({row.run_id for row in ids}), as_of) if ids else {}
+        by_id = {s.id: s for steps in by_run.values() for s in steps}
+        records = [by_id[row.id] for row in ids if row.id in by_id]
+        if status is not None:
+            records = [s for s in records if s.status == status]
+        return records[:limit] if limit is not None else records
+
+    def latest_ingredients(
+        self, pipeline: str, invocation_id: str, before_position: int | None = None
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The latest earlier execution of a step invocation with a cache decision."""
+        params = {
+            "pipeline": pipeline,
+            "invocation_id": invocation_id,
+            "before": before_position if before_position is not None else _NO_LIMIT,
+        }
+        with self._connect() as conn:
+            row = conn.execute(_LATEST_INGREDIENTS, params).first()
+        return None if row is None else (row.id, row.ingredients)
