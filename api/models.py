@@ -67,7 +67,7 @@ class ArtifactVersion:
         ``verify=True`` first hashes the stored bytes and raises ``IntegrityError``
         when they no longer match the recorded content hash.
         """
-        from lineagelog.api.runner import load_artifact_version
+        from lineagelog.api.artifacts import load_artifact_version
 
         return load_artifact_version(self._context, self, allow_pickle=allow_pickle, verify=verify)
 

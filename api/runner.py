@@ -3,8 +3,9 @@
 For every invocation, in call order: ``StepStarted`` and ``CacheDecided`` in one
 append; then, on a miss, the step runs, each output is written to the store,
 hashed, and only then recorded (``VersionRegistered`` + ``ArtifactWritten`` in
-one append); then ``StepSucceeded``. A crash at any point leaves a consistent
-log: at worst orphan bytes, never an event pointing at nothing.
+one append, by ``lineagelog.api.artifacts``); then ``StepSucceeded``. A crash at
+any point leaves a consistent log: at worst orphan bytes, never an event
+pointing at nothing.
 """
 
 from __future__ import annotations
@@ -16,58 +17,28 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from lineagelog.adapters.event_store import ConcurrencyConflict
-from lineagelog.adapters.materializers import (
-    load_artifact,
-    materializer_for,
-    materializer_source,
-    save_artifact,
-)
+from lineagelog.adapters.materializers import materializer_for, materializer_source
+from lineagelog.api.artifacts import ArtifactRecorder, ProducedOutput, load_input
 from lineagelog.api.building import DagBuilder, Invocation, executing_step
 from lineagelog.api.context import LineageContext
 from lineagelog.api.environment import capture_environment
-from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.cache import CacheIngredients, explain_miss
 from lineagelog.domain.errors import (
-    ArtifactNotFoundError,
-    IntegrityError,
     LineageError,
-    MaterializerError,
     NoMaterializerError,
     PipelineDefinitionError,
     RunFailedError,
-    UnsafeLoadError,
 )
-from lineagelog.domain.names import artifact_name_id, check_artifact_name, default_artifact_name
+from lineagelog.domain.names import check_artifact_name, default_artifact_name
 from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.values import CacheOutcome
 from lineagelog.projections.faults import checkpoint
-from lineagelog.projections.records import ArtifactVersionRecord
 
 __all__ = ["PipelineRunner"]
 
-_MAX_VERSION_RETRIES = 50
 CACHE_LOOKUP_VIEWS = ("runs", "catalog", "cache")
 """The views a cache decision reads: cache entries, their outputs, earlier ingredients."""
-
-
-@dataclass(frozen=True)
-class _Produced:
-    """An output available to downstream invocations of this run."""
-
-    artifact_version_id: str
-    content_hash: str
-    uri: str
-    materializer: str
-    data_type: str
-
-    @classmethod
-    def of(cls, version: ArtifactVersionRecord) -> _Produced:
-        """The parts of a catalog record a downstream step needs."""
-        return cls(
-            version.id, version.content_hash, version.uri, version.materializer, version.data_type
-        )
 
 
 @dataclass(frozen=True)
@@ -76,7 +47,7 @@ class _Execution:
 
     step_run_id: str
     run_id: str
-    outputs: dict[str, _Produced]
+    outputs: dict[str, ProducedOutput]
 
 
 class PipelineRunner:
@@ -90,8 +61,8 @@ class PipelineRunner:
         self.pipeline = pipeline
         self.enable_cache = enable_cache
         self.run_name = run_name
-        self.produced: dict[tuple[str, str], _Produced] = {}
-        self._names = context.artifact_names
+        self.produced: dict[tuple[str, str], ProducedOutput] = {}
+        self._recorder = ArtifactRecorder(context, pipeline=pipeline, save=self._save)
         # Read-your-writes without a catch-up per step: the cache decisions of this
         # run see (a) the views, caught up to ``_views_at``, and (b) the executions
         # this run appended since, kept here. Whenever another writer appended in
@@ -264,7 +235,7 @@ class PipelineRunner:
             _Execution(
                 c.step_run_id,
                 c.run_id,
-                {name: _Produced.of(av) for name, av in c.outputs.items()},
+                {name: ProducedOutput.of(av) for name, av in c.outputs.items()},
             )
             for c in self.context.queries.cached_executions(key)
         ]
@@ -292,24 +263,16 @@ class PipelineRunner:
             kwargs = dict(invocation.parameters)
             for name, out in invocation.inputs.items():
                 produced = self.produced[(out.invocation_id, out.output_name)]
-                pickled = _is_pickle(produced.materializer)
-                kwargs[name] = load_artifact(
-                    uri=produced.uri,
-                    store=self.context.artifacts,
-                    materializer_source=produced.materializer,
-                    data_type_source=produced.data_type,
-                    # A step opted in to pickling this output, so its consumers may unpickle
-                    # it, but only bytes that still hash to what the log recorded.
-                    allow_pickle=pickled,
-                    expected_content_hash=produced.content_hash if pickled else None,
-                )
+                kwargs[name] = load_input(self.context, produced)
             checkpoint("step.body")
             with executing_step(f"step {invocation.id!r} of pipeline {self.pipeline!r}"):
                 result = step.func(**kwargs)
             values = self._split_result(invocation, result)
             for index, (spec, value) in enumerate(zip(step.outputs, values, strict=True)):
                 last = index == len(values) - 1
-                self._write_output(invocation, step_run, spec, value, started if last else None)
+                self.produced[(invocation.id, spec.name)] = self._recorder.write_output(
+                    invocation, step_run, spec, value, started if last else None
+                )
         except Exception as error:  # a step may raise anything: record it, then re-raise
             step_run.fail(
                 error_type=f"{type(error).__module__}.{type(error).__qualname__}",
@@ -339,107 +302,6 @@ class PipelineRunner:
             )
         return list(result)
 
-    def _write_output(
-        self,
-        invocation: Invocation,
-        step_run: StepRun,
-        spec: Any,
-        value: Any,
-        succeed_started: float | None,
-    ) -> None:
-        """Write one output (with ``succeed_started``, the last: the step succeeds with it).
-
-        The last output's ``ArtifactWritten`` and the ``StepSucceeded`` go in one append.
-        """
-        name = spec.artifact_name or default_artifact_name(self.pipeline, invocation.id, spec.name)
-        override = invocation.step.output_materializers.get(spec.name)
-        try:
-            materializer = override or materializer_for(type(value))
-        except NoMaterializerError as e:
-            raise NoMaterializerError(
-                f"output {spec.name!r} of step {invocation.id!r} (pipeline {self.pipeline!r}): {e}"
-            ) from None
-        artifact_version_id = uuid.uuid4()
-        uri = self.context.artifacts.version_uri(name, artifact_version_id)
-        saved = save_artifact(
-            value, uri=uri, store=self.context.artifacts, materializer_cls=materializer
-        )
-        checkpoint("artifact.written")  # bytes in the store, no event yet: orphan bytes at worst
-        self._record_version(
-            step_run, name, artifact_version_id, spec.name, uri, saved, succeed_started
-        )
-        checkpoint("artifact.recorded")
-        self.produced[(invocation.id, spec.name)] = _Produced(
-            str(artifact_version_id), saved.content_hash, uri, saved.materializer, saved.data_type
-        )
-
-    def _record_version(
-        self,
-        step_run: StepRun,
-        name: str,
-        artifact_version_id: uuid.UUID,
-        output_name: str,
-        uri: str,
-        saved: Any,
-        succeed_started: float | None,
-    ) -> int:
-        """Take the next version number of ``name`` and record the artifact, atomically."""
-        for _ in range(_MAX_VERSION_RETRIES):
-            artifact = self._artifact_name(name)
-            version = artifact.register_version(
-                artifact_version_id, step_run.id, saved.content_hash
-            )
-            step_run.record_artifact(
-                output_name=output_name,
-                artifact_version_id=artifact_version_id,
-                name=name,
-                version=version,
-                uri=uri,
-                materializer=saved.materializer,
-                data_type=saved.data_type,
-                artifact_type=saved.artifact_type,
-                content_hash=saved.content_hash,
-                size=saved.size,
-                metadata=saved.metadata,
-                visualizations=saved.visualizations,
-            )
-            if succeed_started is not None:
-                step_run.succeed(time.perf_counter() - succeed_started)
-            try:
-                self._save(artifact, step_run)
-                return version
-            except ConcurrencyConflict:
-                # Another writer took this version number: reload both and retry.
-                self._forget(name, step_run)
-            except BaseException:
-                # Unsaved events must not stay applied, or the next append would skip a
-                # stream version.
-                self._forget(name, step_run)
-                raise
-        raise LineageError(
-            f"could not get a version number for artifact {name!r} after "
-            f"{_MAX_VERSION_RETRIES} attempts; too many concurrent writers on one name"
-        )
-
-    def _forget(self, name: str, step_run: StepRun) -> None:
-        self._names.pop(name, None)
-        reloaded = self.context.events.get(step_run.id)
-        step_run.__dict__.update(reloaded.__dict__)
-
-    def _artifact_name(self, name: str) -> ArtifactName:
-        """The name's aggregate, cached per process.
-
-        A stale one is caught by the optimistic concurrency check at save time and reloaded.
-        """
-        cached = self._names.get(name)
-        if cached is not None:
-            return cached
-        loaded: ArtifactName | None = self.context.events.get(artifact_name_id(name))
-        if loaded is None:
-            loaded = ArtifactName.register_name(name)
-        self._names[name] = loaded
-        return loaded
-
 
 class _StepFailure(Exception):
     """Carries a step's failure out of the step, its cause the original error."""
@@ -447,54 +309,3 @@ class _StepFailure(Exception):
     def __init__(self, summary: str) -> None:
         super().__init__(summary)
         self.summary = summary
-
-
-def _is_pickle(materializer: str) -> bool:
-    from lineagelog.adapters.materializers import PickleMaterializer, resolve_source
-
-    try:
-        cls = resolve_source(materializer)
-    except LineageError:
-        return False
-    return isinstance(cls, type) and issubclass(cls, PickleMaterializer)
-
-
-def load_artifact_version(
-    context: LineageContext, version: Any, *, allow_pickle: bool = False, verify: bool = False
-) -> Any:
-    """Load an artifact version's value through its recorded materializer.
-
-    With ``verify`` the stored bytes are hashed first and must match the
-    content hash recorded when the version was written.
-
-    Raises:
-        IntegrityError: ``verify`` and the bytes changed since they were recorded.
-        ArtifactNotFoundError: ``verify`` and the bytes are gone from the store.
-    """
-    label = f"artifact {version.name}:{version.version} ({version.id})"
-    try:
-        return load_artifact(
-            uri=version.uri,
-            store=context.artifacts,
-            materializer_source=version.materializer,
-            data_type_source=version.data_type,
-            allow_pickle=allow_pickle,
-            expected_content_hash=version.content_hash if verify else None,
-        )
-    except IntegrityError as e:
-        raise IntegrityError(
-            f"{label}: {e}; do not trust this value, and run `lineagelog audit`"
-        ) from None
-    except ArtifactNotFoundError as e:
-        raise ArtifactNotFoundError(
-            f"{label} is missing from the artifact store: {e}; "
-            "run `lineagelog audit` to see what else is gone"
-        ) from None
-    except UnsafeLoadError:
-        raise
-    except MaterializerError as e:
-        # The materializer only knows its files: say which artifact, and how to check it.
-        raise MaterializerError(
-            f"cannot load {label} from {version.uri}: {e}; its bytes may be damaged: "
-            "check them with load(verify=True) or `lineagelog audit`"
-        ) from e

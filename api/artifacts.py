@@ -1,0 +1,234 @@
+"""A run's artifacts: step outputs written and recorded, recorded versions loaded back.
+
+An output is materialized into the artifact store first, hashed, and only
+then recorded: the next version number of its name (``VersionRegistered``)
+and ``ArtifactWritten`` go in one append, retried with the next number when
+another writer took it. A crash in between leaves orphan bytes, never an
+event pointing at nothing. Loading goes through the materializer recorded at
+write time.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lineagelog.adapters.event_store import ConcurrencyConflict
+from lineagelog.adapters.materializers import load_artifact, materializer_for, save_artifact
+from lineagelog.api.building import Invocation
+from lineagelog.api.context import LineageContext
+from lineagelog.domain.artifact_name import ArtifactName
+from lineagelog.domain.errors import (
+    ArtifactNotFoundError,
+    IntegrityError,
+    LineageError,
+    MaterializerError,
+    NoMaterializerError,
+    UnsafeLoadError,
+)
+from lineagelog.domain.names import artifact_name_id, default_artifact_name
+from lineagelog.domain.step_run import StepRun
+from lineagelog.projections.faults import checkpoint
+from lineagelog.projections.records import ArtifactVersionRecord
+
+__all__ = ["ArtifactRecorder", "ProducedOutput", "load_artifact_version", "load_input"]
+
+_MAX_VERSION_RETRIES = 50
+
+
+@dataclass(frozen=True)
+class ProducedOutput:
+    """An output available to downstream invocations of this run."""
+
+    artifact_version_id: str
+    content_hash: str
+    uri: str
+    materializer: str
+    data_type: str
+
+    @classmethod
+    def of(cls, version: ArtifactVersionRecord) -> ProducedOutput:
+        """The parts of a catalog record a downstream step needs."""
+        return cls(
+            version.id, version.content_hash, version.uri, version.materializer, version.data_type
+        )
+
+
+class ArtifactRecorder:
+    """Writes a run's step outputs to the artifact store and records them in the log."""
+
+    def __init__(
+        self, context: LineageContext, *, pipeline: str, save: Callable[..., None]
+    ) -> None:
+        """Record outputs of ``pipeline`` in ``context``, appending through ``save``."""
+        self.context = context
+        self.pipeline = pipeline
+        self._save = save
+        self._names = context.artifact_names
+
+    def write_output(
+        self,
+        invocation: Invocation,
+        step_run: StepRun,
+        spec: Any,
+        value: Any,
+        succeed_started: float | None,
+    ) -> ProducedOutput:
+        """Write one output (with ``succeed_started``, the last: the step succeeds with it).
+
+        The last output's ``ArtifactWritten`` and the ``StepSucceeded`` go in one append.
+        """
+        name = spec.artifact_name or default_artifact_name(self.pipeline, invocation.id, spec.name)
+        override = invocation.step.output_materializers.get(spec.name)
+        try:
+            materializer = override or materializer_for(type(value))
+        except NoMaterializerError as e:
+            raise NoMaterializerError(
+                f"output {spec.name!r} of step {invocation.id!r} (pipeline {self.pipeline!r}): {e}"
+            ) from None
+        artifact_version_id = uuid.uuid4()
+        uri = self.context.artifacts.version_uri(name, artifact_version_id)
+        saved = save_artifact(
+            value, uri=uri, store=self.context.artifacts, materializer_cls=materializer
+        )
+        checkpoint("artifact.written")  # bytes in the store, no event yet: orphan bytes at worst
+        self._record_version(
+            step_run, name, artifact_version_id, spec.name, uri, saved, succeed_started
+        )
+        checkpoint("artifact.recorded")
+        return ProducedOutput(
+            str(artifact_version_id), saved.content_hash, uri, saved.materializer, saved.data_type
+        )
+
+    def _record_version(
+        self,
+        step_run: StepRun,
+        name: str,
+        artifact_version_id: uuid.UUID,
+        output_name: str,
+        uri: str,
+        saved: Any,
+        succeed_started: float | None,
+    ) -> int:
+        """Take the next version number of ``name`` and record the artifact, atomically."""
+        for _ in range(_MAX_VERSION_RETRIES):
+            artifact = self._artifact_name(name)
+            version = artifact.register_version(
+                artifact_version_id, step_run.id, saved.content_hash
+            )
+            step_run.record_artifact(
+                output_name=output_name,
+                artifact_version_id=artifact_version_id,
+                name=name,
+                version=version,
+                uri=uri,
+                materializer=saved.materializer,
+                data_type=saved.data_type,
+                artifact_type=saved.artifact_type,
+                content_hash=saved.content_hash,
+                size=saved.size,
+                metadata=saved.metadata,
+                visualizations=saved.visualizations,
+            )
+            if succeed_started is not None:
+                step_run.succeed(time.perf_counter() - succeed_started)
+            try:
+                self._save(artifact, step_run)
+                return version
+            except ConcurrencyConflict:
+                # Another writer took this version number: reload both and retry.
+                self._forget(name, step_run)
+            except BaseException:
+                # Unsaved events must not stay applied, or the next append would skip a
+                # stream version.
+                self._forget(name, step_run)
+                raise
+        raise LineageError(
+            f"could not get a version number for artifact {name!r} after "
+            f"{_MAX_VERSION_RETRIES} attempts; too many concurrent writers on one name"
+        )
+
+    def _forget(self, name: str, step_run: StepRun) -> None:
+        self._names.pop(name, None)
+        reloaded = self.context.events.get(step_run.id)
+        step_run.__dict__.update(reloaded.__dict__)
+
+    def _artifact_name(self, name: str) -> ArtifactName:
+        """The name's aggregate, cached per process.
+
+        A stale one is caught by the optimistic concurrency check at save time and reloaded.
+        """
+        cached = self._names.get(name)
+        if cached is not None:
+            return cached
+        loaded: ArtifactName | None = self.context.events.get(artifact_name_id(name))
+        if loaded is None:
+            loaded = ArtifactName.register_name(name)
+        self._names[name] = loaded
+        return loaded
+
+
+def load_input(context: LineageContext, produced: ProducedOutput) -> Any:
+    """Load an output of an earlier step of this run, to pass to a downstream step."""
+    # A step opted in to pickling this output, so its consumers may unpickle
+    # it, but only bytes that still hash to what the log recorded.
+    pickled = _is_pickle(produced.materializer)
+    return _load(context, produced, allow_pickle=pickled, verify=pickled)
+
+
+def _load(context: LineageContext, version: Any, *, allow_pickle: bool, verify: bool) -> Any:
+    return load_artifact(
+        uri=version.uri,
+        store=context.artifacts,
+        materializer_source=version.materializer,
+        data_type_source=version.data_type,
+        allow_pickle=allow_pickle,
+        expected_content_hash=version.content_hash if verify else None,
+    )
+
+
+def _is_pickle(materializer: str) -> bool:
+    from lineagelog.adapters.materializers import PickleMaterializer, resolve_source
+
+    try:
+        cls = resolve_source(materializer)
+    except LineageError:
+        return False
+    return isinstance(cls, type) and issubclass(cls, PickleMaterializer)
+
+
+def load_artifact_version(
+    context: LineageContext, version: Any, *, allow_pickle: bool = False, verify: bool = False
+) -> Any:
+    """Load an artifact version's value through its recorded materializer.
+
+    With ``verify`` the stored bytes are hashed first and must match the
+    content hash recorded when the version was written.
+
+    Raises:
+        IntegrityError: ``verify`` and the bytes changed since they were recorded.
+        ArtifactNotFoundError: ``verify`` and the bytes are gone from the store.
+    """
+    label = f"artifact {version.name}:{version.version} ({version.id})"
+    try:
+        return _load(context, version, allow_pickle=allow_pickle, verify=verify)
+    except IntegrityError as e:
+        raise IntegrityError(
+            f"{label}: {e}; do not trust this value, and run `lineagelog audit`"
+        ) from None
+    except ArtifactNotFoundError as e:
+        raise ArtifactNotFoundError(
+            f"{label} is missing from the artifact store: {e}; "
+            "run `lineagelog audit` to see what else is gone"
+        ) from None
+    except UnsafeLoadError:
+        raise
+    except MaterializerError as e:
+        # The materializer only knows its files: say which artifact, and how to check it.
+        raise MaterializerError(
+            f"cannot load {label} from {version.uri}: {e}; its bytes may be damaged: "
+            "check them with load(verify=True) or `lineagelog audit`"
+        ) from e
