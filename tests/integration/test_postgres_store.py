@@ -55,6 +55,26 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "lineagelog.api.cli", *args]
 
 
+def follow_daemon(database_url: str, store: str, interval: float) -> subprocess.Popen[str]:
+    """Start ``lineagelog projections run --follow`` in its own process."""
+    return subprocess.Popen(
+        cli(
+            "projections",
+            "run",
+            "--follow",
+            "--interval",
+            str(interval),
+            "--database-url",
+            database_url,
+            "--artifact-store",
+            store,
+        ),
+        env=os.environ.copy(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def wait_for(condition, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -134,22 +154,7 @@ def test_the_daemon_follows_the_log_stops_on_sigterm_and_resumes_where_it_stoppe
     database_url = postgres_url + "?schema=lineage"
     store = str(tmp_path / "artifacts")
     context = open_context(database_url, store)  # creates the tables
-    daemon = subprocess.Popen(
-        cli(
-            "projections",
-            "run",
-            "--follow",
-            "--interval",
-            "5",
-            "--database-url",
-            database_url,
-            "--artifact-store",
-            store,
-        ),
-        env=os.environ.copy(),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    daemon = follow_daemon(database_url, store, interval=5)
     try:
         last = append_runs(database_url, 30)
         wait_for(lambda: min(context.projector.positions().values()) >= last, 30, "the daemon")
@@ -178,25 +183,7 @@ def test_two_daemons_at_once_never_apply_an_event_twice(postgres_url: str, tmp_p
     database_url = postgres_url
     store = str(tmp_path / "artifacts")
     context = open_context(database_url, store)
-    daemons = [
-        subprocess.Popen(
-            cli(
-                "projections",
-                "run",
-                "--follow",
-                "--interval",
-                "0.05",
-                "--database-url",
-                database_url,
-                "--artifact-store",
-                store,
-            ),
-            env=os.environ.copy(),
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    daemons = [follow_daemon(database_url, store, interval=0.05) for _ in range(2)]
     try:
         for _ in range(5):
             last = append_runs(database_url, 40)
@@ -278,22 +265,7 @@ def _listening(url: str) -> bool:
 def test_the_daemon_outlives_its_connections_being_cut(postgres_url: str, tmp_path: Path) -> None:
     store = str(tmp_path / "artifacts")
     context = open_context(postgres_url, store)
-    daemon = subprocess.Popen(
-        cli(
-            "projections",
-            "run",
-            "--follow",
-            "--interval",
-            "0.1",
-            "--database-url",
-            postgres_url,
-            "--artifact-store",
-            store,
-        ),
-        env=os.environ.copy(),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    daemon = follow_daemon(postgres_url, store, interval=0.1)
     try:
         first = append_runs(postgres_url, 3)
         wait_for(lambda: min(context.projector.positions().values()) >= first, 30, "the daemon")
