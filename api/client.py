@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from lineagelog.adapters.audit import AuditReport
+    from lineagelog.adapters.materializers import BaseMaterializer
     from lineagelog.adapters.sealing import SealResult
     from lineagelog.api.context import LineageContext
     from lineagelog.api.lifecycle import ArtifactLifecycle, GcReport, PruneReport
@@ -197,11 +198,40 @@ class Client:
         """
         lifecycle = self._lifecycle("register an artifact")
         artifact_version_id = lifecycle.register(source, name)
+        return self._registered(lifecycle, artifact_version_id, name, tags)
+
+    def _registered(
+        self,
+        lifecycle: ArtifactLifecycle,
+        artifact_version_id: UUID,
+        name: str,
+        tags: Sequence[str],
+    ) -> ArtifactVersion:
+        """Tag a version just recorded, and return it."""
         version = self._context.queries.artifact_versions_by_id([str(artifact_version_id)])
         registered = version[str(artifact_version_id)].version
         for tag in tags:
             lifecycle.tag(name, registered, tag)
         return self.get_artifact_version(name, registered)
+
+    def save_artifact(
+        self,
+        value: Any,
+        name: str,
+        *,
+        tags: Sequence[str] = (),
+        materializer: type[BaseMaterializer] | None = None,
+    ) -> ArtifactVersion:
+        """Save a Python value as a new version of ``name``, outside any pipeline.
+
+        The materializer registered for the value's type writes it (or
+        ``materializer``), as for a step's output; ``load()`` on the result gives
+        the value back. Like ``register_artifact``, the version has no producing
+        step run.
+        """
+        lifecycle = self._lifecycle("save an artifact")
+        artifact_version_id = lifecycle.save_value(value, name, materializer)
+        return self._registered(lifecycle, artifact_version_id, name, tags)
 
     def delete_artifact_version(
         self, name: str, version: int, *, reason: str = ""

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from lineagelog.adapters.event_store import ConcurrencyConflict
@@ -42,6 +42,7 @@ from lineagelog.projections.lifecycle import LifecycleQueries
 
 if TYPE_CHECKING:
     from lineagelog.adapters.artifact_store import ArtifactStore
+    from lineagelog.adapters.materializers import BaseMaterializer, SavedArtifact
     from lineagelog.api.context import LineageContext
 
 __all__ = [
@@ -125,24 +126,56 @@ class ArtifactLifecycle:
         uri = store.version_uri(name, artifact_version_id)
         with _local_copy(store, source) as local:
             saved = save_artifact(local, uri=uri, store=store, materializer_cls=PathMaterializer)
-        described = os.fspath(source)
+        self._record_external(name, artifact_version_id, saved, os.fspath(source))
+        return artifact_version_id
+
+    def save_value(
+        self, value: Any, name: str, materializer: type[BaseMaterializer] | None = None
+    ) -> UUID:
+        """Write a Python value as a new version of ``name``, outside any pipeline.
+
+        The value goes through ``materializer`` (default: the one registered for
+        its type, as for a step's output) into ``<root>/<name>/<new id>``, is
+        hashed, and ``ExternalVersionRegistered`` is recorded; ``load()`` gives
+        the value back.
+
+        Raises:
+            InvalidArtifactNameError: for a name that could escape the store root.
+            MaterializerError: when no materializer takes the value's type, or it fails.
+
+        """
+        from lineagelog.adapters.materializers import materializer_for, save_artifact
+
+        check_artifact_name(name)
+        store = self.context.artifacts
+        artifact_version_id = uuid.uuid4()
+        uri = store.version_uri(name, artifact_version_id)
+        chosen = materializer or materializer_for(type(value))
+        saved = save_artifact(value, uri=uri, store=store, materializer_cls=chosen)
+        source = f"a Python {type(value).__qualname__} saved by Client.save_artifact"
+        self._record_external(name, artifact_version_id, saved, source)
+        return artifact_version_id
+
+    def _record_external(
+        self, name: str, artifact_version_id: UUID, saved: SavedArtifact, source: str
+    ) -> None:
+        """Record bytes already written and hashed as a new version of ``name``."""
         self._change(
             name,
             lambda a: a.register_external_version(
                 artifact_version_id=artifact_version_id,
-                source=described,
+                source=source,
                 uri=saved.uri,
                 materializer=saved.materializer,
                 data_type=saved.data_type,
                 artifact_type=saved.artifact_type,
                 content_hash=saved.content_hash,
                 size=saved.size,
-                metadata={**saved.metadata, "source": described},
+                metadata={**saved.metadata, "source": source},
                 visualizations=saved.visualizations,
             ),
             create=True,
         )
-        return artifact_version_id
 
     # -- delete --------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import pytest
 from lineagelog.api import Client, pipeline, step
 from lineagelog.api.context import open_context
 from lineagelog.domain.artifact_name import DeletedVersionError
+from lineagelog.domain.errors import InvalidArtifactNameError, NoMaterializerError
 
 calls: list[int] = []
 
@@ -101,6 +102,43 @@ def test_registering_a_missing_path_names_it(
 ) -> None:
     with pytest.raises(LookupError, match=r"nothing to register at .*missing"):
         Client().register_artifact(tmp_path / "missing", "dataset")
+
+
+def test_a_python_value_saved_outside_a_pipeline_loads_back_and_is_in_the_lineage(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    np = pytest.importorskip("numpy")
+    client = Client()
+
+    labels = client.save_artifact({"cat": 0, "dog": 1}, "labels", tags=["v1-schema"])
+    weights = client.save_artifact(np.arange(6.0).reshape(2, 3), "weights")
+    again = client.save_artifact({"cat": 0, "dog": 1, "bird": 2}, "labels")
+
+    assert (labels.name, labels.version, labels.tags) == ("labels", 1, ("v1-schema",))
+    assert again.version == 2 and again.content_hash != labels.content_hash
+    assert labels.producer_step_run_id is None
+    assert labels.metadata["source"] == "a Python dict saved by Client.save_artifact"
+    assert client.get_artifact_version("labels", 1).load() == {"cat": 0, "dog": 1}
+    assert np.array_equal(weights.load(verify=True), np.arange(6.0).reshape(2, 3))
+    assert "numpy" in weights.materializer.lower()
+    assert str(labels.id) in client.lineage("labels:1").nodes
+    assert client.audit().ok
+
+
+def test_a_value_no_materializer_takes_is_refused_and_records_nothing(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    client = Client()
+
+    with pytest.raises(NoMaterializerError, match="object"):
+        client.save_artifact(object(), "opaque")
+    with pytest.raises(InvalidArtifactNameError):
+        client.save_artifact([1, 2], "../escape")
+
+    assert client.list_artifact_versions() == []
+    assert client.context.events.max_position() == 0
+    store = client.context.artifacts
+    assert not store.exists(store.root) or store.walk_files(store.root) == []
 
 
 def test_deleting_a_version_records_a_tombstone_removes_bytes_and_keeps_the_lineage_node(
