@@ -56,8 +56,12 @@ def cli(*args: str) -> list[str]:
 
 
 def follow_daemon(database_url: str, store: str, interval: float) -> subprocess.Popen[str]:
-    """Start ``lineagelog projections run --follow`` in its own process."""
-    return subprocess.Popen(
+    """Start ``lineagelog projections run --follow`` and wait until it follows the log.
+
+    Its first line comes after it has installed its SIGTERM handler: a test that
+    stopped a daemon still importing would see it killed, not stopped.
+    """
+    daemon = subprocess.Popen(
         cli(
             "projections",
             "run",
@@ -73,6 +77,10 @@ def follow_daemon(database_url: str, store: str, interval: float) -> subprocess.
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert daemon.stderr is not None
+    first = daemon.stderr.readline()
+    assert "following the log" in first, first + daemon.stderr.read()
+    return daemon
 
 
 def wait_for(condition, timeout: float, what: str) -> None:
