@@ -509,25 +509,25 @@ def _redact_text(text: str, location: StoreLocation) -> str:
     return text.replace(password, "***") if password else text
 
 
-@contextmanager
-def postgres_setup_lock(location: StoreLocation) -> Iterator[None]:
-    """Serialize table creation among processes, and create the schema if it is missing.
+def connect_postgres(location: StoreLocation) -> Any:
+    """Open a psycopg connection (autocommit) to the PostgreSQL database ``location`` names.
 
-    Two workers starting at once would otherwise race on ``CREATE TABLE IF NOT
-    EXISTS`` (PostgreSQL raises a unique violation on its catalog for the loser).
+    Raises:
+        StorageError: naming the redacted URL and what to check; the password
+            never appears.
+
     """
     import psycopg
-    from psycopg import sql
 
     env = location.env
     try:
-        conn = psycopg.connect(
+        return psycopg.connect(
             dbname=env["POSTGRES_DBNAME"],
             host=env["POSTGRES_HOST"],
             port=env["POSTGRES_PORT"],
             user=env["POSTGRES_USER"],
             password=env["POSTGRES_PASSWORD"],
-            connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "10")),
+            connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT") or 10),
             autocommit=True,
         )
     except psycopg.Error as e:
@@ -536,6 +536,18 @@ def postgres_setup_lock(location: StoreLocation) -> Iterator[None]:
             f"{_redact_text(str(e).strip(), location)}; check host, port, user, password and "
             "that the database exists (createdb)"
         ) from None
+
+
+@contextmanager
+def postgres_setup_lock(location: StoreLocation) -> Iterator[None]:
+    """Serialize table creation among processes, and create the schema if it is missing.
+
+    Two workers starting at once would otherwise race on ``CREATE TABLE IF NOT
+    EXISTS`` (PostgreSQL raises a unique violation on its catalog for the loser).
+    """
+    from psycopg import sql
+
+    conn = connect_postgres(location)
     with conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
         try:

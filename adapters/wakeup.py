@@ -68,23 +68,17 @@ class ListenWakeup:
         import psycopg
         from psycopg import sql
 
+        from lineagelog.adapters.event_store import connect_postgres, redact_url
+
         events = self._events
-        env = events.location.env
         channel: str = getattr(events.recorder, "channel_name", "stored_events")
+        conn = connect_postgres(events.location)
         try:
-            conn = psycopg.connect(
-                dbname=env["POSTGRES_DBNAME"],
-                host=env["POSTGRES_HOST"],
-                port=env["POSTGRES_PORT"],
-                user=env["POSTGRES_USER"],
-                password=env["POSTGRES_PASSWORD"],
-                connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT") or 10),
-                autocommit=True,
-            )
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         except psycopg.Error as e:
+            conn.close()
             raise StorageError(
-                f"cannot LISTEN for new events on {events.location.url.split('@')[-1]!r}: "
+                f"cannot LISTEN for new events on {redact_url(events.location.url)!r}: "
                 f"{str(e).strip()}; check that PostgreSQL is reachable"
             ) from None
         conn.add_notify_handler(self._on_notify)
