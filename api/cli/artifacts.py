@@ -73,7 +73,7 @@ def list_artifacts(
         client.get_artifact_version(name)  # an unknown name is an error, not an empty list
     versions = client.list_artifact_versions(name=name, tag=tag, limit=limit)
     if as_json:
-        emit_json([_summary(v) for v in versions])
+        emit_json([version_summary(v) for v in versions])
         return
     print_table(
         None,
@@ -117,7 +117,8 @@ def show_artifact(
     _print_detail(detail)
 
 
-def _summary(v: ArtifactVersion) -> dict[str, Any]:
+def version_summary(v: ArtifactVersion) -> dict[str, Any]:
+    """An artifact version as `artifacts list --json` (and `replay --json`) print it."""
     return {
         "id": v.id,
         "name": v.name,
@@ -141,7 +142,7 @@ def _step_ref(client: Client, step_run_id: str | None) -> dict[str, Any] | None:
 def _detail(client: Client, v: ArtifactVersion) -> dict[str, Any]:
     consumers = client.context.queries.consumers_of(str(v.id))
     return {
-        **_summary(v),
+        **version_summary(v),
         "uri": v.uri,
         "materializer": v.materializer,
         "artifact_type": v.artifact_type,

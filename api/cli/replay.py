@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -26,7 +26,9 @@ def replay(
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
     """Rebuild every view from the raw log up to --until in a scratch database and show it."""
+    from lineagelog.api.cli.artifacts import version_summary
     from lineagelog.api.cli.output import emit_json, format_time, print_table, short_id
+    from lineagelog.api.cli.runs import run_summary
     from lineagelog.api.cli.session import open_client, parse_as_of
     from lineagelog.api.client import Client
 
@@ -41,8 +43,11 @@ def replay(
             emit_json(
                 {
                     "until_position": position,
-                    "runs": [_run(r) for r in runs],
-                    "artifacts": [_version(v) for v in versions],
+                    "runs": [
+                        {**run_summary(r), "steps": {n: s.status for n, s in r.steps.items()}}
+                        for r in runs
+                    ],
+                    "artifacts": [{**version_summary(v), "position": v.position} for v in versions],
                 }
             )
             return
@@ -68,27 +73,3 @@ def replay(
     finally:
         if isinstance(replayed, Client):
             replayed.context.close()
-
-
-def _run(r: Any) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "pipeline": r.pipeline_name,
-        "run_name": r.run_name,
-        "status": r.status,
-        "started_at": r.started_at,
-        "ended_at": r.ended_at,
-        "steps": {name: s.status for name, s in r.steps.items()},
-    }
-
-
-def _version(v: Any) -> dict[str, Any]:
-    return {
-        "id": v.id,
-        "name": v.name,
-        "version": v.version,
-        "content_hash": v.content_hash,
-        "tags": list(v.tags),
-        "deleted": v.deleted,
-        "position": v.position,
-    }

@@ -56,7 +56,7 @@ def list_runs(
     client = open_client(database_url, artifact_store)
     runs = client.list_runs(pipeline=pipeline, status=status, limit=limit)
     if as_json:
-        emit_json([_run_summary(r) for r in runs])
+        emit_json([run_summary(r) for r in runs])
         return
     print_table(
         None,
@@ -94,7 +94,7 @@ def show_run(
     client = open_client(database_url, artifact_store)
     found = client.get_run(resolve_id(client.context, run, "run"))
     if as_json:
-        emit_json({**_run_summary(found), "steps": [_step_detail(s) for s in found.steps.values()]})
+        emit_json({**run_summary(found), "steps": [_step_detail(s) for s in found.steps.values()]})
         return
     _print_run(found)
 
@@ -105,7 +105,8 @@ def _run_seconds(r: Run) -> float | None:
     return (r.ended_at - r.started_at).total_seconds()
 
 
-def _run_summary(r: Run) -> dict[str, Any]:
+def run_summary(r: Run) -> dict[str, Any]:
+    """A run as `runs list --json` (and `replay --json`) print it."""
     return {
         "id": r.id,
         "pipeline": r.pipeline_name,
