@@ -13,7 +13,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import create_engine
@@ -26,9 +26,6 @@ from lineagelog.domain.errors import LineageError, RunNotFoundError, StepRunNotF
 from lineagelog.projections.ports import EventLog, RecordedEvent
 from lineagelog.projections.projector import Projector, sqlite_write_locking
 from lineagelog.projections.queries import ViewQueries
-
-if TYPE_CHECKING:
-    from lineagelog.adapters.event_store import EventStore
 
 __all__ = [
     "BoundedLog",
@@ -151,13 +148,6 @@ def _uuid(value: UUID | str, error: type[LineageError], what: str) -> UUID:
         ) from None
 
 
-def _state(events: EventStore, stream: UUID, position: int, expected: str) -> Any:
-    aggregate = aggregate_as_of(events, stream, position)
-    if aggregate is not None and type(aggregate).__name__ != expected:
-        return None
-    return aggregate
-
-
 def run_state(context: LineageContext, run_id: UUID | str, as_of: datetime | int | None) -> Any:
     """Rebuild the ``PipelineRun`` aggregate as it stood at ``as_of`` (now when None).
 
@@ -165,15 +155,9 @@ def run_state(context: LineageContext, run_id: UUID | str, as_of: datetime | int
         RunNotFoundError: no such run existed then.
 
     """
-    stream = _uuid(run_id, RunNotFoundError, "run")
-    position = context.events.max_position() if as_of is None else resolve_position(context, as_of)
-    state = _state(context.events, stream, position, "PipelineRun")
-    if state is None:
-        raise RunNotFoundError(
-            f"run {stream} did not exist at log position {position}; "
-            "pick a later moment or check the id with `lineagelog runs list`"
-        )
-    return state
+    return _state_as_of(
+        context, run_id, as_of, RunNotFoundError, "run", "PipelineRun", "`lineagelog runs list`"
+    )
 
 
 def step_run_state(
@@ -185,12 +169,33 @@ def step_run_state(
         StepRunNotFoundError: no such step run existed then.
 
     """
-    stream = _uuid(step_run_id, StepRunNotFoundError, "step run")
+    return _state_as_of(
+        context,
+        step_run_id,
+        as_of,
+        StepRunNotFoundError,
+        "step run",
+        "StepRun",
+        "`lineagelog runs show RUN`",
+    )
+
+
+def _state_as_of(
+    context: LineageContext,
+    stream_id: UUID | str,
+    as_of: datetime | int | None,
+    missing: type[LineageError],
+    what: str,
+    aggregate: str,
+    listing: str,
+) -> Any:
+    """The ``aggregate`` of stream ``stream_id`` as it stood at ``as_of`` (now when None)."""
+    stream = _uuid(stream_id, missing, what)
     position = context.events.max_position() if as_of is None else resolve_position(context, as_of)
-    state = _state(context.events, stream, position, "StepRun")
-    if state is None:
-        raise StepRunNotFoundError(
-            f"step run {stream} did not exist at log position {position}; "
-            "pick a later moment or check the id with `lineagelog runs show RUN`"
+    state = aggregate_as_of(context.events, stream, position)
+    if state is None or type(state).__name__ != aggregate:  # none, or another kind of stream
+        raise missing(
+            f"{what} {stream} did not exist at log position {position}; "
+            f"pick a later moment or check the id with {listing}"
         )
     return state
