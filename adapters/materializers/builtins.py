@@ -46,20 +46,25 @@ _BASES: tuple[type, ...] = (
 )
 
 
-class BuiltInMaterializer(BaseMaterializer):
-    """``None``, ``bool``, ``int``, ``float`` and ``str`` as ``data.json``."""
+class _JsonMaterializer(BaseMaterializer):
+    """A value as ``data.json`` (lineagelog's JSON, which also keeps tuples and sets apart)."""
 
-    ASSOCIATED_TYPES: ClassVar[tuple[type, ...]] = (bool, int, float, str, type(None))
     ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
 
     def save(self, data: Any) -> None:
-        """Write ``data.json``."""
+        """Write ``data.json``; raise ``NoMaterializerError`` for a non-JSON element."""
         self.artifact_store.write_bytes(self.path(DATA_JSON), jsonvalues.dumps(as_builtin(data)))
 
     def load(self, data_type: type) -> Any:
         """Read ``data.json`` back as ``data_type``."""
         value = jsonvalues.loads(self.artifact_store.read_bytes(self.path(DATA_JSON)))
         return convert(value, data_type)
+
+
+class BuiltInMaterializer(_JsonMaterializer):
+    """``None``, ``bool``, ``int``, ``float`` and ``str`` as ``data.json``."""
+
+    ASSOCIATED_TYPES: ClassVar[tuple[type, ...]] = (bool, int, float, str, type(None))
 
     def save_visualizations(self, data: Any) -> dict[str, VisualizationType]:
         """Show a string as Markdown."""
@@ -94,20 +99,10 @@ class BytesMaterializer(BaseMaterializer):
         return {"length": len(data)}
 
 
-class BuiltInContainerMaterializer(BaseMaterializer):
+class BuiltInContainerMaterializer(_JsonMaterializer):
     """``dict``, ``list``, ``tuple``, ``set`` and ``frozenset`` of JSON-able values."""
 
     ASSOCIATED_TYPES: ClassVar[tuple[type, ...]] = (dict, list, tuple, set, frozenset)
-    ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
-
-    def save(self, data: Any) -> None:
-        """Write ``data.json``; raise ``NoMaterializerError`` for a non-JSON element."""
-        self.artifact_store.write_bytes(self.path(DATA_JSON), jsonvalues.dumps(as_builtin(data)))
-
-    def load(self, data_type: type) -> Any:
-        """Read ``data.json`` back as ``data_type``."""
-        value = jsonvalues.loads(self.artifact_store.read_bytes(self.path(DATA_JSON)))
-        return convert(value, data_type)
 
     def save_visualizations(self, data: Any) -> dict[str, VisualizationType]:
         """Show the value as indented JSON."""
