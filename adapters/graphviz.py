@@ -121,6 +121,15 @@ def _step_style(attributes: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
     return attrs, extra
 
 
+def _artifact_style(*, deleted: bool) -> dict[str, str]:
+    attrs = {"shape": "note", "style": "filled", "fillcolor": _COLORS["artifact"]}
+    attrs["color"] = "#1565c0"
+    if deleted:
+        attrs.update(style="filled,dotted", fillcolor=_COLORS["artifact_deleted"])
+        attrs["fontcolor"] = "#757575"
+    return attrs
+
+
 def _node_attrs(node_id: str, data: dict[str, Any], root: str) -> dict[str, str]:
     kind = data.get("kind")
     attributes: dict[str, Any] = data.get("attributes") or {}
@@ -130,11 +139,8 @@ def _node_attrs(node_id: str, data: dict[str, Any], root: str) -> dict[str, str]
         name, version = attributes.get("name"), attributes.get("version")
         title = f"{name}:{version}" if name is not None else label
         lines = [title, _short(node_id)]
-        attrs = {"shape": "note", "style": "filled", "fillcolor": _COLORS["artifact"]}
-        attrs["color"] = "#1565c0"
+        attrs = _artifact_style(deleted=bool(attributes.get("deleted")))
         if attributes.get("deleted"):
-            attrs.update(style="filled,dotted", fillcolor=_COLORS["artifact_deleted"])
-            attrs["fontcolor"] = "#757575"
             lines.append("deleted")
         if attributes.get("content_hash"):
             tooltip.append(f"sha256 {attributes['content_hash']}")
@@ -196,47 +202,21 @@ def _legend(dot: graphviz.Digraph) -> None:
     with dot.subgraph(name="cluster_legend") as key:
         key.attr(label="legend", style="rounded", color="#9e9e9e", fontcolor="#616161")
         key.attr("node", fontsize="9")
+        # Drawn with the same styles as the diagram's own nodes, so the key cannot drift.
         key.node(
-            "legend_artifact",
-            "artifact version\nname:version",
-            shape="note",
-            style="filled",
-            fillcolor=_COLORS["artifact"],
-            color="#1565c0",
+            "legend_artifact", "artifact version\nname:version", **_artifact_style(deleted=False)
         )
-        key.node(
-            "legend_step",
-            "step run",
-            shape="box",
-            style="rounded,filled",
-            fillcolor=_COLORS["completed"],
-            color="#2e7d32",
-        )
-        key.node(
-            "legend_cached",
-            "cached step run\n(reused an earlier one)",
-            shape="box",
-            style="rounded,filled,dashed",
-            fillcolor=_COLORS["cached"],
-            color="#616161",
-        )
-        key.node(
-            "legend_failed",
-            "failed step run",
-            shape="box",
-            style="rounded,filled",
-            fillcolor=_COLORS["failed"],
-            color="#c62828",
-            penwidth="2",
-        )
-        key.node(
-            "legend_deleted",
-            "deleted artifact",
-            shape="note",
-            style="filled,dotted",
-            fillcolor=_COLORS["artifact_deleted"],
-            fontcolor="#757575",
-        )
+        for name, label, attributes in (
+            ("legend_step", "step run", {"status": "completed"}),
+            (
+                "legend_cached",
+                "cached step run\n(reused an earlier one)",
+                {"status": "completed", "cache_outcome": "hit"},
+            ),
+            ("legend_failed", "failed step run", {"status": "failed"}),
+        ):
+            key.node(name, label, **_step_style(attributes)[0])
+        key.node("legend_deleted", "deleted artifact", **_artifact_style(deleted=True))
         key.edge("legend_artifact", "legend_step", label="consumed / produced", fontsize="8")
         key.edge(
             "legend_cached",
