@@ -158,7 +158,7 @@ class PageBatch:
             for table, updates in self._updates.items():
                 binds = _column_binds(table, dialect)
                 timestamps = _timestamp_columns(table)
-                name = dialect.identifier_preparer.format_table(table)
+                name = self._table_name(table)
                 pk = [column.name for column in table.primary_key.columns]
                 pk_binds = [binds[c] for c in pk]
                 groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
