@@ -1,4 +1,4 @@
-"""Checks over a whole lineage database, shared by the concurrency tests."""
+"""Checks over a whole lineage database, and log writers, shared by integration tests."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from lineagelog.adapters.event_store import EventStore
 from lineagelog.api.context import LineageContext
 from lineagelog.domain.names import artifact_name_id
+from lineagelog.domain.run import PipelineRun
 from lineagelog.projections import schema as t
 
 
@@ -36,3 +38,18 @@ def event_counts(context: LineageContext) -> dict[str, int]:
         kind = type(recorded.event).__name__
         counts[kind] = counts.get(kind, 0) + 1
     return counts
+
+
+def append_runs(database_url: str, count: int) -> int:
+    """Append ``count`` started runs to the log (not projected); return the last position."""
+    store = EventStore(database_url)
+    try:
+        last = 0
+        for i in range(count):
+            run = PipelineRun.start(
+                pipeline="appended", run_name=f"r{i}", parameters={}, dag={}, environment={}
+            )
+            last = store.save(run)[-1]
+        return last
+    finally:
+        store.close()

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from log_checks import view_rows
+from log_checks import append_runs, view_rows
 from sqlalchemy import select, update
 
 from lineagelog.adapters.event_store import EventStore, parse_database_url
 from lineagelog.api.client import Client
 from lineagelog.api.context import close_contexts, open_context
 from lineagelog.domain.errors import ConfigurationError, StorageError
-from lineagelog.domain.run import PipelineRun
 from lineagelog.examples.numbers import numbers
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch
@@ -34,21 +33,6 @@ def tables_in(url: str, schema: str) -> set[str]:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
         ).fetchall()
     return {row[0] for row in rows}
-
-
-def append_runs(database_url: str, count: int) -> int:
-    """Append ``count`` started runs to the log (not projected); return the last position."""
-    store = EventStore(database_url)
-    try:
-        last = 0
-        for i in range(count):
-            run = PipelineRun.start(
-                pipeline="appended", run_name=f"r{i}", parameters={}, dag={}, environment={}
-            )
-            last = store.save(run)[-1]
-        return last
-    finally:
-        store.close()
 
 
 def cli(*args: str) -> list[str]:

@@ -9,23 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from lineagelog.adapters.event_store import EventStore
+from log_checks import append_runs
+
 from lineagelog.api.context import open_context
-from lineagelog.domain.run import PipelineRun
-
-
-def append_runs(database_url: str, count: int) -> int:
-    store = EventStore(database_url)
-    try:
-        last = 0
-        for i in range(count):
-            run = PipelineRun.start(
-                pipeline="appended", run_name=f"r{i}", parameters={}, dag={}, environment={}
-            )
-            last = store.save(run)[-1]
-        return last
-    finally:
-        store.close()
 
 
 def test_the_daemon_polls_sqlite_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
