@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,24 +10,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_MODULES = ["lineagelog.api", "lineagelog.domain.errors"]
-
-
-def test_layers_api_adapters_projections_domain_hold():
-    lint_imports = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
-    if not Path(lint_imports).exists():
-        pytest.fail(
-            "import-linter is not installed; install the test extra: pip install -e '.[test]'"
-        )
-
-    result = subprocess.run(
-        [lint_imports, "--config", str(ROOT / "pyproject.toml")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT.parent,
-        timeout=120,
-    )
-
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
@@ -74,43 +55,3 @@ def test_the_domain_imports_only_the_standard_library_pydantic_and_eventsourcing
                 offenders.append(f"{path.name}: {name}")
 
     assert offenders == []
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name) or str(Path(sys.executable).parent / name)
-    if not Path(path).exists():
-        pytest.fail(f"{name} is not installed; install the test extra: pip install -e '.[test]'")
-    return path
-
-
-def test_ruff_finds_nothing_to_fix():
-    check = subprocess.run([_tool("ruff"), "check", str(ROOT)], capture_output=True, text=True)
-    formatted = subprocess.run(
-        [_tool("ruff"), "format", "--check", str(ROOT)], capture_output=True, text=True
-    )
-
-    assert check.returncode == 0, check.stdout
-    assert formatted.returncode == 0, formatted.stdout
-
-
-def test_mypy_strict_is_clean(tmp_path):
-    (tmp_path / "lineagelog").symlink_to(ROOT)
-    packages = [f"lineagelog/{p}" for p in ("domain", "projections", "adapters", "api")]
-
-    result = subprocess.run(
-        [
-            _tool("mypy"),
-            "--explicit-package-bases",
-            "--config-file",
-            str(ROOT / "pyproject.toml"),
-            "--cache-dir",
-            str(tmp_path / ".mypy_cache"),
-            *packages,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=600,
-    )
-
-    assert result.returncode == 0, result.stdout
