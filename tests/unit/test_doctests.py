@@ -8,7 +8,6 @@ import pkgutil
 
 import pytest
 
-
 LAYERS = ("domain", "projections", "adapters")
 
 
