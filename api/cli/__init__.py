@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from importlib.metadata import entry_points
 from typing import Any
 
 import typer
@@ -19,7 +20,6 @@ from lineagelog.domain.errors import LineageError
 __all__ = ["app", "main"]
 
 COMMAND_MODULES = (
-    "demo",
     "runs",
     "artifacts",
     "cache",
@@ -36,10 +36,17 @@ COMMAND_MODULES = (
 """Modules under ``lineagelog.api.cli`` that register commands when imported."""
 
 
+COMMAND_ENTRY_POINTS = "lineagelog.commands"
+"""Entry point group of modules outside ``lineagelog.api`` that register commands
+(the ``demo`` of ``lineagelog.examples``): installed package metadata, never data."""
+
+
 def load_commands() -> typer.Typer:
     """Import every command module so their commands are registered on ``app``."""
     for name in COMMAND_MODULES:
         importlib.import_module(f"lineagelog.api.cli.{name}")
+    for entry_point in entry_points(group=COMMAND_ENTRY_POINTS):
+        entry_point.load()
     return app
 
 

@@ -1,15 +1,27 @@
-"""``lineagelog demo``: run the example pipeline twice and show the second is cached."""
+"""``lineagelog demo``: run the example pipeline twice and show the second is cached.
+
+The command is registered on the CLI through the ``lineagelog.commands`` entry
+point group (see pyproject.toml), so the CLI never imports the examples: they
+sit above the API, as any user's code does.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.client import Client
-from lineagelog.api.config import Settings
+from lineagelog.api.config import Settings, resolve_settings
 from lineagelog.api.models import Run
 
-__all__ = ["run_demo", "write_demo_diagram"]
+__all__ = ["demo", "run_demo", "write_demo_diagram"]
+
+
+@app.command()
+def demo(database_url: DatabaseUrl = None, artifact_store: ArtifactStoreUrl = None) -> None:
+    """Run an example pipeline twice: the second run is served from cache."""
+    run_demo(resolve_settings(database_url, artifact_store))
 
 
 def _describe(run: Run, say: Callable[[str], None]) -> None:
