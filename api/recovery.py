@@ -29,12 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from sqlalchemy import func, select
-
 from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.domain.errors import LineageError
 from lineagelog.domain.values import RunStatus, StepStatus
-from lineagelog.projections import schema as t
 
 if TYPE_CHECKING:
     from lineagelog.api.context import LineageContext
@@ -159,11 +156,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _last_event_at(context: LineageContext, run: RunRecord) -> datetime:
-    streams = [run.id, *(s.id for s in run.steps.values())]
-    with context.engine.connect() as conn:
-        latest = conn.execute(
-            select(func.max(t.timeline.c.timestamp)).where(t.timeline.c.stream_id.in_(streams))
-        ).scalar()
+    latest = context.queries.last_event_time([run.id, *(s.id for s in run.steps.values())])
     if latest is None:
         return _aware(run.started_at)
     return _aware(latest)

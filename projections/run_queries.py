@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Row, and_, bindparam, func, or_, select
 
 from lineagelog.domain.errors import RunNotFoundError, StepRunNotFoundError
 from lineagelog.projections import schema as t
 from lineagelog.projections.records import RunRecord, StepRunRecord
 from lineagelog.projections.view_reader import ViewReader, as_utc, visible
 
-__all__ = ["RunQueries"]
+__all__ = ["IdKind", "RunQueries"]
+
+IdKind = Literal["run", "step run", "node"]
+"""What a user-typed id may name: a run, a step run, or any lineage node."""
 
 # Built once, like every statement a cache decision runs: constructing a
 # statement costs more than running it on a warm SQLite file.
@@ -235,3 +239,34 @@ class RunQueries(ViewReader):
         with self._connect() as conn:
             row = conn.execute(_LATEST_INGREDIENTS, params).first()
         return None if row is None else (row.id, row.ingredients)
+
+    def last_event_time(self, stream_ids: Sequence[str]) -> datetime | None:
+        """When the latest event of any of ``stream_ids`` was recorded (None if none was)."""
+        with self._connect() as conn:
+            latest = conn.scalar(
+                select(func.max(t.timeline.c.timestamp)).where(
+                    t.timeline.c.stream_id.in_(list(stream_ids))
+                )
+            )
+        return as_utc(latest)
+
+    def ids_named(self, kind: IdKind, text: str, *, limit: int = 3) -> list[str]:
+        """Ids of ``kind`` that ``text`` names: a run's name, or a prefix of the id.
+
+        A run named exactly ``text`` wins; otherwise up to ``limit`` ids starting
+        with ``text`` (lower-cased) are returned, so a caller can tell a unique
+        prefix from an ambiguous one.
+        """
+        column = {"run": t.runs.c.id, "step run": t.step_runs.c.id, "node": t.lineage_nodes.c.id}[
+            kind
+        ]
+        with self._connect() as conn:
+            if kind == "run":
+                named = list(conn.scalars(select(t.runs.c.id).where(t.runs.c.run_name == text)))
+                if len(named) == 1:
+                    return [str(named[0])]
+            prefix = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            found = conn.scalars(
+                select(column).where(column.like(f"{prefix}%", escape="\\")).limit(limit)
+            )
+            return [str(value) for value in found]

@@ -10,6 +10,7 @@ from lineagelog.domain.errors import LineageError, StorageError
 if TYPE_CHECKING:
     from lineagelog.api.client import Client
     from lineagelog.api.context import LineageContext
+    from lineagelog.projections.run_queries import IdKind
 
 __all__ = ["open_client", "open_context_for", "parse_as_of", "resolve_id"]
 
@@ -56,7 +57,7 @@ def open_client(database_url: str | None, artifact_store: str | None) -> Client:
     return Client(_context=open_context_for(database_url, artifact_store))
 
 
-def resolve_id(context: LineageContext, text: str, kind: str) -> str:
+def resolve_id(context: LineageContext, text: str, kind: IdKind) -> str:
     """Expand what a user typed into a full id of a ``run``, ``step run`` or lineage ``node``.
 
     A full UUID passes through; a unique prefix of at least four characters
@@ -66,25 +67,23 @@ def resolve_id(context: LineageContext, text: str, kind: str) -> str:
     """
     from uuid import UUID
 
-    from sqlalchemy import select
-
     from lineagelog.domain.errors import NotFoundError
-    from lineagelog.projections import schema as t
 
     text = text.strip()
     try:
         return str(UUID(text))
     except ValueError:
         pass
-    column = {"run": t.runs.c.id, "step run": t.step_runs.c.id, "node": t.lineage_nodes.c.id}[kind]
-    with context.engine.connect() as conn:
-        if kind == "run":
-            named = list(conn.scalars(select(t.runs.c.id).where(t.runs.c.run_name == text)))
-            if len(named) == 1:
-                return str(named[0])
-        if len(text) < _MIN_PREFIX or not all(c in "0123456789abcdef-" for c in text.lower()):
-            return text
-        matches = list(conn.scalars(select(column).where(column.like(f"{text.lower()}%")).limit(3)))
+    looks_like_prefix = len(text) >= _MIN_PREFIX and all(
+        c in "0123456789abcdef-" for c in text.lower()
+    )
+    if kind != "run" and not looks_like_prefix:
+        return text
+    matches = context.queries.ids_named(kind, text)
+    if kind == "run" and len(matches) == 1 and not matches[0].startswith(text.lower()):
+        return matches[0]  # named by its run name
+    if not looks_like_prefix:
+        return text
     if len(matches) > 1:
         raise NotFoundError(
             f"{kind} id prefix {text!r} is ambiguous ({', '.join(m[:12] for m in matches)}, ...); "
