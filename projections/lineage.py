@@ -97,14 +97,16 @@ class LineageGraph:
         return graph.lineage_path(self._graph, a, b)
 
     def to_dot(self, *, collapse: bool = False) -> str:
-        """Render the graph as Graphviz DOT text, step runs clustered by run.
+        """Render the graph as Graphviz DOT text, as ``lineagelog lineage --format dot`` does.
 
         ``collapse`` merges repeated invocations of a step in a run (see
-        ``graph.collapse_invocations``). The text is plain DOT; rendering it
-        needs the ``dot`` program, or the Graphviz adapter.
+        ``graph.collapse_invocations``). The text is plain DOT, drawn by
+        ``projections.diagram``; rendering it needs the ``dot`` program, or the
+        Graphviz adapter.
         """
-        g = graph.collapse_invocations(self._graph) if collapse else self._graph
-        return _dot(self, g)
+        from lineagelog.projections.diagram import DiagramOptions, lineage_dot
+
+        return lineage_dot(self, DiagramOptions(collapse=collapse))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the graph as JSON-able data (datetimes as ISO 8601 text)."""
@@ -153,83 +155,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple | set):
         return [_jsonable(v) for v in value]
     return value
-
-
-# -- DOT -----------------------------------------------------------------------------
-
-
-def _quote(text: object) -> str:
-    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
-def _attrs(**values: object) -> str:
-    return "[" + ", ".join(f"{key}={_quote(value)}" for key, value in values.items()) + "]"
-
-
-_SHAPES = {"artifact": "note", "step_run": "box", "run": "folder"}
-_EDGE_STYLES = {
-    "consumed": {},
-    "produced": {},
-    "reused": {"style": "dashed", "label": "reused"},
-    "cached_from": {"style": "dotted", "label": "cached from"},
-}
-"""How each edge kind is drawn; ``contains`` edges are drawn as run clusters instead."""
-
-
-def _dot_node(node: str, data: dict[str, Any], root: str) -> str:
-    attributes = data.get("attributes") or {}
-    kind = data.get("kind", "")
-    style: dict[str, object] = {"label": data.get("label", node), "shape": _SHAPES.get(kind, "box")}
-    styles = []
-    if kind == "step_run" and attributes.get("cache_outcome") == "hit":
-        styles.append("dashed")
-    if kind == "artifact" and attributes.get("deleted"):
-        styles.append("dotted")
-    if styles:
-        style["style"] = ",".join(styles)
-    if node == root:
-        style["penwidth"] = 2
-    return f"    {_quote(node)} {_attrs(**style)};"
-
-
-def _dot(lineage: LineageGraph, g: nx.DiGraph) -> str:
-    title = f"lineage of {lineage.root}" + (
-        f" as of position {lineage.as_of}" if lineage.as_of is not None else ""
-    )
-    lines = [
-        "digraph lineage {",
-        f"    graph {_attrs(rankdir='LR', label=title, fontsize=10)};",
-        f"    node {_attrs(fontsize=10)};",
-    ]
-    clusters: dict[str, list[str]] = {}
-    labels: dict[str, str] = {}
-    order = {n.id: (n.position, n.id) for n in lineage.nodes.values()}
-    for node in sorted(g.nodes, key=lambda n: order.get(n, (0, str(n)))):
-        data = g.nodes[node]
-        attributes = data.get("attributes") or {}
-        run_id = attributes.get("run_id") if data.get("kind") == "step_run" else None
-        if data.get("kind") == "run":
-            run_id = node
-            labels[node] = str(data.get("label", node))
-        line = _dot_node(node, data, lineage.root)
-        if run_id is None:
-            lines.append(line)
-            continue
-        clusters.setdefault(str(run_id), []).append(line)
-        labels.setdefault(str(run_id), str(attributes.get("run_label") or run_id))
-    for index, (run_id, members) in enumerate(clusters.items()):
-        lines.append(f"    subgraph {_quote(f'cluster_{index}')} {{")
-        lines.append(
-            f"        graph {_attrs(label=labels[run_id], style='rounded', color='grey')};"
-        )
-        lines.extend("    " + member for member in members)
-        lines.append("    }")
-    for src, dst, data in sorted(g.edges(data=True), key=lambda e: (str(e[0]), str(e[1]))):
-        if data.get("kind") == "contains":
-            continue
-        style = dict(_EDGE_STYLES.get(str(data.get("kind")), {}))
-        suffix = f" {_attrs(**style)}" if style else ""
-        lines.append(f"    {_quote(src)} -> {_quote(dst)}{suffix};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"

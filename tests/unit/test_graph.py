@@ -196,46 +196,31 @@ def test_to_dict_is_json_with_iso_times(lineage):
     assert [e["kind"] for e in data["edges"]] == ["consumed", "consumed", "produced", "cached_from"]
 
 
-_STATEMENT = re.compile(
-    r'^(?:"(?:[^"\\]|\\.)*"(?: -> "(?:[^"\\]|\\.)*")?|graph|node)'
-    r'(?: \[(?:\w+="(?:[^"\\]|\\.)*"(?:, )?)+\])?;$'
-)
-
-
 def _check_dot(text: str) -> None:
     if shutil.which("dot"):
         out = subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True)
         assert out.returncode == 0, out.stderr
         return
-    lines = [line.strip() for line in text.strip().splitlines()]
-    assert lines[0] == "digraph lineage {" and lines[-1] == "}"
-    depth = 0
-    for line in lines[1:-1]:
-        if line.startswith("subgraph "):
-            assert re.fullmatch(r'subgraph "cluster_\d+" \{', line)
-            depth += 1
-        elif line == "}":
-            depth -= 1
-        else:
-            assert _STATEMENT.match(line), line
-        assert depth in (0, 1)
-    assert depth == 0
+    unquoted = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
+    assert text.startswith("digraph lineage {") and text.rstrip().endswith("}")
+    assert unquoted.count("{") == unquoted.count("}")
 
 
 def test_dot_is_valid_quotes_labels_and_clusters_runs(lineage):
     text = lineage.to_dot()
 
     _check_dot(text)
-    assert r'label="raw \"data\":1"' in text
-    assert text.count("subgraph") == 2
-    assert '"s1" -> "s3" [style="dotted", label="cached from"];' in text
-    assert '"out" [label="p::total::output:1", shape="note", penwidth="2"];' in text
+    assert 'label="raw \\"data\\":1\n' in text
+    assert text.count("subgraph cluster_run_") == 2
+    assert 's1 -> s3 [label="cache hit of" color="#616161" dir=back style=dotted]' in text
+    root = text[text.index("\tout [") :].split("]", 1)[0]
+    assert 'label="p::total::output:1\nout"' in root and "penwidth=3" in root
 
 
 def test_collapsed_dot_draws_one_node_per_repeated_step(lineage):
     text = lineage.to_dot(collapse=True)
 
     _check_dot(text)
-    assert '"s2"' not in text
-    assert 'label="total x2"' in text
-    assert '"s1" -> "out";' in text
+    assert "s2 [" not in text and "s2 ->" not in text
+    assert 'label="total x2\n' in text
+    assert "s1 -> out [tooltip=produced]" in text
