@@ -13,7 +13,13 @@ from typing import Any
 
 from lineagelog.domain.canonical import digest, to_jsonable
 
-__all__ = ["CACHE_FORMAT_VERSION", "CacheIngredients", "explain_miss"]
+__all__ = [
+    "CACHE_FORMAT_VERSION",
+    "CacheIngredients",
+    "IngredientDifference",
+    "compare_ingredients",
+    "explain_miss",
+]
 
 CACHE_FORMAT_VERSION = 1
 _SHOWN = 60
@@ -64,16 +70,93 @@ def _show(value: Any) -> str:
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
-def _compare_named(kind: str, now: dict[str, Any], before: dict[str, Any]) -> list[str]:
-    reasons = []
-    for name in sorted(now.keys() | before.keys()):
-        if name not in before:
-            reasons.append(f"{kind} `{name}` added")
-        elif name not in now:
-            reasons.append(f"{kind} `{name}` removed")
-        elif now[name] != before[name]:
-            reasons.append(f"{kind} `{name}` changed")
-    return reasons
+@dataclass(frozen=True)
+class IngredientDifference:
+    """One ingredient of two executions side by side.
+
+    ``kind`` is ``code``, ``parameter``, ``input``, ``output``, ``artifact store``
+    or ``cache format``; ``name`` names the parameter, input or output (None for
+    the others); ``this`` and ``compared`` are the two values (None where absent,
+    and then ``in_this`` or ``in_compared`` is False).
+    """
+
+    kind: str
+    name: str | None
+    this: Any
+    compared: Any
+    in_this: bool = True
+    in_compared: bool = True
+
+    @property
+    def label(self) -> str:
+        """How the ingredient is named to a person: ``code hash``, ``parameter lr``."""
+        if self.kind == "code":
+            return "code hash"
+        return self.kind if self.name is None else f"{self.kind} {self.name}"
+
+    @property
+    def same(self) -> bool:
+        """Whether both executions had this ingredient, with equal values."""
+        return self.in_this == self.in_compared and bool(self.this == self.compared)
+
+    def reason(self) -> str | None:
+        """Why this ingredient makes a miss, in the words a cache decision records."""
+        if self.same:
+            return None
+        if self.kind == "code":
+            return "code changed"
+        if self.kind == "cache format":
+            return f"cache format changed {self.compared} -> {self.this}"
+        if self.kind == "artifact store":
+            return f"artifact store changed {self.compared!r} -> {self.this!r}"
+        shown = self.kind == "parameter"
+        if not self.in_compared:
+            return f"{self.kind} `{self.name}` added" + (f" ({_show(self.this)})" if shown else "")
+        if not self.in_this:
+            return f"{self.kind} `{self.name}` removed" + (
+                f" (was {_show(self.compared)})" if shown else ""
+            )
+        if shown:
+            return f"parameter `{self.name}` changed {_show(self.compared)} -> {_show(self.this)}"
+        return f"{self.kind} `{self.name}` changed"
+
+
+_NAMED = (("parameters", "parameter"), ("inputs", "input"), ("outputs", "output"))
+
+
+def compare_ingredients(
+    current: dict[str, Any], previous: dict[str, Any]
+) -> list[IngredientDifference]:
+    """Line two ingredient sets up, one entry per ingredient, in a fixed order.
+
+    The order is code hash, parameters, inputs and outputs (each by name),
+    artifact store, cache format. Both ``cache explain`` and ``explain_miss``
+    read this one comparison.
+
+    Examples:
+        >>> a = CacheIngredients("c1", {"lr": 0.1}, {}, {"output": "M"}, "s").as_dict()
+        >>> b = CacheIngredients("c1", {"lr": 0.2}, {}, {"output": "M"}, "s").as_dict()
+        >>> [(d.label, d.same) for d in compare_ingredients(b, a)][:2]
+        [('code hash', True), ('parameter lr', False)]
+    """
+    rows = [IngredientDifference("code", None, current.get("code_hash"), previous.get("code_hash"))]
+    for group, kind in _NAMED:
+        mine, theirs = current.get(group) or {}, previous.get(group) or {}
+        rows += [
+            IngredientDifference(
+                kind, name, mine.get(name), theirs.get(name), name in mine, name in theirs
+            )
+            for name in sorted(mine.keys() | theirs.keys())
+        ]
+    rows.append(
+        IngredientDifference(
+            "artifact store", None, current.get("artifact_store"), previous.get("artifact_store")
+        )
+    )
+    rows.append(
+        IngredientDifference("cache format", None, current.get("format"), previous.get("format"))
+    )
+    return rows
 
 
 def explain_miss(current: dict[str, Any], previous: dict[str, Any] | None) -> list[str]:
@@ -96,24 +179,7 @@ def explain_miss(current: dict[str, Any], previous: dict[str, Any] | None) -> li
     """
     if previous is None:
         return ["no earlier execution"]
-    reasons: list[str] = []
-    if current.get("format") != previous.get("format"):
-        reasons.append(f"cache format changed {previous.get('format')} -> {current.get('format')}")
-    if current["code_hash"] != previous["code_hash"]:
-        reasons.append("code changed")
-    now_params, old_params = current["parameters"], previous["parameters"]
-    for name in sorted(now_params.keys() | old_params.keys()):
-        if name not in old_params:
-            reasons.append(f"parameter `{name}` added ({_show(now_params[name])})")
-        elif name not in now_params:
-            reasons.append(f"parameter `{name}` removed (was {_show(old_params[name])})")
-        elif now_params[name] != old_params[name]:
-            reasons.append(
-                f"parameter `{name}` changed {_show(old_params[name])} -> {_show(now_params[name])}"
-            )
-    reasons += _compare_named("input", current["inputs"], previous["inputs"])
-    reasons += _compare_named("output", current["outputs"], previous["outputs"])
-    if current["artifact_store"] != previous["artifact_store"]:
-        before, after = previous["artifact_store"], current["artifact_store"]
-        reasons.append(f"artifact store changed {before!r} -> {after!r}")
-    return reasons
+    rows = compare_ingredients(current, previous)
+    # The format first: when it changed, every other difference may follow from it.
+    ordered = [rows[-1], *rows[:-1]]
+    return [reason for row in ordered if (reason := row.reason()) is not None]

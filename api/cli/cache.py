@@ -31,29 +31,20 @@ def compare_ingredients(
     """Line two ingredient sets up: one row per ingredient, with whether it is the same.
 
     Rows are ``{"ingredient", "this", "compared", "same"}``; named ingredients
-    (parameters, inputs, outputs) get one row each, e.g. ``parameter lr``.
+    (parameters, inputs, outputs) get one row each, e.g. ``parameter lr``. The
+    comparison is the domain's, the one that explains a miss.
     """
-    now, before = current or {}, previous or {}
-    rows: list[dict[str, Any]] = []
+    from lineagelog.domain.cache import compare_ingredients as compare
 
-    def add(name: str, this: Any, compared: Any) -> None:
-        rows.append(
-            {
-                "ingredient": name,
-                "this": this,
-                "compared": compared,
-                "same": previous is not None and this == compared,
-            }
-        )
-
-    add("code hash", now.get("code_hash"), before.get("code_hash"))
-    for group, label in (("parameters", "parameter"), ("inputs", "input"), ("outputs", "output")):
-        mine, theirs = now.get(group) or {}, before.get(group) or {}
-        for name in sorted(mine.keys() | theirs.keys()):
-            add(f"{label} {name}", mine.get(name), theirs.get(name))
-    add("artifact store", now.get("artifact_store"), before.get("artifact_store"))
-    add("cache format", now.get("format"), before.get("format"))
-    return rows
+    return [
+        {
+            "ingredient": row.label,
+            "this": row.this,
+            "compared": row.compared,
+            "same": previous is not None and row.same,
+        }
+        for row in compare(current or {}, previous or {})
+    ]
 
 
 @cache_app.command("explain")
