@@ -38,7 +38,7 @@ from lineagelog.adapters.projection_events import (
     UndecodableEvent,
     dashed_uuid,
 )
-from lineagelog.domain.errors import ConfigurationError, StorageError
+from lineagelog.domain.errors import ConcurrencyConflict, ConfigurationError, StorageError
 from lineagelog.projections.ports import EventLog, RecordedEvent
 
 if TYPE_CHECKING:
@@ -47,10 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["ConcurrencyConflict", "EventStore", "StoreLocation", "parse_database_url", "redact_url"]
 
 TAggregate = TypeVar("TAggregate", bound="Aggregate")
-
-
-class ConcurrencyConflict(StorageError):
-    """Another writer appended to the same stream first (optimistic concurrency)."""
 
 
 def redact_url(url: str) -> str:

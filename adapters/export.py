@@ -54,7 +54,7 @@ from lineagelog.adapters.audit import KEEP_SEALS, LogChecker
 from lineagelog.adapters.bulk_insert import BulkInsert, Row, bulk_insert
 from lineagelog.adapters.hash_pool import HashedRange, hashed_ranges, parallel_map
 from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, decode_state
-from lineagelog.domain.errors import IntegrityError, LineageError, StorageError
+from lineagelog.domain.errors import ExportFormatError, IntegrityError, StorageError
 from lineagelog.domain.seal import SEAL_GENESIS
 
 if TYPE_CHECKING:
@@ -77,10 +77,6 @@ _PAGE = 5000
 _PAYLOAD = ',"payload":'
 _dump = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 """Compact JSON, UTF-8 as is (``json.dumps`` with these options builds an encoder per call)."""
-
-
-class ExportFormatError(LineageError):
-    """An events file that is not a readable, complete ``lineagelog-events`` export."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,11 @@ is a ``GraphvizNotFoundError`` saying how to install it.
 
 from __future__ import annotations
 
-from lineagelog.domain.errors import ConfigurationError, LineageError
+from lineagelog.domain.errors import (
+    DiagramRenderError,
+    GraphvizNotFoundError,
+    UnknownFormatError,
+)
 from lineagelog.projections.diagram import DiagramOptions, lineage_diagram, lineage_dot
 
 __all__ = [
@@ -30,18 +34,6 @@ _INSTALL_HINT = (
     "graphviz`, conda: `conda install graphviz`), or write DOT text with `--format dot`, "
     "which needs no Graphviz"
 )
-
-
-class GraphvizNotFoundError(ConfigurationError):
-    """The Graphviz ``dot`` program, needed to render SVG, PNG or PDF, is not installed."""
-
-
-class UnknownFormatError(ConfigurationError, ValueError):
-    """A diagram format that is neither DOT nor one ``dot`` renders here."""
-
-
-class DiagramRenderError(LineageError):
-    """``dot`` ran but failed to render the diagram."""
 
 
 def render_dot(source: str, fmt: str) -> bytes:

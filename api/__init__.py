@@ -18,20 +18,36 @@ from lineagelog.api.config import configure
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
 from lineagelog.api.pipeline import pipeline
 from lineagelog.api.step import step
+from lineagelog.domain.artifact_name import DeletedVersionError, InvalidTagError
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
+    ConcurrencyConflict,
     ConfigurationError,
+    DiagramRenderError,
+    ExportFormatError,
+    GraphvizNotFoundError,
+    IntegrityError,
     InvalidArtifactNameError,
+    InvalidLineageQueryError,
+    LineageCycleError,
     LineageError,
+    LineageNodeNotFoundError,
     MaterializerError,
+    NoLineagePathError,
     NoMaterializerError,
     NotFoundError,
     PipelineDefinitionError,
     RunFailedError,
     RunNotFoundError,
+    StepRunNotFoundError,
     StorageError,
+    UnknownFormatError,
     UnsafeLoadError,
 )
+from lineagelog.domain.lifecycle import InvalidRetentionError
+from lineagelog.domain.run import RunAlreadyEndedError
+from lineagelog.domain.seal import SealMovedBackError
+from lineagelog.domain.step_run import StepRunStateError
 
 __all__ = [
     "ArtifactNotFoundError",
@@ -39,19 +55,36 @@ __all__ = [
     "ArtifactVersion",
     "BaseMaterializer",
     "Client",
+    "ConcurrencyConflict",
     "ConfigurationError",
+    "DeletedVersionError",
+    "DiagramRenderError",
+    "ExportFormatError",
+    "GraphvizNotFoundError",
+    "IntegrityError",
     "InvalidArtifactNameError",
+    "InvalidLineageQueryError",
+    "InvalidRetentionError",
+    "InvalidTagError",
+    "LineageCycleError",
     "LineageError",
+    "LineageNodeNotFoundError",
     "MaterializerError",
+    "NoLineagePathError",
     "NoMaterializerError",
     "NotFoundError",
     "PickleMaterializer",
     "PipelineDefinitionError",
     "Run",
+    "RunAlreadyEndedError",
     "RunFailedError",
     "RunNotFoundError",
+    "SealMovedBackError",
     "StepRun",
+    "StepRunNotFoundError",
+    "StepRunStateError",
     "StorageError",
+    "UnknownFormatError",
     "UnsafeLoadError",
     "VisualizationType",
     "allow_pickle",

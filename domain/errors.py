@@ -3,12 +3,14 @@
 Every error names the offending value and says what to do about it.
 Driver errors are translated at the adapter boundary (``raise X from e``).
 
-The tree (errors in brackets are defined beside the code that raises them)::
+The tree (errors in brackets are defined beside the code that raises them);
+every one is exported from ``lineagelog.api``, and a test holds this drawing
+equal to the real classes::
 
     LineageError
     ├── ConfigurationError           bad URL, unknown protocol, newer schema
-    │   ├── [GraphvizNotFoundError]      adapters.graphviz: no `dot` to render with
-    │   └── [UnknownFormatError]         adapters.graphviz: a diagram format it cannot write
+    │   ├── GraphvizNotFoundError        no `dot` to render SVG, PNG or PDF with
+    │   └── UnknownFormatError           a diagram format it cannot write
     ├── InvalidArtifactNameError     a name that could escape the store root
     ├── PipelineDefinitionError      bad annotations, arguments, calls outside a pipeline
     ├── MaterializerError
@@ -21,18 +23,19 @@ The tree (errors in brackets are defined beside the code that raises them)::
     │   ├── LineageNodeNotFoundError     no lineage node with that id
     │   └── NoLineagePathError           two lineage nodes not on one path
     ├── StorageError                 the event store or artifact store failed
+    │   └── ConcurrencyConflict          another writer appended to the stream first
     ├── IntegrityError               bytes or events that do not match the log
     ├── RunFailedError               a step raised; ``run_id`` says which run
     ├── InvalidLineageQueryError     a bad lineage direction, depth or position
     ├── LineageCycleError            a cycle the log cannot produce
+    ├── ExportFormatError            a bad or truncated events file
+    ├── DiagramRenderError           `dot` failed
     ├── [RunAlreadyEndedError]       domain.run: a run ends exactly once
     ├── [StepRunStateError]          domain.step_run: a command that does not fit the state
     ├── [InvalidTagError]            domain.artifact_name: an unusable tag
     ├── [DeletedVersionError]        domain.artifact_name: tagging a deleted version
     ├── [InvalidRetentionError]      domain.lifecycle: a prune policy that cannot apply
-    ├── [SealMovedBackError]         domain.seal: a seal covering less than the last
-    ├── [ExportFormatError]          adapters.export: a bad or truncated events file
-    └── [DiagramRenderError]         adapters.graphviz: `dot` failed
+    └── [SealMovedBackError]         domain.seal: a seal covering less than the last
 """
 
 from __future__ import annotations
@@ -41,7 +44,11 @@ from uuid import UUID
 
 __all__ = [
     "ArtifactNotFoundError",
+    "ConcurrencyConflict",
     "ConfigurationError",
+    "DiagramRenderError",
+    "ExportFormatError",
+    "GraphvizNotFoundError",
     "IntegrityError",
     "InvalidArtifactNameError",
     "InvalidLineageQueryError",
@@ -57,6 +64,7 @@ __all__ = [
     "RunNotFoundError",
     "StepRunNotFoundError",
     "StorageError",
+    "UnknownFormatError",
     "UnsafeLoadError",
 ]
 
@@ -139,3 +147,23 @@ class InvalidLineageQueryError(LineageError, ValueError):
 
 class LineageCycleError(LineageError):
     """A lineage graph has a cycle, which the append-only log cannot produce."""
+
+
+class ConcurrencyConflict(StorageError):
+    """Another writer appended to the same stream first (optimistic concurrency)."""
+
+
+class GraphvizNotFoundError(ConfigurationError):
+    """The Graphviz ``dot`` program, needed to render SVG, PNG or PDF, is not installed."""
+
+
+class UnknownFormatError(ConfigurationError, ValueError):
+    """A diagram format that is neither DOT nor one ``dot`` renders here."""
+
+
+class DiagramRenderError(LineageError):
+    """``dot`` ran but failed to render the diagram."""
+
+
+class ExportFormatError(LineageError):
+    """An events file that is not a readable, complete ``lineagelog-events`` export."""
