@@ -14,6 +14,7 @@ asserts the behaviour of each kind explicitly.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from sqlalchemy import update
 
 from lineagelog.adapters.bulk_insert import Row, bulk_insert
 from lineagelog.adapters.event_store import ConcurrencyConflict, EventStore
+from lineagelog.adapters.export import ExportFormatError, export_events, import_events
 from lineagelog.adapters.point_in_time import aggregate_as_of, stream_version_at
 from lineagelog.adapters.view_engine import create_view_engine
 from lineagelog.domain.artifact_name import ArtifactName
@@ -56,6 +58,18 @@ def stored_rows(events: EventStore) -> list[tuple[int, UUID, int, str, bytes]]:
         (n.id, n.originator_id, n.originator_version, n.topic, bytes(n.state))
         for n in events.read_notifications(0, 1_000_000)
     ]
+
+
+def exported_log(runs: int) -> str:
+    """An export of a memory log holding ``runs`` completed runs."""
+    source = EventStore("memory://")
+    for i in range(runs):
+        run = start_run(f"r{i}")
+        run.complete()
+        source.save(run)
+    out = io.StringIO()
+    export_events(source, out)
+    return out.getvalue()
 
 
 def run_row(position: int, name: str) -> Row:
@@ -386,6 +400,48 @@ class EventStoreContract:
             batches.add(rows)
 
         assert [r.event.run_name for r in events.iter_all()] == ["recorded"]
+
+    # -- import (the caller of bulk insert) ----------------------------------------
+
+    def test_an_export_imports_into_an_empty_store_event_for_event(
+        self, events: EventStore
+    ) -> None:
+        exported = exported_log(3)
+
+        result = import_events(events, io.StringIO(exported), workers=1)
+
+        again = io.StringIO()
+        export_events(events, again, workers=1)
+        assert (result.count, result.last_position, result.renumbered) == (6, 6, False)
+        assert again.getvalue().splitlines()[1:] == exported.splitlines()[1:]
+        assert [r.event.run_name for r in events.iter_all() if r.event.originator_version == 1] == [
+            "r0",
+            "r1",
+            "r2",
+        ]
+
+    def test_an_import_found_bad_after_its_rows_went_in_writes_nothing(
+        self, events: EventStore
+    ) -> None:
+        # The footer is checked after every event line was verified and handed
+        # to the bulk insert: the rows must go with the error.
+        exported = exported_log(3)
+        cut = exported.replace('"count":6,', '"count":5,')
+        assert cut != exported
+
+        with pytest.raises(ExportFormatError, match="footer says 5 events"):
+            import_events(events, io.StringIO(cut), workers=1)
+
+        assert events.max_position() == 0
+        assert events.read_rows(0, 100) == []
+
+    def test_an_import_into_a_store_that_holds_events_is_refused(self, events: EventStore) -> None:
+        events.save(start_run("here"))
+
+        with pytest.raises(StorageError, match="already holds 1 event position"):
+            import_events(events, io.StringIO(exported_log(1)), workers=1)
+
+        assert [r.event.run_name for r in events.iter_all()] == ["here"]
 
     # -- the views' schema version -------------------------------------------------
 
