@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from parts import require_dot, unavailable
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "LINEAGELOG_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -30,16 +31,10 @@ MARIADB_URL = os.environ.get(
 )
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def unavailable(what: str, how: str) -> None:
-    """Skip (or, in CI, fail) a test whose server is not there."""
-    message = f"{what} is not available; {how}"
-    if _in_ci():
-        pytest.fail(f"CI=true and {message}", pytrace=False)
-    pytest.skip(message)
+@pytest.fixture
+def dot_program() -> str:
+    """The Graphviz ``dot`` program, for tests that render diagrams."""
+    return require_dot()
 
 
 def _with_database(url: str, dbname: str) -> str:

@@ -5,7 +5,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
-from cli_process import HAS_DOT, NEEDS_DOT, assert_one_line_error, run_cli
+from cli_process import HAS_DOT, assert_one_line_error, run_cli
 
 from lineagelog.examples.numbers import numbers
 
@@ -116,7 +116,7 @@ def test_rendering_without_dot_says_how_to_install_it_and_that_dot_format_works(
     assert not (tmp_path / "evens.svg").exists()
 
 
-@pytest.mark.skipif(not HAS_DOT, reason=NEEDS_DOT)
+@pytest.mark.usefixtures("dot_program")
 def test_lineage_svg_written_with_o_has_a_node_per_artifact_and_step_with_tooltips(
     sqlite_stores, runs, tmp_path
 ):
@@ -141,7 +141,7 @@ def test_lineage_svg_written_with_o_has_a_node_per_artifact_and_step_with_toolti
     )
 
 
-@pytest.mark.skipif(not HAS_DOT, reason=NEEDS_DOT)
+@pytest.mark.usefixtures("dot_program")
 def test_lineage_png_and_pdf_are_real_files(sqlite_stores, runs, tmp_path):
     png = run_cli("lineage", "evens", "-o", str(tmp_path / "e.png"), stores=sqlite_stores)
     pdf = run_cli("lineage", "evens", "--format", "pdf", stores=sqlite_stores, cwd=tmp_path)
@@ -169,7 +169,7 @@ def test_lineage_errors_are_one_line_on_stderr(sqlite_stores, runs, tmp_path):
     )
 
 
-@pytest.mark.skipif(not HAS_DOT, reason=NEEDS_DOT)
+@pytest.mark.usefixtures("dot_program")
 def test_graph_of_a_run_draws_its_steps_in_a_cluster_with_cached_steps_dashed(
     sqlite_stores, runs, tmp_path
 ):

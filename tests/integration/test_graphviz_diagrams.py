@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -19,10 +18,7 @@ from lineagelog.api.client import Client
 from lineagelog.domain.errors import LineageError, RunFailedError
 from lineagelog.examples.numbers import numbers
 
-HAS_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(
-    not HAS_DOT, reason="the Graphviz `dot` program is not installed (apt-get install graphviz)"
-)
+needs_dot = pytest.mark.usefixtures("dot_program")
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from parts import require_module
 
 from lineagelog.api import Client, pipeline, step
 from lineagelog.api.context import open_context
@@ -107,7 +108,7 @@ def test_registering_a_missing_path_names_it(
 def test_a_python_value_saved_outside_a_pipeline_loads_back_and_is_in_the_lineage(
     sqlite_stores: tuple[str, str],
 ) -> None:
-    np = pytest.importorskip("numpy")
+    np = require_module("numpy", "numpy")
     client = Client()
 
     labels = client.save_artifact({"cat": 0, "dog": 1}, "labels", tags=["v1-schema"])

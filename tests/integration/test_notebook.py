@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from parts import require_module
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
-pytest.importorskip("numpy")
-pytest.importorskip("pandas")
+nbformat = require_module("nbformat", "test")
+nbclient = require_module("nbclient", "test")
+require_module("ipykernel", "test")
+require_module("numpy", "numpy")
+require_module("pandas", "pandas")
 
 import lineagelog.domain  # noqa: E402
 

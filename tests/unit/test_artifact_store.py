@@ -25,7 +25,6 @@ def test_unknown_protocol_is_a_configuration_error_listing_usable_ones():
 
 
 def test_known_protocol_without_its_package_names_what_to_install():
-    pytest.importorskip("fsspec")
     try:
         import gcsfs  # noqa: F401
     except ImportError:

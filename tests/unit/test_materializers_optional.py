@@ -10,6 +10,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from parts import require_module
 from pydantic import BaseModel
 
 from lineagelog.adapters.fsspec_store import FsspecArtifactStore, InMemoryArtifactStore
@@ -95,7 +96,7 @@ def test_png_writer_output_decodes_to_the_same_pixels():
     ids=["float32-2d", "int64-1d", "bool", "unicode", "nan-inf", "uint8-3d", "0d"],
 )
 def test_numpy_arrays_load_back_with_the_same_dtype_shape_and_values(store, make):
-    np = pytest.importorskip("numpy")
+    np = require_module("numpy", "numpy")
     array = make(np)
 
     saved, loaded = round_trip(store, array)
@@ -109,7 +110,7 @@ def test_numpy_arrays_load_back_with_the_same_dtype_shape_and_values(store, make
 
 
 def test_a_2d_array_gets_an_image_visualization_of_its_shape(store):
-    np = pytest.importorskip("numpy")
+    np = require_module("numpy", "numpy")
     array = np.array([[0, 255], [128, 64], [1, 2]], dtype=np.uint8)
 
     saved, _ = round_trip(store, array)
@@ -122,7 +123,7 @@ def test_a_2d_array_gets_an_image_visualization_of_its_shape(store):
 
 
 def test_a_1d_array_gets_a_histogram_visualization(store):
-    np = pytest.importorskip("numpy")
+    np = require_module("numpy", "numpy")
 
     saved, _ = round_trip(store, np.random.default_rng(0).normal(size=500))
 
@@ -133,7 +134,7 @@ def test_a_1d_array_gets_a_histogram_visualization(store):
 
 
 def test_an_object_array_is_refused_rather_than_pickled(store):
-    np = pytest.importorskip("numpy")
+    np = require_module("numpy", "numpy")
     array = np.array([object()], dtype=object)
     uri = store.version_uri("objects", uuid.uuid4())
 
@@ -145,8 +146,8 @@ def test_an_object_array_is_refused_rather_than_pickled(store):
 
 
 def test_a_dataframe_loads_back_with_its_index_and_dtypes(store):
-    pd = pytest.importorskip("pandas")
-    pytest.importorskip("pyarrow")
+    pd = require_module("pandas", "pandas")
+    require_module("pyarrow", "pandas")
     frame = pd.DataFrame(
         {
             "int": [1, 2, 3],
@@ -171,8 +172,8 @@ def test_a_dataframe_loads_back_with_its_index_and_dtypes(store):
 
 
 def test_a_series_loads_back_with_its_name_and_index(store):
-    pd = pytest.importorskip("pandas")
-    pytest.importorskip("pyarrow")
+    pd = require_module("pandas", "pandas")
+    require_module("pyarrow", "pandas")
     series = pd.Series([1.5, 2.5], index=pd.RangeIndex(10, 12), name="loss")
 
     _, loaded = round_trip(store, series)
@@ -181,8 +182,8 @@ def test_a_series_loads_back_with_its_name_and_index(store):
 
 
 def test_a_dataframe_holding_python_objects_gives_a_clear_error(store):
-    pd = pytest.importorskip("pandas")
-    pytest.importorskip("pyarrow")
+    pd = require_module("pandas", "pandas")
+    require_module("pyarrow", "pandas")
     frame = pd.DataFrame({"opaque": [object()]})
     uri = store.version_uri("frame", uuid.uuid4())
 

@@ -7,6 +7,7 @@ import threading
 import uuid
 
 import pytest
+from parts import require_module
 
 from lineagelog.adapters.fsspec_store import InMemoryArtifactStore
 from lineagelog.adapters.materializers import (
@@ -19,7 +20,7 @@ from lineagelog.adapters.materializers import (
 )
 from lineagelog.domain.errors import UnsafeLoadError
 
-pytest.importorskip("cloudpickle")
+require_module("cloudpickle", "pickle")
 
 
 class Model:
