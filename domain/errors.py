@@ -32,6 +32,7 @@ The tree (errors in brackets are defined beside the code that raises them)::
     ├── [InvalidRetentionError]      domain.lifecycle: a prune policy that cannot apply
     ├── [SealMovedBackError]         domain.seal: a seal covering less than the last
     ├── [ExportFormatError]          adapters.export: a bad or truncated events file
+    ├── [AnchorFileError]            adapters.anchor: a missing or malformed anchor file
     └── [DiagramRenderError]         adapters.graphviz: `dot` failed
 """
 
