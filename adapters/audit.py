@@ -62,6 +62,9 @@ KEEP_CONTENT = Keep(
 Progress = Callable[[int, int], None]
 """Called after each page with (events checked so far, events in the log)."""
 
+RangeHook = Callable[["LogChecker"], None]
+"""Called after each range is checked, before the digests of sealed events are forgotten."""
+
 
 @dataclass(frozen=True)
 class AuditProblem:
@@ -89,6 +92,10 @@ class AuditReport:
     """The running digest over the whole log (what a seal written now would hold)."""
     seconds: float
     problems_truncated: bool = False
+    anchors_checked: int = 0
+    """Anchors (seals kept outside the log) the log was checked against."""
+    views_position: int | None = None
+    """The log position the live views were compared at with a rebuild; None: not compared."""
 
     @property
     def ok(self) -> bool:
@@ -402,11 +409,14 @@ def audit_log(
     until: int | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    on_range: RangeHook | None = None,
 ) -> AuditReport:
     """Check the whole log (up to ``until``) and, given a store, every artifact's bytes.
 
     Never raises for what it finds: every problem is in the report. ``workers``
     processes hash a large log (default: one per core; 1 hashes in this process).
+    ``on_range`` sees the checker after each range (the anchors' check reads
+    the running digest there).
 
     Raises:
         StorageError: the database could not be read at all.
@@ -418,6 +428,8 @@ def audit_log(
     keep = KEEP_CONTENT if artifacts is not None else KEEP_SEALS
     for hashed_range in hashed_ranges(events, 0, target, keep=keep, workers=workers):
         checker.accept_range(hashed_range)
+        if on_range is not None:
+            on_range(checker)
         checker.seals()
         if progress is not None:
             progress(checker.count, target)

@@ -32,6 +32,8 @@ class SealResult:
     event_count: int
     digest: str
     position: int | None  # where the seal event itself landed; None: nothing new was sealed
+    seal_version: int | None = None
+    """The seal's version in the seal stream (the seal's id); None when the log has no seal."""
 
     @property
     def written(self) -> bool:
@@ -88,7 +90,9 @@ def seal_log(events: EventStore, *, attempts: int = 3) -> SealResult:
         if head is None and new == 0:
             return SealResult(0, 0, running.hex(), None)
         if head is not None and only_seal:  # nothing but earlier seals since the last seal
-            return SealResult(head.up_to_position, head.event_count, head.digest, None)
+            return SealResult(
+                head.up_to_position, head.event_count, head.digest, None, head.version
+            )
         seal = head if head is not None else LogSeal.open()
         seal.seal(up_to_position=after, event_count=count + new, digest=running.hex())
         try:
@@ -100,7 +104,9 @@ def seal_log(events: EventStore, *, attempts: int = 3) -> SealResult:
             _heads.pop(events, None)  # the unsaved seal must not stay applied to the head
             raise
         _heads[events] = seal
-        return SealResult(after, count + new, running.hex(), positions[-1] if positions else None)
+        return SealResult(
+            after, count + new, running.hex(), positions[-1] if positions else None, seal.version
+        )
     raise IntegrityError(
         f"could not seal the log after {attempts} attempts: other writers kept sealing first; "
         "run `lineagelog audit seal` again"

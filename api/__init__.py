@@ -20,6 +20,7 @@ from lineagelog.api.pipeline import pipeline
 from lineagelog.api.step import step
 from lineagelog.domain.artifact_name import DeletedVersionError, InvalidTagError
 from lineagelog.domain.errors import (
+    AnchorFileError,
     ArtifactNotFoundError,
     ConcurrencyConflict,
     ConfigurationError,
@@ -50,6 +51,7 @@ from lineagelog.domain.seal import SealMovedBackError
 from lineagelog.domain.step_run import StepRunStateError
 
 __all__ = [
+    "AnchorFileError",
     "ArtifactNotFoundError",
     "ArtifactType",
     "ArtifactVersion",

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -81,14 +82,74 @@ class ReplayContext(LineageContext):
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def audit(context: LineageContext, *, verify_artifacts: bool = True) -> AuditReport:
-    """Verify the whole log (chains, seals) and, when asked, every artifact's bytes."""
-    return audit_log(context.events, context.artifacts if verify_artifacts else None)
+def audit(
+    context: LineageContext,
+    *,
+    verify_artifacts: bool = True,
+    views: bool = True,
+    anchor: str | None = None,
+) -> AuditReport:
+    """Verify the whole log (chains, seals) and, when asked, the artifacts, views and anchors.
+
+    ``views``: rebuild every view from the log into a scratch database and
+    compare it row for row with the live views (what queries and the cache
+    read). ``anchor``: an anchor file (local path or fsspec URL) written by
+    ``seal(anchor=...)``; the log must still hold every anchored history.
+
+    Raises:
+        AnchorFileError: the anchor file is missing or malformed (naming the line).
+        StorageError: a database could not be read at all.
+
+    """
+    started = time.perf_counter()
+    check = None
+    if anchor is not None:
+        from lineagelog.adapters.anchor import AnchorCheck, read_anchors
+
+        check = AnchorCheck(read_anchors(anchor), anchor)
+    report = audit_log(
+        context.events,
+        context.artifacts if verify_artifacts else None,
+        on_range=check.reached if check is not None else None,
+    )
+    problems, truncated = list(report.problems), report.problems_truncated
+    if check is not None:
+        check.finish(report.events_checked)
+        problems.extend(check.problems)
+    views_position = None
+    if views:
+        from lineagelog.api.view_audit import audit_views
+
+        found = audit_views(context)
+        problems.extend(found.problems)
+        truncated = truncated or found.truncated
+        views_position = found.position
+    return replace(
+        report,
+        problems=problems,
+        problems_truncated=truncated,
+        anchors_checked=check.checked if check is not None else 0,
+        views_position=views_position,
+        seconds=time.perf_counter() - started,
+    )
 
 
-def seal(context: LineageContext) -> SealResult:
-    """Seal every event recorded so far."""
-    return seal_log(context.events)
+def seal(context: LineageContext, *, anchor: str | None = None) -> SealResult:
+    """Seal every event recorded so far; with ``anchor``, append the seal to that file too.
+
+    The anchor file (a local path or an fsspec URL) keeps the seal outside the
+    log: ``audit(anchor=...)`` then proves the log still holds that history.
+
+    Raises:
+        AnchorFileError: the anchor file cannot be written (the seal is in the log).
+
+    """
+    result = seal_log(context.events)
+    if anchor is not None:
+        from lineagelog.adapters.anchor import append_anchor
+
+        append_anchor(anchor, result)
+    return result
 
 
 def resolve_position(context: LineageContext, at: datetime | int) -> int:

@@ -262,17 +262,30 @@ class Client:
 
     # -- audit (api/audit.py) -----------------------------------------------------------------
 
-    def audit(self, *, verify_artifacts: bool = True) -> AuditReport:
-        """Verify the raw log (hash chains, seals) and, unless told not to, the artifacts' bytes."""
+    def audit(
+        self, *, verify_artifacts: bool = True, views: bool = True, anchor: str | None = None
+    ) -> AuditReport:
+        """Verify the raw log (hash chains, seals), the artifacts' bytes and the views.
+
+        ``verify_artifacts=False`` skips hashing the artifacts; ``views=False``
+        skips comparing the views with a rebuild from the log (which costs a
+        full rebuild into a scratch database). ``anchor`` (a path or fsspec URL
+        written by ``seal(anchor=...)``) also proves the log still holds every
+        anchored history: a cut-off tail or a re-hashed forgery fails it.
+        """
         from lineagelog.api.audit import audit
 
-        return audit(self._context, verify_artifacts=verify_artifacts)
+        return audit(self._context, verify_artifacts=verify_artifacts, views=views, anchor=anchor)
 
-    def seal(self) -> SealResult:
-        """Seal every event recorded so far (runs seal themselves when they end)."""
+    def seal(self, *, anchor: str | None = None) -> SealResult:
+        """Seal every event recorded so far (runs seal themselves when they end).
+
+        ``anchor``: a local path or fsspec URL to append the seal to, one JSON
+        line, kept outside the log for ``audit(anchor=...)``.
+        """
         from lineagelog.api.audit import seal
 
-        return seal(self._context)
+        return seal(self._context, anchor=anchor)
 
     def replay(self, until: datetime | int) -> Client:
         """A client on views rebuilt from the raw log up to ``until`` in a scratch database.

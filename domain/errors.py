@@ -30,6 +30,7 @@ equal to the real classes::
     ├── LineageCycleError            a cycle the log cannot produce
     ├── ExportFormatError            a bad or truncated events file
     ├── DiagramRenderError           `dot` failed
+    ├── AnchorFileError              a missing or malformed anchor file
     ├── [RunAlreadyEndedError]       domain.run: a run ends exactly once
     ├── [StepRunStateError]          domain.step_run: a command that does not fit the state
     ├── [InvalidTagError]            domain.artifact_name: an unusable tag
@@ -43,6 +44,7 @@ from __future__ import annotations
 from uuid import UUID
 
 __all__ = [
+    "AnchorFileError",
     "ArtifactNotFoundError",
     "ConcurrencyConflict",
     "ConfigurationError",
@@ -167,3 +169,7 @@ class DiagramRenderError(LineageError):
 
 class ExportFormatError(LineageError):
     """An events file that is not a readable, complete ``lineagelog-events`` export."""
+
+
+class AnchorFileError(LineageError):
+    """An anchor file that cannot be read, written, or holds a line that is not an anchor."""

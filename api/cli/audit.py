@@ -14,6 +14,16 @@ if TYPE_CHECKING:
 
 __all__ = ["audit_app"]
 
+AnchorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--anchor",
+        metavar="FILE",
+        help="Also prove the log still holds every seal anchored in FILE (a path or fsspec URL "
+        "written by `lineagelog audit seal --anchor`).",
+    ),
+]
+
 audit_app = typer.Typer(
     help="Verify the event log's hash chains and seals, and every artifact's bytes.",
     invoke_without_command=True,
@@ -27,11 +37,20 @@ def audit(
     no_artifacts: Annotated[
         bool, typer.Option("--no-artifacts", help="Check only the log, not the artifacts' bytes.")
     ] = False,
+    views: Annotated[
+        bool,
+        typer.Option(
+            "--views/--no-views",
+            help="Compare the views row for row with a rebuild from the log (a full rebuild "
+            "into a scratch database).",
+        ),
+    ] = True,
+    anchor: AnchorOption = None,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
-    """Check every event and seal (and artifact); exit 1 and list the problems if any."""
+    """Check every event and seal, the artifacts and the views; exit 1 and list any problem."""
     if ctx.invoked_subcommand is not None:
         return
     from lineagelog.api.audit import audit as run_audit
@@ -39,7 +58,7 @@ def audit(
     from lineagelog.api.cli.session import open_context_for
 
     context = open_context_for(database_url, artifact_store, catch_up=False)
-    report = run_audit(context, verify_artifacts=not no_artifacts)
+    report = run_audit(context, verify_artifacts=not no_artifacts, views=views, anchor=anchor)
     if as_json:
         emit_json({**_as_dict(report), "ok": report.ok})
     else:
@@ -50,6 +69,15 @@ def audit(
 
 @audit_app.command("seal")
 def seal(
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            "--anchor",
+            metavar="FILE",
+            help="Also append the seal as one JSON line to FILE (a path or fsspec URL such as "
+            "s3://bucket/anchors.jsonl), kept outside the log.",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
@@ -59,7 +87,7 @@ def seal(
     from lineagelog.api.cli.output import emit_json
     from lineagelog.api.cli.session import open_context_for
 
-    result = run_seal(open_context_for(database_url, artifact_store, catch_up=False))
+    result = run_seal(open_context_for(database_url, artifact_store, catch_up=False), anchor=anchor)
     if as_json:
         emit_json({**_as_dict(result), "written": result.written})
         return
@@ -73,6 +101,8 @@ def seal(
             f"nothing new to seal: the last seal covers {result.event_count} events up to "
             f"position {result.up_to_position}: sha256 {result.digest}"
         )
+    if anchor is not None:
+        typer.echo(f"anchored in {anchor}")
 
 
 def _as_dict(value: object) -> dict[str, object]:
@@ -85,6 +115,10 @@ def _print(report: AuditReport, *, artifacts: bool) -> None:
     what = f"{report.events_checked} events, {report.seals_checked} seals"
     if artifacts:
         what += f", {report.artifacts_checked} artifacts"
+    if report.anchors_checked:
+        what += f", {report.anchors_checked} anchors"
+    if report.views_position is not None:
+        what += f", the views at position {report.views_position}"
     if report.ok:
         typer.echo(f"audit passed: {what} verified in {report.seconds:.2f}s")
     else:

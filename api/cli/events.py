@@ -65,6 +65,15 @@ def export(
 @events_app.command("import")
 def import_(
     path: Annotated[Path, typer.Argument(help="A file written by `lineagelog events export`.")],
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            "--anchor",
+            metavar="ANCHOR",
+            help="Refuse the file unless it holds every seal anchored in ANCHOR (a path or "
+            "fsspec URL written by `lineagelog audit seal --anchor`).",
+        ),
+    ] = None,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
@@ -72,13 +81,23 @@ def import_(
     from lineagelog.adapters.export import import_events
     from lineagelog.api.cli.session import open_context_for
 
+    anchors = None
+    if anchor is not None:
+        from lineagelog.adapters.anchor import read_anchors
+
+        anchors = read_anchors(anchor)  # a bad anchor file stops us before anything is opened
     try:
         source = path.open("r", encoding="utf-8")
     except OSError as e:
         raise LineageError(f"cannot read {str(path)!r}: {e.strerror}") from None
-    context = open_context_for(database_url, artifact_store, catch_up=False)
     with source:
         try:
+            if anchors is not None:  # before the store is even opened: a refusal writes nothing
+                from lineagelog.adapters.anchor import check_events_file
+
+                check_events_file(source, anchors, str(anchor))
+                source.seek(0)
+            context = open_context_for(database_url, artifact_store, catch_up=False)
             result = import_events(context.events, source)
         except UnicodeDecodeError as e:
             raise LineageError(

@@ -73,7 +73,7 @@ def test_audit_exits_non_zero_and_lists_a_modified_event(home: Path) -> None:
             (state.replace(b'"loading"', b'"loadinG"'),),
         )
 
-    result = cli(home, "audit", "--json", "--no-artifacts")
+    result = cli(home, "audit", "--json", "--no-artifacts", "--no-views")
 
     assert result.returncode == 1
     report = json.loads(result.stdout)

@@ -94,7 +94,7 @@ def test_one_flipped_byte_in_the_middle_of_a_stream_names_the_broken_link(
             (_flip_timestamp_byte(victim[4]), victim[0]),
         )
 
-    report = history.audit(verify_artifacts=False)
+    report = history.audit(verify_artifacts=False, views=False)
 
     assert not report.ok
     chain = [p for p in report.problems if p.kind == "hash-chain"]
@@ -116,7 +116,7 @@ def test_a_changed_last_event_of_a_stream_is_caught_by_the_seal(
             (_flip_timestamp_byte(victim[4]), victim[0]),
         )
 
-    report = history.audit(verify_artifacts=False)
+    report = history.audit(verify_artifacts=False, views=False)
 
     assert "seal" in _kinds(report)
     assert any("modified, deleted, inserted or reordered" in p.message for p in report.problems)
@@ -129,7 +129,7 @@ def test_a_payload_that_no_longer_decodes_is_a_problem_not_a_crash(
     with _db(tmp_path) as conn:
         conn.execute("UPDATE stored_events SET state=? WHERE rowid=?", (victim[4][:-7], victim[0]))
 
-    report = history.audit(verify_artifacts=False)
+    report = history.audit(verify_artifacts=False, views=False)
 
     undecodable = [p for p in report.problems if p.kind == "undecodable"]
     assert [p.position for p in undecodable] == [victim[0]]
@@ -141,7 +141,7 @@ def test_an_event_deleted_from_the_middle_is_detected(history: Client, tmp_path:
     with _db(tmp_path) as conn:
         conn.execute("DELETE FROM stored_events WHERE rowid=?", (victim[0],))
 
-    report = history.audit(verify_artifacts=False)
+    report = history.audit(verify_artifacts=False, views=False)
 
     assert "stream-order" in _kinds(report)
     assert "seal" in _kinds(report)
@@ -156,7 +156,7 @@ def test_an_event_deleted_from_the_end_of_a_sealed_range_is_detected(
     with _db(tmp_path) as conn:
         conn.execute("DELETE FROM stored_events WHERE rowid=?", (victim,))
 
-    report = history.audit(verify_artifacts=False)
+    report = history.audit(verify_artifacts=False, views=False)
 
     assert _kinds(report) == {"seal"}
     assert any(f"up to position {victim}" in p.message for p in report.problems)
@@ -176,7 +176,7 @@ def test_two_events_swapped_between_positions_are_detected(history: Client, tmp_
             )
         conn.execute("UPDATE stored_events SET originator_id=substr(originator_id, 1, 32)")
 
-    report = history.audit(verify_artifacts=False)
+    report = history.audit(verify_artifacts=False, views=False)
 
     assert "seal" in _kinds(report)
 
@@ -188,7 +188,7 @@ def test_swapped_payloads_break_both_chains(history: Client, tmp_path: Path) -> 
         conn.execute("UPDATE stored_events SET state=? WHERE rowid=?", (b[4], a[0]))
         conn.execute("UPDATE stored_events SET state=? WHERE rowid=?", (a[4], b[0]))
 
-    report = history.audit(verify_artifacts=False)
+    report = history.audit(verify_artifacts=False, views=False)
 
     assert not report.ok
     assert {"hash-chain", "seal"} <= _kinds(report)
@@ -205,7 +205,7 @@ def test_a_forged_event_appended_to_a_stream_breaks_its_chain(
             "INSERT INTO stored_events VALUES (?, 3, ?, ?)", (run_id, completed[3], completed[4])
         )
 
-    report = history.audit(verify_artifacts=False)
+    report = history.audit(verify_artifacts=False, views=False)
 
     chain = [p for p in report.problems if p.kind == "hash-chain"]
     assert [p.position for p in chain] == [len(rows) + 1]
@@ -225,7 +225,7 @@ def test_an_event_replaced_inside_a_sealed_range_is_detected(
             (forged[0], "f" * 32, 1, rows[0][3], rows[0][4]),
         )
 
-    report = history.audit(verify_artifacts=False)
+    report = history.audit(verify_artifacts=False, views=False)
 
     assert "seal" in _kinds(report)
 
@@ -266,7 +266,7 @@ def test_a_missing_artifact_fails_the_audit_and_a_verified_load(
 def test_an_audit_without_artifacts_reads_no_artifact(history: Client, tmp_path: Path) -> None:
     shutil.rmtree(_folder(history, history.get_artifact_version("evens", 2).uri))
 
-    report = history.audit(verify_artifacts=False)
+    report = history.audit(verify_artifacts=False, views=False)
 
     assert report.ok
     assert report.artifacts_checked == 0
@@ -277,7 +277,7 @@ def test_sealing_on_demand_covers_events_written_since(history: Client, tmp_path
     history.tag_artifact("numbers", version.version, "golden")
 
     sealed = history.seal()
-    report = history.audit(verify_artifacts=False)
+    report = history.audit(verify_artifacts=False, views=False)
 
     assert sealed.written
     assert sealed.up_to_position == len(_rows(tmp_path)) - 1
@@ -292,7 +292,7 @@ def test_hashing_in_worker_processes_finds_the_same_problems_and_digest(
     victim = next(r for r in _rows(tmp_path) if r[0] not in _stream_last_rows(tmp_path))
     with _db(tmp_path) as conn:
         conn.execute("DELETE FROM stored_events WHERE rowid=?", (victim[0],))
-    alone = history.audit(verify_artifacts=False)
+    alone = history.audit(verify_artifacts=False, views=False)
     monkeypatch.setattr(hash_pool, "_PARALLEL_ABOVE", 0)
     monkeypatch.setattr(hash_pool, "_CHUNK", 7)
 
@@ -362,7 +362,7 @@ def test_a_seal_with_a_forged_non_numeric_count_is_a_problem_not_a_crash(
             (json.dumps(payload).encode(), victim[0]),
         )
 
-    report = history.audit(verify_artifacts=False)
+    report = history.audit(verify_artifacts=False, views=False)
 
     assert not report.ok
     assert any(
