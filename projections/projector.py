@@ -293,15 +293,16 @@ def _dispatch(views: Iterable[str], moved: set[str], current: dict[str, int]) ->
 
     Read from ``HANDLERS`` at every page, so a handler replaced at run time is used.
     """
-    names = {name for view in moved for name in HANDLERS[view]}
+    # Stored events reach handlers as light records named after their event class.
+    names = {cls.__name__ for view in moved for cls in HANDLERS[view]}
     dispatch: Dispatch = {name: [] for name in names}
     always: list[tuple[int, Handler]] = []
     for view in views:
         if view not in moved:
             continue
         done = current.get(view, 0)
-        for name, handler in HANDLERS[view].items():
-            dispatch[name].append((done, handler))
+        for cls, handler in HANDLERS[view].items():
+            dispatch[cls.__name__].append((done, handler))
         if view in ALWAYS:
             always.append((done, ALWAYS[view]))
     if always:

@@ -11,12 +11,18 @@ from typing import Any
 
 from sqlalchemy import select
 
+from lineagelog.domain.artifact_name import ArtifactName
+from lineagelog.domain.base import LineageAggregate
+from lineagelog.domain.run import PipelineRun
+from lineagelog.domain.step_run import StepRun
+from lineagelog.domain.values import CacheOutcome, RunStatus, StepStatus
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch, utc_text
 
-__all__ = ["HANDLERS", "VIEWS", "Handler"]
+__all__ = ["ALWAYS", "HANDLERS", "VIEWS", "EventClass", "Handler"]
 
 Handler = Callable[[PageBatch, int, Any], None]
+EventClass = type[LineageAggregate.Event]
 
 
 _ts = utc_text
@@ -40,7 +46,7 @@ def _run_started(b: PageBatch, pos: int, e: Any) -> None:
             "parameters": e.parameters,
             "dag": e.dag,
             "environment": e.environment,
-            "status": "running",
+            "status": RunStatus.RUNNING.value,
             "started_at": _ts(e.timestamp),
             "started_pos": pos,
             "ended_at": None,
@@ -52,12 +58,16 @@ def _run_started(b: PageBatch, pos: int, e: Any) -> None:
     )
 
 
-def _run_ended(status: str) -> Handler:
+def _run_ended(status: RunStatus) -> Handler:
     def handle(b: PageBatch, pos: int, e: Any) -> None:
-        values: dict[str, Any] = {"status": status, "ended_at": _ts(e.timestamp), "ended_pos": pos}
-        if status == "failed":
+        values: dict[str, Any] = {
+            "status": status.value,
+            "ended_at": _ts(e.timestamp),
+            "ended_pos": pos,
+        }
+        if status is RunStatus.FAILED:
             values.update(failed_step=e.failed_step, error=e.error)
-        if status == "interrupted":
+        if status is RunStatus.INTERRUPTED:
             values.update(error=e.reason)
         b.update(t.runs, (str(e.originator_id),), values)
 
@@ -77,7 +87,7 @@ def _step_started(b: PageBatch, pos: int, e: Any) -> None:
             "code_hash": e.code_hash,
             "parameters": e.parameters,
             "inputs": e.inputs,
-            "status": "running",
+            "status": StepStatus.RUNNING.value,
             "started_at": _ts(e.timestamp),
             "started_pos": pos,
             "cache_key": None,
@@ -142,7 +152,7 @@ def _step_succeeded(b: PageBatch, pos: int, e: Any) -> None:
         t.step_runs,
         (str(e.originator_id),),
         {
-            "status": "cached" if e.cached else "completed",
+            "status": (StepStatus.CACHED if e.cached else StepStatus.COMPLETED).value,
             "ended_at": _ts(e.timestamp),
             "ended_pos": pos,
             "duration_s": e.duration_s,
@@ -155,7 +165,7 @@ def _step_failed(b: PageBatch, pos: int, e: Any) -> None:
         t.step_runs,
         (str(e.originator_id),),
         {
-            "status": "failed",
+            "status": StepStatus.FAILED.value,
             "ended_at": _ts(e.timestamp),
             "ended_pos": pos,
             "duration_s": e.duration_s,
@@ -171,7 +181,7 @@ def _step_interrupted(b: PageBatch, pos: int, e: Any) -> None:
         t.step_runs,
         (str(e.originator_id),),
         {
-            "status": "interrupted",
+            "status": StepStatus.INTERRUPTED.value,
             "ended_at": _ts(e.timestamp),
             "ended_pos": pos,
             "error_message": e.reason,
@@ -257,7 +267,7 @@ def _version_deleted(b: PageBatch, pos: int, e: Any) -> None:
 
 
 def _cache_candidate(b: PageBatch, pos: int, e: Any) -> None:
-    if e.outcome != "hit":
+    if e.outcome != CacheOutcome.HIT:
         step_run_id = str(e.originator_id)
         b.insert(
             t.cache_entries,
@@ -319,7 +329,7 @@ def _lineage_step(b: PageBatch, pos: int, e: Any) -> None:
 
 
 def _lineage_cache(b: PageBatch, pos: int, e: Any) -> None:
-    if e.outcome == "hit":
+    if e.outcome == CacheOutcome.HIT:
         step_run_id = str(e.originator_id)
         _edge(b, pos, e, str(e.original_step_run_id), step_run_id, "cached_from")
         for artifact_version_id in sorted(set(e.reused_outputs.values())):
@@ -352,40 +362,41 @@ def _timeline(b: PageBatch, pos: int, e: Any) -> None:
 
 VIEWS: tuple[str, ...] = tuple(t.VIEW_TABLES)
 
-HANDLERS: dict[str, dict[str, Handler]] = {
+HANDLERS: dict[str, dict[EventClass, Handler]] = {
     "runs": {
-        "RunStarted": _run_started,
-        "RunCompleted": _run_ended("completed"),
-        "RunFailed": _run_ended("failed"),
-        "RunInterrupted": _run_ended("interrupted"),
-        "StepStarted": _step_started,
-        "CacheDecided": _cache_decided,
-        "ArtifactWritten": _output_written,
-        "StepSucceeded": _step_succeeded,
-        "StepFailed": _step_failed,
-        "StepInterrupted": _step_interrupted,
+        PipelineRun.RunStarted: _run_started,
+        PipelineRun.RunCompleted: _run_ended(RunStatus.COMPLETED),
+        PipelineRun.RunFailed: _run_ended(RunStatus.FAILED),
+        PipelineRun.RunInterrupted: _run_ended(RunStatus.INTERRUPTED),
+        StepRun.StepStarted: _step_started,
+        StepRun.CacheDecided: _cache_decided,
+        StepRun.ArtifactWritten: _output_written,
+        StepRun.StepSucceeded: _step_succeeded,
+        StepRun.StepFailed: _step_failed,
+        StepRun.StepInterrupted: _step_interrupted,
     },
     "catalog": {
-        "ArtifactWritten": _artifact_written,
-        "VersionTagged": _version_tagged,
-        "VersionUntagged": _version_untagged,
-        "ExternalVersionRegistered": _external_registered,
-        "VersionDeleted": _version_deleted,
+        StepRun.ArtifactWritten: _artifact_written,
+        ArtifactName.VersionTagged: _version_tagged,
+        ArtifactName.VersionUntagged: _version_untagged,
+        ArtifactName.ExternalVersionRegistered: _external_registered,
+        ArtifactName.VersionDeleted: _version_deleted,
     },
     "cache": {
-        "CacheDecided": _cache_candidate,
-        "StepSucceeded": _cache_entry_succeeded,
+        StepRun.CacheDecided: _cache_candidate,
+        StepRun.StepSucceeded: _cache_entry_succeeded,
     },
     "lineage": {
-        "RunStarted": _lineage_run,
-        "StepStarted": _lineage_step,
-        "CacheDecided": _lineage_cache,
-        "ArtifactWritten": _lineage_artifact,
-        "ExternalVersionRegistered": _lineage_external,
+        PipelineRun.RunStarted: _lineage_run,
+        StepRun.StepStarted: _lineage_step,
+        StepRun.CacheDecided: _lineage_cache,
+        StepRun.ArtifactWritten: _lineage_artifact,
+        ArtifactName.ExternalVersionRegistered: _lineage_external,
     },
 }
-"""view name -> event type name -> handler. Events a view has no handler for only
-move its tracking position."""
+"""view name -> domain event class -> handler. Events a view has no handler for only
+move its tracking position. Keyed by the classes themselves, so a renamed event
+cannot silently stop matching."""
 
 ALWAYS: dict[str, Handler] = {"lineage": _timeline}
 """Handlers a view runs for every event, whatever its type."""

@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from lineagelog.api import Client, RunFailedError, pipeline, step
 from lineagelog.api.context import open_context
 from lineagelog.domain.errors import StorageError
+from lineagelog.domain.step_run import StepRun
 from lineagelog.projections import schema as t
 from lineagelog.projections import views
 from lineagelog.projections.batch import PageBatch
@@ -105,7 +106,7 @@ def test_a_failing_page_leaves_rows_and_position_untouched_and_catch_up_resumes(
         conn.execute(t.tracking.update().values(position=0))
     projector = Projector(context.engine, context.events, page_size=7)
     calls = {"n": 0}
-    original = views.HANDLERS["catalog"]["ArtifactWritten"]
+    original = views.HANDLERS["catalog"][StepRun.ArtifactWritten]
 
     def crash_on_fifth(batch: Any, position: int, event: Any) -> None:
         calls["n"] += 1
@@ -113,13 +114,13 @@ def test_a_failing_page_leaves_rows_and_position_untouched_and_catch_up_resumes(
             raise RuntimeError("simulated crash while applying")
         original(batch, position, event)
 
-    monkeypatch.setitem(views.HANDLERS["catalog"], "ArtifactWritten", crash_on_fifth)
+    monkeypatch.setitem(views.HANDLERS["catalog"], StepRun.ArtifactWritten, crash_on_fifth)
     with pytest.raises(RuntimeError, match="simulated crash"):
         projector.catch_up()
     stopped_at = projector.positions()
     partial = snapshot(context.engine)
 
-    monkeypatch.setitem(views.HANDLERS["catalog"], "ArtifactWritten", original)
+    monkeypatch.setitem(views.HANDLERS["catalog"], StepRun.ArtifactWritten, original)
     projector.catch_up()
 
     assert 0 < min(stopped_at.values()) < context.events.max_position()
@@ -220,18 +221,18 @@ def test_a_rebuild_cut_short_gets_its_indexes_back_when_the_views_are_next_opene
     context = open_context()
     context.catch_up()
     expected, indexes = snapshot(context.engine), _index_names(context.engine)
-    original = views.HANDLERS["lineage"]["StepStarted"]
+    original = views.HANDLERS["lineage"][StepRun.StepStarted]
 
     def crash(batch: Any, position: int, event: Any) -> None:
         raise RuntimeError("simulated crash while rebuilding")
 
-    monkeypatch.setitem(views.HANDLERS["lineage"], "StepStarted", crash)
+    monkeypatch.setitem(views.HANDLERS["lineage"], StepRun.StepStarted, crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
         context.projector.rebuild()
 
     assert gc.isenabled(), "the rebuild left the garbage collector paused"
     assert not indexes <= _index_names(context.engine), "the rebuild should bulk-load unindexed"
-    monkeypatch.setitem(views.HANDLERS["lineage"], "StepStarted", original)
+    monkeypatch.setitem(views.HANDLERS["lineage"], StepRun.StepStarted, original)
     assert not _table_sql(context.engine, "lineage_edges").endswith("WITHOUT ROWID")
     Projector(context.engine, context.events).create_tables()  # what every client does on open
     assert _index_names(context.engine) == indexes
