@@ -186,18 +186,19 @@ def _load(context: LineageContext, version: Any, *, allow_pickle: bool, verify: 
         materializer_source=version.materializer,
         data_type_source=version.data_type,
         allow_pickle=allow_pickle,
-        expected_content_hash=version.content_hash if verify else None,
+        expected_content_hash=version.content_hash,
+        verify=verify,
     )
 
 
 def _is_pickle(materializer: str) -> bool:
-    from lineagelog.adapters.materializers import PickleMaterializer, resolve_source
+    from lineagelog.adapters.materializers import PickleMaterializer, resolve_materializer
 
     try:
-        cls = resolve_source(materializer)
+        cls = resolve_materializer(materializer)
     except LineageError:
         return False
-    return isinstance(cls, type) and issubclass(cls, PickleMaterializer)
+    return issubclass(cls, PickleMaterializer)
 
 
 def load_artifact_version(
