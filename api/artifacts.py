@@ -28,6 +28,7 @@ from lineagelog.domain.errors import (
     MaterializerError,
     NoMaterializerError,
     UnsafeLoadError,
+    UntrustedTypeError,
 )
 from lineagelog.domain.names import artifact_name_id, default_artifact_name
 from lineagelog.domain.step_run import StepRun
@@ -227,6 +228,8 @@ def load_artifact_version(
         ) from None
     except UnsafeLoadError:
         raise
+    except UntrustedTypeError as e:
+        raise UntrustedTypeError(f"cannot load {label}: {e}") from None
     except MaterializerError as e:
         # The materializer only knows its files: say which artifact, and how to check it.
         raise MaterializerError(

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["loaded_class", "resolve_data_type", "resolve_materializer"]
 
+_NEVER_IMPORTED = "(lineagelog never imports a module named by the log, a view or the store.)"
 _CLASS_DICT: Any = vars(type)["__dict__"]
 _MODULE_DICT: Any = vars(types.ModuleType)["__dict__"]
 
@@ -65,10 +66,10 @@ def resolve_materializer(source: str) -> type[BaseMaterializer]:
     if isinstance(found, type) and issubclass(found, BaseMaterializer):
         return found
     raise UntrustedTypeError(
-        f"materializer {source!r} is not defined in this process; import the module that "
-        f"defines it ({_module_of(source)!r}) before loading, or register a materializer for "
-        "the artifact's type. lineagelog never imports a module named by the log, a view or "
-        f"the artifact store.{_locals_hint(source)}"
+        f"materializer {source!r} names no BaseMaterializer subclass defined in this process. "
+        f"If it is yours, import the module that defines it ({_module_of(source)!r}) before "
+        "loading; otherwise the record naming it was edited: check it with `lineagelog audit`. "
+        f"{_NEVER_IMPORTED}{_locals_hint(source)}"
     )
 
 
@@ -92,10 +93,10 @@ def resolve_data_type(source: str, materializer: type[BaseMaterializer]) -> type
     found = loaded_class(source)
     if found is None:
         raise UntrustedTypeError(
-            f"data type {source!r} is not imported in this process; import the module that "
-            f"defines it ({_module_of(source)!r}) before loading, or register a materializer "
-            "for it. lineagelog never imports a module named by the log, a view or the "
-            f"artifact store.{_locals_hint(source)}"
+            f"data type {source!r} names no class imported in this process. If it is yours, "
+            f"import the module that defines it ({_module_of(source)!r}) before loading, or "
+            "register a materializer for it; otherwise the record naming it was edited: check "
+            f"it with `lineagelog audit`. {_NEVER_IMPORTED}{_locals_hint(source)}"
         )
     if not issubclass(found, bases):
         handled = sorted(type_source(t) for t in bases)
