@@ -31,6 +31,7 @@ from lineagelog.domain.errors import (
     RunNotFoundError,
     StorageError,
     UnsafeLoadError,
+    UntrustedTypeError,
 )
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "StepRun",
     "StorageError",
     "UnsafeLoadError",
+    "UntrustedTypeError",
     "VisualizationType",
     "allow_pickle",
     "configure",
