@@ -44,6 +44,7 @@ from lineagelog.domain.errors import (
     StorageError,
     UnknownFormatError,
     UnsafeLoadError,
+    UntrustedTypeError,
 )
 from lineagelog.domain.lifecycle import InvalidRetentionError
 from lineagelog.domain.run import RunAlreadyEndedError
@@ -88,6 +89,7 @@ __all__ = [
     "StorageError",
     "UnknownFormatError",
     "UnsafeLoadError",
+    "UntrustedTypeError",
     "VisualizationType",
     "allow_pickle",
     "configure",

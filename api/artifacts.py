@@ -28,6 +28,7 @@ from lineagelog.domain.errors import (
     MaterializerError,
     NoMaterializerError,
     UnsafeLoadError,
+    UntrustedTypeError,
 )
 from lineagelog.domain.names import artifact_name_id, default_artifact_name
 from lineagelog.domain.step_run import StepRun
@@ -186,18 +187,19 @@ def _load(context: LineageContext, version: Any, *, allow_pickle: bool, verify: 
         materializer_source=version.materializer,
         data_type_source=version.data_type,
         allow_pickle=allow_pickle,
-        expected_content_hash=version.content_hash if verify else None,
+        expected_content_hash=version.content_hash,
+        verify=verify,
     )
 
 
 def _is_pickle(materializer: str) -> bool:
-    from lineagelog.adapters.materializers import PickleMaterializer, resolve_source
+    from lineagelog.adapters.materializers import PickleMaterializer, resolve_materializer
 
     try:
-        cls = resolve_source(materializer)
+        cls = resolve_materializer(materializer)
     except LineageError:
         return False
-    return isinstance(cls, type) and issubclass(cls, PickleMaterializer)
+    return issubclass(cls, PickleMaterializer)
 
 
 def load_artifact_version(
@@ -226,6 +228,8 @@ def load_artifact_version(
         ) from None
     except UnsafeLoadError:
         raise
+    except UntrustedTypeError as e:
+        raise UntrustedTypeError(f"cannot load {label}: {e}") from None
     except MaterializerError as e:
         # The materializer only knows its files: say which artifact, and how to check it.
         raise MaterializerError(

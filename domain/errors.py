@@ -15,7 +15,8 @@ equal to the real classes::
     ├── PipelineDefinitionError      bad annotations, arguments, calls outside a pipeline
     ├── MaterializerError
     │   ├── NoMaterializerError      a type nobody can save
-    │   └── UnsafeLoadError          pickle without opting in
+    │   ├── UnsafeLoadError          pickle without opting in
+    │   └── UntrustedTypeError       a type or materializer named by data, not registered here
     ├── NotFoundError
     │   ├── RunNotFoundError
     │   ├── StepRunNotFoundError
@@ -68,6 +69,7 @@ __all__ = [
     "StorageError",
     "UnknownFormatError",
     "UnsafeLoadError",
+    "UntrustedTypeError",
 ]
 
 
@@ -97,6 +99,15 @@ class NoMaterializerError(MaterializerError, TypeError):
 
 class UnsafeLoadError(MaterializerError):
     """Loading would unpickle data although the user did not opt in."""
+
+
+class UntrustedTypeError(MaterializerError):
+    """A class named by an event, a view row or a stored file that this process did not register.
+
+    Loading resolves such names only against registered materializers, the
+    types they declare and classes already imported; it never imports a module
+    a name points at, since whoever can write the log or the store chooses it.
+    """
 
 
 class NotFoundError(LineageError, LookupError):

@@ -5,7 +5,9 @@ Importing this package registers the built-ins for ``None``, ``bool``, ``int``,
 pathlib materializers are registered lazily and imported on first use, and
 ``save_artifact`` / ``load_artifact`` / ``SavedArtifact`` are imported on first
 access, so this import stays fast (no numpy, pandas, pydantic or fsspec).
-Pickle is used only when the user opts in.
+Pickle is used only when the user opts in. Names read back from the log (the
+materializer and data type of an artifact) are resolved by
+``resolve_materializer`` / ``resolve_data_type``, which never import anything.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from lineagelog.adapters.materializers.registry import (
     materializer_source,
     register_lazy,
     register_materializer,
-    resolve_source,
     type_source,
 )
+from lineagelog.adapters.materializers.trusted import resolve_data_type, resolve_materializer
 
 if TYPE_CHECKING:
     from lineagelog.adapters.materializers.io import SavedArtifact, load_artifact, save_artifact
@@ -51,7 +53,8 @@ __all__ = [
     "pickle_permission",
     "register_lazy",
     "register_materializer",
-    "resolve_source",
+    "resolve_data_type",
+    "resolve_materializer",
     "save_artifact",
     "type_source",
 ]

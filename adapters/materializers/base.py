@@ -5,6 +5,12 @@ ZenML-compatible: subclasses set ``ASSOCIATED_TYPES`` and
 ``save_visualizations`` and ``extract_metadata``. Defining a subclass registers
 it for its ``ASSOCIATED_TYPES`` (see ``registry``); set ``SKIP_REGISTRATION =
 True`` in a class body to keep that class out of the registry.
+
+A materializer whose ``load`` writes files onto the local disk sets
+``VERIFY_BEFORE_LOAD = True``: ``load_artifact`` then hashes the stored files
+and compares them with the recorded content hash before calling ``load``,
+even when the caller did not ask to verify, so files a store writer changed
+are never materialized.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from lineagelog.adapters.materializers.registry import register_materializer
+from lineagelog.adapters.materializers.registry import record_definition, register_materializer
 from lineagelog.domain.errors import MaterializerError
 
 if TYPE_CHECKING:
@@ -72,10 +78,13 @@ class BaseMaterializer:
     ASSOCIATED_TYPES: ClassVar[tuple[type, ...]] = ()
     ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.BASE
     SKIP_REGISTRATION: ClassVar[bool] = False
+    # True when load() writes files onto the local disk: only verified bytes are loaded.
+    VERIFY_BEFORE_LOAD: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _check_class_attributes(cls)
+        record_definition(cls)
         if not cls.__dict__.get("SKIP_REGISTRATION", False):
             register_materializer(cls)
 
@@ -117,6 +126,11 @@ def _check_class_attributes(cls: type[BaseMaterializer]) -> None:
         raise MaterializerError(
             f"materializer {cls.__qualname__}: ASSOCIATED_TYPES must be a tuple of classes, "
             f"got {types!r}; write e.g. ASSOCIATED_TYPES = (MyClass,)"
+        )
+    if not isinstance(cls.VERIFY_BEFORE_LOAD, bool):
+        raise MaterializerError(
+            f"materializer {cls.__qualname__}: VERIFY_BEFORE_LOAD must be True or False, "
+            f"got {cls.VERIFY_BEFORE_LOAD!r}"
         )
     artifact_type = cls.ASSOCIATED_ARTIFACT_TYPE
     if not isinstance(artifact_type, ArtifactType):

@@ -7,6 +7,11 @@ included, so verifying the hash detects tampering with any stored byte; the
 price is that a change in how a visualization is drawn (a lineagelog upgrade)
 changes the hash of otherwise equal data. Metadata is not hashed. The hash
 framing is documented in ``lineagelog.adapters.artifact_store``.
+
+``load_artifact`` treats the recorded materializer and data type as data: they
+are resolved by ``trusted`` (never imported), and a materializer with
+``VERIFY_BEFORE_LOAD`` (one that writes local files) loads only bytes whose
+content hash matches the recorded one.
 """
 
 from __future__ import annotations
@@ -17,17 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from lineagelog.adapters.materializers.base import BaseMaterializer, VisualizationType
 from lineagelog.adapters.materializers.pickle import PickleMaterializer
-from lineagelog.adapters.materializers.registry import (
-    materializer_source,
-    resolve_source,
-    type_source,
-)
+from lineagelog.adapters.materializers.registry import materializer_source, type_source
+from lineagelog.adapters.materializers.trusted import resolve_data_type, resolve_materializer
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
     IntegrityError,
     LineageError,
     MaterializerError,
     StorageError,
+    UntrustedTypeError,
 )
 
 if TYPE_CHECKING:
@@ -118,8 +121,13 @@ def load_artifact(
     data_type_source: str,
     allow_pickle: bool = False,
     expected_content_hash: str | None = None,
+    verify: bool = True,
 ) -> Any:
     """Load the artifact at ``uri`` with the materializer it was saved with.
+
+    The materializer and data type names come from the log or a view, so they
+    are resolved only against what this process registered (see ``trusted``);
+    nothing they name is imported.
 
     Args:
         uri: the artifact version's folder.
@@ -129,13 +137,20 @@ def load_artifact(
         allow_pickle: also allow unpickling for this call. Without it, pickles
             load only where ``allow_pickle(True)`` or ``pickle_permission(True)``
             allows them (see ``lineagelog.adapters.materializers.pickle``).
-        expected_content_hash: when given, the folder is hashed first and must match.
+        expected_content_hash: the content hash recorded for the artifact.
+        verify: hash the folder first and compare it with
+            ``expected_content_hash`` (when given). A materializer with
+            ``VERIFY_BEFORE_LOAD`` is always verified, and refuses to load
+            without ``expected_content_hash``.
 
     Raises:
         ArtifactNotFoundError: when nothing is stored at ``uri`` (deleted, or another store).
         IntegrityError: when the bytes do not match ``expected_content_hash``.
         UnsafeLoadError: when the artifact is a pickle and loading pickles is not allowed.
-        MaterializerError: when the materializer or type cannot be imported, or loading fails.
+        UntrustedTypeError: when the materializer or data type is not registered
+            or imported in this process.
+        MaterializerError: when loading fails, or a ``VERIFY_BEFORE_LOAD``
+            materializer is given no ``expected_content_hash``.
 
     """
     if not store.exists(uri):
@@ -143,26 +158,30 @@ def load_artifact(
             f"no artifact files at {uri!r} in the artifact store {store.root!r}; they were "
             "deleted, or the artifact was written to another store"
         )
-    if expected_content_hash is not None:
+    materializer_cls = resolve_materializer(materializer_source)
+    materializer: BaseMaterializer
+    if issubclass(materializer_cls, PickleMaterializer):
+        materializer = materializer_cls(uri, store, allow_load=allow_pickle)
+        try:
+            data_type = resolve_data_type(data_type_source, materializer_cls)
+        except UntrustedTypeError:
+            data_type = object  # the pickle knows its own type
+    else:
+        materializer = materializer_cls(uri, store)
+        data_type = resolve_data_type(data_type_source, materializer_cls)
+    if materializer_cls.VERIFY_BEFORE_LOAD and expected_content_hash is None:
+        raise MaterializerError(
+            f"{materializer_cls.__qualname__} writes files onto the local disk when loading, "
+            f"so it loads the artifact at {uri!r} only after checking its bytes; pass "
+            "expected_content_hash (the content hash recorded for the artifact)"
+        )
+    if expected_content_hash is not None and (verify or materializer_cls.VERIFY_BEFORE_LOAD):
         actual, _ = store.content_hash(uri)
         if actual != expected_content_hash:
             raise IntegrityError(
                 f"the files at {uri!r} hash to {actual}, but {expected_content_hash} was "
                 "recorded; they were changed after they were written"
             )
-    materializer_cls = resolve_source(materializer_source)
-    if not (isinstance(materializer_cls, type) and issubclass(materializer_cls, BaseMaterializer)):
-        raise MaterializerError(f"{materializer_source!r} is not a BaseMaterializer subclass")
-    materializer: BaseMaterializer
-    if issubclass(materializer_cls, PickleMaterializer):
-        materializer = materializer_cls(uri, store, allow_load=allow_pickle)
-        try:
-            data_type = resolve_source(data_type_source)
-        except MaterializerError:
-            data_type = object  # the pickle knows its own type
-    else:
-        materializer = materializer_cls(uri, store)
-        data_type = resolve_source(data_type_source)
     return _call(materializer_cls.__qualname__, "load", lambda: materializer.load(data_type))
 
 

@@ -11,6 +11,12 @@ registered *lazily* by import path: the table below maps a data type's
 ``module:qualname`` to the materializer that handles it, and the materializer
 module is imported only when a value of that type is looked up. So importing
 this package imports neither numpy nor pandas.
+
+Every materializer class is also recorded by its ``module:qualname`` when it
+is defined, so that a name read back from the log can be matched against the
+classes this process defined (see ``trusted``) instead of being imported.
+``import_trusted`` imports by name and is only for names our code chooses
+(the lazy table), never for names read from events, views or stored files.
 """
 
 from __future__ import annotations
@@ -27,16 +33,22 @@ if TYPE_CHECKING:
     from lineagelog.adapters.materializers.base import BaseMaterializer
 
 __all__ = [
+    "defined_materializer",
+    "import_trusted",
+    "lazy_materializer_sources",
     "materializer_for",
     "materializer_source",
+    "record_definition",
     "register_lazy",
     "register_materializer",
-    "resolve_source",
+    "registered_types",
     "type_source",
 ]
 
 _PACKAGE = "lineagelog.adapters.materializers"
 _REGISTRY: dict[type, type[BaseMaterializer]] = {}
+# Every materializer class defined in this process, by "module:qualname".
+_DEFINED: dict[str, type[BaseMaterializer]] = {}
 _LAZY: dict[str, str] = {
     "numpy:ndarray": f"{_PACKAGE}.numpy:NumpyMaterializer",
     "pandas:DataFrame": f"{_PACKAGE}.pandas:PandasMaterializer",
@@ -66,6 +78,30 @@ def register_materializer(cls: type[BaseMaterializer]) -> None:
         if current is not None and _is_builtin(cls) and not _is_builtin(current):
             continue
         _REGISTRY[data_type] = cls
+
+
+def record_definition(cls: type[BaseMaterializer]) -> None:
+    """Remember ``cls`` by its ``module:qualname`` so that loading may name it.
+
+    Called for every ``BaseMaterializer`` subclass when it is defined, also
+    for those with ``SKIP_REGISTRATION`` (a step may name them explicitly).
+    """
+    _DEFINED[materializer_source(cls)] = cls
+
+
+def defined_materializer(source: str) -> type[BaseMaterializer] | None:
+    """The materializer class defined in this process under ``source``, or None."""
+    return _DEFINED.get(source)
+
+
+def lazy_materializer_sources() -> frozenset[str]:
+    """Import paths of the materializers in the lazy table (chosen by code, not data)."""
+    return frozenset(_LAZY.values())
+
+
+def registered_types() -> tuple[type, ...]:
+    """The types some materializer is registered for, eagerly or lazily (if imported)."""
+    return (*_REGISTRY, *_loaded_lazy_types())
 
 
 def register_lazy(data_type_source: str, materializer_source: str) -> None:
@@ -104,7 +140,7 @@ def materializer_for(
         if found is not None:
             return found
         if base in lazy:
-            materializer: type[BaseMaterializer] = resolve_source(lazy[base])
+            materializer: type[BaseMaterializer] = import_trusted(lazy[base])
             # Importing the module registered it, unless a user materializer already was.
             return _REGISTRY.get(base, materializer)
     if fallback_to_pickle:
@@ -133,8 +169,13 @@ def type_source(data_type: type) -> str:
     return f"{data_type.__module__}:{data_type.__qualname__}"
 
 
-def resolve_source(source: str) -> Any:
+def import_trusted(source: str) -> Any:
     """Import the object named by ``"module:qualname"`` (or a dotted ``"module.name"``).
+
+    Importing runs the module's code, so ``source`` must be chosen by code
+    (the lazy table, a constant), never read from an event, a view row or a
+    stored file: for those use ``trusted.resolve_materializer`` and
+    ``trusted.resolve_data_type``.
 
     Raises:
         MaterializerError: saying what could not be imported and how to fix it.

@@ -24,7 +24,8 @@ from lineagelog.adapters.materializers import (
     load_artifact,
     materializer_for,
     materializer_source,
-    resolve_source,
+    resolve_data_type,
+    resolve_materializer,
     save_artifact,
     type_source,
 )
@@ -392,21 +393,21 @@ def test_bad_associated_types_are_refused_when_the_class_is_defined():
 
 def test_sources_round_trip_through_their_import_paths():
     assert type_source(int) == "builtins:int"
-    assert resolve_source("builtins:int") is int
-    assert resolve_source(type_source(type(None))) is type(None)
-    assert resolve_source(materializer_source(BytesMaterializer)) is BytesMaterializer
-    assert resolve_source("lineagelog.adapters.materializers.builtins.BytesMaterializer") is (
-        BytesMaterializer
-    )
+    assert resolve_materializer(materializer_source(BytesMaterializer)) is BytesMaterializer
+    assert resolve_data_type("builtins:bytes", BytesMaterializer) is bytes
+    assert resolve_data_type(type_source(type(None)), BuiltInMaterializer) is type(None)
 
 
-def test_resolve_source_explains_what_could_not_be_imported():
+def test_import_trusted_explains_what_could_not_be_imported():
     with pytest.raises(MaterializerError, match="no_such_module_xyz"):
-        resolve_source("no_such_module_xyz:Thing")
+        registry_module.import_trusted("no_such_module_xyz:Thing")
     with pytest.raises(MaterializerError, match="NoSuchName"):
-        resolve_source("builtins:NoSuchName")
+        registry_module.import_trusted("builtins:NoSuchName")
     with pytest.raises(MaterializerError, match="inside a function"):
-        resolve_source("mymodule:make.<locals>.Local")
+        registry_module.import_trusted("mymodule:make.<locals>.Local")
+    assert registry_module.import_trusted(
+        "lineagelog.adapters.materializers.builtins.BytesMaterializer"
+    ) is (BytesMaterializer)
 
 
 def test_importing_the_package_imports_no_heavy_optional_library():

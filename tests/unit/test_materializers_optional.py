@@ -45,6 +45,7 @@ def round_trip(store, value):
         store=store,
         materializer_source=saved.materializer,
         data_type_source=saved.data_type,
+        expected_content_hash=saved.content_hash,
     )
     return saved, loaded
 
@@ -252,14 +253,17 @@ def test_a_folder_path_keeps_its_tree_including_empty_folders(store, tmp_path):
         shutil.rmtree(loaded.parent)
 
 
-def test_on_a_local_store_a_path_loads_as_the_copy_inside_the_store(local_store, tmp_path):
+def test_on_a_local_store_a_path_loads_as_a_temporary_copy_outside_the_store(local_store, tmp_path):
     source = tmp_path / "report.txt"
     source.write_text("ok")
 
     saved, loaded = round_trip(local_store, source)
 
-    assert loaded.read_text() == "ok"
-    assert str(loaded).startswith(saved.uri.removeprefix("file://"))
+    try:
+        assert loaded.read_text() == "ok"
+        assert not str(loaded).startswith(saved.uri.removeprefix("file://"))
+    finally:
+        shutil.rmtree(loaded.parent)
 
 
 def test_a_missing_path_gives_a_clear_error(store, tmp_path):
