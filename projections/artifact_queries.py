@@ -38,25 +38,22 @@ class ArtifactQueries(ViewReader):
     """Artifact versions, names, consumers and cached executions, read from the views."""
 
     def cached_executions(self, cache_key: str) -> list[CachedExecution]:
-        """Succeeded executions with ``cache_key``, newest first, whose outputs are not deleted.
+        """Succeeded executions with ``cache_key``, newest first, deleted outputs included.
 
         One query: the cache entry, its step run's run, and its outputs' versions.
+        These are candidates only: the runner checks each against the log, which
+        also says whether an output was deleted (and so why it is not served).
         """
         with self._connect() as conn:
             rows = conn.execute(_CACHED_EXECUTIONS, {"cache_key": cache_key}).all()
         executions: dict[str, CachedExecution] = {}
-        deleted: set[str] = set()
         for row in rows:
             execution = executions.setdefault(
                 row.step_run_id, CachedExecution(row.step_run_id, row.run_id, {})
             )
-            if row.output_name is None:
-                continue
-            record = self._artifact_record(row, (), None)
-            if record.deleted:
-                deleted.add(row.step_run_id)
-            execution.outputs[row.output_name] = record
-        return [e for step_run_id, e in executions.items() if step_run_id not in deleted]
+            if row.output_name is not None:
+                execution.outputs[row.output_name] = self._artifact_record(row, (), None)
+        return list(executions.values())
 
     # -- artifacts ---------------------------------------------------------------------
 
