@@ -320,3 +320,7 @@ def test_a_cache_hit_records_which_versions_it_reused_on_their_names(
     reused = [r.event for r in _log(client) if type(r.event).__name__ == "VersionReused"]
     assert [(e.version, e.step_run_id) for e in reused] == [(1, run.steps["produce"].id)]
     assert client.audit(verify_artifacts=True).ok
+    numbers = run.steps["produce"].outputs["numbers"]
+    total = run.steps["consume"].outputs["total"]
+    last_reused = client.context.queries.last_reused([str(numbers.id), str(total.id)])
+    assert last_reused == {str(numbers.id): run.steps["produce"].ended_at}
