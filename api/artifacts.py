@@ -5,7 +5,9 @@ then recorded: the next version number of its name (``VersionRegistered``)
 and ``ArtifactWritten`` go in one append, retried with the next number when
 another writer took it. A crash in between leaves orphan bytes, never an
 event pointing at nothing. Loading goes through the materializer recorded at
-write time.
+write time, read from the log (``lineagelog.api.recorded``), never from a view
+row; a step's inputs are checked against their recorded bytes before use
+(``lineagelog.api.content_check``).
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.materializers import load_artifact, materializer_for, save_artifact
 from lineagelog.api.building import Invocation
+from lineagelog.api.content_check import bytes_problem
 from lineagelog.api.context import LineageContext
+from lineagelog.api.recorded import VIEWS_DISAGREE, ProducedOutput, recorded_output
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
@@ -33,29 +36,16 @@ from lineagelog.domain.errors import (
 from lineagelog.domain.names import artifact_name_id, default_artifact_name
 from lineagelog.domain.step_run import StepRun
 from lineagelog.projections.faults import checkpoint
-from lineagelog.projections.records import ArtifactVersionRecord
 
-__all__ = ["ArtifactRecorder", "ProducedOutput", "load_artifact_version", "load_input"]
+__all__ = [
+    "ArtifactRecorder",
+    "ProducedOutput",
+    "load_artifact_version",
+    "load_input",
+    "recorded_version",
+]
 
 _MAX_VERSION_RETRIES = 50
-
-
-@dataclass(frozen=True)
-class ProducedOutput:
-    """An output available to downstream invocations of this run."""
-
-    artifact_version_id: str
-    content_hash: str
-    uri: str
-    materializer: str
-    data_type: str
-
-    @classmethod
-    def of(cls, version: ArtifactVersionRecord) -> ProducedOutput:
-        """The parts of a catalog record a downstream step needs."""
-        return cls(
-            version.id, version.content_hash, version.uri, version.materializer, version.data_type
-        )
 
 
 class ArtifactRecorder:
@@ -96,12 +86,19 @@ class ArtifactRecorder:
             value, uri=uri, store=self.context.artifacts, materializer_cls=materializer
         )
         checkpoint("artifact.written")  # bytes in the store, no event yet: orphan bytes at worst
-        self._record_version(
+        version = self._record_version(
             step_run, name, artifact_version_id, spec.name, uri, saved, succeed_started
         )
         checkpoint("artifact.recorded")
         return ProducedOutput(
-            str(artifact_version_id), saved.content_hash, uri, saved.materializer, saved.data_type
+            str(artifact_version_id),
+            saved.content_hash,
+            uri,
+            saved.materializer,
+            saved.data_type,
+            name,
+            version,
+            saved.size,
         )
 
     def _record_version(
@@ -173,11 +170,26 @@ class ArtifactRecorder:
 
 
 def load_input(context: LineageContext, produced: ProducedOutput) -> Any:
-    """Load an output of an earlier step of this run, to pass to a downstream step."""
-    # A step opted in to pickling this output, so its consumers may unpickle
-    # it, but only bytes that still hash to what the log recorded.
+    """Load an output of an earlier step of this run, to pass to a downstream step.
+
+    ``produced`` is the version as the log recorded it. Its stored bytes are
+    checked against the record first (see ``content_check``); a step opted in to
+    pickling this output, so its consumers may unpickle it, but only bytes that
+    hash to what the log recorded.
+
+    Raises:
+        IntegrityError: the stored bytes no longer match the recorded ones.
+
+    """
     pickled = _is_pickle(produced.materializer)
-    return _load(context, produced, allow_pickle=pickled, verify=pickled)
+    problem = bytes_problem(context.artifacts, produced, always_hash=pickled)
+    if problem is not None:
+        raise IntegrityError(
+            f"input artifact {produced.label} ({produced.artifact_version_id}) no longer "
+            f"matches its recorded bytes: {problem}; the step did not run on it. "
+            "Run `lineagelog audit` to see what else changed"
+        )
+    return _load(context, produced, allow_pickle=pickled, verify=False)
 
 
 def _load(context: LineageContext, version: Any, *, allow_pickle: bool, verify: bool) -> Any:
@@ -202,21 +214,45 @@ def _is_pickle(materializer: str) -> bool:
     return issubclass(cls, PickleMaterializer)
 
 
+def recorded_version(context: LineageContext, version: Any) -> ProducedOutput:
+    """The artifact version a catalog record (or ``ArtifactVersion``) names, as the log states it.
+
+    Raises:
+        IntegrityError: the log records no such version: the views disagree with the log.
+
+    """
+    recorded = recorded_output(
+        context.events,
+        version.id,
+        name=version.name,
+        producer_step_run_id=version.producer_step_run_id,
+    )
+    if recorded is None:
+        raise IntegrityError(
+            f"artifact {version.name}:{version.version} ({version.id}) is in the views but "
+            f"the event log records no such artifact version; {VIEWS_DISAGREE}"
+        )
+    return recorded
+
+
 def load_artifact_version(
     context: LineageContext, version: Any, *, allow_pickle: bool = False, verify: bool = False
 ) -> Any:
     """Load an artifact version's value through its recorded materializer.
 
-    With ``verify`` the stored bytes are hashed first and must match the
-    content hash recorded when the version was written.
+    ``version`` (a view record) only names the version: its URI, materializer,
+    data type and content hash are read from the event that recorded it. With
+    ``verify`` the stored bytes are hashed first and must match that content hash.
 
     Raises:
-        IntegrityError: ``verify`` and the bytes changed since they were recorded.
-        ArtifactNotFoundError: ``verify`` and the bytes are gone from the store.
+        IntegrityError: the log records no such version, or ``verify`` and the
+            bytes changed since they were recorded.
+        ArtifactNotFoundError: the bytes are gone from the store.
     """
-    label = f"artifact {version.name}:{version.version} ({version.id})"
+    recorded = recorded_version(context, version)
+    label = f"artifact {recorded.label} ({recorded.artifact_version_id})"
     try:
-        return _load(context, version, allow_pickle=allow_pickle, verify=verify)
+        return _load(context, recorded, allow_pickle=allow_pickle, verify=verify)
     except IntegrityError as e:
         raise IntegrityError(
             f"{label}: {e}; do not trust this value, and run `lineagelog audit`"
@@ -233,6 +269,6 @@ def load_artifact_version(
     except MaterializerError as e:
         # The materializer only knows its files: say which artifact, and how to check it.
         raise MaterializerError(
-            f"cannot load {label} from {version.uri}: {e}; its bytes may be damaged: "
+            f"cannot load {label} from {recorded.uri}: {e}; its bytes may be damaged: "
             "check them with load(verify=True) or `lineagelog audit`"
         ) from e

@@ -6,6 +6,11 @@ hashed, and only then recorded (``VersionRegistered`` + ``ArtifactWritten`` in
 one append, by ``lineagelog.api.artifacts``); then ``StepSucceeded``. A crash at
 any point leaves a consistent log: at worst orphan bytes, never an event
 pointing at nothing.
+
+A cache hit is served only as the log records it (``lineagelog.api.cache_hits``):
+the views propose, the events decide. Its ``CacheDecided`` and the
+``VersionReused`` of every reused version go in one append, so a concurrent
+delete of one of them makes one of the two appends fail; a failed hit re-decides.
 """
 
 from __future__ import annotations
@@ -14,14 +19,16 @@ import logging
 import time
 import traceback as tb
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
+from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.materializers import materializer_for, materializer_source
 from lineagelog.api.artifacts import ArtifactRecorder, ProducedOutput, load_input
 from lineagelog.api.building import DagBuilder, Invocation, executing_step
+from lineagelog.api.cache_hits import CacheHit, find_hit, forget_names
 from lineagelog.api.context import LineageContext
 from lineagelog.api.environment import capture_environment
+from lineagelog.api.recorded import RecordedExecution
 from lineagelog.domain.cache import CacheIngredients, explain_miss
 from lineagelog.domain.errors import (
     LineageError,
@@ -40,14 +47,7 @@ __all__ = ["PipelineRunner"]
 CACHE_LOOKUP_VIEWS = ("runs", "catalog", "cache")
 """The views a cache decision reads: cache entries, their outputs, earlier ingredients."""
 
-
-@dataclass(frozen=True)
-class _Execution:
-    """A succeeded execution the cache could serve."""
-
-    step_run_id: str
-    run_id: str
-    outputs: dict[str, ProducedOutput]
+_MAX_HIT_RETRIES = 50
 
 
 class PipelineRunner:
@@ -69,7 +69,7 @@ class PipelineRunner:
         # between, the views catch up first.
         self._views_at = 0
         self._own_positions: set[int] = set()
-        self._own_executions: dict[str, _Execution] = {}
+        self._own_executions: dict[str, RecordedExecution] = {}
 
     # -- the run -------------------------------------------------------------------
 
@@ -193,35 +193,22 @@ class PipelineRunner:
                 ingredients=ingredients.as_dict(),
             )
         else:
-            self._catch_up_if_others_wrote()
-            hit = self._usable_execution(key)
-            if isinstance(hit, _Execution):
-                step_run.decide_cache(
-                    cache_key=key,
-                    outcome=CacheOutcome.HIT,
-                    reason=f"same ingredients as step run {hit.step_run_id} of run {hit.run_id}",
-                    ingredients=ingredients.as_dict(),
-                    original_step_run_id=uuid.UUID(hit.step_run_id),
-                    reused_outputs={name: p.artifact_version_id for name, p in hit.outputs.items()},
-                )
-                step_run.succeed(time.perf_counter() - started)
-                self._save(step_run)
-                for name, produced in hit.outputs.items():
-                    self.produced[(invocation.id, name)] = produced
+            found = self._serve_from_cache(invocation, step_run, ingredients, started)
+            if isinstance(found, RecordedExecution):
                 return
             step_run.decide_cache(
                 cache_key=key,
                 outcome=CacheOutcome.MISS,
-                reason=hit or self._miss_reason(invocation, ingredients),
+                reason=found or self._miss_reason(invocation, ingredients),
                 ingredients=ingredients.as_dict(),
             )
         self._save(step_run)
         self._execute(invocation, step_run, started)
         self._own_executions.setdefault(
             key,
-            _Execution(
-                str(step_run.id),
-                str(step_run.run_id),
+            RecordedExecution(
+                step_run.id,
+                step_run.run_id,
                 {
                     spec.name: self.produced[(invocation.id, spec.name)]
                     for spec in invocation.step.outputs
@@ -229,26 +216,53 @@ class PipelineRunner:
             ),
         )
 
-    def _usable_execution(self, key: str) -> _Execution | str | None:
-        """A cached execution whose outputs all still exist, or why there is none."""
-        candidates = [
-            _Execution(
-                c.step_run_id,
-                c.run_id,
-                {name: ProducedOutput.of(av) for name, av in c.outputs.items()},
+    def _serve_from_cache(
+        self,
+        invocation: Invocation,
+        step_run: StepRun,
+        ingredients: CacheIngredients,
+        started: float,
+    ) -> RecordedExecution | str | None:
+        """Record a hit and return what it served; or return why there is none (None: no candidate).
+
+        The hit's append conflicts when a reused version got a tombstone (or any
+        other event on its name) since it was checked: then decide again.
+        """
+        key = ingredients.key
+        for _ in range(_MAX_HIT_RETRIES):
+            self._catch_up_if_others_wrote()
+            found = find_hit(self.context, key, step_run.id, self._own_executions.get(key))
+            if not isinstance(found, CacheHit):
+                return found
+            hit = found.execution
+            unsaved = _state(step_run)
+            step_run.decide_cache(
+                cache_key=key,
+                outcome=CacheOutcome.HIT,
+                reason=f"same ingredients as step run {hit.step_run_id} of run {hit.run_id}",
+                ingredients=ingredients.as_dict(),
+                original_step_run_id=hit.step_run_id,
+                reused_outputs={name: p.artifact_version_id for name, p in hit.outputs.items()},
             )
-            for c in self.context.queries.cached_executions(key)
-        ]
-        own = self._own_executions.get(key)
-        if own is not None:
-            candidates.insert(0, own)
-        if not candidates:
-            return None
-        store = self.context.artifacts
-        for candidate in candidates:
-            if all(store.exists(p.uri) for p in candidate.outputs.values()):
-                return candidate
-        return "cached outputs were deleted from the artifact store"
+            step_run.succeed(time.perf_counter() - started)
+            checkpoint("cache.hit_found")  # checked, not yet appended: a delete may come in between
+            try:
+                self._save(step_run, *found.names)
+            except BaseException as e:
+                # The events were not appended: the step run goes back to before the decision.
+                step_run.__dict__.clear()
+                step_run.__dict__.update(unsaved)
+                forget_names(self.context, found)
+                if not isinstance(e, ConcurrencyConflict):
+                    raise
+                continue
+            for name, produced in hit.outputs.items():
+                self.produced[(invocation.id, name)] = produced
+            return hit
+        raise LineageError(
+            f"could not record a cache hit for step {invocation.id!r} after {_MAX_HIT_RETRIES} "
+            "attempts: other writers kept changing the artifact names it reuses; run it again"
+        )
 
     def _miss_reason(self, invocation: Invocation, ingredients: CacheIngredients) -> str:
         previous = self.context.queries.latest_ingredients(self.pipeline, invocation.id)
@@ -261,6 +275,7 @@ class PipelineRunner:
         step = invocation.step
         try:
             kwargs = dict(invocation.parameters)
+            checkpoint("step.inputs")  # inputs decided, not yet loaded: their bytes may change
             for name, out in invocation.inputs.items():
                 produced = self.produced[(out.invocation_id, out.output_name)]
                 kwargs[name] = load_input(self.context, produced)
@@ -301,6 +316,13 @@ class PipelineRunner:
                 "per declared output"
             )
         return list(result)
+
+
+def _state(aggregate: Any) -> dict[str, Any]:
+    """A copy of an aggregate's state, pending events included, to go back to."""
+    state = dict(aggregate.__dict__)
+    state["_pending_events"] = list(aggregate.pending_events)
+    return state
 
 
 class _StepFailure(Exception):

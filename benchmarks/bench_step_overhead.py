@@ -2,6 +2,8 @@
 
 Overhead is the slope between a 5-step and a 50-step linear pipeline in a warm
 process (so fixed per-run costs cancel out), on a cache miss and on a hit.
+A fixed pure-Python reference loop is timed too, so figures from machines (or
+moments) of different speed can be compared: divide by it.
 
     python benchmarks/bench_step_overhead.py [--repeats 7] [--database-url URL]
 """
@@ -60,6 +62,17 @@ def timed(fn, *args, **kwargs) -> float:
     return time.perf_counter() - started
 
 
+def reference_loop() -> float:
+    """Seconds for a fixed pure-Python loop (10**6 multiply-adds), the machine's yardstick."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):
+        total += i * i
+    elapsed = time.perf_counter() - started
+    assert total == 333332833333500000
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=7)
@@ -103,11 +116,13 @@ def main() -> None:
             miss.append((t50 - t5) / 45)
             t5, t50 = timed(short, seed=seed), timed(long_, seed=seed)
             hit.append((t50 - t5) / 45)
+        reference = [reference_loop() for _ in range(args.repeats)]
 
     print(f"import lineagelog.api:            median {statistics.median(imports) * 1000:7.1f} ms")
     print(f"python -c, 1-step pipeline:       median {statistics.median(processes) * 1000:7.1f} ms")
     print(f"per-step overhead, cache miss:    median {statistics.median(miss) * 1000:7.2f} ms")
     print(f"per-step overhead, cache hit:     median {statistics.median(hit) * 1000:7.2f} ms")
+    print(f"pure-Python reference loop:       median {statistics.median(reference) * 1000:7.2f} ms")
     print(f"(repeats: {args.repeats}; database: {args.database_url or 'embedded SQLite'})")
 
 

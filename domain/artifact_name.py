@@ -3,6 +3,12 @@
 Two writers racing for version 7 of ``model`` both append event N+1 to this
 stream; the event store's optimistic concurrency lets one win, and the loser
 reloads the stream and retries with version 8.
+
+The same check keeps a cache hit and a delete apart: a hit appends
+``VersionReused`` to the stream of every version it reuses, in the same append
+as its ``CacheDecided``, and ``VersionDeleted`` goes to the same stream. Whichever
+comes second conflicts on the stream version and re-decides, so no hit is ever
+recorded on a version after its tombstone.
 """
 
 from __future__ import annotations
@@ -106,6 +112,16 @@ class ArtifactName(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.deleted.add(self.version)
 
+    class VersionReused(LineageAggregate.Event):
+        """A cache hit reused this version as an output of step run ``step_run_id``."""
+
+        version: int
+        artifact_version_id: UUID
+        step_run_id: UUID
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            pass  # the point is the stream version it takes, which a delete then conflicts on
+
     if TYPE_CHECKING:
         name: str
         versions: dict[int, UUID]
@@ -185,6 +201,28 @@ class ArtifactName(LineageAggregate):
             reason=reason,
         )
         return True
+
+    def reuse_version(self, version: int, artifact_version_id: UUID, step_run_id: UUID) -> None:
+        """Record that a cache hit of ``step_run_id`` reuses ``version`` (emits ``VersionReused``).
+
+        Raises:
+            ArtifactNotFoundError: the log has no such version, or it is another artifact version.
+            DeletedVersionError: the version was deleted.
+
+        """
+        self.check_version_exists(version)
+        if self.versions[version] != artifact_version_id:
+            raise ArtifactNotFoundError(
+                f"artifact {self.name}:{version} is {self.versions[version]} in the log, not "
+                f"{artifact_version_id}; run `lineagelog audit` to find the damaged event"
+            )
+        self.check_not_deleted(version, "reuse it from the cache")
+        self.trigger_event(
+            self.VersionReused,
+            version=version,
+            artifact_version_id=artifact_version_id,
+            step_run_id=step_run_id,
+        )
 
     def tag(self, version: int, tag: str) -> None:
         """Add ``tag`` to ``version`` (no event when it is already there)."""

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Row, and_, bindparam, func, or_, select
 
 from lineagelog.domain.errors import ArtifactNotFoundError
 from lineagelog.projections import schema as t
 from lineagelog.projections.records import ArtifactVersionRecord, CachedExecution
-from lineagelog.projections.view_reader import ViewReader, visible
+from lineagelog.projections.view_reader import ViewReader, as_utc, visible
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = ["ArtifactQueries"]
 
@@ -38,25 +41,50 @@ class ArtifactQueries(ViewReader):
     """Artifact versions, names, consumers and cached executions, read from the views."""
 
     def cached_executions(self, cache_key: str) -> list[CachedExecution]:
-        """Succeeded executions with ``cache_key``, newest first, whose outputs are not deleted.
+        """Succeeded executions with ``cache_key``, newest first, deleted outputs included.
 
         One query: the cache entry, its step run's run, and its outputs' versions.
+        These are candidates only: the runner checks each against the log, which
+        also says whether an output was deleted (and so why it is not served).
         """
         with self._connect() as conn:
             rows = conn.execute(_CACHED_EXECUTIONS, {"cache_key": cache_key}).all()
         executions: dict[str, CachedExecution] = {}
-        deleted: set[str] = set()
         for row in rows:
             execution = executions.setdefault(
                 row.step_run_id, CachedExecution(row.step_run_id, row.run_id, {})
             )
-            if row.output_name is None:
-                continue
-            record = self._artifact_record(row, (), None)
-            if record.deleted:
-                deleted.add(row.step_run_id)
-            execution.outputs[row.output_name] = record
-        return [e for step_run_id, e in executions.items() if step_run_id not in deleted]
+            if row.output_name is not None:
+                execution.outputs[row.output_name] = self._artifact_record(row, (), None)
+        return list(executions.values())
+
+    def last_reused(self, artifact_version_ids: Sequence[str]) -> dict[str, datetime]:
+        """When each version was last served by a cache hit (versions never reused are left out).
+
+        The time a hit reusing it succeeded, from the runs view (the rows the
+        hit's ``CacheDecided`` wrote); retention policies read it to spare
+        versions still in use.
+        """
+        if not artifact_version_ids:
+            return {}
+        query = (
+            select(_so.c.artifact_version_id, func.max(_sr.c.ended_at).label("at"))
+            .join(_sr, _sr.c.id == _so.c.step_run_id)
+            .where(
+                _so.c.reused.is_(True),
+                _so.c.artifact_version_id.in_(list(artifact_version_ids)),
+                _sr.c.ended_at.is_not(None),
+            )
+            .group_by(_so.c.artifact_version_id)
+        )
+        with self._connect() as conn:
+            rows = conn.execute(query).all()
+        reused: dict[str, datetime] = {}
+        for row in rows:
+            at = as_utc(row.at)
+            if at is not None:
+                reused[row.artifact_version_id] = at
+        return reused
 
     # -- artifacts ---------------------------------------------------------------------
 

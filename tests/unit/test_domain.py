@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from lineagelog.domain.artifact_name import ArtifactName, InvalidTagError
+from lineagelog.domain.artifact_name import ArtifactName, DeletedVersionError, InvalidTagError
 from lineagelog.domain.base import GENESIS_HASH, event_hash
 from lineagelog.domain.cache import CacheIngredients, explain_miss
 from lineagelog.domain.errors import ArtifactNotFoundError, InvalidArtifactNameError
@@ -128,6 +128,41 @@ def test_tagging_a_missing_version_names_the_existing_ones():
 
     with pytest.raises(ArtifactNotFoundError, match="no version 5; it has versions 1 to 1"):
         name.tag(5, "prod")
+
+
+def test_a_deleted_version_cannot_be_reused_from_the_cache():
+    name = ArtifactName.register_name("model")
+    version_id = uuid.uuid4()
+    name.register_version(version_id, None, "h")
+    name.delete_version(1, "file:///store/model/x", "pruned")
+
+    with pytest.raises(DeletedVersionError, match="model:1 is deleted"):
+        name.reuse_version(1, version_id, uuid.uuid4())
+
+
+def test_reusing_a_version_takes_a_place_in_the_names_stream():
+    name = ArtifactName.register_name("model")
+    version_id, step_run_id = uuid.uuid4(), uuid.uuid4()
+    name.register_version(version_id, None, "h")
+    before = name.version
+
+    name.reuse_version(1, version_id, step_run_id)
+
+    (reused,) = [e for e in name.collect_events() if isinstance(e, ArtifactName.VersionReused)]
+    assert (reused.version, reused.artifact_version_id, reused.step_run_id) == (
+        1,
+        version_id,
+        step_run_id,
+    )
+    assert name.version == before + 1
+
+
+def test_reusing_a_version_under_another_artifact_version_id_is_refused():
+    name = ArtifactName.register_name("model")
+    name.register_version(uuid.uuid4(), None, "h")
+
+    with pytest.raises(ArtifactNotFoundError, match=r"model:1 is .* in the log, not"):
+        name.reuse_version(1, uuid.uuid4(), uuid.uuid4())
 
 
 def test_tags_must_be_printable():
