@@ -19,25 +19,28 @@ same inputs, so the hash covers more than the step's own source text:
                                 methods load, transitively
   a user module                 its name, plus each attribute the code reads
                                 from it (``helpers.scale`` hashes ``scale``)
-  a constant: None, bool, int,  a typed canonical encoding (``1``, ``1.0``
-  float, complex, str, bytes,   and ``True`` differ, as do a tuple and a
-  tuple, list, dict, set,       list); containers are hashed by content
-  frozenset of constants, enum
-  member
+  a constant: None, bool, int,  a typed canonical encoding
+  float, complex, str, bytes,   (``lineagelog.domain.code_values``: ``1``,
+  a path, UUID, date/time,      ``1.0`` and ``True`` differ); a path is
+  Decimal, compiled regex       hashed as a name, not as the file's content
+  a tuple, list, dict, set,     its members, each by these rules (a tuple
+  frozenset, named tuple        and a list differ; dict and set order not)
+  an enum member                its class (as a class, below) and its name
   a library module, function,   its qualified name, and for a third-party
   class or named object         package its distribution version
   a bound method                its function and the object it is bound to
   ``functools.partial``         its function, arguments and keywords
   a library wrapper with        what it wraps (a ``Step`` called as a plain
   ``__wrapped__``               function, an ``lru_cache`` helper)
+  a ``logging.Logger``          its name (it says where messages go)
   anything else                 nothing: the step is not cached (below)
   ============================  ============================================
 
 *User code* is code whose file lies outside the standard library, outside every
 ``site-packages``/``dist-packages`` folder, and outside lineagelog's own engine
-(``lineagelog.domain``/``projections``/``adapters``/``api``); code without a file
-(a notebook cell, ``exec``) is user code too. Library code is named, never read:
-its behaviour changes with its version, not with our hash.
+(see ``lineagelog.api.code_origin``); code without a file (a notebook cell,
+``exec``) is user code too. Library code is named, never read: its behaviour
+changes with its version, not with our hash.
 
 When a value cannot be hashed canonically (a global or closure holding a model
 object, a connection, an instance of a user class), the hash still names its type
@@ -53,35 +56,30 @@ from __future__ import annotations
 import dis
 import enum
 import functools
-import importlib.metadata
 import inspect
+import logging
 import sys
-import sysconfig
 import textwrap
 import types
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from lineagelog.api.code_origin import (
+    importable_name,
+    is_user_code,
+    is_user_module,
+    library_name,
+)
 from lineagelog.domain.canonical import canonical_bytes, digest
+from lineagelog.domain.code_values import plain_value
 
 __all__ = ["CodeHash", "Unhashable", "code_hash_of"]
 
 CODE_HASH_FORMAT = 2
 """Bump when the encoding below changes: every cached step then misses once."""
 
-_ENGINE_PACKAGES = (
-    "lineagelog.domain",
-    "lineagelog.projections",
-    "lineagelog.adapters",
-    "lineagelog.api",
-)
-_ENGINE_FOLDERS = tuple(
-    Path(__file__).resolve().parent.parent / name.rpartition(".")[2] for name in _ENGINE_PACKAGES
-)
 _GLOBAL_LOADS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
 _ATTRIBUTE_LOADS = frozenset({"LOAD_ATTR", "LOAD_METHOD"})
-_SCALARS: dict[type, str] = {type(None): "none", bool: "bool", int: "int", str: "str"}
 
 
 @dataclass(frozen=True)
@@ -132,81 +130,6 @@ def code_hash_of(func: Any) -> CodeHash:
     return CodeHash(digest(tree), hasher.unhashable)
 
 
-# -- where code comes from -------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)
-def _library_roots() -> tuple[str, ...]:
-    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}
-    paths = sysconfig.get_paths(vars=base)
-    roots = {paths["stdlib"], paths["platstdlib"]}
-    roots |= {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
-    return tuple(str(Path(root).resolve()) for root in roots)
-
-
-@functools.lru_cache(maxsize=4096)
-def _is_library_file(filename: str) -> bool:
-    if not filename or filename.startswith("<"):
-        return False  # exec'd or interactive code: the user's
-    path = Path(filename).resolve()
-    if {"site-packages", "dist-packages"} & set(path.parts):
-        return True
-    roots: tuple[str | Path, ...] = (*_library_roots(), *_ENGINE_FOLDERS)
-    return any(path.is_relative_to(root) for root in roots)
-
-
-def _is_engine(module_name: str) -> bool:
-    return module_name == "lineagelog" or any(
-        module_name == package or module_name.startswith(package + ".")
-        for package in _ENGINE_PACKAGES
-    )
-
-
-def _is_user_module(module: types.ModuleType) -> bool:
-    if _is_engine(module.__name__):
-        return False
-    filename = getattr(module, "__file__", None)
-    if filename is None:
-        # A builtin or frozen module (sys, builtins), or a namespace package.
-        return module.__name__ == "__main__"
-    return not _is_library_file(filename)
-
-
-def _is_user_named(module_name: str | None, filename: str | None) -> bool:
-    # A function's file decides before its module name: code compiled from a
-    # string (a doctest, ``exec``) may run with an engine module's globals.
-    if filename is not None:
-        return not _is_library_file(filename)
-    if module_name and _is_engine(module_name):
-        return False
-    module = sys.modules.get(module_name or "")
-    return module is not None and _is_user_module(module)
-
-
-@functools.lru_cache(maxsize=1024)
-def _distribution_version(top_level: str) -> str | None:
-    module = sys.modules.get(top_level)
-    version = getattr(module, "__version__", None)
-    if isinstance(version, str):
-        return version
-    try:
-        return importlib.metadata.version(top_level)
-    except (importlib.metadata.PackageNotFoundError, ValueError):
-        return None
-
-
-def _library_name(module_name: str, qualname: str) -> list[Any]:
-    module = sys.modules.get(module_name)
-    filename = getattr(module, "__file__", None)
-    top = module_name.partition(".")[0]
-    third_party = filename is not None and _is_third_party_file(filename)
-    return ["library", module_name, qualname, _distribution_version(top) if third_party else None]
-
-
-def _is_third_party_file(filename: str) -> bool:
-    return bool({"site-packages", "dist-packages"} & set(Path(filename).parts))
-
-
 # -- the walk ---------------------------------------------------------------------------
 
 
@@ -250,32 +173,27 @@ class _Hasher:
 
     def __init__(self) -> None:
         self.unhashable: Unhashable | None = None
-        self._done: dict[int, Any] = {}
+        self._done: dict[int, tuple[Any, Any]] = {}
         self._busy: set[int] = set()
 
     def value(self, value: Any, path: tuple[str, ...]) -> Any:
-        kind = type(value)
-        if kind in _SCALARS:
-            return [_SCALARS[kind], value]
-        if kind is float:
-            return ["float", repr(value)]  # repr keeps -0.0, nan and inf apart
-        if kind is complex:
-            return ["complex", repr(value)]
-        if kind is bytes:
-            return ["bytes", value.hex()]
+        plain = plain_value(value)
+        if plain is not None:
+            return plain
         if isinstance(value, enum.Enum):
-            return ["enum", self.value(kind, path), value.name]
+            return ["enum", self.value(type(value), path), value.name]
         key = id(value)
         if key in self._done:
-            return self._done[key]
+            return self._done[key][1]
         if key in self._busy:
-            return ["cycle", _describe(value)]
+            return ["cycle", getattr(value, "__qualname__", None) or type(value).__qualname__]
         self._busy.add(key)
         try:
             encoded = self._compound(value, path)
         finally:
             self._busy.discard(key)
-        self._done[key] = encoded
+        # Keep the value alive with its encoding: a freed object's id can be reused.
+        self._done[key] = (value, encoded)
         return encoded
 
     def _compound(self, value: Any, path: tuple[str, ...]) -> Any:
@@ -288,14 +206,18 @@ class _Hasher:
         if kind in (set, frozenset):
             members = [self.value(item, path) for item in value]
             return [kind.__name__, sorted(members, key=canonical_bytes)]
+        if isinstance(value, tuple) and hasattr(kind, "_fields"):
+            return ["namedtuple", self.value(kind, path), [self.value(v, path) for v in value]]
+        if isinstance(value, logging.Logger):
+            return ["logger", value.name]  # where messages go, not what is computed
         if isinstance(value, types.FunctionType):
             return self._function(value, path)
         if isinstance(value, type):
             return self._class(value, path)
         if isinstance(value, types.ModuleType):
-            if _is_user_module(value):
+            if is_user_module(value):
                 return ["module", value.__name__]
-            return _library_name(value.__name__, "")
+            return library_name(value.__name__, "")
         if isinstance(value, types.MethodType):
             return ["method", self.value(value.__func__, path), self.value(value.__self__, path)]
         if isinstance(value, functools.partial):
@@ -304,22 +226,22 @@ class _Hasher:
         if isinstance(value, (types.BuiltinFunctionType, types.MethodWrapperType)):
             owner = getattr(value, "__self__", None)
             module = getattr(value, "__module__", None) or type(owner).__module__
-            return _library_name(module, value.__qualname__)
-        if not _is_user_named(kind.__module__, None):
+            return library_name(module, value.__qualname__)
+        if not is_user_code(kind.__module__, None):
             wrapped = getattr(value, "__wrapped__", None)
             if isinstance(wrapped, types.FunctionType):
                 return ["wrapped", self.value(wrapped, path)]
-            named = _importable_name(value)
+            named = importable_name(value)
             if named is not None:
-                return _library_name(*named)
+                return library_name(*named)
         if self.unhashable is None:
             self.unhashable = Unhashable(path, kind.__qualname__)
         return ["unhashable", kind.__qualname__]
 
     def _function(self, func: types.FunctionType, path: tuple[str, ...]) -> Any:
         code = func.__code__
-        if not _is_user_named(func.__module__, code.co_filename):
-            return _library_name(func.__module__ or "", func.__qualname__)
+        if not is_user_code(func.__module__, code.co_filename):
+            return library_name(func.__module__ or "", func.__qualname__)
         cells = zip(code.co_freevars, func.__closure__ or (), strict=True)
         return [
             "function",
@@ -340,8 +262,8 @@ class _Hasher:
 
     def _class(self, cls: type, path: tuple[str, ...]) -> Any:
         module = sys.modules.get(cls.__module__)
-        if not _is_user_named(cls.__module__, getattr(module, "__file__", None)):
-            return _library_name(cls.__module__, cls.__qualname__)
+        if not is_user_code(cls.__module__, getattr(module, "__file__", None)):
+            return library_name(cls.__module__, cls.__qualname__)
         members = [_as_function(member) for member in vars(cls).values()]
         functions = [f for f in members if f is not None]
         return [
@@ -376,7 +298,7 @@ class _Hasher:
         while (
             taken < len(chain)
             and isinstance(value, types.ModuleType)
-            and _is_user_module(value)
+            and is_user_module(value)
             and hasattr(value, chain[taken])
         ):
             value = getattr(value, chain[taken])
@@ -407,19 +329,3 @@ def _code_tree(code: types.CodeType) -> Any:
         for c in code.co_consts
     ]
     return [code.co_code.hex(), consts, list(code.co_names), list(code.co_varnames)]
-
-
-def _importable_name(value: Any) -> tuple[str, str] | None:
-    """``(module, qualname)`` when ``value`` is what that name imports (``typing.Any``)."""
-    module_name = getattr(value, "__module__", None)
-    qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
-    if not isinstance(module_name, str) or not isinstance(qualname, str):
-        return None
-    target: Any = sys.modules.get(module_name)
-    for part in qualname.split("."):
-        target = getattr(target, part, None)
-    return (module_name, qualname) if target is value else None
-
-
-def _describe(value: Any) -> str:
-    return getattr(value, "__qualname__", None) or type(value).__qualname__

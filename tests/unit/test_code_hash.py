@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 import lineagelog.api.code_hash as code_hash_module
+import lineagelog.api.code_origin as code_origin_module
+import lineagelog.domain.code_values as code_values_module
 from lineagelog.api import step
 from lineagelog.api.code_hash import code_hash_of
 
@@ -246,7 +248,52 @@ def test_a_step_whose_code_uses_only_constants_and_library_code_is_cacheable():
     assert summarize.uncacheable_reason is None
 
 
-def test_doctests_of_the_code_hash_module_run():
-    result = doctest.testmod(code_hash_module)
+def test_plain_values_without_code_are_constants(load_module):
+    module = load_module(
+        "plain_values_under_test",
+        """
+        import logging
+        import re
+        from pathlib import Path
+        from typing import NamedTuple
+
+        class Point(NamedTuple):
+            x: int
+            y: int
+
+        LOG = logging.getLogger(__name__)
+        DATA = Path("data") / "raw.csv"
+        DIGITS = re.compile(r"[0-9]+")
+        ORIGIN = Point(0, 0)
+
+        def apply(text):
+            LOG.info("parsing %s", DATA)
+            return DIGITS.findall(text), ORIGIN
+        """,
+    )
+
+    assert code_hash_of(module.apply).unhashable is None
+
+
+def test_a_step_called_as_a_plain_function_is_hashed_by_its_function(load_module):
+    def version(offset: int) -> str:
+        source = f"""
+            from lineagelog.api import step
+
+            @step
+            def inner(x: int) -> int:
+                return x + {offset}
+
+            def apply(x):
+                return inner(x)
+        """
+        return code_hash_of(load_module("steps_under_test", source).apply).digest
+
+    assert version(1) != version(2)
+
+
+@pytest.mark.parametrize("module", [code_hash_module, code_origin_module, code_values_module])
+def test_doctests_of_the_code_hash_modules_run(module):
+    result = doctest.testmod(module)
 
     assert result.attempted > 0 and result.failed == 0
