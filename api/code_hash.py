@@ -47,8 +47,11 @@ object, a connection, an instance of a user class), the hash still names its typ
 but :attr:`CodeHash.unhashable` says which name held it, and the runner decides
 the step ``DISABLED`` with that reason instead of risking a wrong cache hit.
 
-Values are read when the hash is computed: once per ``Step`` per process. A
-global container mutated after that is not seen again in the same process.
+Values are read when the hash is computed: once per ``Step`` per process, before
+the step first runs. A global container mutated after that is not seen again in
+the same process. A ``from m import f`` inside the body is followed only when
+``m`` is already imported by then, and for a module imported inside the body
+(``import m`` then ``m.f()``) only the source text naming it is hashed.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from __future__ import annotations
 import dis
 import enum
 import functools
+import importlib.util
 import inspect
 import logging
 import sys
@@ -147,6 +151,7 @@ def _referenced_names(code: types.CodeType) -> list[tuple[str, ...]]:
     for each in _code_objects(code):
         chain: list[str] | None = None
         imported: str | None = None
+        consts: list[Any] = []  # the import level and from-list precede IMPORT_NAME
         for ins in dis.get_instructions(each):
             if ins.opname in _GLOBAL_LOADS:
                 if chain:
@@ -159,8 +164,11 @@ def _referenced_names(code: types.CodeType) -> list[tuple[str, ...]]:
             if chain:
                 names.add(tuple(chain))
                 chain = None
-            if ins.opname == "IMPORT_NAME":
-                imported = str(ins.argval)
+            if ins.opname == "LOAD_CONST":
+                consts = [*consts[-1:], ins.argval]
+            elif ins.opname == "IMPORT_NAME":
+                level = consts[0] if len(consts) == 2 and isinstance(consts[0], int) else 0
+                imported = "." * level + str(ins.argval)
             elif ins.opname == "IMPORT_FROM" and imported is not None:
                 names.add(("import", imported, str(ins.argval)))
         if chain:
@@ -280,7 +288,7 @@ class _Hasher:
         found: dict[str, Any] = {}
         for chain in _referenced_names(code):
             if chain[0] == "import":
-                module = sys.modules.get(chain[1])
+                module = _imported_module(chain[1], namespace.get("__package__"))
                 if module is None or not hasattr(module, chain[2]):
                     continue  # imported when the step runs; its module name is in the source
                 target, shown = getattr(module, chain[2]), chain[2]
@@ -304,6 +312,16 @@ class _Hasher:
             value = getattr(value, chain[taken])
             taken += 1
         return value, ".".join(chain[:taken])
+
+
+def _imported_module(name: str, package: Any) -> types.ModuleType | None:
+    """The module ``from <name> import ...`` names, if already imported."""
+    if name.startswith("."):
+        try:
+            name = importlib.util.resolve_name(name, package if isinstance(package, str) else None)
+        except (ImportError, ValueError):
+            return None
+    return sys.modules.get(name)
 
 
 def _as_function(member: Any) -> types.FunctionType | None:
