@@ -28,7 +28,7 @@ class Model:
         return x + self.offset
 
 
-def scaling_pipeline(factor: Any) -> Any:
+def scaling_pipeline(factor: int) -> Any:
     """One pipeline, whose one step is made by a factory around ``factor``."""
 
     @step(name="scale")
