@@ -180,16 +180,23 @@ class PipelineRunner:
         setting = invocation.step.enable_cache
         return self.enable_cache if setting is None else setting
 
+    def _disabled_reason(self, invocation: Invocation) -> str | None:
+        """Why this invocation is not cached: a setting, or code the hash cannot cover."""
+        if not self._cache_enabled(invocation):
+            who = "step" if invocation.step.enable_cache is False else "pipeline"
+            return f"caching is disabled for this {who}"
+        return invocation.step.uncacheable_reason
+
     def _run_step(self, invocation: Invocation, step_run: StepRun) -> None:
         started = time.perf_counter()
         ingredients = self._ingredients(invocation)
         key = ingredients.key
-        if not self._cache_enabled(invocation):
-            who = "step" if invocation.step.enable_cache is False else "pipeline"
+        disabled = self._disabled_reason(invocation)
+        if disabled is not None:
             step_run.decide_cache(
                 cache_key=key,
                 outcome=CacheOutcome.DISABLED,
-                reason=f"caching is disabled for this {who}",
+                reason=disabled,
                 ingredients=ingredients.as_dict(),
             )
         else:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
-import textwrap
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin, overload
 
 from lineagelog.api.building import current_builder
+from lineagelog.api.code_hash import CodeHash, code_hash_of
 from lineagelog.domain.errors import PipelineDefinitionError
 from lineagelog.domain.names import check_artifact_name
 
@@ -80,20 +79,6 @@ def parse_outputs(func: Callable[..., Any]) -> tuple[OutputSpec, ...]:
     return (OutputSpec(name or "output", name, base),)
 
 
-def code_hash_of(func: Callable[..., Any]) -> str:
-    """The sha256 of a function's source text (its bytecode when there is no source)."""
-    try:
-        source = textwrap.dedent(inspect.getsource(func)).encode()
-    except (OSError, TypeError):
-        code = getattr(func, "__code__", None)
-        source = (
-            code.co_code + repr(code.co_consts).encode()
-            if code is not None
-            else repr(func).encode()
-        )
-    return hashlib.sha256(source).hexdigest()
-
-
 class Step:
     """A step: call it inside a ``@pipeline`` to add an invocation to the DAG.
 
@@ -122,7 +107,7 @@ class Step:
         self.output_materializers = self._materializer_overrides(output_materializers)
         self.source_ref = f"{func.__module__}:{func.__qualname__}"
         functools.update_wrapper(self, func)
-        self._code_hash: str | None = None
+        self._code_hash: CodeHash | None = None
 
     def _materializer_overrides(self, given: Any) -> dict[str, Any]:
         if given is None:
@@ -142,12 +127,29 @@ class Step:
             )
         return {self.outputs[0].name: given}
 
-    @property
-    def code_hash(self) -> str:
-        """The hash of the step's source code (computed once per process)."""
+    def _hashed(self) -> CodeHash:
         if self._code_hash is None:
             self._code_hash = code_hash_of(self.func)
         return self._code_hash
+
+    @property
+    def code_hash(self) -> str:
+        """The hash of the step's code and what it computes with (once per process).
+
+        See ``lineagelog.api.code_hash`` for what is hashed and how.
+        """
+        return self._hashed().digest
+
+    @property
+    def uncacheable_reason(self) -> str | None:
+        """Why this step must not be cached whatever its setting, or None.
+
+        A step whose code uses a value without a canonical encoding (a model
+        object in a closure or a global) has an incomplete code hash: serving it
+        from the cache could return another value's result.
+        """
+        unhashable = self._hashed().unhashable
+        return None if unhashable is None else unhashable.describe(self.name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Add an invocation to the pipeline being built, or run the function directly."""
