@@ -32,7 +32,11 @@ from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS, Handler
 
 __all__ = ["Progress", "Projector", "ViewStatus", "check_schema_version", "sqlite_write_locking"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+"""2: events hash their whole topic (``EVENT_HASH_FORMAT`` 2). A version-1 database holds
+a log whose hash chains this lineagelog computes differently, so it is refused."""
+
+_OLD_HASH_FORMAT = "1"
 
 WRITE_OPTION = "lineagelog_writes"
 """Execution option marking an engine whose transactions write (SQLite: BEGIN IMMEDIATE)."""
@@ -84,19 +88,29 @@ def sqlite_write_locking(engine: Engine) -> None:
 
 
 def check_schema_version(stored: str, engine: Engine) -> None:
-    """Refuse a database written by a newer lineagelog, whose format this one cannot know.
+    """Refuse a database whose format this lineagelog cannot read or verify.
 
     Raises:
         ConfigurationError: naming the database's schema version and this one's.
 
     """
+    shown = engine.url.render_as_string(hide_password=True)
+    if stored == _OLD_HASH_FORMAT:
+        raise ConfigurationError(
+            f"the lineage database {shown!r} has schema version {stored!r}: its events were "
+            "hashed by an older lineagelog, without the module of each event's type, so this "
+            f"lineagelog (schema version {SCHEMA_VERSION}) would find every hash chain broken. "
+            "Keep reading and auditing it with the lineagelog release that made it, and start "
+            "new work in a new database (another LINEAGELOG_HOME or LINEAGELOG_DATABASE_URL); "
+            "an old history cannot be re-hashed without losing the proof that it never changed"
+        )
     try:
         found = int(stored)
     except ValueError:
         found = -1
     if found > int(SCHEMA_VERSION) or found < 1:
         raise ConfigurationError(
-            f"the lineage database {engine.url.render_as_string(hide_password=True)!r} has "
+            f"the lineage database {shown!r} has "
             f"schema version {stored!r}, written by a newer lineagelog; this lineagelog "
             f"understands schema version {SCHEMA_VERSION}: upgrade lineagelog "
             "(pip install -U lineagelog) on this machine"
@@ -127,6 +141,10 @@ class Projector:
                 )
                 if stored is None:
                     conn.execute(t.schema_info.insert(), {"key": "views", "value": SCHEMA_VERSION})
+                elif stored == _OLD_HASH_FORMAT and self.log.max_position() == 0:
+                    # no event hashed the old way yet: nothing to refuse
+                    version = t.schema_info.c.key == "views"
+                    conn.execute(update(t.schema_info).where(version).values(value=SCHEMA_VERSION))
                 else:
                     check_schema_version(stored, self.engine)
                 unfinished = bulk_load_unfinished(conn)
