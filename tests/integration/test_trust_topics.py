@@ -26,7 +26,12 @@ from lineagelog.adapters.export import ExportFormatError, export_events, import_
 from lineagelog.adapters.raw_events import decode_state, hash_content
 from lineagelog.api import Client
 from lineagelog.api.context import close_contexts
-from lineagelog.domain.errors import IntegrityError, LineageError, StorageError
+from lineagelog.domain.errors import (
+    ConfigurationError,
+    IntegrityError,
+    LineageError,
+    StorageError,
+)
 from lineagelog.domain.seal import SEAL_GENESIS, advance_digest
 from lineagelog.examples.numbers import numbers
 
@@ -296,3 +301,39 @@ def test_the_audit_of_a_log_with_a_gap_of_2_53_positions_takes_time_in_events_no
 
     assert audited.returncode == 0, audited.stdout + audited.stderr
     assert f"{len(events)} events" in audited.stdout
+
+
+# -- databases of the old hash format ----------------------------------------------------
+
+
+def test_a_database_whose_events_were_hashed_the_old_way_is_refused_and_left_untouched(
+    history: Client, sqlite_stores: tuple[str, str], tmp_path: Path
+) -> None:
+    close_contexts()
+    with _db(tmp_path) as conn:  # what the lineagelog before hash format 2 recorded
+        conn.execute("UPDATE lineage_schema SET value = '1' WHERE key = 'views'")
+    before = (tmp_path / "lineage.db").read_bytes()
+
+    with pytest.raises(ConfigurationError, match=r"schema version '1'.*hashed by an older"):
+        Client(*sqlite_stores)
+
+    assert (tmp_path / "lineage.db").read_bytes() == before
+
+
+def test_an_empty_database_of_the_old_format_is_taken_up_as_it_holds_no_hash(
+    tmp_path: Path,
+) -> None:
+    db, artifacts = f"sqlite:///{tmp_path / 'empty.db'}", str(tmp_path / "artifacts")
+    Client(db, artifacts)
+    close_contexts()
+    with _db(tmp_path, "empty.db") as conn:
+        conn.execute("UPDATE lineage_schema SET value = '1' WHERE key = 'views'")
+
+    numbers.run(database_url=db, artifact_store=artifacts)
+
+    assert Client(db, artifacts).audit().ok
+    close_contexts()
+    with _db(tmp_path, "empty.db") as conn:
+        assert conn.execute("SELECT value FROM lineage_schema WHERE key = 'views'").fetchall() == [
+            ("2",)
+        ]
