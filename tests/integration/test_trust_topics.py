@@ -177,6 +177,21 @@ def test_projections_rebuild_refuses_a_forged_topic_and_imports_nothing(
     assert not marker.exists()
 
 
+def test_events_tail_shows_a_forged_topic_whole_as_undecodable_and_imports_nothing(
+    history: Client, sqlite_stores: tuple[str, str], tmp_path: Path, marker: Path
+) -> None:
+    position = _forge_topic(tmp_path)
+    close_contexts()
+    db, artifacts = sqlite_stores
+
+    tail = _cli("events", "tail", "-n", "1000", db=db, artifacts=artifacts)
+
+    assert tail.returncode == 0, tail.stderr
+    (line,) = [x for x in tail.stdout.splitlines() if x.split()[0] == str(position)]
+    assert f"undecodable {_FORGED}" in line
+    assert not marker.exists()
+
+
 def test_loading_a_stream_with_a_forged_topic_raises_an_integrity_error_naming_it(
     history: Client, tmp_path: Path, marker: Path
 ) -> None:
