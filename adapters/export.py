@@ -53,7 +53,14 @@ from eventsourcing.persistence import PersistenceError
 from lineagelog.adapters.audit import KEEP_SEALS, LogChecker
 from lineagelog.adapters.bulk_insert import BulkInsert, Row, bulk_insert
 from lineagelog.adapters.hash_pool import HashedRange, hashed_ranges, parallel_map
-from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, check_topic, decode_state
+from lineagelog.adapters.raw_events import (
+    RawEvent,
+    UndecodableEvent,
+    check_topic,
+    decode_state,
+    hash_content,
+    topic_type,
+)
 from lineagelog.domain.errors import IntegrityError, LineageError, StorageError
 from lineagelog.domain.seal import SEAL_GENESIS
 
@@ -285,11 +292,24 @@ def _parse_chunk(chunk: list[tuple[int, str]]) -> _ParsedLines:
             raise _bad(number, f"has an unreadable event: {e}") from None
         event_hash = parsed.hashed.add(position, stream, version, topic, content, KEEP_SEALS)
         if meta.get("hash") is not None and event_hash != meta["hash"]:
+            if _hashed_the_old_way(stream, version, topic, state, meta["hash"]):
+                raise ExportFormatError(
+                    f"line {number} of the events file (position {position}) carries an event "
+                    "hash of an older lineagelog, which left the module of the event's type out "
+                    "of the hash: this lineagelog cannot verify that history. Import it with the "
+                    "lineagelog release that exported it; nothing was imported"
+                )
             raise _bad(
                 number, f"(position {position}) does not hash to its recorded hash: it was modified"
             )
         parsed.rows.append((position, stream, version, topic, state))
     return parsed
+
+
+def _hashed_the_old_way(stream: str, version: int, topic: str, state: bytes, recorded: str) -> bool:
+    """Whether ``recorded`` is the event's hash in format 1 (``__type__`` without the module)."""
+    old = hash_content(stream, version, topic_type(topic), decode_state(state), in_place=True)
+    return old == recorded
 
 
 def import_events(

@@ -23,7 +23,7 @@ import pytest
 
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.export import ExportFormatError, export_events, import_events
-from lineagelog.adapters.raw_events import decode_state, hash_content
+from lineagelog.adapters.raw_events import decode_state, hash_content, topic_type
 from lineagelog.api import Client
 from lineagelog.api.context import close_contexts
 from lineagelog.domain.errors import (
@@ -352,3 +352,20 @@ def test_an_empty_database_of_the_old_format_is_taken_up_as_it_holds_no_hash(
         assert conn.execute("SELECT value FROM lineage_schema WHERE key = 'views'").fetchall() == [
             ("2",)
         ]
+
+
+def test_an_events_file_hashed_by_an_older_lineagelog_is_refused_saying_so(
+    exported: list[dict[str, Any]], target: EventStore, tmp_path: Path
+) -> None:
+    first = exported[1]
+    state = json.dumps(first["payload"], separators=(",", ":")).encode()
+    stream, version = first["stream_id"].replace("-", ""), first["stream_version"]
+    # Format 1 hashed the class part of the topic only.
+    first["hash"] = hash_content(stream, version, topic_type(first["type"]), decode_state(state))
+    path = tmp_path / "old.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in exported))
+
+    with pytest.raises(ExportFormatError, match=r"line 2 .*hash of an older lineagelog"):
+        _import(target, path)
+
+    assert target.max_position() == 0
