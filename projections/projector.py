@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from lineagelog.domain.base import EVENT_HASH_FORMAT
 from lineagelog.domain.errors import ConfigurationError, StorageError
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch
@@ -36,7 +37,7 @@ SCHEMA_VERSION = "2"
 """2: events hash their whole topic (``EVENT_HASH_FORMAT`` 2). A version-1 database holds
 a log whose hash chains this lineagelog computes differently, so it is refused."""
 
-_OLD_HASH_FORMAT = "1"
+_OLD_HASH_SCHEMA = "1"  # the schema version of databases whose events hash format 1
 
 WRITE_OPTION = "lineagelog_writes"
 """Execution option marking an engine whose transactions write (SQLite: BEGIN IMMEDIATE)."""
@@ -95,11 +96,12 @@ def check_schema_version(stored: str, engine: Engine) -> None:
 
     """
     shown = engine.url.render_as_string(hide_password=True)
-    if stored == _OLD_HASH_FORMAT:
+    if stored == _OLD_HASH_SCHEMA:
         raise ConfigurationError(
             f"the lineage database {shown!r} has schema version {stored!r}: its events were "
             "hashed by an older lineagelog, without the module of each event's type, so this "
-            f"lineagelog (schema version {SCHEMA_VERSION}) would find every hash chain broken. "
+            f"lineagelog (schema version {SCHEMA_VERSION}, event hash format "
+            f"{EVENT_HASH_FORMAT}) would find every hash chain broken. "
             "Keep reading and auditing it with the lineagelog release that made it, and start "
             "new work in a new database (another LINEAGELOG_HOME or LINEAGELOG_DATABASE_URL); "
             "an old history cannot be re-hashed without losing the proof that it never changed"
@@ -141,7 +143,7 @@ class Projector:
                 )
                 if stored is None:
                     conn.execute(t.schema_info.insert(), {"key": "views", "value": SCHEMA_VERSION})
-                elif stored == _OLD_HASH_FORMAT and self.log.max_position() == 0:
+                elif stored == _OLD_HASH_SCHEMA and self.log.max_position() == 0:
                     # no event hashed the old way yet: nothing to refuse
                     version = t.schema_info.c.key == "views"
                     conn.execute(update(t.schema_info).where(version).values(value=SCHEMA_VERSION))
