@@ -33,6 +33,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from lineagelog.adapters.event_mapper import DomainEventMapper
 from lineagelog.adapters.projection_events import (
     ProjectionDecoder,
     UndecodableEvent,
@@ -305,7 +306,8 @@ class EventStore(EventLog):
         transcoder = JSONTranscoder()
         for transcoding in (UUIDAsHex(), DatetimeAsISO(), DecimalAsStr()):
             transcoder.register(transcoding)
-        self.mapper: Mapper[UUID] = Mapper(transcoder=transcoder)
+        # Decodes only lineagelog's own event types: a stored topic never picks a module to import.
+        self.mapper: Mapper[UUID] = DomainEventMapper(transcoder=transcoder)
         self._projection_decoder = ProjectionDecoder(transcoder.names)
         self._lock = threading.Lock()
 

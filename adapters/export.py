@@ -53,7 +53,14 @@ from eventsourcing.persistence import PersistenceError
 from lineagelog.adapters.audit import KEEP_SEALS, LogChecker
 from lineagelog.adapters.bulk_insert import BulkInsert, Row, bulk_insert
 from lineagelog.adapters.hash_pool import HashedRange, hashed_ranges, parallel_map
-from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, decode_state
+from lineagelog.adapters.raw_events import (
+    RawEvent,
+    UndecodableEvent,
+    check_topic,
+    decode_state,
+    hash_content,
+    topic_type,
+)
 from lineagelog.domain.errors import ExportFormatError, IntegrityError, StorageError
 from lineagelog.domain.seal import SEAL_GENESIS
 
@@ -63,6 +70,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXPORT_FORMAT",
     "EXPORT_VERSION",
+    "POSITION_LIMIT",
     "ExportFormatError",
     "ExportResult",
     "ImportResult",
@@ -207,13 +215,23 @@ def _parse_event(number: int, line: str) -> tuple[dict[str, Any], bytes]:
     ):
         if not isinstance(meta.get(key), kind):
             raise _bad(number, f"has no valid {key!r}")
-    if not 1 <= meta["position"] < _POSITION_LIMIT or isinstance(meta["position"], bool):
-        raise _bad(number, f"has position {meta['position']!r}; positions are from 1 to 2**63 - 1")
+    if not 1 <= meta["position"] <= POSITION_LIMIT or isinstance(meta["position"], bool):
+        raise _bad(
+            number,
+            f"has position {meta['position']!r}; positions are whole numbers from 1 to 2**53 "
+            f"({POSITION_LIMIT}): the file was forged or damaged, export it again",
+        )
     return meta, state
 
 
-_POSITION_LIMIT = 2**63
-"""One past the largest position a database can store (a signed 64-bit integer)."""
+POSITION_LIMIT = 2**53
+"""The largest position an events file may hold.
+
+A database stores up to 2**63 - 1, but a log that reached it could not grow:
+SQLite then numbers the next event at random, below the others, and its order
+is lost. 2**53 leaves room for more events than any log will hold, and is
+exact in every JSON reader (those that read numbers as doubles too).
+"""
 
 
 def _split_lines(source: IO[str]) -> tuple[list[tuple[int, str]], dict[str, Any] | None, int]:
@@ -264,16 +282,30 @@ def _parse_chunk(chunk: list[tuple[int, str]]) -> _ParsedLines:
         position, version, topic = meta["position"], meta["stream_version"], meta["type"]
         try:
             stream = _stream_hex(meta["stream_id"])
+            check_topic(topic)
             content = decode_state(state)
         except (ValueError, UndecodableEvent) as e:
             raise _bad(number, f"has an unreadable event: {e}") from None
         event_hash = parsed.hashed.add(position, stream, version, topic, content, KEEP_SEALS)
         if meta.get("hash") is not None and event_hash != meta["hash"]:
+            if _hashed_the_old_way(stream, version, topic, state, meta["hash"]):
+                raise ExportFormatError(
+                    f"line {number} of the events file (position {position}) carries an event "
+                    "hash of an older lineagelog, which left the module of the event's type out "
+                    "of the hash: this lineagelog cannot verify that history. Import it with the "
+                    "lineagelog release that exported it; nothing was imported"
+                )
             raise _bad(
                 number, f"(position {position}) does not hash to its recorded hash: it was modified"
             )
         parsed.rows.append((position, stream, version, topic, state))
     return parsed
+
+
+def _hashed_the_old_way(stream: str, version: int, topic: str, state: bytes, recorded: str) -> bool:
+    """Whether ``recorded`` is the event's hash in format 1 (``__type__`` without the module)."""
+    old = hash_content(stream, version, topic_type(topic), decode_state(state), in_place=True)
+    return old == recorded
 
 
 def import_events(

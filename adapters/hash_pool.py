@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lineagelog.adapters.raw_events import (
     RawEvent,
     UndecodableEvent,
+    check_topic,
     decode_state,
     hash_content,
     stream_hex,
@@ -90,7 +91,7 @@ class HashedRange:
     kept: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     """(index in ``events``, topic, payload as ``Keep.cut`` leaves it) of the kept events."""
     undecodable: dict[int, tuple[str, str]] = field(default_factory=dict)
-    """Index in ``events`` -> (topic, why the payload does not decode).
+    """Index in ``events`` -> (topic, why the event does not decode).
 
     Such an event's hash is ``undecodable:<sha256 of its bytes>`` and it claims
     no previous hash.
@@ -157,6 +158,7 @@ def hash_range(
         for position, originator_id, version, topic, state in page:
             stream = stream_hex(originator_id)
             try:
+                check_topic(topic)
                 content = decode_state(state)
             except UndecodableEvent as e:
                 hashed.add_undecodable(position, stream, version, topic, state, str(e))
@@ -184,6 +186,23 @@ def _work(args: tuple[int, int, Keep, Render | None]) -> HashedRange:
     return hash_range(_worker_events, *args)
 
 
+def _spans(events: EventStore, after: int, until: int) -> Iterator[tuple[int, int]]:
+    """Position ranges ``(a, b]`` that cover the events in ``(after, until]``, in order.
+
+    Each starts just before an event that exists, so a gap in the positions
+    (an imported log may jump from 5 to 2**53) costs one read, not one range
+    per ``_CHUNK`` positions: the number of ranges follows the number of events.
+    """
+    while after < until:
+        first = events.read_rows(after, 1, until)
+        if not first:
+            return
+        start = first[0][0] - 1
+        stop = min(until, start + _CHUNK)
+        yield after, stop
+        after = stop
+
+
 def hashed_ranges(
     events: EventStore,
     after: int,
@@ -201,13 +220,12 @@ def hashed_ranges(
     """
     count = (os.cpu_count() or 1) if workers is None else workers
     parallel = count > 1 and until - after > _PARALLEL_ABOVE and events.location.backend != "memory"
+    spans = _spans(events, after, until)
     if not parallel:
-        while after < until:
-            stop = min(until, after + _CHUNK)
-            yield hash_range(events, after, stop, keep, render)
-            after = stop
+        for start, stop in spans:
+            yield hash_range(events, start, stop, keep, render)
         return
-    ranges = [(a, min(until, a + _CHUNK), keep, render) for a in range(after, until, _CHUNK)]
+    ranges = [(a, b, keep, render) for a, b in spans]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=count, mp_context=context, initializer=_init_worker, initargs=(events.url,)

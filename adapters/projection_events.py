@@ -28,6 +28,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Transcoding
 
+from lineagelog.domain.topics import EVENT_CLASSES
+
 __all__ = ["ProjectedEvent", "ProjectionDecoder", "UndecodableEvent", "dashed_uuid"]
 
 
@@ -72,10 +74,18 @@ class ProjectionDecoder:
         self._classes: dict[str, type[ProjectedEvent]] = {}
 
     def event_class(self, topic: str) -> type[ProjectedEvent]:
-        """Return the record class of ``topic`` (``module:Outer.EventName`` -> ``EventName``)."""
+        """Return the record class of ``topic`` (``module:Outer.EventName`` -> ``EventName``).
+
+        Raises:
+            UndecodableEvent: the topic names no lineagelog event (a view must not
+                take a forged ``evil:StepRun.StepSucceeded`` for the real one).
+
+        """
         cls = self._classes.get(topic)
         if cls is None:
-            name = topic.rpartition(":")[2].rpartition(".")[2]
+            if topic not in EVENT_CLASSES:
+                raise UndecodableEvent(f"its type {topic!r} is not an event lineagelog records")
+            name = EVENT_CLASSES[topic].__name__
             cls = type(name, (ProjectedEvent,), {"__module__": __name__, "__qualname__": name})
             self._classes[topic] = cls
         return cls
@@ -87,7 +97,7 @@ class ProjectionDecoder:
 
         Raises:
             UndecodableEvent: the payload is not JSON of an object, or uses an
-                unknown transcoding.
+                unknown transcoding, or the topic names no lineagelog event.
 
         """
         text = state.decode("utf-8") if isinstance(state, (bytes, bytearray)) else state

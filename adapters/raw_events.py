@@ -6,8 +6,8 @@ computes ``lineagelog.domain.base.event_hash`` straight from the stored JSON:
 the transcoder's tagged values (``{"_type_": "uuid_hex", "_data_": ...}``,
 ``datetime_iso``) become the strings ``to_jsonable`` gives for a UUID and a
 datetime, the row's stream id and version are added, and ``__type__`` is the
-class part of the topic. A test holds this equal to ``event_hash`` of the
-decoded event for every kind of event.
+whole topic (module included: rewriting it breaks the chain). A test holds
+this equal to ``event_hash`` of the decoded event for every kind of event.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from lineagelog.domain.canonical import canonical_bytes
+from lineagelog.domain.topics import EVENT_CLASSES
 
 __all__ = [
     "RawEvent",
     "UndecodableEvent",
+    "check_topic",
     "decode_state",
     "hash_content",
     "hashed",
@@ -122,6 +124,23 @@ def stream_hex(originator_id: Any) -> str:
     return UUID(text).hex
 
 
+_KNOWN_TOPICS = frozenset(EVENT_CLASSES)
+
+
+def check_topic(topic: str) -> None:
+    """Refuse a topic that names no lineagelog event class (nothing is imported for it).
+
+    Raises:
+        UndecodableEvent: the topic is not one lineagelog records.
+
+    """
+    if topic not in _KNOWN_TOPICS:
+        raise UndecodableEvent(
+            f"its type {topic!r} is not an event lineagelog records "
+            "(a forged or foreign event; lineagelog never imports the module a topic names)"
+        )
+
+
 def topic_type(topic: str) -> str:
     """Return the event class's qualified name from its topic (``module:Class.Event``)."""
     return topic.partition(":")[2]
@@ -138,7 +157,7 @@ def hash_content(
     full = content if in_place else dict(content)
     full["originator_id"] = _dashed(stream_id)
     full["originator_version"] = version
-    full["__type__"] = topic_type(topic)
+    full["__type__"] = topic
     try:
         encoded = _dumps(full).encode("utf-8")
     except ValueError:  # NaN or infinity: canonical_bytes spells them out
@@ -166,9 +185,11 @@ def hashed(position: int, originator_id: Any, version: int, topic: str, state: b
     """Decode a stored event's payload and hash it.
 
     Raises:
-        UndecodableEvent: the payload is not valid UTF-8 JSON of an object.
+        UndecodableEvent: the payload is not valid UTF-8 JSON of an object, or
+            the topic names no lineagelog event.
 
     """
+    check_topic(topic)
     content = decode_state(state)
     stream = stream_hex(originator_id)
     return RawEvent(

@@ -2,7 +2,8 @@
 
 Each event carries ``previous_hash``, the digest of the event before it in the
 same stream (``GENESIS_HASH`` for the first). An auditor recomputes the chain
-from the stored events; one changed byte breaks it.
+from the stored events; one changed byte breaks it, the stored topic (module
+and class) included.
 """
 
 from __future__ import annotations
@@ -14,15 +15,24 @@ from eventsourcing.domain import Aggregate
 
 from lineagelog.domain.canonical import digest
 
-__all__ = ["GENESIS_HASH", "LineageAggregate", "event_hash"]
+__all__ = ["EVENT_HASH_FORMAT", "GENESIS_HASH", "LineageAggregate", "event_hash", "event_topic"]
 
 GENESIS_HASH = "0" * 64
 
+EVENT_HASH_FORMAT = 2
+"""2: ``__type__`` is the whole topic (``module:Class.Event``); 1 hashed only the class part,
+so the module a stored topic names could be rewritten without breaking the chain."""
+
+
+def event_topic(cls: type) -> str:
+    """The topic the event store records for an event class: ``module:Outer.Event``."""
+    return f"{cls.__module__}:{cls.__qualname__}"
+
 
 def event_hash(event: Any) -> str:
-    """Digest of an event's whole content, including its type and ``previous_hash``."""
+    """Digest of an event's whole content, including its topic and ``previous_hash``."""
     content = {field.name: getattr(event, field.name) for field in dataclasses.fields(event)}
-    content["__type__"] = type(event).__qualname__
+    content["__type__"] = event_topic(type(event))
     return digest(content)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from lineagelog.domain.base import EVENT_HASH_FORMAT
 from lineagelog.domain.errors import ConfigurationError, StorageError
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch
@@ -32,7 +33,11 @@ from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS, Handler
 
 __all__ = ["Progress", "Projector", "ViewStatus", "check_schema_version", "sqlite_write_locking"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+"""2: events hash their whole topic (``EVENT_HASH_FORMAT`` 2). A version-1 database holds
+a log whose hash chains this lineagelog computes differently, so it is refused."""
+
+_OLD_HASH_SCHEMA = "1"  # the schema version of databases whose events hash format 1
 
 WRITE_OPTION = "lineagelog_writes"
 """Execution option marking an engine whose transactions write (SQLite: BEGIN IMMEDIATE)."""
@@ -84,19 +89,30 @@ def sqlite_write_locking(engine: Engine) -> None:
 
 
 def check_schema_version(stored: str, engine: Engine) -> None:
-    """Refuse a database written by a newer lineagelog, whose format this one cannot know.
+    """Refuse a database whose format this lineagelog cannot read or verify.
 
     Raises:
         ConfigurationError: naming the database's schema version and this one's.
 
     """
+    shown = engine.url.render_as_string(hide_password=True)
+    if stored == _OLD_HASH_SCHEMA:
+        raise ConfigurationError(
+            f"the lineage database {shown!r} has schema version {stored!r}: its events were "
+            "hashed by an older lineagelog, without the module of each event's type, so this "
+            f"lineagelog (schema version {SCHEMA_VERSION}, event hash format "
+            f"{EVENT_HASH_FORMAT}) would find every hash chain broken. "
+            "Keep reading and auditing it with the lineagelog release that made it, and start "
+            "new work in a new database (another LINEAGELOG_HOME or LINEAGELOG_DATABASE_URL); "
+            "an old history cannot be re-hashed without losing the proof that it never changed"
+        )
     try:
         found = int(stored)
     except ValueError:
         found = -1
     if found > int(SCHEMA_VERSION) or found < 1:
         raise ConfigurationError(
-            f"the lineage database {engine.url.render_as_string(hide_password=True)!r} has "
+            f"the lineage database {shown!r} has "
             f"schema version {stored!r}, written by a newer lineagelog; this lineagelog "
             f"understands schema version {SCHEMA_VERSION}: upgrade lineagelog "
             "(pip install -U lineagelog) on this machine"
@@ -127,6 +143,10 @@ class Projector:
                 )
                 if stored is None:
                     conn.execute(t.schema_info.insert(), {"key": "views", "value": SCHEMA_VERSION})
+                elif stored == _OLD_HASH_SCHEMA and self.log.max_position() == 0:
+                    # no event hashed the old way yet: nothing to refuse
+                    version = t.schema_info.c.key == "views"
+                    conn.execute(update(t.schema_info).where(version).values(value=SCHEMA_VERSION))
                 else:
                     check_schema_version(stored, self.engine)
                 unfinished = bulk_load_unfinished(conn)

@@ -143,12 +143,14 @@ def _line(n: Notification, as_json: bool) -> str:
 
     from lineagelog.adapters.raw_events import UndecodableEvent, hashed, topic_type
 
+    kind = topic_type(n.topic)
     try:
         content: dict[str, Any] = hashed(
             n.id, n.originator_id, n.originator_version, n.topic, n.state
         ).content
-    except UndecodableEvent:
-        content = {"timestamp": "?", "error": "payload does not decode"}
+    except UndecodableEvent as e:  # a damaged payload, or a type lineagelog does not record
+        content = {"timestamp": "?", "error": str(e)}
+        kind = f"undecodable {n.topic}"  # the whole topic: its module may be the forgery
     if as_json:
         record = {
             "position": n.id,
@@ -160,4 +162,4 @@ def _line(n: Notification, as_json: bool) -> str:
         return json.dumps(record, ensure_ascii=False, default=str)
     when = str(content.get("timestamp", "?"))[:19].replace("T", " ")
     stream = str(n.originator_id)[:8]
-    return f"{n.id:>8}  {when}  {topic_type(n.topic):<40} {stream} v{n.originator_version}"
+    return f"{n.id:>8}  {when}  {kind:<40} {stream} v{n.originator_version}"
