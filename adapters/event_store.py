@@ -225,9 +225,13 @@ def _postgres_location(url: str) -> StoreLocation:
             env[_POSTGRES_OPTIONS[key]] = value
         else:
             raise ConfigurationError(
-                f"database URL {shown!r} has unknown or invalid parameter "
-                f"{key}={'***' if is_secret_parameter(key) else repr(value)}; known parameters: "
-                f"password, schema, {', '.join(sorted(_POSTGRES_OPTIONS))} (integers)"
+                redact_text(
+                    f"database URL {shown!r} has unknown or invalid parameter "
+                    f"{key}={'***' if is_secret_parameter(key) else repr(value)}; known "
+                    f"parameters: password, schema, {', '.join(sorted(_POSTGRES_OPTIONS))} "
+                    "(integers)",
+                    [url],
+                )
             )
     netloc = quote(user, safe="")
     if password:
@@ -500,6 +504,11 @@ def _claim_database(location: StoreLocation) -> None:
             f"{_redact_text(str(e), location)}; "
             "check that the database exists, is reachable and is writable"
         ) from e
+    except TypeError as e:  # the driver's connect() refused a URL query parameter
+        raise ConfigurationError(
+            f"database URL {redact_url(location.url)!r} has a query parameter its driver "
+            f"does not accept ({_redact_text(str(e), location)}); remove it from the URL"
+        ) from None
     finally:
         engine.dispose()
 
