@@ -40,6 +40,8 @@ from lineagelog.adapters.projection_events import (
     dashed_uuid,
 )
 from lineagelog.domain.errors import ConcurrencyConflict, ConfigurationError, StorageError
+from lineagelog.domain.redaction import is_secret_parameter, redact_text, redact_url
+from lineagelog.projections.ownership import claim_database
 from lineagelog.projections.ports import EventLog, RecordedEvent
 
 if TYPE_CHECKING:
@@ -48,21 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["ConcurrencyConflict", "EventStore", "StoreLocation", "parse_database_url", "redact_url"]
 
 TAggregate = TypeVar("TAggregate", bound="Aggregate")
-
-
-def redact_url(url: str) -> str:
-    """Hide the password of a database URL, for messages and logs.
-
-    Examples:
-        >>> redact_url("postgresql://bob:s3cret@db:5432/lineage")
-        'postgresql://bob:***@db:5432/lineage'
-
-    """
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
 
 
 @dataclass(frozen=True)
@@ -145,18 +132,20 @@ def _sqlite_location(url: str) -> StoreLocation:
     synchronous = options.pop("synchronous", "normal").upper()
     if synchronous not in ("NORMAL", "FULL") or options:
         raise ConfigurationError(
-            f"database URL {url!r} has unsupported options {query!r}; the only option is "
+            f"database URL {redact_url(url)!r} has unsupported options "
+            f"{redact_url('?' + query)[1:]!r}; the only option is "
             "?synchronous=normal (default) or ?synchronous=full (fsync every append)"
         )
     if not path or path == ":memory:":
         raise ConfigurationError(
-            f"database URL {url!r} names no file; use sqlite:///path/to/lineage.db "
+            f"database URL {redact_url(url)!r} names no file; use sqlite:///path/to/lineage.db "
             "(or memory:// for a throwaway store)"
         )
     db_path = Path(path).expanduser().resolve()
     if db_path.is_dir():
         raise ConfigurationError(
-            f"database URL {url!r} points at a folder; name a file such as {db_path}/lineage.db"
+            f"database URL {redact_url(url)!r} points at a folder; "
+            f"name a file such as {db_path}/lineage.db"
         )
     try:
         db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +173,7 @@ def _postgres_location(url: str) -> StoreLocation:
         port = parts.port or 5432
     except ValueError as e:
         raise ConfigurationError(
-            f"database URL {shown!r} is malformed ({e}); "
+            f"database URL {shown!r} is malformed ({redact_text(str(e), [url])}); "
             "use postgresql://user:password@host:5432/dbname"
         ) from None
     if importlib.util.find_spec("psycopg") is None:
@@ -218,7 +207,10 @@ def _postgres_location(url: str) -> StoreLocation:
     schema: str | None = None
     for key, values in parse_qs(parts.query, keep_blank_values=True).items():
         value = values[-1]
-        if key == "schema":
+        if key == "password":  # libpq's spelling; the userinfo's password gives way
+            password = value
+            env["POSTGRES_PASSWORD"] = value
+        elif key == "schema":
             if not _IDENTIFIER.fullmatch(value):
                 raise ConfigurationError(
                     f"database URL {shown!r} has schema {value!r}, which is not a plain SQL "
@@ -230,8 +222,13 @@ def _postgres_location(url: str) -> StoreLocation:
             env[_POSTGRES_OPTIONS[key]] = value
         else:
             raise ConfigurationError(
-                f"database URL {shown!r} has unknown or invalid parameter {key}={value!r}; "
-                f"known parameters: schema, {', '.join(sorted(_POSTGRES_OPTIONS))} (integers)"
+                redact_text(
+                    f"database URL {shown!r} has unknown or invalid parameter "
+                    f"{key}={'***' if is_secret_parameter(key) else repr(value)}; known "
+                    f"parameters: password, schema, {', '.join(sorted(_POSTGRES_OPTIONS))} "
+                    "(integers)",
+                    [url],
+                )
             )
     netloc = quote(user, safe="")
     if password:
@@ -251,7 +248,8 @@ def _sqlalchemy_location(url: str) -> StoreLocation:
         dialect.import_dbapi()
     except (ArgumentError, NoSuchModuleError, ValueError) as e:
         raise ConfigurationError(
-            f"database URL {shown!r} is not a SQLAlchemy URL lineagelog can use ({e}); {_EXAMPLES}"
+            f"database URL {shown!r} is not a SQLAlchemy URL lineagelog can use "
+            f"({redact_text(str(e), [url])}); {_EXAMPLES}"
         ) from None
     except ImportError as e:
         raise ConfigurationError(
@@ -281,8 +279,10 @@ class EventStore(EventLog):
         try:
             if self.location.backend == "postgresql":
                 with postgres_setup_lock(self.location):
+                    _claim_database(self.location)
                     self.recorder: ApplicationRecorder = _open_recorder(env)
             else:
+                _claim_database(self.location)
                 self.recorder = _open_recorder(env)
         except (PersistenceError, OSError, ImportError) as e:
             raise StorageError(
@@ -310,6 +310,10 @@ class EventStore(EventLog):
         self.mapper: Mapper[UUID] = DomainEventMapper(transcoder=transcoder)
         self._projection_decoder = ProjectionDecoder(transcoder.names)
         self._lock = threading.Lock()
+
+    def _say(self, error: BaseException) -> str:
+        """A driver error's message, without the URL's credentials it may quote."""
+        return _redact_text(str(error), self.location)
 
     @contextmanager
     def setup_lock(self) -> Iterator[None]:
@@ -339,10 +343,10 @@ class EventStore(EventLog):
         except RecordConflictError as e:
             raise ConcurrencyConflict(
                 "another writer appended to stream(s) "
-                f"{sorted({str(s.originator_id) for s in stored})} first: {e}"
+                f"{sorted({str(s.originator_id) for s in stored})} first: {self._say(e)}"
             ) from e
         except PersistenceError as e:
-            raise StorageError(f"could not append {len(stored)} event(s): {e}") from e
+            raise StorageError(f"could not append {len(stored)} event(s): {self._say(e)}") from e
         return list(positions or [])
 
     # -- reading streams -------------------------------------------------------
@@ -374,7 +378,7 @@ class EventStore(EventLog):
         try:
             return self.recorder.select_events(aggregate_id, **kwargs)
         except PersistenceError as e:
-            raise StorageError(f"could not read stream {aggregate_id}: {e}") from e
+            raise StorageError(f"could not read stream {aggregate_id}: {self._say(e)}") from e
 
     # -- reading the notification log -------------------------------------------
 
@@ -383,7 +387,7 @@ class EventStore(EventLog):
         try:
             return self.recorder.max_notification_id() or 0
         except PersistenceError as e:
-            raise StorageError(f"could not read the event log: {e}") from e
+            raise StorageError(f"could not read the event log: {self._say(e)}") from e
 
     def read_notifications(
         self, after: int, limit: int, until: int | None = None
@@ -394,7 +398,7 @@ class EventStore(EventLog):
                 start=after, limit=limit, stop=until, inclusive_of_start=False
             )
         except PersistenceError as e:
-            raise StorageError(f"could not read the event log after {after}: {e}") from e
+            raise StorageError(f"could not read the event log after {after}: {self._say(e)}") from e
 
     def read(self, after: int, limit: int, until: int | None = None) -> list[RecordedEvent]:
         """Return decoded events with positions in ``(after, until]``, at most ``limit``."""
@@ -457,7 +461,7 @@ class EventStore(EventLog):
                 rows: list[tuple[int, Any, int, str, bytes]] = cursor.fetchall()
                 return rows
         except (PersistenceError, sqlite3.Error) as e:
-            raise StorageError(f"could not read the event log after {after}: {e}") from e
+            raise StorageError(f"could not read the event log after {after}: {self._say(e)}") from e
 
     def iter_all(self, after: int = 0, page: int = 1000) -> Iterator[RecordedEvent]:
         """Every event after ``after``, reading the log page by page."""
@@ -473,6 +477,38 @@ class EventStore(EventLog):
         datastore = getattr(self.recorder, "datastore", None)
         if datastore is not None and hasattr(datastore, "close"):
             datastore.close()
+
+
+def _claim_database(location: StoreLocation) -> None:
+    """Refuse another application's database before the recorder creates a table in it.
+
+    See ``projections.ownership``: an empty database is claimed with lineagelog's
+    marker table, one of an earlier lineagelog has its tables renamed.
+    """
+    if location.backend == "memory":
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lineagelog.adapters.view_engine import create_view_engine
+    from lineagelog.projections.projector import WRITE_OPTION
+
+    engine = create_view_engine(location)
+    try:
+        with engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
+            claim_database(connection, redact_url(location.url), location.schema)
+    except SQLAlchemyError as e:
+        raise StorageError(
+            f"cannot open the database at {redact_url(location.url)!r}: "
+            f"{_redact_text(str(e), location)}; "
+            "check that the database exists, is reachable and is writable"
+        ) from e
+    except TypeError as e:  # the driver's connect() refused a URL query parameter
+        raise ConfigurationError(
+            f"database URL {redact_url(location.url)!r} has a query parameter its driver "
+            f"does not accept ({_redact_text(str(e), location)}); remove it from the URL"
+        ) from None
+    finally:
+        engine.dispose()
 
 
 def _open_recorder(env: dict[str, Any]) -> ApplicationRecorder:
@@ -502,8 +538,9 @@ def _sqlite_synchronous(pool: Any, level: str) -> None:
 
 
 def _redact_text(text: str, location: StoreLocation) -> str:
+    """A driver's message without the URL's credentials, which it may quote."""
+    text = redact_text(text, [location.url, location.sqlalchemy_url])
     password = location.env.get("POSTGRES_PASSWORD")
-    text = text.replace(location.url, redact_url(location.url))
     return text.replace(password, "***") if password else text
 
 

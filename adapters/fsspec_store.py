@@ -13,8 +13,10 @@ import os
 import posixpath
 import uuid
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from lineagelog.domain.errors import ConfigurationError, StorageError
+from lineagelog.domain.redaction import is_secret_parameter, redact_url
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem  # type: ignore[import-untyped, unused-ignore]
@@ -58,12 +60,13 @@ class FsspecArtifactStore(ArtifactStore):
     def __init__(self, url: str, **storage_options: Any) -> None:
         if not isinstance(url, str) or not url.strip():
             raise ConfigurationError(
-                f"artifact store URL {url!r} is empty or not a string; "
+                f"artifact store URL {redact_url(url)!r} is empty or not a string; "
                 "give a local folder or an fsspec URL such as 's3://bucket/prefix'"
             )
-        self._url = url
         protocol, rest = _split_protocol(url)
         protocol = protocol or "file"
+        rest = _take_credentials(url, protocol, rest, storage_options)
+        url = redact_url(url)  # from here on, only for messages
         if protocol == "file":
             storage_options.setdefault("auto_mkdir", True)
         self._fs = _make_filesystem(url, protocol, storage_options)
@@ -245,6 +248,49 @@ def _split_protocol(url: str) -> tuple[str | None, str]:
         if len(protocol) > 1 and protocol.isascii() and protocol.replace("+", "").isalnum():
             return protocol.lower(), rest
     return None, url
+
+
+_S3_PROTOCOLS = ("s3", "s3a")
+_USE_ENVIRONMENT = (
+    "give the credentials through the environment (AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT_KEY ...) "
+    "or fsspec's configuration instead"
+)
+
+
+def _take_credentials(url: str, protocol: str, rest: str, options: dict[str, Any]) -> str:
+    """Move ``s3://KEY:SECRET@bucket`` credentials into ``options``; return the URL's rest.
+
+    The store's root is recorded (in cache keys, artifact URIs, messages), so
+    it must never hold a credential: an S3 key and secret in the URL become
+    s3fs's ``key`` and ``secret``; other credentials in a URL are refused.
+    """
+    path, _, query = rest.partition("?")
+    secret_parameters = [
+        name for name in (item.partition("=")[0] for item in query.split("&")) if name
+    ]
+    if any(is_secret_parameter(name) for name in secret_parameters):
+        raise ConfigurationError(
+            f"artifact store URL {redact_url(url)!r} carries a credential in its query; "
+            f"{_USE_ENVIRONMENT}"
+        )
+    userinfo, at, location = path.rpartition("@") if "@" in path else ("", "", path)
+    if not at or ":" not in userinfo or protocol in ("file", "memory"):
+        return rest
+    if protocol not in _S3_PROTOCOLS:
+        raise ConfigurationError(
+            f"artifact store URL {redact_url(url)!r} carries a user and password; "
+            f"{_USE_ENVIRONMENT}"
+        )
+    key, _, secret = userinfo.partition(":")
+    if not key or not secret:
+        raise ConfigurationError(
+            f"artifact store URL {redact_url(url)!r} carries an incomplete S3 key and "
+            f"secret; write s3://KEY:SECRET@bucket/prefix (percent-encoded), or {_USE_ENVIRONMENT}"
+        )
+    options.setdefault("key", unquote(key))
+    options.setdefault("secret", unquote(secret))
+    return location + ("?" + query if query else "")
 
 
 def _make_filesystem(url: str, protocol: str, options: dict[str, Any]) -> AbstractFileSystem:

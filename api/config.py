@@ -24,6 +24,15 @@ class Settings:
     database_url: str
     artifact_store: str
 
+    def __repr__(self) -> str:
+        # Both URLs may carry credentials; a logged or printed Settings must not.
+        from lineagelog.domain.redaction import redact_url
+
+        return (
+            f"Settings(home={self.home!r}, database_url={redact_url(self.database_url)!r}, "
+            f"artifact_store={redact_url(self.artifact_store)!r})"
+        )
+
 
 def configure(
     *,

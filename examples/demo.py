@@ -53,7 +53,7 @@ def run_demo(settings: Settings, say: Callable[[str], None] = print) -> tuple[Ru
     from lineagelog.adapters.event_store import redact_url  # never print a password
 
     say(f"database:        {redact_url(settings.database_url)}")
-    say(f"artifact store:  {Path(store) if '://' not in store else store}")
+    say(f"artifact store:  {Path(store) if '://' not in store else redact_url(store)}")
     diagram = write_demo_diagram(client, second, settings.home)
     say(f"lineage diagram written to {diagram}")
     if diagram.suffix == ".dot":

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from lineagelog.domain.base import EVENT_HASH_FORMAT
 from lineagelog.domain.errors import ConfigurationError, StorageError
+from lineagelog.domain.redaction import redact_url
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch
 from lineagelog.projections.bulk_load import (
@@ -28,6 +29,7 @@ from lineagelog.projections.bulk_load import (
     start_bulk_load,
 )
 from lineagelog.projections.faults import checkpoint
+from lineagelog.projections.ownership import claim_database
 from lineagelog.projections.ports import EventLog, RecordedEvent
 from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS, Handler
 
@@ -130,8 +132,19 @@ class Projector:
         self._for_update = engine.dialect.name != "sqlite"
 
     def create_tables(self) -> None:
-        """Create the view tables and tracking rows if they do not exist yet."""
+        """Create the view tables and tracking rows if they do not exist yet.
+
+        Raises:
+            ConfigurationError: the database holds another application's tables
+                (see ``projections.ownership``), or was written by a newer lineagelog.
+            StorageError: the database failed.
+
+        """
+        translate = self.engine.get_execution_options().get("schema_translate_map") or {}
+        shown = redact_url(self.engine.url.render_as_string(hide_password=True))
         try:
+            with self.engine.begin() as conn:  # never create tables in another's database
+                claim_database(conn, shown, translate.get(None))
             t.metadata.create_all(self.engine)
             with self.engine.begin() as conn:
                 known = set(conn.scalars(select(t.tracking.c.view)))

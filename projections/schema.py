@@ -8,6 +8,10 @@ On SQLite, the narrow tables keyed by ids are ``WITHOUT ROWID`` (a row lives in
 its primary-key B-tree: one write per row instead of two) and the timeline is
 keyed by the rowid itself. A database made by an earlier lineagelog keeps its
 layout, which reads the same, until ``projections rebuild`` recreates the tables.
+
+Every table name starts with ``lineagelog_`` (``PREFIX``), so that views never
+take a name such as ``runs`` from another application sharing the database;
+``projections.ownership`` decides whether a database is lineagelog's to write.
 """
 
 from __future__ import annotations
@@ -33,7 +37,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
-__all__ = ["VIEW_TABLES", "metadata"]
+__all__ = ["LEGACY_NAMES", "OWN_TABLES", "PREFIX", "VIEW_TABLES", "metadata"]
+
+PREFIX = "lineagelog_"
+"""Every table lineagelog creates for its views starts with this: a database may
+hold other applications' tables, and lineagelog touches only its own."""
 
 metadata = MetaData()
 
@@ -82,21 +90,21 @@ def _id(name: str, **kwargs: object) -> Column[str]:
 
 
 tracking = Table(
-    "lineage_tracking",
+    PREFIX + "tracking",
     metadata,
     Column("view", String(64), primary_key=True),
     Column("position", BigInteger, nullable=False),
 )
 
 schema_info = Table(
-    "lineage_schema",
+    PREFIX + "schema",
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", String(255), nullable=False),
 )
 
 runs = Table(
-    "runs",
+    PREFIX + "runs",
     metadata,
     _id("id", primary_key=True),
     Column("pipeline", String(255), nullable=False, index=True),
@@ -114,7 +122,7 @@ runs = Table(
 )
 
 step_runs = Table(
-    "step_runs",
+    PREFIX + "step_runs",
     metadata,
     _id("id", primary_key=True),
     _id("run_id", nullable=False, index=True),
@@ -140,11 +148,11 @@ step_runs = Table(
     Column("error_type", String(255)),
     Column("error_message", Text),
     Column("traceback", Text),
-    Index("ix_step_runs_invocation", "pipeline", "invocation_id", "started_pos"),
+    Index(f"ix_{PREFIX}step_runs_invocation", "pipeline", "invocation_id", "started_pos"),
 )
 
 step_outputs = Table(
-    "step_outputs",
+    PREFIX + "step_outputs",
     metadata,
     _id("step_run_id", primary_key=True),
     Column("output_name", String(255), primary_key=True),
@@ -155,7 +163,7 @@ step_outputs = Table(
 )
 
 artifact_versions = Table(
-    "artifact_versions",
+    PREFIX + "artifact_versions",
     metadata,
     _id("id", primary_key=True),
     Column("name", String(255), nullable=False),
@@ -175,22 +183,22 @@ artifact_versions = Table(
     Column("position", BigInteger, nullable=False),
     Column("deleted_at", UtcDateTime()),
     Column("deleted_pos", BigInteger),
-    Index("ux_artifact_versions_name_version", "name", "version", unique=True),
+    Index(f"ux_{PREFIX}artifact_versions_name_version", "name", "version", unique=True),
 )
 
 artifact_tags = Table(
-    "artifact_tags",
+    PREFIX + "artifact_tags",
     metadata,
     _id("artifact_version_id", primary_key=True),
     Column("tag", String(100), primary_key=True),
     Column("added_pos", BigInteger, primary_key=True),
     Column("removed_pos", BigInteger),
-    Index("ix_artifact_tags_tag", "tag"),
+    Index(f"ix_{PREFIX}artifact_tags_tag", "tag"),
     sqlite_with_rowid=False,
 )
 
 cache_entries = Table(
-    "cache_entries",
+    PREFIX + "cache_entries",
     metadata,
     _id("step_run_id", primary_key=True),
     Column("cache_key", String(64), nullable=False, index=True),
@@ -200,7 +208,7 @@ cache_entries = Table(
 )
 
 lineage_nodes = Table(
-    "lineage_nodes",
+    PREFIX + "lineage_nodes",
     metadata,
     _id("id", primary_key=True),
     Column("kind", String(16), nullable=False),
@@ -212,19 +220,19 @@ lineage_nodes = Table(
 )
 
 lineage_edges = Table(
-    "lineage_edges",
+    PREFIX + "lineage_edges",
     metadata,
     _id("src", primary_key=True),
     _id("dst", primary_key=True),
     Column("kind", String(16), primary_key=True),
     Column("position", BigInteger, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
-    Index("ix_lineage_edges_dst", "dst", "position"),
+    Index(f"ix_{PREFIX}lineage_edges_dst", "dst", "position"),
     sqlite_with_rowid=False,
 )
 
 timeline = Table(
-    "timeline",
+    PREFIX + "timeline",
     metadata,
     Column("position", _Position, primary_key=True, autoincrement=False),
     Column("timestamp", UtcDateTime(), nullable=False, index=True),
@@ -240,3 +248,13 @@ VIEW_TABLES: dict[str, tuple[Table, ...]] = {
     "lineage": (lineage_nodes, lineage_edges, timeline),
 }
 """Each view, and the tables it owns (dropped and rebuilt together)."""
+
+OWN_TABLES: frozenset[str] = frozenset(metadata.tables)
+"""The names of every view table, tracking and schema table lineagelog creates."""
+
+LEGACY_NAMES: dict[str, str] = {
+    table.name.removeprefix(PREFIX): table.name
+    for table in metadata.tables.values()
+    if table is not tracking and table is not schema_info
+} | {"lineage_tracking": tracking.name, "lineage_schema": schema_info.name}
+"""Table names of lineagelog before the prefix (schema version 1), and their names now."""

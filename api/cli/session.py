@@ -44,8 +44,8 @@ def open_context_for(
     except (LineageError, SQLAlchemyError, PersistenceError, sqlite3.Error, OSError) as e:
         raise StorageError(
             f"cannot read the lineage database {_redacted(settings.database_url)}: "
-            f"{_first_line(e)}; check that --database-url (or LINEAGELOG_DATABASE_URL) "
-            "names a lineagelog database"
+            f"{_redact_text(_first_line(e), settings.database_url)}; check that "
+            "--database-url (or LINEAGELOG_DATABASE_URL) names a lineagelog database"
         ) from e
     return context
 
@@ -120,9 +120,15 @@ def parse_as_of(value: str | None) -> datetime | int | None:
 
 
 def _redacted(url: str) -> str:
-    from lineagelog.adapters.event_store import redact_url
+    from lineagelog.domain.redaction import redact_url
 
     return redact_url(url)
+
+
+def _redact_text(text: str, url: str) -> str:
+    from lineagelog.domain.redaction import redact_text  # a driver may quote the URL
+
+    return redact_text(text, [url])
 
 
 def _first_line(error: BaseException) -> str:

@@ -76,7 +76,7 @@ def test_an_unsupported_artifact_store_protocol_is_one_line(tmp_path):
 def test_a_database_from_a_newer_schema_is_refused(stores):
     db, store, _ = stores
     with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
-        conn.execute("UPDATE lineage_schema SET value = '99' WHERE key = 'views'")
+        conn.execute("UPDATE lineagelog_schema SET value = '99' WHERE key = 'views'")
 
     result = lineagelog("runs", "list", db=db, store=store)
 

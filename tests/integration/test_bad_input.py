@@ -109,7 +109,7 @@ def test_a_database_from_a_newer_schema_is_refused_and_left_untouched(store):
     close_contexts()
     path = db.removeprefix("sqlite:///")
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE lineage_schema SET value = '99' WHERE key = 'views'")
+        conn.execute("UPDATE lineagelog_schema SET value = '99' WHERE key = 'views'")
     before = Path(path).read_bytes()
 
     with pytest.raises(ConfigurationError, match=r"schema version '99'.*upgrade lineagelog"):

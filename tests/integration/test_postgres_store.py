@@ -84,10 +84,10 @@ def test_a_pipeline_run_on_postgres_keeps_log_and_views_in_the_chosen_schema(
 
     client = Client(database_url, str(tmp_path / "artifacts"))
     assert client.get_artifact_version("evens").load() == [0, 2, 4]
-    assert {"stored_events", "runs", "artifact_versions", "lineage_schema"} <= tables_in(
+    assert {"stored_events", "lineagelog_runs", "lineagelog_schema"} <= tables_in(
         postgres_url, "team_a"
     )
-    assert "runs" not in tables_in(postgres_url, "public")
+    assert not tables_in(postgres_url, "public")
 
 
 def test_postgresql_psycopg_urls_open_the_same_log(postgres_url: str, tmp_path: Path) -> None:

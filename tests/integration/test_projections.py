@@ -88,7 +88,7 @@ def test_rebuilt_views_equal_the_incrementally_maintained_ones(sqlite_stores, se
 
     assert count == context.events.max_position()
     assert snapshot(context.engine) == incremental
-    assert incremental["runs.runs"], "the history produced no runs"
+    assert incremental["runs.lineagelog_runs"], "the history produced no runs"
 
 
 def test_a_failing_page_leaves_rows_and_position_untouched_and_catch_up_resumes(
@@ -194,7 +194,7 @@ def test_a_damaged_view_is_a_clear_error_and_rebuild_repairs_it(sqlite_stores):
     context = open_context()
     expected = snapshot(context.engine)
     with context.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE step_outputs")
+        conn.exec_driver_sql("DROP TABLE lineagelog_step_outputs")
 
     with pytest.raises(StorageError, match="projections rebuild"):
         Client().get_run(Client().list_runs()[0].id)
@@ -233,10 +233,10 @@ def test_a_rebuild_cut_short_gets_its_indexes_back_when_the_views_are_next_opene
     assert gc.isenabled(), "the rebuild left the garbage collector paused"
     assert not indexes <= _index_names(context.engine), "the rebuild should bulk-load unindexed"
     monkeypatch.setitem(views.HANDLERS["lineage"], StepRun.StepStarted, original)
-    assert not _table_sql(context.engine, "lineage_edges").endswith("WITHOUT ROWID")
+    assert not _table_sql(context.engine, "lineagelog_lineage_edges").endswith("WITHOUT ROWID")
     Projector(context.engine, context.events).create_tables()  # what every client does on open
     assert _index_names(context.engine) == indexes
-    assert _table_sql(context.engine, "lineage_edges").endswith("WITHOUT ROWID")
+    assert _table_sql(context.engine, "lineagelog_lineage_edges").endswith("WITHOUT ROWID")
     with context.engine.connect() as conn:
         assert (
             conn.scalar(select(t.schema_info.c.value).where(t.schema_info.c.key == "bulk_load"))
@@ -266,7 +266,9 @@ def test_a_page_whose_rows_name_different_columns_writes_each_row_whole(sqlite_s
         ).all()
         stamps = set(
             conn.scalars(
-                text("SELECT created_at FROM lineage_nodes WHERE id IN ('n1', 'n2', 'n3')")
+                text(
+                    "SELECT created_at FROM lineagelog_lineage_nodes WHERE id IN ('n1', 'n2', 'n3')"
+                )
             )
         )
 
@@ -283,15 +285,16 @@ def test_rebuild_recreates_a_view_table_made_in_an_older_layout(sqlite_stores):
     context = open_context()
     expected = snapshot(context.engine)
     with context.engine.begin() as conn:  # the timeline as lineagelog 0.1 made it
-        conn.exec_driver_sql("DROP TABLE timeline")
+        conn.exec_driver_sql("DROP TABLE lineagelog_timeline")
         conn.exec_driver_sql(
-            "CREATE TABLE timeline (position BIGINT NOT NULL, timestamp VARCHAR(32) NOT NULL, "
-            "stream_id VARCHAR(36) NOT NULL, stream_version INTEGER NOT NULL, "
-            "event_type VARCHAR(64) NOT NULL, PRIMARY KEY (position))"
+            "CREATE TABLE lineagelog_timeline (position BIGINT NOT NULL, "
+            "timestamp VARCHAR(32) NOT NULL, stream_id VARCHAR(36) NOT NULL, "
+            "stream_version INTEGER NOT NULL, event_type VARCHAR(64) NOT NULL, "
+            "PRIMARY KEY (position))"
         )
 
     context.projector.rebuild()
 
-    assert "position INTEGER NOT NULL" in _table_sql(context.engine, "timeline")
-    assert _table_sql(context.engine, "lineage_edges").endswith("WITHOUT ROWID")
+    assert "position INTEGER NOT NULL" in _table_sql(context.engine, "lineagelog_timeline")
+    assert _table_sql(context.engine, "lineagelog_lineage_edges").endswith("WITHOUT ROWID")
     assert snapshot(context.engine) == expected
