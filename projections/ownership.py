@@ -12,10 +12,12 @@ the URL selects, and judge them:
 - no table at all: the database is claimed by creating the marker first, so a
   process killed before it created the log leaves a database still known as ours;
 - the tables of lineagelog before its table prefix (marked by ``lineage_schema``
-  with its ``views`` row, schema version 1): renamed to the prefixed names in one
-  transaction (one atomic ``RENAME TABLE`` on MySQL/MariaDB, whose DDL does not
-  roll back), after checking each has lineagelog's columns; other tables are left
-  alone. The event log's table (``stored_events``) keeps its name;
+  with its ``views`` row, schema version 1): refused when its log holds events
+  (they were hashed by event hash format 1, see ``old_hash_format_message``);
+  otherwise renamed to the prefixed names in one transaction (one atomic
+  ``RENAME TABLE`` on MySQL/MariaDB, whose DDL does not roll back), after
+  checking each has lineagelog's columns; other tables are left alone. The
+  event log's table (``stored_events``) keeps its name;
 - anything else: another application's database, refused with what to do.
 
 Tables of other applications next to lineagelog's own (marked) tables are
@@ -26,14 +28,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Column, Connection, MetaData, Table, inspect, select, update
+from sqlalchemy import Column, Connection, MetaData, Table, inspect, literal, select, update
 
+from lineagelog.domain.base import EVENT_HASH_FORMAT
 from lineagelog.domain.errors import ConfigurationError
 from lineagelog.projections import schema as t
 from lineagelog.projections.bulk_load import BULK_LOAD_KEY
 
-__all__ = ["LOG_TABLES", "OwnershipVerdict", "claim_database", "judge_tables"]
+__all__ = [
+    "LOG_TABLES",
+    "OwnershipVerdict",
+    "claim_database",
+    "judge_tables",
+    "old_hash_format_message",
+]
 
 LOG_TABLES = frozenset({"stored_events"})
 """The event log's tables, created by eventsourcing's recorder under its own names."""
@@ -126,6 +136,27 @@ def claim_database(connection: Connection, shown: str, schema: str | None = None
         _migrate(connection, verdict.renames, shown, schema)
 
 
+def old_hash_format_message(shown: str, stored: str) -> str:
+    """Why a database whose events were hashed by lineagelog before hash format 2 is refused."""
+    return (
+        f"the lineage database {shown!r} has schema version {stored!r}: its events were "
+        "hashed by an older lineagelog, without the module of each event's type, so this "
+        f"lineagelog (event hash format {EVENT_HASH_FORMAT}) would find every hash chain "
+        "broken. Keep reading and auditing it with the lineagelog release that made it, and "
+        "start new work in a new database (another LINEAGELOG_HOME or "
+        "LINEAGELOG_DATABASE_URL); an old history cannot be re-hashed without losing the "
+        "proof that it never changed"
+    )
+
+
+def _holds_events(connection: Connection, inspector: Any, schema: str | None) -> bool:
+    names = set(inspector.get_table_names(schema=schema))
+    if not LOG_TABLES & names:
+        return False
+    events = Table(next(iter(LOG_TABLES)), MetaData(), schema=schema)
+    return connection.execute(select(literal(1)).select_from(events).limit(1)).first() is not None
+
+
 def _migrate(
     connection: Connection, renames: dict[str, str], shown: str, schema: str | None
 ) -> None:
@@ -147,6 +178,10 @@ def _migrate(
             f"the database {shown!r} has a {LEGACY_MARKER!r} table without lineagelog's "
             f"schema version; lineagelog will not take it over. {_OWN_SCHEMA_HINT}"
         )
+    if _holds_events(connection, inspector, schema):
+        # Every table of that version is schema version 1: events hashed without their
+        # module. Renaming would change the file and still leave the chains unreadable.
+        raise ConfigurationError(old_hash_format_message(shown, "1"))
     preparer = connection.dialect.identifier_preparer
 
     def qualified(name: str) -> str:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from lineagelog.domain.base import EVENT_HASH_FORMAT
 from lineagelog.domain.errors import ConfigurationError, StorageError
 from lineagelog.domain.redaction import redact_url
 from lineagelog.projections import schema as t
@@ -29,7 +28,7 @@ from lineagelog.projections.bulk_load import (
     start_bulk_load,
 )
 from lineagelog.projections.faults import checkpoint
-from lineagelog.projections.ownership import claim_database
+from lineagelog.projections.ownership import claim_database, old_hash_format_message
 from lineagelog.projections.ports import EventLog, RecordedEvent
 from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS, Handler
 
@@ -99,15 +98,7 @@ def check_schema_version(stored: str, engine: Engine) -> None:
     """
     shown = engine.url.render_as_string(hide_password=True)
     if stored == _OLD_HASH_SCHEMA:
-        raise ConfigurationError(
-            f"the lineage database {shown!r} has schema version {stored!r}: its events were "
-            "hashed by an older lineagelog, without the module of each event's type, so this "
-            f"lineagelog (schema version {SCHEMA_VERSION}, event hash format "
-            f"{EVENT_HASH_FORMAT}) would find every hash chain broken. "
-            "Keep reading and auditing it with the lineagelog release that made it, and start "
-            "new work in a new database (another LINEAGELOG_HOME or LINEAGELOG_DATABASE_URL); "
-            "an old history cannot be re-hashed without losing the proof that it never changed"
-        )
+        raise ConfigurationError(old_hash_format_message(shown, stored))
     try:
         found = int(stored)
     except ValueError:

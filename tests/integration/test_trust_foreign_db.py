@@ -164,18 +164,30 @@ def _as_previous_version(path: Path) -> None:
         conn.close()
 
 
-def test_a_database_of_the_previous_version_is_renamed_and_keeps_its_history(tmp_path):
+def test_a_database_of_the_previous_version_with_events_is_refused_untouched(tmp_path):
     url = f"sqlite:///{tmp_path / 'lineage.db'}"
     artifacts = str(tmp_path / "artifacts")
-    first = small.run(database_url=url, artifact_store=artifacts)
+    small.run(database_url=url, artifact_store=artifacts)
+    close_contexts()
+    _as_previous_version(tmp_path / "lineage.db")
+    before = (tmp_path / "lineage.db").read_bytes()
+
+    with pytest.raises(ConfigurationError, match=r"hashed by an older lineagelog"):
+        small.run(database_url=url, artifact_store=artifacts)
+
+    assert (tmp_path / "lineage.db").read_bytes() == before
+
+
+def test_an_empty_database_of_the_previous_version_is_renamed_and_taken_up(tmp_path):
+    url = f"sqlite:///{tmp_path / 'lineage.db'}"
+    artifacts = str(tmp_path / "artifacts")
+    Client(url, artifacts)
     close_contexts()
     _as_previous_version(tmp_path / "lineage.db")
 
-    second = small.run(database_url=url, artifact_store=artifacts)
+    run = small.run(database_url=url, artifact_store=artifacts)
 
-    client = Client(url, artifacts)
-    assert [r.id for r in client.list_runs()] == [second.id, first.id]
-    assert second.steps["make"].cache_outcome == "hit"
+    assert Client(url, artifacts).get_run(run.id).status == "completed"
     tables = set(_sqlite_tables(tmp_path / "lineage.db"))
     assert tables >= t.OWN_TABLES
     assert not tables & set(t.LEGACY_NAMES)

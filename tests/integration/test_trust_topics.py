@@ -145,10 +145,10 @@ def test_the_client_refuses_to_project_a_forged_topic_and_imports_nothing(
     run_id = history.list_runs()[0].id
     close_contexts()
     shutil.copy(tmp_path / "lineage.db", tmp_path / "copy.db")
-    with _db(tmp_path, "copy.db") as conn:  # the log alone, as copied to another machine
+    with _db(tmp_path, "copy.db") as conn:  # the log and its marker, views dropped
         tables = conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'stored_events' "
-            "AND name NOT LIKE 'sqlite_%'"
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT IN ('stored_events', 'lineagelog_schema') AND name NOT LIKE 'sqlite_%'"
         ).fetchall()
         for (table,) in tables:
             conn.execute(f'DROP TABLE "{table}"')
@@ -325,7 +325,7 @@ def test_a_database_whose_events_were_hashed_the_old_way_is_refused_and_left_unt
 ) -> None:
     close_contexts()
     with _db(tmp_path) as conn:  # what the lineagelog before hash format 2 recorded
-        conn.execute("UPDATE lineage_schema SET value = '1' WHERE key = 'views'")
+        conn.execute("UPDATE lineagelog_schema SET value = '1' WHERE key = 'views'")
     before = (tmp_path / "lineage.db").read_bytes()
 
     with pytest.raises(ConfigurationError, match=r"schema version '1'.*hashed by an older"):
@@ -341,16 +341,15 @@ def test_an_empty_database_of_the_old_format_is_taken_up_as_it_holds_no_hash(
     Client(db, artifacts)
     close_contexts()
     with _db(tmp_path, "empty.db") as conn:
-        conn.execute("UPDATE lineage_schema SET value = '1' WHERE key = 'views'")
+        conn.execute("UPDATE lineagelog_schema SET value = '1' WHERE key = 'views'")
 
     numbers.run(database_url=db, artifact_store=artifacts)
 
     assert Client(db, artifacts).audit().ok
     close_contexts()
     with _db(tmp_path, "empty.db") as conn:
-        assert conn.execute("SELECT value FROM lineage_schema WHERE key = 'views'").fetchall() == [
-            ("2",)
-        ]
+        stored = conn.execute("SELECT value FROM lineagelog_schema WHERE key = 'views'")
+        assert stored.fetchall() == [("2",)]
 
 
 def test_an_events_file_hashed_by_an_older_lineagelog_is_refused_saying_so(
