@@ -145,7 +145,6 @@ def gc(
     lease_max_age: Annotated[
         float,
         typer.Option(
-            min=0,
             metavar="SECONDS",
             help="A write lease from another host protects its folder this long (this host's "
             "leases hold while their process runs).",
@@ -190,7 +189,6 @@ def prune(
     reuse_window: Annotated[
         float,
         typer.Option(
-            min=0,
             metavar="SECONDS",
             help="Keep versions a cache hit reused less than this many seconds ago.",
         ),

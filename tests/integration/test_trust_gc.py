@@ -206,3 +206,24 @@ def test_prune_refuses_a_reuse_window_that_is_not_a_number_of_seconds(
 
     with pytest.raises(InvalidRetentionError, match=r"reuse_window=-5 seconds is not a number"):
         Client().prune(keep=1, reuse_window_s=-5)
+
+
+@pytest.mark.s3
+def test_on_s3_gc_spares_a_folder_under_a_live_lease_and_leaves_no_lease_behind_a_run(
+    s3_store: str, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'lineage.db'}"
+    loading.run(n=2, database_url=db, artifact_store=s3_store)
+    client = Client(db, s3_store)
+    artifacts = client.context.artifacts
+    writing = uuid.uuid4()
+    uri = artifacts.version_uri("raw", writing)
+
+    with write_lease(artifacts, writing, "raw"):
+        artifacts.write_text(uri + "/data.json", "[0, 1]")  # bytes written, no event yet
+        report = client.gc(apply=True, min_age_s=0)
+
+    assert [(d.uri, d.action) for d in report.decisions] == [(uri, "keep")]
+    assert artifacts.read_text(uri + "/data.json") == "[0, 1]"
+    assert read_leases(artifacts) == []
+    assert client.get_artifact_version("raw").load() == [0, 1]
