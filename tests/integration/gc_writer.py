@@ -5,6 +5,10 @@ output is saved by ``PausingMaterializer``, which writes its file, creates
 ``SIGNALS/writing`` and waits (at most two minutes) for ``SIGNALS/go``: the bytes
 are in the store and no event points to them yet, as in any write in progress.
 
+``python gc_writer.py DB STORE reuse SIGNALS`` records ``raw:1`` and ``raw:2``, then
+runs ``reuse_then_pause``: its ``load`` is a cache hit reusing ``raw:1`` and its
+next step pauses like ``pause`` while writing, so the run is still running.
+
 ``python gc_writer.py DB STORE kill`` runs ``plain_write`` with the
 ``artifact.written`` checkpoint armed: the process SIGKILLs itself after writing
 the output's bytes and before recording them, leaving orphan bytes behind.
@@ -51,6 +55,26 @@ def paused_write() -> None:
     slow_output()
 
 
+@step
+def load(n: int) -> Annotated[list[int], "raw"]:
+    return list(range(n))
+
+
+@step(output_materializers=PausingMaterializer, enable_cache=False)
+def summarize(raw: list[int]) -> Annotated[dict[str, int], "summary"]:
+    return {"total": sum(raw)}
+
+
+@pipeline
+def loading(n: int) -> None:
+    load(n=n)
+
+
+@pipeline
+def reuse_then_pause(n: int) -> None:
+    summarize(load(n=n))
+
+
 @step(enable_cache=False)
 def plain_output() -> Annotated[dict[str, int], "plain"]:
     return {"answer": 42}
@@ -68,11 +92,16 @@ def main() -> None:
     if mode == "pause":
         _signals = Path(rest[0])
         paused_write.run(database_url=db, artifact_store=store)
+    elif mode == "reuse":
+        _signals = Path(rest[0])
+        loading.run(n=1, database_url=db, artifact_store=store)
+        loading.run(n=2, database_url=db, artifact_store=store)
+        reuse_then_pause.run(n=1, database_url=db, artifact_store=store)
     elif mode == "kill":
         arm("artifact.written")
         plain_write.run(database_url=db, artifact_store=store)
     else:
-        raise SystemExit(f"unknown mode {mode!r}; use pause or kill")
+        raise SystemExit(f"unknown mode {mode!r}; use pause, reuse or kill")
 
 
 if __name__ == "__main__":

@@ -199,6 +199,27 @@ def test_prune_deletes_a_reused_version_once_the_reuse_is_older_than_the_window(
     assert Client().get_artifact_version("raw", 1).deleted
 
 
+def test_prune_keeps_what_a_run_still_running_reused_however_old_the_reuse(
+    sqlite_stores: tuple[str, str], tmp_path: Path
+) -> None:
+    db, store = sqlite_stores
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    worker = _start_worker(db, store, "reuse", str(signals))
+    _wait_for(signals / "writing", worker)
+
+    report = Client(db, store).prune(keep=1, apply=True, reuse_window_s=0)
+    (signals / "go").touch()
+    _, err = worker.communicate(timeout=120)
+
+    assert worker.returncode == 0, err
+    [raw1] = [d for d in report.decisions if d.version.label == "raw:1"]
+    assert raw1.action == "keep"
+    assert raw1.reason.startswith("in use: reused by step 'load' of run 'reuse_then_pause")
+    assert "which is still running" in raw1.reason
+    assert Client(db, store).get_artifact_version("raw", 1).load() == [0]
+
+
 def test_prune_refuses_a_reuse_window_that_is_not_a_number_of_seconds(
     sqlite_stores: tuple[str, str],
 ) -> None:
@@ -227,3 +248,19 @@ def test_on_s3_gc_spares_a_folder_under_a_live_lease_and_leaves_no_lease_behind_
     assert artifacts.read_text(uri + "/data.json") == "[0, 1]"
     assert read_leases(artifacts) == []
     assert client.get_artifact_version("raw").load() == [0, 1]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_prune_keeps_a_recent_reuse_and_deletes_an_old_one(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "artifacts")
+    for n in (1, 2, 1):  # the second n=1 is a cache hit reusing raw:1
+        loading.run(n=n, database_url=postgres_url, artifact_store=store)
+    client = Client(postgres_url, store)
+
+    kept = client.prune(keep=1, apply=True)
+    deleted = client.prune(keep=1, apply=True, reuse_window_s=0)
+
+    assert kept.deleted == []
+    assert deleted.deleted == ["raw:1"]
