@@ -1,8 +1,8 @@
 """Write leases: a writer's claim on the artifact folder it is filling, so ``gc`` leaves it alone.
 
 Before a writer makes ``<root>/<name>/<version id>/`` it writes the lease
-``<root>/.lineagelog/leases/<version id>.json`` (host, pid, the process's start
-time where the OS tells it, and when the write began). Once the version's
+``<root>/.lineagelog/leases/<version id>.json`` (host name and boot id, pid, the
+process's start time where the OS tells it, and when the write began). Once the version's
 event is recorded, or the write failed and its folder was removed, it deletes
 the lease. ``gc`` lists the folders, then reads the leases, then the views: a
 folder it listed either has a lease it can see or its event reached the views.
@@ -66,6 +66,7 @@ def write_lease(store: ArtifactStore, artifact_version_id: UUID, name: str) -> I
         "artifact_version_id": str(artifact_version_id),
         "name": name,
         "host": _this_host(),
+        "boot_id": _boot_id(),
         "pid": pid,
         "process_start": _own_start(pid),
         "started": time.time(),
@@ -110,13 +111,19 @@ def _read_lease(store: ArtifactStore, uri: str, version_id: str, now: float) -> 
         modified = store.modified(uri)
         age = None if modified is None else now - modified
         return WriteLease(uri, version_id, None, None, age, None)
-    host, pid, process_start, started = record
-    alive = _process_alive(pid, process_start) if host == _this_host() else None
+    host, boot_id, pid, process_start, started = record
+    alive = _process_alive(pid, process_start) if _is_this_machine(host, boot_id) else None
     return WriteLease(uri, version_id, host, pid, now - started, alive)
 
 
-def _parse(raw: bytes) -> tuple[str, int, int | None, float] | None:
-    """Host, pid, process start and start time of a lease, or None when it is not a valid one."""
+def _is_this_machine(host: str, boot_id: str | None) -> bool:
+    """Same host name and, where both know it, the same boot: two machines may share a name."""
+    mine = _boot_id()
+    return host == _this_host() and (boot_id is None or mine is None or boot_id == mine)
+
+
+def _parse(raw: bytes) -> tuple[str, str | None, int, int | None, float] | None:
+    """Host, boot id, pid, process start and start time of a lease, or None when it is invalid."""
     try:
         record: Any = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
@@ -126,6 +133,9 @@ def _parse(raw: bytes) -> tuple[str, int, int | None, float] | None:
     host, pid = record.get("host"), record.get("pid")
     process_start, started = record.get("process_start"), record.get("started")
     if not isinstance(host, str) or not 0 < len(host) <= 255:
+        return None
+    boot_id = record.get("boot_id")
+    if boot_id is not None and (not isinstance(boot_id, str) or len(boot_id) > 64):
         return None
     if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= _MAX_PID:
         return None
@@ -137,7 +147,7 @@ def _parse(raw: bytes) -> tuple[str, int, int | None, float] | None:
         return None
     if not math.isfinite(started):
         return None
-    return host, pid, process_start, float(started)
+    return host, boot_id, pid, process_start, float(started)
 
 
 def _lease_uri(store: ArtifactStore, artifact_version_id: UUID) -> str:
@@ -147,6 +157,16 @@ def _lease_uri(store: ArtifactStore, artifact_version_id: UUID) -> str:
 @functools.cache
 def _this_host() -> str:
     return socket.gethostname()
+
+
+@functools.cache
+def _boot_id() -> str | None:
+    """This machine's boot id on Linux: tells apart hosts of one name, and reboots."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()[:64] or None
+    except OSError:
+        return None
 
 
 def _process_alive(pid: int, process_start: int | None) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -264,3 +265,18 @@ def test_on_postgresql_prune_keeps_a_recent_reuse_and_deletes_an_old_one(
 
     assert kept.deleted == []
     assert deleted.deleted == ["raw:1"]
+
+
+def test_a_lease_naming_this_host_but_another_boot_is_judged_as_from_another_machine(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    db, store = sqlite_stores
+    artifacts = Client(db, store).context.artifacts
+    leases = Path(store) / LEASES_FOLDER
+    leases.mkdir(parents=True)
+    record = {"host": socket.gethostname(), "boot_id": "another-boot", "pid": os.getpid()}
+    (leases / f"{uuid.uuid4()}.json").write_text(json.dumps({**record, "started": time.time()}))
+
+    [lease] = read_leases(artifacts)
+
+    assert lease.process_alive is None  # not checked against a process here: age-bound
