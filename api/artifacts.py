@@ -19,6 +19,7 @@ from typing import Any
 
 from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.materializers import load_artifact, materializer_for, save_artifact
+from lineagelog.adapters.write_leases import write_lease
 from lineagelog.api.building import Invocation
 from lineagelog.api.content_check import bytes_problem
 from lineagelog.api.context import LineageContext
@@ -82,13 +83,15 @@ class ArtifactRecorder:
             ) from None
         artifact_version_id = uuid.uuid4()
         uri = self.context.artifacts.version_uri(name, artifact_version_id)
-        saved = save_artifact(
-            value, uri=uri, store=self.context.artifacts, materializer_cls=materializer
-        )
-        checkpoint("artifact.written")  # bytes in the store, no event yet: orphan bytes at worst
-        version = self._record_version(
-            step_run, name, artifact_version_id, spec.name, uri, saved, succeed_started
-        )
+        # The lease keeps `gc` off the folder until its event is recorded (or the write failed).
+        with write_lease(self.context.artifacts, artifact_version_id, name):
+            saved = save_artifact(
+                value, uri=uri, store=self.context.artifacts, materializer_cls=materializer
+            )
+            checkpoint("artifact.written")  # bytes stored, no event yet: orphan bytes at worst
+            version = self._record_version(
+                step_run, name, artifact_version_id, spec.name, uri, saved, succeed_started
+            )
         checkpoint("artifact.recorded")
         return ProducedOutput(
             str(artifact_version_id),

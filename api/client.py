@@ -243,22 +243,54 @@ class Client:
         self._lifecycle("delete").delete(name, int(version), reason)
         return self.get_artifact_version(name, version)
 
-    def gc(self, *, apply: bool = False, min_age_s: float | None = None) -> GcReport:
-        """Orphan artifact folders no live version points to; removed only with ``apply``."""
-        from lineagelog.api.lifecycle import DEFAULT_GC_MIN_AGE_S
+    def gc(
+        self,
+        *,
+        apply: bool = False,
+        min_age_s: float | None = None,
+        lease_max_age_s: float | None = None,
+    ) -> GcReport:
+        """Orphan artifact folders no live version points to; removed only with ``apply``.
+
+        A folder a writer holds a live write lease on is never removed, whatever
+        ``min_age_s`` says; a lease from another host holds for ``lease_max_age_s``
+        (default a day). See ``ArtifactLifecycle.gc``.
+        """
+        from lineagelog.api.lifecycle import DEFAULT_GC_MIN_AGE_S, DEFAULT_LEASE_MAX_AGE_S
 
         return self._lifecycle("collect garbage").gc(
-            apply=apply, min_age_s=DEFAULT_GC_MIN_AGE_S if min_age_s is None else min_age_s
+            apply=apply,
+            min_age_s=DEFAULT_GC_MIN_AGE_S if min_age_s is None else min_age_s,
+            lease_max_age_s=(
+                DEFAULT_LEASE_MAX_AGE_S if lease_max_age_s is None else lease_max_age_s
+            ),
         )
 
     def prune(
-        self, *, keep: int, name: str | None = None, apply: bool = False, force: bool = False
+        self,
+        *,
+        keep: int,
+        name: str | None = None,
+        apply: bool = False,
+        force: bool = False,
+        reuse_window_s: float | None = None,
     ) -> PruneReport:
         """Old untagged versions beyond the newest ``keep``; deleted only with ``apply``.
 
-        Versions a kept version was derived from stay unless ``force``.
+        Versions a kept version was derived from stay unless ``force``. Versions
+        in use stay whatever ``force`` says: consumed or reused by a run still
+        running, or reused by a cache hit less than ``reuse_window_s`` ago
+        (default an hour).
         """
-        return self._lifecycle("prune").prune(keep=keep, name=name, apply=apply, force=force)
+        from lineagelog.api.lifecycle import DEFAULT_REUSE_WINDOW_S
+
+        return self._lifecycle("prune").prune(
+            keep=keep,
+            name=name,
+            apply=apply,
+            force=force,
+            reuse_window_s=DEFAULT_REUSE_WINDOW_S if reuse_window_s is None else reuse_window_s,
+        )
 
     # -- audit (api/audit.py) -----------------------------------------------------------------
 

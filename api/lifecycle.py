@@ -11,7 +11,11 @@ truthful after a crash at any point:
   ``gc`` removes), so no live event ever points at missing bytes.
 
 ``gc`` and ``prune`` are dry runs unless ``apply=True``: they return the plan
-with a reason per folder or version either way.
+with a reason per folder or version either way. Neither breaks what is running:
+``gc`` never removes a folder a writer holds a live write lease on
+(``lineagelog.adapters.write_leases``), and ``prune`` keeps every version a
+run still running uses and every version a cache hit reused within the reuse
+window.
 """
 
 from __future__ import annotations
@@ -23,19 +27,23 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from lineagelog.adapters.event_store import ConcurrencyConflict
+from lineagelog.adapters.write_leases import RESERVED_FOLDER, read_leases, write_lease
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.errors import ArtifactNotFoundError, LineageError, StorageError
 from lineagelog.domain.lifecycle import (
     GcDecision,
     PruneDecision,
     StoredFolder,
+    check_seconds,
     plan_gc,
     plan_prune,
+    versions_in_use,
 )
 from lineagelog.domain.names import artifact_name_id, check_artifact_name
 from lineagelog.projections.lifecycle import LifecycleQueries
@@ -47,6 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_GC_MIN_AGE_S",
+    "DEFAULT_LEASE_MAX_AGE_S",
+    "DEFAULT_REUSE_WINDOW_S",
     "ArtifactLifecycle",
     "GcReport",
     "PruneReport",
@@ -54,6 +64,12 @@ __all__ = [
 
 DEFAULT_GC_MIN_AGE_S = 3600.0
 """``gc`` spares orphan folders younger than this: a writer may not have recorded them yet."""
+
+DEFAULT_LEASE_MAX_AGE_S = 86400.0
+"""A write lease from another host (whose process ``gc`` cannot check) holds this long."""
+
+DEFAULT_REUSE_WINDOW_S = 3600.0
+"""``prune`` keeps versions a cache hit reused less than this long ago: its run may load them."""
 
 _MAX_RETRIES = 50
 _T = TypeVar("_T")
@@ -124,9 +140,9 @@ class ArtifactLifecycle:
         store = self.context.artifacts
         artifact_version_id = uuid.uuid4()
         uri = store.version_uri(name, artifact_version_id)
-        with _local_copy(store, source) as local:
+        with _local_copy(store, source) as local, write_lease(store, artifact_version_id, name):
             saved = save_artifact(local, uri=uri, store=store, materializer_cls=PathMaterializer)
-        self._record_external(name, artifact_version_id, saved, os.fspath(source))
+            self._record_external(name, artifact_version_id, saved, os.fspath(source))
         return artifact_version_id
 
     def save_value(
@@ -151,9 +167,10 @@ class ArtifactLifecycle:
         artifact_version_id = uuid.uuid4()
         uri = store.version_uri(name, artifact_version_id)
         chosen = materializer or materializer_for(type(value))
-        saved = save_artifact(value, uri=uri, store=store, materializer_cls=chosen)
         source = f"a Python {type(value).__qualname__} saved by Client.save_artifact"
-        self._record_external(name, artifact_version_id, saved, source)
+        with write_lease(store, artifact_version_id, name):
+            saved = save_artifact(value, uri=uri, store=store, materializer_cls=chosen)
+            self._record_external(name, artifact_version_id, saved, source)
         return artifact_version_id
 
     def _record_external(
@@ -196,16 +213,35 @@ class ArtifactLifecycle:
 
     # -- gc and prune ------------------------------------------------------------------
 
-    def gc(self, *, apply: bool = False, min_age_s: float = DEFAULT_GC_MIN_AGE_S) -> GcReport:
+    def gc(
+        self,
+        *,
+        apply: bool = False,
+        min_age_s: float = DEFAULT_GC_MIN_AGE_S,
+        lease_max_age_s: float = DEFAULT_LEASE_MAX_AGE_S,
+    ) -> GcReport:
         """Find (and with ``apply`` remove) artifact folders no live version points to.
 
-        The store is listed *before* the views catch up, so bytes whose event
-        was recorded in between count as live; folders younger than
-        ``min_age_s`` are spared, since a writer records its event after
-        writing its bytes.
+        A folder under a live write lease is never removed, whatever
+        ``min_age_s`` says: its writer has not recorded it yet. A lease holds
+        while its process lives (on this host) or, from another host, until it
+        is ``lease_max_age_s`` old; stale leases are removed with ``apply``.
+
+        The order of reads is what makes this safe: the store is listed, then
+        the leases are read, then the views catch up. A listed folder's writer
+        took its lease before making it and drops the lease only after its
+        event is recorded, so either the lease or the event is seen.
+        Orphans younger than ``min_age_s`` are spared too (writers of older
+        versions, or other tools, take no lease).
+
+        Raises:
+            InvalidRetentionError: when ``min_age_s`` or ``lease_max_age_s`` is negative.
+
         """
+        check_seconds(lease_max_age_s, "lease_max_age", "how long a remote write lease holds")
         store = self.context.artifacts
         folders = _version_folders(store)
+        leases = read_leases(store)
         self.context.catch_up()
         live, deleted = self.queries.stored_uris()
         decisions = plan_gc(
@@ -213,39 +249,86 @@ class ArtifactLifecycle:
             {_norm(store, u) for u in live},
             {_norm(store, u): label for u, label in deleted.items()},
             min_age_s,
+            leases,
+            lease_max_age_s,
         )
         if apply:
+            lease_uris = {lease.uri for lease in leases}
             for decision in decisions:
-                if decision.action == "remove":
+                if decision.action != "remove":
+                    continue
+                if decision.uri in lease_uris:
+                    _remove_lease(store, decision.uri)
+                else:
                     _remove_folder(store, decision.uri)
         return GcReport(decisions, applied=apply)
 
     def prune(
-        self, *, keep: int, name: str | None = None, apply: bool = False, force: bool = False
+        self,
+        *,
+        keep: int,
+        name: str | None = None,
+        apply: bool = False,
+        force: bool = False,
+        reuse_window_s: float = DEFAULT_REUSE_WINDOW_S,
     ) -> PruneReport:
         """Plan (and with ``apply`` carry out) deleting old untagged versions.
 
         Keeps the newest ``keep`` live versions of each name (or of ``name``),
-        every tagged version, and, unless ``force``, every version a kept one
-        was derived from, however many steps upstream.
+        every tagged version, every version in use (consumed or reused by a
+        run still running, or reused by a cache hit less than
+        ``reuse_window_s`` ago), and, unless ``force``, every version a kept
+        one was derived from, however many steps upstream.
+
+        Raises:
+            InvalidRetentionError: when ``keep`` is not a positive whole number or
+                ``reuse_window_s`` is not a number of seconds of 0 or more.
+            ArtifactNotFoundError: when ``name`` is given and unknown.
+
         """
+        check_seconds(reuse_window_s, "reuse_window", "how long a reused version stays in use")
         self.context.catch_up()
         if name is not None:
             self.context.queries.get_artifact_version(name)  # an unknown name is an error
+        in_use = self._in_use(reuse_window_s)
         decisions = plan_prune(
-            self.queries.version_facts(), self.queries.derivations(), keep, force=force
+            self.queries.version_facts(),
+            self.queries.derivations(),
+            keep,
+            force=force,
+            in_use=in_use,
         )
         if name is not None:
             decisions = [d for d in decisions if d.version.name == name]
         if apply:
-            for decision in decisions:
-                if decision.action == "delete":
-                    self.delete(
-                        decision.version.name,
-                        decision.version.version,
-                        reason=f"pruned (keep {keep}): {decision.reason}",
-                    )
+            decisions = [self._carry_out(d, keep, reuse_window_s) for d in decisions]
         return PruneReport(decisions, applied=apply)
+
+    def _in_use(self, reuse_window_s: float, version_id: str | None = None) -> dict[str, str]:
+        """Versions in use now (all, or only ``version_id``), with why."""
+        now = datetime.now(UTC)
+        uses = self.queries.version_uses(
+            now - timedelta(seconds=reuse_window_s),
+            None if version_id is None else [version_id],
+        )
+        return versions_in_use(uses, now=now, reuse_window_s=reuse_window_s)
+
+    def _carry_out(
+        self, decision: PruneDecision, keep: int, reuse_window_s: float
+    ) -> PruneDecision:
+        """Delete a version the plan gave up, unless a run started using it since the plan."""
+        if decision.action != "delete":
+            return decision
+        self.context.catch_up()
+        in_use = self._in_use(reuse_window_s, decision.version.id).get(decision.version.id)
+        if in_use is not None:
+            return PruneDecision(decision.version, "keep", f"in use: {in_use}")
+        self.delete(
+            decision.version.name,
+            decision.version.version,
+            reason=f"pruned (keep {keep}): {decision.reason}",
+        )
+        return decision
 
     # -- events ---------------------------------------------------------------------------
 
@@ -323,6 +406,8 @@ def _version_folders(store: ArtifactStore) -> list[StoredFolder]:
     now = time.time()
     folders = []
     for name_folder in store.listdir(root):
+        if name_folder.rstrip("/").rsplit("/", 1)[-1] == RESERVED_FOLDER:
+            continue  # the store's own folder (write leases), never an artifact's
         if not store.isdir(name_folder):
             continue
         for candidate in store.listdir(name_folder):
@@ -341,6 +426,11 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _remove_lease(store: ArtifactStore, uri: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        store.remove(uri)
 
 
 def _remove_folder(store: ArtifactStore, uri: str) -> None:

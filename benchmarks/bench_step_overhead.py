@@ -73,6 +73,22 @@ def reference_loop() -> float:
     return elapsed
 
 
+def lease_cost(repeats: int, outputs: int = 200) -> list[float]:
+    """Seconds to take and drop one write lease (each written output does), in the bench's store."""
+    from lineagelog.adapters.write_leases import write_lease
+    from lineagelog.api import Client
+
+    store = Client().context.artifacts
+    costs = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(outputs):
+            with write_lease(store, uuid.uuid4(), "bench"):
+                pass
+        costs.append((time.perf_counter() - started) / outputs)
+    return costs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=7)
@@ -117,12 +133,14 @@ def main() -> None:
             t5, t50 = timed(short, seed=seed), timed(long_, seed=seed)
             hit.append((t50 - t5) / 45)
         reference = [reference_loop() for _ in range(args.repeats)]
+        leases = lease_cost(args.repeats)
 
     print(f"import lineagelog.api:            median {statistics.median(imports) * 1000:7.1f} ms")
     print(f"python -c, 1-step pipeline:       median {statistics.median(processes) * 1000:7.1f} ms")
     print(f"per-step overhead, cache miss:    median {statistics.median(miss) * 1000:7.2f} ms")
     print(f"per-step overhead, cache hit:     median {statistics.median(hit) * 1000:7.2f} ms")
     print(f"pure-Python reference loop:       median {statistics.median(reference) * 1000:7.2f} ms")
+    print(f"write lease per output (in miss): median {statistics.median(leases) * 1000:7.2f} ms")
     print(f"(repeats: {args.repeats}; database: {args.database_url or 'embedded SQLite'})")
 
 

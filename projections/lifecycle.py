@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from lineagelog.domain.lifecycle import VersionFacts
+from lineagelog.domain.lifecycle import VersionFacts, VersionUse
 from lineagelog.projections import schema as t
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+    from datetime import datetime
+
     from sqlalchemy import Engine
 
 __all__ = ["LifecycleQueries"]
@@ -61,6 +64,40 @@ class LifecycleQueries:
             for artifact, source in conn.execute(query):
                 derived[artifact].add(source)
         return dict(derived)
+
+    def version_uses(
+        self, since: datetime, version_ids: Collection[str] | None = None
+    ) -> list[VersionUse]:
+        """Uses of versions that may keep them in use, from the lineage and runs views.
+
+        Cache reuses (``reused`` edges, timed by their ``CacheDecided``) that
+        happened at ``since`` or later, or in a run still running; and
+        consumptions (``consumed`` edges, timed by their ``StepStarted``) in a
+        run still running. With ``version_ids``, only the uses of those versions.
+        """
+        e, sr, r = t.lineage_edges, t.step_runs, t.runs
+        running = r.c.ended_pos.is_(None)
+        shapes: tuple[tuple[Literal["reused", "consumed"], Any, Any, Any], ...] = (
+            # (kind, the edge end that is the version, the end that is the step run, filter)
+            ("reused", e.c.dst, e.c.src, or_(running, e.c.created_at >= since)),
+            ("consumed", e.c.src, e.c.dst, running),
+        )
+        uses = []
+        with self.engine.connect() as conn:
+            for kind, version_end, step_end, condition in shapes:
+                query = (
+                    select(version_end, e.c.created_at, sr.c.invocation_id, r.c.run_name, running)
+                    .join(sr, sr.c.id == step_end)
+                    .join(r, r.c.id == sr.c.run_id)
+                    .where(e.c.kind == kind, condition)
+                )
+                if version_ids is not None:
+                    query = query.where(version_end.in_(list(version_ids)))
+                uses += [
+                    VersionUse(row[0], kind, row[2], row[3], row[1], bool(row[4]))
+                    for row in conn.execute(query)
+                ]
+        return uses
 
     def stored_uris(self) -> tuple[set[str], dict[str, str]]:
         """URIs of live versions, and URI -> ``name:version`` of deleted ones."""

@@ -142,15 +142,28 @@ def gc(
             min=0, help="Spare orphan folders younger than this many seconds (writes in flight)."
         ),
     ] = 3600.0,
+    lease_max_age: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            help="A write lease from another host protects its folder this long (this host's "
+            "leases hold while their process runs).",
+        ),
+    ] = 86400.0,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
-    """Find artifact bytes no event points to (e.g. left by a crash); remove them with --apply."""
+    """Find artifact bytes no event points to (e.g. left by a crash); remove them with --apply.
+
+    Folders a running writer holds a write lease on are never removed.
+    """
     from lineagelog.api.cli.output import emit_json, print_table
     from lineagelog.api.cli.session import open_client
 
-    report = open_client(database_url, artifact_store).gc(apply=apply, min_age_s=min_age)
+    report = open_client(database_url, artifact_store).gc(
+        apply=apply, min_age_s=min_age, lease_max_age_s=lease_max_age
+    )
     if as_json:
         emit_json({"applied": apply, "decisions": [d.__dict__ for d in report.decisions]})
         return
@@ -173,16 +186,29 @@ def prune(
     force: Annotated[
         bool, typer.Option("--force", help="Also delete versions a kept version was derived from.")
     ] = False,
+    reuse_window: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            help="Keep versions a cache hit reused less than this many seconds ago.",
+        ),
+    ] = 3600.0,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
-    """Delete old untagged versions, keeping the newest N per name and what they derive from."""
+    """Delete old untagged versions, keeping the newest N per name and what they derive from.
+
+    Versions in use are kept too: consumed or reused by a run still running, or
+    reused by a cache hit within --reuse-window.
+    """
     from lineagelog.api.cli.output import emit_json, print_table
     from lineagelog.api.cli.session import open_client
 
     client = open_client(database_url, artifact_store)
-    report = client.prune(keep=keep, name=name, apply=apply, force=force)
+    report = client.prune(
+        keep=keep, name=name, apply=apply, force=force, reuse_window_s=reuse_window
+    )
     if as_json:
         emit_json(
             {
