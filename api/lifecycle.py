@@ -34,8 +34,14 @@ from uuid import UUID
 
 from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.write_leases import RESERVED_FOLDER, read_leases, write_lease
+from lineagelog.api.recorded import VIEWS_DISAGREE, recorded_output
 from lineagelog.domain.artifact_name import ArtifactName
-from lineagelog.domain.errors import ArtifactNotFoundError, LineageError, StorageError
+from lineagelog.domain.errors import (
+    ArtifactNotFoundError,
+    IntegrityError,
+    LineageError,
+    StorageError,
+)
 from lineagelog.domain.lifecycle import (
     GcDecision,
     PruneDecision,
@@ -204,10 +210,23 @@ class ArtifactLifecycle:
         """
         self.context.catch_up()
         record = self.context.queries.get_artifact_version(name, version)
-        recorded = self._change(
-            name, lambda a: a.delete_version(version, record.uri, reason or "deleted by the user")
+        # The folder removed is the one the log recorded: a view row is no authority
+        # over which bytes get deleted.
+        logged = recorded_output(
+            self.context.events,
+            record.id,
+            name=name,
+            producer_step_run_id=record.producer_step_run_id,
         )
-        _remove_folder(self.context.artifacts, record.uri)
+        if logged is None or (logged.name, logged.version) != (name, version):
+            raise IntegrityError(
+                f"artifact {name}:{version} ({record.id}) in the views is not what the log "
+                f"recorded; nothing was deleted. {VIEWS_DISAGREE}"
+            )
+        recorded = self._change(
+            name, lambda a: a.delete_version(version, logged.uri, reason or "deleted by the user")
+        )
+        _remove_folder(self.context.artifacts, logged.uri)
         self.context.catch_up()
         return recorded
 

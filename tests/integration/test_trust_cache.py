@@ -182,6 +182,22 @@ def test_load_verify_rejects_edited_bytes_even_when_the_view_row_hash_was_edited
         client.get_artifact_version("numbers").load(verify=True)
 
 
+def test_delete_removes_the_folder_the_log_recorded_not_the_one_a_view_row_names(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    summing(n=3)
+    summing(n=4)
+    client = Client()
+    first, second = (client.get_artifact_version("numbers", v) for v in (1, 2))
+    _edit_view_row(client, first.id, uri=second.uri)
+
+    client.delete_artifact_version("numbers", 1, reason="bad rows")
+
+    store = client.context.artifacts
+    assert not store.exists(first.uri)
+    assert client.get_artifact_version("numbers", 2).load(verify=True) == [1, 2, 3, 4]
+
+
 def test_a_view_row_of_a_version_the_log_never_recorded_cannot_be_loaded(
     sqlite_stores: tuple[str, str],
 ) -> None:
