@@ -50,7 +50,7 @@ def test_anchored_seals_refuse_a_forged_import_and_the_views_audit_names_an_edit
     refused = run_cli("events", "import", str(forged), "--anchor", str(anchors), stores=target)
     written = _events_in(tmp_path / "copy.db")
     with sqlite3.connect(tmp_path / "lineage.db") as conn:
-        conn.execute("UPDATE runs SET status='failed'")
+        conn.execute("UPDATE lineagelog_runs SET status='failed'")
     edited = run_cli("audit", "--no-artifacts", stores=sqlite_stores)
     accepted = run_cli("events", "import", str(exported), "--anchor", str(anchors), stores=target)
 

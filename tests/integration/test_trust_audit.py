@@ -58,13 +58,13 @@ def test_a_failed_run_shown_as_completed_in_the_views_is_named_by_the_audit(
     run_id = str(failed.value.run_id)
     assert history.get_run(run_id).status == "failed"  # a query catches the views up
     with _db(tmp_path) as conn:
-        conn.execute("UPDATE runs SET status='completed' WHERE id=?", (run_id,))
+        conn.execute("UPDATE lineagelog_runs SET status='completed' WHERE id=?", (run_id,))
 
     report = history.audit(verify_artifacts=False)
 
     assert not report.ok
     [message] = _messages(report, "view-row")
-    assert "'runs'" in message and run_id in message
+    assert "'lineagelog_runs'" in message and run_id in message
     assert "status 'completed' -> 'failed'" in message
 
 
@@ -74,13 +74,14 @@ def test_a_zeroed_catalog_content_hash_is_named_by_the_audit(
     version = history.get_artifact_version("numbers", 1)
     with _db(tmp_path) as conn:
         conn.execute(
-            "UPDATE artifact_versions SET content_hash=? WHERE id=?", ("0" * 64, str(version.id))
+            "UPDATE lineagelog_artifact_versions SET content_hash=? WHERE id=?",
+            ("0" * 64, str(version.id)),
         )
 
     report = history.audit(verify_artifacts=False)
 
     [message] = _messages(report, "view-row")
-    assert "'artifact_versions'" in message and str(version.id) in message
+    assert "'lineagelog_artifact_versions'" in message and str(version.id) in message
     assert f"content_hash '{'0' * 64}' -> '{version.content_hash}'" in message
 
 
@@ -88,10 +89,15 @@ def test_rows_deleted_from_or_added_to_the_views_are_named_by_the_audit(
     history: Client, tmp_path: Path
 ) -> None:
     with _db(tmp_path) as conn:
-        src, dst, kind = conn.execute("SELECT src, dst, kind FROM lineage_edges LIMIT 1").fetchone()
-        conn.execute("DELETE FROM lineage_edges WHERE src=? AND dst=? AND kind=?", (src, dst, kind))
+        src, dst, kind = conn.execute(
+            "SELECT src, dst, kind FROM lineagelog_lineage_edges LIMIT 1"
+        ).fetchone()
         conn.execute(
-            "INSERT INTO cache_entries (step_run_id, cache_key, decided_pos) VALUES (?, ?, 1)",
+            "DELETE FROM lineagelog_lineage_edges WHERE src=? AND dst=? AND kind=?",
+            (src, dst, kind),
+        )
+        conn.execute(
+            "INSERT INTO lineagelog_cache_entries (step_run_id, cache_key, decided_pos) VALUES (?, ?, 1)",
             ("forged-step-run", "f" * 64),
         )
 
@@ -99,10 +105,10 @@ def test_rows_deleted_from_or_added_to_the_views_are_named_by_the_audit(
 
     messages = _messages(report, "view-row")
     assert any(
-        "'lineage_edges'" in m and src in m and "missing from the views" in m for m in messages
+        "'lineagelog_lineage_edges'" in m and src in m and "missing from the views" in m for m in messages
     )
     assert any(
-        "'cache_entries'" in m and "forged-step-run" in m and "forged row" in m for m in messages
+        "'lineagelog_cache_entries'" in m and "forged-step-run" in m and "forged row" in m for m in messages
     )
 
 
@@ -119,7 +125,7 @@ def test_views_that_lag_the_log_are_compared_at_their_own_position(
 
 def test_the_audit_can_skip_the_views(history: Client, tmp_path: Path) -> None:
     with _db(tmp_path) as conn:
-        conn.execute("UPDATE runs SET status='failed'")
+        conn.execute("UPDATE lineagelog_runs SET status='failed'")
 
     report = history.audit(verify_artifacts=False, views=False)
 
