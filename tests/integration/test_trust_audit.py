@@ -97,7 +97,8 @@ def test_rows_deleted_from_or_added_to_the_views_are_named_by_the_audit(
             (src, dst, kind),
         )
         conn.execute(
-            "INSERT INTO lineagelog_cache_entries (step_run_id, cache_key, decided_pos) VALUES (?, ?, 1)",
+            "INSERT INTO lineagelog_cache_entries (step_run_id, cache_key, decided_pos) "
+            "VALUES (?, ?, 1)",
             ("forged-step-run", "f" * 64),
         )
 
@@ -105,10 +106,12 @@ def test_rows_deleted_from_or_added_to_the_views_are_named_by_the_audit(
 
     messages = _messages(report, "view-row")
     assert any(
-        "'lineagelog_lineage_edges'" in m and src in m and "missing from the views" in m for m in messages
+        "'lineagelog_lineage_edges'" in m and src in m and "missing from the views" in m
+        for m in messages
     )
     assert any(
-        "'lineagelog_cache_entries'" in m and "forged-step-run" in m and "forged row" in m for m in messages
+        "'lineagelog_cache_entries'" in m and "forged-step-run" in m and "forged row" in m
+        for m in messages
     )
 
 
