@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from lineagelog.adapters.event_store import ConcurrencyConflict
+from lineagelog.adapters.processes import is_uuid
 from lineagelog.adapters.write_leases import RESERVED_FOLDER, read_leases, write_lease
 from lineagelog.api.recorded import VIEWS_DISAGREE, recorded_output
 from lineagelog.domain.artifact_name import ArtifactName
@@ -430,21 +431,13 @@ def _version_folders(store: ArtifactStore) -> list[StoredFolder]:
         if not store.isdir(name_folder):
             continue
         for candidate in store.listdir(name_folder):
-            if not _is_uuid(candidate.rstrip("/").rsplit("/", 1)[-1]) or not store.isdir(candidate):
+            if not is_uuid(candidate.rstrip("/").rsplit("/", 1)[-1]) or not store.isdir(candidate):
                 continue
             times = [store.modified(f) for f in store.walk_files(candidate)] or [None]
             known = [m for m in times if m is not None]
             age = now - max(known) if known and len(known) == len(times) else None
             folders.append(StoredFolder(store.check_within_root(candidate).rstrip("/"), age))
     return folders
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _remove_lease(store: ArtifactStore, uri: str) -> None:

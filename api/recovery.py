@@ -21,14 +21,12 @@ left alone (the append's optimistic concurrency check sees it).
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from lineagelog.adapters import processes
 from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.domain.errors import LineageError
 from lineagelog.domain.values import RunStatus, StepStatus
@@ -43,7 +41,6 @@ INTERRUPTED = "interrupted"
 RUNNING = "running"
 UNKNOWN = "unknown"
 ENDED = "ended"
-_CLOCK_SLACK_S = 2.0
 """A pid whose process started this long after the run did belongs to someone else."""
 
 
@@ -104,51 +101,13 @@ class RecoveryReport:
         return [d for d in self.decisions if d.verdict == UNKNOWN]
 
 
-def _boot_time() -> float | None:
-    try:
-        for line in Path("/proc/stat").read_text().splitlines():
-            if line.startswith("btime "):
-                return float(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # the command name (field 2) may hold spaces; the fields after it are plain
-    return text[text.rfind(")") + 2 :].split()
-
-
 def process_is_alive(pid: int, started_at: datetime | None = None) -> bool:
     """Tell whether process ``pid`` on this host is alive (and not a pid reuse).
 
     With ``started_at``, a process that started after it reused the pid.
     A zombie (exited, not yet reaped) counts as gone.
     """
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, owned by someone else
-    fields = _proc_stat(pid)
-    if fields is None:
-        return True  # no /proc here: trust the signal check
-    if fields[0] in ("Z", "X"):
-        return False
-    boot = _boot_time()
-    if started_at is not None and boot is not None:
-        ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-        process_start = boot + int(fields[19]) / ticks
-        if process_start > started_at.timestamp() + _CLOCK_SLACK_S:
-            return False
-    return True
+    return processes.process_alive(pid, started_by=started_at)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -249,7 +208,7 @@ def recover_runs(
         timeout = float(timeout)
     context.catch_up()
     moment = _aware(now) if now is not None else datetime.now(UTC)
-    this_host = socket.gethostname()
+    this_host = processes.this_host()
     decisions = []
     for run in reversed(context.queries.list_runs(status=RunStatus.RUNNING.value)):
         last = _last_event_at(context, run)
