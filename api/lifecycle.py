@@ -36,7 +36,7 @@ from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.processes import is_uuid
 from lineagelog.adapters.write_leases import RESERVED_FOLDER, read_leases, write_lease
 from lineagelog.api.recorded import VIEWS_DISAGREE, recorded_output
-from lineagelog.domain.artifact_name import ArtifactName
+from lineagelog.domain.artifact_name import ArtifactName, VersionInUseError
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
     IntegrityError,
@@ -203,7 +203,14 @@ class ArtifactLifecycle:
 
     # -- delete --------------------------------------------------------------------------
 
-    def delete(self, name: str, version: int, reason: str = "") -> bool:
+    def delete(
+        self,
+        name: str,
+        version: int,
+        reason: str = "",
+        *,
+        unless_reused_since: datetime | None = None,
+    ) -> bool:
         """Tombstone ``name:version`` (``VersionDeleted``), then remove its bytes.
 
         Deleting a deleted version records nothing but still removes bytes a
@@ -225,7 +232,13 @@ class ArtifactLifecycle:
                 f"recorded; nothing was deleted. {VIEWS_DISAGREE}"
             )
         recorded = self._change(
-            name, lambda a: a.delete_version(version, logged.uri, reason or "deleted by the user")
+            name,
+            lambda a: a.delete_version(
+                version,
+                logged.uri,
+                reason or "deleted by the user",
+                unless_reused_since=unless_reused_since,
+            ),
         )
         _remove_folder(self.context.artifacts, logged.uri)
         self.context.catch_up()
@@ -343,11 +356,18 @@ class ArtifactLifecycle:
         in_use = self._in_use(reuse_window_s, decision.version.id).get(decision.version.id)
         if in_use is not None:
             return PruneDecision(decision.version, "keep", f"in use: {in_use}")
-        self.delete(
-            decision.version.name,
-            decision.version.version,
-            reason=f"pruned (keep {keep}): {decision.reason}",
-        )
+        window_start = datetime.now(UTC) - timedelta(seconds=reuse_window_s)
+        try:
+            # The name's stream decides: a hit that reused the version since the views
+            # were read either shows in the aggregate or conflicts with the tombstone.
+            self.delete(
+                decision.version.name,
+                decision.version.version,
+                reason=f"pruned (keep {keep}): {decision.reason}",
+                unless_reused_since=window_start,
+            )
+        except VersionInUseError as e:
+            return PruneDecision(decision.version, "keep", f"in use: {e}")
         return decision
 
     # -- events ---------------------------------------------------------------------------
