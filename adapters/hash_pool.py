@@ -22,14 +22,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from lineagelog.adapters.raw_events import (
-    RawEvent,
-    UndecodableEvent,
-    check_topic,
-    decode_state,
-    hash_content,
-    stream_hex,
-)
+from lineagelog.adapters.raw_events import RawEvent, decode_state, hash_content
+from lineagelog.adapters.stored_events import UndecodableEvent, check_topic, stream_hex
 from lineagelog.domain.seal import advance_digest
 
 if TYPE_CHECKING:
