@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.processes import is_uuid
 from lineagelog.adapters.write_leases import RESERVED_FOLDER, read_leases, write_lease
 from lineagelog.api.recorded import VIEWS_DISAGREE, recorded_output
@@ -40,7 +39,6 @@ from lineagelog.domain.artifact_name import ArtifactName, VersionInUseError
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
     IntegrityError,
-    LineageError,
     StorageError,
 )
 from lineagelog.domain.lifecycle import (
@@ -376,27 +374,25 @@ class ArtifactLifecycle:
         self, name: str, command: Callable[[ArtifactName], _T], *, create: bool = False
     ) -> _T:
         """Run ``command`` on the name's aggregate and save it, retrying on a racing writer."""
-        events = self.context.events
-        for _ in range(_MAX_RETRIES):
-            aggregate: ArtifactName | None = events.get(artifact_name_id(name))
-            if aggregate is None:
-                if not create:
-                    raise ArtifactNotFoundError(
-                        f"no artifact named {name!r}; list the names with "
-                        "`lineagelog artifacts list`"
-                    )
-                aggregate = ArtifactName.register_name(name)
-            result = command(aggregate)
-            try:
-                events.save(aggregate)
-            except ConcurrencyConflict:
-                continue  # another writer appended to this name first: reload and retry
-            self.context.catch_up()
-            return result
-        raise LineageError(
-            f"could not change artifact {name!r} after {_MAX_RETRIES} attempts; too many "
-            "concurrent writers on one name, try again"
+
+        def missing() -> ArtifactName:
+            if create:
+                return ArtifactName.register_name(name)
+            raise ArtifactNotFoundError(
+                f"no artifact named {name!r}; list the names with `lineagelog artifacts list`"
+            )
+
+        result = self.context.repository.change(
+            artifact_name_id(name),
+            ArtifactName,
+            command,
+            create=missing,
+            fastforward=True,  # tag, untag and delete refuse on what they see: it must be current
+            attempts=_MAX_RETRIES,
+            what=f"change artifact {name!r}",
         )
+        self.context.catch_up()
+        return result
 
 
 @contextlib.contextmanager

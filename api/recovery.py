@@ -27,11 +27,13 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from lineagelog.adapters import processes
-from lineagelog.adapters.event_store import ConcurrencyConflict
-from lineagelog.domain.errors import LineageError
+from lineagelog.domain.errors import ConcurrencyConflict, LineageError
+from lineagelog.domain.run import PipelineRun
+from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.values import RunStatus, StepStatus
 
 if TYPE_CHECKING:
+    from lineagelog.adapters.repository import Changes
     from lineagelog.api.context import LineageContext
     from lineagelog.projections.records import RunRecord
 
@@ -154,26 +156,30 @@ def _judge(
 
 
 def _mark(context: LineageContext, decision: RecoveryDecision) -> RecoveryDecision:
-    events = context.events
-    run = events.get(UUID(decision.run_id))
-    if run is None or run.status is not RunStatus.RUNNING:
-        status = "missing" if run is None else run.status.value
-        return _replace(decision, verdict=ENDED, reason=f"the run ended meanwhile ({status})")
-    steps = []
-    for step_run_id in decision.step_run_ids:
-        step_run = events.get(UUID(step_run_id))
-        if step_run is not None and step_run.status is StepStatus.RUNNING:
-            step_run.interrupt(f"its run was interrupted: {decision.reason}")
-            steps.append(step_run)
-    run.interrupt(decision.reason)
+    def interrupt(changes: Changes) -> str | None:
+        """Interrupt the run and its running steps; or say how the run ended meanwhile."""
+        # Current state, not a kept copy: a run that ended meanwhile must not be interrupted.
+        run = changes.find(UUID(decision.run_id), PipelineRun, fastforward=True)
+        if run is None or run.status is not RunStatus.RUNNING:
+            return "missing" if run is None else run.status.value
+        for step_run_id in decision.step_run_ids:
+            step_run = changes.find(UUID(step_run_id), StepRun, fastforward=True)
+            if step_run is not None and step_run.status is StepStatus.RUNNING:
+                step_run.interrupt(f"its run was interrupted: {decision.reason}")
+        run.interrupt(decision.reason)
+        return None
+
     try:
-        events.save(run, *steps)
+        # One attempt: a run that appends while recovery judges it is alive, not gone.
+        ended = context.repository.change_together(interrupt, attempts=1)
     except ConcurrencyConflict:
         return _replace(
             decision,
             verdict=ENDED,
             reason="the run appended an event while recovery looked at it; it is not gone",
         )
+    if ended is not None:
+        return _replace(decision, verdict=ENDED, reason=f"the run ended meanwhile ({ended})")
     return _replace(decision, marked=True)
 
 
@@ -241,6 +247,6 @@ def _seal(context: LineageContext) -> None:
     from lineagelog.adapters.sealing import seal_log
 
     try:
-        seal_log(context.events)
+        seal_log(context.events, repository=context.repository)
     except LineageError as e:
         logging.getLogger(__name__).warning("runs recovered but the log could not be sealed: %s", e)
