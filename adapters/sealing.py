@@ -11,9 +11,8 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.hash_pool import hashed_ranges
-from lineagelog.domain.errors import IntegrityError
+from lineagelog.domain.errors import ConcurrencyConflict, IntegrityError
 from lineagelog.domain.seal import SEAL_STREAM_ID, LogSeal
 
 if TYPE_CHECKING:

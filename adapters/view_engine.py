@@ -10,7 +10,7 @@ from sqlalchemy.pool import StaticPool
 from lineagelog.projections.projector import sqlite_write_locking
 
 if TYPE_CHECKING:
-    from lineagelog.adapters.event_store import StoreLocation
+    from lineagelog.adapters.database_url import StoreLocation
 
 __all__ = ["create_view_engine"]
 

@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.materializers import load_artifact, materializer_for, save_artifact
 from lineagelog.adapters.write_leases import write_lease
 from lineagelog.api.building import Invocation
@@ -27,6 +26,7 @@ from lineagelog.api.recorded import VIEWS_DISAGREE, ProducedOutput, recorded_out
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
+    ConcurrencyConflict,
     IntegrityError,
     LineageError,
     MaterializerError,

@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.write_leases import RESERVED_FOLDER, read_leases, write_lease
 from lineagelog.api.recorded import VIEWS_DISAGREE, recorded_output
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
+    ConcurrencyConflict,
     IntegrityError,
     LineageError,
     StorageError,

@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from lineagelog.adapters.event_store import ConcurrencyConflict
-from lineagelog.domain.errors import LineageError
+from lineagelog.domain.errors import ConcurrencyConflict, LineageError
 from lineagelog.domain.values import RunStatus, StepStatus
 
 if TYPE_CHECKING:

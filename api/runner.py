@@ -21,7 +21,6 @@ import traceback as tb
 import uuid
 from typing import Any
 
-from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.materializers import materializer_for, materializer_source
 from lineagelog.api.artifacts import ArtifactRecorder, ProducedOutput, load_input
 from lineagelog.api.building import DagBuilder, Invocation, executing_step
@@ -31,6 +30,7 @@ from lineagelog.api.environment import capture_environment
 from lineagelog.api.recorded import RecordedExecution
 from lineagelog.domain.cache import CacheIngredients, explain_miss
 from lineagelog.domain.errors import (
+    ConcurrencyConflict,
     LineageError,
     NoMaterializerError,
     PipelineDefinitionError,
