@@ -273,7 +273,7 @@ def _claim_database(location: StoreLocation) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from lineagelog.adapters.view_engine import create_view_engine
-    from lineagelog.projections.projector import WRITE_OPTION
+    from lineagelog.projections.ports import WRITE_OPTION
 
     engine = create_view_engine(location)
     try:

@@ -22,10 +22,11 @@ from sqlalchemy import create_engine
 from lineagelog.adapters.audit import AuditReport, audit_log
 from lineagelog.adapters.point_in_time import aggregate_as_of
 from lineagelog.adapters.sealing import SealResult, seal_log
+from lineagelog.adapters.view_engine import sqlite_write_locking
 from lineagelog.api.context import LineageContext
 from lineagelog.domain.errors import LineageError, RunNotFoundError, StepRunNotFoundError
 from lineagelog.projections.ports import EventLog, RecordedEvent
-from lineagelog.projections.projector import Projector, sqlite_write_locking
+from lineagelog.projections.projector import Projector
 from lineagelog.projections.queries import ViewQueries
 
 __all__ = [
