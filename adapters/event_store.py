@@ -1,22 +1,17 @@
-"""The event store: one URL selects where the append-only log lives.
+"""The event store: the append-only log of lineage events, in the database a URL selects.
 
-``sqlite:///path`` (embedded default, WAL), ``memory://`` (tests), and, with the
-PostgreSQL extra, ``postgresql://...``. The log is eventsourcing's recorder; this
-module maps it onto the lineage language and translates driver errors.
+The log is eventsourcing's recorder; this module maps it onto the lineage
+language and translates driver errors. What a URL selects is
+``adapters.database_url``; PostgreSQL's set-up lock is ``adapters.postgres``.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlsplit
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -33,239 +28,27 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from lineagelog.adapters.database_url import (
+    StoreLocation,
+    parse_database_url,
+    redact_location_text,
+)
 from lineagelog.adapters.event_mapper import DomainEventMapper
+from lineagelog.adapters.postgres import postgres_setup_lock
 from lineagelog.adapters.projection_events import (
     ProjectionDecoder,
     UndecodableEvent,
     dashed_uuid,
 )
 from lineagelog.domain.errors import ConcurrencyConflict, ConfigurationError, StorageError
-from lineagelog.domain.redaction import is_secret_parameter, redact_text, redact_url
+from lineagelog.domain.redaction import redact_url
 from lineagelog.projections.ownership import claim_database
 from lineagelog.projections.ports import EventLog, RecordedEvent
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
 
-__all__ = ["ConcurrencyConflict", "EventStore", "StoreLocation", "parse_database_url", "redact_url"]
-
-TAggregate = TypeVar("TAggregate", bound="Aggregate")
-
-
-@dataclass(frozen=True)
-class StoreLocation:
-    """What a database URL selects: a persistence module and its settings.
-
-    ``schema`` is the PostgreSQL schema holding both the log and the views
-    (None: the server's default, ``public``).
-    """
-
-    url: str
-    env: dict[str, str]
-    sqlalchemy_url: str
-    schema: str | None = None
-
-    @property
-    def backend(self) -> str:
-        """``memory``, ``sqlite``, ``postgresql`` or ``sqlalchemy`` (any other SQL database)."""
-        module = self.env["PERSISTENCE_MODULE"]
-        return {
-            "eventsourcing.popo": "memory",
-            "eventsourcing.sqlite": "sqlite",
-            "eventsourcing.postgres": "postgresql",
-        }.get(module, "sqlalchemy")
-
-
-_EXAMPLES = "use sqlite:///path/to/lineage.db, postgresql://user@host:5432/db or memory://"
-_POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-# URL query parameters of postgresql:// URLs, and the eventsourcing setting each sets.
-_POSTGRES_OPTIONS = {
-    "connect_timeout": "POSTGRES_CONNECT_TIMEOUT",
-    "pool_size": "POSTGRES_POOL_SIZE",
-    "max_overflow": "POSTGRES_MAX_OVERFLOW",
-    "lock_timeout": "POSTGRES_LOCK_TIMEOUT",
-}
-
-
-def parse_database_url(url: str) -> StoreLocation:
-    """Turn a lineagelog database URL into eventsourcing and SQLAlchemy settings.
-
-    ``postgresql://user:password@host:port/db?schema=lineage`` puts the log and
-    the views in PostgreSQL (psycopg 3), in schema ``lineage`` when given; other
-    query parameters: ``connect_timeout``, ``pool_size``, ``max_overflow``,
-    ``lock_timeout``. Any other SQLAlchemy URL (``mysql+pymysql://...``) goes
-    through eventsourcing-sqlalchemy.
-
-    Raises:
-        ConfigurationError: the URL is malformed or names an unsupported backend.
-
-    Examples:
-        >>> loc = parse_database_url("postgresql://bob:pw@db:5433/lineage?schema=team")
-        >>> loc.env["POSTGRES_HOST"], loc.env["POSTGRES_PORT"], loc.schema
-        ('db', '5433', 'team')
-        >>> redact_url(loc.sqlalchemy_url)
-        'postgresql+psycopg://bob:***@db:5433/lineage'
-
-    """
-    if not isinstance(url, str) or not url.strip():
-        raise ConfigurationError(f"database URL {url!r} is empty; {_EXAMPLES}")
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if scheme == "memory":
-        return StoreLocation(url, {"PERSISTENCE_MODULE": "eventsourcing.popo"}, "sqlite://")
-    if scheme == "sqlite":
-        return _sqlite_location(url)
-    if scheme in _POSTGRES_SCHEMES:
-        return _postgres_location(url)
-    if (scheme and "+" in scheme) or scheme in ("mysql", "mariadb", "mssql", "oracle"):
-        return _sqlalchemy_location(url)
-    raise ConfigurationError(
-        f"database URL {redact_url(url)!r} has unsupported scheme {scheme or '(none)'!r}; "
-        f"{_EXAMPLES}, or another SQLAlchemy URL such as mysql+pymysql://user@host/db"
-    )
-
-
-def _sqlite_location(url: str) -> StoreLocation:
-    path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
-    path, _, query = path.partition("?")
-    options = dict(parse_qsl(query))
-    synchronous = options.pop("synchronous", "normal").upper()
-    if synchronous not in ("NORMAL", "FULL") or options:
-        raise ConfigurationError(
-            f"database URL {redact_url(url)!r} has unsupported options "
-            f"{redact_url('?' + query)[1:]!r}; the only option is "
-            "?synchronous=normal (default) or ?synchronous=full (fsync every append)"
-        )
-    if not path or path == ":memory:":
-        raise ConfigurationError(
-            f"database URL {redact_url(url)!r} names no file; use sqlite:///path/to/lineage.db "
-            "(or memory:// for a throwaway store)"
-        )
-    db_path = Path(path).expanduser().resolve()
-    if db_path.is_dir():
-        raise ConfigurationError(
-            f"database URL {redact_url(url)!r} points at a folder; "
-            f"name a file such as {db_path}/lineage.db"
-        )
-    try:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ConfigurationError(
-            f"cannot create the folder of database {str(db_path)!r}: {e.strerror}; "
-            "choose a writable location with LINEAGELOG_HOME or LINEAGELOG_DATABASE_URL"
-        ) from e
-    return StoreLocation(
-        url,
-        {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(db_path),
-            "SQLITE_LOCK_TIMEOUT": "30",
-            "SQLITE_SYNCHRONOUS": synchronous,
-        },
-        f"sqlite:///{db_path}",
-    )
-
-
-def _postgres_location(url: str) -> StoreLocation:
-    shown = redact_url(url)
-    try:
-        parts = urlsplit(url)
-        port = parts.port or 5432
-    except ValueError as e:
-        raise ConfigurationError(
-            f"database URL {shown!r} is malformed ({redact_text(str(e), [url])}); "
-            "use postgresql://user:password@host:5432/dbname"
-        ) from None
-    if importlib.util.find_spec("psycopg") is None:
-        raise ConfigurationError(
-            f"database URL {shown!r} needs psycopg 3, which is not installed; "
-            "pip install 'lineagelog[postgres]'"
-        )
-    dbname = unquote(parts.path.lstrip("/"))
-    if not dbname or "/" in dbname:
-        raise ConfigurationError(
-            f"database URL {shown!r} names no database; "
-            "use postgresql://user:password@host:5432/dbname"
-        )
-    if not parts.username:
-        raise ConfigurationError(
-            f"database URL {shown!r} names no user; use postgresql://user:password@host:5432/dbname"
-        )
-    user, password = unquote(parts.username), unquote(parts.password or "")
-    host = parts.hostname or "localhost"
-    env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": dbname,
-        "POSTGRES_HOST": host,
-        "POSTGRES_PORT": str(port),
-        "POSTGRES_USER": user,
-        "POSTGRES_PASSWORD": password,
-        "POSTGRES_CONNECT_TIMEOUT": "10",
-        "POSTGRES_POOL_SIZE": "2",
-        "POSTGRES_MAX_OVERFLOW": "8",
-    }
-    schema: str | None = None
-    for key, values in parse_qs(parts.query, keep_blank_values=True).items():
-        value = values[-1]
-        if key == "password":  # libpq's spelling; the userinfo's password gives way
-            password = value
-            env["POSTGRES_PASSWORD"] = value
-        elif key == "schema":
-            if not _IDENTIFIER.fullmatch(value):
-                raise ConfigurationError(
-                    f"database URL {shown!r} has schema {value!r}, which is not a plain SQL "
-                    "identifier; use letters, digits and underscores (at most 63)"
-                )
-            schema = value
-            env["POSTGRES_SCHEMA"] = value
-        elif key in _POSTGRES_OPTIONS and value.isdigit():
-            env[_POSTGRES_OPTIONS[key]] = value
-        else:
-            raise ConfigurationError(
-                redact_text(
-                    f"database URL {shown!r} has unknown or invalid parameter "
-                    f"{key}={'***' if is_secret_parameter(key) else repr(value)}; known "
-                    f"parameters: password, schema, {', '.join(sorted(_POSTGRES_OPTIONS))} "
-                    "(integers)",
-                    [url],
-                )
-            )
-    netloc = quote(user, safe="")
-    if password:
-        netloc += ":" + quote(password, safe="")
-    netloc += f"@{host if ':' not in host else f'[{host}]'}:{port}"
-    sqlalchemy_url = f"postgresql+psycopg://{netloc}/{quote(dbname, safe='')}"
-    return StoreLocation(url, env, sqlalchemy_url, schema)
-
-
-def _sqlalchemy_location(url: str) -> StoreLocation:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
-    shown = redact_url(url)
-    try:
-        dialect = make_url(url).get_dialect()
-        dialect.import_dbapi()
-    except (ArgumentError, NoSuchModuleError, ValueError) as e:
-        raise ConfigurationError(
-            f"database URL {shown!r} is not a SQLAlchemy URL lineagelog can use "
-            f"({redact_text(str(e), [url])}); {_EXAMPLES}"
-        ) from None
-    except ImportError as e:
-        raise ConfigurationError(
-            f"database URL {shown!r} needs the driver module {e.name!r}, which is not "
-            "installed; pip install 'lineagelog[mysql]' (or the driver for your database)"
-        ) from None
-    if importlib.util.find_spec("eventsourcing_sqlalchemy") is None:
-        raise ConfigurationError(
-            f"database URL {shown!r} needs eventsourcing-sqlalchemy, which is not installed; "
-            "pip install 'lineagelog[mysql]'"
-        )
-    return StoreLocation(
-        url,
-        {"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": url},
-        url,
-    )
+__all__ = ["EventStore"]
 
 
 class EventStore(EventLog):
@@ -287,7 +70,7 @@ class EventStore(EventLog):
         except (PersistenceError, OSError, ImportError) as e:
             raise StorageError(
                 f"cannot open the event store at {redact_url(url)!r}: "
-                f"{_redact_text(str(e), self.location)}; "
+                f"{redact_location_text(str(e), self.location)}; "
                 "check that the database exists, is reachable and is writable"
             ) from e
         except Exception as e:  # a driver error eventsourcing did not translate
@@ -300,7 +83,7 @@ class EventStore(EventLog):
                 raise
             raise StorageError(
                 f"cannot open the event store at {redact_url(url)!r}: "
-                f"{_redact_text(str(e), self.location)}; "
+                f"{redact_location_text(str(e), self.location)}; "
                 "check that the database exists, is reachable and is writable"
             ) from e
         transcoder = JSONTranscoder()
@@ -313,7 +96,7 @@ class EventStore(EventLog):
 
     def _say(self, error: BaseException) -> str:
         """A driver error's message, without the URL's credentials it may quote."""
-        return _redact_text(str(error), self.location)
+        return redact_location_text(str(error), self.location)
 
     @contextmanager
     def setup_lock(self) -> Iterator[None]:
@@ -490,7 +273,7 @@ def _claim_database(location: StoreLocation) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from lineagelog.adapters.view_engine import create_view_engine
-    from lineagelog.projections.projector import WRITE_OPTION
+    from lineagelog.projections.ports import WRITE_OPTION
 
     engine = create_view_engine(location)
     try:
@@ -499,13 +282,13 @@ def _claim_database(location: StoreLocation) -> None:
     except SQLAlchemyError as e:
         raise StorageError(
             f"cannot open the database at {redact_url(location.url)!r}: "
-            f"{_redact_text(str(e), location)}; "
+            f"{redact_location_text(str(e), location)}; "
             "check that the database exists, is reachable and is writable"
         ) from e
     except TypeError as e:  # the driver's connect() refused a URL query parameter
         raise ConfigurationError(
             f"database URL {redact_url(location.url)!r} has a query parameter its driver "
-            f"does not accept ({_redact_text(str(e), location)}); remove it from the URL"
+            f"does not accept ({redact_location_text(str(e), location)}); remove it from the URL"
         ) from None
     finally:
         engine.dispose()
@@ -535,63 +318,3 @@ def _sqlite_synchronous(pool: Any, level: str) -> None:
         return connection
 
     pool._create_connection = create_with_pragma
-
-
-def _redact_text(text: str, location: StoreLocation) -> str:
-    """A driver's message without the URL's credentials, which it may quote."""
-    text = redact_text(text, [location.url, location.sqlalchemy_url])
-    password = location.env.get("POSTGRES_PASSWORD")
-    return text.replace(password, "***") if password else text
-
-
-def connect_postgres(location: StoreLocation) -> Any:
-    """Open a psycopg connection (autocommit) to the PostgreSQL database ``location`` names.
-
-    Raises:
-        StorageError: naming the redacted URL and what to check; the password
-            never appears.
-
-    """
-    import psycopg
-
-    env = location.env
-    try:
-        return psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"],
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"],
-            connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT") or 10),
-            autocommit=True,
-        )
-    except psycopg.Error as e:
-        raise StorageError(
-            f"cannot connect to PostgreSQL at {redact_url(location.url)!r}: "
-            f"{_redact_text(str(e).strip(), location)}; check host, port, user, password and "
-            "that the database exists (createdb)"
-        ) from None
-
-
-@contextmanager
-def postgres_setup_lock(location: StoreLocation) -> Iterator[None]:
-    """Serialize table creation among processes, and create the schema if it is missing.
-
-    Two workers starting at once would otherwise race on ``CREATE TABLE IF NOT
-    EXISTS`` (PostgreSQL raises a unique violation on its catalog for the loser).
-    """
-    from psycopg import sql
-
-    conn = connect_postgres(location)
-    with conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
-        try:
-            if location.schema:
-                create = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}")
-                conn.execute(create.format(sql.Identifier(location.schema)))
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
-
-
-_SETUP_LOCK_KEY = 0x6C696E656167  # "lineag": one advisory lock key for lineagelog setup

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import StaticPool
 
-from lineagelog.projections.projector import sqlite_write_locking
+from lineagelog.projections.ports import WRITE_OPTION
 
 if TYPE_CHECKING:
-    from lineagelog.adapters.event_store import StoreLocation
+    from lineagelog.adapters.database_url import StoreLocation
 
-__all__ = ["create_view_engine"]
+__all__ = ["create_view_engine", "sqlite_write_locking"]
 
 
 def create_view_engine(location: StoreLocation) -> Engine:
@@ -32,3 +32,28 @@ def create_view_engine(location: StoreLocation) -> Engine:
     if location.schema:
         engine = engine.execution_options(schema_translate_map={None: location.schema})
     return engine
+
+
+def sqlite_write_locking(engine: Engine) -> None:
+    """Make every SQLite transaction of ``engine`` take the write lock at BEGIN.
+
+    SQLite's default deferred transactions fail at once with "database is
+    locked" when two writers upgrade from read to write; BEGIN IMMEDIATE
+    waits for the busy timeout instead.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: object, _: object) -> None:
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB: view indexes are keyed by UUIDs
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # Only the projector's transactions write; queries read a consistent
+        # snapshot without queueing behind writers.
+        writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")

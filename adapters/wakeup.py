@@ -68,7 +68,8 @@ class ListenWakeup:
         import psycopg
         from psycopg import sql
 
-        from lineagelog.adapters.event_store import connect_postgres, redact_url
+        from lineagelog.adapters.postgres import connect_postgres
+        from lineagelog.domain.redaction import redact_url
 
         events = self._events
         channel: str = getattr(events.recorder, "channel_name", "stored_events")

@@ -7,29 +7,22 @@ path over the live views; both must agree, and a test holds them to it.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
-
-from sqlalchemy import create_engine
 
 from lineagelog.adapters.audit import AuditReport, audit_log
 from lineagelog.adapters.point_in_time import aggregate_as_of
 from lineagelog.adapters.sealing import SealResult, seal_log
+from lineagelog.adapters.wiring import drop_scratch, scratch_views
 from lineagelog.api.context import LineageContext
 from lineagelog.domain.errors import LineageError, RunNotFoundError, StepRunNotFoundError
-from lineagelog.projections.ports import EventLog, RecordedEvent
-from lineagelog.projections.projector import Projector, sqlite_write_locking
-from lineagelog.projections.queries import ViewQueries
+from lineagelog.projections.bounded_log import BoundedLog
 
 __all__ = [
-    "BoundedLog",
     "ReplayContext",
     "audit",
     "replay_context",
@@ -38,32 +31,6 @@ __all__ = [
     "seal",
     "step_run_state",
 ]
-
-
-class BoundedLog(EventLog):
-    """The real log, seen as if it ended at ``until``."""
-
-    def __init__(self, log: EventLog, until: int) -> None:
-        """Read ``log`` but never past position ``until``."""
-        self.log = log
-        self.until = until
-
-    def max_position(self) -> int:
-        """Return the smaller of ``until`` and the real log's end."""
-        return min(self.until, self.log.max_position())
-
-    def _bound(self, until: int | None) -> int:
-        return self.until if until is None else min(until, self.until)
-
-    def read(self, after: int, limit: int, until: int | None = None) -> list[RecordedEvent]:
-        """Events of the real log in ``(after, min(until, self.until)]``."""
-        return self.log.read(after, limit, until=self._bound(until))
-
-    def read_for_projection(
-        self, after: int, limit: int, until: int | None = None
-    ) -> list[RecordedEvent]:
-        """The real log's fast projection records, bounded like ``read``."""
-        return self.log.read_for_projection(after, limit, until=self._bound(until))
 
 
 @dataclass
@@ -78,8 +45,7 @@ class ReplayContext(LineageContext):
 
     def close(self) -> None:
         """Drop the scratch database (the real event store stays open)."""
-        self.engine.dispose()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        drop_scratch(self.engine, self.scratch)
 
 
 def audit(
@@ -118,9 +84,9 @@ def audit(
         problems.extend(check.problems)
     views_position = None
     if views:
-        from lineagelog.api.view_audit import audit_views
+        from lineagelog.adapters.view_audit import audit_views
 
-        found = audit_views(context)
+        found = audit_views(context.events, context.engine)
         problems.extend(found.problems)
         truncated = truncated or found.truncated
         views_position = found.position
@@ -144,7 +110,7 @@ def seal(context: LineageContext, *, anchor: str | None = None) -> SealResult:
         AnchorFileError: the anchor file cannot be written (the seal is in the log).
 
     """
-    result = seal_log(context.events)
+    result = seal_log(context.events, repository=context.repository)
     if anchor is not None:
         from lineagelog.adapters.anchor import append_anchor
 
@@ -171,33 +137,24 @@ def replay_context(context: LineageContext, until: datetime | int) -> ReplayCont
     garbage-collected.
     """
     position = resolve_position(context, until)
-    scratch = tempfile.mkdtemp(prefix="lineagelog-replay-")
-    engine = create_engine(f"sqlite:///{Path(scratch) / 'views.db'}")
-    sqlite_write_locking(engine)
-    projector = Projector(engine, BoundedLog(context.events, position), page_size=5000)
+    views = scratch_views(BoundedLog(context.events, position))
     try:
-        projector.rebuild()  # empty views: the bulk load (see projections.bulk_load)
+        views.projector.rebuild()  # empty views: the bulk load (see projections.bulk_load)
     except BaseException:
-        engine.dispose()
-        shutil.rmtree(scratch, ignore_errors=True)
+        views.close()
         raise
     replayed = ReplayContext(
         settings=context.settings,
         events=context.events,
-        engine=engine,
-        projector=projector,
-        queries=ViewQueries(engine),
+        engine=views.engine,
+        projector=views.projector,
+        queries=views.queries,
         artifacts=context.artifacts,
         until=position,
-        scratch=scratch,
+        scratch=views.folder,
     )
-    weakref.finalize(replayed, _drop_scratch, engine, scratch)
+    weakref.finalize(replayed, drop_scratch, views.engine, views.folder)
     return replayed
-
-
-def _drop_scratch(engine: Any, scratch: str) -> None:
-    engine.dispose()
-    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _uuid(value: UUID | str, error: type[LineageError], what: str) -> UUID:

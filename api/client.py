@@ -389,6 +389,6 @@ class Client:
 
     def __repr__(self) -> str:
         when = "now" if self._as_of is None else f"as of position {self._as_of}"
-        from lineagelog.adapters.event_store import redact_url  # never show a password
+        from lineagelog.domain.redaction import redact_url  # never show a password
 
         return f"Client({redact_url(self._context.settings.database_url)!r}, {when})"

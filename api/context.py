@@ -1,81 +1,42 @@
-"""The composition root: one place wires the event store, views and artifact store."""
+"""The composition root: the context of a run or a client, opened once per settings.
+
+The stores themselves are assembled in ``adapters.wiring``; this module adds
+the settings (only ``api`` reads the environment) and the per-process cache.
+"""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
-from lineagelog.adapters.artifact_store import ArtifactStore
-from lineagelog.adapters.event_store import EventStore
-from lineagelog.adapters.fsspec_store import FsspecArtifactStore
 from lineagelog.adapters.repository import AggregateRepository
-from lineagelog.adapters.view_engine import create_view_engine
+from lineagelog.adapters.wiring import LineageStores, open_stores
 from lineagelog.api.config import Settings, resolve_settings
-from lineagelog.projections.projector import Projector
-from lineagelog.projections.queries import ViewQueries
-
-if TYPE_CHECKING:
-    from lineagelog.projections.lineage_queries import LineageQueries
 
 __all__ = ["LineageContext", "open_context"]
 
 
 @dataclass
-class LineageContext:
-    """Everything a pipeline run or a client needs, wired once per settings."""
+class LineageContext(LineageStores):
+    """Everything a pipeline run or a client needs, wired once per settings.
 
-    settings: Settings
-    events: EventStore
-    engine: Engine
-    projector: Projector
-    queries: ViewQueries
-    artifacts: ArtifactStore
+    The stores come from ``adapters.wiring``; the context adds the settings
+    they were opened with and the repository aggregates are changed through.
+    """
+
+    settings: Settings = field(kw_only=True)
 
     @cached_property
     def repository(self) -> AggregateRepository:
         """Where aggregates are changed; it keeps saved ones (a stale one is caught, reloaded)."""
         return AggregateRepository(self.events)
 
-    @cached_property
-    def lineage(self) -> LineageQueries:
-        """Lineage graph queries (networkx loads on first use, not on every pipeline run)."""
-        from lineagelog.projections.lineage_queries import LineageQueries
-
-        return LineageQueries(self.engine)
-
-    def catch_up(self) -> None:
-        """Bring every view up to the end of the log as it is now (read-your-writes)."""
-        self.projector.catch_up()
-
-    def close(self) -> None:
-        """Release connections."""
-        self.events.close()
-        self.engine.dispose()
-
-
-def _view_engine(events: EventStore) -> Engine:
-    return create_view_engine(events.location)
-
 
 def build_context(settings: Settings) -> LineageContext:
     """Open the stores named by ``settings`` and create the view tables."""
-    events = EventStore(settings.database_url)
-    engine = _view_engine(events)
-    projector = Projector(engine, events)
-    with events.setup_lock():  # PostgreSQL: many workers may start at once
-        projector.create_tables()
-    return LineageContext(
-        settings=settings,
-        events=events,
-        engine=engine,
-        projector=projector,
-        queries=ViewQueries(engine),
-        artifacts=FsspecArtifactStore(settings.artifact_store),
-    )
+    stores = open_stores(settings.database_url, settings.artifact_store)
+    return LineageContext(settings=settings, **stores.parts())
 
 
 _contexts: dict[tuple[str, str], LineageContext] = {}

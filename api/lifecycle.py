@@ -51,7 +51,6 @@ from lineagelog.domain.lifecycle import (
     versions_in_use,
 )
 from lineagelog.domain.names import artifact_name_id, check_artifact_name
-from lineagelog.projections.lifecycle import LifecycleQueries
 
 if TYPE_CHECKING:
     from lineagelog.adapters.artifact_store import ArtifactStore
@@ -112,7 +111,7 @@ class ArtifactLifecycle:
     def __init__(self, context: LineageContext) -> None:
         """Act on the stores of ``context``."""
         self.context = context
-        self.queries = LifecycleQueries(context.engine)
+        self.queries = context.lifecycle
 
     # -- tags ------------------------------------------------------------------------
 

@@ -42,13 +42,14 @@ from uuid import uuid4
 from sqlalchemy import create_engine, func, select
 
 from lineagelog.adapters.event_store import EventStore
+from lineagelog.adapters.view_engine import sqlite_write_locking
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.values import CacheOutcome
 from lineagelog.projections import schema as t
 from lineagelog.projections.lineage_queries import LineageQueries
-from lineagelog.projections.projector import Projector, sqlite_write_locking
+from lineagelog.projections.projector import Projector
 
 HUB_DATASETS = 5
 

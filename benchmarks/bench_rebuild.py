@@ -27,8 +27,9 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from lineagelog.adapters.event_store import EventStore
+from lineagelog.adapters.view_engine import sqlite_write_locking
 from lineagelog.projections import schema as t
-from lineagelog.projections.projector import Projector, sqlite_write_locking
+from lineagelog.projections.projector import Projector
 
 
 def _projector(path: Path, page_size: int) -> tuple[Projector, EventStore]:

@@ -50,7 +50,7 @@ def run_demo(settings: Settings, say: Callable[[str], None] = print) -> tuple[Ru
     model = client.get_artifact_version("model")
     say("")
     say(f"model:{model.version} = {model.load()}  (sha256 {model.content_hash[:16]}...)")
-    from lineagelog.adapters.event_store import redact_url  # never print a password
+    from lineagelog.domain.redaction import redact_url  # never print a password
 
     say(f"database:        {redact_url(settings.database_url)}")
     say(f"artifact store:  {Path(store) if '://' not in store else redact_url(store)}")

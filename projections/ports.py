@@ -1,11 +1,18 @@
-"""What projections need from the outside: a readable notification log."""
+"""What projections need from outside: a readable log, and an engine told who writes."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import Any, NamedTuple
 
-__all__ = ["EventLog", "RecordedEvent"]
+__all__ = ["WRITE_OPTION", "EventLog", "RecordedEvent"]
+
+WRITE_OPTION = "lineagelog_writes"
+"""Execution option the projector sets on its engine: its transactions write.
+
+How a driver honours it is the adapters' business (SQLite: ``BEGIN IMMEDIATE``,
+see ``adapters.view_engine``); projections only declare the intent.
+"""
 
 
 class RecordedEvent(NamedTuple):

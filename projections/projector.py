@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, event, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from lineagelog.domain.errors import ConfigurationError, StorageError
@@ -29,19 +29,16 @@ from lineagelog.projections.bulk_load import (
 )
 from lineagelog.projections.faults import checkpoint
 from lineagelog.projections.ownership import claim_database, old_hash_format_message
-from lineagelog.projections.ports import EventLog, RecordedEvent
+from lineagelog.projections.ports import WRITE_OPTION, EventLog, RecordedEvent
 from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS, Handler
 
-__all__ = ["Progress", "Projector", "ViewStatus", "check_schema_version", "sqlite_write_locking"]
+__all__ = ["Progress", "Projector", "ViewStatus", "check_schema_version"]
 
 SCHEMA_VERSION = "2"
 """2: events hash their whole topic (``EVENT_HASH_FORMAT`` 2). A version-1 database holds
 a log whose hash chains this lineagelog computes differently, so it is refused."""
 
 _OLD_HASH_SCHEMA = "1"  # the schema version of databases whose events hash format 1
-
-WRITE_OPTION = "lineagelog_writes"
-"""Execution option marking an engine whose transactions write (SQLite: BEGIN IMMEDIATE)."""
 
 REBUILD_PAGE_SIZE = 20_000
 """Events per transaction during a rebuild (at least; catch-up uses ``page_size``)."""
@@ -62,31 +59,6 @@ class ViewStatus:
     def lag(self) -> int:
         """How many positions the view is behind the log."""
         return max(0, self.log_position - self.position)
-
-
-def sqlite_write_locking(engine: Engine) -> None:
-    """Make every SQLite transaction of ``engine`` take the write lock at BEGIN.
-
-    SQLite's default deferred transactions fail at once with "database is
-    locked" when two writers upgrade from read to write; BEGIN IMMEDIATE
-    waits for the busy timeout instead.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: object, _: object) -> None:
-        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
-        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB: view indexes are keyed by UUIDs
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        # Only the projector's transactions write; queries read a consistent
-        # snapshot without queueing behind writers.
-        writes = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def check_schema_version(stored: str, engine: Engine) -> None:

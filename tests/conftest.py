@@ -212,6 +212,6 @@ def mariadb_url(mariadb_server: str) -> Iterator[str]:
 
 def redacted(url: str) -> str:
     """A URL without its password, for skip messages."""
-    from lineagelog.adapters.event_store import redact_url
+    from lineagelog.domain.redaction import redact_url
 
     return redact_url(url)

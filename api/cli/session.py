@@ -22,13 +22,9 @@ def open_context_for(
 ) -> LineageContext:
     """Open the stores named by the options (or the settings), views brought up to date.
 
-    A database that cannot be opened or read becomes one ``StorageError`` naming it.
+    A database that cannot be opened or read becomes one ``StorageError`` naming it
+    (the adapters translate driver errors into ``LineageError`` subclasses).
     """
-    import sqlite3
-
-    from eventsourcing.persistence import PersistenceError
-    from sqlalchemy.exc import SQLAlchemyError
-
     from lineagelog.api.config import resolve_settings
     from lineagelog.api.context import open_context
 
@@ -39,9 +35,7 @@ def open_context_for(
             context.catch_up()
         else:
             context.events.max_position()
-    # Driver errors the adapters do not translate yet (a file that is not a
-    # database fails inside sqlite3 while eventsourcing opens it) end here too.
-    except (LineageError, SQLAlchemyError, PersistenceError, sqlite3.Error, OSError) as e:
+    except (LineageError, OSError) as e:
         raise StorageError(
             f"cannot read the lineage database {_redacted(settings.database_url)}: "
             f"{_redact_text(_first_line(e), settings.database_url)}; check that "

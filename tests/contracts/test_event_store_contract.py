@@ -26,12 +26,12 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy import update
 
 from lineagelog.adapters.bulk_insert import Row, bulk_insert
-from lineagelog.adapters.event_store import ConcurrencyConflict, EventStore
+from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.export import ExportFormatError, export_events, import_events
 from lineagelog.adapters.point_in_time import aggregate_as_of, stream_version_at
 from lineagelog.adapters.view_engine import create_view_engine
 from lineagelog.domain.artifact_name import ArtifactName
-from lineagelog.domain.errors import ConfigurationError, StorageError
+from lineagelog.domain.errors import ConcurrencyConflict, ConfigurationError, StorageError
 from lineagelog.domain.run import PipelineRun
 from lineagelog.projections import schema as t
 from lineagelog.projections.projector import SCHEMA_VERSION, Projector

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from lineagelog.adapters.event_store import EventStore
+from lineagelog.adapters.view_engine import sqlite_write_locking
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.errors import (
     InvalidLineageQueryError,
@@ -26,7 +27,7 @@ from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.values import CacheOutcome
 from lineagelog.projections.lineage_queries import LineageQueries, resolve_node
-from lineagelog.projections.projector import Projector, sqlite_write_locking
+from lineagelog.projections.projector import Projector
 from lineagelog.projections.queries import ViewQueries
 
 

@@ -16,7 +16,8 @@ import pytest
 from log_checks import append_runs, view_rows
 from sqlalchemy import select, update
 
-from lineagelog.adapters.event_store import EventStore, parse_database_url
+from lineagelog.adapters.database_url import parse_database_url
+from lineagelog.adapters.event_store import EventStore
 from lineagelog.api.client import Client
 from lineagelog.api.context import close_contexts, open_context
 from lineagelog.domain.errors import ConfigurationError, StorageError

@@ -3,7 +3,7 @@
 Queries, cache hits and loads read the views, so an audit that checks only the
 log would pass while a forged view row (a failed run shown as completed, a
 zeroed content hash) steers what the system does. This projects the log into
-a scratch database (``replay_context``, the machinery of ``lineagelog replay``)
+a scratch database (``wiring.scratch_views``, as ``lineagelog replay`` does)
 and compares every view table with the live one, row for row, at the very log
 position the live views record in their tracking rows.
 """
@@ -15,19 +15,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from lineagelog.adapters.audit import AuditProblem
-from lineagelog.api.audit import BoundedLog, replay_context
+from lineagelog.adapters.wiring import scratch_views
 from lineagelog.domain.errors import StorageError
 from lineagelog.projections import schema as t
+from lineagelog.projections.bounded_log import BoundedLog
 from lineagelog.projections.projector import Projector
 from lineagelog.projections.view_diff import RowDifference, compare_views
 from lineagelog.projections.views import VIEWS
 
 if TYPE_CHECKING:
-    from lineagelog.api.context import LineageContext
+    from lineagelog.adapters.event_store import EventStore
 
 __all__ = ["ViewAudit", "audit_views"]
 
@@ -45,8 +46,8 @@ class ViewAudit:
     truncated: bool = False
 
 
-def audit_views(context: LineageContext) -> ViewAudit:
-    """Rebuild every view from the log into a scratch database and compare with the live views.
+def audit_views(events: EventStore, engine: Engine) -> ViewAudit:
+    """Rebuild the log into a scratch database and compare it with the live views on ``engine``.
 
     The live views are read in one snapshot and never written: each view is
     compared with the rebuild brought to the position its tracking row records
@@ -57,35 +58,36 @@ def audit_views(context: LineageContext) -> ViewAudit:
         StorageError: a database could not be read at all.
 
     """
-    with _snapshot(context) as live:
+    with _snapshot(engine) as live:
         positions = _positions(live)  # the first read fixes the snapshot
-        log_end = context.events.max_position()
+        log_end = events.max_position()
         found = ViewAudit(min(max(positions.values(), default=0), log_end))
         groups: dict[int, list[str]] = {}
         for view in VIEWS:
             position = positions.get(view, 0)
             _tracking_problem(found, view, positions.get(view), log_end)
             groups.setdefault(min(position, log_end), []).append(view)
+        rebuild = scratch_views(BoundedLog(events, min(groups)))
         try:
-            replayed = replay_context(context, min(groups))
-        # A forged log can break the projector in any way; the log audit names the cause.
-        except Exception as e:
-            return _unchecked(e)
-        try:
+            try:
+                rebuild.projector.rebuild()
+            # A forged log can break the projector in any way; the log audit names the cause.
+            except Exception as e:
+                return _unchecked(e)
             for position in sorted(groups):
                 try:
-                    Projector(replayed.engine, BoundedLog(context.events, position)).catch_up()
+                    Projector(rebuild.engine, BoundedLog(events, position)).catch_up()
                 except Exception as e:
                     return _unchecked(e)
                 tables = [table for view in groups[position] for table in t.VIEW_TABLES[view]]
-                with replayed.engine.connect() as rebuilt:
+                with rebuild.engine.connect() as rebuilt:
                     for difference in compare_views(live, rebuilt, tables):
                         if len(found.problems) >= _MAX_PROBLEMS:
                             found.truncated = True
                             return found
                         found.problems.append(_problem(difference))
         finally:
-            replayed.close()
+            rebuild.close()
     return found
 
 
@@ -111,9 +113,9 @@ def _positions(conn: Connection) -> dict[str, int]:
 
 
 @contextmanager
-def _snapshot(context: LineageContext) -> Iterator[Connection]:
+def _snapshot(engine: Engine) -> Iterator[Connection]:
     """A read transaction on the live views that sees one moment throughout."""
-    with context.engine.connect() as conn:
+    with engine.connect() as conn:
         if conn.dialect.name != "sqlite":  # SQLite's read transaction is a snapshot already
             conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin() as transaction:
