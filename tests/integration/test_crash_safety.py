@@ -169,7 +169,9 @@ def test_a_process_killed_after_a_random_delay_loses_and_corrupts_nothing(zygote
 
     for _ in range(RANDOM_DELAY_KILLS):
         pid = zygote.start(db, store, rng.randrange(2**32), "-", 1)
-        time.sleep(rng.uniform(0.0, 1.0))  # the kill lands anywhere in the work
+        # The random delay IS the behaviour under test: the kill lands anywhere in the
+        # work, at no checkpoint a condition could name.
+        time.sleep(rng.uniform(0.0, 1.0))
         _kill(pid)
         killed += zygote.wait() == -signal.SIGKILL
         check_after_kill(db, store, rng)
@@ -203,7 +205,7 @@ def test_an_import_killed_part_way_leaves_all_or_nothing(zygote, tmp_path):
         outcomes += 1
         target = f"sqlite:///{tmp_path / f'target{outcomes}.db'}"
         pid = zygote.start(target, store, 0, "-", 1, str(exported))
-        time.sleep(rng.uniform(0.0, window))
+        time.sleep(rng.uniform(0.0, window))  # as above: a kill anywhere in the import
         _kill(pid)
         killed += zygote.wait() == -signal.SIGKILL
         close_contexts()

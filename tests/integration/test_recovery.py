@@ -8,12 +8,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from lineagelog.api import Client
 from lineagelog.api.context import close_contexts, open_context
@@ -50,14 +50,6 @@ HANGING_PIPELINE = textwrap.dedent(
 )
 
 
-def _wait_for(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.02)
-
-
 @pytest.fixture
 def killed_run(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A run whose process was SIGKILLed inside its second step."""
@@ -66,7 +58,7 @@ def killed_run(tmp_path: Path) -> Iterator[tuple[str, str]]:
     script.write_text(HANGING_PIPELINE)
     child = subprocess.Popen([sys.executable, str(script), str(started), db, store])
     try:
-        _wait_for(started.exists)
+        wait_until(started.exists, 60, "the child to enter its second step")
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
