@@ -6,7 +6,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,12 +34,12 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def stores(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
-    """A log with one run; yields its URL, the artifact folder, and the tmp folder."""
-    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+def stores(sqlite_store_urls: tuple[str, str], tmp_path: Path) -> tuple[str, str, Path]:
+    """A log with one run; its URL, the artifact folder, and the tmp folder."""
+    db, store = sqlite_store_urls
     numbers.run(database_url=db, artifact_store=store)
     close_contexts()
-    yield db, store, tmp_path
+    return db, store, tmp_path
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *expected: str) -> None:

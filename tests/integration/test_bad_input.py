@@ -56,12 +56,11 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[str, str]]:
+def store(sqlite_store_urls: tuple[str, str]) -> tuple[str, str]:
     """A real SQLite log and artifact folder holding one completed run."""
-    db, artifacts = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+    db, artifacts = sqlite_store_urls
     counting.run(database_url=db, artifact_store=artifacts)
-    yield db, artifacts
-    close_contexts()
+    return db, artifacts
 
 
 @contextmanager

@@ -138,15 +138,11 @@ def check_after_kill(db: str, store: str, rng: random.Random) -> None:
     assert run.steps["total"].outputs["total"].load(verify=True) == expected_total(n)
 
 
-@pytest.fixture
-def stores(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    yield f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
-    close_contexts()
-
-
 @pytest.mark.parametrize(("points", "kills"), list(SCENARIOS.items()), ids=list(SCENARIOS))
-def test_a_process_killed_at_a_checkpoint_loses_and_corrupts_nothing(zygote, stores, points, kills):
-    db, store = stores
+def test_a_process_killed_at_a_checkpoint_loses_and_corrupts_nothing(
+    zygote, sqlite_store_urls, points, kills
+):
+    db, store = sqlite_store_urls
     rng = random.Random(f"crash:{points}")
     killed = 0
 
@@ -162,8 +158,10 @@ def test_a_process_killed_at_a_checkpoint_loses_and_corrupts_nothing(zygote, sto
     assert killed == kills, f"only {killed} of {kills} planned kills at {points} happened"
 
 
-def test_a_process_killed_after_a_random_delay_loses_and_corrupts_nothing(zygote, stores):
-    db, store = stores
+def test_a_process_killed_after_a_random_delay_loses_and_corrupts_nothing(
+    zygote, sqlite_store_urls
+):
+    db, store = sqlite_store_urls
     rng = random.Random("crash:random-delay")
     killed = 0
 

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -75,12 +74,11 @@ def pickling() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    db, artifacts = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+def store(sqlite_store_urls: tuple[str, str]) -> tuple[str, str]:
+    db, artifacts = sqlite_store_urls
     counting.run(database_url=db, artifact_store=artifacts)
     counting.run(n=6, database_url=db, artifact_store=artifacts)
-    yield db, artifacts
-    close_contexts()
+    return db, artifacts
 
 
 @pytest.fixture
