@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli import run_cli, store_options
 
 from lineagelog.api.context import close_contexts
 from lineagelog.examples.numbers import numbers
 
 
-def lineagelog(*args: str, db: str | None = None, store: str | None = None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEAGELOG_")}
-    options = [
-        *(["--database-url", db] if db else []),
-        *(["--artifact-store", store] if store else []),
-    ]
-    return subprocess.run(
-        [sys.executable, "-m", "lineagelog.api.cli", *args, *options],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+def lineagelog(
+    *args: str, db: str | None = None, store: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, *store_options(db, store))
 
 
 def _files(root: Path) -> dict[str, bytes]:

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from log_checks import event_counts, registered_versions, view_rows
+from log_checks import event_counts, registered_versions
+from views import view_rows
 from waiting import wait_until
 
 from lineagelog.api.client import Client

@@ -23,13 +23,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from views import view_rows
 
 from lineagelog.adapters.export import export_events, import_events
 from lineagelog.api import Client
 from lineagelog.api.context import close_contexts
 from lineagelog.domain.errors import RunFailedError
-from lineagelog.projections import schema as t
 
 sys.path.insert(0, str(Path(__file__).parent))
 import contextlib
@@ -48,15 +47,6 @@ SCENARIOS = {
 }
 RANDOM_DELAY_KILLS = 14
 IMPORT_KILLS = 14
-
-
-def _view_rows(client: Client) -> dict[str, list[str]]:
-    with client.context.engine.connect() as conn:
-        return {
-            table.name: sorted(repr(tuple(row)) for row in conn.execute(select(table)))
-            for tables in t.VIEW_TABLES.values()
-            for table in tables
-        }
 
 
 class Zygote:
@@ -126,9 +116,9 @@ def check_after_kill(db: str, store: str, rng: random.Random) -> None:
         if not version.deleted:
             assert client.context.artifacts.exists(version.uri), version
 
-    maintained = _view_rows(client)
+    maintained = view_rows(client.context)
     client.context.projector.rebuild()
-    assert _view_rows(client) == maintained
+    assert view_rows(client.context) == maintained
 
     n = rng.randint(1, 4)
     run = crashy.run(n=n, database_url=db, artifact_store=store)
@@ -190,7 +180,7 @@ def test_an_import_killed_part_way_leaves_all_or_nothing(zygote, tmp_path):
     total = Client(source_db, store).context.events.max_position()
     source = Client(source_db, store)
     source.context.catch_up()
-    expected_views = _view_rows(source)
+    expected_views = view_rows(source.context)
     started = time.perf_counter()
     scratch = Client(f"sqlite:///{tmp_path / 'scratch.db'}", store)
     with exported.open() as events_file:
@@ -213,7 +203,7 @@ def test_an_import_killed_part_way_leaves_all_or_nothing(zygote, tmp_path):
         assert client.audit(verify_artifacts=True).ok
         if client.context.events.max_position() == total:
             client.context.projector.catch_up()
-            assert _view_rows(client) == expected_views
+            assert view_rows(client.context) == expected_views
 
     assert killed == IMPORT_KILLS
     close_contexts()

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from log_checks import append_runs, view_rows
+from log_checks import append_runs
 from sqlalchemy import select, update
+from views import view_rows
 from waiting import wait_until
 
 from lineagelog.adapters.event_store import EventStore, parse_database_url

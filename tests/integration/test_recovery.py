@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli import run_cli, store_options
 from waiting import wait_until
 
 from lineagelog.api import Client
@@ -207,22 +208,13 @@ def test_a_pid_reused_by_a_newer_process_counts_as_gone():
     assert not process_is_alive(os.getpid(), started_at=long_ago)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lineagelog.api.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_the_cli_is_a_dry_run_by_default_and_marks_with_apply(killed_run):
     db, store = killed_run
-    options = ["--database-url", db, "--artifact-store", store]
+    options = store_options(db, store)
 
-    dry = _cli("runs", "recover", *options)
-    applied = _cli("runs", "recover", "--apply", "--json", *options)
-    listed = _cli("runs", "list", "--json", *options)
+    dry = run_cli("runs", "recover", *options)
+    applied = run_cli("runs", "recover", "--apply", "--json", *options)
+    listed = run_cli("runs", "list", "--json", *options)
 
     assert dry.returncode == 0, dry.stderr
     assert "would be marked interrupted" in dry.stdout
