@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lineagelog.adapters.hash_pool import HashedRange, Keep, hashed_ranges
-from lineagelog.adapters.raw_events import RawEvent, UndecodableEvent, hashed, stream_hex
+from lineagelog.adapters.raw_events import RawEvent, hashed
+from lineagelog.adapters.stored_events import UndecodableEvent, stream_hex
 from lineagelog.domain.base import GENESIS_HASH
 from lineagelog.domain.errors import LineageError
 from lineagelog.domain.seal import SEAL_GENESIS, advance_digest

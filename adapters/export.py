@@ -41,25 +41,22 @@ from __future__ import annotations
 
 import json
 import operator
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
-from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
 from lineagelog.adapters.audit import KEEP_SEALS, LogChecker
 from lineagelog.adapters.bulk_insert import BulkInsert, Row, bulk_insert
 from lineagelog.adapters.hash_pool import HashedRange, hashed_ranges, parallel_map
-from lineagelog.adapters.raw_events import (
-    RawEvent,
+from lineagelog.adapters.raw_events import RawEvent, decode_state, hash_content, topic_type
+from lineagelog.adapters.stored_events import (
     UndecodableEvent,
     check_topic,
-    decode_state,
-    hash_content,
-    topic_type,
+    dashed_uuid,
+    parse_stream_id,
 )
 from lineagelog.domain.errors import ExportFormatError, IntegrityError, StorageError
 from lineagelog.domain.seal import SEAL_GENESIS
@@ -119,7 +116,7 @@ def export_line(raw: RawEvent, state: bytes) -> str:
     """One event's line of the export (the payload is the stored bytes, verbatim)."""
     return (
         f'{{"position":{raw.position},"timestamp":{_dump(raw.content.get("timestamp"))},'
-        f'"stream_id":"{UUID(hex=raw.stream_id)}","stream_version":{raw.version},'
+        f'"stream_id":"{dashed_uuid(raw.stream_id)}","stream_version":{raw.version},'
         f'"type":{_dump(raw.topic)},"previous_hash":{_dump(raw.content.get("previous_hash"))},'
         f'"hash":"{raw.hash}"{_PAYLOAD}{state.decode("utf-8")}}}\n'
     )
@@ -256,16 +253,6 @@ def _chunks(numbered: list[tuple[int, str]], size: int = 20_000) -> list[list[tu
     return [numbered[i : i + size] for i in range(0, len(numbered), size)]
 
 
-_DASHED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def _stream_hex(stream_id: str) -> str:
-    """``UUID(stream_id).hex``, without building the UUID for the usual dashed form."""
-    if _DASHED_UUID.fullmatch(stream_id):
-        return stream_id.replace("-", "")
-    return UUID(stream_id).hex
-
-
 @dataclass
 class _ParsedLines:
     """Event lines parsed and verified: their hashes for the checker, their rows for the store."""
@@ -281,7 +268,7 @@ def _parse_chunk(chunk: list[tuple[int, str]]) -> _ParsedLines:
         meta, state = _parse_event(number, text)
         position, version, topic = meta["position"], meta["stream_version"], meta["type"]
         try:
-            stream = _stream_hex(meta["stream_id"])
+            stream = parse_stream_id(meta["stream_id"])
             check_topic(topic)
             content = decode_state(state)
         except (ValueError, UndecodableEvent) as e:

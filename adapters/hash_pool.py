@@ -6,10 +6,10 @@ open the same database, each hashes a range of positions, and the caller gets
 the ranges back in log order to check the chains and seals sequentially (cheap).
 A ``memory://`` log, or a small one, is hashed in this process.
 
-What comes back is pickled, and pickling costs: a range comes back as plain
+What comes back is pickled, and pickling named tuples or whole payloads costs
+a worker a large share of what the hashing costs: a range comes back as plain
 tuples (hash, claimed previous hash, where the event is) plus only the payload
-fields the caller reads (``Keep``). Named tuples and whole payloads once cost
-the workers half as much again as the hashing.
+fields the caller reads (``Keep``).
 """
 
 from __future__ import annotations
@@ -22,14 +22,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from lineagelog.adapters.raw_events import (
-    RawEvent,
-    UndecodableEvent,
-    check_topic,
-    decode_state,
-    hash_content,
-    stream_hex,
-)
+from lineagelog.adapters.raw_events import RawEvent, decode_state, hash_content
+from lineagelog.adapters.stored_events import UndecodableEvent, check_topic, stream_hex
 from lineagelog.domain.seal import advance_digest
 
 if TYPE_CHECKING:

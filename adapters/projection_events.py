@@ -24,12 +24,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.persistence import Transcoding
 
+from lineagelog.adapters.stored_events import UndecodableEvent, check_topic, dashed_uuid
 from lineagelog.domain.topics import EVENT_CLASSES
 
+# UndecodableEvent and dashed_uuid are defined in stored_events; the event
+# store imports them from here too.
 __all__ = ["ProjectedEvent", "ProjectionDecoder", "UndecodableEvent", "dashed_uuid"]
 
 
@@ -46,22 +48,8 @@ class ProjectedEvent:
         return f"{type(self).__name__}({fields})"
 
 
-def dashed_uuid(text: Any) -> str:
-    """``str(UUID(text))`` without building a UUID when ``text`` is 32 hex digits.
-
-    The recorder and ``UUIDAsHex`` write ``UUID.hex``: lowercase, 32 digits.
-    """
-    if type(text) is str and len(text) == 32:
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}".lower()
-    return str(text if isinstance(text, UUID) else UUID(str(text)))
-
-
 _raw_decode = json.JSONDecoder().raw_decode
 """``json.loads`` without its whitespace handling: (value, end index)."""
-
-
-class UndecodableEvent(ValueError):
-    """A stored payload that is not the JSON object the transcoder wrote."""
 
 
 class ProjectionDecoder:
@@ -83,8 +71,7 @@ class ProjectionDecoder:
         """
         cls = self._classes.get(topic)
         if cls is None:
-            if topic not in EVENT_CLASSES:
-                raise UndecodableEvent(f"its type {topic!r} is not an event lineagelog records")
+            check_topic(topic)
             name = EVENT_CLASSES[topic].__name__
             cls = type(name, (ProjectedEvent,), {"__module__": __name__, "__qualname__": name})
             self._classes[topic] = cls

@@ -16,25 +16,16 @@ import hashlib
 import json
 from collections.abc import Callable
 from typing import Any, NamedTuple
-from uuid import UUID
 
+from lineagelog.adapters.stored_events import (
+    UndecodableEvent,
+    check_topic,
+    dashed_uuid,
+    stream_hex,
+)
 from lineagelog.domain.canonical import canonical_bytes
-from lineagelog.domain.topics import EVENT_CLASSES
 
-__all__ = [
-    "RawEvent",
-    "UndecodableEvent",
-    "check_topic",
-    "decode_state",
-    "hash_content",
-    "hashed",
-    "stream_hex",
-    "topic_type",
-]
-
-
-class UndecodableEvent(ValueError):
-    """A stored event whose bytes are not the JSON the transcoder wrote."""
+__all__ = ["RawEvent", "decode_state", "hash_content", "hashed", "topic_type"]
 
 
 class RawEvent(NamedTuple):
@@ -48,19 +39,11 @@ class RawEvent(NamedTuple):
     hash: str
 
 
-def _dashed(hex32: str) -> str:
-    """``str(UUID(hex=hex32))`` without building a UUID (the audit does this a million times)."""
-    if len(hex32) != 32:
-        return str(UUID(hex=hex32))
-    h = hex32.lower()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
 def _untag(obj: dict[str, Any]) -> Any:
     if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
         kind, data = obj["_type_"], obj["_data_"]
         if kind == "uuid_hex" and isinstance(data, str):
-            return _dashed(data)
+            return dashed_uuid(data)
         if kind == "datetime_iso":
             return data
         raise UndecodableEvent(f"unknown transcoding {kind!r}")
@@ -114,33 +97,6 @@ def _compact_sorted_encoder() -> Callable[[Any], str]:
 _dumps = _compact_sorted_encoder()
 
 
-def stream_hex(originator_id: Any) -> str:
-    """Return a stream id as 32 lowercase hex digits, whatever the recorder returned."""
-    if isinstance(originator_id, UUID):
-        return originator_id.hex
-    text = str(originator_id)
-    if len(text) == 32 and text == text.lower():
-        return text
-    return UUID(text).hex
-
-
-_KNOWN_TOPICS = frozenset(EVENT_CLASSES)
-
-
-def check_topic(topic: str) -> None:
-    """Refuse a topic that names no lineagelog event class (nothing is imported for it).
-
-    Raises:
-        UndecodableEvent: the topic is not one lineagelog records.
-
-    """
-    if topic not in _KNOWN_TOPICS:
-        raise UndecodableEvent(
-            f"its type {topic!r} is not an event lineagelog records "
-            "(a forged or foreign event; lineagelog never imports the module a topic names)"
-        )
-
-
 def topic_type(topic: str) -> str:
     """Return the event class's qualified name from its topic (``module:Class.Event``)."""
     return topic.partition(":")[2]
@@ -155,7 +111,7 @@ def hash_content(
     copy (for a caller that has no further use for the payload).
     """
     full = content if in_place else dict(content)
-    full["originator_id"] = _dashed(stream_id)
+    full["originator_id"] = dashed_uuid(stream_id)
     full["originator_version"] = version
     full["__type__"] = topic
     try:

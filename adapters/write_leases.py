@@ -20,16 +20,15 @@ from another host.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import math
 import os
-import socket
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from lineagelog.adapters import processes
 from lineagelog.domain.errors import LineageError, StorageError
 from lineagelog.domain.lifecycle import WriteLease
 
@@ -65,10 +64,10 @@ def write_lease(store: ArtifactStore, artifact_version_id: UUID, name: str) -> I
         "format": 1,
         "artifact_version_id": str(artifact_version_id),
         "name": name,
-        "host": _this_host(),
-        "boot_id": _boot_id(),
+        "host": processes.this_host(),
+        "boot_id": processes.boot_id(),
         "pid": pid,
-        "process_start": _own_start(pid),
+        "process_start": processes.own_start_ticks(pid),
         "started": time.time(),
     }
     try:
@@ -95,7 +94,7 @@ def read_leases(store: ArtifactStore) -> list[WriteLease]:
     leases = []
     for uri in store.listdir(folder):
         stem = uri.rstrip("/").rsplit("/", 1)[-1].removesuffix(".json")
-        if not uri.endswith(".json") or not _is_uuid(stem):
+        if not uri.endswith(".json") or not processes.is_uuid(stem):
             continue  # not a lease of ours: never judged, never removed
         try:
             lease = _read_lease(store, uri, stem, now)
@@ -112,14 +111,15 @@ def _read_lease(store: ArtifactStore, uri: str, version_id: str, now: float) -> 
         age = None if modified is None else now - modified
         return WriteLease(uri, version_id, None, None, age, None)
     host, boot_id, pid, process_start, started = record
-    alive = _process_alive(pid, process_start) if _is_this_machine(host, boot_id) else None
+    here = _is_this_machine(host, boot_id)
+    alive = processes.process_alive(pid, start_ticks=process_start) if here else None
     return WriteLease(uri, version_id, host, pid, now - started, alive)
 
 
 def _is_this_machine(host: str, boot_id: str | None) -> bool:
     """Same host name and, where both know it, the same boot: two machines may share a name."""
-    mine = _boot_id()
-    return host == _this_host() and (boot_id is None or mine is None or boot_id == mine)
+    mine = processes.boot_id()
+    return host == processes.this_host() and (boot_id is None or mine is None or boot_id == mine)
 
 
 def _parse(raw: bytes) -> tuple[str, str | None, int, int | None, float] | None:
@@ -152,67 +152,3 @@ def _parse(raw: bytes) -> tuple[str, str | None, int, int | None, float] | None:
 
 def _lease_uri(store: ArtifactStore, artifact_version_id: UUID) -> str:
     return store.join(store.root, LEASES_FOLDER, f"{artifact_version_id}.json")
-
-
-@functools.cache
-def _this_host() -> str:
-    return socket.gethostname()
-
-
-@functools.cache
-def _boot_id() -> str | None:
-    """This machine's boot id on Linux: tells apart hosts of one name, and reboots."""
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()[:64] or None
-    except OSError:
-        return None
-
-
-def _process_alive(pid: int, process_start: int | None) -> bool:
-    """Whether ``pid`` on this host is still the process that took the lease."""
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it exists, under another user
-    except OSError:
-        return True  # cannot tell: keep protecting
-    stat = _proc_stat(pid)
-    if stat is None:
-        return True  # no /proc here: the pid alone has to do
-    state, start = stat
-    if state in ("Z", "X"):
-        return False  # exited, only its exit status is left
-    return process_start is None or start == process_start  # else the pid was reused
-
-
-@functools.cache
-def _own_start(pid: int) -> int | None:
-    """This process's start time, read once per pid (a forked child has its own)."""
-    stat = _proc_stat(pid)
-    return None if stat is None else stat[1]
-
-
-def _proc_stat(pid: int) -> tuple[str, int] | None:
-    """State and start time (clock ticks since boot) of ``pid`` from Linux's /proc, if any."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            text = f.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    # The command name in parentheses may hold spaces or parentheses: split after the last.
-    fields = text.rsplit(")", 1)[-1].split()
-    try:
-        return fields[0], int(fields[19])
-    except (IndexError, ValueError):
-        return None
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True

@@ -18,7 +18,11 @@ from lineagelog.api.config import configure
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
 from lineagelog.api.pipeline import pipeline
 from lineagelog.api.step import step
-from lineagelog.domain.artifact_name import DeletedVersionError, InvalidTagError
+from lineagelog.domain.artifact_name import (
+    DeletedVersionError,
+    InvalidTagError,
+    VersionInUseError,
+)
 from lineagelog.domain.errors import (
     AnchorFileError,
     ArtifactNotFoundError,
@@ -90,6 +94,7 @@ __all__ = [
     "UnknownFormatError",
     "UnsafeLoadError",
     "UntrustedTypeError",
+    "VersionInUseError",
     "VisualizationType",
     "allow_pickle",
     "configure",

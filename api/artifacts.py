@@ -17,8 +17,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.materializers import load_artifact, materializer_for, save_artifact
+from lineagelog.adapters.repository import Changes
 from lineagelog.adapters.write_leases import write_lease
 from lineagelog.api.building import Invocation
 from lineagelog.api.content_check import bytes_problem
@@ -46,25 +46,26 @@ __all__ = [
     "recorded_version",
 ]
 
-_MAX_VERSION_RETRIES = 50
-
 
 class ArtifactRecorder:
     """Writes a run's step outputs to the artifact store and records them in the log."""
 
     def __init__(
-        self, context: LineageContext, *, pipeline: str, save: Callable[..., None]
+        self,
+        context: LineageContext,
+        *,
+        pipeline: str,
+        on_saved: Callable[[list[int]], object] | None = None,
     ) -> None:
-        """Record outputs of ``pipeline`` in ``context``, appending through ``save``."""
+        """Record outputs of ``pipeline`` in ``context``; ``on_saved`` gets appended positions."""
         self.context = context
         self.pipeline = pipeline
-        self._save = save
-        self._names = context.artifact_names
+        self._on_saved = on_saved
 
     def write_output(
         self,
         invocation: Invocation,
-        step_run: StepRun,
+        step_run_id: uuid.UUID,
         spec: Any,
         value: Any,
         succeed_started: float | None,
@@ -90,7 +91,7 @@ class ArtifactRecorder:
             )
             checkpoint("artifact.written")  # bytes stored, no event yet: orphan bytes at worst
             version = self._record_version(
-                step_run, name, artifact_version_id, spec.name, uri, saved, succeed_started
+                step_run_id, name, artifact_version_id, spec.name, uri, saved, succeed_started
             )
         checkpoint("artifact.recorded")
         return ProducedOutput(
@@ -106,7 +107,7 @@ class ArtifactRecorder:
 
     def _record_version(
         self,
-        step_run: StepRun,
+        step_run_id: uuid.UUID,
         name: str,
         artifact_version_id: uuid.UUID,
         output_name: str,
@@ -114,12 +115,22 @@ class ArtifactRecorder:
         saved: Any,
         succeed_started: float | None,
     ) -> int:
-        """Take the next version number of ``name`` and record the artifact, atomically."""
-        for _ in range(_MAX_VERSION_RETRIES):
-            artifact = self._artifact_name(name)
-            version = artifact.register_version(
-                artifact_version_id, step_run.id, saved.content_hash
+        """Take the next version number of ``name`` and record the artifact, atomically.
+
+        Another writer taking that number first makes the repository reload both
+        streams and take the next one.
+        """
+
+        def record(changes: Changes) -> int:
+            artifact = changes.get(
+                artifact_name_id(name),
+                ArtifactName,
+                create=lambda: ArtifactName.register_name(name),
             )
+            version = artifact.register_version(
+                artifact_version_id, step_run_id, saved.content_hash
+            )
+            step_run = changes.get(step_run_id, StepRun)
             step_run.record_artifact(
                 output_name=output_name,
                 artifact_version_id=artifact_version_id,
@@ -136,40 +147,11 @@ class ArtifactRecorder:
             )
             if succeed_started is not None:
                 step_run.succeed(time.perf_counter() - succeed_started)
-            try:
-                self._save(artifact, step_run)
-                return version
-            except ConcurrencyConflict:
-                # Another writer took this version number: reload both and retry.
-                self._forget(name, step_run)
-            except BaseException:
-                # Unsaved events must not stay applied, or the next append would skip a
-                # stream version.
-                self._forget(name, step_run)
-                raise
-        raise LineageError(
-            f"could not get a version number for artifact {name!r} after "
-            f"{_MAX_VERSION_RETRIES} attempts; too many concurrent writers on one name"
+            return version
+
+        return self.context.repository.change_together(
+            record, on_saved=self._on_saved, what=f"take a version number of artifact {name!r}"
         )
-
-    def _forget(self, name: str, step_run: StepRun) -> None:
-        self._names.pop(name, None)
-        reloaded = self.context.events.get(step_run.id)
-        step_run.__dict__.update(reloaded.__dict__)
-
-    def _artifact_name(self, name: str) -> ArtifactName:
-        """The name's aggregate, cached per process.
-
-        A stale one is caught by the optimistic concurrency check at save time and reloaded.
-        """
-        cached = self._names.get(name)
-        if cached is not None:
-            return cached
-        loaded: ArtifactName | None = self.context.events.get(artifact_name_id(name))
-        if loaded is None:
-            loaded = ArtifactName.register_name(name)
-        self._names[name] = loaded
-        return loaded
 
 
 def load_input(context: LineageContext, produced: ProducedOutput) -> Any:

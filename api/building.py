@@ -95,7 +95,6 @@ class DagBuilder:
         self.pipeline = pipeline
         self.invocations: dict[str, Invocation] = {}
         self._counts: dict[str, int] = {}
-        self._active: set[str] = set()
 
     def add_invocation(self, step: Step, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Record a step call; return placeholders for its outputs."""

@@ -11,45 +11,42 @@ first). A candidate is served only when:
 3. the stored bytes of every output still match the record (``content_check``).
 
 Serving it appends ``VersionReused`` to each output's ``ArtifactName`` stream in
-the same append as the ``CacheDecided``: a concurrent tombstone takes the same
-stream version, so one of the two appends fails and re-decides.
+the same append as the ``CacheDecided`` (the names are held by the caller's
+``Changes``): a concurrent tombstone takes the same stream version, so one of
+the two appends fails and the repository decides again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from lineagelog.api.content_check import bytes_problem
 from lineagelog.api.recorded import VIEWS_DISAGREE, RecordedExecution, recorded_execution
+from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.errors import LineageError
 from lineagelog.domain.names import artifact_name_id
 
 if TYPE_CHECKING:
+    from lineagelog.adapters.repository import Changes
     from lineagelog.api.context import LineageContext
-    from lineagelog.domain.artifact_name import ArtifactName
     from lineagelog.projections.records import CachedExecution
 
-__all__ = ["CacheHit", "find_hit", "forget_names"]
-
-
-@dataclass(frozen=True)
-class CacheHit:
-    """An execution to serve, and the name aggregates holding its unsaved ``VersionReused``."""
-
-    execution: RecordedExecution
-    names: tuple[ArtifactName, ...]
+__all__ = ["find_hit"]
 
 
 def find_hit(
-    context: LineageContext, cache_key: str, step_run_id: UUID, own: RecordedExecution | None
-) -> CacheHit | str | None:
+    context: LineageContext,
+    changes: Changes,
+    cache_key: str,
+    step_run_id: UUID,
+    own: RecordedExecution | None,
+) -> RecordedExecution | str | None:
     """The newest usable execution with ``cache_key``, or why there is none (None: no candidate).
 
     ``own`` is an execution this process appended itself (not yet in the views).
-    On a hit, the returned names carry pending ``VersionReused`` events to save
-    with the step run; the caller calls ``forget_names`` if that save fails.
+    On a hit, the output names' aggregates in ``changes`` carry pending
+    ``VersionReused`` events, to be saved with the step run's decision.
     """
     candidates: list[RecordedExecution | CachedExecution] = [] if own is None else [own]
     candidates.extend(context.queries.cached_executions(cache_key))
@@ -63,17 +60,11 @@ def find_hit(
         if isinstance(execution, str):
             reasons.append(execution)
             continue
-        found = _reuse(context, execution, step_run_id)
-        if isinstance(found, CacheHit):
-            return found
-        reasons.append(found)
+        problem = _reuse(context, changes, execution, step_run_id)
+        if problem is None:
+            return execution
+        reasons.append(problem)
     return reasons[0] if reasons else None
-
-
-def forget_names(context: LineageContext, hit: CacheHit) -> None:
-    """Drop the hit's name aggregates from the process cache (their events were not saved)."""
-    for aggregate in hit.names:
-        context.artifact_names.pop(aggregate.name, None)
 
 
 def _disagree(step_run_id: object, what: str) -> str:
@@ -112,22 +103,19 @@ def _as_recorded(
     return recorded
 
 
-def _name(context: LineageContext, name: str) -> ArtifactName | None:
-    """The name's aggregate, brought up to the end of its stream (one read of newer events)."""
-    cached = context.artifact_names.get(name)
-    current: ArtifactName | None = context.events.get(artifact_name_id(name), after=cached)
-    if current is not None:
-        context.artifact_names[name] = current
-    return current
-
-
 def _reuse(
-    context: LineageContext, execution: RecordedExecution, step_run_id: UUID
-) -> CacheHit | str:
-    """Check the execution's outputs are live and intact; then trigger their ``VersionReused``."""
+    context: LineageContext, changes: Changes, execution: RecordedExecution, step_run_id: UUID
+) -> str | None:
+    """Check the execution's outputs are live and intact; then trigger their ``VersionReused``.
+
+    Returns why the execution cannot be served, or None when it can.
+    """
     names: dict[str, ArtifactName] = {}
     for output_name, output in sorted(execution.outputs.items()):
-        aggregate = names.get(output.name) or _name(context, output.name)
+        # Brought up to the end of its stream (one read of newer events): a tombstone counts.
+        aggregate = names.get(output.name) or changes.find(
+            artifact_name_id(output.name), ArtifactName, fastforward=True
+        )
         if aggregate is None or aggregate.versions.get(output.version) != UUID(
             output.artifact_version_id
         ):
@@ -157,6 +145,6 @@ def _reuse(
             )
     except LineageError as e:  # checked above; only a damaged stream gets here
         for aggregate in names.values():
-            context.artifact_names.pop(aggregate.name, None)
+            changes.discard(aggregate)  # its applied VersionReused must not be saved
         return f"cannot reuse the outputs of step run {execution.step_run_id}: {e}"
-    return CacheHit(execution, tuple(names.values()))
+    return None

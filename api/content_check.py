@@ -24,14 +24,10 @@ __all__ = ["HASH_UP_TO_BYTES", "bytes_problem"]
 HASH_UP_TO_BYTES = 64 * 1024 * 1024
 """Recorded sizes up to this are hashed in full before use.
 
-Measured on the team's 2-core machine while other test suites ran (load
-average 15): ``ArtifactStore.content_hash`` over a local folder hashed 1 MiB in
-1.5 ms, 64 MiB in 236 ms and 256 MiB in 829 ms (about 300 MiB/s; plain
-``hashlib.sha256`` on bytes in memory does 850 to 1700 MiB/s there), and a
-typical small output folder (two small JSON files) in 0.29 ms. So 64 MiB costs
-a step at most about a quarter of a second per input, about what reading and
-deserializing the same bytes costs anyway; a multi-GiB input would wait
-seconds, which is what the existence-and-size check above it avoids.
+Up to this size, hashing an input costs a step about what reading and
+deserializing the same bytes costs anyway (``benchmarks/bench_content_hash.py``
+measures it); a multi-GiB input would make the step wait seconds, which the
+existence-and-size check above it avoids.
 """
 
 

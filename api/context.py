@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from lineagelog.adapters.artifact_store import ArtifactStore
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.fsspec_store import FsspecArtifactStore
+from lineagelog.adapters.repository import AggregateRepository
 from lineagelog.adapters.view_engine import create_view_engine
 from lineagelog.api.config import Settings, resolve_settings
-from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.projections.projector import Projector
 from lineagelog.projections.queries import ViewQueries
 
@@ -34,9 +34,11 @@ class LineageContext:
     projector: Projector
     queries: ViewQueries
     artifacts: ArtifactStore
-    artifact_names: dict[str, ArtifactName] = field(default_factory=dict)
-    """The ArtifactName aggregates this process has loaded; a stale one is caught
-    by optimistic concurrency when saving and reloaded."""
+
+    @cached_property
+    def repository(self) -> AggregateRepository:
+        """Where aggregates are changed; it keeps saved ones (a stale one is caught, reloaded)."""
+        return AggregateRepository(self.events)
 
     @cached_property
     def lineage(self) -> LineageQueries:

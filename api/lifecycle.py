@@ -32,14 +32,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from lineagelog.adapters.event_store import ConcurrencyConflict
+from lineagelog.adapters.processes import is_uuid
 from lineagelog.adapters.write_leases import RESERVED_FOLDER, read_leases, write_lease
 from lineagelog.api.recorded import VIEWS_DISAGREE, recorded_output
-from lineagelog.domain.artifact_name import ArtifactName
+from lineagelog.domain.artifact_name import ArtifactName, VersionInUseError
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
     IntegrityError,
-    LineageError,
     StorageError,
 )
 from lineagelog.domain.lifecycle import (
@@ -202,7 +201,14 @@ class ArtifactLifecycle:
 
     # -- delete --------------------------------------------------------------------------
 
-    def delete(self, name: str, version: int, reason: str = "") -> bool:
+    def delete(
+        self,
+        name: str,
+        version: int,
+        reason: str = "",
+        *,
+        unless_reused_since: datetime | None = None,
+    ) -> bool:
         """Tombstone ``name:version`` (``VersionDeleted``), then remove its bytes.
 
         Deleting a deleted version records nothing but still removes bytes a
@@ -224,7 +230,13 @@ class ArtifactLifecycle:
                 f"recorded; nothing was deleted. {VIEWS_DISAGREE}"
             )
         recorded = self._change(
-            name, lambda a: a.delete_version(version, logged.uri, reason or "deleted by the user")
+            name,
+            lambda a: a.delete_version(
+                version,
+                logged.uri,
+                reason or "deleted by the user",
+                unless_reused_since=unless_reused_since,
+            ),
         )
         _remove_folder(self.context.artifacts, logged.uri)
         self.context.catch_up()
@@ -342,11 +354,18 @@ class ArtifactLifecycle:
         in_use = self._in_use(reuse_window_s, decision.version.id).get(decision.version.id)
         if in_use is not None:
             return PruneDecision(decision.version, "keep", f"in use: {in_use}")
-        self.delete(
-            decision.version.name,
-            decision.version.version,
-            reason=f"pruned (keep {keep}): {decision.reason}",
-        )
+        window_start = datetime.now(UTC) - timedelta(seconds=reuse_window_s)
+        try:
+            # The name's stream decides: a hit that reused the version since the views
+            # were read either shows in the aggregate or conflicts with the tombstone.
+            self.delete(
+                decision.version.name,
+                decision.version.version,
+                reason=f"pruned (keep {keep}): {decision.reason}",
+                unless_reused_since=window_start,
+            )
+        except VersionInUseError as e:
+            return PruneDecision(decision.version, "keep", f"in use: {e}")
         return decision
 
     # -- events ---------------------------------------------------------------------------
@@ -355,27 +374,25 @@ class ArtifactLifecycle:
         self, name: str, command: Callable[[ArtifactName], _T], *, create: bool = False
     ) -> _T:
         """Run ``command`` on the name's aggregate and save it, retrying on a racing writer."""
-        events = self.context.events
-        for _ in range(_MAX_RETRIES):
-            aggregate: ArtifactName | None = events.get(artifact_name_id(name))
-            if aggregate is None:
-                if not create:
-                    raise ArtifactNotFoundError(
-                        f"no artifact named {name!r}; list the names with "
-                        "`lineagelog artifacts list`"
-                    )
-                aggregate = ArtifactName.register_name(name)
-            result = command(aggregate)
-            try:
-                events.save(aggregate)
-            except ConcurrencyConflict:
-                continue  # another writer appended to this name first: reload and retry
-            self.context.catch_up()
-            return result
-        raise LineageError(
-            f"could not change artifact {name!r} after {_MAX_RETRIES} attempts; too many "
-            "concurrent writers on one name, try again"
+
+        def missing() -> ArtifactName:
+            if create:
+                return ArtifactName.register_name(name)
+            raise ArtifactNotFoundError(
+                f"no artifact named {name!r}; list the names with `lineagelog artifacts list`"
+            )
+
+        result = self.context.repository.change(
+            artifact_name_id(name),
+            ArtifactName,
+            command,
+            create=missing,
+            fastforward=True,  # tag, untag and delete refuse on what they see: it must be current
+            attempts=_MAX_RETRIES,
+            what=f"change artifact {name!r}",
         )
+        self.context.catch_up()
+        return result
 
 
 @contextlib.contextmanager
@@ -430,21 +447,13 @@ def _version_folders(store: ArtifactStore) -> list[StoredFolder]:
         if not store.isdir(name_folder):
             continue
         for candidate in store.listdir(name_folder):
-            if not _is_uuid(candidate.rstrip("/").rsplit("/", 1)[-1]) or not store.isdir(candidate):
+            if not is_uuid(candidate.rstrip("/").rsplit("/", 1)[-1]) or not store.isdir(candidate):
                 continue
             times = [store.modified(f) for f in store.walk_files(candidate)] or [None]
             known = [m for m in times if m is not None]
             age = now - max(known) if known and len(known) == len(times) else None
             folders.append(StoredFolder(store.check_within_root(candidate).rstrip("/"), age))
     return folders
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _remove_lease(store: ArtifactStore, uri: str) -> None:

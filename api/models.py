@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from lineagelog.projections.records import ArtifactVersionRecord, RunRecord, StepRunRecord
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
     from lineagelog.api.context import LineageContext
 
 __all__ = ["ArtifactVersion", "Run", "StepRun"]
@@ -41,23 +43,11 @@ class ArtifactVersion:
     @classmethod
     def from_record(cls, context: LineageContext, r: ArtifactVersionRecord) -> ArtifactVersion:
         """Wrap a catalog record."""
-        return cls(
+        return _built(
+            cls,
+            r,
             id=UUID(r.id),
-            name=r.name,
-            version=r.version,
-            uri=r.uri,
-            data_type=r.data_type,
-            materializer=r.materializer,
-            artifact_type=r.artifact_type,
-            content_hash=r.content_hash,
-            size=r.size,
-            metadata=r.metadata,
-            visualizations=r.visualizations,
             producer_step_run_id=UUID(r.producer_step_run_id) if r.producer_step_run_id else None,
-            created_at=r.created_at,
-            tags=r.tags,
-            deleted=r.deleted,
-            position=r.position,
             _context=context,
         )
 
@@ -116,28 +106,15 @@ class StepRun:
     @classmethod
     def from_record(cls, r: StepRunRecord, versions: Mapping[str, ArtifactVersion]) -> StepRun:
         """Wrap a step-run record, resolving its input and output artifact versions."""
-        return cls(
+        return _built(
+            cls,
+            r,
             id=UUID(r.id),
             run_id=UUID(r.run_id),
-            name=r.name,
-            step_name=r.step_name,
-            status=r.status,
-            source_ref=r.source_ref,
-            code_hash=r.code_hash,
-            cache_key=r.cache_key,
             cache_hit=r.cache_hit,
-            cache_outcome=r.cache_outcome,
-            cache_reason=r.cache_reason,
             original_step_run_id=UUID(r.original_step_run_id) if r.original_step_run_id else None,
-            parameters=r.parameters,
             inputs={k: versions[v] for k, v in r.inputs.items() if v in versions},
             outputs={k: versions[v] for k, v in sorted(r.outputs.items()) if v in versions},
-            started_at=r.started_at,
-            ended_at=r.ended_at,
-            duration_s=r.duration_s,
-            error_type=r.error_type,
-            error_message=r.error_message,
-            traceback=r.traceback,
         )
 
     def __repr__(self) -> str:
@@ -166,20 +143,32 @@ class Run:
         """Wrap a run record, fetching every artifact version its steps touch in one go."""
         records = context.queries.artifact_versions_of_runs([r.id], as_of=as_of)
         versions = {k: ArtifactVersion.from_record(context, v) for k, v in records.items()}
-        return cls(
+        return _built(
+            cls,
+            r,
             id=UUID(r.id),
             pipeline_name=r.pipeline,
-            run_name=r.run_name,
-            status=r.status,
-            parameters=r.parameters,
-            dag=r.dag,
-            environment=r.environment,
-            started_at=r.started_at,
-            ended_at=r.ended_at,
-            failed_step=r.failed_step,
-            error=r.error,
             steps={name: StepRun.from_record(s, versions) for name, s in r.steps.items()},
         )
 
     def __repr__(self) -> str:
         return f"Run({self.pipeline_name}, {self.status}, id={self.id}, steps={len(self.steps)})"
+
+
+M = TypeVar("M", bound="DataclassInstance")
+
+
+def _built(model: type[M], record: Any, **converted: Any) -> M:
+    """``model`` from ``converted`` and, for every other field, the record's same-named value.
+
+    Records and models share most fields; copying those by name leaves each
+    ``from_record`` with only what it converts (ids to UUIDs, ids to the
+    objects they name, renamed fields).
+    """
+    names = {f.name for f in fields(model)}
+    copied = {
+        f.name: getattr(record, f.name)
+        for f in fields(record)
+        if f.name in names and f.name not in converted
+    }
+    return model(**copied, **converted)

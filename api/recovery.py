@@ -21,19 +21,19 @@ left alone (the append's optimistic concurrency check sees it).
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from lineagelog.adapters.event_store import ConcurrencyConflict
-from lineagelog.domain.errors import LineageError
+from lineagelog.adapters import processes
+from lineagelog.domain.errors import ConcurrencyConflict, LineageError
+from lineagelog.domain.run import PipelineRun
+from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.values import RunStatus, StepStatus
 
 if TYPE_CHECKING:
+    from lineagelog.adapters.repository import Changes
     from lineagelog.api.context import LineageContext
     from lineagelog.projections.records import RunRecord
 
@@ -43,7 +43,6 @@ INTERRUPTED = "interrupted"
 RUNNING = "running"
 UNKNOWN = "unknown"
 ENDED = "ended"
-_CLOCK_SLACK_S = 2.0
 """A pid whose process started this long after the run did belongs to someone else."""
 
 
@@ -104,51 +103,13 @@ class RecoveryReport:
         return [d for d in self.decisions if d.verdict == UNKNOWN]
 
 
-def _boot_time() -> float | None:
-    try:
-        for line in Path("/proc/stat").read_text().splitlines():
-            if line.startswith("btime "):
-                return float(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # the command name (field 2) may hold spaces; the fields after it are plain
-    return text[text.rfind(")") + 2 :].split()
-
-
 def process_is_alive(pid: int, started_at: datetime | None = None) -> bool:
     """Tell whether process ``pid`` on this host is alive (and not a pid reuse).
 
     With ``started_at``, a process that started after it reused the pid.
     A zombie (exited, not yet reaped) counts as gone.
     """
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, owned by someone else
-    fields = _proc_stat(pid)
-    if fields is None:
-        return True  # no /proc here: trust the signal check
-    if fields[0] in ("Z", "X"):
-        return False
-    boot = _boot_time()
-    if started_at is not None and boot is not None:
-        ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-        process_start = boot + int(fields[19]) / ticks
-        if process_start > started_at.timestamp() + _CLOCK_SLACK_S:
-            return False
-    return True
+    return processes.process_alive(pid, started_by=started_at)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -195,26 +156,30 @@ def _judge(
 
 
 def _mark(context: LineageContext, decision: RecoveryDecision) -> RecoveryDecision:
-    events = context.events
-    run = events.get(UUID(decision.run_id))
-    if run is None or run.status is not RunStatus.RUNNING:
-        status = "missing" if run is None else run.status.value
-        return _replace(decision, verdict=ENDED, reason=f"the run ended meanwhile ({status})")
-    steps = []
-    for step_run_id in decision.step_run_ids:
-        step_run = events.get(UUID(step_run_id))
-        if step_run is not None and step_run.status is StepStatus.RUNNING:
-            step_run.interrupt(f"its run was interrupted: {decision.reason}")
-            steps.append(step_run)
-    run.interrupt(decision.reason)
+    def interrupt(changes: Changes) -> str | None:
+        """Interrupt the run and its running steps; or say how the run ended meanwhile."""
+        # Current state, not a kept copy: a run that ended meanwhile must not be interrupted.
+        run = changes.find(UUID(decision.run_id), PipelineRun, fastforward=True)
+        if run is None or run.status is not RunStatus.RUNNING:
+            return "missing" if run is None else run.status.value
+        for step_run_id in decision.step_run_ids:
+            step_run = changes.find(UUID(step_run_id), StepRun, fastforward=True)
+            if step_run is not None and step_run.status is StepStatus.RUNNING:
+                step_run.interrupt(f"its run was interrupted: {decision.reason}")
+        run.interrupt(decision.reason)
+        return None
+
     try:
-        events.save(run, *steps)
+        # One attempt: a run that appends while recovery judges it is alive, not gone.
+        ended = context.repository.change_together(interrupt, attempts=1)
     except ConcurrencyConflict:
         return _replace(
             decision,
             verdict=ENDED,
             reason="the run appended an event while recovery looked at it; it is not gone",
         )
+    if ended is not None:
+        return _replace(decision, verdict=ENDED, reason=f"the run ended meanwhile ({ended})")
     return _replace(decision, marked=True)
 
 
@@ -249,7 +214,7 @@ def recover_runs(
         timeout = float(timeout)
     context.catch_up()
     moment = _aware(now) if now is not None else datetime.now(UTC)
-    this_host = socket.gethostname()
+    this_host = processes.this_host()
     decisions = []
     for run in reversed(context.queries.list_runs(status=RunStatus.RUNNING.value)):
         last = _last_event_at(context, run)
@@ -282,6 +247,6 @@ def _seal(context: LineageContext) -> None:
     from lineagelog.adapters.sealing import seal_log
 
     try:
-        seal_log(context.events)
+        seal_log(context.events, repository=context.repository)
     except LineageError as e:
         logging.getLogger(__name__).warning("runs recovered but the log could not be sealed: %s", e)

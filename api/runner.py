@@ -11,6 +11,8 @@ A cache hit is served only as the log records it (``lineagelog.api.cache_hits``)
 the views propose, the events decide. Its ``CacheDecided`` and the
 ``VersionReused`` of every reused version go in one append, so a concurrent
 delete of one of them makes one of the two appends fail; a failed hit re-decides.
+Every change goes through the context's ``AggregateRepository``, which retries
+a conflicting append on aggregates reloaded from the log.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ import traceback as tb
 import uuid
 from typing import Any
 
-from lineagelog.adapters.event_store import ConcurrencyConflict
 from lineagelog.adapters.materializers import materializer_for, materializer_source
+from lineagelog.adapters.repository import Changes
 from lineagelog.api.artifacts import ArtifactRecorder, ProducedOutput, load_input
 from lineagelog.api.building import DagBuilder, Invocation, executing_step
-from lineagelog.api.cache_hits import CacheHit, find_hit, forget_names
+from lineagelog.api.cache_hits import find_hit
 from lineagelog.api.context import LineageContext
 from lineagelog.api.environment import capture_environment
 from lineagelog.api.recorded import RecordedExecution
@@ -47,7 +49,9 @@ __all__ = ["PipelineRunner"]
 CACHE_LOOKUP_VIEWS = ("runs", "catalog", "cache")
 """The views a cache decision reads: cache entries, their outputs, earlier ingredients."""
 
-_MAX_HIT_RETRIES = 50
+_OWN_STREAMS = 1
+"""Attempts at changing the run's and its step runs' streams alone: only this driver appends
+to them, so a conflict there is recovery having ended them, and retrying cannot help."""
 
 
 class PipelineRunner:
@@ -62,7 +66,6 @@ class PipelineRunner:
         self.enable_cache = enable_cache
         self.run_name = run_name
         self.produced: dict[tuple[str, str], ProducedOutput] = {}
-        self._recorder = ArtifactRecorder(context, pipeline=pipeline, save=self._save)
         # Read-your-writes without a catch-up per step: the cache decisions of this
         # run see (a) the views, caught up to ``_views_at``, and (b) the executions
         # this run appended since, kept here. Whenever another writer appended in
@@ -70,65 +73,79 @@ class PipelineRunner:
         self._views_at = 0
         self._own_positions: set[int] = set()
         self._own_executions: dict[str, RecordedExecution] = {}
+        self._repository = context.repository
+        self._recorder = ArtifactRecorder(
+            context, pipeline=pipeline, on_saved=self._own_positions.update
+        )
 
     # -- the run -------------------------------------------------------------------
 
     def run(self, builder: DagBuilder, parameters: dict[str, Any]) -> uuid.UUID:
         """Execute every invocation; return the run id (raises RunFailedError on failure)."""
         self._check_artifact_names(builder)
-        run = PipelineRun.start(
-            pipeline=self.pipeline,
-            run_name=self.run_name,
-            parameters=parameters,
-            dag=builder.spec(),
-            environment=capture_environment(
-                {inv.step.func.__module__ for inv in builder.invocations.values()}
-            ),
+        environment = capture_environment(
+            {inv.step.func.__module__ for inv in builder.invocations.values()}
         )
-        self._save(run)
+        run_id = self._repository.change_together(
+            lambda changes: (
+                changes.add(
+                    PipelineRun.start(
+                        pipeline=self.pipeline,
+                        run_name=self.run_name,
+                        parameters=parameters,
+                        dag=builder.spec(),
+                        environment=environment,
+                    )
+                ).id
+            ),
+            attempts=_OWN_STREAMS,
+            on_saved=self._own_positions.update,
+        )
         for invocation in builder.invocations.values():
-            step_run = StepRun.start(
-                run_id=run.id,
-                pipeline=self.pipeline,
-                invocation_id=invocation.id,
-                step_name=invocation.step.name,
-                source_ref=invocation.step.source_ref,
-                code_hash=invocation.step.code_hash,
-                parameters=invocation.parameters,
-                inputs={
-                    name: self.produced[(out.invocation_id, out.output_name)].artifact_version_id
-                    for name, out in invocation.inputs.items()
-                },
-            )
+            step_run_id = uuid.uuid4()
             try:
-                self._run_step(invocation, step_run)
+                self._run_step(invocation, run_id, step_run_id)
             except _StepFailure as failure:
-                run.fail(invocation.id, failure.summary)
-                self._save(step_run, run)
+                self._fail(run_id, step_run_id, invocation.id, failure)
                 self._seal()
                 raise RunFailedError(
                     f"pipeline {self.pipeline!r} failed at step {invocation.id!r}: "
-                    f"{failure.summary}; see `lineagelog runs show {run.id}`",
-                    run_id=run.id,
+                    f"{failure.summary}; see `lineagelog runs show {run_id}`",
+                    run_id=run_id,
                     failed_step=invocation.id,
                 ) from failure.__cause__
         checkpoint("run.ending")
-        run.complete()
-        self._save(run)
+        self._repository.change(
+            run_id,
+            PipelineRun,
+            PipelineRun.complete,
+            attempts=_OWN_STREAMS,
+            on_saved=self._own_positions.update,
+        )
         self._seal()
-        return run.id
+        return run_id
+
+    def _fail(
+        self, run_id: uuid.UUID, step_run_id: uuid.UUID, invocation_id: str, failure: _StepFailure
+    ) -> None:
+        """Record the step's failure and the run's, in one append."""
+
+        def fail(changes: Changes) -> None:
+            changes.get(step_run_id, StepRun).fail(**failure.recorded)
+            changes.get(run_id, PipelineRun).fail(invocation_id, failure.summary)
+
+        self._repository.change_together(
+            fail, attempts=_OWN_STREAMS, on_saved=self._own_positions.update
+        )
 
     def _seal(self) -> None:
         """Seal the log now that the run ended; a failed seal must not fail the run."""
         from lineagelog.adapters.sealing import seal_log
 
         try:
-            seal_log(self.context.events)
+            seal_log(self.context.events, repository=self._repository)
         except LineageError as e:
             logging.getLogger(__name__).warning("run ended but the log could not be sealed: %s", e)
-
-    def _save(self, *aggregates: Any) -> None:
-        self._own_positions.update(self.context.events.save(*aggregates))
 
     def _catch_up_if_others_wrote(self) -> None:
         """Bring the cache-lookup views up to date unless every newer event is ours."""
@@ -187,35 +204,48 @@ class PipelineRunner:
             return f"caching is disabled for this {who}"
         return invocation.step.uncacheable_reason
 
-    def _run_step(self, invocation: Invocation, step_run: StepRun) -> None:
+    def _run_step(self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID) -> None:
         started = time.perf_counter()
         ingredients = self._ingredients(invocation)
         key = ingredients.key
         disabled = self._disabled_reason(invocation)
-        if disabled is not None:
-            step_run.decide_cache(
-                cache_key=key,
-                outcome=CacheOutcome.DISABLED,
-                reason=disabled,
-                ingredients=ingredients.as_dict(),
+
+        def start() -> StepRun:
+            return StepRun.start(
+                run_id=run_id,
+                pipeline=self.pipeline,
+                invocation_id=invocation.id,
+                step_name=invocation.step.name,
+                source_ref=invocation.step.source_ref,
+                code_hash=invocation.step.code_hash,
+                parameters=invocation.parameters,
+                inputs={
+                    name: self.produced[(out.invocation_id, out.output_name)].artifact_version_id
+                    for name, out in invocation.inputs.items()
+                },
+                step_run_id=step_run_id,
             )
-        else:
-            found = self._serve_from_cache(invocation, step_run, ingredients, started)
-            if isinstance(found, RecordedExecution):
-                return
-            step_run.decide_cache(
-                cache_key=key,
-                outcome=CacheOutcome.MISS,
-                reason=found or self._miss_reason(invocation, ingredients),
-                ingredients=ingredients.as_dict(),
-            )
-        self._save(step_run)
-        self._execute(invocation, step_run, started)
+
+        # The hit's append conflicts when a reused version got a tombstone (or any
+        # other event on its name) since it was checked: the repository decides again.
+        served = self._repository.change_together(
+            lambda changes: self._decide(
+                changes, changes.add(start()), invocation, ingredients, disabled, started
+            ),
+            on_saved=self._own_positions.update,
+            what=f"record the cache decision of step {invocation.id!r} (other writers kept "
+            "changing the artifact names it reuses)",
+        )
+        if served is not None:
+            for name, produced in served.outputs.items():
+                self.produced[(invocation.id, name)] = produced
+            return
+        self._execute(invocation, step_run_id, started)
         self._own_executions.setdefault(
             key,
             RecordedExecution(
-                step_run.id,
-                step_run.run_id,
+                step_run_id,
+                run_id,
                 {
                     spec.name: self.produced[(invocation.id, spec.name)]
                     for spec in invocation.step.outputs
@@ -223,53 +253,50 @@ class PipelineRunner:
             ),
         )
 
-    def _serve_from_cache(
+    def _decide(
         self,
-        invocation: Invocation,
+        changes: Changes,
         step_run: StepRun,
+        invocation: Invocation,
         ingredients: CacheIngredients,
+        disabled: str | None,
         started: float,
-    ) -> RecordedExecution | str | None:
-        """Record a hit and return what it served; or return why there is none (None: no candidate).
+    ) -> RecordedExecution | None:
+        """Decide hit, miss or disabled on the new ``step_run``; return the execution a hit serves.
 
-        The hit's append conflicts when a reused version got a tombstone (or any
-        other event on its name) since it was checked: then decide again.
+        A hit succeeds the step run and reuses the execution's outputs (their names'
+        ``VersionReused`` are held by ``changes``, saved in the same append).
         """
         key = ingredients.key
-        for _ in range(_MAX_HIT_RETRIES):
-            self._catch_up_if_others_wrote()
-            found = find_hit(self.context, key, step_run.id, self._own_executions.get(key))
-            if not isinstance(found, CacheHit):
-                return found
-            hit = found.execution
-            unsaved = _state(step_run)
+        if disabled is not None:
             step_run.decide_cache(
                 cache_key=key,
-                outcome=CacheOutcome.HIT,
-                reason=f"same ingredients as step run {hit.step_run_id} of run {hit.run_id}",
+                outcome=CacheOutcome.DISABLED,
+                reason=disabled,
                 ingredients=ingredients.as_dict(),
-                original_step_run_id=hit.step_run_id,
-                reused_outputs={name: p.artifact_version_id for name, p in hit.outputs.items()},
             )
-            step_run.succeed(time.perf_counter() - started)
-            checkpoint("cache.hit_found")  # checked, not yet appended: a delete may come in between
-            try:
-                self._save(step_run, *found.names)
-            except BaseException as e:
-                # The events were not appended: the step run goes back to before the decision.
-                step_run.__dict__.clear()
-                step_run.__dict__.update(unsaved)
-                forget_names(self.context, found)
-                if not isinstance(e, ConcurrencyConflict):
-                    raise
-                continue
-            for name, produced in hit.outputs.items():
-                self.produced[(invocation.id, name)] = produced
-            return hit
-        raise LineageError(
-            f"could not record a cache hit for step {invocation.id!r} after {_MAX_HIT_RETRIES} "
-            "attempts: other writers kept changing the artifact names it reuses; run it again"
+            return None
+        self._catch_up_if_others_wrote()
+        found = find_hit(self.context, changes, key, step_run.id, self._own_executions.get(key))
+        if not isinstance(found, RecordedExecution):
+            step_run.decide_cache(
+                cache_key=key,
+                outcome=CacheOutcome.MISS,
+                reason=found or self._miss_reason(invocation, ingredients),
+                ingredients=ingredients.as_dict(),
+            )
+            return None
+        step_run.decide_cache(
+            cache_key=key,
+            outcome=CacheOutcome.HIT,
+            reason=f"same ingredients as step run {found.step_run_id} of run {found.run_id}",
+            ingredients=ingredients.as_dict(),
+            original_step_run_id=found.step_run_id,
+            reused_outputs={name: p.artifact_version_id for name, p in found.outputs.items()},
         )
+        step_run.succeed(time.perf_counter() - started)
+        checkpoint("cache.hit_found")  # checked, not yet appended: a delete may come in between
+        return found
 
     def _miss_reason(self, invocation: Invocation, ingredients: CacheIngredients) -> str:
         previous = self.context.queries.latest_ingredients(self.pipeline, invocation.id)
@@ -278,7 +305,7 @@ class PipelineRunner:
             return "; ".join(reasons)
         return "the earlier execution with the same ingredients did not succeed"
 
-    def _execute(self, invocation: Invocation, step_run: StepRun, started: float) -> None:
+    def _execute(self, invocation: Invocation, step_run_id: uuid.UUID, started: float) -> None:
         step = invocation.step
         try:
             kwargs = dict(invocation.parameters)
@@ -293,19 +320,26 @@ class PipelineRunner:
             for index, (spec, value) in enumerate(zip(step.outputs, values, strict=True)):
                 last = index == len(values) - 1
                 self.produced[(invocation.id, spec.name)] = self._recorder.write_output(
-                    invocation, step_run, spec, value, started if last else None
+                    invocation, step_run_id, spec, value, started if last else None
                 )
         except Exception as error:  # a step may raise anything: record it, then re-raise
-            step_run.fail(
-                error_type=f"{type(error).__module__}.{type(error).__qualname__}",
-                message=str(error),
-                traceback="".join(tb.format_exception(error)),
-                duration_s=time.perf_counter() - started,
-            )
-            raise _StepFailure(f"{type(error).__name__}: {error}") from error
+            raise _StepFailure(
+                f"{type(error).__name__}: {error}",
+                {
+                    "error_type": f"{type(error).__module__}.{type(error).__qualname__}",
+                    "message": str(error),
+                    "traceback": "".join(tb.format_exception(error)),
+                    "duration_s": time.perf_counter() - started,
+                },
+            ) from error
         if not step.outputs:
-            step_run.succeed(time.perf_counter() - started)
-            self._save(step_run)
+            self._repository.change(
+                step_run_id,
+                StepRun,
+                lambda step_run: step_run.succeed(time.perf_counter() - started),
+                attempts=_OWN_STREAMS,
+                on_saved=self._own_positions.update,
+            )
 
     def _split_result(self, invocation: Invocation, result: Any) -> list[Any]:
         outputs = invocation.step.outputs
@@ -325,16 +359,10 @@ class PipelineRunner:
         return list(result)
 
 
-def _state(aggregate: Any) -> dict[str, Any]:
-    """A copy of an aggregate's state, pending events included, to go back to."""
-    state = dict(aggregate.__dict__)
-    state["_pending_events"] = list(aggregate.pending_events)
-    return state
-
-
 class _StepFailure(Exception):
     """Carries a step's failure out of the step, its cause the original error."""
 
-    def __init__(self, summary: str) -> None:
+    def __init__(self, summary: str, recorded: dict[str, Any]) -> None:
         super().__init__(summary)
         self.summary = summary
+        self.recorded = recorded  # the ``StepFailed`` fields

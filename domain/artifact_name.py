@@ -13,6 +13,7 @@ recorded on a version after its tombstone.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -20,11 +21,15 @@ from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
 from lineagelog.domain.errors import ArtifactNotFoundError, LineageError
 from lineagelog.domain.names import artifact_name_id, check_artifact_name
 
-__all__ = ["ArtifactName", "DeletedVersionError", "InvalidTagError"]
+__all__ = ["ArtifactName", "DeletedVersionError", "InvalidTagError", "VersionInUseError"]
 
 
 class InvalidTagError(LineageError, ValueError):
     """A tag that is empty, too long or contains control characters."""
+
+
+class VersionInUseError(LineageError):
+    """A retention policy would delete a version a cache hit reused within its window."""
 
 
 class DeletedVersionError(LineageError):
@@ -44,6 +49,7 @@ class ArtifactName(LineageAggregate):
             aggregate.versions = {}
             aggregate.tags = {}
             aggregate.deleted = set()
+            aggregate.last_reused = {}
 
     class VersionRegistered(LineageAggregate.Event):
         """Version ``version`` of this name is the artifact version ``artifact_version_id``."""
@@ -120,13 +126,16 @@ class ArtifactName(LineageAggregate):
         step_run_id: UUID
 
         def apply(self, aggregate: Any) -> None:  # noqa: D102
-            pass  # the point is the stream version it takes, which a delete then conflicts on
+            # A delete racing the hit conflicts on the stream version this takes; a
+            # prune that comes after reads when the version was last reused.
+            aggregate.last_reused[self.version] = self.timestamp
 
     if TYPE_CHECKING:
         name: str
         versions: dict[int, UUID]
         tags: dict[int, set[str]]
         deleted: set[int]
+        last_reused: dict[int, datetime]
 
     @classmethod
     def register_name(cls, name: str) -> ArtifactName:
@@ -188,11 +197,28 @@ class ArtifactName(LineageAggregate):
         )
         return version
 
-    def delete_version(self, version: int, uri: str, reason: str) -> bool:
-        """Tombstone ``version`` (emits ``VersionDeleted``); False when it already was."""
+    def delete_version(
+        self, version: int, uri: str, reason: str, *, unless_reused_since: datetime | None = None
+    ) -> bool:
+        """Tombstone ``version`` (emits ``VersionDeleted``); False when it already was.
+
+        With ``unless_reused_since`` (a retention policy's window), a version a
+        cache hit reused at or after that moment is in use and is not deleted.
+
+        Raises:
+            VersionInUseError: the version was reused within the window.
+
+        """
         self.check_version_exists(version)
         if version in self.deleted:
             return False
+        reused = self.last_reused.get(version)
+        if unless_reused_since is not None and reused is not None and reused >= unless_reused_since:
+            raise VersionInUseError(
+                f"artifact {self.name}:{version} was reused by a cache hit at "
+                f"{reused.isoformat(timespec='seconds')}, within the retention window; "
+                "it is kept"
+            )
         self.trigger_event(
             self.VersionDeleted,
             version=version,

@@ -47,18 +47,6 @@ class CacheIngredients:
             "artifact_store": self.artifact_store,
         }
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CacheIngredients:
-        """Read ingredients back from a ``CacheDecided`` event."""
-        return cls(
-            code_hash=data["code_hash"],
-            parameters=dict(data["parameters"]),
-            inputs=dict(data["inputs"]),
-            outputs=dict(data["outputs"]),
-            artifact_store=data["artifact_store"],
-            format=data["format"],
-        )
-
     @property
     def key(self) -> str:
         """The cache key: sha256 hex over the canonical encoding of the ingredients."""

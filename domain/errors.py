@@ -36,6 +36,7 @@ equal to the real classes::
     ├── [StepRunStateError]          domain.step_run: a command that does not fit the state
     ├── [InvalidTagError]            domain.artifact_name: an unusable tag
     ├── [DeletedVersionError]        domain.artifact_name: tagging a deleted version
+    ├── [VersionInUseError]          domain.artifact_name: pruning a version reused just now
     ├── [InvalidRetentionError]      domain.lifecycle: a prune or gc setting that cannot apply
     └── [SealMovedBackError]         domain.seal: a seal covering less than the last
 """

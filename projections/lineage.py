@@ -18,6 +18,7 @@ from typing import Any
 import networkx as nx
 
 from lineagelog.projections import graph
+from lineagelog.projections.jsonable import json_ready
 
 __all__ = ["LineageEdge", "LineageGraph", "LineageNode"]
 
@@ -120,7 +121,7 @@ class LineageGraph:
                     "id": n.id,
                     "kind": n.kind,
                     "label": n.label,
-                    "attributes": _jsonable(n.attributes),
+                    "attributes": json_ready(n.attributes),
                     "position": n.position,
                     "created_at": n.created_at.isoformat(),
                     "depth": n.depth,
@@ -145,13 +146,3 @@ class LineageGraph:
 
 def _ordered_nodes(nodes: Iterable[LineageNode]) -> list[LineageNode]:
     return sorted(nodes, key=lambda n: (n.position, n.id))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
-    return value

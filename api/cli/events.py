@@ -141,7 +141,8 @@ def tail(
 def _line(n: Notification, as_json: bool) -> str:
     import json
 
-    from lineagelog.adapters.raw_events import UndecodableEvent, hashed, topic_type
+    from lineagelog.adapters.raw_events import hashed, topic_type
+    from lineagelog.adapters.stored_events import UndecodableEvent
 
     kind = topic_type(n.topic)
     try:

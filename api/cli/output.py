@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, is_dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import typer
+
+from lineagelog.projections.jsonable import json_ready
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,7 +27,6 @@ __all__ = [
     "format_time",
     "print_table",
     "short_id",
-    "to_jsonable",
 ]
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts, not a table.")]
@@ -51,24 +50,9 @@ def console() -> Console:
     return _console
 
 
-def to_jsonable(value: Any) -> Any:
-    """Turn ids, datetimes, paths, tuples and dataclasses into JSON-ready values."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (UUID, Path)):
-        return str(value)
-    if is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable(asdict(value))
-    return value
-
-
 def emit_json(value: Any) -> None:
     """Print ``value`` as indented JSON on stdout."""
-    typer.echo(json.dumps(to_jsonable(value), indent=2, sort_keys=False, default=str))
+    typer.echo(json.dumps(json_ready(value), indent=2, sort_keys=False, default=str))
 
 
 def print_table(

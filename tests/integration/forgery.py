@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lineagelog.adapters.raw_events import decode_state, hash_content, stream_hex
+from lineagelog.adapters.raw_events import decode_state, hash_content
+from lineagelog.adapters.stored_events import stream_hex
 from lineagelog.domain.base import GENESIS_HASH
 from lineagelog.domain.seal import SEAL_GENESIS, advance_digest
 

@@ -11,7 +11,8 @@ from eventsourcing.persistence import StoredEvent
 from views import stored_event_rows
 
 from lineagelog.adapters.hash_pool import HashedRange, Keep, hashed_ranges
-from lineagelog.adapters.raw_events import UndecodableEvent, hashed
+from lineagelog.adapters.raw_events import hashed
+from lineagelog.adapters.stored_events import UndecodableEvent
 from lineagelog.api import Client
 from lineagelog.domain.base import event_hash
 from lineagelog.examples.numbers import numbers

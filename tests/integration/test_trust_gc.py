@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,8 @@ import pytest
 from waiting import wait_until
 
 from lineagelog.adapters.write_leases import LEASES_FOLDER, read_leases, write_lease
-from lineagelog.api import Client, pipeline, step
+from lineagelog.api import Client, VersionInUseError, pipeline, step
+from lineagelog.api.lifecycle import ArtifactLifecycle
 from lineagelog.domain.lifecycle import InvalidRetentionError
 
 WORKER = Path(__file__).with_name("gc_writer.py")
@@ -184,6 +186,22 @@ def test_prune_keeps_a_version_a_cache_hit_reused_a_moment_ago_and_says_why(
     assert raw1.action == "keep"
     assert "in use: reused by a cache hit of step 'load'" in raw1.reason
     assert "s ago (within the 3600s reuse window)" in raw1.reason
+    assert Client().get_artifact_version("raw", 1).load() == [0]
+
+
+def test_a_retention_delete_checks_the_names_stream_for_a_reuse_the_views_have_not_shown(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    loading(n=1)
+    loading(n=2)
+    before_the_hit = datetime.now(UTC)
+    loading(n=1)  # a cache hit reusing raw:1 after the moment a prune planned at
+    lifecycle = ArtifactLifecycle(Client().context)
+
+    with pytest.raises(VersionInUseError, match=r"raw:1 was reused by a cache hit"):
+        lifecycle.delete("raw", 1, reason="pruned", unless_reused_since=before_the_hit)
+
+    assert not Client().get_artifact_version("raw", 1).deleted
     assert Client().get_artifact_version("raw", 1).load() == [0]
 
 

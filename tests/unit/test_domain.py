@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
-from lineagelog.domain.artifact_name import ArtifactName, DeletedVersionError, InvalidTagError
+from lineagelog.domain.artifact_name import (
+    ArtifactName,
+    DeletedVersionError,
+    InvalidTagError,
+    VersionInUseError,
+)
 from lineagelog.domain.base import GENESIS_HASH, event_hash
 from lineagelog.domain.cache import CacheIngredients, explain_miss
 from lineagelog.domain.errors import ArtifactNotFoundError, InvalidArtifactNameError
@@ -12,6 +18,8 @@ from lineagelog.domain.names import artifact_name_id, check_artifact_name
 from lineagelog.domain.run import PipelineRun, RunAlreadyEndedError
 from lineagelog.domain.step_run import StepRun, StepRunStateError
 from lineagelog.domain.values import CacheOutcome, RunStatus, StepStatus
+
+ONE_SECOND = timedelta(seconds=1)
 
 
 def start_run() -> PipelineRun:
@@ -163,6 +171,20 @@ def test_reusing_a_version_under_another_artifact_version_id_is_refused():
 
     with pytest.raises(ArtifactNotFoundError, match=r"model:1 is .* in the log, not"):
         name.reuse_version(1, uuid.uuid4(), uuid.uuid4())
+
+
+def test_a_retention_delete_refuses_a_version_reused_within_its_window():
+    name = ArtifactName.register_name("model")
+    version_id = uuid.uuid4()
+    name.register_version(version_id, None, "h")
+    name.reuse_version(1, version_id, uuid.uuid4())
+    reused_at = name.last_reused[1]
+
+    with pytest.raises(VersionInUseError, match=r"model:1 was reused by a cache hit"):
+        name.delete_version(1, "uri", "pruned", unless_reused_since=reused_at)
+
+    assert name.delete_version(1, "uri", "pruned", unless_reused_since=reused_at + ONE_SECOND)
+    assert 1 in name.deleted
 
 
 def test_tags_must_be_printable():
