@@ -1,4 +1,7 @@
-"""Fixtures shared by every test layer: real servers the integration tests need.
+"""Fixtures shared by every test layer: real stores and the servers some tests need.
+
+Stores: ``sqlite_store_urls`` is a real SQLite file and artifact folder in the
+test's own folder; ``sqlite_stores`` is the same, configured as the default.
 
 PostgreSQL: ``postgres_url`` is a throwaway database (``lineagelog_test_<random>``)
 on the server named by ``LINEAGELOG_TEST_POSTGRES_URL`` (default
@@ -18,6 +21,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -29,6 +33,30 @@ POSTGRES_ADMIN_URL = os.environ.get(
 MARIADB_URL = os.environ.get(
     "LINEAGELOG_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"
 )
+
+
+@pytest.fixture
+def sqlite_store_urls(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A real SQLite file and a real artifact folder: (database URL, artifact store).
+
+    Nothing is configured: the test passes them on. Contexts opened on them are
+    closed at teardown, so the file is not held open past the test.
+    """
+    from lineagelog.api.context import close_contexts
+
+    yield f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+    close_contexts()
+
+
+@pytest.fixture
+def sqlite_stores(sqlite_store_urls: tuple[str, str]) -> Iterator[tuple[str, str]]:
+    """A real SQLite file and a real artifact folder, configured as the default."""
+    from lineagelog.api.config import configure
+
+    database_url, artifact_store = sqlite_store_urls
+    configure(database_url=database_url, artifact_store=artifact_store)
+    yield database_url, artifact_store
+    configure()
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import importlib.util
 import sqlite3
 from pathlib import Path
 
-from cli_process import run_cli
+from cli import run_cli
+from views import sqlite_database, view_table
 
 from lineagelog.api.context import close_contexts
 from lineagelog.examples.numbers import numbers
@@ -45,20 +46,20 @@ def test_anchored_seals_refuse_a_forged_import_and_the_views_audit_names_an_edit
 
     sealed = run_cli("audit", "seal", "--anchor", str(anchors), stores=sqlite_stores)
     passed = run_cli("audit", "--anchor", str(anchors), stores=sqlite_stores)
-    assert run_cli("events", "export", "-o", str(exported), stores=sqlite_stores).code == 0
+    assert run_cli("events", "export", "-o", str(exported), stores=sqlite_stores).returncode == 0
     forgery.forge_export(exported, forged, "n", 6)
     refused = run_cli("events", "import", str(forged), "--anchor", str(anchors), stores=target)
     written = _events_in(tmp_path / "copy.db")
-    with sqlite3.connect(tmp_path / "lineage.db") as conn:
-        conn.execute("UPDATE lineagelog_runs SET status='failed'")
+    with sqlite_database(tmp_path / "lineage.db") as conn:
+        conn.execute(f"UPDATE {view_table('runs')} SET status='failed'")
     edited = run_cli("audit", "--no-artifacts", stores=sqlite_stores)
     accepted = run_cli("events", "import", str(exported), "--anchor", str(anchors), stores=target)
 
-    assert sealed.code == 0 and f"anchored in {anchors}" in sealed.out
-    assert passed.code == 0 and "1 anchors" in passed.out, passed
-    assert refused.code == 1 and "does not hold the anchored history" in refused.err
-    assert "line 1 of" in refused.err and "nothing was imported" in refused.err
+    assert sealed.returncode == 0 and f"anchored in {anchors}" in sealed.stdout
+    assert passed.returncode == 0 and "1 anchors" in passed.stdout, passed
+    assert refused.returncode == 1 and "does not hold the anchored history" in refused.stderr
+    assert "line 1 of" in refused.stderr and "nothing was imported" in refused.stderr
     assert written == 0  # refused before anything was written
-    assert edited.code == 1 and "[view-row]" in edited.out
-    assert "status 'failed' -> 'completed'" in edited.out
-    assert accepted.code == 0 and "imported" in accepted.out, accepted
+    assert edited.returncode == 1 and "[view-row]" in edited.stdout
+    assert "status 'failed' -> 'completed'" in edited.stdout
+    assert accepted.returncode == 0 and "imported" in accepted.stdout, accepted

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_process import assert_one_line_error, run_cli
+from cli import assert_one_line_error, run_cli
 
 from lineagelog.examples.numbers import numbers
 
@@ -20,8 +20,8 @@ def runs(sqlite_stores: tuple[str, str]):
 def test_artifacts_list_gives_each_name_with_its_versions(sqlite_stores, runs):
     result = run_cli("artifacts", "list", "--json", stores=sqlite_stores)
 
-    assert result.code == 0, result.err
-    names = {row["name"]: row for row in json.loads(result.out)}
+    assert result.returncode == 0, result.stderr
+    names = {row["name"]: row for row in json.loads(result.stdout)}
     assert names["numbers"] == {"name": "numbers", "versions": 2, "latest": 2}
     assert set(names) >= {"numbers", "evens", "odds"}
 
@@ -29,7 +29,7 @@ def test_artifacts_list_gives_each_name_with_its_versions(sqlite_stores, runs):
 def test_artifacts_list_of_a_name_gives_its_versions(sqlite_stores, runs):
     result = run_cli("artifacts", "list", "numbers", "--json", stores=sqlite_stores)
 
-    versions = json.loads(result.out)
+    versions = json.loads(result.stdout)
     assert [v["version"] for v in versions] == [1, 2]
     assert all(len(v["content_hash"]) == 64 for v in versions)
 
@@ -41,7 +41,7 @@ def test_artifacts_show_names_uri_producer_consumers_hash_and_metadata(sqlite_st
 
     result = run_cli("artifacts", "show", "numbers:1", "--json", stores=sqlite_stores)
 
-    shown = json.loads(result.out)
+    shown = json.loads(result.stdout)
     assert shown["id"] == str(produced.id)
     assert shown["uri"] == produced.uri
     assert shown["content_hash"] == produced.content_hash
@@ -55,10 +55,10 @@ def test_artifacts_show_names_uri_producer_consumers_hash_and_metadata(sqlite_st
 def test_artifacts_show_prints_the_details_for_people(sqlite_stores, runs):
     result = run_cli("artifacts", "show", "numbers", stores=sqlite_stores)
 
-    assert result.code == 0, result.err
-    assert result.out.startswith("numbers:2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("numbers:2")
     for label in ("uri", "content hash", "producer", "consumers", "metadata"):
-        assert label in result.out
+        assert label in result.stdout
 
 
 def test_a_bad_version_or_unknown_artifact_is_one_line_on_stderr(sqlite_stores, runs):
@@ -76,7 +76,7 @@ def test_cache_explain_of_a_hit_compares_every_ingredient_with_the_original(sqli
 
     result = run_cli("cache", "explain", str(hit.id), "--json", stores=sqlite_stores)
 
-    explained = json.loads(result.out)
+    explained = json.loads(result.stdout)
     assert explained["outcome"] == "hit"
     assert explained["compared_with"] == str(first.steps["load"].id)
     rows = {row["ingredient"]: row for row in explained["ingredients"]}
@@ -92,9 +92,9 @@ def test_cache_explain_of_a_miss_shows_which_ingredient_changed(sqlite_stores, r
         "cache", "explain", str(third.steps["load"].id), "--json", stores=sqlite_stores
     )
 
-    assert result.code == 0, result.err
-    assert "miss" in result.out and "parameter `n` changed 5 -> 7" in result.out
-    rows = {row["ingredient"]: row for row in json.loads(as_json.out)["ingredients"]}
+    assert result.returncode == 0, result.stderr
+    assert "miss" in result.stdout and "parameter `n` changed 5 -> 7" in result.stdout
+    rows = {row["ingredient"]: row for row in json.loads(as_json.stdout)["ingredients"]}
     assert rows["parameter n"] == {
         "ingredient": "parameter n",
         "this": 7,
@@ -102,14 +102,14 @@ def test_cache_explain_of_a_miss_shows_which_ingredient_changed(sqlite_stores, r
         "same": False,
     }
     assert rows["code hash"]["same"]
-    assert json.loads(as_json.out)["compared_with"] == str(second.steps["load"].id)
+    assert json.loads(as_json.stdout)["compared_with"] == str(second.steps["load"].id)
 
 
 def test_cache_list_shows_decisions_filtered_by_outcome(sqlite_stores, runs):
     _, second, _ = runs
 
     hits = json.loads(
-        run_cli("cache", "list", "--outcome", "hit", "--json", stores=sqlite_stores).out
+        run_cli("cache", "list", "--outcome", "hit", "--json", stores=sqlite_stores).stdout
     )
     table = run_cli("cache", "list", stores=sqlite_stores)
 
@@ -117,7 +117,7 @@ def test_cache_list_shows_decisions_filtered_by_outcome(sqlite_stores, runs):
         str(second.steps["load"].id),
         str(second.steps["split"].id),
     }
-    assert "disabled" in table.out and "no earlier execution" in table.out
+    assert "disabled" in table.stdout and "no earlier execution" in table.stdout
 
 
 def test_cache_explain_of_an_unknown_step_run_is_one_line_on_stderr(sqlite_stores, runs):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from cli import run_cli, run_python
 
 PIPELINE = textwrap.dedent(
     """
@@ -36,22 +35,13 @@ def home(tmp_path: Path) -> Path:
     """A lineagelog home with two sealed runs."""
     script = tmp_path / "make.py"
     script.write_text(PIPELINE)
-    result = _run([str(script)], tmp_path)
+    result = run_python(str(script), settings={"LINEAGELOG_HOME": str(tmp_path)}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     return tmp_path
 
 
-def _run(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LINEAGELOG_HOME": str(home)}
-    env.pop("LINEAGELOG_DATABASE_URL", None)
-    env.pop("LINEAGELOG_ARTIFACT_STORE", None)
-    return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, env=env, cwd=home, timeout=120
-    )
-
-
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return _run(["-m", "lineagelog.api.cli", *args], home)
+    return run_cli(*args, settings={"LINEAGELOG_HOME": str(home)}, cwd=home)
 
 
 def _db(home: Path) -> Path:

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli import run_cli, store_options
 
 from lineagelog.api.context import close_contexts
 from lineagelog.examples.numbers import numbers
 
 
-def lineagelog(*args: str, db: str | None = None, store: str | None = None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEAGELOG_")}
-    options = [
-        *(["--database-url", db] if db else []),
-        *(["--artifact-store", store] if store else []),
-    ]
-    return subprocess.run(
-        [sys.executable, "-m", "lineagelog.api.cli", *args, *options],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+def lineagelog(
+    *args: str, db: str | None = None, store: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, *store_options(db, store))
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -35,12 +24,12 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def stores(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
-    """A log with one run; yields its URL, the artifact folder, and the tmp folder."""
-    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+def stores(sqlite_store_urls: tuple[str, str], tmp_path: Path) -> tuple[str, str, Path]:
+    """A log with one run; its URL, the artifact folder, and the tmp folder."""
+    db, store = sqlite_store_urls
     numbers.run(database_url=db, artifact_store=store)
     close_contexts()
-    yield db, store, tmp_path
+    return db, store, tmp_path
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *expected: str) -> None:

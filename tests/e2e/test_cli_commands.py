@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from cli_process import HAS_DOT, assert_one_line_error, run_cli
+from cli import HAS_DOT, assert_one_line_error, run_cli
 
 from lineagelog.examples.numbers import numbers
 
@@ -33,16 +33,16 @@ MY_COMMANDS = [
 def test_every_help_page_reads_without_error(command):
     result = run_cli(*command, "--help")
 
-    assert result.code == 0, result.err
-    assert "Usage:" in result.out and "Traceback" not in result.out + result.err
-    assert len(result.out.splitlines()) > 5
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert len(result.stdout.splitlines()) > 5
 
 
 def test_the_top_level_help_lists_the_command_groups():
     result = run_cli("--help")
 
     for group in ("runs", "artifacts", "cache", "lineage", "graph", "projections", "demo"):
-        assert f" {group} " in result.out
+        assert f" {group} " in result.stdout
 
 
 def test_every_listing_takes_json():
@@ -52,7 +52,7 @@ def test_every_listing_takes_json():
         ("cache", "list"),
         ("projections", "status"),
     ):
-        assert "--json" in run_cli(*command, "--help").out, command
+        assert "--json" in run_cli(*command, "--help").stdout, command
 
 
 def test_projections_status_shows_every_view_caught_up(sqlite_stores):
@@ -61,7 +61,7 @@ def test_projections_status_shows_every_view_caught_up(sqlite_stores):
 
     result = run_cli("projections", "status", "--json", stores=sqlite_stores)
 
-    views = json.loads(result.out)
+    views = json.loads(result.stdout)
     assert {v["view"] for v in views} >= {"runs", "catalog", "cache", "lineage"}
     assert all(v["lag"] == 0 and v["position"] == v["log_position"] > 0 for v in views)
 
@@ -69,18 +69,18 @@ def test_projections_status_shows_every_view_caught_up(sqlite_stores):
 def test_projections_rebuild_replays_the_whole_log_and_reports_its_rate(sqlite_stores):
     db, store = sqlite_stores
     run = numbers.run(database_url=db, artifact_store=store)
-    before = json.loads(run_cli("runs", "show", str(run.id), "--json", stores=sqlite_stores).out)
+    before = json.loads(run_cli("runs", "show", str(run.id), "--json", stores=sqlite_stores).stdout)
 
     rebuilt = run_cli("projections", "rebuild", stores=sqlite_stores)
     as_json = run_cli("projections", "rebuild", "runs", "--json", stores=sqlite_stores)
-    after = json.loads(run_cli("runs", "show", str(run.id), "--json", stores=sqlite_stores).out)
+    after = json.loads(run_cli("runs", "show", str(run.id), "--json", stores=sqlite_stores).stdout)
 
-    assert rebuilt.code == 0, rebuilt.err
-    assert "events/s" in rebuilt.out
-    report = json.loads(as_json.out)
-    log_position = json.loads(run_cli("projections", "status", "--json", stores=sqlite_stores).out)[
-        0
-    ]["log_position"]
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "events/s" in rebuilt.stdout
+    report = json.loads(as_json.stdout)
+    log_position = json.loads(
+        run_cli("projections", "status", "--json", stores=sqlite_stores).stdout
+    )[0]["log_position"]
     assert report["views"] == ["runs"] and report["events"] == log_position
     assert after == before
 
@@ -119,7 +119,7 @@ def test_options_override_the_environment(sqlite_stores, tmp_path):
         "runs", "list", "--json", "--database-url", db, "--artifact-store", store, stores=other
     )
 
-    assert [r["pipeline"] for r in json.loads(result.out)] == ["numbers"]
+    assert [r["pipeline"] for r in json.loads(result.stdout)] == ["numbers"]
 
 
 def test_demo_ends_by_writing_a_lineage_diagram_and_saying_where(tmp_path: Path):
@@ -128,8 +128,8 @@ def test_demo_ends_by_writing_a_lineage_diagram_and_saying_where(tmp_path: Path)
 
     result = run_cli("demo", stores=stores, cwd=tmp_path)
 
-    assert result.code == 0, result.err
-    last = result.out.strip().splitlines()
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()
     written = next(line for line in last if line.startswith("lineage diagram written to "))
     path = Path(written.removeprefix("lineage diagram written to ").strip())
     assert path.exists()

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import textwrap
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli import run_cli, run_python
 
 PIPELINE = textwrap.dedent(
     """
@@ -41,28 +40,13 @@ def home(tmp_path: Path) -> Path:
     """A lineagelog home holding raw:1..3 and scaled:1..3 (scaled:k computed from raw:k)."""
     script = tmp_path / "make.py"
     script.write_text(PIPELINE)
-    result = _run([str(script)], tmp_path)
+    result = run_python(str(script), settings={"LINEAGELOG_HOME": str(tmp_path)}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     return tmp_path
 
 
-def _run(args: list[str], home: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LINEAGELOG_HOME": str(home)}
-    env.pop("LINEAGELOG_DATABASE_URL", None)
-    env.pop("LINEAGELOG_ARTIFACT_STORE", None)
-    return subprocess.run(
-        [sys.executable, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=home,
-        input=stdin,
-        timeout=120,
-    )
-
-
 def cli(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return _run(["-m", "lineagelog.api.cli", *args], home, stdin)
+    return run_cli(*args, settings={"LINEAGELOG_HOME": str(home)}, cwd=home, stdin=stdin)
 
 
 def cli_json(home: Path, *args: str) -> Any:

@@ -5,7 +5,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
-from cli_process import HAS_DOT, assert_one_line_error, run_cli
+from cli import HAS_DOT, assert_one_line_error, run_cli
 
 from lineagelog.examples.numbers import numbers
 
@@ -25,8 +25,8 @@ def test_lineage_text_is_a_tree_from_the_artifact_to_where_it_came_from(sqlite_s
 
     result = run_cli("lineage", "evens:1", stores=sqlite_stores)
 
-    assert result.code == 0, result.err
-    lines = result.out.splitlines()
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
     assert lines[0].startswith("evens:1")
     assert "produced by: split" in lines[1]
     assert any("input: numbers:1" in line for line in lines)
@@ -42,7 +42,7 @@ def test_lineage_downstream_as_json_reaches_what_was_built_from_the_node(sqlite_
         "lineage", "numbers:1", "--downstream", "--format", "json", stores=sqlite_stores
     )
 
-    graph = json.loads(result.out)
+    graph = json.loads(result.stdout)
     assert graph["direction"] == "downstream"
     ids = {n["id"] for n in graph["nodes"]}
     assert str(first.steps["total_2"].id) in ids
@@ -52,7 +52,7 @@ def test_lineage_downstream_as_json_reaches_what_was_built_from_the_node(sqlite_
 def test_lineage_depth_limits_the_hops(sqlite_stores, runs):
     result = run_cli("lineage", "evens:1", "--depth", "1", "-f", "json", stores=sqlite_stores)
 
-    nodes = json.loads(result.out)["nodes"]
+    nodes = json.loads(result.stdout)["nodes"]
     assert {n["kind"] for n in nodes} == {"artifact", "step_run"}
     assert max(n["depth"] for n in nodes) == 1
 
@@ -60,7 +60,7 @@ def test_lineage_depth_limits_the_hops(sqlite_stores, runs):
 def test_lineage_as_of_a_position_answers_as_the_log_stood_then(sqlite_stores, runs):
     _, second = runs
     now = json.loads(
-        run_cli("lineage", "numbers:1", "--downstream", "-f", "json", stores=sqlite_stores).out
+        run_cli("lineage", "numbers:1", "--downstream", "-f", "json", stores=sqlite_stores).stdout
     )
     second_split = next(n for n in now["nodes"] if n["id"] == str(second.steps["split"].id))
     before_second = second_split["position"] - 1
@@ -76,8 +76,8 @@ def test_lineage_as_of_a_position_answers_as_the_log_stood_then(sqlite_stores, r
         stores=sqlite_stores,
     )
 
-    assert then.code == 0, then.err
-    graph = json.loads(then.out)
+    assert then.returncode == 0, then.stderr
+    graph = json.loads(then.stdout)
     assert graph["as_of"] == before_second
     assert {n["id"] for n in graph["nodes"]} == {
         n["id"] for n in now["nodes"] if n["position"] <= before_second
@@ -93,11 +93,11 @@ def test_lineage_dot_needs_no_graphviz_and_is_valid_for_dot(sqlite_stores, runs,
         "lineage", "evens", "--both", "--format", "dot", stores=sqlite_stores, path=str(empty)
     )
 
-    assert result.code == 0, result.err
-    assert result.out.startswith("digraph lineage {")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("digraph lineage {")
     if HAS_DOT:
         checked = subprocess.run(
-            ["dot", "-Tsvg"], input=result.out, capture_output=True, text=True, check=False
+            ["dot", "-Tsvg"], input=result.stdout, capture_output=True, text=True, check=False
         )
         assert checked.returncode == 0, checked.stderr
 
@@ -125,8 +125,8 @@ def test_lineage_svg_written_with_o_has_a_node_per_artifact_and_step_with_toolti
 
     result = run_cli("lineage", "evens:1", "-o", str(out), stores=sqlite_stores)
 
-    assert result.code == 0, result.err
-    assert f"lineage diagram written to {out}" in result.out
+    assert result.returncode == 0, result.stderr
+    assert f"lineage diagram written to {out}" in result.stdout
     root = ET.parse(out).getroot()
     groups = {g.get("id"): g for g in root.iter(f"{SVG}g")}
     load_id = str(first.steps["load"].id)
@@ -146,11 +146,11 @@ def test_lineage_png_and_pdf_are_real_files(sqlite_stores, runs, tmp_path):
     png = run_cli("lineage", "evens", "-o", str(tmp_path / "e.png"), stores=sqlite_stores)
     pdf = run_cli("lineage", "evens", "--format", "pdf", stores=sqlite_stores, cwd=tmp_path)
 
-    assert png.code == 0 and pdf.code == 0, (png.err, pdf.err)
+    assert png.returncode == 0 and pdf.returncode == 0, (png.stderr, pdf.stderr)
     assert (tmp_path / "e.png").read_bytes().startswith(b"\x89PNG")
     written = list(tmp_path.glob("lineage-*.pdf"))
     assert len(written) == 1 and written[0].read_bytes().startswith(b"%PDF")
-    assert f"written to {written[0].name}" in pdf.out
+    assert f"written to {written[0].name}" in pdf.stdout
 
 
 def test_lineage_errors_are_one_line_on_stderr(sqlite_stores, runs, tmp_path):
@@ -178,7 +178,7 @@ def test_graph_of_a_run_draws_its_steps_in_a_cluster_with_cached_steps_dashed(
 
     result = run_cli("graph", str(second.id)[:8], "-o", str(out), stores=sqlite_stores)
 
-    assert result.code == 0, result.err
+    assert result.returncode == 0, result.stderr
     root = ET.parse(out).getroot()
     groups = {g.get("id"): g for g in root.iter(f"{SVG}g")}
     assert f"run_{second.id}" in groups  # the run is a cluster
@@ -194,8 +194,8 @@ def test_graph_prints_dot_by_default_and_rejects_an_unknown_run(sqlite_stores, r
     dot = run_cli("graph", str(second.id), stores=sqlite_stores)
     unknown = run_cli("graph", "00000000-0000-4000-8000-000000000000", stores=sqlite_stores)
 
-    assert dot.code == 0 and "subgraph cluster_run_" in dot.out
-    assert 'style="rounded,filled,dashed"' in dot.out
+    assert dot.returncode == 0 and "subgraph cluster_run_" in dot.stdout
+    assert 'style="rounded,filled,dashed"' in dot.stdout
     assert_one_line_error(unknown, "00000000-0000-4000-8000-000000000000")
 
 
@@ -208,5 +208,5 @@ def test_lineage_as_of_a_time_reads_the_log_as_it_stood_then(sqlite_stores, runs
     )
 
     assert_one_line_error(before_anything, "'evens'", "as of position 0")
-    assert later.code == 0, later.err
-    assert json.loads(later.out)["as_of"] > 0
+    assert later.returncode == 0, later.stderr
+    assert json.loads(later.stdout)["as_of"] > 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_process import assert_one_line_error, run_cli
+from cli import assert_one_line_error, run_cli
 
 from lineagelog.api import pipeline, step
 from lineagelog.api.client import Client
@@ -39,8 +39,8 @@ def test_runs_list_shows_every_run_newest_first_as_json(sqlite_stores, two_runs)
 
     result = run_cli("runs", "list", "--json", stores=sqlite_stores)
 
-    assert result.code == 0, result.err
-    rows = json.loads(result.out)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
     assert [r["id"] for r in rows] == [second, first]
     assert rows[0]["status"] == "completed" and rows[0]["cached_steps"] == 2
 
@@ -53,33 +53,33 @@ def test_runs_list_filters_by_status_and_limits(sqlite_stores, two_runs):
     failed = run_cli("runs", "list", "--status", "failed", "--json", stores=sqlite_stores)
     limited = run_cli("runs", "list", "--limit", "1", "--json", stores=sqlite_stores)
 
-    assert [r["pipeline"] for r in json.loads(failed.out)] == ["doomed"]
-    assert len(json.loads(limited.out)) == 1
+    assert [r["pipeline"] for r in json.loads(failed.stdout)] == ["doomed"]
+    assert len(json.loads(limited.stdout)) == 1
 
 
 def test_runs_list_prints_a_table_people_can_read(sqlite_stores, two_runs):
     result = run_cli("runs", "list", stores=sqlite_stores)
 
-    assert result.code == 0, result.err
-    assert "numbers" in result.out and "completed" in result.out
-    assert two_runs[1][:8] in result.out
+    assert result.returncode == 0, result.stderr
+    assert "numbers" in result.stdout and "completed" in result.stdout
+    assert two_runs[1][:8] in result.stdout
 
 
 def test_runs_show_gives_each_step_its_cache_outcome_reason_and_artifacts(sqlite_stores, two_runs):
     result = run_cli("runs", "show", two_runs[1], stores=sqlite_stores)
 
-    assert result.code == 0, result.err
-    assert "hit: same ingredients as step run" in result.out
-    assert "disabled: caching is disabled" in result.out
-    assert "numbers=numbers:1" in result.out
+    assert result.returncode == 0, result.stderr
+    assert "hit: same ingredients as step run" in result.stdout
+    assert "disabled: caching is disabled" in result.stdout
+    assert "numbers=numbers:1" in result.stdout
     for step_name in ("load", "split", "total", "total_2"):
-        assert step_name in result.out
+        assert step_name in result.stdout
 
 
 def test_runs_show_accepts_an_id_prefix_and_prints_json(sqlite_stores, two_runs):
     result = run_cli("runs", "show", two_runs[0][:8], "--json", stores=sqlite_stores)
 
-    shown = json.loads(result.out)
+    shown = json.loads(result.stdout)
     assert shown["id"] == two_runs[0]
     steps = {s["invocation"]: s for s in shown["steps"]}
     assert steps["load"]["cache_outcome"] == "miss"
@@ -95,9 +95,9 @@ def test_runs_show_names_the_failed_step_and_its_error(sqlite_stores):
 
     result = run_cli("runs", "show", str(failure.value.run_id), stores=sqlite_stores)
 
-    assert result.code == 0, result.err
-    assert "failed" in result.out
-    assert "ValueError: cannot total 3 values" in result.out
+    assert result.returncode == 0, result.stderr
+    assert "failed" in result.stdout
+    assert "ValueError: cannot total 3 values" in result.stdout
 
 
 def test_an_unknown_run_is_one_line_on_stderr_and_a_failing_exit_code(sqlite_stores, two_runs):
@@ -121,4 +121,4 @@ def test_the_client_and_the_cli_agree_on_the_runs(sqlite_stores, two_runs):
 
     result = run_cli("runs", "list", "--json", stores=sqlite_stores)
 
-    assert [r["id"] for r in json.loads(result.out)] == client_ids
+    assert [r["id"] for r in json.loads(result.stdout)] == client_ids

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import select
-
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.api.context import LineageContext
 from lineagelog.domain.names import artifact_name_id
 from lineagelog.domain.run import PipelineRun
-from lineagelog.projections import schema as t
-
-
-def view_rows(context: LineageContext) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every view table, sorted, keyed by table name."""
-    rows: dict[str, list[tuple[Any, ...]]] = {}
-    with context.engine.connect() as conn:
-        for tables in t.VIEW_TABLES.values():
-            for table in tables:
-                rows[table.name] = sorted(
-                    (tuple(repr(v) for v in row) for row in conn.execute(select(table))),
-                )
-    return rows
 
 
 def registered_versions(context: LineageContext, name: str) -> list[int]:

@@ -7,10 +7,12 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from views import sqlite_database, stored_event_rows
 
 from lineagelog.api import Client
 from lineagelog.domain.errors import ArtifactNotFoundError, IntegrityError
@@ -25,16 +27,12 @@ def history(sqlite_stores: tuple[str, str], tmp_path: Path) -> Iterator[Client]:
     yield Client()
 
 
-def _db(tmp_path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(tmp_path / "lineage.db", isolation_level=None)
+def _db(tmp_path: Path) -> AbstractContextManager[sqlite3.Connection]:
+    return sqlite_database(tmp_path / "lineage.db")
 
 
 def _rows(tmp_path: Path) -> list[tuple[Any, ...]]:
-    with _db(tmp_path) as conn:
-        return conn.execute(
-            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-            "ORDER BY rowid"
-        ).fetchall()
+    return stored_event_rows(tmp_path / "lineage.db")
 
 
 def _stream_last_rows(tmp_path: Path) -> set[int]:

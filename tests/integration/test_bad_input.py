@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
-from sqlalchemy import select
+from views import view_rows
 
 from lineagelog.adapters.export import export_events, import_events
 from lineagelog.api import Client, pipeline, step
@@ -29,7 +29,6 @@ from lineagelog.domain.errors import (
     RunNotFoundError,
     StorageError,
 )
-from lineagelog.projections import schema as t
 
 
 @step
@@ -56,12 +55,11 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[str, str]]:
+def store(sqlite_store_urls: tuple[str, str]) -> tuple[str, str]:
     """A real SQLite log and artifact folder holding one completed run."""
-    db, artifacts = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+    db, artifacts = sqlite_store_urls
     counting.run(database_url=db, artifact_store=artifacts)
-    yield db, artifacts
-    close_contexts()
+    return db, artifacts
 
 
 @contextmanager
@@ -435,17 +433,6 @@ def test_an_event_file_that_is_not_one_imports_nothing(store, tmp_path):
 # -- concurrency -------------------------------------------------------------------------
 
 
-def _view_rows(client: Client) -> dict[str, list[tuple[Any, ...]]]:
-    rows = {}
-    with client.context.engine.connect() as conn:
-        for tables in t.VIEW_TABLES.values():
-            for table in tables:
-                rows[table.name] = sorted(
-                    (tuple(repr(v) for v in row) for row in conn.execute(select(table))), key=repr
-                )
-    return rows
-
-
 def test_a_rebuild_racing_a_catch_up_leaves_views_equal_to_a_clean_rebuild(store):
     db, artifacts = store
     for n in range(5, 9):
@@ -469,9 +456,9 @@ def test_a_rebuild_racing_a_catch_up_leaves_views_equal_to_a_clean_rebuild(store
     for thread in threads:
         thread.join(timeout=120)
     projector.catch_up()
-    raced = _view_rows(client)
+    raced = view_rows(client.context)
     projector.rebuild()
 
     assert errors == []
-    assert raced == _view_rows(client)
+    assert raced == view_rows(client.context)
     assert len(client.list_runs()) == 5

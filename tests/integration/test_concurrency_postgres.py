@@ -6,11 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from log_checks import event_counts, registered_versions, view_rows
+from log_checks import event_counts, registered_versions
+from views import view_rows
+from waiting import wait_until
 
 from lineagelog.api.client import Client
 from lineagelog.api.context import open_context
@@ -32,14 +33,6 @@ def start_worker(database_url: str, store: str, *args: str) -> subprocess.Popen[
     )
 
 
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
-
-
 def test_four_writers_and_a_killed_one_leave_a_complete_gapless_log(
     postgres_url: str, s3_store: str, tmp_path: Path
 ) -> None:
@@ -48,7 +41,7 @@ def test_four_writers_and_a_killed_one_leave_a_complete_gapless_log(
     victim = start_worker(database_url, s3_store, "99", "1", "block", str(marker))
     workers = [start_worker(database_url, s3_store, str(w), str(RUNS)) for w in range(WORKERS)]
 
-    wait_for(marker.exists, 120, "the victim to enter its step")
+    wait_until(marker.exists, 120, "the victim to enter its step")
     victim.send_signal(signal.SIGKILL)
     outputs = [w.communicate(timeout=300)[0] for w in workers]
     victim.wait(timeout=30)

@@ -6,15 +6,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
-from log_checks import append_runs, view_rows
+from log_checks import append_runs
 from sqlalchemy import select, update
+from views import view_rows
+from waiting import wait_until
 
 from lineagelog.adapters.database_url import parse_database_url
 from lineagelog.adapters.event_store import EventStore
@@ -66,14 +67,6 @@ def follow_daemon(database_url: str, store: str, interval: float) -> subprocess.
     first = daemon.stderr.readline()
     assert "following the log" in first, first + daemon.stderr.read()
     return daemon
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_a_pipeline_run_on_postgres_keeps_log_and_views_in_the_chosen_schema(
@@ -150,7 +143,7 @@ def test_the_daemon_follows_the_log_stops_on_sigterm_and_resumes_where_it_stoppe
     daemon = follow_daemon(database_url, store, interval=5)
     try:
         last = append_runs(database_url, 30)
-        wait_for(lambda: min(context.projector.positions().values()) >= last, 30, "the daemon")
+        wait_until(lambda: min(context.projector.positions().values()) >= last, 30, "the daemon")
     finally:
         daemon.send_signal(signal.SIGTERM)
         _, err = daemon.communicate(timeout=30)
@@ -180,7 +173,7 @@ def test_two_daemons_at_once_never_apply_an_event_twice(postgres_url: str, tmp_p
     try:
         for _ in range(5):
             last = append_runs(database_url, 40)
-        wait_for(lambda: min(context.projector.positions().values()) >= last, 60, "the daemons")
+        wait_until(lambda: min(context.projector.positions().values()) >= last, 60, "the daemons")
         alive = [d.poll() is None for d in daemons]
     finally:
         for d in daemons:
@@ -261,15 +254,15 @@ def test_the_daemon_outlives_its_connections_being_cut(postgres_url: str, tmp_pa
     daemon = follow_daemon(postgres_url, store, interval=0.1)
     try:
         first = append_runs(postgres_url, 3)
-        wait_for(lambda: min(context.projector.positions().values()) >= first, 30, "the daemon")
+        wait_until(lambda: min(context.projector.positions().values()) >= first, 30, "the daemon")
         with psycopg.connect(postgres_url.split("?")[0], autocommit=True) as admin:
             cut = admin.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             ).fetchone()
-        wait_for(lambda: _listening(postgres_url), 30, "the daemon to LISTEN again")
+        wait_until(lambda: _listening(postgres_url), 30, "the daemon to LISTEN again")
         last = append_runs(postgres_url, 4)
-        wait_for(lambda: min(context.projector.positions().values()) >= last, 30, "the daemon")
+        wait_until(lambda: min(context.projector.positions().values()) >= last, 30, "the daemon")
         alive = daemon.poll() is None
     finally:
         daemon.send_signal(signal.SIGTERM)

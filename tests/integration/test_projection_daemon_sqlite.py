@@ -6,10 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from log_checks import append_runs
+from waiting import wait_until
 
 from lineagelog.api.context import open_context
 
@@ -25,10 +25,11 @@ def test_the_daemon_polls_sqlite_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
     )  # fmt: skip
     try:
         last = append_runs(database_url, 12)
-        deadline = time.monotonic() + 30
-        while min(context.projector.positions().values()) < last:
-            assert time.monotonic() < deadline, "the daemon did not catch up within 30s"
-            time.sleep(0.05)
+        wait_until(
+            lambda: min(context.projector.positions().values()) >= last,
+            30,
+            "the daemon to catch up",
+        )
     finally:
         daemon.send_signal(signal.SIGTERM)
         _, err = daemon.communicate(timeout=30)

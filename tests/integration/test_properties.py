@@ -13,6 +13,7 @@ import networkx as nx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from views import view_rows
 
 from lineagelog.api import Client
 from lineagelog.api.context import close_contexts
@@ -29,15 +30,6 @@ ACTIONS = st.one_of(
     st.tuples(st.just("tag"), st.sampled_from(["prod", "x' OR '1'='1", "best"]), st.booleans()),
     st.tuples(st.just("delete"), st.sampled_from(["source", "squares", "total"])),
 )
-
-
-def _view_rows(client: Client) -> dict[str, list[str]]:
-    with client.context.engine.connect() as conn:
-        return {
-            table.name: sorted(repr(tuple(row)) for row in conn.execute(select(table)))
-            for tables in t.VIEW_TABLES.values()
-            for table in tables
-        }
 
 
 def _apply(client: Client, db: str, store: str, action: tuple[object, ...]) -> None:
@@ -83,9 +75,9 @@ def _check_invariants(client: Client) -> None:
     check_acyclic(graph)
     report = client.audit(verify_artifacts=True)
     assert report.ok, [p.message for p in report.problems]
-    maintained = _view_rows(client)
+    maintained = view_rows(client.context)
     client.context.projector.rebuild()
-    assert _view_rows(client) == maintained
+    assert view_rows(client.context) == maintained
 
 
 @settings(

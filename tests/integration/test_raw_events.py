@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from eventsourcing.persistence import StoredEvent
+from views import stored_event_rows
 
 from lineagelog.adapters.hash_pool import HashedRange, Keep, hashed_ranges
 from lineagelog.adapters.raw_events import hashed
@@ -37,14 +37,6 @@ def history(sqlite_stores: tuple[str, str], tmp_path: Path) -> Iterator[Client]:
     yield client
 
 
-def _rows(tmp_path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(tmp_path / "lineage.db") as conn:
-        return conn.execute(
-            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-            "ORDER BY rowid"
-        ).fetchall()
-
-
 def _hashed_ranges(client: Client, **options: Any) -> list[HashedRange]:
     events = client.context.events
     return list(hashed_ranges(events, 0, events.max_position(), **options))
@@ -54,7 +46,7 @@ def test_every_stored_event_hashes_to_its_domain_event_hash(
     history: Client, tmp_path: Path
 ) -> None:
     mapper = history.context.events.mapper
-    rows = _rows(tmp_path)
+    rows = stored_event_rows(tmp_path / "lineage.db")
 
     expected = [
         event_hash(mapper.to_domain_event(StoredEvent(stream, version, topic, state)))

@@ -8,15 +8,15 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli import run_cli, store_options
+from waiting import wait_until
 
 from lineagelog.api import Client
-from lineagelog.api.context import close_contexts, open_context
+from lineagelog.api.context import open_context
 from lineagelog.api.recovery import process_is_alive
 from lineagelog.domain.errors import LineageError
 from lineagelog.domain.run import PipelineRun
@@ -50,28 +50,19 @@ HANGING_PIPELINE = textwrap.dedent(
 )
 
 
-def _wait_for(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.02)
-
-
 @pytest.fixture
-def killed_run(tmp_path: Path) -> Iterator[tuple[str, str]]:
+def killed_run(tmp_path: Path, sqlite_store_urls: tuple[str, str]) -> tuple[str, str]:
     """A run whose process was SIGKILLed inside its second step."""
-    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+    db, store = sqlite_store_urls
     script, started = tmp_path / "hang.py", tmp_path / "started"
     script.write_text(HANGING_PIPELINE)
     child = subprocess.Popen([sys.executable, str(script), str(started), db, store])
     try:
-        _wait_for(started.exists)
+        wait_until(started.exists, 60, "the child to enter its second step")
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
-    yield db, store
-    close_contexts()
+    return db, store
 
 
 def _start_foreign_run(db: str, store: str, *, host: str, seconds_ago: float = 0.0) -> str:
@@ -158,8 +149,8 @@ def test_the_next_run_after_recovery_works(killed_run, tmp_path):
     assert run.status == "completed"
 
 
-def test_a_run_of_a_live_process_on_this_host_is_left_running(tmp_path):
-    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+def test_a_run_of_a_live_process_on_this_host_is_left_running(sqlite_store_urls):
+    db, store = sqlite_store_urls
     context = open_context(db, store)
     run = PipelineRun.start(
         pipeline="alive",
@@ -169,53 +160,45 @@ def test_a_run_of_a_live_process_on_this_host_is_left_running(tmp_path):
         environment={"host": os.uname().nodename, "pid": os.getpid()},
     )
     context.events.save(run)
-    try:
-        report = Client(db, store).recover_runs(timeout=0)
 
-        assert [d.verdict for d in report.decisions] == ["running"]
-        assert "still alive" in report.decisions[0].reason
-        assert Client(db, store).get_run(run.id).status == "running"
-    finally:
-        close_contexts()
+    report = Client(db, store).recover_runs(timeout=0)
+
+    assert [d.verdict for d in report.decisions] == ["running"]
+    assert "still alive" in report.decisions[0].reason
+    assert Client(db, store).get_run(run.id).status == "running"
 
 
-def test_a_run_from_another_host_without_a_timeout_is_unknown_and_not_marked(tmp_path):
-    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
-    try:
-        run_id = _start_foreign_run(db, store, host="gpu-node-7", seconds_ago=3600)
+def test_a_run_from_another_host_without_a_timeout_is_unknown_and_not_marked(sqlite_store_urls):
+    db, store = sqlite_store_urls
+    run_id = _start_foreign_run(db, store, host="gpu-node-7", seconds_ago=3600)
 
-        report = Client(db, store).recover_runs()
+    report = Client(db, store).recover_runs()
 
-        assert [d.verdict for d in report.decisions] == ["unknown"]
-        assert "--timeout" in report.decisions[0].reason
-        assert Client(db, store).get_run(run_id).status == "running"
-    finally:
-        close_contexts()
+    assert [d.verdict for d in report.decisions] == ["unknown"]
+    assert "--timeout" in report.decisions[0].reason
+    assert Client(db, store).get_run(run_id).status == "running"
 
 
-def test_a_run_from_another_host_is_marked_only_when_quiet_for_longer_than_the_timeout(tmp_path):
-    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
-    try:
-        stale = _start_foreign_run(db, store, host="gpu-node-7", seconds_ago=3600)
-        fresh = _start_foreign_run(db, store, host="gpu-node-8")
+def test_a_run_from_another_host_is_marked_only_when_quiet_for_longer_than_the_timeout(
+    sqlite_store_urls,
+):
+    db, store = sqlite_store_urls
+    stale = _start_foreign_run(db, store, host="gpu-node-7", seconds_ago=3600)
+    fresh = _start_foreign_run(db, store, host="gpu-node-8")
 
-        report = Client(db, store).recover_runs(timeout=600)
+    report = Client(db, store).recover_runs(timeout=600)
 
-        verdicts = {d.run_id: d.verdict for d in report.decisions}
-        assert verdicts == {stale: "interrupted", fresh: "running"}
-        assert Client(db, store).get_run(stale).status == "interrupted"
-        assert Client(db, store).get_run(fresh).status == "running"
-    finally:
-        close_contexts()
+    verdicts = {d.run_id: d.verdict for d in report.decisions}
+    assert verdicts == {stale: "interrupted", fresh: "running"}
+    assert Client(db, store).get_run(stale).status == "interrupted"
+    assert Client(db, store).get_run(fresh).status == "running"
 
 
-def test_a_negative_timeout_is_refused(tmp_path):
-    db, store = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
-    try:
-        with pytest.raises(LineageError, match=r"timeout -5"):
-            Client(db, store).recover_runs(timeout=-5)
-    finally:
-        close_contexts()
+def test_a_negative_timeout_is_refused(sqlite_store_urls):
+    db, store = sqlite_store_urls
+
+    with pytest.raises(LineageError, match=r"timeout -5"):
+        Client(db, store).recover_runs(timeout=-5)
 
 
 def test_a_pid_reused_by_a_newer_process_counts_as_gone():
@@ -225,22 +208,13 @@ def test_a_pid_reused_by_a_newer_process_counts_as_gone():
     assert not process_is_alive(os.getpid(), started_at=long_ago)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lineagelog.api.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_the_cli_is_a_dry_run_by_default_and_marks_with_apply(killed_run):
     db, store = killed_run
-    options = ["--database-url", db, "--artifact-store", store]
+    options = store_options(db, store)
 
-    dry = _cli("runs", "recover", *options)
-    applied = _cli("runs", "recover", "--apply", "--json", *options)
-    listed = _cli("runs", "list", "--json", *options)
+    dry = run_cli("runs", "recover", *options)
+    applied = run_cli("runs", "recover", "--apply", "--json", *options)
+    listed = run_cli("runs", "list", "--json", *options)
 
     assert dry.returncode == 0, dry.stderr
     assert "would be marked interrupted" in dry.stdout

@@ -5,17 +5,15 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import pytest
+from cli import run_cli, store_options
 from parts import unavailable
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
+from views import view_rows
 
 from lineagelog.adapters.export import export_events, import_events
 from lineagelog.adapters.fsspec_store import FsspecArtifactStore
@@ -30,7 +28,6 @@ from lineagelog.domain.errors import (
     UnsafeLoadError,
 )
 from lineagelog.domain.step_run import StepRun
-from lineagelog.projections import schema as t
 
 HOSTILE = [
     "x' OR '1'='1",
@@ -75,12 +72,11 @@ def pickling() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    db, artifacts = f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts")
+def store(sqlite_store_urls: tuple[str, str]) -> tuple[str, str]:
+    db, artifacts = sqlite_store_urls
     counting.run(database_url=db, artifact_store=artifacts)
     counting.run(n=6, database_url=db, artifact_store=artifacts)
-    yield db, artifacts
-    close_contexts()
+    return db, artifacts
 
 
 @pytest.fixture
@@ -91,15 +87,6 @@ def outside(tmp_path: Path) -> Path:
     (folder / "data.json").write_text("[1, 2, 3]")
     (folder / "secret.txt").write_text("top secret")
     return folder
-
-
-def _view_rows(client: Client) -> dict[str, list[str]]:
-    with client.context.engine.connect() as conn:
-        return {
-            table.name: sorted(repr(tuple(row)) for row in conn.execute(select(table)))
-            for tables in t.VIEW_TABLES.values()
-            for table in tables
-        }
 
 
 # -- paths ------------------------------------------------------------------------------
@@ -257,7 +244,7 @@ def test_a_tampered_pickle_never_runs_even_with_opt_in_when_verified(store, tmp_
 def test_hostile_strings_through_every_client_filter_inject_nothing(store):
     db, artifacts = store
     client = Client(db, artifacts)
-    before = _view_rows(client)
+    before = view_rows(client.context)
     tables = set(inspect(client.context.engine).get_table_names())
 
     for hostile in HOSTILE:
@@ -278,7 +265,7 @@ def test_hostile_strings_through_every_client_filter_inject_nothing(store):
                 call()
 
     assert set(inspect(client.context.engine).get_table_names()) == tables
-    assert _view_rows(client) == before
+    assert view_rows(client.context) == before
     assert len(client.list_runs()) == 2
 
 
@@ -295,33 +282,26 @@ def test_a_hostile_tag_is_stored_as_text_and_found_as_text(store):
     assert len(client.list_runs()) == 2
 
 
-def _cli(*args: str, db: str, artifacts: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEAGELOG_")}
-    return subprocess.run(
-        [sys.executable, "-m", "lineagelog.api.cli", *args,
-         "--database-url", db, "--artifact-store", artifacts],
-        capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
-
-
 def test_hostile_strings_through_cli_filters_inject_nothing(store):
     db, artifacts = store
-    before = _view_rows(Client(db, artifacts))
+    before = view_rows(Client(db, artifacts).context)
     close_contexts()
 
     outputs = []
     for hostile in HOSTILE[:3]:
         outputs.append(
-            _cli("runs", "list", "--json", "--pipeline", hostile, db=db, artifacts=artifacts)
+            run_cli("runs", "list", "--json", "--pipeline", hostile, *store_options(db, artifacts))
         )
-        outputs.append(_cli("artifacts", "list", hostile, "--json", db=db, artifacts=artifacts))
-        outputs.append(_cli("runs", "show", hostile, db=db, artifacts=artifacts))
-        outputs.append(_cli("cache", "list", "--json", db=db, artifacts=artifacts))
+        outputs.append(
+            run_cli("artifacts", "list", hostile, "--json", *store_options(db, artifacts))
+        )
+        outputs.append(run_cli("runs", "show", hostile, *store_options(db, artifacts)))
+        outputs.append(run_cli("cache", "list", "--json", *store_options(db, artifacts)))
 
     assert all("Traceback" not in r.stderr for r in outputs)
     listed = [json.loads(r.stdout) for r in outputs[0::4]]
     assert listed == [[], [], []]
-    assert _view_rows(Client(db, artifacts)) == before
+    assert view_rows(Client(db, artifacts).context) == before
 
 
 # -- secrets ----------------------------------------------------------------------------------
@@ -373,7 +353,7 @@ def test_a_database_password_never_appears_in_cli_output(secret_postgres_url, tm
     close_contexts()
 
     results = [
-        _cli(*args, db=secret_postgres_url, artifacts=artifacts)
+        run_cli(*args, *store_options(secret_postgres_url, artifacts))
         for args in (
             ("runs", "list", "--json"),
             ("artifacts", "list", "--json"),
@@ -390,12 +370,11 @@ def test_a_database_password_never_appears_in_cli_output(secret_postgres_url, tm
 
 
 def test_an_unreachable_database_with_a_password_hides_it_in_the_cli(tmp_path):
-    result = _cli(
+    result = run_cli(
         "runs",
         "list",
         "--json",
-        db="postgresql://bob:s3cret@127.0.0.1:1/x",
-        artifacts=str(tmp_path),
+        *store_options("postgresql://bob:s3cret@127.0.0.1:1/x", str(tmp_path)),
     )
 
     assert result.returncode != 0

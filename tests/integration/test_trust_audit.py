@@ -6,13 +6,13 @@ a forger who recomputes every hash with the project's own functions.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from forgery import forge_export
+from views import sqlite_database, view_table
 
 from lineagelog.adapters.anchor import AnchorFileError, check_events_file, read_anchors
 from lineagelog.adapters.export import export_events, import_events
@@ -39,10 +39,6 @@ def history(sqlite_stores: tuple[str, str]) -> Iterator[Client]:
     yield Client()
 
 
-def _db(tmp_path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(tmp_path / "lineage.db", isolation_level=None)
-
-
 def _messages(report: Any, kind: str) -> list[str]:
     return [p.message for p in report.problems if p.kind == kind]
 
@@ -57,14 +53,14 @@ def test_a_failed_run_shown_as_completed_in_the_views_is_named_by_the_audit(
         exploding(n=1)
     run_id = str(failed.value.run_id)
     assert history.get_run(run_id).status == "failed"  # a query catches the views up
-    with _db(tmp_path) as conn:
-        conn.execute("UPDATE lineagelog_runs SET status='completed' WHERE id=?", (run_id,))
+    with sqlite_database(tmp_path / "lineage.db") as conn:
+        conn.execute(f"UPDATE {view_table('runs')} SET status='completed' WHERE id=?", (run_id,))
 
     report = history.audit(verify_artifacts=False)
 
     assert not report.ok
     [message] = _messages(report, "view-row")
-    assert "'lineagelog_runs'" in message and run_id in message
+    assert f"'{view_table('runs')}'" in message and run_id in message
     assert "status 'completed' -> 'failed'" in message
 
 
@@ -72,32 +68,32 @@ def test_a_zeroed_catalog_content_hash_is_named_by_the_audit(
     history: Client, tmp_path: Path
 ) -> None:
     version = history.get_artifact_version("numbers", 1)
-    with _db(tmp_path) as conn:
+    with sqlite_database(tmp_path / "lineage.db") as conn:
         conn.execute(
-            "UPDATE lineagelog_artifact_versions SET content_hash=? WHERE id=?",
+            f"UPDATE {view_table('artifact_versions')} SET content_hash=? WHERE id=?",
             ("0" * 64, str(version.id)),
         )
 
     report = history.audit(verify_artifacts=False)
 
     [message] = _messages(report, "view-row")
-    assert "'lineagelog_artifact_versions'" in message and str(version.id) in message
+    assert f"'{view_table('artifact_versions')}'" in message and str(version.id) in message
     assert f"content_hash '{'0' * 64}' -> '{version.content_hash}'" in message
 
 
 def test_rows_deleted_from_or_added_to_the_views_are_named_by_the_audit(
     history: Client, tmp_path: Path
 ) -> None:
-    with _db(tmp_path) as conn:
+    with sqlite_database(tmp_path / "lineage.db") as conn:
         src, dst, kind = conn.execute(
-            "SELECT src, dst, kind FROM lineagelog_lineage_edges LIMIT 1"
+            f"SELECT src, dst, kind FROM {view_table('lineage_edges')} LIMIT 1"
         ).fetchone()
         conn.execute(
-            "DELETE FROM lineagelog_lineage_edges WHERE src=? AND dst=? AND kind=?",
+            f"DELETE FROM {view_table('lineage_edges')} WHERE src=? AND dst=? AND kind=?",
             (src, dst, kind),
         )
         conn.execute(
-            "INSERT INTO lineagelog_cache_entries (step_run_id, cache_key, decided_pos) "
+            f"INSERT INTO {view_table('cache_entries')} (step_run_id, cache_key, decided_pos) "
             "VALUES (?, ?, 1)",
             ("forged-step-run", "f" * 64),
         )
@@ -106,11 +102,11 @@ def test_rows_deleted_from_or_added_to_the_views_are_named_by_the_audit(
 
     messages = _messages(report, "view-row")
     assert any(
-        "'lineagelog_lineage_edges'" in m and src in m and "missing from the views" in m
+        f"'{view_table('lineage_edges')}'" in m and src in m and "missing from the views" in m
         for m in messages
     )
     assert any(
-        "'lineagelog_cache_entries'" in m and "forged-step-run" in m and "forged row" in m
+        f"'{view_table('cache_entries')}'" in m and "forged-step-run" in m and "forged row" in m
         for m in messages
     )
 
@@ -127,8 +123,8 @@ def test_views_that_lag_the_log_are_compared_at_their_own_position(
 
 
 def test_the_audit_can_skip_the_views(history: Client, tmp_path: Path) -> None:
-    with _db(tmp_path) as conn:
-        conn.execute("UPDATE lineagelog_runs SET status='failed'")
+    with sqlite_database(tmp_path / "lineage.db") as conn:
+        conn.execute(f"UPDATE {view_table('runs')} SET status='failed'")
 
     report = history.audit(verify_artifacts=False, views=False)
 
@@ -143,7 +139,7 @@ def test_a_cut_off_tail_passes_the_log_audit_but_not_the_anchor(
 ) -> None:
     anchors = str(tmp_path / "anchors.jsonl")
     history.seal(anchor=anchors)
-    with _db(tmp_path) as conn:
+    with sqlite_database(tmp_path / "lineage.db") as conn:
         seals = [
             r[0]
             for r in conn.execute(

@@ -8,14 +8,12 @@ tables) is renamed to the prefixed names, its history kept.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from cli import run_cli, store_options
 
 from lineagelog.api import Client, pipeline, step
 from lineagelog.api.context import close_contexts
@@ -53,15 +51,6 @@ def _sqlite_tables(path: Path) -> list[str]:
         conn.close()
 
 
-def _cli(*args: str, db: str, artifacts: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEAGELOG_")}
-    return subprocess.run(
-        [sys.executable, "-m", "lineagelog.api.cli", *args,
-         "--database-url", db, "--artifact-store", artifacts],
-        capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
-
-
 @pytest.fixture(autouse=True)
 def _close_contexts() -> Any:
     yield
@@ -76,7 +65,7 @@ def test_a_foreign_sqlite_database_is_refused_and_left_byte_for_byte_as_it_was(t
 
     with pytest.raises(ConfigurationError, match=r"runs, users.*\?schema=") as refused:
         small.run(database_url=url, artifact_store=str(tmp_path / "artifacts"))
-    rebuild = _cli("projections", "rebuild", db=url, artifacts=str(tmp_path / "artifacts"))
+    rebuild = run_cli("projections", "rebuild", *store_options(url, str(tmp_path / "artifacts")))
 
     assert "new SQLite" in str(refused.value)
     assert rebuild.returncode != 0
@@ -99,7 +88,7 @@ def test_a_foreign_postgres_schema_is_refused_and_its_runs_table_survives(postgr
 
     with pytest.raises(ConfigurationError, match=r"\?schema=lineagelog"):
         small.run(database_url=postgres_url, artifact_store=artifacts)
-    rebuild = _cli("projections", "rebuild", db=postgres_url, artifacts=artifacts)
+    rebuild = run_cli("projections", "rebuild", *store_options(postgres_url, artifacts))
 
     assert rebuild.returncode != 0
     assert "not lineagelog's" in rebuild.stderr + rebuild.stdout
@@ -142,7 +131,7 @@ def test_rebuild_drops_only_lineagelogs_own_tables_beside_a_table_added_later(tm
         conn.execute("INSERT INTO runs VALUES (7, 'mine')")
     conn.close()
 
-    rebuild = _cli("projections", "rebuild", db=url, artifacts=artifacts)
+    rebuild = run_cli("projections", "rebuild", *store_options(url, artifacts))
 
     assert rebuild.returncode == 0, rebuild.stderr
     conn = sqlite3.connect(tmp_path / "lineage.db")

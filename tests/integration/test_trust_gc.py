@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import pytest
+from waiting import wait_until
 
 from lineagelog.adapters.write_leases import LEASES_FOLDER, read_leases, write_lease
 from lineagelog.api import Client, VersionInUseError, pipeline, step
@@ -33,13 +34,12 @@ def _start_worker(*args: str) -> subprocess.Popen[str]:
 
 
 def _wait_for(path: Path, worker: subprocess.Popen[str], bound_s: float = 120.0) -> None:
-    deadline = time.monotonic() + bound_s
-    while not path.exists():
+    def arrived() -> bool:
         if worker.poll() is not None:
             pytest.fail(f"the writer ended ({worker.returncode}) first: {worker.stderr.read()}")  # type: ignore[union-attr]
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {path} after {bound_s}s")
-        time.sleep(0.01)
+        return path.exists()
+
+    wait_until(arrived, bound_s, str(path))
 
 
 def _leases(store_root: str) -> list[Path]:

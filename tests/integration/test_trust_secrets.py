@@ -9,13 +9,11 @@ logs, or in an error message.
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from cli import run_cli, store_options
 
 from lineagelog.api import Client, pipeline, step
 from lineagelog.api.context import close_contexts
@@ -37,23 +35,14 @@ def small(n: int = 3) -> None:
     make(n=n)
 
 
-def _cli(*args: str, db: str, artifacts: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINEAGELOG_")}
-    return subprocess.run(
-        [sys.executable, "-m", "lineagelog.api.cli", *args,
-         "--database-url", db, "--artifact-store", artifacts],
-        capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
-
-
 def _cli_outputs(db: str, artifacts: str, export: Path) -> str:
     results = [
-        _cli("runs", "list", "--json", db=db, artifacts=artifacts),
-        _cli("artifacts", "list", "--json", db=db, artifacts=artifacts),
-        _cli("artifacts", "show", "made:1", db=db, artifacts=artifacts),
-        _cli("cache", "list", "--json", db=db, artifacts=artifacts),
-        _cli("projections", "status", db=db, artifacts=artifacts),
-        _cli("events", "export", "-o", str(export), db=db, artifacts=artifacts),
+        run_cli("runs", "list", "--json", *store_options(db, artifacts)),
+        run_cli("artifacts", "list", "--json", *store_options(db, artifacts)),
+        run_cli("artifacts", "show", "made:1", *store_options(db, artifacts)),
+        run_cli("cache", "list", "--json", *store_options(db, artifacts)),
+        run_cli("projections", "status", *store_options(db, artifacts)),
+        run_cli("events", "export", "-o", str(export), *store_options(db, artifacts)),
     ]
     for result in results:
         assert result.returncode == 0, result.stderr

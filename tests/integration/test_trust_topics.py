@@ -11,8 +11,6 @@ import json
 import os
 import resource
 import shutil
-import sqlite3
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from cli import run_cli
+from views import sqlite_database
 
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.export import ExportFormatError, export_events, import_events
@@ -74,30 +74,14 @@ def history(sqlite_stores: tuple[str, str]) -> Client:
     return Client()
 
 
-def _db(tmp_path: Path, name: str = "lineage.db") -> sqlite3.Connection:
-    return sqlite3.connect(tmp_path / name, isolation_level=None)
-
-
 def _forge_topic(tmp_path: Path, name: str = "lineage.db") -> int:
     """Rewrite the module of the first ``VersionRegistered`` topic; return its position."""
-    with _db(tmp_path, name) as conn:
+    with sqlite_database(tmp_path / name) as conn:
         (position,) = conn.execute(
             "SELECT MIN(rowid) FROM stored_events WHERE topic = ?", (_REGISTERED,)
         ).fetchone()
         conn.execute("UPDATE stored_events SET topic = ? WHERE rowid = ?", (_FORGED, position))
     return int(position)
-
-
-def _cli(*args: str, db: str, artifacts: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LINEAGELOG_DATABASE_URL": db, "LINEAGELOG_ARTIFACT_STORE": artifacts}
-    return subprocess.run(
-        [sys.executable, "-m", "lineagelog.api.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
 
 
 # -- the log --------------------------------------------------------------------------
@@ -145,7 +129,7 @@ def test_the_client_refuses_to_project_a_forged_topic_and_imports_nothing(
     run_id = history.list_runs()[0].id
     close_contexts()
     shutil.copy(tmp_path / "lineage.db", tmp_path / "copy.db")
-    with _db(tmp_path, "copy.db") as conn:  # the log and its marker, views dropped
+    with sqlite_database(tmp_path / "copy.db") as conn:  # the log and its marker, views dropped
         tables = conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' "
             "AND name NOT IN ('stored_events', 'lineagelog_schema') AND name NOT LIKE 'sqlite_%'"
@@ -167,8 +151,8 @@ def test_projections_rebuild_refuses_a_forged_topic_and_imports_nothing(
     close_contexts()
     db, artifacts = sqlite_stores
 
-    rebuilt = _cli("projections", "rebuild", db=db, artifacts=artifacts)
-    audited = _cli("audit", "--no-artifacts", db=db, artifacts=artifacts)
+    rebuilt = run_cli("projections", "rebuild", stores=(db, artifacts))
+    audited = run_cli("audit", "--no-artifacts", stores=(db, artifacts))
 
     assert rebuilt.returncode != 0
     assert _FORGED in rebuilt.stderr and "Traceback" not in rebuilt.stderr
@@ -183,7 +167,7 @@ def test_events_tail_shows_a_forged_topic_whole_as_undecodable_and_imports_nothi
     close_contexts()
     db, artifacts = sqlite_stores
 
-    tail = _cli("events", "tail", "-n", "1000", db=db, artifacts=artifacts)
+    tail = run_cli("events", "tail", "-n", "1000", stores=(db, artifacts))
 
     assert tail.returncode == 0, tail.stderr
     (line,) = [x for x in tail.stdout.splitlines() if x.split()[0] == str(position)]
@@ -197,7 +181,7 @@ def test_loading_a_stream_with_a_forged_topic_raises_an_integrity_error_naming_i
     _forge_topic(tmp_path)
     close_contexts()
     events = EventStore(f"sqlite:///{tmp_path / 'lineage.db'}")
-    with _db(tmp_path) as conn:
+    with sqlite_database(tmp_path / "lineage.db") as conn:
         (stream,) = conn.execute(
             "SELECT originator_id FROM stored_events WHERE topic = ?", (_FORGED,)
         ).fetchone()
@@ -303,13 +287,11 @@ def test_the_audit_of_a_log_with_a_gap_of_2_53_positions_takes_time_in_events_no
 
     # The real command, on every core, in bounded memory and time: ranges of
     # 20,000 positions over the gap would be 4.5e11 ranges.
-    audited = subprocess.run(
-        [sys.executable, "-m", "lineagelog.api.cli", "audit", "--no-artifacts"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "LINEAGELOG_DATABASE_URL": db},
+    audited = run_cli(
+        "audit",
+        "--no-artifacts",
+        settings={"LINEAGELOG_DATABASE_URL": db},
         timeout=60,
-        check=False,
         preexec_fn=_limit_memory,
     )
 
@@ -324,7 +306,8 @@ def test_a_database_whose_events_were_hashed_the_old_way_is_refused_and_left_unt
     history: Client, sqlite_stores: tuple[str, str], tmp_path: Path
 ) -> None:
     close_contexts()
-    with _db(tmp_path) as conn:  # what the lineagelog before hash format 2 recorded
+    # what the lineagelog before hash format 2 recorded
+    with sqlite_database(tmp_path / "lineage.db") as conn:
         conn.execute("UPDATE lineagelog_schema SET value = '1' WHERE key = 'views'")
     before = (tmp_path / "lineage.db").read_bytes()
 
@@ -340,14 +323,14 @@ def test_an_empty_database_of_the_old_format_is_taken_up_as_it_holds_no_hash(
     db, artifacts = f"sqlite:///{tmp_path / 'empty.db'}", str(tmp_path / "artifacts")
     Client(db, artifacts)
     close_contexts()
-    with _db(tmp_path, "empty.db") as conn:
+    with sqlite_database(tmp_path / "empty.db") as conn:
         conn.execute("UPDATE lineagelog_schema SET value = '1' WHERE key = 'views'")
 
     numbers.run(database_url=db, artifact_store=artifacts)
 
     assert Client(db, artifacts).audit().ok
     close_contexts()
-    with _db(tmp_path, "empty.db") as conn:
+    with sqlite_database(tmp_path / "empty.db") as conn:
         stored = conn.execute("SELECT value FROM lineagelog_schema WHERE key = 'views'")
         assert stored.fetchall() == [("2",)]
 
