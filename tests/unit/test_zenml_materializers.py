@@ -608,3 +608,25 @@ def test_fileio_copies_between_the_disk_and_another_filesystem(tmp_path: Path) -
     with pytest.raises(NotImplementedError, match=r"copy the file with fileio.copy"):
         fileio.rename(str(local), f"{memory}/moved.bin")
     fileio.rmtree(memory)
+
+
+# -- the artifact store's ZenML names ------------------------------------------------
+
+
+def test_the_store_walks_and_makes_folders_and_refuses_to_overwrite_by_copy(store: Any) -> None:
+    root = store.root
+    store.mkdir(f"{root}/run/empty")
+    store.write_text(f"{root}/run/a.txt", "a")
+    store.write_text(f"{root}/run/sub/b.txt", "b")
+
+    walked = list(store.walk(f"{root}/run"))
+    store.copyfile(f"{root}/run/a.txt", f"{root}/run/sub/b.txt", overwrite=True)
+
+    assert [(top.rsplit("/", 1)[-1], folders, files) for top, folders, files in walked] == [
+        ("run", ["empty", "sub"], ["a.txt"]),
+        ("empty", [], []),
+        ("sub", [], ["b.txt"]),
+    ]
+    assert store.read_text(f"{root}/run/sub/b.txt") == "a"
+    with pytest.raises(FileExistsError, match=r"b\.txt.*overwrite=True"):
+        store.copyfile(f"{root}/run/a.txt", f"{root}/run/sub/b.txt")
