@@ -243,3 +243,17 @@ def test_fileio_reaches_a_bucket_by_url_alone(s3_store: str, tmp_path: Path) -> 
     assert fileio.listdir(folder) == ["weights.bin"]
     fileio.rmtree(folder)
     assert not fileio.exists(f"{folder}/weights.bin")
+
+
+def test_a_materializer_made_with_only_an_s3_uri_saves_and_loads_there(
+    s3_store: str, s3_server: Any
+) -> None:
+    uri = f"{s3_store}/standalone"
+
+    ModelMaterializer(uri=uri).save(Model([1.5, 2.5]))
+
+    assert ModelMaterializer(uri=uri).load(Model).weights == [1.5, 2.5]
+    bucket, prefix = s3_store.removeprefix("s3://").split("/", 1)
+    s3 = boto3.client("s3", endpoint_url=s3_server.endpoint_url)
+    body = s3.get_object(Bucket=bucket, Key=f"{prefix}/standalone/model.txt")["Body"].read()
+    assert body == b"1.5,2.5"
