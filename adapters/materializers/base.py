@@ -88,14 +88,19 @@ class BaseMaterializer:
             loading is creating this materializer for, else an fsspec store
             rooted at ``uri``.
 
-    Example:
+    Example (ZenML's documented form; ``fileio`` is ``lineagelog.api.fileio``):
         >>> class TextMaterializer(BaseMaterializer):  # doctest: +SKIP
         ...     ASSOCIATED_TYPES = (MyText,)
         ...     ASSOCIATED_ARTIFACT_TYPE = ArtifactType.DATA
+        ...     def __init__(self, uri):
+        ...         super().__init__(uri)
+        ...         self.text_path = os.path.join(self.uri, "text.txt")
         ...     def save(self, data):
-        ...         self.artifact_store.write_text(self.path("text.txt"), data.text)
+        ...         with fileio.open(self.text_path, "w") as f:
+        ...             f.write(data.text)
         ...     def load(self, data_type):
-        ...         return data_type(self.artifact_store.read_text(self.path("text.txt")))
+        ...         with fileio.open(self.text_path, "r") as f:
+        ...             return data_type(f.read())
 
     """
 
