@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from lineagelog.adapters.materializers import jsonvalues
 from lineagelog.adapters.materializers.base import ArtifactType, BaseMaterializer
-from lineagelog.domain.errors import MaterializerError
+from lineagelog.domain.errors import MaterializerError, NoMaterializerError
 
 __all__ = ["DataclassMaterializer"]
 
@@ -48,7 +48,17 @@ class DataclassMaterializer(BaseMaterializer):
             raise MaterializerError(
                 f"DataclassMaterializer saves dataclass instances, not a {type(data).__qualname__}"
             )
-        encoded = _encode(data, type(data).__qualname__)
+        name = type(data).__qualname__
+        try:
+            encoded = _encode(data, name)
+        except NoMaterializerError as e:
+            where = str(e).split(", which", 1)[0]  # "P.x is of type 'module:Class'"
+            raise NoMaterializerError(
+                f"{where}, which JSON cannot hold, and a dataclass without a materializer of "
+                f"its own is saved as the JSON of its fields. Write a materializer for {name} "
+                f"(subclass BaseMaterializer with ASSOCIATED_TYPES = ({name},)), or pass "
+                "output_materializers=PickleMaterializer to @step"
+            ) from e
         self.artifact_store.write_bytes(self.path(DATA_JSON), jsonvalues.serialize(encoded))
 
     def load(self, data_type: type) -> Any:
