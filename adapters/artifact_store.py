@@ -36,6 +36,7 @@ import os
 import shutil
 import struct
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from lineagelog.domain.errors import StorageError
@@ -183,12 +184,35 @@ class ArtifactStore(ABC):
             raise FileNotFoundError(f"no folder at {path!r}")
         self._rmtree(url)
 
-    def copyfile(self, src: str, dst: str) -> None:
-        """Copy one file within the store (parents of ``dst`` are created)."""
+    def copyfile(self, src: str, dst: str, overwrite: bool = False) -> None:
+        """Copy one file within the store (parents of ``dst`` are created).
+
+        Raises:
+            FileExistsError: when ``dst`` exists and ``overwrite`` is False (as in ZenML).
+
+        """
         src_url = self.check_within_root(src)
         dst_url = self.check_within_root(dst)
+        if not overwrite and self._exists(dst_url):
+            raise FileExistsError(f"{dst!r} exists already; pass overwrite=True to replace it")
         with self._open(src_url, "rb") as fin, self._open(dst_url, "wb") as fout:
             shutil.copyfileobj(fin, fout, _CHUNK)
+
+    def mkdir(self, path: str) -> None:
+        """Create a folder (ZenML's name; parents are created too)."""
+        self._makedirs(self.check_within_root(path), True)
+
+    def walk(self, top: str) -> Iterator[tuple[str, list[str], list[str]]]:
+        """``(folder, subfolder names, file names)`` for ``top`` and each folder below, top-down."""
+        url = self.check_within_root(top)
+        folders: list[str] = []
+        files: list[str] = []
+        for child in sorted(self._ls(url)):
+            name = child.rstrip("/").rsplit("/", 1)[-1]
+            (folders if self._isdir(child) else files).append(name)
+        yield url, folders, files
+        for name in folders:
+            yield from self.walk(f"{url.rstrip('/')}/{name}")
 
     def glob(self, pattern: str) -> list[str]:
         """Full paths matching a glob pattern under the root, sorted.

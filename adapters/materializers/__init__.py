@@ -1,9 +1,12 @@
 """Materializers: how step outputs of each Python type are written and read.
 
 Importing this package registers the built-ins for ``None``, ``bool``, ``int``,
-``float``, ``str``, ``bytes`` and containers; numpy, pandas, pydantic and
-pathlib materializers are registered lazily and imported on first use, and
-``save_artifact`` / ``load_artifact`` / ``SavedArtifact`` are imported on first
+``float``, ``str``, ``bytes``, containers, ``UUID`` and ZenML's structured
+strings (``CSVString``, ``HTMLString``, ``MarkdownString``, ``JSONString``);
+dataclasses without a materializer of their own get ``DataclassMaterializer``;
+numpy, pandas, pydantic and pathlib materializers are registered lazily and
+imported on first use, and ``save_artifact`` / ``load_artifact`` /
+``SavedArtifact`` are imported on first
 access, so this import stays fast (no numpy, pandas, pydantic or fsspec).
 Pickle is used only when the user opts in. Names read back from the log (the
 materializer and data type of an artifact) are resolved by
@@ -20,7 +23,14 @@ from lineagelog.adapters.materializers.base import (
     ArtifactType,
     BaseMaterializer,
     VisualizationType,
+    make_materializer,
 )
+from lineagelog.adapters.materializers.builtins import (
+    BuiltInContainerMaterializer,
+    BuiltInMaterializer,
+    BytesMaterializer,
+)
+from lineagelog.adapters.materializers.dataclass import DataclassMaterializer
 from lineagelog.adapters.materializers.pickle import (
     PickleMaterializer,
     allow_pickle,
@@ -28,11 +38,21 @@ from lineagelog.adapters.materializers.pickle import (
     pickle_permission,
 )
 from lineagelog.adapters.materializers.registry import (
+    MaterializerRegistry,
     materializer_for,
+    materializer_registry,
     materializer_source,
     register_lazy,
     register_materializer,
     type_source,
+)
+from lineagelog.adapters.materializers.structured import (
+    CSVString,
+    HTMLString,
+    JSONString,
+    MarkdownString,
+    StructuredStringMaterializer,
+    UUIDMaterializer,
 )
 from lineagelog.adapters.materializers.trusted import resolve_data_type, resolve_materializer
 
@@ -42,12 +62,25 @@ if TYPE_CHECKING:
 __all__ = [
     "ArtifactType",
     "BaseMaterializer",
+    "BuiltInContainerMaterializer",
+    "BuiltInMaterializer",
+    "BytesMaterializer",
+    "CSVString",
+    "DataclassMaterializer",
+    "HTMLString",
+    "JSONString",
+    "MarkdownString",
+    "MaterializerRegistry",
     "PickleMaterializer",
     "SavedArtifact",
+    "StructuredStringMaterializer",
+    "UUIDMaterializer",
     "VisualizationType",
     "allow_pickle",
     "load_artifact",
+    "make_materializer",
     "materializer_for",
+    "materializer_registry",
     "materializer_source",
     "pickle_allowed",
     "pickle_permission",

@@ -1,10 +1,20 @@
 """``BaseMaterializer``: how one Python type is written to and read from the artifact store.
 
-ZenML-compatible: subclasses set ``ASSOCIATED_TYPES`` and
+ZenML's contract: subclasses set ``ASSOCIATED_TYPES`` and
 ``ASSOCIATED_ARTIFACT_TYPE`` and implement ``save`` and ``load``; optionally
-``save_visualizations`` and ``extract_metadata``. Defining a subclass registers
-it for its ``ASSOCIATED_TYPES`` (see ``registry``); set ``SKIP_REGISTRATION =
-True`` in a class body to keep that class out of the registry.
+``save_visualizations`` and ``extract_metadata``. The base ``save`` does
+nothing, so a materializer that only draws visualizations implements just
+``save_visualizations``. Defining a subclass registers it for its
+``ASSOCIATED_TYPES`` (see ``registry``); set ``SKIP_REGISTRATION = True`` in a
+class body to keep that class out of the registry.
+
+Constructing: ``Materializer(uri)`` or ``Materializer(uri, artifact_store)``,
+as in ZenML; a subclass may override ``__init__(self, uri)`` and call
+``super().__init__(uri)``. ``make_materializer`` (what saving and loading use)
+hands such a subclass the artifact store anyway. Without any store,
+``self.artifact_store`` is an fsspec store rooted at ``uri`` itself. On a
+local-folder store ``uri`` is a plain local path, as in ZenML, so code that
+uses ``os.path.join(self.uri, ...)`` with ``open`` or numpy works unchanged.
 
 A materializer whose ``load`` writes files onto the local disk sets
 ``VERIFY_BEFORE_LOAD = True``: ``load_artifact`` then hashes the stored files
@@ -15,8 +25,14 @@ are never materialized.
 
 from __future__ import annotations
 
+import inspect
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from lineagelog.adapters.materializers.registry import record_definition, register_materializer
 from lineagelog.domain.errors import MaterializerError
@@ -29,7 +45,12 @@ __all__ = [
     "ArtifactType",
     "BaseMaterializer",
     "VisualizationType",
+    "make_materializer",
 ]
+
+_M = TypeVar("_M", bound="BaseMaterializer")
+# The store make_materializer hands to a subclass whose __init__ takes only the uri.
+_given_store: ContextVar[ArtifactStore | None] = ContextVar("_given_store", default=None)
 
 VISUALIZATIONS_FOLDER = "visualizations"
 
@@ -62,16 +83,24 @@ class BaseMaterializer:
     Args:
         uri: the artifact version's folder in the store (``<root>/<name>/<id>``).
         artifact_store: the store that holds ``uri``; do all I/O through it
-            (``self.artifact_store.open(self.path("data.json"), "wb")``).
+            (``self.artifact_store.open(self.path("data.json"), "wb")``) or
+            through ``lineagelog.api.fileio``. When None, the store saving or
+            loading is creating this materializer for, else an fsspec store
+            rooted at ``uri``.
 
-    Example:
+    Example (ZenML's documented form; ``fileio`` is ``lineagelog.api.fileio``):
         >>> class TextMaterializer(BaseMaterializer):  # doctest: +SKIP
         ...     ASSOCIATED_TYPES = (MyText,)
         ...     ASSOCIATED_ARTIFACT_TYPE = ArtifactType.DATA
+        ...     def __init__(self, uri):
+        ...         super().__init__(uri)
+        ...         self.text_path = os.path.join(self.uri, "text.txt")
         ...     def save(self, data):
-        ...         self.artifact_store.write_text(self.path("text.txt"), data.text)
+        ...         with fileio.open(self.text_path, "w") as f:
+        ...             f.write(data.text)
         ...     def load(self, data_type):
-        ...         return data_type(self.artifact_store.read_text(self.path("text.txt")))
+        ...         with fileio.open(self.text_path, "r") as f:
+        ...             return data_type(f.read())
 
     """
 
@@ -88,20 +117,40 @@ class BaseMaterializer:
         if not cls.__dict__.get("SKIP_REGISTRATION", False):
             register_materializer(cls)
 
-    def __init__(self, uri: str, artifact_store: ArtifactStore) -> None:
-        self.uri = uri.rstrip("/")
-        self.artifact_store = artifact_store
+    def __init__(self, uri: str, artifact_store: ArtifactStore | None = None) -> None:
+        if not isinstance(uri, str) or not uri:
+            raise MaterializerError(
+                f"{type(self).__qualname__}(uri={uri!r}): uri must be the artifact's folder "
+                "as a non-empty string (a local path or an fsspec URL)"
+            )
+        self.uri = uri.rstrip("/") or uri
+        self._artifact_store = artifact_store if artifact_store is not None else _given_store.get()
+
+    @property
+    def artifact_store(self) -> ArtifactStore:
+        """The store holding ``uri``; an fsspec store rooted at ``uri`` when none was given."""
+        if self._artifact_store is None:
+            from lineagelog.adapters.fsspec_store import FsspecArtifactStore
+
+            self._artifact_store = FsspecArtifactStore(self.uri)
+        return self._artifact_store
+
+    @artifact_store.setter
+    def artifact_store(self, store: ArtifactStore) -> None:
+        self._artifact_store = store
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.uri!r})"
 
     def load(self, data_type: type) -> Any:
         """Read the artifact back as an instance of ``data_type``."""
-        raise NotImplementedError(f"{type(self).__qualname__} does not implement load()")
+        raise NotImplementedError(
+            f"{type(self).__qualname__} saves no data that can be read back (it implements "
+            "no load()); implement load(self, data_type) to load artifacts it saved"
+        )
 
     def save(self, data: Any) -> None:
-        """Write ``data`` under ``self.uri``."""
-        raise NotImplementedError(f"{type(self).__qualname__} does not implement save()")
+        """Write ``data`` under ``self.uri``; the base writes nothing (visualizations only)."""
 
     def save_visualizations(self, data: Any) -> dict[str, VisualizationType]:
         """Write visualizations under ``<uri>/visualizations/``; return path -> type."""
@@ -111,6 +160,62 @@ class BaseMaterializer:
         """JSON-able facts about ``data`` (shape, rows, ...) to record with the artifact."""
         return {}
 
+    def extract_full_metadata(self, data: Any) -> dict[str, Any]:
+        """``extract_metadata`` plus ``storage_size``, the bytes stored under ``uri``."""
+        size = 0
+        store = self.artifact_store
+        if store.exists(self.uri):
+            size = sum(store.size(file) for file in store.walk_files(self.uri))
+        return {"storage_size": size, **self.extract_metadata(data)}
+
+    @classmethod
+    def can_handle_type(cls, data_type: type) -> bool:
+        """Whether ``data_type`` is (a subclass of) one of ``ASSOCIATED_TYPES``."""
+        return isinstance(data_type, type) and any(
+            issubclass(data_type, associated) for associated in cls.ASSOCIATED_TYPES
+        )
+
+    @classmethod
+    def can_save_type(cls, data_type: type) -> bool:
+        """Whether this materializer can save values of ``data_type``."""
+        return cls.can_handle_type(data_type)
+
+    @classmethod
+    def can_load_type(cls, data_type: type) -> bool:
+        """Whether this materializer can load an artifact as ``data_type``."""
+        return cls.can_handle_type(data_type)
+
+    def validate_type_compatibility(self, data_type: type) -> None:
+        """Raise ``TypeError`` naming the types handled, when ``data_type`` is not one of them."""
+        if not self.can_handle_type(data_type):
+            raise TypeError(
+                f"{type(self).__qualname__} cannot read or write {data_type!r}; it handles "
+                f"{[t.__qualname__ for t in self.ASSOCIATED_TYPES]}: choose a materializer for "
+                "that type"
+            )
+
+    @contextmanager
+    def get_temporary_directory(
+        self, delete_at_exit: bool = True, delete_after_step_execution: bool = True
+    ) -> Iterator[str]:
+        """A local temporary folder (for libraries that only write local files).
+
+        Copy what you write there into ``self.uri`` with ``fileio.copy``.
+
+        Args:
+            delete_at_exit: delete the folder when the ``with`` block ends.
+            delete_after_step_execution: accepted for ZenML compatibility; a
+                folder kept at exit stays until the process removes it.
+
+        """
+        del delete_after_step_execution
+        folder = tempfile.mkdtemp(prefix="lineagelog-materializer-")
+        try:
+            yield folder
+        finally:
+            if delete_at_exit:
+                shutil.rmtree(folder, ignore_errors=True)
+
     def path(self, *parts: str) -> str:
         """Full store path of a file inside this artifact's folder."""
         return self.artifact_store.join(self.uri, *parts)
@@ -118,6 +223,46 @@ class BaseMaterializer:
     def visualization_path(self, filename: str) -> str:
         """Full store path of a visualization file (``<uri>/visualizations/<filename>``)."""
         return self.path(VISUALIZATIONS_FOLDER, filename)
+
+
+def make_materializer(
+    materializer_cls: type[_M], uri: str, store: ArtifactStore, **kwargs: Any
+) -> _M:
+    """Create ``materializer_cls`` for the artifact folder ``uri`` of ``store``.
+
+    Works whatever the subclass's ``__init__`` takes: ``(uri)`` as in ZenML's
+    documentation (the store is handed over around it), ``(uri,
+    artifact_store)`` or ``(uri, artifact_store=None)``. On a local-folder
+    store the materializer gets ``uri`` as a plain local path.
+    """
+    from lineagelog.adapters import fileio
+
+    fs = getattr(store, "fs", None)
+    if fs is not None:  # fileio reaches this store with the store's own settings
+        fileio.register_filesystem(store.root, fs)
+    local = store.local_path(uri)
+    given = local if local is not None else uri
+    token = _given_store.set(store)
+    try:
+        if _takes_store(materializer_cls):
+            materializer = materializer_cls(given, artifact_store=store, **kwargs)
+        else:
+            materializer = materializer_cls(given, **kwargs)
+    finally:
+        _given_store.reset(token)
+    if getattr(materializer, "_artifact_store", None) is None:  # __init__ skipped ours
+        materializer._artifact_store = store
+    return materializer
+
+
+def _takes_store(materializer_cls: type) -> bool:
+    try:
+        parameters = inspect.signature(materializer_cls).parameters
+    except (TypeError, ValueError):
+        return False
+    if "artifact_store" in parameters:
+        return parameters["artifact_store"].kind is not inspect.Parameter.POSITIONAL_ONLY
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def _check_class_attributes(cls: type[BaseMaterializer]) -> None:

@@ -4,7 +4,11 @@
   ``jsonvalues``); a string also gets a Markdown visualization.
 - ``bytes``, ``bytearray``: the raw bytes in ``data.bin``.
 - ``dict``, ``list``, ``tuple``, ``set``, ``frozenset``: ``data.json``, nested
-  containers included, plus a JSON visualization.
+  containers included, plus a JSON visualization. A container holding values
+  JSON cannot (dataclasses, arrays, your own types) saves each element with its
+  own materializer in a numbered subfolder, listed in ``elements.json``, as
+  ZenML's ``BuiltInContainerMaterializer`` does; loading resolves each recorded
+  materializer and type as ``trusted`` does for the artifact itself.
 
 Types load back exactly: a tuple as a tuple, ``True`` as a bool, ``1`` as an
 int. A subclass (an ``Enum`` of ``str``, a ``namedtuple``) is stored as its
@@ -22,7 +26,7 @@ from lineagelog.adapters.materializers.base import (
     BaseMaterializer,
     VisualizationType,
 )
-from lineagelog.domain.errors import MaterializerError
+from lineagelog.domain.errors import MaterializerError, NoMaterializerError
 
 __all__ = ["BuiltInContainerMaterializer", "BuiltInMaterializer", "BytesMaterializer"]
 
@@ -100,12 +104,36 @@ class BytesMaterializer(BaseMaterializer):
 
 
 class BuiltInContainerMaterializer(_JsonMaterializer):
-    """``dict``, ``list``, ``tuple``, ``set`` and ``frozenset`` of JSON-able values."""
+    """``dict``, ``list``, ``tuple``, ``set`` and ``frozenset``; JSON, else element by element."""
 
     ASSOCIATED_TYPES: ClassVar[tuple[type, ...]] = (dict, list, tuple, set, frozenset)
 
+    def save(self, data: Any) -> None:
+        """Write ``data.json``, or each element with its own materializer when one is not JSON."""
+        try:
+            encoded = jsonvalues.dumps(as_builtin(data))
+        except NoMaterializerError:
+            from lineagelog.adapters.materializers.containers import check_savable, save_elements
+
+            check_savable(data)  # before writing anything, naming the exact place
+            save_elements(self, as_builtin(data))
+            return
+        self.artifact_store.write_bytes(self.path(DATA_JSON), encoded)
+
+    def load(self, data_type: type) -> Any:
+        """Read ``data.json`` or the elements in ``elements.json`` back as ``data_type``."""
+        from lineagelog.adapters.materializers.containers import ELEMENTS_JSON, load_elements
+
+        if self.artifact_store.exists(self.path(ELEMENTS_JSON)):
+            return convert(load_elements(self), data_type)
+        return super().load(data_type)
+
     def save_visualizations(self, data: Any) -> dict[str, VisualizationType]:
-        """Show the value as indented JSON."""
+        """Show the value as indented JSON (when it is JSON)."""
+        from lineagelog.adapters.materializers.containers import ELEMENTS_JSON
+
+        if self.artifact_store.exists(self.path(ELEMENTS_JSON)):
+            return {}
         path = self.visualization_path("data.json")
         text = json.dumps(jsonvalues.to_display(data), indent=2, ensure_ascii=True)
         self.artifact_store.write_text(path, text)

@@ -20,7 +20,11 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lineagelog.adapters.materializers.base import BaseMaterializer, VisualizationType
+from lineagelog.adapters.materializers.base import (
+    BaseMaterializer,
+    VisualizationType,
+    make_materializer,
+)
 from lineagelog.adapters.materializers.pickle import PickleMaterializer
 from lineagelog.adapters.materializers.registry import materializer_source, type_source
 from lineagelog.adapters.materializers.trusted import resolve_data_type, resolve_materializer
@@ -87,7 +91,7 @@ def save_artifact(
             "a new folder (a new artifact version id)"
         )
     store.makedirs(uri)
-    materializer = materializer_cls(uri, store)
+    materializer = make_materializer(materializer_cls, uri, store)
     name = materializer_cls.__qualname__
     try:
         _call(name, "save", lambda: materializer.save(data))
@@ -161,13 +165,13 @@ def load_artifact(
     materializer_cls = resolve_materializer(materializer_source)
     materializer: BaseMaterializer
     if issubclass(materializer_cls, PickleMaterializer):
-        materializer = materializer_cls(uri, store, allow_load=allow_pickle)
+        materializer = make_materializer(materializer_cls, uri, store, allow_load=allow_pickle)
         try:
             data_type = resolve_data_type(data_type_source, materializer_cls)
         except UntrustedTypeError:
             data_type = object  # the pickle knows its own type
     else:
-        materializer = materializer_cls(uri, store)
+        materializer = make_materializer(materializer_cls, uri, store)
         data_type = resolve_data_type(data_type_source, materializer_cls)
     if materializer_cls.VERIFY_BEFORE_LOAD and expected_content_hash is None:
         raise MaterializerError(
@@ -215,7 +219,8 @@ def _list_visualizations(
                 f"{materializer}.save_visualizations() named {path!r}, which is not a file "
                 f"it wrote under {uri!r}"
             )
-        listed.append({"uri": full, "type": VisualizationType(kind).value})
+        # A local store's materializer sees plain paths; the record keeps the store's URL form.
+        listed.append({"uri": store.check_within_root(full), "type": VisualizationType(kind).value})
     return sorted(listed, key=lambda v: v["uri"])
 
 

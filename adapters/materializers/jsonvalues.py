@@ -26,7 +26,7 @@ from typing import Any
 
 from lineagelog.domain.errors import MaterializerError, NoMaterializerError
 
-__all__ = ["TAG", "decode", "dumps", "encode", "loads", "to_display"]
+__all__ = ["TAG", "decode", "dumps", "encode", "loads", "serialize", "to_display"]
 
 TAG = "__lineagelog__"
 _MAX_INT_DIGITS = 4000
@@ -108,7 +108,11 @@ def decode(obj: Any) -> Any:
 
 def dumps(value: Any) -> bytes:
     """``encode`` then serialize to UTF-8 JSON bytes (deterministic for equal input)."""
-    encoded = encode(value)
+    return serialize(encode(value))
+
+
+def serialize(encoded: Any) -> bytes:
+    """UTF-8 JSON bytes of an already ``encode``-d value (or a structure of them)."""
     try:
         return json.dumps(encoded, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: fall back to \\u escapes

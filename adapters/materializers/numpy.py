@@ -59,8 +59,27 @@ class NumpyMaterializer(BaseMaterializer):
         return array if data_type in (np.ndarray, object) else array.view(data_type)
 
     def extract_metadata(self, data: Any) -> dict[str, Any]:
-        """Shape, dtype and in-memory bytes."""
-        return {"shape": list(data.shape), "dtype": str(data.dtype), "nbytes": int(data.nbytes)}
+        """Shape, dtype and bytes; and ``mean``, ``std``, ``min``, ``max`` as ZenML records them.
+
+        The statistics are for non-empty real numeric arrays, over the finite
+        values (NaN and infinities are left out, since metadata is JSON).
+        """
+        metadata: dict[str, Any] = {
+            "shape": list(data.shape),
+            "dtype": str(data.dtype),
+            "nbytes": int(data.nbytes),
+        }
+        if data.size and np.issubdtype(data.dtype, np.number) and not np.iscomplexobj(data):
+            values = data.astype(np.float64).ravel()
+            values = values[np.isfinite(values)]
+            if values.size:
+                metadata.update(
+                    mean=float(values.mean()),
+                    std=float(values.std()),
+                    min=float(values.min()),
+                    max=float(values.max()),
+                )
+        return metadata
 
     def save_visualizations(self, data: Any) -> dict[str, VisualizationType]:
         """Draw an image PNG of a 2-D/3-D array, a histogram PNG of a 1-D array."""

@@ -78,7 +78,9 @@ class PickleMaterializer(BaseMaterializer):
     ASSOCIATED_TYPES: ClassVar[tuple[type, ...]] = ()
     ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
 
-    def __init__(self, uri: str, artifact_store: ArtifactStore, *, allow_load: bool = False):
+    def __init__(
+        self, uri: str, artifact_store: ArtifactStore | None = None, *, allow_load: bool = False
+    ) -> None:
         super().__init__(uri, artifact_store)
         self.allow_load = allow_load
 

@@ -21,6 +21,7 @@ classes this process defined (see ``trusted``) instead of being imported.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 import types
@@ -33,10 +34,12 @@ if TYPE_CHECKING:
     from lineagelog.adapters.materializers.base import BaseMaterializer
 
 __all__ = [
+    "MaterializerRegistry",
     "defined_materializer",
     "import_trusted",
     "lazy_materializer_sources",
     "materializer_for",
+    "materializer_registry",
     "materializer_source",
     "record_definition",
     "register_lazy",
@@ -143,6 +146,10 @@ def materializer_for(
             materializer: type[BaseMaterializer] = import_trusted(lazy[base])
             # Importing the module registered it, unless a user materializer already was.
             return _REGISTRY.get(base, materializer)
+    if dataclasses.is_dataclass(klass):
+        from lineagelog.adapters.materializers.dataclass import DataclassMaterializer
+
+        return DataclassMaterializer
     if fallback_to_pickle:
         from lineagelog.adapters.materializers.pickle import PickleMaterializer
 
@@ -220,6 +227,66 @@ def import_trusted(source: str) -> Any:
         "the artifact is loaded and that the name still exists"
     )
     raise MaterializerError(f"cannot import {source!r} ({error}); {hint}") from error
+
+
+class MaterializerRegistry:
+    """ZenML's ``materializer_registry``: which materializer saves which type.
+
+    One object over the registrations of this process (``BaseMaterializer``
+    subclasses register themselves when defined). Where ZenML falls back to
+    cloudpickle for an unknown type, ``registry[unknown]`` raises
+    ``NoMaterializerError`` saying how to register one or opt in to pickle.
+    """
+
+    def register_materializer_type(self, key: type, type_: type[BaseMaterializer]) -> None:
+        """Make ``type_`` the materializer of ``key`` unless ``key`` has one already."""
+        if key not in _REGISTRY:
+            _REGISTRY[_checked_key(key)] = type_
+
+    def register_and_overwrite_type(self, key: type, type_: type[BaseMaterializer]) -> None:
+        """Make ``type_`` the materializer of ``key``, replacing any earlier one."""
+        _REGISTRY[_checked_key(key)] = type_
+
+    def __getitem__(self, key: type) -> type[BaseMaterializer]:
+        """The materializer for ``key``, the most specific registration in its MRO."""
+        if isinstance(key, str):
+            raise NoMaterializerError(
+                f"materializers are looked up by class, got the string {key!r}; pass the "
+                "class itself (a string annotation cannot be resolved here)"
+            )
+        return materializer_for(key)
+
+    def is_registered(self, key: type) -> bool:
+        """Whether some materializer saves ``key`` (a registered type, subclass or dataclass)."""
+        if not isinstance(key, type):
+            return False
+        return dataclasses.is_dataclass(key) or any(
+            issubclass(key, registered) for registered in registered_types()
+        )
+
+    @property
+    def materializer_types(self) -> dict[type, type[BaseMaterializer]]:
+        """A copy of the eager registrations: data type -> materializer class."""
+        return dict(_REGISTRY)
+
+    def get_materializer_types(self) -> dict[type, type[BaseMaterializer]]:
+        """A copy of the eager registrations: data type -> materializer class."""
+        return self.materializer_types
+
+    def get_default_materializer(self) -> type[BaseMaterializer]:
+        """``PickleMaterializer``, which a step uses only when named or opted in to."""
+        from lineagelog.adapters.materializers.pickle import PickleMaterializer
+
+        return PickleMaterializer
+
+
+def _checked_key(key: Any) -> type:
+    if not isinstance(key, type):
+        raise MaterializerError(f"materializers are registered for classes, got {key!r}")
+    return key
+
+
+materializer_registry = MaterializerRegistry()
 
 
 def _as_class(data_type: Any, context: str | None) -> type:

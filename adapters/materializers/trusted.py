@@ -13,8 +13,10 @@ what this process already has:
   import paths our code chose;
 - a data type: a type the materializer declares in ``ASSOCIATED_TYPES``, or a
   class that is already imported (found in ``sys.modules`` by dictionary
-  lookups, never by import) and is a subclass of one of those types. A
-  materializer that declares no types accepts subclasses of any registered type.
+  lookups, never by import) and is a subclass of one of those types, or that
+  the materializer's ``can_load_type`` accepts (the dataclass materializer:
+  any imported dataclass). A materializer that declares no types accepts
+  subclasses of any registered type.
 
 Anything else raises ``UntrustedTypeError``, which says which module to import
 before loading.
@@ -98,7 +100,7 @@ def resolve_data_type(source: str, materializer: type[BaseMaterializer]) -> type
             "register a materializer for it; otherwise the record naming it was edited: check "
             f"it with `lineagelog audit`. {_NEVER_IMPORTED}{_locals_hint(source)}"
         )
-    if not issubclass(found, bases):
+    if not issubclass(found, bases) and not materializer.can_load_type(found):
         handled = sorted(type_source(t) for t in bases)
         raise UntrustedTypeError(
             f"data type {source!r} is not a subclass of a type {materializer.__qualname__} "
