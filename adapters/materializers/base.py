@@ -34,7 +34,6 @@ from contextvars import ContextVar
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from lineagelog.adapters.materializers.registry import record_definition, register_materializer
 from lineagelog.domain.errors import MaterializerError
 
 if TYPE_CHECKING:
@@ -286,3 +285,42 @@ def _check_class_attributes(cls: type[BaseMaterializer]) -> None:
                 f"materializer {cls.__qualname__}: ASSOCIATED_ARTIFACT_TYPE {artifact_type!r} "
                 f"is not one of {[t.name for t in ArtifactType]}; use e.g. ArtifactType.DATA"
             ) from e
+
+
+_PACKAGE = "lineagelog.adapters.materializers"
+_REGISTRY: dict[type, type[BaseMaterializer]] = {}
+"""Data type -> its materializer; a materializer class registers itself when defined."""
+_DEFINED: dict[str, type[BaseMaterializer]] = {}
+"""Every materializer class defined in this process, by ``module:qualname``."""
+
+
+def register_materializer(cls: type[BaseMaterializer]) -> None:
+    """Make ``cls`` the materializer of each of its ``ASSOCIATED_TYPES``.
+
+    Called for every ``BaseMaterializer`` subclass when it is defined; call it
+    yourself only to re-register a class. A later registration for a type
+    replaces an earlier one, but a lineagelog built-in never replaces a user's.
+    """
+    for data_type in cls.ASSOCIATED_TYPES:
+        current = _REGISTRY.get(data_type)
+        if current is not None and _is_builtin(cls) and not _is_builtin(current):
+            continue
+        _REGISTRY[data_type] = cls
+
+
+def record_definition(cls: type[BaseMaterializer]) -> None:
+    """Remember ``cls`` by its ``module:qualname`` so that loading may name it.
+
+    Called for every ``BaseMaterializer`` subclass when it is defined, also
+    for those with ``SKIP_REGISTRATION`` (a step may name them explicitly).
+    """
+    _DEFINED[f"{cls.__module__}:{cls.__qualname__}"] = cls
+
+
+def defined_materializer(source: str) -> type[BaseMaterializer] | None:
+    """The materializer class defined in this process under ``source``, or None."""
+    return _DEFINED.get(source)
+
+
+def _is_builtin(cls: type) -> bool:
+    return cls.__module__ == _PACKAGE or cls.__module__.startswith(_PACKAGE + ".")

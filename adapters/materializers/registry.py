@@ -26,12 +26,17 @@ import importlib
 import sys
 import types
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from lineagelog.adapters.materializers.base import (
+    _PACKAGE,
+    _REGISTRY,
+    BaseMaterializer,
+    defined_materializer,
+    record_definition,
+    register_materializer,
+)
 from lineagelog.domain.errors import MaterializerError, NoMaterializerError
-
-if TYPE_CHECKING:
-    from lineagelog.adapters.materializers.base import BaseMaterializer
 
 __all__ = [
     "MaterializerRegistry",
@@ -48,10 +53,6 @@ __all__ = [
     "type_source",
 ]
 
-_PACKAGE = "lineagelog.adapters.materializers"
-_REGISTRY: dict[type, type[BaseMaterializer]] = {}
-# Every materializer class defined in this process, by "module:qualname".
-_DEFINED: dict[str, type[BaseMaterializer]] = {}
 _LAZY: dict[str, str] = {
     "numpy:ndarray": f"{_PACKAGE}.numpy:NumpyMaterializer",
     "pandas:DataFrame": f"{_PACKAGE}.pandas:PandasMaterializer",
@@ -67,34 +68,6 @@ EXTRAS = {
     "cloudpickle": "pickle",
     "s3fs": "s3",
 }
-
-
-def register_materializer(cls: type[BaseMaterializer]) -> None:
-    """Make ``cls`` the materializer of each of its ``ASSOCIATED_TYPES``.
-
-    Called for every ``BaseMaterializer`` subclass when it is defined; call it
-    yourself only to re-register a class. A later registration for a type
-    replaces an earlier one, but a lineagelog built-in never replaces a user's.
-    """
-    for data_type in cls.ASSOCIATED_TYPES:
-        current = _REGISTRY.get(data_type)
-        if current is not None and _is_builtin(cls) and not _is_builtin(current):
-            continue
-        _REGISTRY[data_type] = cls
-
-
-def record_definition(cls: type[BaseMaterializer]) -> None:
-    """Remember ``cls`` by its ``module:qualname`` so that loading may name it.
-
-    Called for every ``BaseMaterializer`` subclass when it is defined, also
-    for those with ``SKIP_REGISTRATION`` (a step may name them explicitly).
-    """
-    _DEFINED[materializer_source(cls)] = cls
-
-
-def defined_materializer(source: str) -> type[BaseMaterializer] | None:
-    """The materializer class defined in this process under ``source``, or None."""
-    return _DEFINED.get(source)
 
 
 def lazy_materializer_sources() -> frozenset[str]:
@@ -120,17 +93,13 @@ def register_lazy(data_type_source: str, materializer_source: str) -> None:
     _LAZY[data_type_source] = materializer_source
 
 
-def materializer_for(
-    data_type: Any, *, context: str | None = None, fallback_to_pickle: bool = False
-) -> type[BaseMaterializer]:
+def materializer_for(data_type: Any, *, context: str | None = None) -> type[BaseMaterializer]:
     """Return the materializer class for ``data_type``, the most specific in its MRO.
 
     Args:
         data_type: a class, or a generic alias such as ``list[int]`` (its origin is used).
         context: where the type comes from (``"output 'model' of step 'train'"``),
             added to the error message.
-        fallback_to_pickle: return ``PickleMaterializer`` instead of raising
-            when nothing else fits (the user opted in to pickle).
 
     Raises:
         NoMaterializerError: naming the type and the ways to register a materializer.
@@ -150,10 +119,6 @@ def materializer_for(
         from lineagelog.adapters.materializers.dataclass import DataclassMaterializer
 
         return DataclassMaterializer
-    if fallback_to_pickle:
-        from lineagelog.adapters.materializers.pickle import PickleMaterializer
-
-        return PickleMaterializer
     where = f" ({context})" if context else ""
     name = klass.__qualname__
     raise NoMaterializerError(
@@ -318,7 +283,3 @@ def _loaded_lazy_types() -> dict[type, str]:
         if isinstance(obj, type):
             found[obj] = materializer
     return found
-
-
-def _is_builtin(cls: type) -> bool:
-    return cls.__module__ == _PACKAGE or cls.__module__.startswith(_PACKAGE + ".")

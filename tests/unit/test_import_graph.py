@@ -20,16 +20,6 @@ LAYERS = ("domain", "projections", "adapters", "api", "examples")
 # Cycles that exist only through imports made later than import time, each on
 # purpose. A new one fails the second test: defer it and explain it here, or break it.
 DEFERRED_CYCLES = {
-    # The registry falls back to PickleMaterializer when asked to (inside a
-    # function), so pickle support is loaded only by a step that opts in; the
-    # registry names BaseMaterializer only for type checking.
-    frozenset(
-        {
-            "lineagelog.adapters.materializers.base",
-            "lineagelog.adapters.materializers.pickle",
-            "lineagelog.adapters.materializers.registry",
-        }
-    ),
     # A step registers itself with the DAG builder; the builder names Step only
     # for type checking.
     frozenset({"lineagelog.api.building", "lineagelog.api.step"}),

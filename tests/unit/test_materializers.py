@@ -19,7 +19,6 @@ from lineagelog.adapters.fsspec_store import FsspecArtifactStore, InMemoryArtifa
 from lineagelog.adapters.materializers import (
     ArtifactType,
     BaseMaterializer,
-    PickleMaterializer,
     VisualizationType,
     load_artifact,
     materializer_for,
@@ -288,8 +287,9 @@ def test_object_never_gets_pickle_automatically():
         materializer_for(object)
 
 
-def test_pickle_is_chosen_only_when_the_caller_opts_in():
-    assert materializer_for(Unregistered, fallback_to_pickle=True) is PickleMaterializer
+def test_pickle_is_never_chosen_by_the_registry_but_named_as_the_opt_in():
+    with pytest.raises(NoMaterializerError, match=r"opt in to pickle \(PickleMaterializer"):
+        materializer_for(Unregistered)
 
 
 def test_a_union_annotation_is_refused_with_a_clear_error():
