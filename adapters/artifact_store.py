@@ -324,12 +324,17 @@ class ArtifactStore(ABC):
         digest = hashlib.sha256(CONTENT_HASH_HEADER)
         total = 0
         base = self.check_within_root(uri)
-        entries = sorted((self.relpath(f, base), f) for f in self.walk_files(base))
+        if not self._exists(base):
+            raise FileNotFoundError(f"nothing at {uri!r}")
+        # Each file is resolved (and checked to stay under the root) once, right
+        # before it is read: the hash reads exactly what was checked.
+        entries = sorted((self.relpath(f, base), f) for f in self._find(base))
         for rel, file in entries:
-            length = self.size(file)
+            resolved = self.check_within_root(file)
+            length = self._size(resolved)
             digest.update(rel.encode("utf-8") + b"\0" + struct.pack(">Q", length))
             seen = 0
-            with self.open(file, "rb") as f:
+            with self._open(resolved, "rb") as f:
                 while chunk := f.read(_CHUNK):
                     digest.update(chunk)
                     seen += len(chunk)
