@@ -30,22 +30,20 @@ from lineagelog.api.config import configure
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
 from lineagelog.api.pipeline import pipeline
 from lineagelog.api.step import step
-from lineagelog.domain.artifact_name import (
-    DeletedVersionError,
-    InvalidTagError,
-    VersionInUseError,
-)
 from lineagelog.domain.errors import (
     AnchorFileError,
     ArtifactNotFoundError,
     ConcurrencyConflict,
     ConfigurationError,
+    DeletedVersionError,
     DiagramRenderError,
     ExportFormatError,
     GraphvizNotFoundError,
     IntegrityError,
     InvalidArtifactNameError,
     InvalidLineageQueryError,
+    InvalidRetentionError,
+    InvalidTagError,
     LineageCycleError,
     LineageError,
     LineageNodeNotFoundError,
@@ -54,18 +52,18 @@ from lineagelog.domain.errors import (
     NoMaterializerError,
     NotFoundError,
     PipelineDefinitionError,
+    RunAlreadyEndedError,
     RunFailedError,
     RunNotFoundError,
+    SealMovedBackError,
     StepRunNotFoundError,
+    StepRunStateError,
     StorageError,
     UnknownFormatError,
     UnsafeLoadError,
     UntrustedTypeError,
+    VersionInUseError,
 )
-from lineagelog.domain.lifecycle import InvalidRetentionError
-from lineagelog.domain.run import RunAlreadyEndedError
-from lineagelog.domain.seal import SealMovedBackError
-from lineagelog.domain.step_run import StepRunStateError
 
 __all__ = [
     "AnchorFileError",

@@ -10,7 +10,6 @@ and qualified name, with its distribution's version when it is third-party.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import sys
 import sysconfig
 import types
@@ -87,6 +86,8 @@ def _distribution_version(top_level: str) -> str | None:
     if isinstance(version, str):
         return version
     try:
+        import importlib.metadata  # only when a third-party name is hashed: slow to import
+
         return importlib.metadata.version(top_level)
     except (importlib.metadata.PackageNotFoundError, ValueError):
         return None

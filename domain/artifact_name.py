@@ -18,22 +18,15 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
-from lineagelog.domain.errors import ArtifactNotFoundError, LineageError
+from lineagelog.domain.errors import (
+    ArtifactNotFoundError,
+    DeletedVersionError,
+    InvalidTagError,
+    VersionInUseError,
+)
 from lineagelog.domain.names import artifact_name_id, check_artifact_name
 
 __all__ = ["ArtifactName", "DeletedVersionError", "InvalidTagError", "VersionInUseError"]
-
-
-class InvalidTagError(LineageError, ValueError):
-    """A tag that is empty, too long or contains control characters."""
-
-
-class VersionInUseError(LineageError):
-    """A retention policy would delete a version a cache hit reused within its window."""
-
-
-class DeletedVersionError(LineageError):
-    """A command needs a version that was deleted (tombstoned)."""
 
 
 class ArtifactName(LineageAggregate):

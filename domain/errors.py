@@ -3,7 +3,7 @@
 Every error names the offending value and says what to do about it.
 Driver errors are translated at the adapter boundary (``raise X from e``).
 
-The tree (errors in brackets are defined beside the code that raises them);
+The tree (every error lives here, beside its siblings);
 every one is exported from ``lineagelog.api``, and a test holds this drawing
 equal to the real classes::
 
@@ -32,13 +32,13 @@ equal to the real classes::
     ├── ExportFormatError            a bad or truncated events file
     ├── DiagramRenderError           `dot` failed
     ├── AnchorFileError              a missing or malformed anchor file
-    ├── [RunAlreadyEndedError]       domain.run: a run ends exactly once
-    ├── [StepRunStateError]          domain.step_run: a command that does not fit the state
-    ├── [InvalidTagError]            domain.artifact_name: an unusable tag
-    ├── [DeletedVersionError]        domain.artifact_name: tagging a deleted version
-    ├── [VersionInUseError]          domain.artifact_name: pruning a version reused just now
-    ├── [InvalidRetentionError]      domain.lifecycle: a prune or gc setting that cannot apply
-    └── [SealMovedBackError]         domain.seal: a seal covering less than the last
+    ├── RunAlreadyEndedError         a run ends exactly once
+    ├── StepRunStateError            a command that does not fit the state
+    ├── InvalidTagError              an unusable tag
+    ├── DeletedVersionError          tagging a deleted version
+    ├── VersionInUseError            pruning a version reused just now
+    ├── InvalidRetentionError        a prune or gc setting that cannot apply
+    └── SealMovedBackError           a seal covering less than the last
 """
 
 from __future__ import annotations
@@ -50,12 +50,15 @@ __all__ = [
     "ArtifactNotFoundError",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "DeletedVersionError",
     "DiagramRenderError",
     "ExportFormatError",
     "GraphvizNotFoundError",
     "IntegrityError",
     "InvalidArtifactNameError",
     "InvalidLineageQueryError",
+    "InvalidRetentionError",
+    "InvalidTagError",
     "LineageCycleError",
     "LineageError",
     "LineageNodeNotFoundError",
@@ -64,13 +67,17 @@ __all__ = [
     "NoMaterializerError",
     "NotFoundError",
     "PipelineDefinitionError",
+    "RunAlreadyEndedError",
     "RunFailedError",
     "RunNotFoundError",
+    "SealMovedBackError",
     "StepRunNotFoundError",
+    "StepRunStateError",
     "StorageError",
     "UnknownFormatError",
     "UnsafeLoadError",
     "UntrustedTypeError",
+    "VersionInUseError",
 ]
 
 
@@ -185,3 +192,31 @@ class ExportFormatError(LineageError):
 
 class AnchorFileError(LineageError):
     """An anchor file that cannot be read, written, or holds a line that is not an anchor."""
+
+
+class InvalidTagError(LineageError, ValueError):
+    """A tag that is empty, too long or contains control characters."""
+
+
+class VersionInUseError(LineageError):
+    """A retention policy would delete a version a cache hit reused within its window."""
+
+
+class DeletedVersionError(LineageError):
+    """A command needs a version that was deleted (tombstoned)."""
+
+
+class StepRunStateError(LineageError):
+    """A command does not fit where the step run stands (e.g. writing after it ended)."""
+
+
+class RunAlreadyEndedError(LineageError):
+    """A command tried to change a run that has already completed or failed."""
+
+
+class SealMovedBackError(LineageError):
+    """A seal would cover fewer events than the seal before it."""
+
+
+class InvalidRetentionError(LineageError, ValueError):
+    """A retention setting (``keep``, ``min_age``, a window or bound) that cannot be applied."""

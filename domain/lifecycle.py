@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from lineagelog.domain.errors import LineageError
+from lineagelog.domain.errors import InvalidRetentionError
 
 __all__ = [
     "GcDecision",
@@ -36,10 +36,6 @@ __all__ = [
 ]
 
 
-class InvalidRetentionError(LineageError, ValueError):
-    """A retention setting (``keep``, ``min_age``, a window or bound) that cannot be applied."""
-
-
 def check_seconds(value: object, what: str, meaning: str) -> float:
     """Return ``value`` as seconds if it is a finite number of 0 or more, else raise.
 
@@ -52,7 +48,7 @@ def check_seconds(value: object, what: str, meaning: str) -> float:
         >>> check_seconds(-1, "reuse_window", "how long a reused version counts as in use")
         Traceback (most recent call last):
         ...
-        lineagelog.domain.lifecycle.InvalidRetentionError: reuse_window=-1 seconds ...
+        lineagelog.domain.errors.InvalidRetentionError: reuse_window=-1 seconds ...
 
     """
     if (

@@ -6,14 +6,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
-from lineagelog.domain.errors import LineageError
+from lineagelog.domain.errors import RunAlreadyEndedError
 from lineagelog.domain.values import RunStatus
 
 __all__ = ["PipelineRun", "RunAlreadyEndedError"]
-
-
-class RunAlreadyEndedError(LineageError):
-    """A command tried to change a run that has already completed or failed."""
 
 
 class PipelineRun(LineageAggregate):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 from lineagelog.domain.base import GENESIS_HASH, LineageAggregate, event_hash
-from lineagelog.domain.errors import LineageError
+from lineagelog.domain.errors import SealMovedBackError
 
 __all__ = [
     "SEAL_FORMAT",
@@ -39,10 +39,6 @@ SEAL_GENESIS = "0" * 64
 
 SEAL_STREAM_ID = uuid5(UUID(int=0), "lineagelog:log-seal")
 """The one stream that holds every seal of a log."""
-
-
-class SealMovedBackError(LineageError):
-    """A seal would cover fewer events than the seal before it."""
 
 
 def advance_digest(previous: bytes, stream_id: str, version: int, event_hash: str) -> bytes:

@@ -10,14 +10,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
-from lineagelog.domain.errors import LineageError
+from lineagelog.domain.errors import StepRunStateError
 from lineagelog.domain.values import CacheOutcome, StepStatus
 
 __all__ = ["StepRun", "StepRunStateError"]
-
-
-class StepRunStateError(LineageError):
-    """A command does not fit where the step run stands (e.g. writing after it ended)."""
 
 
 class StepRun(LineageAggregate):
