@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import textwrap
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,12 +36,73 @@ def _split_annotated(annotation: Any) -> tuple[Any, str | None]:
     return annotation, None
 
 
-def parse_outputs(func: Callable[..., Any]) -> tuple[OutputSpec, ...]:
-    """Read a step's outputs from its return annotation.
+class _TupleReturnFinder(ast.NodeVisitor):
+    """Finds a ``return`` of a tuple literal of two or more values in one function body.
 
-    ``Annotated[T, "name"]`` names an output (and its artifact); a tuple of them
-    declares several. Unnamed outputs are ``output``, or ``output_0``,
-    ``output_1``... in a tuple. ``-> None`` declares no output.
+    Functions, lambdas and classes nested in the body are not entered: their
+    returns are not the step's.
+    """
+
+    def __init__(self) -> None:
+        self.found = False
+        self._depth = 0
+
+    def _enter(self, node: ast.AST) -> None:
+        self._depth += 1
+        if self._depth == 1:
+            self.generic_visit(node)
+        self._depth -= 1
+
+    visit_FunctionDef = _enter
+    visit_AsyncFunctionDef = _enter
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        return None
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        return None
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if isinstance(node.value, ast.Tuple) and len(node.value.elts) > 1:
+            self.found = True
+
+
+def returns_tuple_literal(func: Callable[..., Any]) -> bool | None:
+    """Whether a ``return`` of ``func`` is followed by a tuple literal (``return a, b``).
+
+    This is ZenML's rule to tell several outputs from one output of type tuple:
+    ``return a, b`` or ``return (a, b)`` makes several, ``return pair`` one.
+    None when the source cannot be read (a function made by ``exec``).
+
+    Examples:
+        >>> def several():
+        ...     return 1, 2
+        >>> def one():
+        ...     pair = (1, 2)
+        ...     return pair
+        >>> returns_tuple_literal(several), returns_tuple_literal(one)
+        (True, False)
+    """
+    try:
+        source = textwrap.dedent(inspect.getsource(func))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        return None
+    finder = _TupleReturnFinder()
+    finder.visit(tree)
+    return finder.found
+
+
+def parse_outputs(func: Callable[..., Any]) -> tuple[OutputSpec, ...]:
+    """Read a step's outputs from its return annotation and its return statements.
+
+    ``Annotated[T, "name"]`` names an output (and its artifact). A tuple
+    annotation declares several outputs only when a ``return`` is followed by a
+    tuple literal (``return a, b``), as in ZenML; a step returning a tuple held
+    in a variable has one output of type tuple. Unnamed outputs are ``output``,
+    or ``output_0``, ``output_1``... among several. ``-> None`` declares no output.
+    When the source cannot be read, a fixed-length tuple annotation declares
+    one output per member.
     """
     try:
         hints = typing.get_type_hints(func, include_extras=True)
@@ -63,20 +126,31 @@ def parse_outputs(func: Callable[..., Any]) -> tuple[OutputSpec, ...]:
         return ()
     base, name = _split_annotated(annotation)
     if get_origin(base) is tuple and name is None:
-        members = get_args(base)
-        if not members or members[-1] is Ellipsis:
-            return (OutputSpec("output", None, tuple),)
-        specs = []
-        for index, member in enumerate(members):
-            member_type, member_name = _split_annotated(member)
-            specs.append(OutputSpec(member_name or f"output_{index}", member_name, member_type))
-        seen = [s.name for s in specs]
-        if len(set(seen)) != len(seen):
-            raise PipelineDefinitionError(
-                f"step {func.__name__!r} declares the output names {seen}; names must be unique"
-            )
-        return tuple(specs)
+        return _tuple_outputs(func, get_args(base))
     return (OutputSpec(name or "output", name, base),)
+
+
+def _tuple_outputs(func: Callable[..., Any], members: tuple[Any, ...]) -> tuple[OutputSpec, ...]:
+    literal = returns_tuple_literal(func)
+    variable_length = not members or members[-1] is Ellipsis
+    if literal is False or (literal is None and variable_length):
+        return (OutputSpec("output", None, tuple),)
+    if variable_length:
+        raise PipelineDefinitionError(
+            f"step {func.__name__!r} returns a tuple literal, so each value is an output, but "
+            "its annotation is a tuple of any length; name each output's type "
+            "(-> tuple[int, str]) or return one tuple held in a variable for one output"
+        )
+    specs = []
+    for index, member in enumerate(members):
+        member_type, member_name = _split_annotated(member)
+        specs.append(OutputSpec(member_name or f"output_{index}", member_name, member_type))
+    seen = [s.name for s in specs]
+    if len(set(seen)) != len(seen):
+        raise PipelineDefinitionError(
+            f"step {func.__name__!r} declares the output names {seen}; names must be unique"
+        )
+    return tuple(specs)
 
 
 class Step:
