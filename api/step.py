@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import inspect
 import textwrap
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin, overload
 
-from lineagelog.api.building import current_builder
+from lineagelog.api.building import check_options, current_builder, jsonable_mapping
 from lineagelog.api.code_hash import CodeHash, code_hash_of
 from lineagelog.domain.errors import PipelineDefinitionError
 from lineagelog.domain.names import check_artifact_name
@@ -153,10 +154,21 @@ def _tuple_outputs(func: Callable[..., Any], members: tuple[Any, ...]) -> tuple[
     return tuple(specs)
 
 
+_STEP_OPTIONS = [
+    "name",
+    "enable_cache",
+    "parameters",
+    "output_materializers",
+    "extra",
+    "substitutions",
+]
+
+
 class Step:
     """A step: call it inside a ``@pipeline`` to add an invocation to the DAG.
 
-    Called outside a pipeline, it simply runs the function.
+    Called outside a pipeline, it simply runs the function. ``configure`` and
+    ``with_options`` change its options as in ZenML.
     """
 
     def __init__(
@@ -166,22 +178,146 @@ class Step:
         name: str | None = None,
         enable_cache: bool | None = None,
         output_materializers: Any = None,
+        parameters: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        substitutions: dict[str, str] | None = None,
+        **options: Any,
     ) -> None:
         """Wrap ``func``; see ``step`` for the options."""
         if not callable(func):
             raise PipelineDefinitionError(f"@step needs a function, got {func!r}")
         self.func = func
-        self.name = name or func.__name__
-        self.enable_cache = enable_cache
+        self.name = func.__name__
+        self.enable_cache: bool | None = None
         self.signature = inspect.signature(func)
         self.outputs = parse_outputs(func)
         for spec in self.outputs:
             if spec.artifact_name is not None:
                 check_artifact_name(spec.artifact_name)
-        self.output_materializers = self._materializer_overrides(output_materializers)
+        self.output_materializers: dict[str, Any] = {}
+        self.parameters: dict[str, Any] = {}
+        self.extra: dict[str, Any] = {}
+        self.substitutions: dict[str, str] = {}
         self.source_ref = f"{func.__module__}:{func.__qualname__}"
         functools.update_wrapper(self, func)
         self._code_hash: CodeHash | None = None
+        self.configure(
+            name=name,
+            enable_cache=enable_cache,
+            output_materializers=output_materializers,
+            parameters=parameters,
+            extra=extra,
+            substitutions=substitutions,
+            **options,
+        )
+
+    def configure(
+        self,
+        *,
+        name: str | None = None,
+        enable_cache: bool | None = None,
+        parameters: dict[str, Any] | None = None,
+        output_materializers: Any = None,
+        extra: dict[str, Any] | None = None,
+        substitutions: dict[str, str] | None = None,
+        merge: bool = True,
+        **options: Any,
+    ) -> Step:
+        """Change this step's options in place and return it, as ZenML's ``configure``.
+
+        Options left as None keep their value. With ``merge=True`` the dict
+        options (``parameters``, ``output_materializers``, ``extra``,
+        ``substitutions``) are merged into the current ones, else replace them.
+        ``parameters`` sets values of the function's parameters that a call in
+        the pipeline does not pass. ZenML options of parts lineagelog does not
+        have (``settings``, ``model``, ``step_operator``, hooks...) are refused.
+
+        Raises:
+            PipelineDefinitionError: an unknown or out-of-scope option, or a bad value.
+
+        Examples:
+            >>> @step
+            ... def train(lr: float) -> float:
+            ...     return lr
+            >>> train.configure(enable_cache=False, parameters={"lr": 0.1}).enable_cache
+            False
+        """
+        owner = f"step {self.name!r}"
+        check_options(owner, options, _STEP_OPTIONS)
+        if name is not None:
+            if not isinstance(name, str) or not name.strip():
+                raise PipelineDefinitionError(
+                    f"{owner}: name={name!r} is not a name; give a non-empty string"
+                )
+            self.name = name
+        if enable_cache is not None:
+            if not isinstance(enable_cache, bool):
+                raise PipelineDefinitionError(
+                    f"{owner}: enable_cache={enable_cache!r} must be True, False or None"
+                )
+            self.enable_cache = enable_cache
+        if parameters is not None:
+            given = jsonable_mapping(owner, "parameters", parameters)
+            self._check_parameter_names(given)
+            self.parameters = {**self.parameters, **given} if merge else given
+        if output_materializers is not None:
+            overrides = self._materializer_overrides(output_materializers)
+            self.output_materializers = (
+                {**self.output_materializers, **overrides} if merge else overrides
+            )
+        if extra is not None:
+            given = jsonable_mapping(owner, "extra", extra)
+            self.extra = {**self.extra, **given} if merge else given
+        if substitutions is not None:
+            texts = {
+                str(k): str(v)
+                for k, v in jsonable_mapping(owner, "substitutions", substitutions).items()
+            }
+            self.substitutions = {**self.substitutions, **texts} if merge else texts
+        return self
+
+    def with_options(
+        self,
+        *,
+        name: str | None = None,
+        enable_cache: bool | None = None,
+        parameters: dict[str, Any] | None = None,
+        output_materializers: Any = None,
+        extra: dict[str, Any] | None = None,
+        substitutions: dict[str, str] | None = None,
+        merge: bool = True,
+        **options: Any,
+    ) -> Step:
+        """A copy of this step with ``configure(...)`` applied; this step is unchanged."""
+        twin = copy.copy(self)
+        twin.output_materializers = dict(self.output_materializers)
+        twin.parameters = dict(self.parameters)
+        twin.extra = dict(self.extra)
+        twin.substitutions = dict(self.substitutions)
+        return twin.configure(
+            name=name,
+            enable_cache=enable_cache,
+            parameters=parameters,
+            output_materializers=output_materializers,
+            extra=extra,
+            substitutions=substitutions,
+            merge=merge,
+            **options,
+        )
+
+    def _check_parameter_names(self, given: dict[str, Any]) -> None:
+        named = {
+            p.name
+            for p in self.signature.parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in self.signature.parameters.values())
+        unknown = sorted(set(given) - named)
+        if unknown and not takes_any:
+            raise PipelineDefinitionError(
+                f"step {self.name!r}: parameters names {unknown}, which its function does not "
+                f"take; its parameters are {sorted(named)}"
+            )
 
     def _materializer_overrides(self, given: Any) -> dict[str, Any]:
         if given is None:
@@ -226,11 +362,20 @@ class Step:
         return None if unhashable is None else unhashable.describe(self.name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Add an invocation to the pipeline being built, or run the function directly."""
+        """Add an invocation to the pipeline being built, or run the function directly.
+
+        Inside a pipeline, ``id="..."`` names the invocation and ``after="..."``
+        (or a list) names invocations that must run first, as in ZenML; both
+        are the function's own arguments when it declares parameters of those
+        names.
+        """
         builder = current_builder()
         if builder is None:
             return self.func(*args, **kwargs)
-        return builder.add_invocation(self, args, kwargs)
+        takes = self.signature.parameters
+        invocation_id = None if "id" in takes else kwargs.pop("id", None)
+        after = None if "after" in takes else kwargs.pop("after", None)
+        return builder.add_invocation(self, args, kwargs, invocation_id=invocation_id, after=after)
 
     def __repr__(self) -> str:
         return f"<step {self.name!r} ({self.source_ref})>"
@@ -246,6 +391,10 @@ def step(
     name: str | None = None,
     enable_cache: bool | None = None,
     output_materializers: Any = None,
+    parameters: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    substitutions: dict[str, str] | None = None,
+    **options: Any,
 ) -> Callable[[Callable[..., Any]], Step]: ...
 
 
@@ -256,14 +405,25 @@ def step(
     name: str | None = None,
     enable_cache: bool | None = None,
     output_materializers: Any = None,
+    parameters: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    substitutions: dict[str, str] | None = None,
+    **options: Any,
 ) -> Step | Callable[[Callable[..., Any]], Step]:
     """Turn a function into a pipeline step.
 
     Parameters:
         name: the step's name (default: the function's name).
-        enable_cache: False to always execute; None follows the pipeline.
+        enable_cache: False to always execute, True to cache even when the
+            pipeline's setting is False; None follows the pipeline. A run's
+            own setting (``pipeline.run(enable_cache=...)``) overrides both.
         output_materializers: a materializer class for the single output, or a
             dict from output name to materializer class.
+        parameters: values for the function's parameters a call does not pass.
+        extra: free JSON values recorded with the run's DAG.
+        substitutions: values for placeholders in name templates.
+        options: ZenML options lineagelog does not have are refused with a
+            message (``settings``, ``model``, ``step_operator``...).
 
     Examples:
         >>> @step
@@ -277,7 +437,14 @@ def step(
 
     def decorate(f: Callable[..., Any]) -> Step:
         return Step(
-            f, name=name, enable_cache=enable_cache, output_materializers=output_materializers
+            f,
+            name=name,
+            enable_cache=enable_cache,
+            output_materializers=output_materializers,
+            parameters=parameters,
+            extra=extra,
+            substitutions=substitutions,
+            **options,
         )
 
     return decorate

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Tuple  # noqa: UP035  (ZenML's documentation writes Tuple)
 
-from lineagelog.api import Client, pipeline, step
+import pytest
+
+from lineagelog.api import Client, PipelineDefinitionError, pipeline, step
 
 
 @step
@@ -46,3 +48,195 @@ def test_a_literal_tuple_return_stores_each_named_output(sqlite_stores):
     outputs = run.steps["split_numbers"].outputs
     assert {name: v.load() for name, v in outputs.items()} == {"high": 9, "low": 1}
     assert Client().get_artifact_version("low").load() == 1
+
+
+# -- caching: which setting decides (ZenML's "Control caching behavior") ---------------
+
+
+@step(enable_cache=True)
+def load_data(parameter: int) -> dict[str, int]:
+    return {"value": parameter}
+
+
+@step
+def follow_pipeline(data: dict[str, int]) -> int:
+    return data["value"] + 1
+
+
+@step(enable_cache=False)
+def train_model(data: dict[str, int]) -> int:
+    return data["value"] * 2
+
+
+@pipeline(enable_cache=True)
+def simple_ml_pipeline(parameter: int) -> None:
+    data = load_data(parameter)
+    follow_pipeline(data)
+    train_model(data)
+
+
+def _outcomes(run) -> dict[str, str]:
+    return {name: step_run.cache_outcome for name, step_run in run.steps.items()}
+
+
+def test_step_settings_override_the_pipeline_setting(sqlite_stores):
+    simple_ml_pipeline(parameter=1)
+
+    second = simple_ml_pipeline(parameter=1)
+
+    assert _outcomes(second) == {
+        "load_data": "hit",
+        "follow_pipeline": "hit",
+        "train_model": "disabled",
+    }
+    assert "step 'train_model' has enable_cache=False" in second.steps["train_model"].cache_reason
+
+
+def test_a_pipeline_configured_without_cache_still_caches_a_step_that_enables_it(sqlite_stores):
+    simple_ml_pipeline(parameter=2)
+    uncached = simple_ml_pipeline.with_options(enable_cache=False)
+
+    second = uncached(parameter=2)
+
+    assert _outcomes(second) == {
+        "load_data": "hit",
+        "follow_pipeline": "disabled",
+        "train_model": "disabled",
+    }
+    assert "pipeline 'simple_ml_pipeline' has enable_cache=False" in (
+        second.steps["follow_pipeline"].cache_reason
+    )
+    assert simple_ml_pipeline.enable_cache is True  # with_options left the original alone
+
+
+def test_run_enable_cache_false_executes_every_step_whatever_the_steps_say(sqlite_stores):
+    simple_ml_pipeline(parameter=3)
+
+    second = simple_ml_pipeline.run(parameter=3, enable_cache=False)
+
+    assert set(_outcomes(second).values()) == {"disabled"}
+    assert "run(enable_cache=False) overrides every step" in second.steps["load_data"].cache_reason
+
+
+def test_configure_on_a_step_changes_its_cache_setting(sqlite_stores):
+    @step
+    def configurable(x: int) -> int:
+        return x
+
+    @pipeline
+    def configured_pipeline() -> None:
+        configurable(1)
+
+    configured_pipeline()
+    configurable.configure(enable_cache=False)
+
+    second = configured_pipeline()
+
+    assert _outcomes(second) == {"configurable": "disabled"}
+
+
+# -- with_options, parameters, ids and ordering ---------------------------------------
+
+
+@step
+def scale(value: int, factor: int = 1) -> int:
+    return value * factor
+
+
+@step
+def record_order(label: str, log: list[str]) -> str:
+    log.append(label)
+    return label
+
+
+def test_step_with_options_inside_a_pipeline_applies_to_that_call_only(sqlite_stores):
+    @pipeline
+    def scaled() -> None:
+        scale.with_options(parameters={"factor": 10})(2)
+        scale(3, id="plain")
+
+    run = scaled()
+
+    assert run.steps["scale"].outputs["output"].load() == 20
+    assert run.steps["plain"].outputs["output"].load() == 3
+    assert scale.parameters == {}
+
+
+def test_pipeline_with_options_sets_step_options_by_invocation_id(sqlite_stores):
+    @pipeline
+    def twice() -> None:
+        scale(2)
+        scale(2)
+
+    run = twice.with_options(steps={"scale_2": {"parameters": {"factor": 5}}})()
+
+    assert run.steps["scale"].outputs["output"].load() == 2
+    assert run.steps["scale_2"].outputs["output"].load() == 10
+
+
+def test_pipeline_parameters_from_with_options_fill_the_function_arguments(sqlite_stores):
+    @pipeline
+    def parametrized(gamma: int) -> None:
+        scale(gamma, factor=2)
+
+    run = parametrized.with_options(parameters={"gamma": 7})()
+
+    assert run.parameters == {"gamma": 7}
+    assert run.steps["scale"].outputs["output"].load() == 14
+
+
+def test_after_runs_a_step_first_even_when_it_is_called_later(sqlite_stores):
+    @step(enable_cache=False)
+    def step_1() -> int:
+        order.append("step_1")
+        return 1
+
+    @step(enable_cache=False)
+    def step_2() -> int:
+        order.append("step_2")
+        return 2
+
+    @step(enable_cache=False)
+    def step_3(a: int, b: int) -> int:
+        order.append("step_3")
+        return a + b
+
+    @pipeline
+    def example_pipeline() -> None:
+        step_1_output = step_1(after="step_2")
+        step_2_output = step_2()
+        step_3(step_1_output, step_2_output)
+
+    order: list[str] = []
+    run = example_pipeline()
+
+    assert order == ["step_2", "step_1", "step_3"]
+    assert run.dag["steps"]["step_1"]["after"] == ["step_2"]
+    assert run.steps["step_3"].outputs["output"].load() == 3
+
+
+# -- run names ----------------------------------------------------------------------
+
+
+def test_run_name_templates_fill_date_time_and_substitutions(sqlite_stores):
+    @pipeline(substitutions={"experiment": "baseline"})
+    def named_pipeline() -> None:
+        scale(1)
+
+    run = named_pipeline.with_options(run_name="{experiment}_run_{date}_{time}")()
+
+    experiment, _, date_time = run.run_name.partition("_run_")
+    assert experiment == "baseline"
+    assert len(date_time.split("_")) == 7  # YYYY_MM_DD_HH_MM_SS_ffffff
+    assert [r.id for r in Client().list_runs() if r.run_name == run.run_name] == [run.id]
+
+
+def test_a_run_name_placeholder_without_a_substitution_is_refused_before_running(sqlite_stores):
+    @pipeline
+    def unnamed() -> None:
+        scale(1)
+
+    with pytest.raises(PipelineDefinitionError, match=r"placeholder\(s\) \['custom'\]"):
+        unnamed.with_options(run_name="run_{custom}")()
+
+    assert Client().list_runs() == []
