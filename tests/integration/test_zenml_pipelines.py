@@ -240,3 +240,23 @@ def test_a_run_name_placeholder_without_a_substitution_is_refused_before_running
         unnamed.with_options(run_name="run_{custom}")()
 
     assert Client().list_runs() == []
+
+
+# -- names with spaces ----------------------------------------------------------------
+
+
+def test_pipeline_and_step_names_with_spaces_give_valid_artifact_names(sqlite_stores):
+    @step(name="load the data")
+    def loader() -> int:
+        return 5
+
+    @pipeline(name="my training pipeline")
+    def spaced() -> None:
+        loader()
+
+    run = spaced()
+
+    version = run.steps["load the data"].outputs["output"]
+    assert version.name == "my_training_pipeline::load_the_data::output"
+    assert version.load() == 5
+    assert run.pipeline_name == "my training pipeline"

@@ -83,3 +83,13 @@ def test_a_variable_length_tuple_returned_from_a_variable_is_one_output():
         return values
 
     assert _output_names(many) == ["output"]
+
+
+def test_derived_artifact_names_of_names_with_spaces_are_made_valid():
+    from lineagelog.domain.names import check_artifact_name, default_artifact_name
+
+    derived = default_artifact_name("my pipeline", "load data/raw", "output")
+
+    assert derived == "my_pipeline::load_data_raw::output"
+    assert check_artifact_name(derived) == derived
+    assert default_artifact_name("p", "a:b", "output") == "p::a:b::output"  # valid: kept
