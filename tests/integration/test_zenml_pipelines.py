@@ -260,3 +260,50 @@ def test_pipeline_and_step_names_with_spaces_give_valid_artifact_names(sqlite_st
     assert version.name == "my_training_pipeline::load_the_data::output"
     assert version.load() == 5
     assert run.pipeline_name == "my training pipeline"
+
+
+# -- a fully cached run -----------------------------------------------------------------
+
+
+@step
+def cached_source() -> int:
+    return 4
+
+
+@step
+def cached_double(x: int) -> int:
+    return 2 * x
+
+
+@pipeline
+def fully_cacheable() -> None:
+    cached_double(cached_source())
+
+
+def test_a_run_whose_every_step_was_cached_reports_the_status_cached(sqlite_stores):
+    first = fully_cacheable()
+
+    second = fully_cacheable()
+
+    assert first.status == "completed"
+    assert second.status == "cached"
+    assert {s.status for s in second.steps.values()} == {"cached"}
+    assert Client().get_run(second.id).status == "cached"
+    assert [r.id for r in Client().list_runs(status="cached")] == [second.id]
+    assert [r.id for r in Client().list_runs(status="completed")] == [first.id]
+
+
+def test_a_cached_run_reads_running_as_of_before_its_end_and_cached_after(sqlite_stores):
+    from lineagelog.api.context import open_context
+
+    fully_cacheable()
+    before_second = open_context().events.max_position()
+    second = fully_cacheable()
+    after_second = open_context().events.max_position()
+    client = Client()
+
+    during = client.as_of(before_second + 1).get_run(second.id)
+    after = client.as_of(after_second).get_run(second.id)
+
+    assert during.status == "running"
+    assert after.status == "cached"
