@@ -307,3 +307,39 @@ def test_a_cached_run_reads_running_as_of_before_its_end_and_cached_after(sqlite
 
     assert during.status == "running"
     assert after.status == "cached"
+
+
+# -- definition errors, found before anything is recorded ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (lambda: scale(1, after="nowhere"), r"waits for \['nowhere'\].*does not call"),
+        (lambda: (scale(1, id="same"), scale(2, id="same")), "id='same', which another"),
+        (lambda: scale(1, after="scale"), "is the step itself"),
+        (
+            lambda: (scale(1, id="a", after="b"), scale(2, id="b", after="a")),
+            r"wait for each other \(after=\) in a cycle",
+        ),
+        (lambda: scale.with_options(parameters={"factor": 3})(1, factor=4), "set it in one place"),
+    ],
+)
+def test_bad_step_calls_are_refused_before_the_run_starts(sqlite_stores, body, says):
+    @pipeline
+    def bad() -> None:
+        body()
+
+    with pytest.raises(PipelineDefinitionError, match=says):
+        bad()
+
+    assert Client().list_runs() == []
+
+
+def test_step_options_for_an_invocation_the_pipeline_lacks_are_refused(sqlite_stores):
+    @pipeline
+    def one_step() -> None:
+        scale(1)
+
+    with pytest.raises(PipelineDefinitionError, match=r"\['trainer'\].*does not call"):
+        one_step.with_options(steps={"trainer": {"enable_cache": False}})()

@@ -93,3 +93,98 @@ def test_derived_artifact_names_of_names_with_spaces_are_made_valid():
     assert derived == "my_pipeline::load_data_raw::output"
     assert check_artifact_name(derived) == derived
     assert default_artifact_name("p", "a:b", "output") == "p::a:b::output"  # valid: kept
+
+
+# -- options: configure, with_options, and what is refused ------------------------------
+
+
+def test_step_configure_changes_the_step_and_returns_it():
+    @step
+    def svc_trainer(gamma: float = 0.001) -> float:
+        return gamma
+
+    configured = svc_trainer.configure(enable_cache=False, parameters={"gamma": 0.01})
+
+    assert configured is svc_trainer
+    assert (svc_trainer.enable_cache, svc_trainer.parameters) == (False, {"gamma": 0.01})
+
+
+def test_step_with_options_returns_a_changed_copy_and_leaves_the_step_alone():
+    @step
+    def svc_trainer(gamma: float = 0.001) -> float:
+        return gamma
+
+    copy = svc_trainer.with_options(name="trainer", parameters={"gamma": 0.5})
+
+    assert (copy.name, copy.parameters) == ("trainer", {"gamma": 0.5})
+    assert (svc_trainer.name, svc_trainer.parameters) == ("svc_trainer", {})
+
+
+def test_configure_merges_dict_options_unless_merge_is_false():
+    @step
+    def tagged(a: int = 0, b: int = 0) -> int:
+        return a + b
+
+    tagged.configure(parameters={"a": 1})
+    tagged.configure(parameters={"b": 2})
+    merged = dict(tagged.parameters)
+    tagged.configure(parameters={"b": 3}, merge=False)
+
+    assert merged == {"a": 1, "b": 2}
+    assert tagged.parameters == {"b": 3}
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("model", "my_model", "Model Control Plane"),
+        ("settings", {"docker": {"requirements": ["scikit-learn"]}}, "Docker"),
+        ("step_operator", "sagemaker", "every step runs in this process"),
+        ("on_failure", "notify", "lineagelog does not support it"),
+    ],
+)
+def test_options_of_zenml_parts_lineagelog_lacks_are_refused_with_what_to_do(option, value, says):
+    with pytest.raises(PipelineDefinitionError, match=f"option {option}=.*{says}"):
+
+        @step(**{option: value})
+        def trainer() -> int:
+            return 1
+
+
+def test_pipeline_options_of_zenml_parts_lineagelog_lacks_are_refused():
+    from lineagelog.api import pipeline
+
+    @pipeline
+    def training() -> None:
+        pass
+
+    with pytest.raises(PipelineDefinitionError, match=r"option schedule=.*scheduler"):
+        training.with_options(schedule="0 * * * *")
+    with pytest.raises(PipelineDefinitionError, match=r"option model=.*Model Control Plane"):
+        training.configure(model="production")
+
+
+def test_empty_settings_are_accepted_as_zenml_code_often_passes_them():
+    @step(settings={})
+    def plain() -> int:
+        return 1
+
+    assert plain.name == "plain"
+
+
+def test_a_configured_parameter_the_function_does_not_take_is_refused():
+    @step
+    def trainer(gamma: float) -> float:
+        return gamma
+
+    with pytest.raises(PipelineDefinitionError, match=r"\['alpha'\].*\['gamma'\]"):
+        trainer.configure(parameters={"alpha": 1})
+
+
+def test_enable_cache_must_be_a_boolean():
+    @step
+    def trainer() -> int:
+        return 1
+
+    with pytest.raises(PipelineDefinitionError, match="enable_cache='no' must be True, False"):
+        trainer.configure(enable_cache="no")  # type: ignore[arg-type]
