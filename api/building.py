@@ -6,6 +6,7 @@ import contextvars
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lineagelog.domain.cache_setting import cache_disabled_reason
@@ -304,11 +305,20 @@ class DagBuilder:
             return None
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
-    def finish(self, *, run_cache: bool | None, pipeline_cache: bool | None) -> None:
+    def finish(
+        self,
+        *,
+        run_cache: bool | None,
+        pipeline_cache: bool | None,
+        substitutions: Mapping[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> None:
         """Check the DAG, order it for execution and decide each step's cache setting.
 
         Invocations run in call order, except that one named in ``after=`` runs
-        before the invocation that waits for it.
+        before the invocation that waits for it. Artifact name templates
+        (``Annotated[int, "count_{date}"]``) are filled with ``now`` and the
+        pipeline's ``substitutions``, then the step's.
 
         Raises:
             PipelineDefinitionError: ``after=`` or ``with_options(steps=...)``
@@ -331,6 +341,9 @@ class DagBuilder:
                     + f"; its invocations are {list(self.invocations)}"
                 )
             invocation.upstream = sorted(set(invocation.upstream) | set(invocation.after))
+            invocation.step = invocation.step.with_artifact_names_for_run(
+                dict(substitutions or {}), now or datetime.now(UTC)
+            )
             invocation.cache_disabled = cache_disabled_reason(
                 run=run_cache,
                 step=invocation.step.enable_cache,

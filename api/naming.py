@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from lineagelog.domain.errors import PipelineDefinitionError
 
-__all__ = ["default_run_name", "format_name_template", "template_placeholders"]
+__all__ = ["default_run_name", "format_name_template", "probe_template", "template_placeholders"]
 
 
 def template_placeholders(template: str) -> set[str]:
@@ -90,3 +90,15 @@ def default_run_name(pipeline: str, *, now: datetime | None = None) -> str:
         'training {v2}-2024_06_30-14_05_09_123456'
     """
     return f"{pipeline}-" + format_name_template("{date}-{time}", now=now)
+
+
+def probe_template(template: str) -> str:
+    """``template`` with each placeholder filled by ``x``, to check what it can become.
+
+    Examples:
+        >>> probe_template("model_{date}_{experiment}")
+        'model_x_x'
+    """
+    if "{" not in template and "}" not in template:
+        return template
+    return template.format_map({name: "x" for name in template_placeholders(template)})

@@ -242,7 +242,12 @@ class Pipeline:
             raise PipelineDefinitionError(
                 f"pipeline {self.name!r} called no steps; call @step functions inside it"
             )
-        builder.finish(run_cache=enable_cache, pipeline_cache=self.enable_cache)
+        builder.finish(
+            run_cache=enable_cache,
+            pipeline_cache=self.enable_cache,
+            substitutions=self.substitutions,
+            now=now,
+        )
         context = open_context(database_url, artifact_store)
         runner = PipelineRunner(
             context,

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import functools
 import inspect
 import textwrap
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, get_args, get_origin, overload
 
 from lineagelog.api.building import check_options, current_builder, jsonable_mapping
 from lineagelog.api.code_hash import CodeHash, code_hash_of
+from lineagelog.api.naming import format_name_template, probe_template
 from lineagelog.domain.errors import PipelineDefinitionError
 from lineagelog.domain.names import check_artifact_name
 
@@ -193,7 +196,7 @@ class Step:
         self.outputs = parse_outputs(func)
         for spec in self.outputs:
             if spec.artifact_name is not None:
-                check_artifact_name(spec.artifact_name)
+                check_artifact_name(probe_template(spec.artifact_name))
         self.output_materializers: dict[str, Any] = {}
         self.parameters: dict[str, Any] = {}
         self.extra: dict[str, Any] = {}
@@ -304,6 +307,38 @@ class Step:
             merge=merge,
             **options,
         )
+
+    def with_artifact_names_for_run(self, substitutions: dict[str, str], now: datetime) -> Step:
+        """This step, or a copy whose artifact name templates are filled for one run.
+
+        An ``Annotated`` name such as ``"model_{date}"`` or ``"data_{experiment}"``
+        is formatted with the run's date and time and the substitutions (the
+        pipeline's, then the step's); the output keeps its template as its name,
+        so the cache sees the same outputs from run to run.
+
+        Raises:
+            PipelineDefinitionError: a placeholder no substitution fills.
+            InvalidArtifactNameError: the filled name is not a valid artifact name.
+        """
+        templated = [s for s in self.outputs if s.artifact_name and "{" in s.artifact_name]
+        if not templated:
+            return self
+        values = {**substitutions, **self.substitutions}
+        outputs = []
+        for spec in self.outputs:
+            if spec in templated:
+                assert spec.artifact_name is not None
+                filled = format_name_template(
+                    spec.artifact_name,
+                    values,
+                    now=now,
+                    what=f"artifact name of output {spec.name!r} of step {self.name!r}",
+                )
+                spec = dataclasses.replace(spec, artifact_name=check_artifact_name(filled))
+            outputs.append(spec)
+        twin = copy.copy(self)
+        twin.outputs = tuple(outputs)
+        return twin
 
     def _check_parameter_names(self, given: dict[str, Any]) -> None:
         named = {

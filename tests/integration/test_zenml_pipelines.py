@@ -343,3 +343,48 @@ def test_step_options_for_an_invocation_the_pipeline_lacks_are_refused(sqlite_st
 
     with pytest.raises(PipelineDefinitionError, match=r"\['trainer'\].*does not call"):
         one_step.with_options(steps={"trainer": {"enable_cache": False}})()
+
+
+# -- artifact name templates (ZenML's "dynamic artifact names") ----------------------
+
+
+@step(substitutions={"custom_placeholder": "some_substitute"})
+def dynamic_single_string() -> Annotated[str, "name_{custom_placeholder}_{date}"]:
+    return "null"
+
+
+@step
+def dynamic_tuple() -> Tuple[  # noqa: UP006
+    Annotated[str, "name_{stage}_first"], Annotated[str, "name_{stage}_second"]
+]:
+    return "a", "b"
+
+
+def test_artifact_name_templates_are_filled_from_step_and_pipeline_substitutions(sqlite_stores):
+    @pipeline(substitutions={"stage": "prod"})
+    def dynamic_pipeline() -> None:
+        dynamic_single_string()
+        dynamic_tuple()
+
+    run = dynamic_pipeline()
+
+    single = run.steps["dynamic_single_string"].outputs
+    assert list(single) == ["name_{custom_placeholder}_{date}"]  # the output keeps its template
+    name = single["name_{custom_placeholder}_{date}"].name
+    assert name.startswith("name_some_substitute_") and len(name.split("_")) == 6
+    assert sorted(v.name for v in run.steps["dynamic_tuple"].outputs.values()) == [
+        "name_prod_first",
+        "name_prod_second",
+    ]
+    assert Client().get_artifact_version("name_prod_first").load() == "a"
+
+
+def test_an_artifact_name_placeholder_nothing_fills_is_refused_before_the_run(sqlite_stores):
+    @pipeline
+    def unfilled() -> None:
+        dynamic_tuple()
+
+    with pytest.raises(PipelineDefinitionError, match=r"placeholder\(s\) \['stage'\]"):
+        unfilled()
+
+    assert Client().list_runs() == []
