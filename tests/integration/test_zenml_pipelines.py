@@ -388,3 +388,14 @@ def test_an_artifact_name_placeholder_nothing_fills_is_refused_before_the_run(sq
         unfilled()
 
     assert Client().list_runs() == []
+
+
+def test_extra_of_the_pipeline_and_its_steps_is_recorded_with_the_run(sqlite_stores):
+    @pipeline(extra={"owner": "data-team"})
+    def annotated_pipeline() -> None:
+        scale.with_options(extra={"tier": 1})(2)
+
+    run = annotated_pipeline()
+
+    assert run.dag["extra"] == {"owner": "data-team"}
+    assert run.dag["steps"]["scale"]["extra"] == {"tier": 1}
