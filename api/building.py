@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from lineagelog.domain.cache_setting import cache_disabled_reason
 from lineagelog.domain.canonical import to_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
 
@@ -19,9 +21,31 @@ __all__ = [
     "Invocation",
     "StepOutput",
     "building",
+    "check_options",
     "current_builder",
     "executing_step",
+    "jsonable_mapping",
 ]
+
+_OUT_OF_SCOPE = {
+    "model": (
+        "ZenML's Model Control Plane (model=) is not part of lineagelog; remove model= and "
+        "keep the model as a named artifact (-> Annotated[MyModel, 'model'])"
+    ),
+    "settings": (
+        "Docker, resource, orchestrator and step-operator settings (settings=) do not apply: "
+        "lineagelog runs every step in this process; remove settings="
+    ),
+    "config_path": (
+        "YAML run configurations (config_path=) are not read by lineagelog; pass the options "
+        "as keyword arguments instead"
+    ),
+    "schedule": "schedules (schedule=) are not part of lineagelog; start runs from a scheduler",
+    "build": "Docker builds (build=) are not part of lineagelog; remove build=",
+    "step_operator": "step operators are not part of lineagelog: every step runs in this process",
+    "experiment_tracker": "experiment trackers are not part of lineagelog; remove the option",
+}
+"""ZenML options that belong to parts of ZenML lineagelog does not have, and what to do."""
 
 _builder: contextvars.ContextVar[DagBuilder | None] = contextvars.ContextVar(
     "lineagelog_builder", default=None
@@ -44,6 +68,47 @@ def executing_step(description: str) -> Iterator[None]:
         yield
     finally:
         _executing.reset(token)
+
+
+def check_options(owner: str, options: Mapping[str, Any], supported: list[str]) -> None:
+    """Refuse every option ``owner`` does not support, unless it is None or empty.
+
+    ZenML's options for stack components, hooks, the Model Control Plane or
+    Docker are refused with what to do instead, never accepted and ignored.
+
+    Raises:
+        PipelineDefinitionError: naming the option, why, and the supported ones.
+    """
+    for name, value in options.items():
+        if value is None or (isinstance(value, Mapping | list | tuple) and not value):
+            continue
+        why = _OUT_OF_SCOPE.get(name, "lineagelog does not support it")
+        raise PipelineDefinitionError(
+            f"{owner}: option {name}={value!r} is refused: {why}. "
+            f"Supported options: {', '.join(supported)}"
+        )
+
+
+def jsonable_mapping(owner: str, option: str, given: Any) -> dict[str, Any]:
+    """A copy of ``given`` as a dict of JSON values, or a clear error naming what is wrong."""
+    if not isinstance(given, Mapping):
+        raise PipelineDefinitionError(
+            f"{owner}: {option} must be a dict, got {type(given).__name__} {given!r}"
+        )
+    result: dict[str, Any] = {}
+    for key, value in given.items():
+        if not isinstance(key, str):
+            raise PipelineDefinitionError(
+                f"{owner}: the keys of {option} must be strings, got {key!r}"
+            )
+        try:
+            result[key] = to_jsonable(value)
+        except TypeError as e:
+            raise PipelineDefinitionError(
+                f"{owner}: {option}[{key!r}] is not JSON-serializable ({e}); "
+                "use plain values (numbers, strings, lists, dicts)"
+            ) from None
+    return result
 
 
 def current_builder() -> DagBuilder | None:
@@ -71,10 +136,13 @@ class Invocation:
     parameters: dict[str, Any]
     inputs: dict[str, StepOutput]
     upstream: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
+    cache_disabled: str | None = None
+    """Why caching is off for this invocation by a setting (None: the settings allow it)."""
 
     def spec(self) -> dict[str, Any]:
         """The invocation as recorded in the run's DAG spec."""
-        return {
+        spec: dict[str, Any] = {
             "step": self.step.name,
             "source": self.step.source_ref,
             "parameters": self.parameters,
@@ -85,22 +153,121 @@ class Invocation:
             "upstream": list(self.upstream),
             "outputs": [spec.name for spec in self.step.outputs],
         }
+        if self.after:
+            spec["after"] = list(self.after)
+        if self.step.extra:
+            spec["extra"] = dict(self.step.extra)
+        return spec
 
 
 class DagBuilder:
-    """Collects invocations in call order (a valid topological order)."""
+    """Collects invocations in call order, then orders them for execution."""
 
-    def __init__(self, pipeline: str) -> None:
-        """Start an empty DAG for ``pipeline``."""
+    def __init__(
+        self,
+        pipeline: str,
+        step_options: Mapping[str, Mapping[str, Any]] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Start an empty DAG for ``pipeline``.
+
+        ``step_options`` configures invocations by id (``with_options(steps=...)``);
+        ``extra`` is the pipeline's ``extra``, recorded with the DAG.
+        """
         self.pipeline = pipeline
         self.invocations: dict[str, Invocation] = {}
+        self.step_options = {key: dict(value) for key, value in (step_options or {}).items()}
+        self.extra = dict(extra or {})
         self._counts: dict[str, int] = {}
 
-    def add_invocation(self, step: Step, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Record a step call; return placeholders for its outputs."""
-        count = self._counts.get(step.name, 0) + 1
-        self._counts[step.name] = count
-        invocation_id = step.name if count == 1 else f"{step.name}_{count}"
+    def _invocation_id(self, step: Step, given: str | None) -> str:
+        if given is not None:
+            if not isinstance(given, str) or not given:
+                raise PipelineDefinitionError(
+                    f"step {step.name!r} called with id={given!r}; an invocation id is a "
+                    "non-empty string unique in the pipeline"
+                )
+            if given in self.invocations:
+                raise PipelineDefinitionError(
+                    f"step {step.name!r} called with id={given!r}, which another invocation of "
+                    f"pipeline {self.pipeline!r} already has; give each invocation its own id"
+                )
+            return given
+        count = self._counts.get(step.name, 0)
+        while True:
+            count += 1
+            invocation_id = step.name if count == 1 else f"{step.name}_{count}"
+            if invocation_id not in self.invocations:
+                self._counts[step.name] = count
+                return invocation_id
+
+    def _after(self, step: Step, after: Any) -> list[str]:
+        if after is None:
+            return []
+        items = [after] if isinstance(after, str | StepOutput) else after
+        try:
+            items = list(items)
+        except TypeError:
+            items = [after]
+        names: list[str] = []
+        for item in items:
+            if isinstance(item, StepOutput):
+                names.append(item.invocation_id)
+            elif isinstance(item, str) and item:
+                names.append(item)
+            else:
+                raise PipelineDefinitionError(
+                    f"step {step.name!r} called with after={after!r}; name the invocations "
+                    "to wait for by id (after='load' or after=['load', 'clean']) or pass "
+                    "their outputs"
+                )
+        return sorted(set(names))
+
+    def _with_configured_parameters(
+        self, step: Step, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The call's keyword arguments, completed with the step's configured parameters."""
+        if not step.parameters:
+            return kwargs
+        try:
+            given = step.signature.bind_partial(*args, **kwargs).arguments
+        except TypeError as e:
+            raise PipelineDefinitionError(
+                f"step {step.name!r} called with arguments that do not fit its signature "
+                f"{step.signature}: {e}"
+            ) from None
+        completed = dict(kwargs)
+        for name, value in step.parameters.items():
+            if name not in given:
+                completed[name] = value
+                continue
+            passed = given[name]
+            if isinstance(passed, StepOutput) or _jsonable_or_none(passed) != value:
+                raise PipelineDefinitionError(
+                    f"parameter {name!r} of step {step.name!r} is configured as {value!r} "
+                    f"and passed as {passed!r} in the pipeline; set it in one place only"
+                )
+        return completed
+
+    def add_invocation(
+        self,
+        step: Step,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        invocation_id: str | None = None,
+        after: Any = None,
+    ) -> Any:
+        """Record a step call; return placeholders for its outputs.
+
+        ``invocation_id`` replaces the default id (the step name, then
+        ``name_2``...); ``after`` names invocations that must run first although
+        no data flows from them.
+        """
+        inv_id = self._invocation_id(step, invocation_id)
+        if inv_id in self.step_options:
+            step = step.with_options(**self.step_options[inv_id])
+        kwargs = self._with_configured_parameters(step, args, kwargs)
         try:
             bound = step.signature.bind(*args, **kwargs)
         except TypeError as e:
@@ -129,21 +296,101 @@ class DagBuilder:
                     "in an upstream step and pass its output"
                 ) from None
         upstream = sorted({out.invocation_id for out in inputs.values()})
-        self.invocations[invocation_id] = Invocation(
-            invocation_id, step, parameters, inputs, upstream
+        self.invocations[inv_id] = Invocation(
+            inv_id, step, parameters, inputs, upstream, self._after(step, after)
         )
-        outputs = [StepOutput(invocation_id, spec.name) for spec in step.outputs]
+        outputs = [StepOutput(inv_id, spec.name) for spec in step.outputs]
         if not outputs:
             return None
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
+    def finish(
+        self,
+        *,
+        run_cache: bool | None,
+        pipeline_cache: bool | None,
+        substitutions: Mapping[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Check the DAG, order it for execution and decide each step's cache setting.
+
+        Invocations run in call order, except that one named in ``after=`` runs
+        before the invocation that waits for it. Artifact name templates
+        (``Annotated[int, "count_{date}"]``) are filled with ``now`` and the
+        pipeline's ``substitutions``, then the step's.
+
+        Raises:
+            PipelineDefinitionError: ``after=`` or ``with_options(steps=...)``
+                names an invocation the pipeline does not have, or the
+                dependencies form a cycle.
+        """
+        unknown_options = sorted(set(self.step_options) - set(self.invocations))
+        if unknown_options:
+            raise PipelineDefinitionError(
+                f"step options were given for {unknown_options}, which pipeline "
+                f"{self.pipeline!r} does not call; its invocations are {list(self.invocations)}"
+            )
+        for invocation in self.invocations.values():
+            missing = [name for name in invocation.after if name not in self.invocations]
+            if missing or invocation.id in invocation.after:
+                raise PipelineDefinitionError(
+                    f"step {invocation.id!r} of pipeline {self.pipeline!r} waits for "
+                    f"{missing or [invocation.id]} (after=), which "
+                    + ("is the step itself" if not missing else "the pipeline does not call")
+                    + f"; its invocations are {list(self.invocations)}"
+                )
+            invocation.upstream = sorted(set(invocation.upstream) | set(invocation.after))
+            invocation.step = invocation.step.with_artifact_names_for_run(
+                dict(substitutions or {}), now or datetime.now(UTC)
+            )
+            invocation.cache_disabled = cache_disabled_reason(
+                run=run_cache,
+                step=invocation.step.enable_cache,
+                pipeline=pipeline_cache,
+                step_name=invocation.step.name,
+                pipeline_name=self.pipeline,
+            )
+        self.invocations = {inv.id: inv for inv in self._execution_order()}
+
+    def _execution_order(self) -> list[Invocation]:
+        done: set[str] = set()
+        order: list[Invocation] = []
+        pending = list(self.invocations.values())
+        while pending:
+            ready = next((i for i in pending if set(i.upstream) <= done), None)
+            if ready is None:
+                raise PipelineDefinitionError(
+                    f"the steps {[i.id for i in pending]} of pipeline {self.pipeline!r} wait "
+                    "for each other (after=) in a cycle; remove one of those after= names"
+                )
+            pending.remove(ready)
+            done.add(ready.id)
+            order.append(ready)
+        return order
+
     def spec(self) -> dict[str, Any]:
         """The DAG as recorded in ``RunStarted``."""
-        return {"steps": {inv_id: inv.spec() for inv_id, inv in self.invocations.items()}}
+        spec: dict[str, Any] = {
+            "steps": {inv_id: inv.spec() for inv_id, inv in self.invocations.items()}
+        }
+        if self.extra:
+            spec["extra"] = dict(self.extra)
+        return spec
+
+
+def _jsonable_or_none(value: Any) -> Any:
+    try:
+        return to_jsonable(value)
+    except TypeError:
+        return None
 
 
 @contextmanager
-def building(pipeline: str) -> Iterator[DagBuilder]:
+def building(
+    pipeline: str,
+    step_options: Mapping[str, Mapping[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Iterator[DagBuilder]:
     """Collect the step calls made while the pipeline function runs."""
     inside = _executing.get()
     if inside is not None:
@@ -157,7 +404,7 @@ def building(pipeline: str) -> Iterator[DagBuilder]:
             f"pipeline {pipeline!r} was called while another pipeline was being built; "
             "call pipelines one after the other, not from inside each other"
         )
-    builder = DagBuilder(pipeline)
+    builder = DagBuilder(pipeline, step_options, extra)
     token = _builder.set(builder)
     try:
         yield builder

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
-from lineagelog.api.building import building
+from lineagelog.api.building import building, check_options, jsonable_mapping
+from lineagelog.api.naming import default_run_name, format_name_template
 from lineagelog.domain.canonical import to_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
 
@@ -17,19 +19,153 @@ if TYPE_CHECKING:
 
 __all__ = ["Pipeline", "pipeline"]
 
+_PIPELINE_OPTIONS = ["enable_cache", "parameters", "extra", "substitutions"]
+_WITH_OPTIONS = ["run_name", "steps", "step_configurations", *_PIPELINE_OPTIONS]
+
 
 class Pipeline:
-    """A pipeline: call it with its parameters to run it and get the run back."""
+    """A pipeline: call it with its parameters to run it and get the run back.
+
+    ``configure`` and ``with_options`` change its options as in ZenML.
+    """
 
     def __init__(
-        self, func: Callable[..., Any], *, name: str | None = None, enable_cache: bool = True
+        self,
+        func: Callable[..., Any],
+        *,
+        name: str | None = None,
+        enable_cache: bool | None = None,
+        parameters: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        substitutions: dict[str, str] | None = None,
+        **options: Any,
     ) -> None:
         """Wrap ``func``; see ``pipeline`` for the options."""
         self.func = func
         self.name = name or func.__name__
-        self.enable_cache = enable_cache
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise PipelineDefinitionError(
+                f"pipeline name {self.name!r} is not a name; give a non-empty string"
+            )
+        self.enable_cache: bool | None = None
+        self.parameters: dict[str, Any] = {}
+        self.extra: dict[str, Any] = {}
+        self.substitutions: dict[str, str] = {}
+        self.run_name: str | None = None
+        self.step_options: dict[str, dict[str, Any]] = {}
         self.signature = inspect.signature(func)
         functools.update_wrapper(self, func)
+        self.configure(
+            enable_cache=enable_cache,
+            parameters=parameters,
+            extra=extra,
+            substitutions=substitutions,
+            **options,
+        )
+
+    def configure(
+        self,
+        *,
+        enable_cache: bool | None = None,
+        parameters: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        substitutions: dict[str, str] | None = None,
+        merge: bool = True,
+        **options: Any,
+    ) -> Pipeline:
+        """Change this pipeline's options in place and return it, as ZenML's ``configure``.
+
+        ``enable_cache`` is the setting of every step that has none of its own
+        (a step's ``enable_cache`` wins over it, as in ZenML; only
+        ``run(enable_cache=...)`` overrides every step). ``parameters`` gives
+        the pipeline function's arguments a call does not pass. With
+        ``merge=True`` dict options merge into the current ones, else replace
+        them. ZenML options of parts lineagelog does not have (``settings``,
+        ``model``, ``schedule``...) are refused.
+
+        Raises:
+            PipelineDefinitionError: an unknown or out-of-scope option, or a bad value.
+        """
+        owner = f"pipeline {self.name!r}"
+        check_options(owner, options, _PIPELINE_OPTIONS)
+        if enable_cache is not None:
+            if not isinstance(enable_cache, bool):
+                raise PipelineDefinitionError(
+                    f"{owner}: enable_cache={enable_cache!r} must be True, False or None"
+                )
+            self.enable_cache = enable_cache
+        if parameters is not None:
+            given = jsonable_mapping(owner, "parameters", parameters)
+            unknown = sorted(set(given) - set(self.signature.parameters))
+            if unknown:
+                raise PipelineDefinitionError(
+                    f"{owner}: parameters names {unknown}, which its function does not take; "
+                    f"its parameters are {list(self.signature.parameters)}"
+                )
+            self.parameters = {**self.parameters, **given} if merge else given
+        if extra is not None:
+            given = jsonable_mapping(owner, "extra", extra)
+            self.extra = {**self.extra, **given} if merge else given
+        if substitutions is not None:
+            given = jsonable_mapping(owner, "substitutions", substitutions)
+            texts = {key: str(value) for key, value in given.items()}
+            self.substitutions = {**self.substitutions, **texts} if merge else texts
+        return self
+
+    def with_options(
+        self,
+        *,
+        run_name: str | None = None,
+        steps: Mapping[str, Mapping[str, Any]] | None = None,
+        step_configurations: Mapping[str, Mapping[str, Any]] | None = None,
+        enable_cache: bool | None = None,
+        parameters: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        substitutions: dict[str, str] | None = None,
+        merge: bool = True,
+        **options: Any,
+    ) -> Pipeline:
+        """A copy of this pipeline with options applied; this pipeline is unchanged.
+
+        ``run_name`` is a template for the name of the runs of the copy
+        (``"training_{date}_{time}"``, placeholders from ``substitutions``);
+        ``steps`` (or ``step_configurations``) maps invocation ids to step
+        options (``{"trainer": {"enable_cache": False}}``). The other options
+        are ``configure``'s.
+
+        Raises:
+            PipelineDefinitionError: an unknown or out-of-scope option, or a bad value.
+        """
+        owner = f"pipeline {self.name!r}"
+        check_options(owner, options, _WITH_OPTIONS)
+        twin = copy.copy(self)
+        twin.parameters = dict(self.parameters)
+        twin.extra = dict(self.extra)
+        twin.substitutions = dict(self.substitutions)
+        twin.step_options = {key: dict(value) for key, value in self.step_options.items()}
+        twin.configure(
+            enable_cache=enable_cache,
+            parameters=parameters,
+            extra=extra,
+            substitutions=substitutions,
+            merge=merge,
+        )
+        if run_name is not None:
+            if not isinstance(run_name, str) or not run_name.strip():
+                raise PipelineDefinitionError(
+                    f"{owner}: run_name={run_name!r} is not a name; give a non-empty string"
+                )
+            twin.run_name = run_name
+        for given in (steps, step_configurations):
+            for invocation_id, step_options in (given or {}).items():
+                if not isinstance(step_options, Mapping):
+                    raise PipelineDefinitionError(
+                        f"{owner}: the options of step {invocation_id!r} must be a dict such "
+                        f"as {{'enable_cache': False}}, got {step_options!r}"
+                    )
+                merged = {**twin.step_options.get(invocation_id, {}), **step_options}
+                twin.step_options[invocation_id] = merged
+        return twin
 
     def __call__(self, *args: Any, **kwargs: Any) -> Run:
         """Run the pipeline now, in this process; return the run's post-execution view.
@@ -38,6 +174,27 @@ class Pipeline:
             RunFailedError: a step raised; ``run_id`` names the failed run.
         """
         return self.run(*args, **kwargs)
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> inspect.BoundArguments:
+        try:
+            given = self.signature.bind_partial(*args, **kwargs).arguments
+            completed = dict(kwargs)
+            for name, value in self.parameters.items():
+                if name not in given:
+                    completed[name] = value
+                elif _jsonable_or_none(given[name]) != value:
+                    raise PipelineDefinitionError(
+                        f"parameter {name!r} of pipeline {self.name!r} is configured as "
+                        f"{value!r} and passed as {given[name]!r}; set it in one place only"
+                    )
+            bound = self.signature.bind(*args, **completed)
+        except TypeError as e:
+            raise PipelineDefinitionError(
+                f"pipeline {self.name!r} called with arguments that do not fit "
+                f"{self.signature}: {e}"
+            ) from None
+        bound.apply_defaults()
+        return bound
 
     def run(
         self,
@@ -48,19 +205,21 @@ class Pipeline:
         artifact_store: str | None = None,
         **kwargs: Any,
     ) -> Run:
-        """Run with explicit options (run name, cache, stores) besides the parameters."""
+        """Run with explicit options (run name, cache, stores) besides the parameters.
+
+        ``run_name`` may be a template (``"{date}"``, ``"{time}"``, substitutions);
+        ``enable_cache`` here is the run's setting and overrides every step's.
+        """
         from lineagelog.api.context import open_context  # the stores load on first run
         from lineagelog.api.models import Run
         from lineagelog.api.runner import PipelineRunner
 
-        try:
-            bound = self.signature.bind(*args, **kwargs)
-        except TypeError as e:
+        if enable_cache is not None and not isinstance(enable_cache, bool):
             raise PipelineDefinitionError(
-                f"pipeline {self.name!r} called with arguments that do not fit "
-                f"{self.signature}: {e}"
-            ) from None
-        bound.apply_defaults()
+                f"pipeline {self.name!r}: run(enable_cache={enable_cache!r}) must be True, "
+                "False or None"
+            )
+        bound = self._bind(args, kwargs)
         parameters: dict[str, Any] = {}
         for name, value in bound.arguments.items():
             try:
@@ -70,18 +229,33 @@ class Pipeline:
                     f"parameter {name!r} of pipeline {self.name!r} is not JSON-serializable ({e}); "
                     "pass plain values (numbers, strings, lists, dicts)"
                 ) from None
-        with building(self.name) as builder:
+        now = datetime.now(UTC)
+        template = run_name or self.run_name
+        name = (
+            default_run_name(self.name, now=now)
+            if template is None
+            else format_name_template(template, self.substitutions, now=now, what="run name")
+        )
+        with building(self.name, self.step_options, self.extra) as builder:
             self.func(*bound.args, **bound.kwargs)
         if not builder.invocations:
             raise PipelineDefinitionError(
                 f"pipeline {self.name!r} called no steps; call @step functions inside it"
             )
+        builder.finish(
+            run_cache=enable_cache,
+            pipeline_cache=self.enable_cache,
+            substitutions=self.substitutions,
+            now=now,
+        )
         context = open_context(database_url, artifact_store)
         runner = PipelineRunner(
             context,
             pipeline=self.name,
-            enable_cache=self.enable_cache if enable_cache is None else enable_cache,
-            run_name=run_name or f"{self.name}-{datetime.now(UTC):%Y_%m_%d-%H_%M_%S_%f}",
+            enable_cache=enable_cache
+            if enable_cache is not None
+            else self.enable_cache is not False,
+            run_name=name,
         )
         run_id = runner.run(builder, parameters)  # raises RunFailedError when a step fails
         context.catch_up()
@@ -91,13 +265,26 @@ class Pipeline:
         return f"<pipeline {self.name!r}>"
 
 
+def _jsonable_or_none(value: Any) -> Any:
+    try:
+        return to_jsonable(value)
+    except TypeError:
+        return None
+
+
 @overload
 def pipeline(func: Callable[..., Any], /) -> Pipeline: ...
 
 
 @overload
 def pipeline(
-    *, name: str | None = None, enable_cache: bool = True
+    *,
+    name: str | None = None,
+    enable_cache: bool | None = None,
+    parameters: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    substitutions: dict[str, str] | None = None,
+    **options: Any,
 ) -> Callable[[Callable[..., Any]], Pipeline]: ...
 
 
@@ -106,18 +293,36 @@ def pipeline(
     /,
     *,
     name: str | None = None,
-    enable_cache: bool = True,
+    enable_cache: bool | None = None,
+    parameters: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    substitutions: dict[str, str] | None = None,
+    **options: Any,
 ) -> Pipeline | Callable[[Callable[..., Any]], Pipeline]:
     """Turn a function that calls steps into a pipeline.
 
     Parameters:
         name: the pipeline's name (default: the function's name).
-        enable_cache: False to execute every step, whatever the cache holds.
+        enable_cache: False to execute every step that has no ``enable_cache``
+            of its own; a step's own setting wins, as in ZenML.
+        parameters: the function's arguments a call does not pass.
+        extra: free JSON values recorded with each run's DAG.
+        substitutions: values for placeholders of run name templates.
+        options: ZenML options lineagelog does not have are refused with a
+            message (``settings``, ``model``, ``schedule``...).
     """
     if func is not None:
         return Pipeline(func)
 
     def decorate(f: Callable[..., Any]) -> Pipeline:
-        return Pipeline(f, name=name, enable_cache=enable_cache)
+        return Pipeline(
+            f,
+            name=name,
+            enable_cache=enable_cache,
+            parameters=parameters,
+            extra=extra,
+            substitutions=substitutions,
+            **options,
+        )
 
     return decorate

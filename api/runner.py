@@ -193,16 +193,9 @@ class PipelineRunner:
         except NoMaterializerError:
             return "auto"
 
-    def _cache_enabled(self, invocation: Invocation) -> bool:
-        setting = invocation.step.enable_cache
-        return self.enable_cache if setting is None else setting
-
     def _disabled_reason(self, invocation: Invocation) -> str | None:
         """Why this invocation is not cached: a setting, or code the hash cannot cover."""
-        if not self._cache_enabled(invocation):
-            who = "step" if invocation.step.enable_cache is False else "pipeline"
-            return f"caching is disabled for this {who}"
-        return invocation.step.uncacheable_reason
+        return invocation.cache_disabled or invocation.step.uncacheable_reason
 
     def _run_step(self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID) -> None:
         started = time.perf_counter()

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import ast
+import copy
+import dataclasses
 import functools
 import inspect
+import textwrap
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, get_args, get_origin, overload
 
-from lineagelog.api.building import current_builder
+from lineagelog.api.building import check_options, current_builder, jsonable_mapping
 from lineagelog.api.code_hash import CodeHash, code_hash_of
+from lineagelog.api.naming import format_name_template, probe_template
 from lineagelog.domain.errors import PipelineDefinitionError
 from lineagelog.domain.names import check_artifact_name
 
@@ -34,12 +40,73 @@ def _split_annotated(annotation: Any) -> tuple[Any, str | None]:
     return annotation, None
 
 
-def parse_outputs(func: Callable[..., Any]) -> tuple[OutputSpec, ...]:
-    """Read a step's outputs from its return annotation.
+class _TupleReturnFinder(ast.NodeVisitor):
+    """Finds a ``return`` of a tuple literal of two or more values in one function body.
 
-    ``Annotated[T, "name"]`` names an output (and its artifact); a tuple of them
-    declares several. Unnamed outputs are ``output``, or ``output_0``,
-    ``output_1``... in a tuple. ``-> None`` declares no output.
+    Functions, lambdas and classes nested in the body are not entered: their
+    returns are not the step's.
+    """
+
+    def __init__(self) -> None:
+        self.found = False
+        self._depth = 0
+
+    def _enter(self, node: ast.AST) -> None:
+        self._depth += 1
+        if self._depth == 1:
+            self.generic_visit(node)
+        self._depth -= 1
+
+    visit_FunctionDef = _enter
+    visit_AsyncFunctionDef = _enter
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        return None
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        return None
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if isinstance(node.value, ast.Tuple) and len(node.value.elts) > 1:
+            self.found = True
+
+
+def returns_tuple_literal(func: Callable[..., Any]) -> bool | None:
+    """Whether a ``return`` of ``func`` is followed by a tuple literal (``return a, b``).
+
+    This is ZenML's rule to tell several outputs from one output of type tuple:
+    ``return a, b`` or ``return (a, b)`` makes several, ``return pair`` one.
+    None when the source cannot be read (a function made by ``exec``).
+
+    Examples:
+        >>> def several():
+        ...     return 1, 2
+        >>> def one():
+        ...     pair = (1, 2)
+        ...     return pair
+        >>> returns_tuple_literal(several), returns_tuple_literal(one)
+        (True, False)
+    """
+    try:
+        source = textwrap.dedent(inspect.getsource(func))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        return None
+    finder = _TupleReturnFinder()
+    finder.visit(tree)
+    return finder.found
+
+
+def parse_outputs(func: Callable[..., Any]) -> tuple[OutputSpec, ...]:
+    """Read a step's outputs from its return annotation and its return statements.
+
+    ``Annotated[T, "name"]`` names an output (and its artifact). A tuple
+    annotation declares several outputs only when a ``return`` is followed by a
+    tuple literal (``return a, b``), as in ZenML; a step returning a tuple held
+    in a variable has one output of type tuple. Unnamed outputs are ``output``,
+    or ``output_0``, ``output_1``... among several. ``-> None`` declares no output.
+    When the source cannot be read, a fixed-length tuple annotation declares
+    one output per member.
     """
     try:
         hints = typing.get_type_hints(func, include_extras=True)
@@ -63,26 +130,48 @@ def parse_outputs(func: Callable[..., Any]) -> tuple[OutputSpec, ...]:
         return ()
     base, name = _split_annotated(annotation)
     if get_origin(base) is tuple and name is None:
-        members = get_args(base)
-        if not members or members[-1] is Ellipsis:
-            return (OutputSpec("output", None, tuple),)
-        specs = []
-        for index, member in enumerate(members):
-            member_type, member_name = _split_annotated(member)
-            specs.append(OutputSpec(member_name or f"output_{index}", member_name, member_type))
-        seen = [s.name for s in specs]
-        if len(set(seen)) != len(seen):
-            raise PipelineDefinitionError(
-                f"step {func.__name__!r} declares the output names {seen}; names must be unique"
-            )
-        return tuple(specs)
+        return _tuple_outputs(func, get_args(base))
     return (OutputSpec(name or "output", name, base),)
+
+
+def _tuple_outputs(func: Callable[..., Any], members: tuple[Any, ...]) -> tuple[OutputSpec, ...]:
+    literal = returns_tuple_literal(func)
+    variable_length = not members or members[-1] is Ellipsis
+    if literal is False or (literal is None and variable_length):
+        return (OutputSpec("output", None, tuple),)
+    if variable_length:
+        raise PipelineDefinitionError(
+            f"step {func.__name__!r} returns a tuple literal, so each value is an output, but "
+            "its annotation is a tuple of any length; name each output's type "
+            "(-> tuple[int, str]) or return one tuple held in a variable for one output"
+        )
+    specs = []
+    for index, member in enumerate(members):
+        member_type, member_name = _split_annotated(member)
+        specs.append(OutputSpec(member_name or f"output_{index}", member_name, member_type))
+    seen = [s.name for s in specs]
+    if len(set(seen)) != len(seen):
+        raise PipelineDefinitionError(
+            f"step {func.__name__!r} declares the output names {seen}; names must be unique"
+        )
+    return tuple(specs)
+
+
+_STEP_OPTIONS = [
+    "name",
+    "enable_cache",
+    "parameters",
+    "output_materializers",
+    "extra",
+    "substitutions",
+]
 
 
 class Step:
     """A step: call it inside a ``@pipeline`` to add an invocation to the DAG.
 
-    Called outside a pipeline, it simply runs the function.
+    Called outside a pipeline, it simply runs the function. ``configure`` and
+    ``with_options`` change its options as in ZenML.
     """
 
     def __init__(
@@ -92,22 +181,178 @@ class Step:
         name: str | None = None,
         enable_cache: bool | None = None,
         output_materializers: Any = None,
+        parameters: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        substitutions: dict[str, str] | None = None,
+        **options: Any,
     ) -> None:
         """Wrap ``func``; see ``step`` for the options."""
         if not callable(func):
             raise PipelineDefinitionError(f"@step needs a function, got {func!r}")
         self.func = func
-        self.name = name or func.__name__
-        self.enable_cache = enable_cache
+        self.name = func.__name__
+        self.enable_cache: bool | None = None
         self.signature = inspect.signature(func)
         self.outputs = parse_outputs(func)
         for spec in self.outputs:
             if spec.artifact_name is not None:
-                check_artifact_name(spec.artifact_name)
-        self.output_materializers = self._materializer_overrides(output_materializers)
+                check_artifact_name(probe_template(spec.artifact_name))
+        self.output_materializers: dict[str, Any] = {}
+        self.parameters: dict[str, Any] = {}
+        self.extra: dict[str, Any] = {}
+        self.substitutions: dict[str, str] = {}
         self.source_ref = f"{func.__module__}:{func.__qualname__}"
         functools.update_wrapper(self, func)
         self._code_hash: CodeHash | None = None
+        self.configure(
+            name=name,
+            enable_cache=enable_cache,
+            output_materializers=output_materializers,
+            parameters=parameters,
+            extra=extra,
+            substitutions=substitutions,
+            **options,
+        )
+
+    def configure(
+        self,
+        *,
+        name: str | None = None,
+        enable_cache: bool | None = None,
+        parameters: dict[str, Any] | None = None,
+        output_materializers: Any = None,
+        extra: dict[str, Any] | None = None,
+        substitutions: dict[str, str] | None = None,
+        merge: bool = True,
+        **options: Any,
+    ) -> Step:
+        """Change this step's options in place and return it, as ZenML's ``configure``.
+
+        Options left as None keep their value. With ``merge=True`` the dict
+        options (``parameters``, ``output_materializers``, ``extra``,
+        ``substitutions``) are merged into the current ones, else replace them.
+        ``parameters`` sets values of the function's parameters that a call in
+        the pipeline does not pass. ZenML options of parts lineagelog does not
+        have (``settings``, ``model``, ``step_operator``, hooks...) are refused.
+
+        Raises:
+            PipelineDefinitionError: an unknown or out-of-scope option, or a bad value.
+
+        Examples:
+            >>> @step
+            ... def train(lr: float) -> float:
+            ...     return lr
+            >>> train.configure(enable_cache=False, parameters={"lr": 0.1}).enable_cache
+            False
+        """
+        owner = f"step {self.name!r}"
+        check_options(owner, options, _STEP_OPTIONS)
+        if name is not None:
+            if not isinstance(name, str) or not name.strip():
+                raise PipelineDefinitionError(
+                    f"{owner}: name={name!r} is not a name; give a non-empty string"
+                )
+            self.name = name
+        if enable_cache is not None:
+            if not isinstance(enable_cache, bool):
+                raise PipelineDefinitionError(
+                    f"{owner}: enable_cache={enable_cache!r} must be True, False or None"
+                )
+            self.enable_cache = enable_cache
+        if parameters is not None:
+            given = jsonable_mapping(owner, "parameters", parameters)
+            self._check_parameter_names(given)
+            self.parameters = {**self.parameters, **given} if merge else given
+        if output_materializers is not None:
+            overrides = self._materializer_overrides(output_materializers)
+            self.output_materializers = (
+                {**self.output_materializers, **overrides} if merge else overrides
+            )
+        if extra is not None:
+            given = jsonable_mapping(owner, "extra", extra)
+            self.extra = {**self.extra, **given} if merge else given
+        if substitutions is not None:
+            texts = {
+                str(k): str(v)
+                for k, v in jsonable_mapping(owner, "substitutions", substitutions).items()
+            }
+            self.substitutions = {**self.substitutions, **texts} if merge else texts
+        return self
+
+    def with_options(
+        self,
+        *,
+        name: str | None = None,
+        enable_cache: bool | None = None,
+        parameters: dict[str, Any] | None = None,
+        output_materializers: Any = None,
+        extra: dict[str, Any] | None = None,
+        substitutions: dict[str, str] | None = None,
+        merge: bool = True,
+        **options: Any,
+    ) -> Step:
+        """A copy of this step with ``configure(...)`` applied; this step is unchanged."""
+        twin = copy.copy(self)
+        twin.output_materializers = dict(self.output_materializers)
+        twin.parameters = dict(self.parameters)
+        twin.extra = dict(self.extra)
+        twin.substitutions = dict(self.substitutions)
+        return twin.configure(
+            name=name,
+            enable_cache=enable_cache,
+            parameters=parameters,
+            output_materializers=output_materializers,
+            extra=extra,
+            substitutions=substitutions,
+            merge=merge,
+            **options,
+        )
+
+    def with_artifact_names_for_run(self, substitutions: dict[str, str], now: datetime) -> Step:
+        """This step, or a copy whose artifact name templates are filled for one run.
+
+        An ``Annotated`` name such as ``"model_{date}"`` or ``"data_{experiment}"``
+        is formatted with the run's date and time and the substitutions (the
+        pipeline's, then the step's); the output keeps its template as its name,
+        so the cache sees the same outputs from run to run.
+
+        Raises:
+            PipelineDefinitionError: a placeholder no substitution fills.
+            InvalidArtifactNameError: the filled name is not a valid artifact name.
+        """
+        templated = [s for s in self.outputs if s.artifact_name and "{" in s.artifact_name]
+        if not templated:
+            return self
+        values = {**substitutions, **self.substitutions}
+        outputs = []
+        for spec in self.outputs:
+            if spec in templated:
+                assert spec.artifact_name is not None
+                filled = format_name_template(
+                    spec.artifact_name,
+                    values,
+                    now=now,
+                    what=f"artifact name of output {spec.name!r} of step {self.name!r}",
+                )
+                spec = dataclasses.replace(spec, artifact_name=check_artifact_name(filled))
+            outputs.append(spec)
+        twin = copy.copy(self)
+        twin.outputs = tuple(outputs)
+        return twin
+
+    def _check_parameter_names(self, given: dict[str, Any]) -> None:
+        named = {
+            p.name
+            for p in self.signature.parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in self.signature.parameters.values())
+        unknown = sorted(set(given) - named)
+        if unknown and not takes_any:
+            raise PipelineDefinitionError(
+                f"step {self.name!r}: parameters names {unknown}, which its function does not "
+                f"take; its parameters are {sorted(named)}"
+            )
 
     def _materializer_overrides(self, given: Any) -> dict[str, Any]:
         if given is None:
@@ -152,11 +397,20 @@ class Step:
         return None if unhashable is None else unhashable.describe(self.name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Add an invocation to the pipeline being built, or run the function directly."""
+        """Add an invocation to the pipeline being built, or run the function directly.
+
+        Inside a pipeline, ``id="..."`` names the invocation and ``after="..."``
+        (or a list) names invocations that must run first, as in ZenML; both
+        are the function's own arguments when it declares parameters of those
+        names.
+        """
         builder = current_builder()
         if builder is None:
             return self.func(*args, **kwargs)
-        return builder.add_invocation(self, args, kwargs)
+        takes = self.signature.parameters
+        invocation_id = None if "id" in takes else kwargs.pop("id", None)
+        after = None if "after" in takes else kwargs.pop("after", None)
+        return builder.add_invocation(self, args, kwargs, invocation_id=invocation_id, after=after)
 
     def __repr__(self) -> str:
         return f"<step {self.name!r} ({self.source_ref})>"
@@ -172,6 +426,10 @@ def step(
     name: str | None = None,
     enable_cache: bool | None = None,
     output_materializers: Any = None,
+    parameters: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    substitutions: dict[str, str] | None = None,
+    **options: Any,
 ) -> Callable[[Callable[..., Any]], Step]: ...
 
 
@@ -182,14 +440,25 @@ def step(
     name: str | None = None,
     enable_cache: bool | None = None,
     output_materializers: Any = None,
+    parameters: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    substitutions: dict[str, str] | None = None,
+    **options: Any,
 ) -> Step | Callable[[Callable[..., Any]], Step]:
     """Turn a function into a pipeline step.
 
     Parameters:
         name: the step's name (default: the function's name).
-        enable_cache: False to always execute; None follows the pipeline.
+        enable_cache: False to always execute, True to cache even when the
+            pipeline's setting is False; None follows the pipeline. A run's
+            own setting (``pipeline.run(enable_cache=...)``) overrides both.
         output_materializers: a materializer class for the single output, or a
             dict from output name to materializer class.
+        parameters: values for the function's parameters a call does not pass.
+        extra: free JSON values recorded with the run's DAG.
+        substitutions: values for placeholders in name templates.
+        options: ZenML options lineagelog does not have are refused with a
+            message (``settings``, ``model``, ``step_operator``...).
 
     Examples:
         >>> @step
@@ -203,7 +472,14 @@ def step(
 
     def decorate(f: Callable[..., Any]) -> Step:
         return Step(
-            f, name=name, enable_cache=enable_cache, output_materializers=output_materializers
+            f,
+            name=name,
+            enable_cache=enable_cache,
+            output_materializers=output_materializers,
+            parameters=parameters,
+            extra=extra,
+            substitutions=substitutions,
+            **options,
         )
 
     return decorate

@@ -61,11 +61,30 @@ def check_artifact_name(name: object) -> str:
 def default_artifact_name(pipeline: str, step: str, output: str) -> str:
     """The name of an output that was not named with ``Annotated``.
 
+    ZenML's ``{pipeline}::{step}::{output}``. When that is not a valid name
+    (a pipeline or step named with spaces, ``/``...), each character a name
+    may not hold is replaced by ``_`` in each part (``:`` too, so the parts
+    stay apart); a valid name is kept as it is.
+
     Examples:
         >>> default_artifact_name("training", "load", "output")
         'training::load::output'
+        >>> default_artifact_name("my training", "load data", "output")
+        'my_training::load_data::output'
     """
-    return f"{pipeline}::{step}::{output}"
+    name = f"{pipeline}::{step}::{output}"
+    if ".." not in name and _ALLOWED.match(name) and len(name) <= MAX_NAME_LENGTH:
+        return name
+    return "::".join(_portable_part(part) for part in (pipeline, step, output))
+
+
+_NOT_PORTABLE = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+def _portable_part(part: str) -> str:
+    """``part`` with every character a name may not hold (``:`` too) replaced by ``_``."""
+    cleaned = _NOT_PORTABLE.sub("_", part).replace("..", "__")
+    return "_" + cleaned[1:] if cleaned[:1] in (".", "-") else cleaned
 
 
 def artifact_name_id(name: str) -> UUID:

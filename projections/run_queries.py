@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, func, not_, or_, select
 
 from lineagelog.domain.errors import RunNotFoundError, StepRunNotFoundError
 from lineagelog.projections import schema as t
@@ -41,8 +41,38 @@ _LATEST_INGREDIENTS = (
 )
 
 
+_ALL_STEPS_CACHED = and_(
+    exists().where(_sr.c.run_id == t.runs.c.id),
+    ~exists().where(_sr.c.run_id == t.runs.c.id, _sr.c.status != "cached"),
+)
+"""True for a run every step of which was served from the cache (no new event needed)."""
+_FULLY_CACHED = _ALL_STEPS_CACHED.label("fully_cached")
+
+
+def _status_is(status: str) -> ColumnElement[bool]:
+    """Runs whose reported status is ``status``: ``cached`` is a completed run of cached steps."""
+    r = t.runs
+    if status == "cached":
+        return and_(r.c.status == "completed", _ALL_STEPS_CACHED)
+    if status == "completed":
+        return and_(r.c.status == "completed", not_(_ALL_STEPS_CACHED))
+    return r.c.status == status
+
+
 class RunQueries(ViewReader):
-    """Runs and step runs read from the runs view."""
+    """Runs and step runs read from the runs view.
+
+    A completed run whose every step was served from the cache reports the
+    status ``cached``, as in ZenML; it is derived when read, so the log and the
+    views hold ``completed`` for it.
+    """
+
+    def _reported_status(self, row: Row[Any], ended: bool) -> str:
+        if not ended:
+            return "running"
+        if row.status == "completed" and getattr(row, "fully_cached", False):
+            return "cached"
+        return str(row.status)
 
     def _run_record(
         self, row: Row[Any], as_of: int | None, steps: dict[str, StepRunRecord]
@@ -52,7 +82,7 @@ class RunQueries(ViewReader):
             id=row.id,
             pipeline=row.pipeline,
             run_name=row.run_name,
-            status=row.status if ended else "running",
+            status=self._reported_status(row, ended),
             parameters=row.parameters,
             dag=row.dag,
             environment=row.environment,
@@ -138,7 +168,7 @@ class RunQueries(ViewReader):
     def get_run(self, run_id: str, as_of: int | None = None) -> RunRecord:
         """One run with its steps (two queries, whatever the number of steps)."""
         with self._connect() as conn:
-            row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).first()
+            row = conn.execute(select(t.runs, _FULLY_CACHED).where(t.runs.c.id == run_id)).first()
             if row is None or not visible(row.started_pos, as_of):
                 raise RunNotFoundError(
                     f"no pipeline run with id {run_id!r}"
@@ -159,7 +189,7 @@ class RunQueries(ViewReader):
     ) -> list[RunRecord]:
         """Runs, newest first, filtered by pipeline name and status."""
         r = t.runs
-        query = select(r).order_by(r.c.started_pos.desc())
+        query = select(r, _FULLY_CACHED).order_by(r.c.started_pos.desc())
         if pipeline is not None:
             query = query.where(r.c.pipeline == pipeline)
         if as_of is not None:
@@ -167,12 +197,12 @@ class RunQueries(ViewReader):
             if status is not None:
                 ended = and_(r.c.ended_pos.is_not(None), r.c.ended_pos <= as_of)
                 query = query.where(
-                    and_(ended, r.c.status == status)
+                    and_(ended, _status_is(status))
                     if status != "running"
                     else or_(r.c.ended_pos.is_(None), r.c.ended_pos > as_of)
                 )
         elif status is not None:
-            query = query.where(r.c.status == status)
+            query = query.where(_status_is(status))
         if offset:
             query = query.offset(offset)
         if limit is not None:

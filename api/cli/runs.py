@@ -22,7 +22,7 @@ runs_app = typer.Typer(
 app.add_typer(runs_app, name="runs")
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-STATUSES = ("running", "completed", "failed", "interrupted")
+STATUSES = ("running", "completed", "cached", "failed", "interrupted")
 
 
 @runs_app.command("list")

@@ -122,7 +122,7 @@ def check_after_kill(db: str, store: str, rng: random.Random) -> None:
 
     n = rng.randint(1, 4)
     run = crashy.run(n=n, database_url=db, artifact_store=store)
-    assert run.status == "completed"
+    assert run.status in ("completed", "cached")  # cached: every step was served from the cache
     squares = run.steps["square"].outputs["squares"].load(verify=True)
     assert list(squares) == [v * v for v in range(n)]
     assert run.steps["total"].outputs["total"].load(verify=True) == expected_total(n)
