@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from lineagelog.api.active_dag import active_dag
 from lineagelog.domain.cache_setting import cache_disabled_reason
 from lineagelog.domain.canonical import to_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
@@ -21,35 +22,10 @@ __all__ = [
     "Invocation",
     "StepOutput",
     "building",
-    "check_options",
-    "current_builder",
     "executing_step",
-    "jsonable_mapping",
 ]
 
-_OUT_OF_SCOPE = {
-    "model": (
-        "ZenML's Model Control Plane (model=) is not part of lineagelog; remove model= and "
-        "keep the model as a named artifact (-> Annotated[MyModel, 'model'])"
-    ),
-    "settings": (
-        "Docker, resource, orchestrator and step-operator settings (settings=) do not apply: "
-        "lineagelog runs every step in this process; remove settings="
-    ),
-    "config_path": (
-        "YAML run configurations (config_path=) are not read by lineagelog; pass the options "
-        "as keyword arguments instead"
-    ),
-    "schedule": "schedules (schedule=) are not part of lineagelog; start runs from a scheduler",
-    "build": "Docker builds (build=) are not part of lineagelog; remove build=",
-    "step_operator": "step operators are not part of lineagelog: every step runs in this process",
-    "experiment_tracker": "experiment trackers are not part of lineagelog; remove the option",
-}
-"""ZenML options that belong to parts of ZenML lineagelog does not have, and what to do."""
 
-_builder: contextvars.ContextVar[DagBuilder | None] = contextvars.ContextVar(
-    "lineagelog_builder", default=None
-)
 _executing: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "lineagelog_executing_step", default=None
 )
@@ -68,52 +44,6 @@ def executing_step(description: str) -> Iterator[None]:
         yield
     finally:
         _executing.reset(token)
-
-
-def check_options(owner: str, options: Mapping[str, Any], supported: list[str]) -> None:
-    """Refuse every option ``owner`` does not support, unless it is None or empty.
-
-    ZenML's options for stack components, hooks, the Model Control Plane or
-    Docker are refused with what to do instead, never accepted and ignored.
-
-    Raises:
-        PipelineDefinitionError: naming the option, why, and the supported ones.
-    """
-    for name, value in options.items():
-        if value is None or (isinstance(value, Mapping | list | tuple) and not value):
-            continue
-        why = _OUT_OF_SCOPE.get(name, "lineagelog does not support it")
-        raise PipelineDefinitionError(
-            f"{owner}: option {name}={value!r} is refused: {why}. "
-            f"Supported options: {', '.join(supported)}"
-        )
-
-
-def jsonable_mapping(owner: str, option: str, given: Any) -> dict[str, Any]:
-    """A copy of ``given`` as a dict of JSON values, or a clear error naming what is wrong."""
-    if not isinstance(given, Mapping):
-        raise PipelineDefinitionError(
-            f"{owner}: {option} must be a dict, got {type(given).__name__} {given!r}"
-        )
-    result: dict[str, Any] = {}
-    for key, value in given.items():
-        if not isinstance(key, str):
-            raise PipelineDefinitionError(
-                f"{owner}: the keys of {option} must be strings, got {key!r}"
-            )
-        try:
-            result[key] = to_jsonable(value)
-        except TypeError as e:
-            raise PipelineDefinitionError(
-                f"{owner}: {option}[{key!r}] is not JSON-serializable ({e}); "
-                "use plain values (numbers, strings, lists, dicts)"
-            ) from None
-    return result
-
-
-def current_builder() -> DagBuilder | None:
-    """The DAG being built in this context, if a pipeline function is running."""
-    return _builder.get()
 
 
 @dataclass(frozen=True)
@@ -399,14 +329,14 @@ def building(
             "cannot start a pipeline run: call the pipeline after the other one, or call "
             "its steps' functions directly"
         )
-    if _builder.get() is not None:
+    if active_dag.get() is not None:
         raise PipelineDefinitionError(
             f"pipeline {pipeline!r} was called while another pipeline was being built; "
             "call pipelines one after the other, not from inside each other"
         )
     builder = DagBuilder(pipeline, step_options, extra)
-    token = _builder.set(builder)
+    token = active_dag.set(builder)
     try:
         yield builder
     finally:
-        _builder.reset(token)
+        active_dag.reset(token)

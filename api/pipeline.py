@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
-from lineagelog.api.building import building, check_options, jsonable_mapping
+from lineagelog.api.building import building
 from lineagelog.api.naming import default_run_name, format_name_template
+from lineagelog.api.options import check_options, jsonable_mapping
 from lineagelog.domain.canonical import to_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, get_args, get_origin, overload
 
-from lineagelog.api.building import check_options, current_builder, jsonable_mapping
+from lineagelog.api.active_dag import current_builder
 from lineagelog.api.code_hash import CodeHash, code_hash_of
 from lineagelog.api.naming import format_name_template, probe_template
+from lineagelog.api.options import check_options, jsonable_mapping
 from lineagelog.domain.errors import PipelineDefinitionError
 from lineagelog.domain.names import check_artifact_name
 

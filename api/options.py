@@ -1,0 +1,77 @@
+"""What ``configure`` / ``with_options`` accept on steps and pipelines, checked one way.
+
+Shared by ``lineagelog.api.step`` and ``lineagelog.api.building``: ZenML's
+options that belong to parts of ZenML lineagelog does not have are refused with
+what to do, never accepted and ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lineagelog.domain.canonical import to_jsonable
+from lineagelog.domain.errors import PipelineDefinitionError
+
+__all__ = ["check_options", "jsonable_mapping"]
+
+_OUT_OF_SCOPE = {
+    "model": (
+        "ZenML's Model Control Plane (model=) is not part of lineagelog; remove model= and "
+        "keep the model as a named artifact (-> Annotated[MyModel, 'model'])"
+    ),
+    "settings": (
+        "Docker, resource, orchestrator and step-operator settings (settings=) do not apply: "
+        "lineagelog runs every step in this process; remove settings="
+    ),
+    "config_path": (
+        "YAML run configurations (config_path=) are not read by lineagelog; pass the options "
+        "as keyword arguments instead"
+    ),
+    "schedule": "schedules (schedule=) are not part of lineagelog; start runs from a scheduler",
+    "build": "Docker builds (build=) are not part of lineagelog; remove build=",
+    "step_operator": "step operators are not part of lineagelog: every step runs in this process",
+    "experiment_tracker": "experiment trackers are not part of lineagelog; remove the option",
+}
+"""ZenML options that belong to parts of ZenML lineagelog does not have, and what to do."""
+
+
+def check_options(owner: str, options: Mapping[str, Any], supported: list[str]) -> None:
+    """Refuse every option ``owner`` does not support, unless it is None or empty.
+
+    ZenML's options for stack components, hooks, the Model Control Plane or
+    Docker are refused with what to do instead, never accepted and ignored.
+
+    Raises:
+        PipelineDefinitionError: naming the option, why, and the supported ones.
+    """
+    for name, value in options.items():
+        if value is None or (isinstance(value, Mapping | list | tuple) and not value):
+            continue
+        why = _OUT_OF_SCOPE.get(name, "lineagelog does not support it")
+        raise PipelineDefinitionError(
+            f"{owner}: option {name}={value!r} is refused: {why}. "
+            f"Supported options: {', '.join(supported)}"
+        )
+
+
+def jsonable_mapping(owner: str, option: str, given: Any) -> dict[str, Any]:
+    """A copy of ``given`` as a dict of JSON values, or a clear error naming what is wrong."""
+    if not isinstance(given, Mapping):
+        raise PipelineDefinitionError(
+            f"{owner}: {option} must be a dict, got {type(given).__name__} {given!r}"
+        )
+    result: dict[str, Any] = {}
+    for key, value in given.items():
+        if not isinstance(key, str):
+            raise PipelineDefinitionError(
+                f"{owner}: the keys of {option} must be strings, got {key!r}"
+            )
+        try:
+            result[key] = to_jsonable(value)
+        except TypeError as e:
+            raise PipelineDefinitionError(
+                f"{owner}: {option}[{key!r}] is not JSON-serializable ({e}); "
+                "use plain values (numbers, strings, lists, dicts)"
+            ) from None
+    return result
