@@ -165,6 +165,18 @@ def main() -> None:
             replay_context(context, events).close()
 
         _median("replay (all views, scratch db)", events, 1, replay)
+
+        from lineagelog.adapters.view_audit import audit_views
+
+        context.catch_up()
+        found: list[Any] = []
+        _median(
+            "views audit (rebuild + compare)",
+            events,
+            1,
+            lambda: found.append(audit_views(context.events, context.engine)),
+        )
+        assert not found[-1].problems, found[-1].problems[:3]
         context.close()
     store.close()
 
