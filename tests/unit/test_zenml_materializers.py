@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from parts import require_module
 
 from lineagelog.adapters.fsspec_store import FsspecArtifactStore, InMemoryArtifactStore
 from lineagelog.adapters.materializers import load_artifact, materializer_for, save_artifact
@@ -513,7 +514,7 @@ def test_the_container_materializer_is_zenmls_name() -> None:
 
 
 def test_a_numeric_array_records_zenmls_statistics(store: Any) -> None:
-    np = pytest.importorskip("numpy")
+    np = require_module("numpy", "numpy")
 
     saved, _ = roundtrip(np.array([[1.0, 2.0], [3.0, np.nan]]), store)
 
@@ -526,7 +527,7 @@ def test_a_numeric_array_records_zenmls_statistics(store: Any) -> None:
 
 
 def test_a_string_array_records_no_statistics(store: Any) -> None:
-    np = pytest.importorskip("numpy")
+    np = require_module("numpy", "numpy")
 
     saved, _ = roundtrip(np.array(["a", "b"]), store)
 
