@@ -75,3 +75,25 @@ def jsonable_mapping(owner: str, option: str, given: Any) -> dict[str, Any]:
                 "use plain values (numbers, strings, lists, dicts)"
             ) from None
     return result
+
+
+def checked_cache_setting(owner: str, enable_cache: Any) -> bool:
+    """``enable_cache`` as given to ``configure``: True or False, else a clear error."""
+    if not isinstance(enable_cache, bool):
+        raise PipelineDefinitionError(
+            f"{owner}: enable_cache={enable_cache!r} must be True, False or None"
+        )
+    return enable_cache
+
+
+def merged(current: Mapping[str, Any], given: Mapping[str, Any], merge: bool) -> dict[str, Any]:
+    """``given`` merged into ``current`` (``merge``), or replacing it: ZenML's ``merge=``."""
+    return {**current, **given} if merge else dict(given)
+
+
+def substitution_texts(owner: str, given: Any) -> dict[str, str]:
+    """``substitutions`` as given to ``configure``: a dict of names to texts."""
+    return {
+        str(key): str(value)
+        for key, value in jsonable_mapping(owner, "substitutions", given).items()
+    }

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any, overload
 
 from lineagelog.api.building import building
 from lineagelog.api.naming import default_run_name, format_name_template
-from lineagelog.api.options import check_options, jsonable_mapping
+from lineagelog.api.options import (
+    check_options,
+    checked_cache_setting,
+    jsonable_mapping,
+    merged,
+    substitution_texts,
+)
 from lineagelog.domain.canonical import to_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
 
@@ -90,11 +96,7 @@ class Pipeline:
         owner = f"pipeline {self.name!r}"
         check_options(owner, options, _PIPELINE_OPTIONS)
         if enable_cache is not None:
-            if not isinstance(enable_cache, bool):
-                raise PipelineDefinitionError(
-                    f"{owner}: enable_cache={enable_cache!r} must be True, False or None"
-                )
-            self.enable_cache = enable_cache
+            self.enable_cache = checked_cache_setting(owner, enable_cache)
         if parameters is not None:
             given = jsonable_mapping(owner, "parameters", parameters)
             unknown = sorted(set(given) - set(self.signature.parameters))
@@ -103,14 +105,12 @@ class Pipeline:
                     f"{owner}: parameters names {unknown}, which its function does not take; "
                     f"its parameters are {list(self.signature.parameters)}"
                 )
-            self.parameters = {**self.parameters, **given} if merge else given
+            self.parameters = merged(self.parameters, given, merge)
         if extra is not None:
-            given = jsonable_mapping(owner, "extra", extra)
-            self.extra = {**self.extra, **given} if merge else given
+            self.extra = merged(self.extra, jsonable_mapping(owner, "extra", extra), merge)
         if substitutions is not None:
-            given = jsonable_mapping(owner, "substitutions", substitutions)
-            texts = {key: str(value) for key, value in given.items()}
-            self.substitutions = {**self.substitutions, **texts} if merge else texts
+            texts = substitution_texts(owner, substitutions)
+            self.substitutions = merged(self.substitutions, texts, merge)
         return self
 
     def with_options(

@@ -17,7 +17,13 @@ from typing import Annotated, Any, get_args, get_origin, overload
 from lineagelog.api.active_dag import current_builder
 from lineagelog.api.code_hash import CodeHash, code_hash_of
 from lineagelog.api.naming import format_name_template, probe_template
-from lineagelog.api.options import check_options, jsonable_mapping
+from lineagelog.api.options import (
+    check_options,
+    checked_cache_setting,
+    jsonable_mapping,
+    merged,
+    substitution_texts,
+)
 from lineagelog.domain.errors import PipelineDefinitionError
 from lineagelog.domain.names import check_artifact_name
 
@@ -255,29 +261,19 @@ class Step:
                 )
             self.name = name
         if enable_cache is not None:
-            if not isinstance(enable_cache, bool):
-                raise PipelineDefinitionError(
-                    f"{owner}: enable_cache={enable_cache!r} must be True, False or None"
-                )
-            self.enable_cache = enable_cache
+            self.enable_cache = checked_cache_setting(owner, enable_cache)
         if parameters is not None:
             given = jsonable_mapping(owner, "parameters", parameters)
             self._check_parameter_names(given)
-            self.parameters = {**self.parameters, **given} if merge else given
+            self.parameters = merged(self.parameters, given, merge)
         if output_materializers is not None:
             overrides = self._materializer_overrides(output_materializers)
-            self.output_materializers = (
-                {**self.output_materializers, **overrides} if merge else overrides
-            )
+            self.output_materializers = merged(self.output_materializers, overrides, merge)
         if extra is not None:
-            given = jsonable_mapping(owner, "extra", extra)
-            self.extra = {**self.extra, **given} if merge else given
+            self.extra = merged(self.extra, jsonable_mapping(owner, "extra", extra), merge)
         if substitutions is not None:
-            texts = {
-                str(k): str(v)
-                for k, v in jsonable_mapping(owner, "substitutions", substitutions).items()
-            }
-            self.substitutions = {**self.substitutions, **texts} if merge else texts
+            texts = substitution_texts(owner, substitutions)
+            self.substitutions = merged(self.substitutions, texts, merge)
         return self
 
     def with_options(
