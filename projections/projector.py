@@ -34,9 +34,15 @@ from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS, Handler
 
 __all__ = ["Progress", "Projector", "ViewStatus", "check_schema_version"]
 
-SCHEMA_VERSION = "2"
-"""2: events hash their whole topic (``EVENT_HASH_FORMAT`` 2). A version-1 database holds
-a log whose hash chains this lineagelog computes differently, so it is refused."""
+SCHEMA_VERSION = "3"
+"""The layout of the views, and of the log's hashes.
+
+- 2: events hash their whole topic (``EVENT_HASH_FORMAT`` 2). A version-1 database holds
+  a log whose hash chains this lineagelog computes differently, so it is refused.
+- 3: views for pipeline and run tags, artifact version names and logged metadata.
+
+A database whose views are of an older layout (2 or more) gets its views rebuilt from
+the log when it is opened: the log is the only truth, the views are derived."""
 
 _OLD_HASH_SCHEMA = "1"  # the schema version of databases whose events hash format 1
 
@@ -84,6 +90,11 @@ def check_schema_version(stored: str, engine: Engine) -> None:
         )
 
 
+def _older_views(stored: str) -> bool:
+    """Whether ``stored`` names an older view layout that a rebuild brings up to date."""
+    return stored.isdigit() and int(_OLD_HASH_SCHEMA) < int(stored) < int(SCHEMA_VERSION)
+
+
 class Projector:
     """Applies the event log to the views in one SQL database."""
 
@@ -105,6 +116,7 @@ class Projector:
         """
         translate = self.engine.get_execution_options().get("schema_translate_map") or {}
         shown = redact_url(self.engine.url.render_as_string(hide_password=True))
+        upgraded = False
         try:
             with self.engine.begin() as conn:  # never create tables in another's database
                 claim_database(conn, shown, translate.get(None))
@@ -119,6 +131,11 @@ class Projector:
                 )
                 if stored is None:
                     conn.execute(t.schema_info.insert(), {"key": "views", "value": SCHEMA_VERSION})
+                elif _older_views(stored):
+                    self._start_rebuild(conn, VIEWS)
+                    version = t.schema_info.c.key == "views"
+                    conn.execute(update(t.schema_info).where(version).values(value=SCHEMA_VERSION))
+                    upgraded = True
                 elif stored == _OLD_HASH_SCHEMA and self.log.max_position() == 0:
                     # no event hashed the old way yet: nothing to refuse
                     version = t.schema_info.c.key == "views"
@@ -128,7 +145,9 @@ class Projector:
                 unfinished = bulk_load_unfinished(conn)
         except SQLAlchemyError as e:
             raise StorageError(f"cannot create the view tables: {e}") from e
-        if unfinished:  # a rebuild was cut short
+        if upgraded:  # views of an older layout: loaded again from the log, in bulk
+            self._load_rebuild(VIEWS, None)
+        elif unfinished:  # a rebuild was cut short
             self._finish_bulk_load()
 
     def positions(self, conn: Connection | None = None) -> dict[str, int]:
@@ -244,20 +263,27 @@ class Projector:
         self.create_tables()
         try:
             with self.engine.begin() as conn:
-                self.positions(conn)  # takes the lock on PostgreSQL
-                start_bulk_load(conn, views)
-                conn.execute(
-                    update(t.tracking).where(t.tracking.c.view.in_(views)).values(position=0)
-                )
+                self._start_rebuild(conn, views)
         except SQLAlchemyError as e:
             raise StorageError(f"could not empty the views to rebuild them: {e}") from e
+        count = self._load_rebuild(views, progress)
+        return count, time.perf_counter() - started
+
+    def _start_rebuild(self, conn: Connection, views: Sequence[str]) -> None:
+        """Recreate the tables of ``views`` empty and move their tracking back to 0."""
+        self.positions(conn)  # takes the lock on PostgreSQL
+        start_bulk_load(conn, views)
+        conn.execute(update(t.tracking).where(t.tracking.c.view.in_(views)).values(position=0))
+
+    def _load_rebuild(self, views: Sequence[str], progress: Progress | None) -> int:
+        """Replay the whole log into the emptied ``views``, then key and index them."""
         # Bigger pages than catch-up: fewer commits, while each transaction still
         # holds the write lock for about a second.
         page_size = max(self.page_size, REBUILD_PAGE_SIZE)
         with self.engine.connect() as conn, sqlite_bulk_writes(conn):
             count = self._catch_up(None, views, progress, page_size, conn)
             self._finish_bulk_load(conn)
-        return count, time.perf_counter() - started
+        return count
 
     def _finish_bulk_load(self, connection: Connection | None = None) -> None:
         """Give a rebuild's tables their keys and indexes (see ``bulk_load``)."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text, update
 
 from lineagelog.api import Client, RunFailedError, pipeline, step
 from lineagelog.api.context import open_context
@@ -16,7 +16,7 @@ from lineagelog.domain.step_run import StepRun
 from lineagelog.projections import schema as t
 from lineagelog.projections import views
 from lineagelog.projections.batch import PageBatch
-from lineagelog.projections.projector import Projector
+from lineagelog.projections.projector import SCHEMA_VERSION, Projector
 
 
 @step
@@ -298,3 +298,31 @@ def test_rebuild_recreates_a_view_table_made_in_an_older_layout(sqlite_stores):
     assert "position INTEGER NOT NULL" in _table_sql(context.engine, "lineagelog_timeline")
     assert _table_sql(context.engine, "lineagelog_lineage_edges").endswith("WITHOUT ROWID")
     assert snapshot(context.engine) == expected
+
+
+def test_views_of_an_older_layout_are_rebuilt_from_the_log_when_opened(sqlite_stores):
+    random_pipeline(n=2)
+    context = open_context()
+    expected = snapshot(context.engine)
+    older = str(int(SCHEMA_VERSION) - 1)
+    with context.engine.begin() as conn:  # views an older lineagelog made, in its layout
+        conn.execute(delete(t.runs))
+        conn.exec_driver_sql("DROP TABLE lineagelog_timeline")
+        conn.exec_driver_sql(
+            "CREATE TABLE lineagelog_timeline (position BIGINT NOT NULL, "
+            "timestamp VARCHAR(32) NOT NULL, PRIMARY KEY (position))"
+        )
+        version = t.schema_info.c.key == "views"
+        conn.execute(update(t.schema_info).where(version).values(value=older))
+
+    Projector(context.engine, context.events).create_tables()  # what every client does on open
+
+    assert snapshot(context.engine) == expected
+    assert "stream_id" in _table_sql(context.engine, "lineagelog_timeline")
+    with context.engine.connect() as conn:
+        stored = conn.scalar(select(t.schema_info.c.value).where(t.schema_info.c.key == "views"))
+        assert stored == SCHEMA_VERSION
+        assert (
+            conn.scalar(select(t.schema_info.c.value).where(t.schema_info.c.key == "bulk_load"))
+            is None
+        )
