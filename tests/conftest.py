@@ -17,11 +17,17 @@ them; with ``CI=true`` it fails them instead, so CI cannot pass by skipping.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+import tempfile
+import textwrap
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -243,3 +249,31 @@ def redacted(url: str) -> str:
     from lineagelog.domain.redaction import redact_url
 
     return redact_url(url)
+
+
+@pytest.fixture
+def load_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Import ``source`` from a fresh file under ``name`` (each call its own file)."""
+
+    def load(name: str, source: str) -> ModuleType:
+        folder = tmp_path / uuid.uuid4().hex
+        folder.mkdir()
+        path = folder / f"{name}.py"
+        path.write_text(textwrap.dedent(source))
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        monkeypatch.setitem(sys.modules, name, module)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
+@pytest.fixture
+def temp_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where loading may create temporary folders; empty unless something was materialized."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder

@@ -1,4 +1,6 @@
-"""A forger who knows the format: rewrite an export and recompute every hash and seal.
+"""Forgers who know the format: events whose values attack a reader, and rewritten exports.
+
+See ``forge_export``: rewrite an export and recompute every hash and seal.
 
 It uses the project's own hashing (``hash_content``, ``advance_digest``), so the
 forged file verifies on import and the imported log passes the in-log audit:
@@ -8,6 +10,7 @@ only an anchor kept outside the log can tell the histories apart.
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,8 @@ from lineagelog.adapters.raw_events import decode_state, hash_content
 from lineagelog.adapters.stored_events import stream_hex
 from lineagelog.domain.base import GENESIS_HASH
 from lineagelog.domain.seal import SEAL_GENESIS, advance_digest
+from lineagelog.domain.step_run import StepRun
+from lineagelog.domain.values import CacheOutcome
 
 
 def _compact(value: Any) -> str:
@@ -66,3 +71,46 @@ def forge_export(source: Path, target: Path, parameter: str, value: Any) -> None
     }
     out.append(_compact(footer))
     target.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def save_forged_output(
+    events: Any,
+    *,
+    name: str,
+    uri: str,
+    materializer: str,
+    data_type: str,
+    content_hash: str = "0" * 64,
+    size: int = 9,
+) -> None:
+    """Append a step run whose one output, ``name`` version 1, claims whatever it is given.
+
+    This is what a hostile writer or an imported file can hold: the events are
+    well formed, the values in them are chosen to attack whoever loads the output.
+    """
+    forged = StepRun.start(
+        run_id=uuid.uuid4(),
+        pipeline="forged",
+        invocation_id="forge",
+        step_name="forge",
+        source_ref="x:forge",
+        code_hash="0" * 64,
+        parameters={},
+        inputs={},
+    )
+    forged.decide_cache(cache_key="0" * 64, outcome=CacheOutcome.MISS, reason="x", ingredients={})
+    forged.record_artifact(
+        output_name="output",
+        artifact_version_id=uuid.uuid4(),
+        name=name,
+        version=1,
+        uri=uri,
+        materializer=materializer,
+        data_type=data_type,
+        artifact_type="data",
+        content_hash=content_hash,
+        size=size,
+        metadata={},
+        visualizations=[],
+    )
+    events.save(forged)

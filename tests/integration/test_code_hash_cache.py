@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
-import textwrap
-import uuid
-from pathlib import Path
-from types import ModuleType
 from typing import Any
-
-import pytest
 
 from lineagelog.api import Client, pipeline, step
 
@@ -52,25 +45,6 @@ def predicting_pipeline(model: Model) -> Any:
         predict()
 
     return predicting
-
-
-@pytest.fixture
-def load_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Import ``source`` from a fresh file under ``name`` (each call its own file)."""
-
-    def load(name: str, source: str) -> ModuleType:
-        folder = tmp_path / uuid.uuid4().hex
-        folder.mkdir()
-        path = folder / f"{name}.py"
-        path.write_text(textwrap.dedent(source))
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        monkeypatch.setitem(sys.modules, name, module)
-        spec.loader.exec_module(module)
-        return module
-
-    return load
 
 
 STEP_MODULE = """

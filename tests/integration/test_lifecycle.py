@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
 from parts import require_module
+from scaling_pipeline import calls, scaling
 
-from lineagelog.api import Client, pipeline, step
+from lineagelog.api import Client
 from lineagelog.api.context import open_context
 from lineagelog.domain.artifact_name import DeletedVersionError
 from lineagelog.domain.errors import InvalidArtifactNameError, NoMaterializerError
-
-calls: list[int] = []
-
-
-@step
-def load(n: int) -> Annotated[list[int], "raw"]:
-    calls.append(n)
-    return list(range(n))
-
-
-@step
-def scale(raw: list[int]) -> Annotated[list[int], "scaled"]:
-    return [2 * x for x in raw]
-
-
-@pipeline
-def scaling(n: int = 3) -> None:
-    scale(load(n=n))
 
 
 def _event_types(client: Client) -> list[str]:

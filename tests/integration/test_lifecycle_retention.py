@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 import pytest
+from scaling_pipeline import load, scaling
 
-from lineagelog.api import Client, pipeline, step
+from lineagelog.api import Client, pipeline
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.lifecycle import InvalidRetentionError
 from lineagelog.domain.names import artifact_name_id
-
-
-@step
-def load(n: int) -> Annotated[list[int], "raw"]:
-    return list(range(n))
-
-
-@step
-def scale(raw: list[int]) -> Annotated[list[int], "scaled"]:
-    return [2 * x for x in raw]
-
-
-@pipeline
-def scaling(n: int = 3) -> None:
-    scale(load(n=n))
 
 
 @pipeline

@@ -11,8 +11,10 @@ from typing import Annotated
 
 import pytest
 from cli import run_cli, store_options
+from forgery import save_forged_output
 from parts import unavailable
 from sqlalchemy import inspect
+from trust_pipelines import summing
 from views import view_rows
 
 from lineagelog.adapters.export import export_events, import_events
@@ -27,7 +29,6 @@ from lineagelog.domain.errors import (
     StorageError,
     UnsafeLoadError,
 )
-from lineagelog.domain.step_run import StepRun
 
 HOSTILE = [
     "x' OR '1'='1",
@@ -37,21 +38,6 @@ HOSTILE = [
     "_",
     "numbers' UNION SELECT id, id FROM runs --",
 ]
-
-
-@step
-def make_numbers(n: int = 4) -> Annotated[list[int], "numbers"]:
-    return list(range(n))
-
-
-@step
-def add_up(numbers: list[int]) -> Annotated[int, "total"]:
-    return sum(numbers)
-
-
-@pipeline
-def counting(n: int = 4) -> None:
-    add_up(make_numbers(n=n))
 
 
 class Opaque:
@@ -74,8 +60,8 @@ def pickling() -> None:
 @pytest.fixture
 def store(sqlite_store_urls: tuple[str, str]) -> tuple[str, str]:
     db, artifacts = sqlite_store_urls
-    counting.run(database_url=db, artifact_store=artifacts)
-    counting.run(n=6, database_url=db, artifact_store=artifacts)
+    summing.run(database_url=db, artifact_store=artifacts)
+    summing.run(n=6, database_url=db, artifact_store=artifacts)
     return db, artifacts
 
 
@@ -141,35 +127,13 @@ def test_a_symlink_inside_the_store_leading_out_is_neither_read_nor_written(stor
 def test_an_event_pointing_outside_the_root_cannot_be_loaded(store, outside):
     db, artifacts = store
     context = open_context(db, artifacts)
-    # a forged event, as an imported file or a hostile writer could hold it
-    forged = StepRun.start(
-        run_id=uuid.uuid4(),
-        pipeline="forged",
-        invocation_id="forge",
-        step_name="forge",
-        source_ref="x:forge",
-        code_hash="0" * 64,
-        parameters={},
-        inputs={},
-    )
-    from lineagelog.domain.values import CacheOutcome
-
-    forged.decide_cache(cache_key="0" * 64, outcome=CacheOutcome.MISS, reason="x", ingredients={})
-    forged.record_artifact(
-        output_name="output",
-        artifact_version_id=uuid.uuid4(),
+    save_forged_output(
+        context.events,
         name="stolen",
-        version=1,
         uri=f"file://{outside}",
         materializer="lineagelog.adapters.materializers.builtins:BuiltInContainerMaterializer",
         data_type="builtins:list",
-        artifact_type="data",
-        content_hash="0" * 64,
-        size=9,
-        metadata={},
-        visualizations=[],
     )
-    context.events.save(forged)
     client = Client(db, artifacts)
 
     with pytest.raises(LineageError, match="outside the artifact store root"):
@@ -325,7 +289,7 @@ def test_a_database_password_never_appears_in_api_output_errors_or_logs(
     artifacts = str(tmp_path / "artifacts")
     caplog.set_level(logging.DEBUG)
     try:
-        counting.run(database_url=secret_postgres_url, artifact_store=artifacts)
+        summing.run(database_url=secret_postgres_url, artifact_store=artifacts)
     except StorageError as e:  # the server refused the password: the error must not show it
         assert "s3cretPassw0rd" not in str(e)
         unavailable(
@@ -349,7 +313,7 @@ def test_a_database_password_never_appears_in_api_output_errors_or_logs(
 
 def test_a_database_password_never_appears_in_cli_output(secret_postgres_url, tmp_path):
     artifacts = str(tmp_path / "artifacts")
-    counting.run(database_url=secret_postgres_url, artifact_store=artifacts)
+    summing.run(database_url=secret_postgres_url, artifact_store=artifacts)
     close_contexts()
 
     results = [

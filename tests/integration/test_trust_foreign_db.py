@@ -10,26 +10,16 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
 from cli import run_cli, store_options
+from trust_pipelines import small
 
-from lineagelog.api import Client, pipeline, step
+from lineagelog.api import Client
 from lineagelog.api.context import close_contexts
 from lineagelog.domain.errors import ConfigurationError
 from lineagelog.projections import schema as t
-
-
-@step
-def make(n: int) -> Annotated[list[int], "made"]:
-    return list(range(n))
-
-
-@pipeline
-def small(n: int = 3) -> None:
-    make(n=n)
-
 
 FOREIGN_RUNS = [(1, "nightly import", "done"), (2, "weekly report", "failed")]
 

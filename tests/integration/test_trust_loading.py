@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Annotated
 
 import pytest
+from forgery import save_forged_output
 from sqlalchemy import update
 
 from lineagelog.adapters.fsspec_store import FsspecArtifactStore
@@ -23,8 +23,6 @@ from lineagelog.adapters.materializers import load_artifact, materializer_for, s
 from lineagelog.api import Client, pipeline, step
 from lineagelog.api.context import open_context
 from lineagelog.domain.errors import IntegrityError, MaterializerError, UntrustedTypeError
-from lineagelog.domain.step_run import StepRun
-from lineagelog.domain.values import CacheOutcome
 from lineagelog.projections import schema as t
 
 
@@ -56,15 +54,6 @@ def use_and_delete(dataset: Path) -> Annotated[int, "rows"]:
 @pipeline
 def consuming(root: str = "") -> None:
     use_and_delete(make_dataset(root=root))
-
-
-@pytest.fixture
-def temp_folder(tmp_path, monkeypatch):
-    """Where loading may create temporary folders; empty unless something was materialized."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 def test_an_edited_view_cell_naming_os_system_runs_no_command_on_load(sqlite_stores, tmp_path):
@@ -100,32 +89,15 @@ def test_a_forged_event_naming_an_unimported_materializer_imports_nothing(
     uri = context.artifacts.version_uri("forged", uuid.uuid4())
     saver = materializer_for(list)
     saved = save_artifact([1], uri=uri, store=context.artifacts, materializer_cls=saver)
-    forged = StepRun.start(
-        run_id=uuid.uuid4(),
-        pipeline="forged",
-        invocation_id="forge",
-        step_name="forge",
-        source_ref="x:forge",
-        code_hash="0" * 64,
-        parameters={},
-        inputs={},
-    )
-    forged.decide_cache(cache_key="0" * 64, outcome=CacheOutcome.MISS, reason="x", ingredients={})
-    forged.record_artifact(
-        output_name="output",
-        artifact_version_id=uuid.uuid4(),
+    save_forged_output(
+        context.events,
         name="forged",
-        version=1,
         uri=uri,
         materializer=f"{module}:Anything",
         data_type="subprocess:Popen",
-        artifact_type="data",
         content_hash=saved.content_hash,
         size=saved.size,
-        metadata={},
-        visualizations=[],
     )
-    context.events.save(forged)
 
     with pytest.raises(UntrustedTypeError, match=f"'{module}:Anything'"):
         Client(db, artifacts).get_artifact_version("forged").load(verify=True)

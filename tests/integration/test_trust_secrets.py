@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
 from cli import run_cli, store_options
+from trust_pipelines import small
 
-from lineagelog.api import Client, pipeline, step
+from lineagelog.api import Client
 from lineagelog.api.context import close_contexts
 from lineagelog.domain.errors import ConfigurationError, LineageError
 from lineagelog.domain.redaction import redact_text, redact_url
@@ -23,16 +24,6 @@ from lineagelog.domain.redaction import redact_text, redact_url
 KEY = "AKIALINEAGELOGKEY42"
 SECRET = "wJalr/XUtnFEMI+K7MDENG/bPxRfiCYzEXAMPLE"
 PASSWORD = "Pg-S3cret-Value-7"
-
-
-@step
-def make(n: int) -> Annotated[list[int], "made"]:
-    return list(range(n))
-
-
-@pipeline
-def small(n: int = 3) -> None:
-    make(n=n)
 
 
 def _cli_outputs(db: str, artifacts: str, export: Path) -> str:

@@ -26,6 +26,16 @@ def summing(n: int = 3) -> None:
     consume(produce(n=n))
 
 
+@step
+def make(n: int) -> Annotated[list[int], "made"]:
+    return list(range(n))
+
+
+@pipeline
+def small(n: int = 3) -> None:
+    make(n=n)
+
+
 class Weights:
     """A value only the pickle materializer takes."""
 

@@ -7,11 +7,9 @@ import importlib.util
 import json
 import math
 import sys
-import textwrap
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -31,25 +29,6 @@ class Model:
 class Colour(enum.Enum):
     RED = 1
     BLUE = 2
-
-
-@pytest.fixture
-def load_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Import ``source`` from a fresh file under ``name`` (each call its own file)."""
-
-    def load(name: str, source: str) -> ModuleType:
-        folder = tmp_path / uuid.uuid4().hex
-        folder.mkdir()
-        path = folder / f"{name}.py"
-        path.write_text(textwrap.dedent(source))
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        monkeypatch.setitem(sys.modules, name, module)
-        spec.loader.exec_module(module)
-        return module
-
-    return load
 
 
 def scaler(factor: Any) -> Any:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lineagelog.adapters.fsspec_store import FsspecArtifactStore, InMemoryArtifactStore
+from lineagelog.adapters.fsspec_store import FsspecArtifactStore
 from lineagelog.adapters.materializers import (
     ArtifactType,
     BaseMaterializer,
@@ -41,23 +41,6 @@ from lineagelog.domain.errors import (
     NoMaterializerError,
     StorageError,
 )
-
-
-@pytest.fixture(params=["memory", "local"])
-def store(request, tmp_path):
-    if request.param == "memory":
-        memory = InMemoryArtifactStore()
-        yield memory
-        memory.clear()
-    else:
-        yield FsspecArtifactStore(str(tmp_path / "store"))
-
-
-@pytest.fixture
-def memory_store():
-    store = InMemoryArtifactStore()
-    yield store
-    store.clear()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import pytest
 from parts import require_module
 from pydantic import BaseModel
 
-from lineagelog.adapters.fsspec_store import FsspecArtifactStore, InMemoryArtifactStore
 from lineagelog.adapters.materializers import (
     load_artifact,
     materializer_for,
@@ -24,15 +23,8 @@ from lineagelog.domain.errors import MaterializerError
 
 
 @pytest.fixture
-def store():
-    memory = InMemoryArtifactStore()
-    yield memory
-    memory.clear()
-
-
-@pytest.fixture
-def local_store(tmp_path):
-    return FsspecArtifactStore(str(tmp_path / "store"))
+def store(memory_store):
+    return memory_store
 
 
 def round_trip(store, value):

@@ -9,7 +9,6 @@ import uuid
 import pytest
 from parts import require_module
 
-from lineagelog.adapters.fsspec_store import InMemoryArtifactStore
 from lineagelog.adapters.materializers import (
     PickleMaterializer,
     allow_pickle,
@@ -29,10 +28,8 @@ class Model:
 
 
 @pytest.fixture
-def store():
-    memory = InMemoryArtifactStore()
-    yield memory
-    memory.clear()
+def store(memory_store):
+    return memory_store
 
 
 @pytest.fixture(autouse=True)

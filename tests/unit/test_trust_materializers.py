@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 import uuid
 from typing import Any, ClassVar
 
 import pytest
 from pydantic import BaseModel
 
-from lineagelog.adapters.fsspec_store import FsspecArtifactStore, InMemoryArtifactStore
 from lineagelog.adapters.materializers import (
     BaseMaterializer,
     load_artifact,
@@ -34,27 +32,6 @@ class TrustedModel(BaseModel):
     """A model defined by the test module, so legitimately imported."""
 
     x: int
-
-
-@pytest.fixture
-def memory_store():
-    store = InMemoryArtifactStore()
-    yield store
-    store.clear()
-
-
-@pytest.fixture
-def local_store(tmp_path):
-    return FsspecArtifactStore(str(tmp_path / "store"))
-
-
-@pytest.fixture
-def temp_folder(tmp_path, monkeypatch):
-    """Where loading may create temporary folders; empty unless something was materialized."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import pytest
 from parts import require_module
 
-from lineagelog.adapters.fsspec_store import FsspecArtifactStore, InMemoryArtifactStore
+from lineagelog.adapters.fsspec_store import FsspecArtifactStore
 from lineagelog.adapters.materializers import load_artifact, materializer_for, save_artifact
 from lineagelog.api import (
     ArtifactType,
@@ -122,16 +122,6 @@ class Segment:
 @dataclasses.dataclass(frozen=True)
 class Frozen:
     values: list[int]
-
-
-@pytest.fixture(params=["memory", "local"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    if request.param == "memory":
-        memory = InMemoryArtifactStore()
-        yield memory
-        memory.clear()
-    else:
-        yield FsspecArtifactStore(str(tmp_path / "store"))
 
 
 def roundtrip(value: Any, store: Any, name: str = "value") -> tuple[Any, Any]:
