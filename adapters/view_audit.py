@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from lineagelog.adapters.audit import AuditProblem
+from lineagelog.adapters.view_engine import sqlite_bulk_writes
 from lineagelog.adapters.wiring import scratch_views
 from lineagelog.domain.errors import StorageError
 from lineagelog.projections import schema as t
@@ -76,7 +77,9 @@ def audit_views(events: EventStore, engine: Engine) -> ViewAudit:
                 return _unchecked(e)
             for position in sorted(groups):
                 try:
-                    Projector(rebuild.engine, BoundedLog(events, position)).catch_up()
+                    Projector(
+                        rebuild.engine, BoundedLog(events, position), bulk_writes=sqlite_bulk_writes
+                    ).catch_up()
                 except Exception as e:
                     return _unchecked(e)
                 tables = [table for view in groups[position] for table in t.VIEW_TABLES[view]]

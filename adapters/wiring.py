@@ -19,7 +19,11 @@ from sqlalchemy import Engine, create_engine
 
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.fsspec_store import FsspecArtifactStore
-from lineagelog.adapters.view_engine import create_view_engine, sqlite_write_locking
+from lineagelog.adapters.view_engine import (
+    create_view_engine,
+    sqlite_bulk_writes,
+    sqlite_write_locking,
+)
 from lineagelog.projections.projector import Projector
 from lineagelog.projections.queries import ViewQueries
 
@@ -106,7 +110,7 @@ def open_views(events: EventStore) -> Views:
 
     """
     engine = create_view_engine(events.location)
-    projector = Projector(engine, events)
+    projector = Projector(engine, events, bulk_writes=sqlite_bulk_writes)
     with events.setup_lock():  # PostgreSQL: many workers may start at once
         projector.create_tables()
     return Views(engine, projector, ViewQueries(engine))
@@ -121,7 +125,7 @@ def scratch_views(log: EventLog) -> ScratchViews:
     folder = tempfile.mkdtemp(prefix="lineagelog-replay-")
     engine = create_engine(f"sqlite:///{Path(folder) / 'views.db'}")
     sqlite_write_locking(engine)
-    projector = Projector(engine, log, page_size=REPLAY_PAGE_SIZE)
+    projector = Projector(engine, log, page_size=REPLAY_PAGE_SIZE, bulk_writes=sqlite_bulk_writes)
     return ScratchViews(engine, projector, ViewQueries(engine), folder)
 
 

@@ -42,7 +42,7 @@ from uuid import uuid4
 from sqlalchemy import create_engine, func, select
 
 from lineagelog.adapters.event_store import EventStore
-from lineagelog.adapters.view_engine import sqlite_write_locking
+from lineagelog.adapters.view_engine import sqlite_bulk_writes, sqlite_write_locking
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
@@ -314,7 +314,7 @@ def main() -> None:
     store = EventStore(f"sqlite:///{path}")
     engine = create_engine(f"sqlite:///{path}")
     sqlite_write_locking(engine)
-    projector = Projector(engine, store, page_size=args.page_size)
+    projector = Projector(engine, store, page_size=args.page_size, bulk_writes=sqlite_bulk_writes)
     projector.create_tables()
 
     if store.max_position() == 0:

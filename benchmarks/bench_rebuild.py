@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from lineagelog.adapters.event_store import EventStore
-from lineagelog.adapters.view_engine import sqlite_write_locking
+from lineagelog.adapters.view_engine import sqlite_bulk_writes, sqlite_write_locking
 from lineagelog.projections import schema as t
 from lineagelog.projections.projector import Projector
 
@@ -36,7 +36,7 @@ def _projector(path: Path, page_size: int) -> tuple[Projector, EventStore]:
     events = EventStore(f"sqlite:///{path}")
     engine = create_engine(f"sqlite:///{path}")
     sqlite_write_locking(engine)
-    projector = Projector(engine, events, page_size=page_size)
+    projector = Projector(engine, events, page_size=page_size, bulk_writes=sqlite_bulk_writes)
     projector.create_tables()
     return projector, events
 

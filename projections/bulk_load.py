@@ -9,7 +9,8 @@ more than the rows themselves. So a rebuild:
   into plain rowid tables, appended in order, and sorts them into their keyed
   layout once at the end. Written row by row, every commit rewrote most pages
   of those B-trees to the WAL: 2.3 GB of WAL for 500 MB of views at 640k events;
-- on SQLite, checkpoints the WAL once, not at every commit, with a larger page cache;
+- lets the driver tune itself for bulk writes (the projector's ``bulk_writes``: on SQLite,
+  ``adapters.view_engine.sqlite_bulk_writes``);
 - pauses Python's cyclic garbage collector.
 
 A rebuild cut short leaves a marker row (``schema_info``) naming what is still
@@ -33,7 +34,6 @@ __all__ = [
     "bulk_load_unfinished",
     "cyclic_gc_paused",
     "finish_bulk_load",
-    "sqlite_bulk_writes",
     "start_bulk_load",
 ]
 
@@ -41,9 +41,6 @@ BULK_LOAD_KEY = "bulk_load"
 """``schema_info`` row present while a rebuild's tables are unkeyed or unindexed.
 
 Its value names the tables loaded unkeyed (comma-separated, possibly none)."""
-
-BULK_CACHE_KIB = -262_144
-"""SQLite page cache of a rebuild (256 MiB, as a negative number of KiB)."""
 
 INSERT_ONLY: tuple[Table, ...] = (t.step_outputs, t.lineage_nodes, t.lineage_edges)
 """Tables whose rows handlers only insert, keyed by ids in random order."""
@@ -97,29 +94,6 @@ def finish_bulk_load(connection: Connection) -> None:
     for index in _view_indexes(t.VIEW_TABLES):
         index.create(connection, checkfirst=True)
     connection.execute(delete(t.schema_info).where(t.schema_info.c.key == BULK_LOAD_KEY))
-
-
-@contextmanager
-def sqlite_bulk_writes(connection: Connection) -> Iterator[None]:
-    """On SQLite, checkpoint the WAL once at the end, and use a larger page cache.
-
-    The WAL is otherwise checkpointed (with an fsync) every thousand pages,
-    which a rebuild of a large log reaches at every commit.
-    """
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    driver = connection.connection.dbapi_connection
-    assert driver is not None
-    (cache_size,) = driver.execute("PRAGMA cache_size").fetchone()
-    driver.execute("PRAGMA wal_autocheckpoint = 0")
-    driver.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        driver.execute(f"PRAGMA cache_size = {int(cache_size)}")
-        driver.execute("PRAGMA wal_autocheckpoint = 1000")
-        driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 @contextmanager

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
 
-__all__ = ["WRITE_OPTION", "EventLog", "RecordedEvent"]
+from sqlalchemy import Connection
+
+__all__ = ["WRITE_OPTION", "BulkWrites", "EventLog", "RecordedEvent"]
 
 WRITE_OPTION = "lineagelog_writes"
 """Execution option the projector sets on its engine: its transactions write.
@@ -13,6 +17,10 @@ WRITE_OPTION = "lineagelog_writes"
 How a driver honours it is the adapters' business (SQLite: ``BEGIN IMMEDIATE``,
 see ``adapters.view_engine``); projections only declare the intent.
 """
+
+
+BulkWrites = Callable[[Connection], AbstractContextManager[None]]
+"""Tunes a driver connection for loading a whole log into the views, and undoes it after."""
 
 
 class RecordedEvent(NamedTuple):

@@ -24,12 +24,11 @@ from lineagelog.projections.bulk_load import (
     bulk_load_unfinished,
     cyclic_gc_paused,
     finish_bulk_load,
-    sqlite_bulk_writes,
     start_bulk_load,
 )
 from lineagelog.projections.faults import checkpoint
 from lineagelog.projections.ownership import claim_database, old_hash_format_message
-from lineagelog.projections.ports import WRITE_OPTION, EventLog, RecordedEvent
+from lineagelog.projections.ports import WRITE_OPTION, BulkWrites, EventLog, RecordedEvent
 from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS, Handler
 
 __all__ = ["Progress", "Projector", "ViewStatus", "check_schema_version"]
@@ -90,6 +89,12 @@ def check_schema_version(stored: str, engine: Engine) -> None:
         )
 
 
+@contextmanager
+def _untuned(_: Connection) -> Iterator[None]:
+    """Bulk writes with the driver as it is."""
+    yield
+
+
 def _older_views(stored: str) -> bool:
     """Whether ``stored`` names an older view layout that a rebuild brings up to date."""
     return stored.isdigit() and int(_OLD_HASH_SCHEMA) < int(stored) < int(SCHEMA_VERSION)
@@ -98,11 +103,23 @@ def _older_views(stored: str) -> bool:
 class Projector:
     """Applies the event log to the views in one SQL database."""
 
-    def __init__(self, engine: Engine, log: EventLog, *, page_size: int = 2000) -> None:
-        """Project ``log`` into tables reached through ``engine``."""
+    def __init__(
+        self,
+        engine: Engine,
+        log: EventLog,
+        *,
+        page_size: int = 2000,
+        bulk_writes: BulkWrites | None = None,
+    ) -> None:
+        """Project ``log`` into tables reached through ``engine``.
+
+        ``bulk_writes`` tunes a connection of the driver for loading a whole log
+        (the adapters know how; see ``adapters.view_engine.sqlite_bulk_writes``).
+        """
         self.engine = engine.execution_options(**{WRITE_OPTION: True})
         self.log = log
         self.page_size = page_size
+        self._bulk_writes: BulkWrites = bulk_writes or _untuned
         self._for_update = engine.dialect.name != "sqlite"
 
     def create_tables(self) -> None:
@@ -202,7 +219,7 @@ class Projector:
                 return self._apply_pages(start, target, views, progress, page_size, connection)
             # Far behind (a new follower, a copied log): bulk writes and rebuild-sized pages.
             page_size = max(page_size, REBUILD_PAGE_SIZE)
-            with self.engine.connect() as conn, sqlite_bulk_writes(conn):
+            with self.engine.connect() as conn, self._bulk_writes(conn):
                 return self._apply_pages(start, target, views, progress, page_size, conn)
 
     def _apply_pages(
@@ -280,7 +297,7 @@ class Projector:
         # Bigger pages than catch-up: fewer commits, while each transaction still
         # holds the write lock for about a second.
         page_size = max(self.page_size, REBUILD_PAGE_SIZE)
-        with self.engine.connect() as conn, sqlite_bulk_writes(conn):
+        with self.engine.connect() as conn, self._bulk_writes(conn):
             count = self._catch_up(None, views, progress, page_size, conn)
             self._finish_bulk_load(conn)
         return count
