@@ -19,6 +19,9 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
+from eventsourcing.domain import Snapshot
+from eventsourcing.utils import get_topic
+
 from lineagelog.domain.base import GENESIS_HASH, LineageAggregate, event_hash
 from lineagelog.domain.errors import SealMovedBackError
 
@@ -105,12 +108,24 @@ class LogSeal(LineageAggregate):
             return resumed
         if not isinstance(last, cls.Sealed):
             raise TypeError(f"{type(last).__name__} is not an event of the seal stream")
-        seal = object.__new__(cls)
-        seal.__base_init__(last.originator_id, last.originator_version, last.timestamp)
-        seal.up_to_position = last.up_to_position
-        seal.event_count = last.event_count
-        seal.digest = last.digest
-        seal.chain_head = event_hash(last)
+        # The supported way to make an aggregate from its state: a snapshot.
+        state = {
+            "_created_on": last.timestamp,
+            "_modified_on": last.timestamp,
+            "up_to_position": last.up_to_position,
+            "event_count": last.event_count,
+            "digest": last.digest,
+            "chain_head": event_hash(last),
+        }
+        snapshot = Snapshot(
+            originator_id=last.originator_id,
+            originator_version=last.originator_version,
+            timestamp=last.timestamp,
+            topic=get_topic(cls),
+            state=state,
+        )
+        seal = snapshot.mutate(None)
+        assert isinstance(seal, cls)
         return seal
 
     def seal(self, *, up_to_position: int, event_count: int, digest: str) -> None:
