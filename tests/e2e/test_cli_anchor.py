@@ -10,7 +10,7 @@ from cli import run_cli
 from views import sqlite_database, view_table
 
 from lineagelog.api.context import close_contexts
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 _spec = importlib.util.spec_from_file_location(
     "forgery", Path(__file__).parent.parent / "integration" / "forgery.py"

@@ -5,7 +5,7 @@ import json
 import pytest
 from cli import assert_one_line_error, run_cli
 
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 
 @pytest.fixture

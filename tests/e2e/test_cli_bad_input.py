@@ -10,7 +10,7 @@ import pytest
 from cli import run_cli, store_options
 
 from lineagelog.api.context import close_contexts
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 
 def lineagelog(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from cli import HAS_DOT, assert_one_line_error, run_cli
 
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 MY_COMMANDS = [
     (),

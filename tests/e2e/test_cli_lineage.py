@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from cli import HAS_DOT, assert_one_line_error, run_cli
 
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -8,7 +8,7 @@ from cli import assert_one_line_error, run_cli
 from lineagelog.api import pipeline, step
 from lineagelog.api.client import Client
 from lineagelog.domain.errors import RunFailedError
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 
 @step

@@ -16,7 +16,7 @@ from views import sqlite_database, stored_event_rows
 
 from lineagelog.api import Client
 from lineagelog.domain.errors import ArtifactNotFoundError, IntegrityError
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 
 @pytest.fixture

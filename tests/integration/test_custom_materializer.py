@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from cli import run_python
+
 from lineagelog.api import Client
+from lineagelog.examples import custom_materializer
 from lineagelog.examples.custom_materializer import (
     CORPUS,
     Vocabulary,
@@ -66,20 +68,22 @@ def test_the_materializer_is_registered_for_its_type() -> None:
     assert materializer_for(Vocabulary) is VocabularyMaterializer
 
 
-def test_the_example_runs_as_a_script(tmp_path: Path) -> None:
-    env = {**os.environ, "LINEAGELOG_HOME": str(tmp_path)}
-    env.pop("LINEAGELOG_DATABASE_URL", None)
-    env.pop("LINEAGELOG_ARTIFACT_STORE", None)
+@pytest.mark.parametrize("how", ["file", "module"])
+def test_the_example_runs_as_a_script(tmp_path: Path, how: str) -> None:
+    script = Path(custom_materializer.__file__)
+    command = [str(script)] if how == "file" else ["-m", "lineagelog.examples.custom_materializer"]
 
-    result = subprocess.run(
-        [sys.executable, "-m", "lineagelog.examples.custom_materializer"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env=env,
-    )
+    result = run_python(*command, settings={"LINEAGELOG_HOME": str(tmp_path)}, cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert "[('the', 4), ('cat', 2), ('sat', 2)]" in result.stdout
     assert "summary.md" in result.stdout
+
+
+def test_no_example_module_shadows_the_standard_library() -> None:
+    examples = Path(custom_materializer.__file__).parent
+    shadowing = {p.stem for p in examples.glob("*.py")} & sys.stdlib_module_names
+
+    assert not shadowing, (
+        f"`python examples/X.py` would import these instead of the stdlib's: {shadowing}"
+    )

@@ -15,7 +15,7 @@ from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.export import ExportFormatError, export_events, import_events
 from lineagelog.api import Client
 from lineagelog.domain.errors import IntegrityError, StorageError
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 
 @pytest.fixture

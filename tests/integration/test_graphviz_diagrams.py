@@ -16,7 +16,7 @@ from lineagelog.adapters.graphviz import (
 from lineagelog.api import pipeline, step
 from lineagelog.api.client import Client
 from lineagelog.domain.errors import LineageError, RunFailedError
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 needs_dot = pytest.mark.usefixtures("dot_program")
 SVG = "{http://www.w3.org/2000/svg}"

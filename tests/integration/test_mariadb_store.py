@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lineagelog.api.client import Client
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 pytestmark = pytest.mark.mariadb
 

@@ -22,7 +22,7 @@ from lineagelog.adapters.event_store import EventStore
 from lineagelog.api.client import Client
 from lineagelog.api.context import close_contexts, open_context
 from lineagelog.domain.errors import ConfigurationError, StorageError
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch
 

@@ -15,7 +15,7 @@ from lineagelog.adapters.raw_events import hashed
 from lineagelog.adapters.stored_events import UndecodableEvent
 from lineagelog.api import Client
 from lineagelog.domain.base import event_hash
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 _TOPIC = "lineagelog.domain.step_run:StepRun.StepStarted"
 _STREAM = "F" * 32

@@ -142,7 +142,7 @@ def test_the_interruption_is_in_the_log_and_survives_a_rebuild(killed_run):
 def test_the_next_run_after_recovery_works(killed_run, tmp_path):
     db, store = killed_run
     Client(db, store).recover_runs()
-    from lineagelog.examples.numbers import numbers
+    from lineagelog.examples.numbers_pipeline import numbers
 
     run = numbers.run(database_url=db, artifact_store=store)
 

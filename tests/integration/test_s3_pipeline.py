@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from lineagelog.api.client import Client
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 pytestmark = pytest.mark.s3
 

@@ -18,7 +18,7 @@ from lineagelog.adapters.anchor import AnchorFileError, check_events_file, read_
 from lineagelog.adapters.export import export_events, import_events
 from lineagelog.api import Client, pipeline, step
 from lineagelog.domain.errors import IntegrityError, RunFailedError
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 
 @step

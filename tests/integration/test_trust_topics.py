@@ -33,7 +33,7 @@ from lineagelog.domain.errors import (
     StorageError,
 )
 from lineagelog.domain.seal import SEAL_GENESIS, advance_digest
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 _REGISTERED = "lineagelog.domain.artifact_name:ArtifactName.VersionRegistered"
 _FORGED = "evilmodule:ArtifactName.VersionRegistered"

@@ -18,7 +18,7 @@ from lineagelog.api import (
     pipeline,
     step,
 )
-from lineagelog.examples.numbers import numbers
+from lineagelog.examples.numbers_pipeline import numbers
 
 
 @step
