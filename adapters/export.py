@@ -169,6 +169,12 @@ def _bad(number: int, what: str) -> ExportFormatError:
 
 
 def _parse_header(line: str) -> dict[str, Any]:
+    if line.startswith("\ufeff"):
+        raise ExportFormatError(
+            "the events file starts with a byte-order mark (U+FEFF), which some editors add "
+            "when they save; nothing was imported: save the file again as UTF-8 without a "
+            "byte-order mark, or export it anew with `lineagelog events export -o events.jsonl`"
+        )
     try:
         header = json.loads(line)
     except ValueError:

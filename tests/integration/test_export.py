@@ -145,6 +145,17 @@ def test_import_refuses_another_format_version(
     assert target.max_position() == 0
 
 
+def test_a_byte_order_mark_gets_its_own_message(
+    source: Client, target: EventStore, tmp_path: Path
+) -> None:
+    exported = _export(source, tmp_path / "events.jsonl")
+    exported.write_text("\ufeff" + exported.read_text(encoding="utf-8"), encoding="utf-8")
+
+    with pytest.raises(ExportFormatError, match="byte-order mark"):
+        _import(target, exported)
+    assert target.max_position() == 0
+
+
 def test_a_truncated_line_names_its_number_and_nothing_is_written(
     source: Client, target: EventStore, tmp_path: Path
 ) -> None:
