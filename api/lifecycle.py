@@ -270,7 +270,7 @@ class ArtifactLifecycle:
         """
         check_seconds(lease_max_age_s, "lease_max_age", "how long a remote write lease holds")
         store = self.context.artifacts
-        folders = _version_folders(store)
+        folders, skipped = _version_folders(store)
         leases = read_leases(store)
         self.context.catch_up()
         live, deleted = self.queries.stored_uris()
@@ -291,7 +291,7 @@ class ArtifactLifecycle:
                     _remove_lease(store, decision.uri)
                 else:
                     _remove_folder(store, decision.uri)
-        return GcReport(decisions, applied=apply)
+        return GcReport(decisions + skipped, applied=apply)
 
     def prune(
         self,
@@ -433,26 +433,47 @@ def _norm(store: ArtifactStore, uri: str) -> str:
         return uri.rstrip("/")  # recorded in another store: it can never match a folder here
 
 
-def _version_folders(store: ArtifactStore) -> list[StoredFolder]:
-    """List the ``<root>/<name>/<uuid>`` folders, each with the age of its newest file."""
+def _version_folders(store: ArtifactStore) -> tuple[list[StoredFolder], list[GcDecision]]:
+    """List the ``<root>/<name>/<uuid>`` folders, each with the age of its newest file.
+
+    Entries that lead out of the store (symlinks planted in it) are not listed,
+    not followed and never removed: each comes back as a ``skip`` decision.
+    """
     root = store.root
     if not store.exists(root):
-        return []
+        return [], []
     now = time.time()
-    folders = []
+    folders: list[StoredFolder] = []
+    skipped: list[GcDecision] = []
     for name_folder in store.listdir(root):
         if name_folder.rstrip("/").rsplit("/", 1)[-1] == RESERVED_FOLDER:
             continue  # the store's own folder (write leases), never an artifact's
-        if not store.isdir(name_folder):
+        if _leads_out(store, name_folder, skipped) or not store.isdir(name_folder):
             continue
         for candidate in store.listdir(name_folder):
-            if not is_uuid(candidate.rstrip("/").rsplit("/", 1)[-1]) or not store.isdir(candidate):
+            if not is_uuid(candidate.rstrip("/").rsplit("/", 1)[-1]):
+                continue
+            if _leads_out(store, candidate, skipped) or not store.isdir(candidate):
                 continue
             times = [store.modified(f) for f in store.walk_files(candidate)] or [None]
             known = [m for m in times if m is not None]
             age = now - max(known) if known and len(known) == len(times) else None
             folders.append(StoredFolder(store.check_within_root(candidate).rstrip("/"), age))
-    return folders
+    return folders, skipped
+
+
+def _leads_out(store: ArtifactStore, path: str, skipped: list[GcDecision]) -> bool:
+    """Whether ``path`` resolves outside the store; if so, a ``skip`` decision says why."""
+    try:
+        store.check_within_root(path)
+    except StorageError:
+        reason = (
+            "a symlink (or other entry) leading out of the artifact store; gc neither follows "
+            "nor removes it: remove it by hand if nothing else needs it"
+        )
+        skipped.append(GcDecision(path.rstrip("/"), "skip", reason))
+        return True
+    return False
 
 
 def _remove_lease(store: ArtifactStore, uri: str) -> None:

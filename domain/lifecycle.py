@@ -315,10 +315,10 @@ def judge_lease(lease: WriteLease, max_age_s: float) -> tuple[bool, str]:
 
 @dataclass(frozen=True)
 class GcDecision:
-    """Remove or keep one folder of the store, and why."""
+    """Remove, keep or skip (never look into) one entry of the store, and why."""
 
     uri: str
-    action: Literal["remove", "keep"]
+    action: Literal["remove", "keep", "skip"]
     reason: str
 
 

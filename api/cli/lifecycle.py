@@ -171,7 +171,7 @@ def gc(
     print_table(
         None,
         ["ACTION", "FOLDER", "WHY"],
-        [(verb if d.action == "remove" else "keep", d.uri, d.reason) for d in report.decisions],
+        [(verb if d.action == "remove" else d.action, d.uri, d.reason) for d in report.decisions],
         empty="no orphan artifact bytes",
     )
     if report.removed and not apply:

@@ -298,3 +298,33 @@ def test_a_lease_naming_this_host_but_another_boot_is_judged_as_from_another_mac
     [lease] = read_leases(artifacts)
 
     assert lease.process_alive is None  # not checked against a process here: age-bound
+
+
+def test_a_symlink_planted_in_the_store_is_skipped_and_reported_and_what_it_points_to_survives(
+    sqlite_stores: tuple[str, str], tmp_path: Path
+) -> None:
+    db, store = sqlite_stores
+    client = Client(db, store)
+    client.save_artifact({"a": 1}, "labels")
+    outside = tmp_path / "outside"
+    (outside / str(uuid.uuid4())).mkdir(parents=True)
+    (outside / "keep.txt").write_text("not the store's")
+    root = Path(store)
+    (root / "planted").symlink_to(outside, target_is_directory=True)
+    planted_version = root / "labels" / str(uuid.uuid4())
+    planted_version.symlink_to(outside, target_is_directory=True)
+    orphan = root / "labels" / str(uuid.uuid4())
+    orphan.mkdir()
+    (orphan / "data.json").write_text("[]")
+
+    report = client.gc(apply=True, min_age_s=0)
+
+    skipped = {d.uri.rsplit("/", 1)[-1]: d for d in report.decisions if d.action == "skip"}
+    assert set(skipped) == {"planted", planted_version.name}
+    assert all("symlink" in d.reason for d in skipped.values())
+    # the rest of the store is still collected
+    assert [uri.rsplit("/", 1)[-1] for uri in report.removed] == [orphan.name]
+    assert not orphan.exists()
+    assert (outside / "keep.txt").read_text() == "not the store's"
+    assert len(list(outside.iterdir())) == 2
+    assert client.get_artifact_version("labels").load() == {"a": 1}
