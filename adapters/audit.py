@@ -31,7 +31,7 @@ from lineagelog.adapters.raw_events import RawEvent, hashed
 from lineagelog.adapters.stored_events import UndecodableEvent, stream_hex
 from lineagelog.domain.base import GENESIS_HASH
 from lineagelog.domain.errors import LineageError
-from lineagelog.domain.seal import SEAL_GENESIS, advance_digest
+from lineagelog.domain.seal import SEAL_GENESIS, SEAL_STREAM_ID, advance_digest
 
 if TYPE_CHECKING:
     from lineagelog.adapters.artifact_store import ArtifactStore
@@ -49,6 +49,7 @@ __all__ = [
 _PAGE = 5000
 _MAX_PROBLEMS = 10_000
 _SEALED = ":LogSeal.Sealed"
+_SEAL_STREAM = SEAL_STREAM_ID.hex
 _WRITTEN = (":StepRun.ArtifactWritten", ":ArtifactName.ExternalVersionRegistered")
 _DELETED = ":ArtifactName.VersionDeleted"
 _SEAL_FIELDS = ("up_to_position", "event_count", "digest", "previous_digest")
@@ -124,6 +125,8 @@ class LogChecker:
     running: bytes = bytes.fromhex(SEAL_GENESIS)
     # running digest and position after each event from ordinal ``base + 1`` on
     digests: list[tuple[bytes, int]] = field(default_factory=list)
+    # what each of those events folded in (stream, version, hash), to fold again from a seal
+    links: list[tuple[str, int, str]] = field(default_factory=list)
     base: int = 0
     pending: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     seals_checked: int = 0
@@ -131,6 +134,11 @@ class LogChecker:
     last_seal_count: int = 0
     last_seal_position: int | None = None
     artifacts: dict[str, _Artifact] = field(default_factory=dict)
+    # ordinal of the last event outside the seal stream: what a new seal would cover
+    last_sealable: int = 0
+    # positions a broken link already blamed, and seals that disagree with the log
+    blamed: set[int] = field(default_factory=set)
+    mismatches: list[tuple[int, str, int, int]] = field(default_factory=list)
 
     def problem(self, kind: str, message: str, **where: Any) -> None:
         """Record a problem (up to a bound, past which the report says it was cut)."""
@@ -166,12 +174,15 @@ class LogChecker:
             position=position,
         )
         self.count += 1
+        self.last_sealable = self.count
         self._chain(stream, version, position, None, None)
         self.fold(stream, version, fold, position)
 
     def accept(self, raw: RawEvent) -> None:
         """Check one already-hashed event (``event`` without the decoding)."""
         self.count += 1
+        if raw.stream_id != _SEAL_STREAM:
+            self.last_sealable = self.count
         self._chain(
             raw.stream_id, raw.version, raw.position, raw.content.get("previous_hash"), raw.hash
         )
@@ -181,7 +192,9 @@ class LogChecker:
     def accept_range(self, hashed: HashedRange) -> None:
         """Check a range of already-hashed events, in log order."""
         undecodable, chain, digests = hashed.undecodable, self._chain, self.digests
+        links = self.links
         running = self.running  # ``fold`` inlined: this loop runs once per event of the log
+        before = self.count
         for index, (position, stream, version, event_hash, claimed) in enumerate(hashed.events):
             if index in undecodable:
                 topic, error = undecodable[index]
@@ -192,8 +205,13 @@ class LogChecker:
             chain(stream, version, position, claimed, event_hash)
             running = advance_digest(running, stream, version, event_hash)
             digests.append((running, position))
+            links.append((stream, version, event_hash))
         self.running = running
         self.count += len(hashed.events) - len(undecodable)
+        for index in range(len(hashed.events) - 1, -1, -1):
+            if hashed.events[index][1] != _SEAL_STREAM:
+                self.last_sealable = max(self.last_sealable, before + index + 1)
+                break
         for index, topic, content in hashed.kept:
             self._note(topic, content, hashed.events[index][0])
 
@@ -245,6 +263,9 @@ class LogChecker:
                     stream=stream,
                     position=position,
                 )
+                self.blamed.add(position)
+                if head is not None:
+                    self.blamed.add(head[2])
         if head is None or version > head[0]:
             self.heads[stream] = (version, own, position)
 
@@ -252,6 +273,7 @@ class LogChecker:
         """Advance the running digest over one event."""
         self.running = advance_digest(self.running, stream, version, event_hash)
         self.digests.append((self.running, position))
+        self.links.append((stream, version, event_hash))
 
     def _note(self, topic: str, c: dict[str, Any], position: int) -> None:
         if topic.endswith(_SEALED):
@@ -290,6 +312,7 @@ class LogChecker:
             # no seal can reach back before the last one checked
             keep = max(0, self.last_seal_count - self.base - 1)
             del self.digests[:keep]
+            del self.links[:keep]
             self.base += keep
 
     def _check_seal(self, position: int, seal: dict[str, Any], count: int) -> None:
@@ -314,12 +337,18 @@ class LogChecker:
                 else "from the start"
             )
             if actual.hex() != claimed:
-                self.problem(
-                    "seal",
-                    f"{span} does not match the log: an event {since} up to position {up_to} was "
-                    "modified, deleted, inserted or reordered",
-                    position=position,
+                start = self.last_seal_position or 0
+                self.mismatches.append(
+                    (
+                        position,
+                        f"{span} does not match the log: an event "
+                        f"{since} up to position {up_to} was modified, deleted, inserted or "
+                        "reordered",
+                        start,
+                        up_to,
+                    )
                 )
+                self._fold_again_from(count, claimed)
             elif at != up_to:
                 self.problem(
                     "seal",
@@ -330,6 +359,32 @@ class LogChecker:
         self.last_seal_digest = claimed
         self.last_seal_count = max(self.last_seal_count, count)
         self.last_seal_position = up_to
+
+    def _fold_again_from(self, count: int, claimed: str) -> None:
+        """Go on from the digest a disagreeing seal claims for its first ``count`` events.
+
+        The seal's digest is what the log held when it was sealed, so the events
+        after it are checked against the later seals on their own: one modified
+        event is reported once, not again by every seal after it.
+        """
+        try:
+            running = bytes.fromhex(claimed)
+        except ValueError:
+            return  # a forged seal's digest: nothing to go on from
+        if len(running) != len(self.running) or count - self.base < 0:
+            return
+        for index in range(count - self.base, len(self.digests)):
+            running = advance_digest(running, *self.links[index])
+            self.digests[index] = (running, self.digests[index][1])
+        self.running = running
+
+    def report_mismatches(self) -> None:
+        """Report each disagreeing seal whose range holds no event a broken link already blamed."""
+        for position, message, start, up_to in self.mismatches:
+            if not any(start < blamed <= up_to for blamed in self.blamed):
+                self.problem("seal", message, position=position)
+        self.mismatches = []
+        self.problems.sort(key=lambda p: (p.position is None, p.position or 0))
 
     def _malformed_seal(self, position: int, seal: dict[str, Any]) -> None:
         self.seals_checked += 1
@@ -435,13 +490,14 @@ def audit_log(
         if progress is not None:
             progress(checker.count, target)
     checker.seals(final=True)
+    checker.report_mismatches()
     checked = checker.verify_artifacts(artifacts) if artifacts is not None else 0
     return AuditReport(
         events_checked=checker.count,
         artifacts_checked=checked,
         seals_checked=checker.seals_checked,
         problems=checker.problems,
-        unsealed_tail=checker.count - min(checker.last_seal_count, checker.count),
+        unsealed_tail=max(0, checker.last_sealable - checker.last_seal_count),
         last_seal_position=checker.last_seal_position,
         digest=checker.running.hex(),
         seconds=time.perf_counter() - started,
