@@ -40,7 +40,14 @@ def run_demo(settings: Settings, say: Callable[[str], None] = print) -> tuple[Ru
 
     db, store = settings.database_url, settings.artifact_store
     first = training.run(database_url=db, artifact_store=store)
-    say("First run: every step executes.")
+    executed = sum(not step.cache_hit for step in first.steps.values())
+    if executed == len(first.steps):
+        say("First run: every step executes.")
+    else:  # the demo ran in this folder before
+        say(
+            f"First run here: {executed} of {len(first.steps)} steps execute, the cache "
+            "serves the rest (the demo ran in this folder before)."
+        )
     _describe(first, say)
     second = training.run(database_url=db, artifact_store=store)
     say("")

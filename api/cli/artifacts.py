@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import ArtifactNotFoundError
 
@@ -47,7 +47,9 @@ def list_artifacts(
         str | None, typer.Argument(help="List this artifact's versions; all names when left out.")
     ] = None,
     tag: Annotated[str | None, typer.Option(help="Only versions carrying this tag.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Show at most N versions.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, max=MAX_COUNT, help="Show at most N versions.")
+    ] = None,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,

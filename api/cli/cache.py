@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
 
 if TYPE_CHECKING:
@@ -140,7 +140,10 @@ def list_decisions(
         str | None, typer.Option(help=f"Only this outcome ({', '.join(OUTCOMES)}).")
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, help="Show at most N decisions, newest first.")
+        int,
+        typer.Option(
+            "--limit", "-n", min=1, max=MAX_COUNT, help="Show at most N decisions, newest first."
+        ),
     ] = 50,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,

@@ -6,7 +6,13 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["ArtifactStoreUrl", "DatabaseUrl", "app"]
+__all__ = ["MAX_COUNT", "MAX_POSITION", "ArtifactStoreUrl", "DatabaseUrl", "app"]
+
+MAX_POSITION = 2**63 - 1
+"""The largest log position a database stores (a signed 64-bit integer)."""
+
+MAX_COUNT = 2**31 - 1
+"""The largest ``--limit`` or ``--depth`` a command takes."""
 
 app = typer.Typer(
     name="lineagelog",
@@ -16,6 +22,30 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"lineagelog {version('lineagelog')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Show lineagelog's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Options of ``lineagelog`` itself, given before the command (``--version``)."""
+
 
 DatabaseUrl = Annotated[
     str | None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.common import MAX_POSITION, ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
 
@@ -29,9 +29,12 @@ app.add_typer(events_app, name="events")
 @events_app.command("export")
 def export(
     output: Annotated[
-        str, typer.Option("-o", "--output", help="File to write; `-` for standard output.")
-    ],
-    since: Annotated[int, typer.Option(min=0, help="Only events after this position.")] = 0,
+        str,
+        typer.Option("-o", "--output", help="File to write (default `-`: standard output)."),
+    ] = "-",
+    since: Annotated[
+        int, typer.Option(min=0, max=MAX_POSITION, help="Only events after this position.")
+    ] = 0,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:

@@ -6,6 +6,7 @@ only print their plan unless given ``--apply``.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ import typer
 from lineagelog.api.cli.artifacts import artifacts_app, parse_artifact_ref
 from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
+from lineagelog.domain.errors import LineageError
 
 __all__: list[str] = []
 
@@ -124,6 +126,11 @@ def delete_artifact(
     client = open_client(database_url, artifact_store)
     client.get_artifact_version(name, version)
     if not yes:
+        if not sys.stdin.isatty():
+            raise LineageError(
+                f"`artifacts delete {ref}` asks for confirmation and there is no terminal to "
+                "ask on; pass -y (--yes) to delete without asking"
+            )
         typer.confirm(f"delete the bytes of {name}:{version}?", abort=True)
     av = client.delete_artifact_version(name, version, reason=reason)
     _report(

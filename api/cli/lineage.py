@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.domain.errors import LineageError
 
 if TYPE_CHECKING:
@@ -144,7 +144,11 @@ def lineage(
     depth: Annotated[
         int | None,
         typer.Option(
-            "--depth", "-d", min=0, help="Follow at most N hops (artifact to step is one)."
+            "--depth",
+            "-d",
+            min=0,
+            max=MAX_COUNT,
+            help="Follow at most N hops (artifact to step is one).",
         ),
     ] = None,
     as_of: Annotated[

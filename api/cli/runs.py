@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
 
 if TYPE_CHECKING:
@@ -35,7 +35,10 @@ def list_runs(
         typer.Option("--status", "-s", help=f"Only runs with this status ({', '.join(STATUSES)})."),
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, help="Show at most N runs, newest first.")
+        int,
+        typer.Option(
+            "--limit", "-n", min=1, max=MAX_COUNT, help="Show at most N runs, newest first."
+        ),
     ] = 20,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,

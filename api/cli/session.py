@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from lineagelog.api.cli.common import MAX_POSITION
 from lineagelog.domain.errors import LineageError, StorageError
 
 if TYPE_CHECKING:
@@ -102,8 +103,14 @@ def parse_as_of(value: str | None) -> datetime | int | None:
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
-        return int(text)
+    if text.isascii() and text.isdigit():
+        position = int(text)
+        if position > MAX_POSITION:
+            raise LineageError(
+                f"--as-of {value!r} is past any log position (at most {MAX_POSITION}); "
+                "give a position from `lineagelog events tail` or an ISO time"
+            )
+        return position
     try:
         return datetime.fromisoformat(text)
     except ValueError:

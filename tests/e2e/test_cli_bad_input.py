@@ -151,3 +151,48 @@ def test_a_missing_import_file_is_one_line(stores):
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "nope.jsonl" in result.stderr
+
+
+HUGE = str(10**30)
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("runs", "list", "--limit", HUGE), "--limit"),
+        (("artifacts", "list", "--limit", HUGE), "--limit"),
+        (("cache", "list", "--limit", HUGE), "--limit"),
+        (("lineage", "numbers", "--depth", HUGE), "--depth"),
+        (("events", "export", "--since", HUGE), "--since"),
+        (("lineage", "numbers", "--as-of", HUGE), "--as-of"),
+        (("lineage", "numbers", "--as-of", "²"), "--as-of"),
+    ],
+)
+def test_numbers_are_checked_before_they_reach_sql(stores, args, named):
+    db, store, _ = stores
+
+    result = lineagelog(*args, db=db, store=store)
+
+    assert_one_line_error(result, named)
+
+
+def test_a_confirmation_without_a_terminal_names_the_flag_that_skips_it(stores):
+    db, store, tmp_path = stores
+    before = _files(Path(store))
+
+    result = lineagelog("artifacts", "delete", "numbers:1", db=db, store=store)
+
+    assert_one_line_error(result, "-y")
+    assert result.returncode == 1  # not 130, as for an interrupt
+    assert _files(Path(store)) == before
+
+
+def test_version_and_export_to_standard_output(stores):
+    db, store, _ = stores
+
+    version = run_cli("--version")
+    exported = lineagelog("events", "export", db=db, store=store)
+
+    assert version.returncode == 0 and version.stdout.startswith("lineagelog ")
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith('{"format":"lineagelog-events"')
