@@ -100,11 +100,17 @@ class Client:
         status: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        tag: str | None = None,
     ) -> list[Run]:
-        """Runs, newest first."""
+        """Runs, newest first; with ``tag``, only the runs that have it (then, when ``as_of``)."""
         self._fresh()
         records = self._context.queries.list_runs(
-            pipeline=pipeline, status=status, limit=limit, offset=offset, as_of=self._as_of
+            pipeline=pipeline,
+            status=status,
+            limit=limit,
+            offset=offset,
+            as_of=self._as_of,
+            tag=tag,
         )
         return [Run.from_record(self._context, r, as_of=self._as_of) for r in records]
 

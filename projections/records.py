@@ -87,6 +87,7 @@ class RunRecord:
     error: str | None
     started_pos: int
     steps: dict[str, StepRunRecord] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
