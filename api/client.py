@@ -114,6 +114,22 @@ class Client:
         )
         return [Run.from_record(self._context, r, as_of=self._as_of) for r in records]
 
+    def tag_run(self, run_id: UUID | str, tag: str) -> Run:
+        """Add ``tag`` to a run (``RunTagged``; an exclusive tag leaves its other holder)."""
+        from lineagelog.api.tagging import Tag, Tagger
+
+        self._lifecycle("tag")
+        Tagger(self._context).tag_run(UUID(_id_text(run_id, "run")), [Tag(tag)])
+        return self.get_run(run_id)
+
+    def untag_run(self, run_id: UUID | str, tag: str) -> Run:
+        """Remove ``tag`` from a run (``RunUntagged``; a no-op when it is not there)."""
+        from lineagelog.api.tagging import Tagger
+
+        self._lifecycle("untag")
+        Tagger(self._context).untag_run(UUID(_id_text(run_id, "run")), [tag])
+        return self.get_run(run_id)
+
     def get_step_run(self, step_run_id: UUID | str) -> StepRun:
         """One step run by id."""
         self._fresh()
