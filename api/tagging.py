@@ -157,6 +157,26 @@ class Tagger:
         """Change the tags recorded in ``context``."""
         self.context = context
 
+    def create_tag(self, name: str, *, exclusive: bool = False) -> None:
+        """Record a tag before its first use (``TagCreated``), as ZenML's ``create_tag``.
+
+        Raises:
+            InvalidTagError: an unusable name, or a tag of that name exists already.
+
+        """
+
+        def create(changes: Changes) -> None:
+            existing = changes.find(tag_name_id(name), TagName, fastforward=True)
+            if existing is not None:
+                kind = "exclusive" if existing.exclusive else "non-exclusive"
+                raise InvalidTagError(
+                    f"tag {name!r} exists already ({kind}, recorded when it was first used); "
+                    "use it as it is, or create a tag with another name"
+                )
+            changes.add(TagName.create(name, exclusive=exclusive))
+
+        self._change(create, f"create tag {name!r}")
+
     def tag_run(self, run_id: UUID, tags: Sequence[Tag]) -> None:
         """Add ``tags`` to the run (``RunTagged``; exclusive ones leave their holder).
 

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Row, and_, bindparam, func, or_, select
 
 from lineagelog.domain.errors import ArtifactNotFoundError
 from lineagelog.projections import schema as t
-from lineagelog.projections.records import ArtifactVersionRecord, CachedExecution
+from lineagelog.projections.records import ArtifactVersionRecord, CachedExecution, TagRecord
 from lineagelog.projections.view_reader import ViewReader, as_utc, tag_held, visible
 
 if TYPE_CHECKING:
@@ -264,3 +264,20 @@ class ArtifactQueries(ViewReader):
             query = query.where(e.c.position <= as_of)
         with self._connect() as conn:
             return list(conn.scalars(query))
+
+    def list_tags(self, as_of: int | None = None) -> list[TagRecord]:
+        """Every tag used or created so far (as of ``as_of``), by name."""
+        tg = t.tags
+        query = select(tg).order_by(tg.c.name)
+        if as_of is not None:
+            query = query.where(tg.c.position <= as_of)
+        with self._connect() as conn:
+            return [
+                TagRecord(
+                    name=row.name,
+                    exclusive=bool(row.exclusive),
+                    created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+                    position=row.position,
+                )
+                for row in conn.execute(query)
+            ]

@@ -207,6 +207,27 @@ def test_an_exclusive_tag_stays_exclusive_when_used_by_its_bare_name(
         add_tags(tags=[Tag(name="an_exclusive_tag", exclusive=False)], run=second.id)
 
 
+def test_a_tag_created_exclusive_beforehand_is_exclusive_on_the_pipeline_decorator(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    client = Client()
+    before = client.context.events.max_position()
+    Client().create_tag(name="an_exclusive_tag", exclusive=True)
+
+    @pipeline(tags=["an_exclusive_tag"], enable_cache=False)
+    def my_pipeline() -> None:
+        data_loader()
+
+    my_pipeline()
+    latest = my_pipeline()
+
+    assert [r.id for r in client.list_runs(tag="an_exclusive_tag")] == [latest.id]
+    assert [(t.name, t.exclusive) for t in client.list_tags()] == [("an_exclusive_tag", True)]
+    assert client.as_of(before).list_tags() == []
+    with pytest.raises(InvalidTagError, match="'an_exclusive_tag' exists already"):
+        client.create_tag(name="an_exclusive_tag")
+
+
 def test_an_exclusive_tag_moves_between_versions_of_one_artifact(
     sqlite_stores: tuple[str, str],
 ) -> None:
