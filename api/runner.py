@@ -53,8 +53,13 @@ CACHE_LOOKUP_VIEWS = ("runs", "catalog", "cache")
 """The views a cache decision reads: cache entries, their outputs, earlier ingredients."""
 
 _OWN_STREAMS = 1
-"""Attempts at changing the run's and its step runs' streams alone: only this driver appends
-to them, so a conflict there is recovery having ended them, and retrying cannot help."""
+"""Attempts at changing step runs' streams (and starting an untagged run): only this driver
+appends to them, so a conflict there is recovery having ended them, and retrying cannot help."""
+
+_RUN_STREAM = DEFAULT_ATTEMPTS
+"""Attempts at ending the run: other writers append tag events to its stream too (an
+exclusive tag moved to another run), so its end is decided on its latest state and retried
+on a conflict; a run recovery ended meanwhile refuses with ``RunAlreadyEndedError``."""
 
 
 class PipelineRunner:
@@ -140,7 +145,8 @@ class PipelineRunner:
             run_id,
             PipelineRun,
             PipelineRun.complete,
-            attempts=_OWN_STREAMS,
+            fastforward=True,
+            attempts=_RUN_STREAM,
             on_saved=self._own_positions.update,
         )
         self._seal()
@@ -153,10 +159,10 @@ class PipelineRunner:
 
         def fail(changes: Changes) -> None:
             changes.get(step_run_id, StepRun).fail(**failure.recorded)
-            changes.get(run_id, PipelineRun).fail(invocation_id, failure.summary)
+            changes.get(run_id, PipelineRun, fastforward=True).fail(invocation_id, failure.summary)
 
         self._repository.change_together(
-            fail, attempts=_OWN_STREAMS, on_saved=self._own_positions.update
+            fail, attempts=_RUN_STREAM, on_saved=self._own_positions.update
         )
 
     def _seal(self) -> None:

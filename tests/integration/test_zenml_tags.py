@@ -25,7 +25,9 @@ from lineagelog.api import (
     remove_tags,
     step,
 )
-from lineagelog.api.context import open_context
+from lineagelog.api.config import resolve_settings
+from lineagelog.api.context import build_context, open_context
+from lineagelog.api.tagging import Tagger
 
 
 @step
@@ -318,3 +320,27 @@ def test_an_exported_and_imported_history_has_the_same_tags(
         (v.id, v.tags) for v in source.list_artifact_versions()
     ]
     assert _event_types(copy).count("TagCreated") == 5  # with `inferred_tag` from a step
+
+
+def test_a_run_completes_when_another_writer_moves_its_exclusive_tag_while_it_runs(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    earlier = exclusive_pipeline()
+    other_writer = build_context(resolve_settings())  # its own repository, as another process
+
+    @step
+    def moves_the_tag_away() -> None:
+        Tagger(other_writer).tag_run(earlier.id, [Tag("an_exclusive_tag")])
+
+    @pipeline(name="exclusive_pipeline", tags=[Tag(name="an_exclusive_tag", exclusive=True)])
+    def long_running() -> None:
+        moves_the_tag_away()
+
+    try:
+        run = long_running()
+    finally:
+        other_writer.close()
+
+    assert run.status == "completed"
+    client = Client()
+    assert [r.id for r in client.list_runs(tag="an_exclusive_tag")] == [earlier.id]
