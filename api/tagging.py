@@ -11,8 +11,9 @@ and a tag of the new one: the artifact name's stream holds all its versions,
 so that move is decided on one stream; for runs, the holders are read from the
 runs view (caught up first) and their streams are part of the append, so a
 writer that moved the tag meanwhile makes the append conflict and it is
-decided again. Two runs taking a tag that nobody holds at the same moment
-is the one race this cannot see; see ``RunTagger``.
+decided again. Two runs taking an exclusive tag that no run holds, at the
+same moment, is the one race this cannot see: both appends succeed, and the
+next taker of the tag moves it off both.
 """
 
 from __future__ import annotations
