@@ -30,6 +30,8 @@ from lineagelog.api.config import configure
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
 from lineagelog.api.pipeline import pipeline
 from lineagelog.api.step import step
+from lineagelog.api.tagging import Tag
+from lineagelog.api.tags import add_tags, remove_tags
 from lineagelog.domain.errors import (
     AnchorFileError,
     ArtifactNotFoundError,
@@ -44,6 +46,7 @@ from lineagelog.domain.errors import (
     InvalidLineageQueryError,
     InvalidRetentionError,
     InvalidTagError,
+    InvalidTagTargetError,
     LineageCycleError,
     LineageError,
     LineageNodeNotFoundError,
@@ -89,6 +92,7 @@ __all__ = [
     "InvalidLineageQueryError",
     "InvalidRetentionError",
     "InvalidTagError",
+    "InvalidTagTargetError",
     "JSONString",
     "LineageCycleError",
     "LineageError",
@@ -110,16 +114,19 @@ __all__ = [
     "StepRunStateError",
     "StorageError",
     "StructuredStringMaterializer",
+    "Tag",
     "UUIDMaterializer",
     "UnknownFormatError",
     "UnsafeLoadError",
     "UntrustedTypeError",
     "VersionInUseError",
     "VisualizationType",
+    "add_tags",
     "allow_pickle",
     "configure",
     "fileio",
     "materializer_registry",
     "pipeline",
+    "remove_tags",
     "step",
 ]

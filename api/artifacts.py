@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from lineagelog.adapters.materializers import load_artifact, materializer_for, save_artifact
@@ -24,6 +24,7 @@ from lineagelog.api.building import Invocation
 from lineagelog.api.content_check import bytes_problem
 from lineagelog.api.context import LineageContext
 from lineagelog.api.recorded import VIEWS_DISAGREE, ProducedOutput, recorded_output
+from lineagelog.api.tagging import Tag, as_tags, tag_artifact_version_in
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
@@ -56,11 +57,16 @@ class ArtifactRecorder:
         *,
         pipeline: str,
         on_saved: Callable[[list[int]], object] | None = None,
+        cascade_tags: Sequence[Tag] = (),
     ) -> None:
-        """Record outputs of ``pipeline`` in ``context``; ``on_saved`` gets appended positions."""
+        """Record outputs of ``pipeline`` in ``context``; ``on_saved`` gets appended positions.
+
+        ``cascade_tags`` (a pipeline's ``Tag(..., cascade=True)``) go on every version written.
+        """
         self.context = context
         self.pipeline = pipeline
         self._on_saved = on_saved
+        self._cascade_tags = list(cascade_tags)
 
     def write_output(
         self,
@@ -69,10 +75,12 @@ class ArtifactRecorder:
         spec: Any,
         value: Any,
         succeed_started: float | None,
+        tags: Sequence[Tag] = (),
     ) -> ProducedOutput:
         """Write one output (with ``succeed_started``, the last: the step succeeds with it).
 
-        The last output's ``ArtifactWritten`` and the ``StepSucceeded`` go in one append.
+        The last output's ``ArtifactWritten`` and the ``StepSucceeded`` go in one append;
+        the version's tags (``tags`` and the cascade tags) go in its own append.
         """
         name = spec.artifact_name or default_artifact_name(self.pipeline, invocation.id, spec.name)
         override = invocation.step.output_materializers.get(spec.name)
@@ -91,7 +99,14 @@ class ArtifactRecorder:
             )
             checkpoint("artifact.written")  # bytes stored, no event yet: orphan bytes at worst
             version = self._record_version(
-                step_run_id, name, artifact_version_id, spec.name, uri, saved, succeed_started
+                step_run_id,
+                name,
+                artifact_version_id,
+                spec.name,
+                uri,
+                saved,
+                succeed_started,
+                as_tags([*self._cascade_tags, *tags], f"output {spec.name!r}"),
             )
         checkpoint("artifact.recorded")
         return ProducedOutput(
@@ -114,6 +129,7 @@ class ArtifactRecorder:
         uri: str,
         saved: Any,
         succeed_started: float | None,
+        tags: Sequence[Tag],
     ) -> int:
         """Take the next version number of ``name`` and record the artifact, atomically.
 
@@ -130,6 +146,7 @@ class ArtifactRecorder:
             version = artifact.register_version(
                 artifact_version_id, step_run_id, saved.content_hash
             )
+            tag_artifact_version_in(changes, artifact, version, tags)
             step_run = changes.get(step_run_id, StepRun)
             step_run.record_artifact(
                 output_name=output_name,

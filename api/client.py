@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
-from lineagelog.domain.errors import LineageError, NotFoundError
+from lineagelog.domain.errors import InvalidTagError, LineageError, NotFoundError
 
 if TYPE_CHECKING:
     import os
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from lineagelog.api.lifecycle import ArtifactLifecycle, GcReport, PruneReport
     from lineagelog.api.recovery import RecoveryReport
     from lineagelog.projections.lineage import LineageGraph
+    from lineagelog.projections.records import TagRecord
 
 __all__ = ["Client"]
 
@@ -100,13 +101,50 @@ class Client:
         status: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        tag: str | None = None,
     ) -> list[Run]:
-        """Runs, newest first."""
+        """Runs, newest first; with ``tag``, only the runs that have it (then, when ``as_of``)."""
         self._fresh()
         records = self._context.queries.list_runs(
-            pipeline=pipeline, status=status, limit=limit, offset=offset, as_of=self._as_of
+            pipeline=pipeline,
+            status=status,
+            limit=limit,
+            offset=offset,
+            as_of=self._as_of,
+            tag=tag,
         )
         return [Run.from_record(self._context, r, as_of=self._as_of) for r in records]
+
+    def tag_run(self, run_id: UUID | str, tag: str) -> Run:
+        """Add ``tag`` to a run (``RunTagged``; an exclusive tag leaves its other holder)."""
+        from lineagelog.api.tagging import Tag, Tagger
+
+        self._lifecycle("tag")
+        Tagger(self._context).tag_run(UUID(_id_text(run_id, "run")), [Tag(tag)])
+        return self.get_run(run_id)
+
+    def untag_run(self, run_id: UUID | str, tag: str) -> Run:
+        """Remove ``tag`` from a run (``RunUntagged``; a no-op when it is not there)."""
+        from lineagelog.api.tagging import Tagger
+
+        self._lifecycle("untag")
+        Tagger(self._context).untag_run(UUID(_id_text(run_id, "run")), [tag])
+        return self.get_run(run_id)
+
+    def create_tag(self, name: str, exclusive: bool = False) -> TagRecord:
+        """Create a tag before its first use, e.g. an exclusive one (``TagCreated``), as ZenML."""
+        from lineagelog.api.tagging import Tagger
+
+        self._lifecycle("create a tag")
+        if not isinstance(exclusive, bool):
+            raise InvalidTagError(f"create_tag(exclusive={exclusive!r}) must be True or False")
+        Tagger(self._context).create_tag(name, exclusive=exclusive)
+        return next(tag for tag in self.list_tags() if tag.name == name)
+
+    def list_tags(self) -> list[TagRecord]:
+        """Every tag used or created, by name, with whether it is exclusive."""
+        self._fresh()
+        return self._context.queries.list_tags(as_of=self._as_of)
 
     def get_step_run(self, step_run_id: UUID | str) -> StepRun:
         """One step run by id."""

@@ -35,6 +35,7 @@ from uuid import UUID
 from lineagelog.adapters.processes import is_uuid
 from lineagelog.adapters.write_leases import RESERVED_FOLDER, read_leases, write_lease
 from lineagelog.api.recorded import VIEWS_DISAGREE, recorded_output
+from lineagelog.api.tagging import Tag, Tagger
 from lineagelog.domain.artifact_name import ArtifactName, VersionInUseError
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
@@ -116,12 +117,15 @@ class ArtifactLifecycle:
     # -- tags ------------------------------------------------------------------------
 
     def tag(self, name: str, version: int, tag: str) -> None:
-        """Add ``tag`` to ``name:version`` (records ``VersionTagged``; no-op if present)."""
-        self._change(name, lambda a: a.tag(version, tag))
+        """Add ``tag`` to ``name:version`` (records ``VersionTagged``; no-op if present).
+
+        Through ``Tagger``, as every tagging: an exclusive tag moves to this version.
+        """
+        Tagger(self.context).tag_artifact_version(name, version, [Tag(tag)])
 
     def untag(self, name: str, version: int, tag: str) -> None:
         """Remove ``tag`` from ``name:version`` (records ``VersionUntagged``; no-op if absent)."""
-        self._change(name, lambda a: a.untag(version, tag))
+        Tagger(self.context).untag_artifact_version(name, version, [tag])
 
     # -- register ----------------------------------------------------------------------
 

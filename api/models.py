@@ -137,6 +137,7 @@ class Run:
     failed_step: str | None
     error: str | None
     steps: Mapping[str, StepRun]
+    tags: tuple[str, ...]
 
     @classmethod
     def from_record(cls, context: LineageContext, r: RunRecord, as_of: int | None = None) -> Run:

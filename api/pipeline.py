@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
@@ -18,6 +18,7 @@ from lineagelog.api.options import (
     merged,
     substitution_texts,
 )
+from lineagelog.api.tagging import Tag, as_tags
 from lineagelog.domain.canonical import to_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Pipeline", "pipeline"]
 
-_PIPELINE_OPTIONS = ["enable_cache", "parameters", "extra", "substitutions"]
+_PIPELINE_OPTIONS = ["enable_cache", "parameters", "extra", "substitutions", "tags"]
 _WITH_OPTIONS = ["run_name", "steps", "step_configurations", *_PIPELINE_OPTIONS]
 
 
@@ -45,6 +46,7 @@ class Pipeline:
         parameters: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         substitutions: dict[str, str] | None = None,
+        tags: Sequence[str | Tag] | None = None,
         **options: Any,
     ) -> None:
         """Wrap ``func``; see ``pipeline`` for the options."""
@@ -58,6 +60,7 @@ class Pipeline:
         self.parameters: dict[str, Any] = {}
         self.extra: dict[str, Any] = {}
         self.substitutions: dict[str, str] = {}
+        self.tags: list[Tag] = []
         self.run_name: str | None = None
         self.step_options: dict[str, dict[str, Any]] = {}
         self.signature = inspect.signature(func)
@@ -67,6 +70,7 @@ class Pipeline:
             parameters=parameters,
             extra=extra,
             substitutions=substitutions,
+            tags=tags,
             **options,
         )
 
@@ -77,6 +81,7 @@ class Pipeline:
         parameters: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         substitutions: dict[str, str] | None = None,
+        tags: Sequence[str | Tag] | None = None,
         merge: bool = True,
         **options: Any,
     ) -> Pipeline:
@@ -87,11 +92,15 @@ class Pipeline:
         ``run(enable_cache=...)`` overrides every step). ``parameters`` gives
         the pipeline function's arguments a call does not pass. With
         ``merge=True`` dict options merge into the current ones, else replace
-        them. ZenML options of parts lineagelog does not have (``settings``,
-        ``model``, ``schedule``...) are refused.
+        them. ``tags`` (names or ``Tag`` objects) go on every run of the
+        pipeline; with ``merge=True`` they are added to the current ones, as
+        ZenML merges the tags given in each place. ZenML options of parts
+        lineagelog does not have (``settings``, ``model``, ``schedule``...) are
+        refused.
 
         Raises:
             PipelineDefinitionError: an unknown or out-of-scope option, or a bad value.
+            InvalidTagError: a tag that is not a usable name or ``Tag``.
         """
         owner = f"pipeline {self.name!r}"
         check_options(owner, options, _PIPELINE_OPTIONS)
@@ -111,6 +120,9 @@ class Pipeline:
         if substitutions is not None:
             texts = substitution_texts(owner, substitutions)
             self.substitutions = merged(self.substitutions, texts, merge)
+        if tags is not None:
+            given_tags = as_tags(tags, owner)
+            self.tags = as_tags([*self.tags, *given_tags], owner) if merge else given_tags
         return self
 
     def with_options(
@@ -123,6 +135,7 @@ class Pipeline:
         parameters: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         substitutions: dict[str, str] | None = None,
+        tags: Sequence[str | Tag] | None = None,
         merge: bool = True,
         **options: Any,
     ) -> Pipeline:
@@ -143,12 +156,14 @@ class Pipeline:
         twin.parameters = dict(self.parameters)
         twin.extra = dict(self.extra)
         twin.substitutions = dict(self.substitutions)
+        twin.tags = list(self.tags)
         twin.step_options = {key: dict(value) for key, value in self.step_options.items()}
         twin.configure(
             enable_cache=enable_cache,
             parameters=parameters,
             extra=extra,
             substitutions=substitutions,
+            tags=tags,
             merge=merge,
         )
         if run_name is not None:
@@ -257,6 +272,7 @@ class Pipeline:
             if enable_cache is not None
             else self.enable_cache is not False,
             run_name=name,
+            tags=self.tags,
         )
         run_id = runner.run(builder, parameters)  # raises RunFailedError when a step fails
         context.catch_up()
@@ -285,6 +301,7 @@ def pipeline(
     parameters: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     substitutions: dict[str, str] | None = None,
+    tags: Sequence[str | Tag] | None = None,
     **options: Any,
 ) -> Callable[[Callable[..., Any]], Pipeline]: ...
 
@@ -298,6 +315,7 @@ def pipeline(
     parameters: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     substitutions: dict[str, str] | None = None,
+    tags: Sequence[str | Tag] | None = None,
     **options: Any,
 ) -> Pipeline | Callable[[Callable[..., Any]], Pipeline]:
     """Turn a function that calls steps into a pipeline.
@@ -309,6 +327,8 @@ def pipeline(
         parameters: the function's arguments a call does not pass.
         extra: free JSON values recorded with each run's DAG.
         substitutions: values for placeholders of run name templates.
+        tags: tags for every run: names, or ``Tag(name=..., exclusive=...,
+            cascade=...)``; a cascade tag also goes on the run's new outputs.
         options: ZenML options lineagelog does not have are refused with a
             message (``settings``, ``model``, ``schedule``...).
     """
@@ -323,6 +343,7 @@ def pipeline(
             parameters=parameters,
             extra=extra,
             substitutions=substitutions,
+            tags=tags,
             **options,
         )
 

@@ -21,16 +21,19 @@ import logging
 import time
 import traceback as tb
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from lineagelog.adapters.materializers import materializer_for, materializer_source
-from lineagelog.adapters.repository import Changes
+from lineagelog.adapters.repository import DEFAULT_ATTEMPTS, Changes
 from lineagelog.api.artifacts import ArtifactRecorder, ProducedOutput, load_input
 from lineagelog.api.building import DagBuilder, Invocation, executing_step
 from lineagelog.api.cache_hits import find_hit
 from lineagelog.api.context import LineageContext
 from lineagelog.api.environment import capture_environment
 from lineagelog.api.recorded import RecordedExecution
+from lineagelog.api.running_step import RunningStep, step_running
+from lineagelog.api.tagging import Tag, tag_run_in
 from lineagelog.domain.cache import CacheIngredients, explain_miss
 from lineagelog.domain.errors import (
     LineageError,
@@ -50,21 +53,36 @@ CACHE_LOOKUP_VIEWS = ("runs", "catalog", "cache")
 """The views a cache decision reads: cache entries, their outputs, earlier ingredients."""
 
 _OWN_STREAMS = 1
-"""Attempts at changing the run's and its step runs' streams alone: only this driver appends
-to them, so a conflict there is recovery having ended them, and retrying cannot help."""
+"""Attempts at changing step runs' streams (and starting an untagged run): only this driver
+appends to them, so a conflict there is recovery having ended them, and retrying cannot help."""
+
+_RUN_STREAM = DEFAULT_ATTEMPTS
+"""Attempts at ending the run: other writers append tag events to its stream too (an
+exclusive tag moved to another run), so its end is decided on its latest state and retried
+on a conflict; a run recovery ended meanwhile refuses with ``RunAlreadyEndedError``."""
 
 
 class PipelineRunner:
     """Runs one pipeline call against one context."""
 
     def __init__(
-        self, context: LineageContext, *, pipeline: str, enable_cache: bool, run_name: str
+        self,
+        context: LineageContext,
+        *,
+        pipeline: str,
+        enable_cache: bool,
+        run_name: str,
+        tags: Sequence[Tag] = (),
     ) -> None:
-        """Prepare to run ``pipeline`` with the stores of ``context``."""
+        """Prepare to run ``pipeline`` with the stores of ``context``.
+
+        ``tags`` go on the run as it starts; the ``cascade`` ones on its new outputs too.
+        """
         self.context = context
         self.pipeline = pipeline
         self.enable_cache = enable_cache
         self.run_name = run_name
+        self.tags = list(tags)
         self.produced: dict[tuple[str, str], ProducedOutput] = {}
         # Read-your-writes without a catch-up per step: the cache decisions of this
         # run see (a) the views, caught up to ``_views_at``, and (b) the executions
@@ -75,7 +93,10 @@ class PipelineRunner:
         self._own_executions: dict[str, RecordedExecution] = {}
         self._repository = context.repository
         self._recorder = ArtifactRecorder(
-            context, pipeline=pipeline, on_saved=self._own_positions.update
+            context,
+            pipeline=pipeline,
+            on_saved=self._own_positions.update,
+            cascade_tags=[tag for tag in self.tags if tag.cascade],
         )
 
     # -- the run -------------------------------------------------------------------
@@ -86,19 +107,24 @@ class PipelineRunner:
         environment = capture_environment(
             {inv.step.func.__module__ for inv in builder.invocations.values()}
         )
+
+        def start(changes: Changes) -> uuid.UUID:
+            run = changes.add(
+                PipelineRun.start(
+                    pipeline=self.pipeline,
+                    run_name=self.run_name,
+                    parameters=parameters,
+                    dag=builder.spec(),
+                    environment=environment,
+                )
+            )
+            tag_run_in(changes, self.context, run, self.tags)
+            return run.id
+
         run_id = self._repository.change_together(
-            lambda changes: (
-                changes.add(
-                    PipelineRun.start(
-                        pipeline=self.pipeline,
-                        run_name=self.run_name,
-                        parameters=parameters,
-                        dag=builder.spec(),
-                        environment=environment,
-                    )
-                ).id
-            ),
-            attempts=_OWN_STREAMS,
+            start,
+            # Tags append to streams other writers share (tags, an exclusive tag's holder).
+            attempts=DEFAULT_ATTEMPTS if self.tags else _OWN_STREAMS,
             on_saved=self._own_positions.update,
         )
         for invocation in builder.invocations.values():
@@ -119,7 +145,8 @@ class PipelineRunner:
             run_id,
             PipelineRun,
             PipelineRun.complete,
-            attempts=_OWN_STREAMS,
+            fastforward=True,
+            attempts=_RUN_STREAM,
             on_saved=self._own_positions.update,
         )
         self._seal()
@@ -132,10 +159,10 @@ class PipelineRunner:
 
         def fail(changes: Changes) -> None:
             changes.get(step_run_id, StepRun).fail(**failure.recorded)
-            changes.get(run_id, PipelineRun).fail(invocation_id, failure.summary)
+            changes.get(run_id, PipelineRun, fastforward=True).fail(invocation_id, failure.summary)
 
         self._repository.change_together(
-            fail, attempts=_OWN_STREAMS, on_saved=self._own_positions.update
+            fail, attempts=_RUN_STREAM, on_saved=self._own_positions.update
         )
 
     def _seal(self) -> None:
@@ -233,7 +260,7 @@ class PipelineRunner:
             for name, produced in served.outputs.items():
                 self.produced[(invocation.id, name)] = produced
             return
-        self._execute(invocation, step_run_id, started)
+        self._execute(invocation, run_id, step_run_id, started)
         self._own_executions.setdefault(
             key,
             RecordedExecution(
@@ -298,8 +325,13 @@ class PipelineRunner:
             return "; ".join(reasons)
         return "the earlier execution with the same ingredients did not succeed"
 
-    def _execute(self, invocation: Invocation, step_run_id: uuid.UUID, started: float) -> None:
+    def _execute(
+        self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID, started: float
+    ) -> None:
         step = invocation.step
+        running = RunningStep(
+            self.context, run_id, invocation.id, tuple(spec.name for spec in step.outputs)
+        )
         try:
             kwargs = dict(invocation.parameters)
             checkpoint("step.inputs")  # inputs decided, not yet loaded: their bytes may change
@@ -307,13 +339,21 @@ class PipelineRunner:
                 produced = self.produced[(out.invocation_id, out.output_name)]
                 kwargs[name] = load_input(self.context, produced)
             checkpoint("step.body")
-            with executing_step(f"step {invocation.id!r} of pipeline {self.pipeline!r}"):
+            with (
+                executing_step(f"step {invocation.id!r} of pipeline {self.pipeline!r}"),
+                step_running(running),
+            ):
                 result = step.func(**kwargs)
             values = self._split_result(invocation, result)
             for index, (spec, value) in enumerate(zip(step.outputs, values, strict=True)):
                 last = index == len(values) - 1
                 self.produced[(invocation.id, spec.name)] = self._recorder.write_output(
-                    invocation, step_run_id, spec, value, started if last else None
+                    invocation,
+                    step_run_id,
+                    spec,
+                    value,
+                    started if last else None,
+                    running.output_tags.get(spec.name, ()),
                 )
         except Exception as error:  # a step may raise anything: record it, then re-raise
             raise _StepFailure(

@@ -243,11 +243,18 @@ class ArtifactName(LineageAggregate):
             step_run_id=step_run_id,
         )
 
-    def tag(self, version: int, tag: str) -> None:
-        """Add ``tag`` to ``version`` (no event when it is already there)."""
+    def tag(self, version: int, tag: str, *, exclusive: bool = False) -> None:
+        """Add ``tag`` to ``version`` (no event when it is already there).
+
+        An ``exclusive`` tag is on one version of this name at most: it is first
+        removed from the version that has it (``VersionUntagged``), in the same change.
+        """
         self.check_version_exists(version)
         self.check_not_deleted(version, f"tag it {tag!r}")
         check_tag(tag)
+        if exclusive:
+            for other in sorted(v for v, tags in self.tags.items() if v != version and tag in tags):
+                self.untag(other, tag)
         if tag not in self.tags[version]:
             self.trigger_event(
                 self.VersionTagged,

@@ -35,6 +35,7 @@ equal to the real classes::
     ├── RunAlreadyEndedError         a run ends exactly once
     ├── StepRunStateError            a command that does not fit the state
     ├── InvalidTagError              an unusable tag
+    ├── InvalidTagTargetError        add_tags/remove_tags not naming one thing to tag
     ├── DeletedVersionError          tagging a deleted version
     ├── VersionInUseError            pruning a version reused just now
     ├── InvalidRetentionError        a prune or gc setting that cannot apply
@@ -59,6 +60,7 @@ __all__ = [
     "InvalidLineageQueryError",
     "InvalidRetentionError",
     "InvalidTagError",
+    "InvalidTagTargetError",
     "LineageCycleError",
     "LineageError",
     "LineageNodeNotFoundError",
@@ -196,6 +198,10 @@ class AnchorFileError(LineageError):
 
 class InvalidTagError(LineageError, ValueError):
     """A tag that is empty, too long or contains control characters."""
+
+
+class InvalidTagTargetError(LineageError, ValueError):
+    """``add_tags`` / ``remove_tags`` given no target outside a step, or targets that clash."""
 
 
 class VersionInUseError(LineageError):

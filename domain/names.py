@@ -8,10 +8,17 @@ from uuid import UUID, uuid5
 
 from lineagelog.domain.errors import InvalidArtifactNameError
 
-__all__ = ["MAX_NAME_LENGTH", "artifact_name_id", "check_artifact_name", "default_artifact_name"]
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "artifact_name_id",
+    "check_artifact_name",
+    "default_artifact_name",
+    "tag_name_id",
+]
 
 MAX_NAME_LENGTH = 200
 ARTIFACT_NAMESPACE = UUID("6f1c1c1e-3b1a-5a7e-9d0e-1e2c3b4a5d6f")
+TAG_NAMESPACE = UUID("2b7e4c1a-8d3f-5e6a-9c0b-4f1d2e3a5b6c")
 _ALLOWED = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$")
 
 
@@ -90,3 +97,8 @@ def _portable_part(part: str) -> str:
 def artifact_name_id(name: str) -> UUID:
     """The id of the ``ArtifactName`` stream for ``name`` (uuid5, same everywhere)."""
     return uuid5(ARTIFACT_NAMESPACE, name)
+
+
+def tag_name_id(name: str) -> UUID:
+    """The id of the ``TagName`` stream for tag ``name`` (uuid5, apart from artifact names)."""
+    return uuid5(TAG_NAMESPACE, name)

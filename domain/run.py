@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
+from lineagelog.domain.artifact_name import check_tag
 from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
 from lineagelog.domain.errors import RunAlreadyEndedError
 from lineagelog.domain.values import RunStatus
@@ -13,7 +14,10 @@ __all__ = ["PipelineRun", "RunAlreadyEndedError"]
 
 
 class PipelineRun(LineageAggregate):
-    """A pipeline run: started once, then completed, failed or interrupted once."""
+    """A pipeline run: started once, then completed, failed or interrupted once.
+
+    Tags come and go at any time, before or after the run ended (ZenML's run tags).
+    """
 
     class RunStarted(LineageAggregate.Created):
         """A pipeline run started, with everything needed to reproduce it."""
@@ -33,6 +37,7 @@ class PipelineRun(LineageAggregate):
             aggregate.status = RunStatus.RUNNING
             aggregate.failed_step = None
             aggregate.error = None
+            aggregate.tags = set()
 
     class RunCompleted(LineageAggregate.Event):
         """Every step of the run succeeded or was served from cache."""
@@ -60,6 +65,22 @@ class PipelineRun(LineageAggregate):
             aggregate.status = RunStatus.INTERRUPTED
             aggregate.error = self.reason
 
+    class RunTagged(LineageAggregate.Event):
+        """A tag was added to the run."""
+
+        tag: str
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.tags.add(self.tag)
+
+    class RunUntagged(LineageAggregate.Event):
+        """A tag was removed from the run (by the user, or moved to another run as exclusive)."""
+
+        tag: str
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.tags.discard(self.tag)
+
     if TYPE_CHECKING:
         pipeline: str
         run_name: str
@@ -69,6 +90,7 @@ class PipelineRun(LineageAggregate):
         status: RunStatus
         failed_step: str | None
         error: str | None
+        tags: set[str]
 
     @classmethod
     def start(
@@ -107,6 +129,22 @@ class PipelineRun(LineageAggregate):
         """Mark a run whose process is gone as interrupted (emits ``RunInterrupted``)."""
         self.check_still_running()
         self.trigger_event(self.RunInterrupted, reason=reason)
+
+    def tag(self, tag: str) -> None:
+        """Add ``tag`` to the run (emits ``RunTagged``; nothing when it is already there).
+
+        Raises:
+            InvalidTagError: the tag is empty, too long or holds control characters.
+
+        """
+        check_tag(tag)
+        if tag not in self.tags:
+            self.trigger_event(self.RunTagged, tag=tag)
+
+    def untag(self, tag: str) -> None:
+        """Remove ``tag`` from the run (emits ``RunUntagged``; nothing when it is not there)."""
+        if tag in self.tags:
+            self.trigger_event(self.RunUntagged, tag=tag)
 
     def check_still_running(self) -> None:
         """Raise when the run has already ended: a run ends exactly once."""

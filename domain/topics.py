@@ -16,7 +16,8 @@ from types import MappingProxyType
 import lineagelog.domain.artifact_name
 import lineagelog.domain.run
 import lineagelog.domain.seal
-import lineagelog.domain.step_run  # noqa: F401
+import lineagelog.domain.step_run
+import lineagelog.domain.tag_name  # noqa: F401
 from lineagelog.domain.base import LineageAggregate, event_topic
 
 __all__ = ["EVENT_CLASSES", "event_class"]

@@ -15,8 +15,8 @@ from sqlalchemy import ColumnElement, Row, and_, bindparam, func, or_, select
 
 from lineagelog.domain.errors import ArtifactNotFoundError
 from lineagelog.projections import schema as t
-from lineagelog.projections.records import ArtifactVersionRecord, CachedExecution
-from lineagelog.projections.view_reader import ViewReader, as_utc, visible
+from lineagelog.projections.records import ArtifactVersionRecord, CachedExecution, TagRecord
+from lineagelog.projections.view_reader import ViewReader, as_utc, tag_held, visible
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -114,14 +114,7 @@ class ArtifactQueries(ViewReader):
 
     def _tags(self, conn: Any, ids: Sequence[str], as_of: int | None) -> dict[str, list[str]]:
         tg = t.artifact_tags
-        where: list[ColumnElement[bool]] = [tg.c.artifact_version_id.in_(ids)]
-        if as_of is None:
-            where.append(tg.c.removed_pos.is_(None))
-        else:
-            where += [
-                tg.c.added_pos <= as_of,
-                or_(tg.c.removed_pos.is_(None), tg.c.removed_pos > as_of),
-            ]
+        where = [tg.c.artifact_version_id.in_(ids), *tag_held(tg, as_of)]
         tags: dict[str, list[str]] = defaultdict(list)
         for row in conn.execute(select(tg.c.artifact_version_id, tg.c.tag).where(*where)):
             tags[row.artifact_version_id].append(row.tag)
@@ -271,3 +264,20 @@ class ArtifactQueries(ViewReader):
             query = query.where(e.c.position <= as_of)
         with self._connect() as conn:
             return list(conn.scalars(query))
+
+    def list_tags(self, as_of: int | None = None) -> list[TagRecord]:
+        """Every tag used or created so far (as of ``as_of``), by name."""
+        tg = t.tags
+        query = select(tg).order_by(tg.c.name)
+        if as_of is not None:
+            query = query.where(tg.c.position <= as_of)
+        with self._connect() as conn:
+            return [
+                TagRecord(
+                    name=row.name,
+                    exclusive=bool(row.exclusive),
+                    created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+                    position=row.position,
+                )
+                for row in conn.execute(query)
+            ]

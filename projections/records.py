@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ArtifactVersionRecord", "CachedExecution", "RunRecord", "StepRunRecord"]
+__all__ = [
+    "ArtifactVersionRecord",
+    "CachedExecution",
+    "RunRecord",
+    "StepRunRecord",
+    "TagRecord",
+]
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ class RunRecord:
     error: str | None
     started_pos: int
     steps: dict[str, StepRunRecord] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,3 +103,13 @@ class CachedExecution:
     step_run_id: str
     run_id: str
     outputs: dict[str, ArtifactVersionRecord]
+
+
+@dataclass(frozen=True)
+class TagRecord:
+    """A tag, as first used or created: whether it is exclusive."""
+
+    name: str
+    exclusive: bool
+    created_at: datetime
+    position: int

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, func, not_, 
 from lineagelog.domain.errors import RunNotFoundError, StepRunNotFoundError
 from lineagelog.projections import schema as t
 from lineagelog.projections.records import RunRecord, StepRunRecord
-from lineagelog.projections.view_reader import ViewReader, as_utc, visible
+from lineagelog.projections.view_reader import ViewReader, as_utc, tag_held, visible
 
 __all__ = ["IdKind", "RunQueries"]
 
@@ -74,8 +74,23 @@ class RunQueries(ViewReader):
             return "cached"
         return str(row.status)
 
+    def _run_tags(
+        self, conn: Any, run_ids: Sequence[str], as_of: int | None
+    ) -> dict[str, list[str]]:
+        """The tags each of ``run_ids`` had as of ``as_of``."""
+        rt = t.run_tags
+        tags: dict[str, list[str]] = defaultdict(list)
+        query = select(rt.c.run_id, rt.c.tag).where(rt.c.run_id.in_(run_ids), *tag_held(rt, as_of))
+        for row in conn.execute(query):
+            tags[row.run_id].append(row.tag)
+        return tags
+
     def _run_record(
-        self, row: Row[Any], as_of: int | None, steps: dict[str, StepRunRecord]
+        self,
+        row: Row[Any],
+        as_of: int | None,
+        steps: dict[str, StepRunRecord],
+        tags: Sequence[str] = (),
     ) -> RunRecord:
         ended = visible(row.ended_pos, as_of)
         return RunRecord(
@@ -92,6 +107,7 @@ class RunQueries(ViewReader):
             error=row.error if ended else None,
             started_pos=row.started_pos,
             steps=steps,
+            tags=tuple(sorted(tags)),
         )
 
     def _step_record(
@@ -176,7 +192,8 @@ class RunQueries(ViewReader):
                     + "; list runs with `lineagelog runs list`"
                 )
             steps = self._steps_of(conn, [run_id], as_of)[run_id]
-        return self._run_record(row, as_of, {s.name: s for s in steps})
+            tags = self._run_tags(conn, [run_id], as_of)[run_id]
+        return self._run_record(row, as_of, {s.name: s for s in steps}, tags)
 
     def list_runs(
         self,
@@ -186,12 +203,16 @@ class RunQueries(ViewReader):
         offset: int = 0,
         as_of: int | None = None,
         with_steps: bool = True,
+        tag: str | None = None,
     ) -> list[RunRecord]:
-        """Runs, newest first, filtered by pipeline name and status."""
-        r = t.runs
+        """Runs, newest first, filtered by pipeline name, status and a tag they had."""
+        r, rt = t.runs, t.run_tags
         query = select(r, _FULLY_CACHED).order_by(r.c.started_pos.desc())
         if pipeline is not None:
             query = query.where(r.c.pipeline == pipeline)
+        if tag is not None:
+            tagged = select(rt.c.run_id).where(rt.c.tag == tag, *tag_held(rt, as_of))
+            query = query.where(r.c.id.in_(tagged))
         if as_of is not None:
             query = query.where(r.c.started_pos <= as_of)
             if status is not None:
@@ -209,12 +230,27 @@ class RunQueries(ViewReader):
             query = query.limit(limit)
         with self._connect() as conn:
             rows = conn.execute(query).all()
-            steps = (
-                self._steps_of(conn, [row.id for row in rows], as_of) if with_steps and rows else {}
-            )
+            ids = [row.id for row in rows]
+            steps = self._steps_of(conn, ids, as_of) if with_steps and rows else {}
+            tags = self._run_tags(conn, ids, as_of) if rows else {}
         return [
-            self._run_record(row, as_of, {s.name: s for s in steps.get(row.id, [])}) for row in rows
+            self._run_record(
+                row, as_of, {s.name: s for s in steps.get(row.id, [])}, tags.get(row.id, [])
+            )
+            for row in rows
         ]
+
+    def runs_holding_tag(self, pipeline: str, tag: str) -> list[str]:
+        """Ids of the runs of ``pipeline`` that have ``tag`` now (an exclusive tag's holder)."""
+        r, rt = t.runs, t.run_tags
+        query = (
+            select(rt.c.run_id)
+            .join(r, r.c.id == rt.c.run_id)
+            .where(r.c.pipeline == pipeline, rt.c.tag == tag, rt.c.removed_pos.is_(None))
+            .order_by(rt.c.run_id)
+        )
+        with self._connect() as conn:
+            return [str(run_id) for run_id in conn.scalars(query)]
 
     def get_step_run(self, step_run_id: str, as_of: int | None = None) -> StepRunRecord:
         """One step run by id."""

@@ -121,6 +121,17 @@ runs = Table(
     Column("error", Text),
 )
 
+run_tags = Table(
+    PREFIX + "run_tags",
+    metadata,
+    _id("run_id", primary_key=True),
+    Column("tag", String(100), primary_key=True),
+    Column("added_pos", BigInteger, primary_key=True),
+    Column("removed_pos", BigInteger),
+    Index(f"ix_{PREFIX}run_tags_tag", "tag"),
+    sqlite_with_rowid=False,
+)
+
 step_runs = Table(
     PREFIX + "step_runs",
     metadata,
@@ -197,6 +208,16 @@ artifact_tags = Table(
     sqlite_with_rowid=False,
 )
 
+tags = Table(
+    PREFIX + "tags",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("exclusive", Boolean, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 cache_entries = Table(
     PREFIX + "cache_entries",
     metadata,
@@ -242,8 +263,8 @@ timeline = Table(
 )
 
 VIEW_TABLES: dict[str, tuple[Table, ...]] = {
-    "runs": (runs, step_runs, step_outputs),
-    "catalog": (artifact_versions, artifact_tags),
+    "runs": (runs, run_tags, step_runs, step_outputs),
+    "catalog": (artifact_versions, artifact_tags, tags),
     "cache": (cache_entries,),
     "lineage": (lineage_nodes, lineage_edges, timeline),
 }

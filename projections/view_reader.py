@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import ColumnElement, Connection, Engine, Table, or_
 from sqlalchemy.exc import SQLAlchemyError
 
 from lineagelog.domain.errors import StorageError
 
-__all__ = ["ViewReader", "as_utc", "visible"]
+__all__ = ["ViewReader", "as_utc", "tag_held", "visible"]
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -30,6 +30,16 @@ def as_utc(moment: datetime | None) -> datetime | None:
 def visible(position: int | None, as_of: int | None) -> bool:
     """Return whether what happened at ``position`` had happened as of ``as_of`` (None: now)."""
     return position is not None and (as_of is None or position <= as_of)
+
+
+def tag_held(table: Table, as_of: int | None) -> list[ColumnElement[bool]]:
+    """Conditions on a tag table (``added_pos``, ``removed_pos``): the tag held as of ``as_of``."""
+    if as_of is None:
+        return [table.c.removed_pos.is_(None)]
+    return [
+        table.c.added_pos <= as_of,
+        or_(table.c.removed_pos.is_(None), table.c.removed_pos > as_of),
+    ]
 
 
 class ViewReader:

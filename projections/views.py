@@ -15,6 +15,7 @@ from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.base import LineageAggregate
 from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
+from lineagelog.domain.tag_name import TagName
 from lineagelog.domain.values import CacheOutcome, RunStatus, StepStatus
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch, utc_text
@@ -72,6 +73,38 @@ def _run_ended(status: RunStatus) -> Handler:
         b.update(t.runs, (str(e.originator_id),), values)
 
     return handle
+
+
+def _opened(table: Any, owner: str, e: Any, b: PageBatch, pos: int) -> None:
+    """A tag row opened at ``pos`` (``removed_pos`` set when the tag is removed)."""
+    b.insert(
+        table,
+        {owner: str(e.originator_id), "tag": e.tag, "added_pos": pos, "removed_pos": None},
+        key=(str(e.originator_id), e.tag, pos),
+    )
+
+
+def _closed(table: Any, owner: str, owner_id: str, tag: str, b: PageBatch, pos: int) -> None:
+    """Close the open row of ``tag`` on ``owner_id`` (pending in this page, or stored)."""
+    for key, row in b.pending_rows(table):
+        if key[:2] == (owner_id, tag) and row["removed_pos"] is None:
+            row["removed_pos"] = pos
+            return
+    open_row = b.connection.execute(
+        select(table.c.added_pos).where(
+            table.c[owner] == owner_id, table.c.tag == tag, table.c.removed_pos.is_(None)
+        )
+    ).first()
+    if open_row is not None:
+        b.update(table, (owner_id, tag, open_row.added_pos), {"removed_pos": pos})
+
+
+def _run_tagged(b: PageBatch, pos: int, e: Any) -> None:
+    _opened(t.run_tags, "run_id", e, b, pos)
+
+
+def _run_untagged(b: PageBatch, pos: int, e: Any) -> None:
+    _closed(t.run_tags, "run_id", str(e.originator_id), e.tag, b, pos)
 
 
 def _step_started(b: PageBatch, pos: int, e: Any) -> None:
@@ -234,21 +267,15 @@ def _version_tagged(b: PageBatch, pos: int, e: Any) -> None:
 
 
 def _version_untagged(b: PageBatch, pos: int, e: Any) -> None:
-    avid = str(e.artifact_version_id)
-    for key, row in b.pending_rows(t.artifact_tags):
-        if key[:2] == (avid, e.tag) and row["removed_pos"] is None:
-            row["removed_pos"] = pos
-            return
-    table = t.artifact_tags
-    open_row = b.connection.execute(
-        select(table.c.added_pos).where(
-            table.c.artifact_version_id == avid,
-            table.c.tag == e.tag,
-            table.c.removed_pos.is_(None),
-        )
-    ).first()
-    if open_row is not None:
-        b.update(table, (avid, e.tag, open_row.added_pos), {"removed_pos": pos})
+    _closed(t.artifact_tags, "artifact_version_id", str(e.artifact_version_id), e.tag, b, pos)
+
+
+def _tag_created(b: PageBatch, pos: int, e: Any) -> None:
+    b.insert(
+        t.tags,
+        {"name": e.name, "exclusive": e.exclusive, "created_at": _ts(e.timestamp), "position": pos},
+        key=(e.name,),
+    )
 
 
 def _external_registered(b: PageBatch, pos: int, e: Any) -> None:
@@ -368,6 +395,8 @@ HANDLERS: dict[str, dict[EventClass, Handler]] = {
         PipelineRun.RunCompleted: _run_ended(RunStatus.COMPLETED),
         PipelineRun.RunFailed: _run_ended(RunStatus.FAILED),
         PipelineRun.RunInterrupted: _run_ended(RunStatus.INTERRUPTED),
+        PipelineRun.RunTagged: _run_tagged,
+        PipelineRun.RunUntagged: _run_untagged,
         StepRun.StepStarted: _step_started,
         StepRun.CacheDecided: _cache_decided,
         StepRun.ArtifactWritten: _output_written,
@@ -381,6 +410,7 @@ HANDLERS: dict[str, dict[EventClass, Handler]] = {
         ArtifactName.VersionUntagged: _version_untagged,
         ArtifactName.ExternalVersionRegistered: _external_registered,
         ArtifactName.VersionDeleted: _version_deleted,
+        TagName.TagCreated: _tag_created,
     },
     "cache": {
         StepRun.CacheDecided: _cache_candidate,

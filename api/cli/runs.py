@@ -34,6 +34,7 @@ def list_runs(
         str | None,
         typer.Option("--status", "-s", help=f"Only runs with this status ({', '.join(STATUSES)})."),
     ] = None,
+    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only runs with this tag.")] = None,
     limit: Annotated[
         int,
         typer.Option(
@@ -57,13 +58,13 @@ def list_runs(
     if status is not None and status not in STATUSES:
         raise LineageError(f"unknown run status {status!r}; use one of {', '.join(STATUSES)}")
     client = open_client(database_url, artifact_store)
-    runs = client.list_runs(pipeline=pipeline, status=status, limit=limit)
+    runs = client.list_runs(pipeline=pipeline, status=status, limit=limit, tag=tag)
     if as_json:
         emit_json([run_summary(r) for r in runs])
         return
     print_table(
         None,
-        ["RUN", "PIPELINE", "NAME", "STATUS", "STEPS", "CACHED", "STARTED", "DURATION"],
+        ["RUN", "PIPELINE", "NAME", "STATUS", "STEPS", "CACHED", "STARTED", "DURATION", "TAGS"],
         [
             (
                 str(r.id)[:8],
@@ -74,11 +75,67 @@ def list_runs(
                 sum(1 for s in r.steps.values() if s.cache_hit),
                 format_time(r.started_at),
                 format_duration(_run_seconds(r)),
+                ", ".join(r.tags) or "-",
             )
             for r in runs
         ],
-        empty="no runs match" if pipeline or status else "no runs yet; try `lineagelog demo`",
+        empty="no runs match"
+        if pipeline or status or tag
+        else "no runs yet; try `lineagelog demo`",
     )
+
+
+_RunArgument = Annotated[
+    str, typer.Argument(metavar="RUN", help="A run id, a unique id prefix, or a run name.")
+]
+
+
+@runs_app.command("tag")
+def tag_run(
+    run: _RunArgument,
+    tags: Annotated[list[str], typer.Argument(metavar="TAG...", help="Tags to add.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+    artifact_store: ArtifactStoreUrl = None,
+) -> None:
+    """Add tags to a run (recorded as events; an exclusive tag leaves its other run)."""
+    _change_tags(run, tags, as_json, database_url, artifact_store, add=True)
+
+
+@runs_app.command("untag")
+def untag_run(
+    run: _RunArgument,
+    tags: Annotated[list[str], typer.Argument(metavar="TAG...", help="Tags to remove.")],
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+    artifact_store: ArtifactStoreUrl = None,
+) -> None:
+    """Remove tags from a run (recorded as events)."""
+    _change_tags(run, tags, as_json, database_url, artifact_store, add=False)
+
+
+def _change_tags(
+    run: str,
+    tags: list[str],
+    as_json: bool,
+    database_url: str | None,
+    artifact_store: str | None,
+    *,
+    add: bool,
+) -> None:
+    from lineagelog.api.cli.output import emit_json
+    from lineagelog.api.cli.session import open_client, resolve_id
+
+    client = open_client(database_url, artifact_store)
+    run_id = resolve_id(client.context, run, "run")
+    change = client.tag_run if add else client.untag_run
+    found = client.get_run(run_id)
+    for tag in tags:
+        found = change(run_id, tag)
+    if as_json:
+        emit_json({"id": found.id, "run_name": found.run_name, "tags": list(found.tags)})
+        return
+    typer.echo(f"{found.run_name} tags: {', '.join(found.tags) or '-'}")
 
 
 @runs_app.command("show")
@@ -123,6 +180,7 @@ def run_summary(r: Run) -> dict[str, Any]:
         "parameters": r.parameters,
         "failed_step": r.failed_step,
         "error": r.error,
+        "tags": list(r.tags),
     }
 
 
@@ -165,6 +223,8 @@ def _print_run(r: Run) -> None:
     out.print(
         f"  started   {format_time(r.started_at)}   duration {format_duration(_run_seconds(r))}"
     )
+    if r.tags:
+        out.print(f"  tags      {', '.join(r.tags)}", markup=False)
     if r.parameters:
         params = ", ".join(f"{k}={v!r}" for k, v in r.parameters.items())
         out.print(f"  params    {params}", markup=False)

@@ -122,3 +122,29 @@ def test_the_client_and_the_cli_agree_on_the_runs(sqlite_stores, two_runs):
     result = run_cli("runs", "list", "--json", stores=sqlite_stores)
 
     assert [r["id"] for r in json.loads(result.stdout)] == client_ids
+
+
+def test_runs_tag_and_untag_record_tags_that_runs_list_filters_and_shows(sqlite_stores, two_runs):
+    first, second = two_runs
+
+    tagged = run_cli("runs", "tag", first[:8], "baseline", "reviewed", stores=sqlite_stores)
+    run_cli("runs", "tag", second, "reviewed", stores=sqlite_stores)
+    untagged = run_cli("runs", "untag", second, "reviewed", "--json", stores=sqlite_stores)
+    listed = run_cli("runs", "list", "--tag", "reviewed", "--json", stores=sqlite_stores)
+    table = run_cli("runs", "list", "--tag", "baseline", stores=sqlite_stores)
+    shown = run_cli("runs", "show", first, stores=sqlite_stores)
+
+    assert tagged.returncode == 0, tagged.stderr
+    assert tagged.stdout.strip().endswith("tags: baseline, reviewed")
+    assert json.loads(untagged.stdout)["tags"] == []
+    assert [(r["id"], r["tags"]) for r in json.loads(listed.stdout)] == [
+        (first, ["baseline", "reviewed"])
+    ]
+    assert first[:8] in table.stdout and second[:8] not in table.stdout
+    assert "tags      baseline, reviewed" in shown.stdout
+
+
+def test_runs_tag_refuses_an_unusable_tag_in_one_line(sqlite_stores, two_runs):
+    result = run_cli("runs", "tag", two_runs[0], " ", stores=sqlite_stores)
+
+    assert_one_line_error(result, "must be a non-empty string")

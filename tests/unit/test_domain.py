@@ -14,9 +14,10 @@ from lineagelog.domain.artifact_name import (
 from lineagelog.domain.base import GENESIS_HASH, event_hash
 from lineagelog.domain.cache import CacheIngredients, explain_miss
 from lineagelog.domain.errors import ArtifactNotFoundError, InvalidArtifactNameError
-from lineagelog.domain.names import artifact_name_id, check_artifact_name
+from lineagelog.domain.names import artifact_name_id, check_artifact_name, tag_name_id
 from lineagelog.domain.run import PipelineRun, RunAlreadyEndedError
 from lineagelog.domain.step_run import StepRun, StepRunStateError
+from lineagelog.domain.tag_name import TagName
 from lineagelog.domain.values import CacheOutcome, RunStatus, StepStatus
 
 ONE_SECOND = timedelta(seconds=1)
@@ -245,3 +246,48 @@ def test_miss_reasons_name_each_changed_ingredient():
         "parameter `old` removed (was 1)",
         "input `data` changed",
     ]
+
+
+def test_a_run_is_tagged_and_untagged_once_each_even_after_it_ended():
+    run = start_run()
+    run.complete()
+
+    run.tag("prod")
+    run.tag("prod")
+    run.untag("prod")
+    run.untag("prod")
+
+    events = [type(e).__name__ for e in run.collect_events()]
+    assert events[-2:] == ["RunTagged", "RunUntagged"]
+    assert events.count("RunTagged") == 1 and run.tags == set()
+
+
+def test_a_run_refuses_an_unusable_tag():
+    run = start_run()
+
+    with pytest.raises(InvalidTagError, match="control character"):
+        run.tag("bad\ttag")
+
+
+def test_an_exclusive_tag_moves_to_the_version_tagged_last():
+    name = ArtifactName.register_name("model")
+    for _ in range(3):
+        name.register_version(uuid.uuid4(), None, "h")
+    name.tag(1, "best", exclusive=True)
+
+    name.tag(3, "best", exclusive=True)
+    name.tag(2, "other")
+
+    assert {v: tags for v, tags in name.tags.items() if tags} == {2: {"other"}, 3: {"best"}}
+    moved = [type(e).__name__ for e in name.collect_events()][-3:-1]
+    assert moved == ["VersionUntagged", "VersionTagged"]
+
+
+def test_a_tag_keeps_the_exclusive_setting_it_was_created_with():
+    tag = TagName.create("latest", exclusive=True)
+
+    tag.check_exclusive(None)
+    tag.check_exclusive(True)
+    with pytest.raises(InvalidTagError, match="'latest' is an exclusive tag"):
+        tag.check_exclusive(False)
+    assert tag.id == tag_name_id("latest") != artifact_name_id("latest")
