@@ -177,7 +177,7 @@ def test_numbers_are_checked_before_they_reach_sql(stores, args, named):
 
 
 def test_a_confirmation_without_a_terminal_names_the_flag_that_skips_it(stores):
-    db, store, tmp_path = stores
+    db, store, _ = stores
     before = _files(Path(store))
 
     result = lineagelog("artifacts", "delete", "numbers:1", db=db, store=store)
