@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ArtifactVersionRecord", "CachedExecution", "RunRecord", "StepRunRecord"]
+__all__ = [
+    "ArtifactVersionRecord",
+    "CachedExecution",
+    "PipelineRecord",
+    "RunRecord",
+    "StepRunRecord",
+]
 
 
 @dataclass(frozen=True)
@@ -96,3 +102,20 @@ class CachedExecution:
     step_run_id: str
     run_id: str
     outputs: dict[str, ArtifactVersionRecord]
+
+
+@dataclass(frozen=True)
+class PipelineRecord:
+    """A pipeline as its runs know it: pipelines are not recorded apart from their runs.
+
+    ``created`` is when its first run started, ``updated`` when its latest run
+    started or ended; ``latest_run_id`` and ``latest_run_status`` describe the
+    newest run (by log position).
+    """
+
+    name: str
+    num_runs: int
+    created: datetime
+    updated: datetime
+    latest_run_id: str
+    latest_run_status: str
