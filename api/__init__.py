@@ -27,20 +27,25 @@ from lineagelog.adapters.materializers import (
 from lineagelog.api import fileio
 from lineagelog.api.client import Client
 from lineagelog.api.config import configure
-from lineagelog.api.models import ArtifactVersion, Run, StepRun
+from lineagelog.api.models import Artifact, ArtifactVersion, Pipeline, Run, StepRun
 from lineagelog.api.pipeline import pipeline
+from lineagelog.api.run_config import RunConfig, StepConfig
 from lineagelog.api.step import step
 from lineagelog.domain.errors import (
+    AmbiguousReferenceError,
     AnchorFileError,
     ArtifactNotFoundError,
     ConcurrencyConflict,
     ConfigurationError,
     DeletedVersionError,
     DiagramRenderError,
+    DownloadPathError,
+    DownloadTargetExistsError,
     ExportFormatError,
     GraphvizNotFoundError,
     IntegrityError,
     InvalidArtifactNameError,
+    InvalidFilterError,
     InvalidLineageQueryError,
     InvalidRetentionError,
     InvalidTagError,
@@ -52,6 +57,7 @@ from lineagelog.domain.errors import (
     NoMaterializerError,
     NotFoundError,
     PipelineDefinitionError,
+    PipelineNotFoundError,
     RunAlreadyEndedError,
     RunFailedError,
     RunNotFoundError,
@@ -66,7 +72,9 @@ from lineagelog.domain.errors import (
 )
 
 __all__ = [
+    "AmbiguousReferenceError",
     "AnchorFileError",
+    "Artifact",
     "ArtifactNotFoundError",
     "ArtifactType",
     "ArtifactVersion",
@@ -81,11 +89,14 @@ __all__ = [
     "DataclassMaterializer",
     "DeletedVersionError",
     "DiagramRenderError",
+    "DownloadPathError",
+    "DownloadTargetExistsError",
     "ExportFormatError",
     "GraphvizNotFoundError",
     "HTMLString",
     "IntegrityError",
     "InvalidArtifactNameError",
+    "InvalidFilterError",
     "InvalidLineageQueryError",
     "InvalidRetentionError",
     "InvalidTagError",
@@ -99,12 +110,16 @@ __all__ = [
     "NoMaterializerError",
     "NotFoundError",
     "PickleMaterializer",
+    "Pipeline",
     "PipelineDefinitionError",
+    "PipelineNotFoundError",
     "Run",
     "RunAlreadyEndedError",
+    "RunConfig",
     "RunFailedError",
     "RunNotFoundError",
     "SealMovedBackError",
+    "StepConfig",
     "StepRun",
     "StepRunNotFoundError",
     "StepRunStateError",

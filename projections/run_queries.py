@@ -263,6 +263,14 @@ class RunQueries(ViewReader):
             )
         return records
 
+    def run_dags(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The recorded DAG spec of each run in ``run_ids`` (a run's DAG never changes)."""
+        if not run_ids:
+            return {}
+        with self._connect() as conn:
+            rows = conn.execute(select(t.runs.c.id, t.runs.c.dag).where(t.runs.c.id.in_(run_ids)))
+            return {row.id: row.dag for row in rows}
+
     def get_step_run(self, step_run_id: str, as_of: int | None = None) -> StepRunRecord:
         """One step run by id."""
         with self._connect() as conn:
@@ -283,8 +291,9 @@ class RunQueries(ViewReader):
         invocation_id: str | None = None,
         limit: int | None = None,
         as_of: int | None = None,
+        cache_outcome: str | None = None,
     ) -> list[StepRunRecord]:
-        """Step runs, newest first, filtered by cache key, status, pipeline or invocation."""
+        """Step runs, newest first, filtered by key, status, pipeline, invocation or outcome."""
         sr = t.step_runs
         query = select(sr.c.id, sr.c.run_id).order_by(sr.c.started_pos.desc())
         if cache_key is not None:
@@ -293,6 +302,10 @@ class RunQueries(ViewReader):
             query = query.where(sr.c.pipeline == pipeline)
         if invocation_id is not None:
             query = query.where(sr.c.invocation_id == invocation_id)
+        if cache_outcome is not None:
+            query = query.where(sr.c.cache_outcome == cache_outcome)
+            if as_of is not None:
+                query = query.where(sr.c.cache_pos <= as_of)
         if as_of is not None:
             query = query.where(sr.c.started_pos <= as_of)
         with self._connect() as conn:
