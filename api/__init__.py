@@ -27,7 +27,7 @@ from lineagelog.adapters.materializers import (
 from lineagelog.api import fileio
 from lineagelog.api.client import Client
 from lineagelog.api.config import configure
-from lineagelog.api.models import Artifact, ArtifactVersion, Pipeline, Run, StepRun
+from lineagelog.api.models import Artifact, ArtifactVersion, PipelineModel, Run, StepRun
 from lineagelog.api.pipeline import pipeline
 from lineagelog.api.run_config import RunConfig, StepConfig
 from lineagelog.api.step import step
@@ -110,8 +110,8 @@ __all__ = [
     "NoMaterializerError",
     "NotFoundError",
     "PickleMaterializer",
-    "Pipeline",
     "PipelineDefinitionError",
+    "PipelineModel",
     "PipelineNotFoundError",
     "Run",
     "RunAlreadyEndedError",

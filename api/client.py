@@ -6,13 +6,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from lineagelog.api.models import Artifact, ArtifactVersion, Pipeline, Run, StepRun
+from lineagelog.api.models import Artifact, ArtifactVersion, PipelineModel, Run, StepRun
 from lineagelog.domain.errors import ArtifactNotFoundError, LineageError, PipelineNotFoundError
-from lineagelog.projections.references import (
+from lineagelog.projections.choices import (
     CACHE_OUTCOMES,
     RUN_STATUSES,
     STEP_STATUSES,
-    References,
     check_choice,
 )
 
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from lineagelog.api.lifecycle import ArtifactLifecycle, GcReport, PruneReport
     from lineagelog.api.recovery import RecoveryReport
     from lineagelog.projections.lineage import LineageGraph
+    from lineagelog.projections.references import References
 
 __all__ = ["Client"]
 
@@ -70,6 +70,8 @@ class Client:
 
     def _fresh(self) -> References:
         """Bring the views up to date (unless reading the past); the resolver to use."""
+        from lineagelog.projections.references import References  # SQLAlchemy: on first use
+
         if self._as_of is None:
             self._context.catch_up()
         return References(self._context.queries, self._as_of)
@@ -91,7 +93,7 @@ class Client:
 
     # -- pipelines and runs -------------------------------------------------------------
 
-    def get_pipeline(self, name_id_or_prefix: str) -> Pipeline:
+    def get_pipeline(self, name_id_or_prefix: str) -> PipelineModel:
         """The pipeline named ``name_id_or_prefix``, known by its runs (ZenML's ``get_pipeline``).
 
         Pipelines are not recorded apart from their runs, so they have no id of
@@ -105,7 +107,7 @@ class Client:
         references = self._fresh()
         found = self._context.queries.list_pipelines(name=name_id_or_prefix, as_of=self._as_of)
         if found:
-            return Pipeline.from_record(self, found[0])
+            return PipelineModel.from_record(self, found[0])
         try:
             run = self._context.queries.get_run(references.run(name_id_or_prefix), self._as_of)
         except LineageError:
@@ -120,11 +122,11 @@ class Client:
         )
         raise PipelineNotFoundError(hint)
 
-    def list_pipelines(self) -> list[Pipeline]:
+    def list_pipelines(self) -> list[PipelineModel]:
         """Every pipeline with at least one run, by its first run (oldest first)."""
         self._fresh()
         records = self._context.queries.list_pipelines(as_of=self._as_of)
-        return [Pipeline.from_record(self, r) for r in records]
+        return [PipelineModel.from_record(self, r) for r in records]
 
     def get_pipeline_run(self, name_id_or_prefix: UUID | str) -> Run:
         """One run with its steps: by id, unique id prefix or run name (ZenML's name).

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from lineagelog.api.client import Client
     from lineagelog.api.context import LineageContext
 
-__all__ = ["Artifact", "ArtifactVersion", "Pipeline", "Run", "StepRun"]
+__all__ = ["Artifact", "ArtifactVersion", "PipelineModel", "Run", "StepRun"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -240,7 +240,7 @@ class Run:
         return RunConfig.recorded(self.pipeline_name, self.run_name, self.parameters, self.dag)
 
     @property
-    def pipeline(self) -> Pipeline:
+    def pipeline(self) -> PipelineModel:
         """The pipeline this run belongs to, read as of the same moment as the run."""
         from lineagelog.api.client import Client
 
@@ -251,7 +251,7 @@ class Run:
 
 
 @dataclass(frozen=True, repr=False)
-class Pipeline:
+class PipelineModel:
     """A pipeline, known by its runs (ZenML's ``PipelineResponse``).
 
     ``created`` is when its first run started, ``updated`` when its latest run
@@ -267,7 +267,7 @@ class Pipeline:
     _client: Client = field(compare=False)
 
     @classmethod
-    def from_record(cls, client: Client, r: PipelineRecord) -> Pipeline:
+    def from_record(cls, client: Client, r: PipelineRecord) -> PipelineModel:
         """Wrap a pipeline record; its runs are read through ``client``."""
         return _built(cls, r, latest_run_id=UUID(r.latest_run_id), _client=client)
 

@@ -16,7 +16,6 @@ Every lookup answers as of a log position when one is given.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
@@ -25,36 +24,21 @@ from sqlalchemy import Column, select
 from lineagelog.domain.errors import (
     AmbiguousReferenceError,
     ArtifactNotFoundError,
-    InvalidFilterError,
     LineageNodeNotFoundError,
     NotFoundError,
     RunNotFoundError,
     StepRunNotFoundError,
 )
-from lineagelog.domain.values import CacheOutcome, RunStatus, StepStatus
 from lineagelog.projections import schema as t
 
 if TYPE_CHECKING:
     from lineagelog.projections.queries import ViewQueries
     from lineagelog.projections.records import ArtifactVersionRecord
 
-__all__ = [
-    "CACHE_OUTCOMES",
-    "MIN_PREFIX",
-    "RUN_STATUSES",
-    "STEP_STATUSES",
-    "References",
-    "check_choice",
-    "split_version",
-]
+__all__ = ["MIN_PREFIX", "References", "split_version"]
 
 MIN_PREFIX = 4
 """The fewest characters of an id that may stand for it (the tables print eight)."""
-
-RUN_STATUSES: tuple[str, ...] = (*(s.value for s in RunStatus), StepStatus.CACHED.value)
-"""What a run's status can be: ``cached`` is a completed run whose every step was cached."""
-STEP_STATUSES: tuple[str, ...] = tuple(s.value for s in StepStatus)
-CACHE_OUTCOMES: tuple[str, ...] = tuple(c.value for c in CacheOutcome)
 
 _HEX = re.compile(r"^[0-9a-fA-F-]+$")
 _VERSIONED = re.compile(r"^(?P<name>.+):(?P<version>[^:]+)$")
@@ -75,27 +59,6 @@ _WHERE_TO_LOOK = {
     "id or a run (id or name); find them with `lineagelog artifacts list` and "
     "`lineagelog runs list`",
 }
-
-
-def check_choice(what: str, value: str | None, allowed: Iterable[str]) -> str | None:
-    """Return ``value`` when it is one of ``allowed`` (or None); otherwise raise naming them.
-
-    Raises:
-        InvalidFilterError: ``value`` is not one of ``allowed``.
-
-    Examples:
-        >>> check_choice("cache outcome", "hit", CACHE_OUTCOMES)
-        'hit'
-        >>> check_choice("run status", "done", RUN_STATUSES)
-        Traceback (most recent call last):
-        ...
-        lineagelog.domain.errors.InvalidFilterError: unknown run status 'done'; use one of running, completed, failed, interrupted, cached
-
-    """  # noqa: E501
-    choices = tuple(allowed)
-    if value is None or value in choices:
-        return value
-    raise InvalidFilterError(f"unknown {what} {value!r}; use one of {', '.join(choices)}")
 
 
 def split_version(text: str) -> tuple[str, str] | None:

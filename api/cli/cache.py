@@ -9,7 +9,7 @@ import typer
 
 from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
-from lineagelog.projections.references import CACHE_OUTCOMES, check_choice
+from lineagelog.projections.choices import CACHE_OUTCOMES, check_choice
 
 if TYPE_CHECKING:
     from lineagelog.projections.records import StepRunRecord

@@ -9,7 +9,7 @@ import typer
 
 from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
-from lineagelog.projections.references import RUN_STATUSES
+from lineagelog.projections.choices import RUN_STATUSES
 
 if TYPE_CHECKING:
     from lineagelog.api.models import Run, StepRun
