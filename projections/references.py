@@ -170,6 +170,8 @@ class References:
         try:
             return self._by_name(text)
         except ArtifactNotFoundError as e:
+            if not _HEX.match(text):
+                raise  # it cannot be an id prefix: what the name lookup says is the answer
             prefix = self._by_prefix(text, av.c.id, av.c.position, "artifact version")
             if prefix is not None:
                 return self.queries.artifact_versions_by_id([prefix], self.as_of)[prefix]
@@ -182,15 +184,28 @@ class References:
     def _by_name(self, text: str) -> ArtifactVersionRecord:
         """``name:version``, else the whole text as a name (its latest version)."""
         split = split_version(text)
-        if split is not None and split[1].isdigit():
+        if split is None:
+            return self._named(text, None)
+        try:
+            number = _version_number(split[1], text)
+        except ArtifactNotFoundError as bad_version:
             try:
-                return self._named(split[0], _version_number(split[1], text))
-            except ArtifactNotFoundError as e:
-                try:
-                    return self._named(text, None)
-                except ArtifactNotFoundError:
-                    raise e from None
-        return self._named(text, None)
+                return self._named(text, None)  # a name that holds ':'
+            except ArtifactNotFoundError:
+                if self._ids(
+                    t.artifact_versions.c.name,
+                    t.artifact_versions.c.position,
+                    t.artifact_versions.c.name == split[0],
+                ):
+                    raise bad_version from None  # the name exists: the version is wrong
+                raise
+        try:
+            return self._named(split[0], number)
+        except ArtifactNotFoundError as e:
+            try:
+                return self._named(text, None)
+            except ArtifactNotFoundError:
+                raise e from None
 
     def _named(self, name: str, version: int | None) -> ArtifactVersionRecord:
         return self.queries.get_artifact_version(name, version, as_of=self.as_of)
