@@ -27,22 +27,27 @@ from lineagelog.adapters.materializers import (
 from lineagelog.api import fileio
 from lineagelog.api.client import Client
 from lineagelog.api.config import configure
-from lineagelog.api.models import ArtifactVersion, Run, StepRun
+from lineagelog.api.models import Artifact, ArtifactVersion, PipelineModel, Run, StepRun
 from lineagelog.api.pipeline import pipeline
+from lineagelog.api.run_config import RunConfig, StepConfig
 from lineagelog.api.step import step
 from lineagelog.api.tagging import Tag
 from lineagelog.api.tags import add_tags, remove_tags
 from lineagelog.domain.errors import (
+    AmbiguousReferenceError,
     AnchorFileError,
     ArtifactNotFoundError,
     ConcurrencyConflict,
     ConfigurationError,
     DeletedVersionError,
     DiagramRenderError,
+    DownloadPathError,
+    DownloadTargetExistsError,
     ExportFormatError,
     GraphvizNotFoundError,
     IntegrityError,
     InvalidArtifactNameError,
+    InvalidFilterError,
     InvalidLineageQueryError,
     InvalidRetentionError,
     InvalidTagError,
@@ -55,6 +60,7 @@ from lineagelog.domain.errors import (
     NoMaterializerError,
     NotFoundError,
     PipelineDefinitionError,
+    PipelineNotFoundError,
     RunAlreadyEndedError,
     RunFailedError,
     RunNotFoundError,
@@ -69,7 +75,9 @@ from lineagelog.domain.errors import (
 )
 
 __all__ = [
+    "AmbiguousReferenceError",
     "AnchorFileError",
+    "Artifact",
     "ArtifactNotFoundError",
     "ArtifactType",
     "ArtifactVersion",
@@ -84,11 +92,14 @@ __all__ = [
     "DataclassMaterializer",
     "DeletedVersionError",
     "DiagramRenderError",
+    "DownloadPathError",
+    "DownloadTargetExistsError",
     "ExportFormatError",
     "GraphvizNotFoundError",
     "HTMLString",
     "IntegrityError",
     "InvalidArtifactNameError",
+    "InvalidFilterError",
     "InvalidLineageQueryError",
     "InvalidRetentionError",
     "InvalidTagError",
@@ -104,11 +115,15 @@ __all__ = [
     "NotFoundError",
     "PickleMaterializer",
     "PipelineDefinitionError",
+    "PipelineModel",
+    "PipelineNotFoundError",
     "Run",
     "RunAlreadyEndedError",
+    "RunConfig",
     "RunFailedError",
     "RunNotFoundError",
     "SealMovedBackError",
+    "StepConfig",
     "StepRun",
     "StepRunNotFoundError",
     "StepRunStateError",

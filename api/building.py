@@ -69,6 +69,8 @@ class Invocation:
     after: list[str] = field(default_factory=list)
     cache_disabled: str | None = None
     """Why caching is off for this invocation by a setting (None: the settings allow it)."""
+    cache_setting: bool | None = None
+    """The ``enable_cache`` the settings resolve to, recorded in the DAG (None: not decided yet)."""
 
     def spec(self) -> dict[str, Any]:
         """The invocation as recorded in the run's DAG spec."""
@@ -85,6 +87,8 @@ class Invocation:
         }
         if self.after:
             spec["after"] = list(self.after)
+        if self.cache_setting is not None:
+            spec["enable_cache"] = self.cache_setting
         if self.step.extra:
             spec["extra"] = dict(self.step.extra)
         return spec
@@ -108,6 +112,7 @@ class DagBuilder:
         self.invocations: dict[str, Invocation] = {}
         self.step_options = {key: dict(value) for key, value in (step_options or {}).items()}
         self.extra = dict(extra or {})
+        self.enable_cache: bool | None = None
         self._counts: dict[str, int] = {}
 
     def _invocation_id(self, step: Step, given: str | None) -> str:
@@ -280,6 +285,8 @@ class DagBuilder:
                 step_name=invocation.step.name,
                 pipeline_name=self.pipeline,
             )
+            invocation.cache_setting = invocation.cache_disabled is None
+        self.enable_cache = run_cache if run_cache is not None else pipeline_cache
         self.invocations = {inv.id: inv for inv in self._execution_order()}
 
     def _execution_order(self) -> list[Invocation]:
@@ -299,10 +306,17 @@ class DagBuilder:
         return order
 
     def spec(self) -> dict[str, Any]:
-        """The DAG as recorded in ``RunStarted``."""
+        """The DAG as recorded in ``RunStarted``.
+
+        ``enable_cache`` is the run's setting (``run(enable_cache=...)``, else the
+        pipeline's), left out when neither has one; each step records the
+        setting that decided for it (``run.config`` and ``step.config`` read them).
+        """
         spec: dict[str, Any] = {
             "steps": {inv_id: inv.spec() for inv_id, inv in self.invocations.items()}
         }
+        if self.enable_cache is not None:
+            spec["enable_cache"] = self.enable_cache
         if self.extra:
             spec["extra"] = dict(self.extra)
         return spec

@@ -6,8 +6,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from lineagelog.api.models import ArtifactVersion, Run, StepRun
-from lineagelog.domain.errors import InvalidTagError, LineageError, NotFoundError
+from lineagelog.api.models import Artifact, ArtifactVersion, PipelineModel, Run, StepRun
+from lineagelog.domain.errors import (
+    ArtifactNotFoundError,
+    InvalidTagError,
+    LineageError,
+    PipelineNotFoundError,
+)
+from lineagelog.projections.choices import (
+    CACHE_OUTCOMES,
+    RUN_STATUSES,
+    STEP_STATUSES,
+    check_choice,
+)
 
 if TYPE_CHECKING:
     import os
@@ -21,19 +32,9 @@ if TYPE_CHECKING:
     from lineagelog.api.recovery import RecoveryReport
     from lineagelog.projections.lineage import LineageGraph
     from lineagelog.projections.records import TagRecord
+    from lineagelog.projections.references import References
 
 __all__ = ["Client"]
-
-
-def _id_text(value: UUID | str, what: str) -> str:
-    if isinstance(value, UUID):
-        return str(value)
-    try:
-        return str(UUID(str(value)))
-    except ValueError:
-        raise NotFoundError(
-            f"{what} id {value!r} is not a UUID; copy an id from `lineagelog runs list`"
-        ) from None
 
 
 class Client:
@@ -41,6 +42,11 @@ class Client:
 
     ``Client()`` uses the configured settings (``configure`` or the environment);
     pass ``database_url`` / ``artifact_store`` to read another store.
+
+    Things are named as on the command line (``lineagelog.projections.references``):
+    a run by its id, a unique id prefix (at least four characters) or its run
+    name; a step run by its id or prefix; an artifact version by ``name``
+    (latest), ``name:version``, its id or prefix.
     """
 
     def __init__(
@@ -68,9 +74,13 @@ class Client:
         """The log position this client answers as of (None: now)."""
         return self._as_of
 
-    def _fresh(self) -> None:
+    def _fresh(self) -> References:
+        """Bring the views up to date (unless reading the past); the resolver to use."""
+        from lineagelog.projections.references import References  # SQLAlchemy: on first use
+
         if self._as_of is None:
             self._context.catch_up()
+        return References(self._context.queries, self._as_of)
 
     # -- time ---------------------------------------------------------------------------
 
@@ -87,13 +97,58 @@ class Client:
             raise LineageError(f"log position {position} is negative; positions start at 1")
         return Client(_context=self._context, _as_of=position)
 
-    # -- runs ------------------------------------------------------------------------------
+    # -- pipelines and runs -------------------------------------------------------------
 
-    def get_run(self, run_id: UUID | str) -> Run:
-        """One run with its steps, inputs and outputs."""
+    def get_pipeline(self, name_id_or_prefix: str) -> PipelineModel:
+        """The pipeline named ``name_id_or_prefix``, known by its runs (ZenML's ``get_pipeline``).
+
+        Pipelines are not recorded apart from their runs, so they have no id of
+        their own: the argument is the pipeline's name.
+
+        Raises:
+            PipelineNotFoundError: no run of a pipeline with that name; says so
+                when it is a run's name instead.
+
+        """
+        references = self._fresh()
+        found = self._context.queries.list_pipelines(name=name_id_or_prefix, as_of=self._as_of)
+        if found:
+            return PipelineModel.from_record(self, found[0])
+        try:
+            run = self._context.queries.get_run(references.run(name_id_or_prefix), self._as_of)
+        except LineageError:
+            run = None
+        hint = (
+            f"{name_id_or_prefix!r} names a run of pipeline {run.pipeline!r}, not a pipeline; "
+            f"use get_pipeline({run.pipeline!r}) or get_pipeline_run({name_id_or_prefix!r})"
+            if run is not None
+            else f"no pipeline named {name_id_or_prefix!r} has run"
+            + (f" as of position {self._as_of}" if self._as_of is not None else "")
+            + "; list them with Client().list_pipelines() or `lineagelog runs list`"
+        )
+        raise PipelineNotFoundError(hint)
+
+    def list_pipelines(self) -> list[PipelineModel]:
+        """Every pipeline with at least one run, by its first run (oldest first)."""
         self._fresh()
-        record = self._context.queries.get_run(_id_text(run_id, "run"), as_of=self._as_of)
+        records = self._context.queries.list_pipelines(as_of=self._as_of)
+        return [PipelineModel.from_record(self, r) for r in records]
+
+    def get_pipeline_run(self, name_id_or_prefix: UUID | str) -> Run:
+        """One run with its steps: by id, unique id prefix or run name (ZenML's name).
+
+        Raises:
+            RunNotFoundError: nothing matches; says when it is a pipeline name.
+            AmbiguousReferenceError: the prefix or run name matches several runs.
+
+        """
+        run_id = self._fresh().run(name_id_or_prefix)
+        record = self._context.queries.get_run(run_id, as_of=self._as_of)
         return Run.from_record(self._context, record, as_of=self._as_of)
+
+    def get_run(self, run: UUID | str) -> Run:
+        """One run with its steps; ``run`` as ``get_pipeline_run`` takes it."""
+        return self.get_pipeline_run(run)
 
     def list_runs(
         self,
@@ -103,7 +158,13 @@ class Client:
         offset: int = 0,
         tag: str | None = None,
     ) -> list[Run]:
-        """Runs, newest first; with ``tag``, only the runs that have it (then, when ``as_of``)."""
+        """Runs, newest first; with ``tag``, only the runs that have it (then, when ``as_of``).
+
+        Raises:
+            InvalidFilterError: ``status`` is not a run status (they are listed).
+
+        """
+        check_choice("run status", status, RUN_STATUSES)
         self._fresh()
         records = self._context.queries.list_runs(
             pipeline=pipeline,
@@ -120,7 +181,7 @@ class Client:
         from lineagelog.api.tagging import Tag, Tagger
 
         self._lifecycle("tag")
-        Tagger(self._context).tag_run(UUID(_id_text(run_id, "run")), [Tag(tag)])
+        Tagger(self._context).tag_run(UUID(self._fresh().run(run_id)), [Tag(tag)])
         return self.get_run(run_id)
 
     def untag_run(self, run_id: UUID | str, tag: str) -> Run:
@@ -128,7 +189,7 @@ class Client:
         from lineagelog.api.tagging import Tagger
 
         self._lifecycle("untag")
-        Tagger(self._context).untag_run(UUID(_id_text(run_id, "run")), [tag])
+        Tagger(self._context).untag_run(UUID(self._fresh().run(run_id)), [tag])
         return self.get_run(run_id)
 
     def create_tag(self, name: str, exclusive: bool = False) -> TagRecord:
@@ -146,12 +207,10 @@ class Client:
         self._fresh()
         return self._context.queries.list_tags(as_of=self._as_of)
 
-    def get_step_run(self, step_run_id: UUID | str) -> StepRun:
-        """One step run by id."""
-        self._fresh()
-        record = self._context.queries.get_step_run(
-            _id_text(step_run_id, "step run"), as_of=self._as_of
-        )
+    def get_step_run(self, step_run: UUID | str) -> StepRun:
+        """One step run by id or unique id prefix."""
+        step_run_id = self._fresh().step_run(step_run)
+        record = self._context.queries.get_step_run(step_run_id, as_of=self._as_of)
         return self.get_run(record.run_id).steps[record.name]
 
     def list_step_runs(
@@ -160,11 +219,25 @@ class Client:
         status: str | None = None,
         pipeline: str | None = None,
         limit: int | None = None,
+        cache_outcome: str | None = None,
     ) -> list[StepRun]:
-        """Step runs, newest first, filtered by cache key, status or pipeline."""
+        """Step runs, newest first, filtered by cache key, status, pipeline or cache outcome.
+
+        Raises:
+            InvalidFilterError: ``status`` or ``cache_outcome`` is not one of its values
+                (they are listed).
+
+        """
+        check_choice("step status", status, STEP_STATUSES)
+        check_choice("cache outcome", cache_outcome, CACHE_OUTCOMES)
         self._fresh()
         records = self._context.queries.list_step_runs(
-            cache_key=cache_key, status=status, pipeline=pipeline, limit=limit, as_of=self._as_of
+            cache_key=cache_key,
+            status=status,
+            pipeline=pipeline,
+            limit=limit,
+            as_of=self._as_of,
+            cache_outcome=cache_outcome,
         )
         ids = {v for s in records for v in (*s.inputs.values(), *s.outputs.values())}
         versions = {
@@ -173,26 +246,58 @@ class Client:
                 sorted(ids), self._as_of
             ).items()
         }
-        return [StepRun.from_record(r, versions) for r in records]
+        specs = self._context.queries.run_dags(sorted({s.run_id for s in records}))
+        return [
+            StepRun.from_record(r, versions, specs.get(r.run_id, {}).get("steps", {}).get(r.name))
+            for r in records
+        ]
 
     # -- artifacts ---------------------------------------------------------------------------
 
-    def get_artifact_version(self, name: str, version: int | str | None = None) -> ArtifactVersion:
-        """Version ``version`` of artifact ``name``; the latest when None."""
-        self._fresh()
-        number: int | None
-        if version is None:
-            number = None
-        else:
-            try:
-                number = int(version)
-            except (TypeError, ValueError):
-                raise NotFoundError(
-                    f"artifact version {version!r} of {name!r} is not a number; "
-                    "versions are 1, 2, 3..."
-                ) from None
-        record = self._context.queries.get_artifact_version(name, number, as_of=self._as_of)
+    def get_artifact_version(
+        self, name_id_or_prefix: UUID | str, version: int | str | None = None
+    ) -> ArtifactVersion:
+        """An artifact version, as ZenML's ``get_artifact_version`` takes it.
+
+        With ``version``, ``name_id_or_prefix`` is the artifact's name. Without
+        it: an id, ``"name:version"``, a name (its latest version) or a unique id
+        prefix.
+
+        Raises:
+            ArtifactNotFoundError: nothing matches, naming what exists.
+            AmbiguousReferenceError: the id prefix matches several versions.
+
+        """
+        record = self._fresh().artifact_version(name_id_or_prefix, version)
         return ArtifactVersion.from_record(self._context, record)
+
+    def get_artifact(self, name_id_or_prefix: str) -> Artifact:
+        """The artifact named ``name_id_or_prefix``, with its ``versions`` (ZenML's name).
+
+        Takes the artifact's name; one version is ``get_artifact_version``'s.
+
+        Raises:
+            ArtifactNotFoundError: no artifact has that name.
+
+        """
+        self._fresh()
+        latest = self._context.queries.latest_artifact_versions(
+            name=name_id_or_prefix, as_of=self._as_of
+        )
+        if not latest:
+            raise ArtifactNotFoundError(
+                f"no artifact named {name_id_or_prefix!r}"
+                + (f" as of position {self._as_of}" if self._as_of is not None else "")
+                + "; get_artifact takes a name (for one version by id or 'name:version' use "
+                "get_artifact_version); list names with Client().list_artifacts()"
+            )
+        return Artifact.from_latest(self, latest[0])
+
+    def list_artifacts(self) -> list[Artifact]:
+        """Every artifact name, in name order."""
+        self._fresh()
+        latest = self._context.queries.latest_artifact_versions(as_of=self._as_of)
+        return [Artifact.from_latest(self, v) for v in latest]
 
     def list_artifact_versions(
         self, name: str | None = None, tag: str | None = None, limit: int | None = None
@@ -381,8 +486,11 @@ class Client:
 
     # -- recovery (api/recovery.py) ----------------------------------------------------------
 
-    def recover_runs(self, timeout: float | None = None, apply: bool = True) -> RecoveryReport:
-        """Mark runs whose process is gone as ``interrupted``; ``apply=False`` only reports.
+    def recover_runs(self, timeout: float | None = None, apply: bool = False) -> RecoveryReport:
+        """Find runs whose process is gone; with ``apply=True`` mark them ``interrupted``.
+
+        A dry run by default, like ``lineagelog runs recover`` (``--apply``),
+        ``gc`` and ``prune``: nothing changes unless asked.
 
         A run started on this host is interrupted when its process is gone; one
         started elsewhere only when ``timeout`` is given and its last event is
@@ -408,16 +516,15 @@ class Client:
     ) -> LineageGraph:
         """The lineage graph around ``node``.
 
-        ``node`` is an artifact version id, a step run id, a run id, or
-        ``"name:version"`` / ``"name"`` (latest) for an artifact. ``depth`` counts
-        hops (artifact -> step run is one). ``as_of`` gives the graph as it stood then.
+        ``node`` is an artifact version id, a step run id, a run id or a unique
+        prefix of one, ``"name:version"`` / ``"name"`` (latest) for an artifact,
+        or a run's name. ``depth`` counts hops (artifact -> step run is one).
+        ``as_of`` gives the graph as it stood then. The graph's ``path`` and
+        ``ancestors_of`` take the same references.
         """
         if as_of is not None:
             return self.as_of(as_of).lineage(node, direction, depth)
-        from lineagelog.projections.lineage_queries import resolve_node
-
-        self._fresh()
-        node_id = resolve_node(self._context.queries, node, as_of=self._as_of)
+        node_id = self._fresh().node(node)
         return self._context.lineage.lineage(
             node_id,
             direction=direction,  # type: ignore[arg-type]  # validated there, with a clear error

@@ -1,4 +1,12 @@
-"""The post-execution views users hold: runs, step runs and artifact versions."""
+"""The post-execution views users hold: pipelines, runs, step runs, artifacts and versions.
+
+Names follow ZenML's client models (``PipelineResponse``, ``PipelineRunResponse``,
+``StepRunResponse``, ``ArtifactResponse``, ``ArtifactVersionResponse``). One
+difference is kept on purpose: ``StepRun.outputs`` maps each output name to its
+one artifact version (ZenML's older shape, and what its documentation's prose
+shows), not to a list of versions, because a step run writes exactly one
+version per output here.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +16,28 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from lineagelog.projections.records import ArtifactVersionRecord, RunRecord, StepRunRecord
+from lineagelog.api.run_config import RunConfig, StepConfig
+from lineagelog.domain.errors import (
+    AmbiguousReferenceError,
+    ArtifactNotFoundError,
+    RunNotFoundError,
+)
+from lineagelog.projections.records import (
+    ArtifactVersionRecord,
+    PipelineRecord,
+    RunRecord,
+    StepRunRecord,
+)
 
 if TYPE_CHECKING:
+    import os
+
     from _typeshed import DataclassInstance
 
+    from lineagelog.api.client import Client
     from lineagelog.api.context import LineageContext
 
-__all__ = ["ArtifactVersion", "Run", "StepRun"]
+__all__ = ["Artifact", "ArtifactVersion", "PipelineModel", "Run", "StepRun"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -72,6 +94,23 @@ class ArtifactVersion:
             deleted=self.deleted,
         )
 
+    def download_files(self, path: str | os.PathLike[str], overwrite: bool = False) -> None:
+        """Write the version's stored files, unmaterialized, into the zip file ``path``.
+
+        As in ZenML: ``path`` must end with ``.zip`` and an existing file is
+        replaced only with ``overwrite=True``. Every file of the version goes in,
+        with its path relative to the version's folder; the URI comes from the log.
+
+        Raises:
+            DownloadPathError: ``path`` does not end with ``.zip``.
+            DownloadTargetExistsError: ``path`` exists and ``overwrite`` is False.
+            ArtifactNotFoundError: the version was deleted, or its bytes are gone.
+
+        """
+        from lineagelog.api.download import download_files
+
+        download_files(self._context, self, path, overwrite=overwrite)
+
     def __repr__(self) -> str:
         short_hash = self.content_hash[:12]
         return f"ArtifactVersion({self.name}:{self.version}, id={self.id}, hash={short_hash})"
@@ -102,10 +141,19 @@ class StepRun:
     error_type: str | None
     error_message: str | None
     traceback: str | None
+    config: StepConfig
 
     @classmethod
-    def from_record(cls, r: StepRunRecord, versions: Mapping[str, ArtifactVersion]) -> StepRun:
-        """Wrap a step-run record, resolving its input and output artifact versions."""
+    def from_record(
+        cls,
+        r: StepRunRecord,
+        versions: Mapping[str, ArtifactVersion],
+        spec: Mapping[str, Any] | None = None,
+    ) -> StepRun:
+        """Wrap a step-run record, resolving its input and output artifact versions.
+
+        ``spec`` is the step's entry in its run's DAG spec, for ``config``.
+        """
         return _built(
             cls,
             r,
@@ -115,7 +163,34 @@ class StepRun:
             original_step_run_id=UUID(r.original_step_run_id) if r.original_step_run_id else None,
             inputs={k: versions[v] for k, v in r.inputs.items() if v in versions},
             outputs={k: versions[v] for k, v in sorted(r.outputs.items()) if v in versions},
+            config=StepConfig.recorded(r.step_name, r.parameters, spec),
         )
+
+    @property
+    def output(self) -> ArtifactVersion:
+        """The step's single output (ZenML's ``step.output``).
+
+        Raises:
+            ArtifactNotFoundError: the step has no output.
+            AmbiguousReferenceError: it has several; use ``outputs[name]``.
+
+        """
+        return _single(self, "output", self.outputs)
+
+    @property
+    def input(self) -> ArtifactVersion:
+        """The step's single input (ZenML's ``step.input``); errors as ``output``."""
+        return _single(self, "input", self.inputs)
+
+    @property
+    def start_time(self) -> datetime:
+        """When the step run started (ZenML's name for ``started_at``)."""
+        return self.started_at
+
+    @property
+    def end_time(self) -> datetime | None:
+        """When the step run ended (ZenML's name for ``ended_at``)."""
+        return self.ended_at
 
     def __repr__(self) -> str:
         return f"StepRun({self.name}, {self.status}, id={self.id})"
@@ -138,22 +213,149 @@ class Run:
     error: str | None
     steps: Mapping[str, StepRun]
     tags: tuple[str, ...]
+    _context: LineageContext = field(compare=False)
+    _as_of: int | None = field(compare=False)
 
     @classmethod
     def from_record(cls, context: LineageContext, r: RunRecord, as_of: int | None = None) -> Run:
         """Wrap a run record, fetching every artifact version its steps touch in one go."""
         records = context.queries.artifact_versions_of_runs([r.id], as_of=as_of)
         versions = {k: ArtifactVersion.from_record(context, v) for k, v in records.items()}
+        specs = r.dag.get("steps", {})
         return _built(
             cls,
             r,
             id=UUID(r.id),
             pipeline_name=r.pipeline,
-            steps={name: StepRun.from_record(s, versions) for name, s in r.steps.items()},
+            steps={
+                name: StepRun.from_record(s, versions, specs.get(name))
+                for name, s in r.steps.items()
+            },
+            _context=context,
+            _as_of=as_of,
         )
+
+    @property
+    def config(self) -> RunConfig:
+        """The run's configuration as recorded (ZenML's ``run.config``)."""
+        return RunConfig.recorded(self.pipeline_name, self.run_name, self.parameters, self.dag)
+
+    @property
+    def pipeline(self) -> PipelineModel:
+        """The pipeline this run belongs to, read as of the same moment as the run."""
+        from lineagelog.api.client import Client
+
+        return Client(_context=self._context, _as_of=self._as_of).get_pipeline(self.pipeline_name)
 
     def __repr__(self) -> str:
         return f"Run({self.pipeline_name}, {self.status}, id={self.id}, steps={len(self.steps)})"
+
+
+@dataclass(frozen=True, repr=False)
+class PipelineModel:
+    """A pipeline, known by its runs (ZenML's ``PipelineResponse``).
+
+    ``created`` is when its first run started, ``updated`` when its latest run
+    started or ended. ``runs`` and ``last_run`` read the runs when asked.
+    """
+
+    name: str
+    num_runs: int
+    created: datetime
+    updated: datetime
+    latest_run_id: UUID
+    latest_run_status: str
+    _client: Client = field(compare=False)
+
+    @classmethod
+    def from_record(cls, client: Client, r: PipelineRecord) -> PipelineModel:
+        """Wrap a pipeline record; its runs are read through ``client``."""
+        return _built(cls, r, latest_run_id=UUID(r.latest_run_id), _client=client)
+
+    def get_runs(self, status: str | None = None, limit: int | None = None) -> list[Run]:
+        """This pipeline's runs, newest first, optionally with one status, at most ``limit``."""
+        return self._client.list_runs(pipeline=self.name, status=status, limit=limit)
+
+    @property
+    def runs(self) -> list[Run]:
+        """Every run of this pipeline, newest first (``runs[0]`` is ``last_run``)."""
+        return self.get_runs()
+
+    @property
+    def last_run(self) -> Run:
+        """The newest run, whatever its status."""
+        runs = self.get_runs(limit=1)
+        if not runs:
+            raise RunNotFoundError(f"pipeline {self.name!r} has no runs")
+        return runs[0]
+
+    @property
+    def last_successful_run(self) -> Run:
+        """The newest run that completed (a fully cached run completed too).
+
+        Raises:
+            RunNotFoundError: no run of this pipeline completed.
+
+        """
+        done = [r for status in ("completed", "cached") for r in self.get_runs(status, limit=1)]
+        if not done:
+            raise RunNotFoundError(
+                f"pipeline {self.name!r} has no completed run; see its runs with "
+                f"`lineagelog runs list --pipeline {self.name}`"
+            )
+        return max(done, key=lambda r: r.started_at)
+
+    def __repr__(self) -> str:
+        return f"Pipeline({self.name}, runs={self.num_runs}, last={self.latest_run_status})"
+
+
+@dataclass(frozen=True, repr=False)
+class Artifact:
+    """A named artifact with all its versions (ZenML's ``ArtifactResponse``).
+
+    ``id`` is the id of the name's stream in the log; ``latest_version_name``
+    and ``latest_version_id`` describe the version registered last.
+    """
+
+    id: UUID
+    name: str
+    latest_version_name: str
+    latest_version_id: UUID
+    _client: Client = field(compare=False)
+
+    @classmethod
+    def from_latest(cls, client: Client, latest: ArtifactVersionRecord) -> Artifact:
+        """The artifact whose latest version is ``latest``."""
+        from lineagelog.domain.names import artifact_name_id
+
+        return cls(
+            id=artifact_name_id(latest.name),
+            name=latest.name,
+            latest_version_name=str(latest.version),
+            latest_version_id=UUID(latest.id),
+            _client=client,
+        )
+
+    @property
+    def versions(self) -> dict[str, ArtifactVersion]:
+        """Every version by its version name (``"1"``, ``"2"``...), oldest first."""
+        return {str(v.version): v for v in self._client.list_artifact_versions(name=self.name)}
+
+    def __repr__(self) -> str:
+        return f"Artifact({self.name}, latest={self.latest_version_name})"
+
+
+def _single(step: StepRun, what: str, found: Mapping[str, ArtifactVersion]) -> ArtifactVersion:
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if not found:
+        raise ArtifactNotFoundError(f"step run {step.name!r} has no {what}s")
+    names = ", ".join(sorted(found))
+    raise AmbiguousReferenceError(
+        f"step run {step.name!r} has {len(found)} {what}s ({names}), so `{what}` is ambiguous; "
+        f"take one by name: {what}s[{sorted(found)[0]!r}]",
+        candidates=tuple(sorted(found)),
+    )
 
 
 M = TypeVar("M", bound="DataclassInstance")

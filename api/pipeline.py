@@ -23,7 +23,7 @@ from lineagelog.domain.canonical import to_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
 
 if TYPE_CHECKING:
-    from lineagelog.api.models import Run
+    from lineagelog.api.models import PipelineModel, Run
 
 __all__ = ["Pipeline", "pipeline"]
 
@@ -277,6 +277,28 @@ class Pipeline:
         run_id = runner.run(builder, parameters)  # raises RunFailedError when a step fails
         context.catch_up()
         return Run.from_record(context, context.queries.get_run(str(run_id)))
+
+    @property
+    def model(self) -> PipelineModel:
+        """This pipeline as the configured store knows it (ZenML's ``my_pipeline.model``).
+
+        Raises:
+            PipelineNotFoundError: it has not run there yet.
+
+        """
+        from lineagelog.api.client import Client
+
+        return Client().get_pipeline(self.name)
+
+    @property
+    def last_run(self) -> Run:
+        """The newest run of this pipeline in the configured store."""
+        return self.model.last_run
+
+    @property
+    def runs(self) -> list[Run]:
+        """Every run of this pipeline in the configured store, newest first."""
+        return self.model.runs
 
     def __repr__(self) -> str:
         return f"<pipeline {self.name!r}>"

@@ -27,7 +27,6 @@ from lineagelog.domain.errors import (
     ArtifactNotFoundError,
     InvalidTagError,
     InvalidTagTargetError,
-    RunNotFoundError,
 )
 
 if TYPE_CHECKING:
@@ -220,15 +219,10 @@ def _tag_version(
 
 def _run_id(context: LineageContext, run: UUID | str) -> UUID:
     """The run ``run`` names: its id, its name, or a unique prefix of its id."""
+    from lineagelog.projections.references import References
+
     context.catch_up()
-    found = context.queries.ids_named("run", str(run), limit=2)
-    if len(found) != 1:
-        why = "no run has that id, name or id prefix" if not found else "it is ambiguous"
-        raise RunNotFoundError(
-            f"run {str(run)!r} does not name one pipeline run ({why}); give a run id or name "
-            "from `lineagelog runs list`"
-        )
-    return UUID(found[0])
+    return UUID(References(context.queries, None).run(run))
 
 
 def _version_by_id(context: LineageContext, artifact_version_id: UUID | str) -> tuple[str, int]:

@@ -22,12 +22,17 @@ equal to the real classes::
     │   ├── StepRunNotFoundError
     │   ├── ArtifactNotFoundError
     │   ├── LineageNodeNotFoundError     no lineage node with that id
-    │   └── NoLineagePathError           two lineage nodes not on one path
+    │   ├── NoLineagePathError           two lineage nodes not on one path
+    │   ├── PipelineNotFoundError        no run of a pipeline with that name
+    │   └── AmbiguousReferenceError      an id prefix or name that names several things
     ├── StorageError                 the event store or artifact store failed
     │   └── ConcurrencyConflict          another writer appended to the stream first
     ├── IntegrityError               bytes or events that do not match the log
     ├── RunFailedError               a step raised; ``run_id`` says which run
     ├── InvalidLineageQueryError     a bad lineage direction, depth or position
+    ├── InvalidFilterError           a listing filter (status, outcome) no row can have
+    ├── DownloadPathError            download_files to a path that is not a .zip
+    ├── DownloadTargetExistsError    download_files onto a file, without overwrite=True
     ├── LineageCycleError            a cycle the log cannot produce
     ├── ExportFormatError            a bad or truncated events file
     ├── DiagramRenderError           `dot` failed
@@ -47,16 +52,20 @@ from __future__ import annotations
 from uuid import UUID
 
 __all__ = [
+    "AmbiguousReferenceError",
     "AnchorFileError",
     "ArtifactNotFoundError",
     "ConcurrencyConflict",
     "ConfigurationError",
     "DeletedVersionError",
     "DiagramRenderError",
+    "DownloadPathError",
+    "DownloadTargetExistsError",
     "ExportFormatError",
     "GraphvizNotFoundError",
     "IntegrityError",
     "InvalidArtifactNameError",
+    "InvalidFilterError",
     "InvalidLineageQueryError",
     "InvalidRetentionError",
     "InvalidTagError",
@@ -69,6 +78,7 @@ __all__ = [
     "NoMaterializerError",
     "NotFoundError",
     "PipelineDefinitionError",
+    "PipelineNotFoundError",
     "RunAlreadyEndedError",
     "RunFailedError",
     "RunNotFoundError",
@@ -144,6 +154,18 @@ class NoLineagePathError(NotFoundError):
     """Two lineage nodes are neither upstream nor downstream of each other."""
 
 
+class PipelineNotFoundError(NotFoundError):
+    """No run of a pipeline with the given name (pipelines are known by their runs)."""
+
+
+class AmbiguousReferenceError(NotFoundError):
+    """An id prefix or a name that names more than one thing; ``candidates`` lists them."""
+
+    def __init__(self, message: str, candidates: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
 class StorageError(LineageError):
     """The event store or the artifact store could not do what was asked."""
 
@@ -166,6 +188,18 @@ class RunFailedError(LineageError):
 
 class InvalidLineageQueryError(LineageError, ValueError):
     """A lineage query argument (direction, depth, position) is not usable."""
+
+
+class InvalidFilterError(LineageError, ValueError):
+    """A listing filter (a run or step status, a cache outcome) that is not one of its values."""
+
+
+class DownloadPathError(LineageError, ValueError):
+    """``download_files`` was given a path that does not end in ``.zip``, as in ZenML."""
+
+
+class DownloadTargetExistsError(LineageError, FileExistsError):
+    """``download_files`` would overwrite an existing file without ``overwrite=True``."""
 
 
 class LineageCycleError(LineageError):

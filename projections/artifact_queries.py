@@ -243,6 +243,31 @@ class ArtifactQueries(ViewReader):
         records = [self._artifact_record(r, tags.get(r.id, []), as_of) for r in rows]
         return records if include_deleted else [r for r in records if not r.deleted]
 
+    def latest_artifact_versions(
+        self, name: str | None = None, as_of: int | None = None
+    ) -> list[ArtifactVersionRecord]:
+        """The version of each artifact name registered last, in name order (one query).
+
+        "Last" is by log position, so it holds whatever versions are called.
+        """
+        av = t.artifact_versions
+        where: list[ColumnElement[bool]] = []
+        if name is not None:
+            where.append(av.c.name == name)
+        if as_of is not None:
+            where.append(av.c.position <= as_of)
+        latest = (
+            select(func.max(av.c.position).label("position"))
+            .where(*where)
+            .group_by(av.c.name)
+            .subquery()
+        )
+        query = select(av).join(latest, av.c.position == latest.c.position).order_by(av.c.name)
+        with self._connect() as conn:
+            rows = conn.execute(query).all()
+            tags = self._tags(conn, [r.id for r in rows], as_of) if rows else {}
+        return [self._artifact_record(r, tags.get(r.id, []), as_of) for r in rows]
+
     def artifact_names(self, as_of: int | None = None) -> list[tuple[str, int, int]]:
         """Each artifact name with its number of versions and latest version."""
         av = t.artifact_versions

@@ -9,11 +9,12 @@ JSON-able data, and into Graphviz DOT text with step runs clustered by run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
+from uuid import UUID
 
 import networkx as nx
 
@@ -57,7 +58,13 @@ class LineageEdge:
 
 @dataclass(frozen=True)
 class LineageGraph:
-    """The lineage around ``root``, as the log stood at position ``as_of`` (None: now)."""
+    """The lineage around ``root``, as the log stood at position ``as_of`` (None: now).
+
+    ``resolve`` turns a node reference into a node id as ``Client.lineage``
+    does (an id prefix, ``name:version``, a run name); graphs from
+    ``LineageQueries`` carry it, so ``path`` and friends take the same
+    references as the query that made the graph.
+    """
 
     root: str
     nodes: dict[str, LineageNode]
@@ -65,6 +72,7 @@ class LineageGraph:
     as_of: int | None = None
     direction: str = "upstream"
     depth: int | None = None
+    resolve: Callable[[str | UUID], str] | None = field(default=None, compare=False, repr=False)
 
     def to_networkx(self) -> nx.DiGraph:
         """Return a new ``DiGraph``: node attributes kind/label/attributes, edge attribute kind."""
@@ -79,23 +87,40 @@ class LineageGraph:
     def _graph(self) -> nx.DiGraph:
         return self.to_networkx()
 
-    def ancestors_of(self, node: str, depth: int | None = None) -> set[str]:
-        """Return the nodes of this graph upstream of ``node`` (see ``graph.ancestors_of``)."""
-        return graph.ancestors_of(self._graph, node, depth)
-
-    def descendants_of(self, node: str, depth: int | None = None) -> set[str]:
-        """Return the nodes of this graph downstream of ``node`` (see ``graph.descendants_of``)."""
-        return graph.descendants_of(self._graph, node, depth)
-
-    def path(self, a: str, b: str) -> list[str]:
-        """Return a shortest directed path between two nodes, upstream end first.
+    def node_id(self, node: str | UUID) -> str:
+        """The id ``node`` names: an id in this graph, or any reference ``resolve`` takes.
 
         Raises:
-            LineageNodeNotFoundError: ``a`` or ``b`` is not in this graph.
+            LineageNodeNotFoundError: ``node`` names nothing (``graph`` functions also
+                raise it for a node that exists but is not in this graph).
+            AmbiguousReferenceError: an id prefix names several nodes.
+
+        """
+        text = str(node)
+        if text in self.nodes or self.resolve is None:
+            return text
+        return self.resolve(node)
+
+    def ancestors_of(self, node: str | UUID, depth: int | None = None) -> set[str]:
+        """Return the nodes of this graph upstream of ``node`` (see ``graph.ancestors_of``)."""
+        return graph.ancestors_of(self._graph, self.node_id(node), depth)
+
+    def descendants_of(self, node: str | UUID, depth: int | None = None) -> set[str]:
+        """Return the nodes of this graph downstream of ``node`` (see ``graph.descendants_of``)."""
+        return graph.descendants_of(self._graph, self.node_id(node), depth)
+
+    def path(self, a: str | UUID, b: str | UUID) -> list[str]:
+        """Return a shortest directed path between two nodes, upstream end first.
+
+        ``a`` and ``b`` are node references as ``Client.lineage`` takes them: ids,
+        unique id prefixes, ``"name:version"``, ``"name"`` or a run's name.
+
+        Raises:
+            LineageNodeNotFoundError: ``a`` or ``b`` names nothing in this graph.
             NoLineagePathError: neither is upstream of the other here.
 
         """
-        return graph.lineage_path(self._graph, a, b)
+        return graph.lineage_path(self._graph, self.node_id(a), self.node_id(b))
 
     def to_dot(self, *, collapse: bool = False) -> str:
         """Render the graph as Graphviz DOT text, as ``lineagelog lineage --format dot`` does.

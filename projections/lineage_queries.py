@@ -4,12 +4,12 @@
 ``lineagelog.projections.lineage_walk`` (two statements, whatever the size of
 the answer) and turns the rows into a ``LineageGraph``, with each node's
 attributes as they stood at the position asked for. ``resolve_node`` turns
-what a user typed (an id, ``name:version`` or ``name``) into a node id.
+what a user typed (an id, ``name:version`` or ``name``) into a node id,
+through ``projections.references``.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from lineagelog.domain.errors import (
-    ArtifactNotFoundError,
     InvalidLineageQueryError,
     LineageNodeNotFoundError,
     StorageError,
@@ -27,18 +26,18 @@ from lineagelog.projections import schema as t
 from lineagelog.projections.graph import check_depth
 from lineagelog.projections.lineage import LineageEdge, LineageGraph, LineageNode
 from lineagelog.projections.lineage_walk import hops_from_root, walk_statements
+from lineagelog.projections.queries import ViewQueries
+from lineagelog.projections.references import References
 from lineagelog.projections.view_reader import visible
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine, Row
 
-    from lineagelog.projections.queries import ViewQueries
 
 __all__ = ["DIRECTIONS", "Direction", "LineageQueries", "resolve_node"]
 
 Direction = Literal["upstream", "downstream", "both"]
 DIRECTIONS: tuple[str, ...] = ("upstream", "downstream", "both")
-_VERSIONED = re.compile(r"^(?P<name>.+):(?P<version>[0-9]+)$")
 _FIND_IDS = (
     "node ids are artifact version ids, step run ids and run ids: find them with "
     "`lineagelog artifacts list`, `lineagelog runs list` and `lineagelog runs show RUN`, "
@@ -104,7 +103,8 @@ class LineageQueries:
             )
             for row in rows
         }
-        return LineageGraph(root, nodes, edges, as_of, direction, depth)
+        resolve = References(ViewQueries(self.engine), as_of).node
+        return LineageGraph(root, nodes, edges, as_of, direction, depth, resolve)
 
     def _not_found(
         self, conn: Connection, root: str, as_of: int | None
@@ -120,47 +120,18 @@ class LineageQueries:
 
 
 def resolve_node(queries: ViewQueries, node: str | UUID, *, as_of: int | None = None) -> str:
-    """Turn what a user typed into a lineage node id.
+    """Turn what a user typed into a lineage node id (see ``projections.references``).
 
-    Accepts an artifact version id, a step run id or a run id (as text or
-    ``UUID``), ``"name:version"``, or ``"name"`` for the latest version of a
-    name. Names may themselves hold ``:`` (``training::load::output``), so only
-    a trailing ``:<digits>`` is a version; when ``"name:7"`` has no version 7,
-    the whole text is tried as a name before giving up.
+    Accepts an artifact version, step run or run id (as text or ``UUID``) or a
+    unique prefix of one, ``"name:version"``, ``"name"`` for the latest version
+    of a name, or a run's name.
 
     Raises:
         LineageNodeNotFoundError: nothing matches, naming ``node``.
+        AmbiguousReferenceError: an id prefix matching several nodes.
 
     """
-    text = str(node).strip()
-    try:
-        candidate: str | None = str(UUID(text))
-    except ValueError:
-        candidate = None
-    if candidate is not None:
-        n = t.lineage_nodes
-        query = select(n.c.id).where(n.c.id == candidate)
-        if as_of is not None:
-            query = query.where(n.c.position <= as_of)
-        with queries.engine.connect() as conn:
-            if conn.scalar(query) is not None:
-                return candidate
-    attempts: list[tuple[str, int | None]] = []
-    match = _VERSIONED.match(text)
-    if match:
-        attempts.append((match.group("name"), int(match.group("version"))))
-    attempts.append((text, None))
-    first_error: ArtifactNotFoundError | None = None
-    for name, version in attempts:
-        try:
-            return queries.get_artifact_version(name, version, as_of=as_of).id
-        except ArtifactNotFoundError as e:
-            first_error = first_error or e
-    raise LineageNodeNotFoundError(
-        f"{text!r} names no lineage node"
-        + (f" as of position {as_of}" if as_of is not None else "")
-        + f" ({first_error}); {_FIND_IDS}"
-    ) from first_error
+    return References(queries, as_of).node(node)
 
 
 # -- helpers -------------------------------------------------------------------------

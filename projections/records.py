@@ -9,6 +9,7 @@ from typing import Any
 __all__ = [
     "ArtifactVersionRecord",
     "CachedExecution",
+    "PipelineRecord",
     "RunRecord",
     "StepRunRecord",
     "TagRecord",
@@ -113,3 +114,20 @@ class TagRecord:
     exclusive: bool
     created_at: datetime
     position: int
+
+
+@dataclass(frozen=True)
+class PipelineRecord:
+    """A pipeline as its runs know it: pipelines are not recorded apart from their runs.
+
+    ``created`` is when its first run started, ``updated`` when its latest run
+    started or ended; ``latest_run_id`` and ``latest_run_status`` describe the
+    newest run (by log position).
+    """
+
+    name: str
+    num_runs: int
+    created: datetime
+    updated: datetime
+    latest_run_id: str
+    latest_run_status: str

@@ -10,19 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, Row, and_, bindparam, case, exists, func, not_, or_, select
 
 from lineagelog.domain.errors import RunNotFoundError, StepRunNotFoundError
 from lineagelog.projections import schema as t
-from lineagelog.projections.records import RunRecord, StepRunRecord
+from lineagelog.projections.records import PipelineRecord, RunRecord, StepRunRecord
 from lineagelog.projections.view_reader import ViewReader, as_utc, tag_held, visible
 
-__all__ = ["IdKind", "RunQueries"]
-
-IdKind = Literal["run", "step run", "node"]
-"""What a user-typed id may name: a run, a step run, or any lineage node."""
+__all__ = ["RunQueries"]
 
 # Built once, like every statement a cache decision runs: constructing a
 # statement costs more than running it on a warm SQLite file.
@@ -252,6 +249,64 @@ class RunQueries(ViewReader):
         with self._connect() as conn:
             return [str(run_id) for run_id in conn.scalars(query)]
 
+    def list_pipelines(
+        self, name: str | None = None, as_of: int | None = None
+    ) -> list[PipelineRecord]:
+        """Pipelines with at least one run, by their first run (oldest first).
+
+        Pipelines are not recorded apart from their runs: each is the group of
+        runs under one pipeline name, read in one query with its newest run.
+        """
+        r = t.runs
+        where: list[ColumnElement[bool]] = []
+        if name is not None:
+            where.append(r.c.pipeline == name)
+        if as_of is not None:
+            where.append(r.c.started_pos <= as_of)
+        ended = r.c.ended_at if as_of is None else case((r.c.ended_pos <= as_of, r.c.ended_at))
+        groups = (
+            select(
+                func.count().label("num_runs"),
+                func.min(r.c.started_at).label("created"),
+                func.max(r.c.started_at).label("last_started"),
+                func.max(ended).label("last_ended"),
+                func.max(r.c.started_pos).label("latest_pos"),
+            )
+            .where(*where)
+            .group_by(r.c.pipeline)
+            .subquery()
+        )
+        query = (
+            select(groups, r.c.id, r.c.pipeline, r.c.status, r.c.ended_pos, _FULLY_CACHED)
+            .join(r, r.c.started_pos == groups.c.latest_pos)
+            .order_by(groups.c.created, r.c.pipeline)
+        )
+        with self._connect() as conn:
+            rows = conn.execute(query).all()
+        records = []
+        for row in rows:
+            created = as_utc(row.created)
+            updated = max(filter(None, [as_utc(row.last_started), as_utc(row.last_ended)]))
+            records.append(
+                PipelineRecord(
+                    name=row.pipeline,
+                    num_runs=int(row.num_runs),
+                    created=created,  # type: ignore[arg-type]  # a run always has a start
+                    updated=updated,
+                    latest_run_id=row.id,
+                    latest_run_status=self._reported_status(row, visible(row.ended_pos, as_of)),
+                )
+            )
+        return records
+
+    def run_dags(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The recorded DAG spec of each run in ``run_ids`` (a run's DAG never changes)."""
+        if not run_ids:
+            return {}
+        with self._connect() as conn:
+            rows = conn.execute(select(t.runs.c.id, t.runs.c.dag).where(t.runs.c.id.in_(run_ids)))
+            return {row.id: row.dag for row in rows}
+
     def get_step_run(self, step_run_id: str, as_of: int | None = None) -> StepRunRecord:
         """One step run by id."""
         with self._connect() as conn:
@@ -272,8 +327,9 @@ class RunQueries(ViewReader):
         invocation_id: str | None = None,
         limit: int | None = None,
         as_of: int | None = None,
+        cache_outcome: str | None = None,
     ) -> list[StepRunRecord]:
-        """Step runs, newest first, filtered by cache key, status, pipeline or invocation."""
+        """Step runs, newest first, filtered by key, status, pipeline, invocation or outcome."""
         sr = t.step_runs
         query = select(sr.c.id, sr.c.run_id).order_by(sr.c.started_pos.desc())
         if cache_key is not None:
@@ -282,6 +338,10 @@ class RunQueries(ViewReader):
             query = query.where(sr.c.pipeline == pipeline)
         if invocation_id is not None:
             query = query.where(sr.c.invocation_id == invocation_id)
+        if cache_outcome is not None:
+            query = query.where(sr.c.cache_outcome == cache_outcome)
+            if as_of is not None:
+                query = query.where(sr.c.cache_pos <= as_of)
         if as_of is not None:
             query = query.where(sr.c.started_pos <= as_of)
         with self._connect() as conn:
@@ -315,24 +375,3 @@ class RunQueries(ViewReader):
                 )
             )
         return as_utc(latest)
-
-    def ids_named(self, kind: IdKind, text: str, *, limit: int = 3) -> list[str]:
-        """Ids of ``kind`` that ``text`` names: a run's name, or a prefix of the id.
-
-        A run named exactly ``text`` wins; otherwise up to ``limit`` ids starting
-        with ``text`` (lower-cased) are returned, so a caller can tell a unique
-        prefix from an ambiguous one.
-        """
-        column = {"run": t.runs.c.id, "step run": t.step_runs.c.id, "node": t.lineage_nodes.c.id}[
-            kind
-        ]
-        with self._connect() as conn:
-            if kind == "run":
-                named = list(conn.scalars(select(t.runs.c.id).where(t.runs.c.run_name == text)))
-                if len(named) == 1:
-                    return [str(named[0])]
-            prefix = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            found = conn.scalars(
-                select(column).where(column.like(f"{prefix}%", escape="\\")).limit(limit)
-            )
-            return [str(value) for value in found]

@@ -11,34 +11,18 @@ import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
-from lineagelog.domain.errors import ArtifactNotFoundError
 
 if TYPE_CHECKING:
     from lineagelog.api.client import Client
     from lineagelog.api.models import ArtifactVersion
 
-__all__ = ["artifacts_app", "parse_artifact_ref"]
+__all__ = ["artifacts_app"]
 
 artifacts_app = typer.Typer(
     help="Named, versioned artifacts: list them and show one version in detail.",
     no_args_is_help=True,
 )
 app.add_typer(artifacts_app, name="artifacts")
-
-
-def parse_artifact_ref(ref: str) -> tuple[str, int | None]:
-    """Split ``NAME[:VERSION]``; a version that is not a positive number is an error."""
-    name, sep, version = ref.rpartition(":")
-    if not sep:
-        return ref, None
-    if not name:
-        raise ArtifactNotFoundError(f"artifact reference {ref!r} has no name; use NAME[:VERSION]")
-    if not version.isdigit() or int(version) < 1:
-        raise ArtifactNotFoundError(
-            f"artifact version {version!r} in {ref!r} is not a version number; "
-            "versions are 1, 2, 3... (e.g. model:3)"
-        )
-    return name, int(version)
 
 
 @artifacts_app.command("list")
@@ -99,7 +83,11 @@ def list_artifacts(
 @artifacts_app.command("show")
 def show_artifact(
     ref: Annotated[
-        str, typer.Argument(metavar="NAME[:VERSION]", help="e.g. `model` (latest) or `model:3`.")
+        str,
+        typer.Argument(
+            metavar="ARTIFACT",
+            help="`model` (the latest), `model:3`, a version id or a unique id prefix.",
+        ),
     ],
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
@@ -109,9 +97,8 @@ def show_artifact(
     from lineagelog.api.cli.output import emit_json
     from lineagelog.api.cli.session import open_client
 
-    name, version = parse_artifact_ref(ref)
     client = open_client(database_url, artifact_store)
-    av = client.get_artifact_version(name, version)
+    av = client.get_artifact_version(ref)
     detail = _detail(client, av)
     if as_json:
         emit_json(detail)

@@ -9,6 +9,7 @@ import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
+from lineagelog.projections.choices import CACHE_OUTCOMES, check_choice
 
 if TYPE_CHECKING:
     from lineagelog.projections.records import StepRunRecord
@@ -21,7 +22,6 @@ cache_app = typer.Typer(
 )
 app.add_typer(cache_app, name="cache")
 
-OUTCOMES = ("hit", "miss", "disabled")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -50,7 +50,10 @@ def compare_ingredients(
 @cache_app.command("explain")
 def explain(
     step_run: Annotated[
-        str, typer.Argument(metavar="STEP_RUN", help="A step run id or unique id prefix.")
+        str,
+        typer.Argument(
+            metavar="STEP_RUN", help="A step run id or a unique id prefix (4+ characters)."
+        ),
     ],
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
@@ -58,10 +61,11 @@ def explain(
 ) -> None:
     """Explain a cache decision: the reason, each ingredient beside the execution compared."""
     from lineagelog.api.cli.output import emit_json
-    from lineagelog.api.cli.session import open_context_for, resolve_id
+    from lineagelog.api.cli.session import open_client
 
-    context = open_context_for(database_url, artifact_store)
-    step = context.queries.get_step_run(resolve_id(context, step_run, "step run"))
+    client = open_client(database_url, artifact_store)
+    context = client.context
+    step = context.queries.get_step_run(str(client.get_step_run(step_run).id))
     compared_id, compared = _compared_with(context.queries, step)
     rows = compare_ingredients(step.ingredients, compared)
     result = {
@@ -137,7 +141,7 @@ def list_decisions(
         str | None, typer.Option("--pipeline", "-p", help="Only steps of this pipeline.")
     ] = None,
     outcome: Annotated[
-        str | None, typer.Option(help=f"Only this outcome ({', '.join(OUTCOMES)}).")
+        str | None, typer.Option(help=f"Only this outcome ({', '.join(CACHE_OUTCOMES)}).")
     ] = None,
     limit: Annotated[
         int,
@@ -152,15 +156,13 @@ def list_decisions(
     """List cache decisions, newest first: step run, outcome, reason and cache key."""
     from lineagelog.api.cli.output import emit_json, print_table
     from lineagelog.api.cli.session import open_context_for
-    from lineagelog.domain.errors import LineageError
 
-    if outcome is not None and outcome not in OUTCOMES:
-        raise LineageError(f"unknown cache outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
+    check_choice("cache outcome", outcome, CACHE_OUTCOMES)  # as Client.list_step_runs does
     context = open_context_for(database_url, artifact_store)
     steps = [
         s
-        for s in context.queries.list_step_runs(pipeline=pipeline)
-        if s.cache_outcome is not None and (outcome is None or s.cache_outcome == outcome)
+        for s in context.queries.list_step_runs(pipeline=pipeline, cache_outcome=outcome)
+        if s.cache_outcome is not None
     ][:limit]
     if as_json:
         emit_json(

@@ -16,7 +16,10 @@ __all__ = ["graph"]
 @app.command("graph")
 def graph(
     run: Annotated[
-        str, typer.Argument(metavar="RUN", help="A run id, a unique id prefix, or a run name.")
+        str,
+        typer.Argument(
+            metavar="RUN", help="A run id, a unique id prefix (4+ characters), or a run name."
+        ),
     ],
     fmt: Annotated[
         str | None,
@@ -45,13 +48,12 @@ def graph(
       lineagelog graph 34b2b35a | dot -Tpng > run.png
     """
     from lineagelog.api.cli.lineage import choose_format, diagram_options, write_lineage
-    from lineagelog.api.cli.session import open_client, resolve_id
+    from lineagelog.api.cli.session import open_client
 
     chosen = choose_format(fmt, output, "dot")
     options = diagram_options(rankdir, collapse, no_legend)
     client = open_client(database_url, artifact_store)
-    run_id = resolve_id(client.context, run, "run")
-    found = client.get_run(run_id)  # an unknown run is a RunNotFoundError naming it
+    found = client.get_pipeline_run(run)  # an unknown run is a RunNotFoundError naming it
     lineage = client.lineage(str(found.id), "both", depth=1)
     title = f"run {found.pipeline_name} / {found.run_name} ({str(found.id)[:8]}): {found.status}"
     options = replace(options, title=title)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from lineagelog.api.cli.artifacts import artifacts_app, parse_artifact_ref
+from lineagelog.api.cli.artifacts import artifacts_app
 from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
@@ -20,7 +20,11 @@ from lineagelog.domain.errors import LineageError
 __all__: list[str] = []
 
 _Ref = Annotated[
-    str, typer.Argument(metavar="NAME[:VERSION]", help="e.g. `model:3`; the latest when left out.")
+    str,
+    typer.Argument(
+        metavar="ARTIFACT",
+        help="`model:3`, `model` (the latest), a version id or a unique id prefix.",
+    ),
 ]
 
 
@@ -59,9 +63,9 @@ def _change_tags(
 ) -> None:
     from lineagelog.api.cli.session import open_client
 
-    name, version = parse_artifact_ref(ref)
     client = open_client(database_url, artifact_store)
-    number = version or client.get_artifact_version(name).version
+    found = client.get_artifact_version(ref)
+    name, number = found.name, found.version
     change = client.tag_artifact if add else client.untag_artifact
     for tag in tags:
         av = change(name, number, tag)
@@ -106,7 +110,13 @@ def register_artifact(
 
 @artifacts_app.command("delete")
 def delete_artifact(
-    ref: Annotated[str, typer.Argument(metavar="NAME:VERSION", help="e.g. `model:3`.")],
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="ARTIFACT",
+            help="`model:3`, a version id or a unique id prefix (never a bare name).",
+        ),
+    ],
     reason: Annotated[str, typer.Option(help="Why, recorded in the tombstone event.")] = "",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     as_json: JsonFlag = False,
@@ -117,14 +127,14 @@ def delete_artifact(
     from lineagelog.api.cli.session import open_client
     from lineagelog.domain.errors import ArtifactNotFoundError
 
-    name, version = parse_artifact_ref(ref)
-    if version is None:
-        raise ArtifactNotFoundError(
-            f"`artifacts delete` needs an explicit version, got {ref!r}; write NAME:VERSION "
-            "(e.g. model:3)"
-        )
     client = open_client(database_url, artifact_store)
-    client.get_artifact_version(name, version)
+    found = client.get_artifact_version(ref)
+    name, version = found.name, found.version
+    if ref.strip() == name:
+        raise ArtifactNotFoundError(
+            f"`artifacts delete` needs an explicit version, got the name {ref!r}; write "
+            f"NAME:VERSION (e.g. {name}:{version}) or the version's id"
+        )
     if not yes:
         if not sys.stdin.isatty():
             raise LineageError(

@@ -132,8 +132,8 @@ def lineage(
         str,
         typer.Argument(
             metavar="NODE",
-            help="An artifact as NAME or NAME:VERSION, or an artifact version, step run or run id "
-            "(a unique prefix will do).",
+            help="An artifact as NAME or NAME:VERSION, a run name, or an artifact version, "
+            "step run or run id (a unique prefix of at least 4 characters will do).",
         ),
     ],
     upstream: Annotated[
@@ -187,7 +187,7 @@ def lineage(
 
       lineagelog lineage model --format dot | dot -Tpng > model.png
     """
-    from lineagelog.api.cli.session import open_client, parse_as_of, resolve_id
+    from lineagelog.api.cli.session import open_client, parse_as_of
 
     if upstream + downstream + both > 1:
         raise LineageError("choose one of --upstream, --downstream and --both")
@@ -196,7 +196,7 @@ def lineage(
     options = diagram_options(rankdir, collapse, no_legend)
     client = open_client(database_url, artifact_store)
     at = parse_as_of(as_of)
-    graph = client.lineage(resolve_id(client.context, node, "node"), direction, depth, as_of=at)
+    graph = client.lineage(node, direction, depth, as_of=at)
     written = write_lineage(graph, chosen, output, options, f"lineage-{graph.root[:8]}")
     if written is not None:
         what = "lineage diagram" if chosen in ("dot", "svg", "png", "pdf") else "lineage"

@@ -9,6 +9,7 @@ import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
+from lineagelog.projections.choices import RUN_STATUSES
 
 if TYPE_CHECKING:
     from lineagelog.api.models import Run, StepRun
@@ -22,7 +23,6 @@ runs_app = typer.Typer(
 app.add_typer(runs_app, name="runs")
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-STATUSES = ("running", "completed", "cached", "failed", "interrupted")
 
 
 @runs_app.command("list")
@@ -32,7 +32,9 @@ def list_runs(
     ] = None,
     status: Annotated[
         str | None,
-        typer.Option("--status", "-s", help=f"Only runs with this status ({', '.join(STATUSES)})."),
+        typer.Option(
+            "--status", "-s", help=f"Only runs with this status ({', '.join(RUN_STATUSES)})."
+        ),
     ] = None,
     tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only runs with this tag.")] = None,
     limit: Annotated[
@@ -53,10 +55,7 @@ def list_runs(
         print_table,
     )
     from lineagelog.api.cli.session import open_client
-    from lineagelog.domain.errors import LineageError
 
-    if status is not None and status not in STATUSES:
-        raise LineageError(f"unknown run status {status!r}; use one of {', '.join(STATUSES)}")
     client = open_client(database_url, artifact_store)
     runs = client.list_runs(pipeline=pipeline, status=status, limit=limit, tag=tag)
     if as_json:
@@ -124,12 +123,12 @@ def _change_tags(
     add: bool,
 ) -> None:
     from lineagelog.api.cli.output import emit_json
-    from lineagelog.api.cli.session import open_client, resolve_id
+    from lineagelog.api.cli.session import open_client
 
     client = open_client(database_url, artifact_store)
-    run_id = resolve_id(client.context, run, "run")
+    found = client.get_run(run)
+    run_id = str(found.id)
     change = client.tag_run if add else client.untag_run
-    found = client.get_run(run_id)
     for tag in tags:
         found = change(run_id, tag)
     if as_json:
@@ -141,7 +140,10 @@ def _change_tags(
 @runs_app.command("show")
 def show_run(
     run: Annotated[
-        str, typer.Argument(metavar="RUN", help="A run id, a unique id prefix, or a run name.")
+        str,
+        typer.Argument(
+            metavar="RUN", help="A run id, a unique id prefix (4+ characters), or a run name."
+        ),
     ],
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
@@ -149,10 +151,10 @@ def show_run(
 ) -> None:
     """Show one run: each step's status, duration, cache outcome and reason, inputs, outputs."""
     from lineagelog.api.cli.output import emit_json
-    from lineagelog.api.cli.session import open_client, resolve_id
+    from lineagelog.api.cli.session import open_client
 
     client = open_client(database_url, artifact_store)
-    found = client.get_run(resolve_id(client.context, run, "run"))
+    found = client.get_pipeline_run(run)
     if as_json:
         emit_json({**run_summary(found), "steps": [_step_detail(s) for s in found.steps.values()]})
         return

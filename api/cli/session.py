@@ -1,4 +1,8 @@
-"""Opening the stores for a command, and parsing the arguments many commands share."""
+"""Opening the stores for a command, and parsing the arguments many commands share.
+
+What names a run, a step run or an artifact is resolved by the Client
+(``lineagelog.projections.references``), so commands accept what Python accepts.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,8 @@ from lineagelog.domain.errors import LineageError, StorageError
 if TYPE_CHECKING:
     from lineagelog.api.client import Client
     from lineagelog.api.context import LineageContext
-    from lineagelog.projections.run_queries import IdKind
 
-__all__ = ["open_client", "open_context_for", "parse_as_of", "resolve_id"]
-
-_MIN_PREFIX = 4
+__all__ = ["open_client", "open_context_for", "parse_as_of"]
 
 
 def open_context_for(
@@ -50,52 +51,6 @@ def open_client(database_url: str | None, artifact_store: str | None) -> Client:
     from lineagelog.api.client import Client
 
     return Client(_context=open_context_for(database_url, artifact_store))
-
-
-def resolve_id(context: LineageContext, text: str, kind: IdKind) -> str:
-    """Expand what a user typed into a full id of a ``run``, ``step run`` or lineage ``node``.
-
-    A full UUID passes through; a unique prefix of at least four characters
-    (as the tables show eight) is expanded, as git does with commits; a run
-    may also be named by its run name. Anything else is returned unchanged
-    for the query to resolve or report (a lineage node may be an artifact name).
-    """
-    from uuid import UUID
-
-    from lineagelog.domain.errors import NotFoundError
-
-    text = text.strip()
-    try:
-        return str(UUID(text))
-    except ValueError:
-        pass
-    looks_like_prefix = len(text) >= _MIN_PREFIX and all(
-        c in "0123456789abcdef-" for c in text.lower()
-    )
-    if kind != "run" and not looks_like_prefix:
-        return text
-    matches = context.queries.ids_named(kind, text)
-    if kind == "run" and len(matches) == 1 and not matches[0].startswith(text.lower()):
-        return matches[0]  # named by its run name
-    if not looks_like_prefix:
-        return text
-    if len(matches) > 1:
-        raise NotFoundError(
-            f"{kind} id prefix {text!r} is ambiguous ({', '.join(m[:12] for m in matches)}, ...); "
-            "type more characters"
-        )
-    if not matches and kind == "node":
-        return text  # perhaps an artifact name: the lineage query resolves or reports it
-    if not matches:
-        raise NotFoundError(
-            f"no {kind} whose id starts with {text!r}; "
-            + (
-                "list runs with `lineagelog runs list`"
-                if kind == "run"
-                else "see ids with `lineagelog runs show RUN`"
-            )
-        )
-    return str(matches[0])
 
 
 def parse_as_of(value: str | None) -> datetime | int | None:

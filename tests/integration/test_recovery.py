@@ -83,12 +83,12 @@ def _start_foreign_run(db: str, store: str, *, host: str, seconds_ago: float = 0
     return str(run.id)
 
 
-def test_a_dry_run_reports_a_killed_run_as_interrupted_without_writing(killed_run):
+def test_recovery_is_a_dry_run_by_default_like_the_cli(killed_run):
     db, store = killed_run
     client = Client(db, store)
     before = client.context.events.max_position()
 
-    report = client.recover_runs(apply=False)
+    report = client.recover_runs()
 
     assert [d.verdict for d in report.decisions] == ["interrupted"]
     assert "is gone" in report.decisions[0].reason
@@ -101,7 +101,7 @@ def test_recovery_marks_the_killed_run_and_its_running_step_interrupted(killed_r
     db, store = killed_run
     client = Client(db, store)
 
-    report = client.recover_runs()
+    report = client.recover_runs(apply=True)
 
     run = client.list_runs()[0]
     assert report.decisions[0].marked
@@ -117,10 +117,10 @@ def test_recovery_marks_the_killed_run_and_its_running_step_interrupted(killed_r
 def test_recovering_twice_marks_a_run_only_once(killed_run):
     db, store = killed_run
     client = Client(db, store)
-    client.recover_runs()
+    client.recover_runs(apply=True)
     after_first = client.context.events.max_position()
 
-    report = client.recover_runs()
+    report = client.recover_runs(apply=True)
 
     assert report.decisions == []
     assert client.context.events.max_position() == after_first
@@ -129,7 +129,7 @@ def test_recovering_twice_marks_a_run_only_once(killed_run):
 def test_the_interruption_is_in_the_log_and_survives_a_rebuild(killed_run):
     db, store = killed_run
     client = Client(db, store)
-    client.recover_runs()
+    client.recover_runs(apply=True)
 
     client.context.projector.rebuild()
 
@@ -141,7 +141,7 @@ def test_the_interruption_is_in_the_log_and_survives_a_rebuild(killed_run):
 
 def test_the_next_run_after_recovery_works(killed_run, tmp_path):
     db, store = killed_run
-    Client(db, store).recover_runs()
+    Client(db, store).recover_runs(apply=True)
     from lineagelog.examples.numbers_pipeline import numbers
 
     run = numbers.run(database_url=db, artifact_store=store)
@@ -161,7 +161,7 @@ def test_a_run_of_a_live_process_on_this_host_is_left_running(sqlite_store_urls)
     )
     context.events.save(run)
 
-    report = Client(db, store).recover_runs(timeout=0)
+    report = Client(db, store).recover_runs(timeout=0, apply=True)
 
     assert [d.verdict for d in report.decisions] == ["running"]
     assert "still alive" in report.decisions[0].reason
@@ -186,7 +186,7 @@ def test_a_run_from_another_host_is_marked_only_when_quiet_for_longer_than_the_t
     stale = _start_foreign_run(db, store, host="gpu-node-7", seconds_ago=3600)
     fresh = _start_foreign_run(db, store, host="gpu-node-8")
 
-    report = Client(db, store).recover_runs(timeout=600)
+    report = Client(db, store).recover_runs(timeout=600, apply=True)
 
     verdicts = {d.run_id: d.verdict for d in report.decisions}
     assert verdicts == {stale: "interrupted", fresh: "running"}

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from lineagelog.api.cli.artifacts import parse_artifact_ref
 from lineagelog.api.cli.cache import compare_ingredients
 from lineagelog.api.cli.lineage import choose_format
 from lineagelog.api.cli.session import parse_as_of
@@ -23,14 +22,6 @@ def test_an_unknown_format_or_suffix_is_an_error_naming_it():
         choose_format("gif", None, "text")
     with pytest.raises(LineageError, match=r"x\.jpeg"):
         choose_format(None, Path("x.jpeg"), "text")
-
-
-def test_artifact_references_split_into_name_and_version():
-    assert parse_artifact_ref("model") == ("model", None)
-    assert parse_artifact_ref("model:3") == ("model", 3)
-    for bad in ("model:three", "model:0", ":3"):
-        with pytest.raises(LineageError):
-            parse_artifact_ref(bad)
 
 
 def test_as_of_is_a_position_or_an_iso_time():
