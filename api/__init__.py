@@ -27,9 +27,13 @@ from lineagelog.adapters.materializers import (
 from lineagelog.api import fileio
 from lineagelog.api.client import Client
 from lineagelog.api.config import configure
+from lineagelog.api.metadata import log_artifact_metadata, log_metadata
+from lineagelog.api.metadata_types import DType, StorageSize, Uri
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
 from lineagelog.api.pipeline import pipeline
 from lineagelog.api.step import step
+from lineagelog.api.step_context import StepContext, get_step_context
+from lineagelog.api.unmaterialized import UnmaterializedArtifact
 from lineagelog.domain.errors import (
     AnchorFileError,
     ArtifactNotFoundError,
@@ -42,6 +46,7 @@ from lineagelog.domain.errors import (
     IntegrityError,
     InvalidArtifactNameError,
     InvalidLineageQueryError,
+    InvalidMetadataError,
     InvalidRetentionError,
     InvalidTagError,
     LineageCycleError,
@@ -56,6 +61,7 @@ from lineagelog.domain.errors import (
     RunFailedError,
     RunNotFoundError,
     SealMovedBackError,
+    StepContextError,
     StepRunNotFoundError,
     StepRunStateError,
     StorageError,
@@ -78,6 +84,7 @@ __all__ = [
     "Client",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "DType",
     "DataclassMaterializer",
     "DeletedVersionError",
     "DiagramRenderError",
@@ -87,6 +94,7 @@ __all__ = [
     "IntegrityError",
     "InvalidArtifactNameError",
     "InvalidLineageQueryError",
+    "InvalidMetadataError",
     "InvalidRetentionError",
     "InvalidTagError",
     "JSONString",
@@ -105,20 +113,28 @@ __all__ = [
     "RunFailedError",
     "RunNotFoundError",
     "SealMovedBackError",
+    "StepContext",
+    "StepContextError",
     "StepRun",
     "StepRunNotFoundError",
     "StepRunStateError",
     "StorageError",
+    "StorageSize",
     "StructuredStringMaterializer",
     "UUIDMaterializer",
     "UnknownFormatError",
+    "UnmaterializedArtifact",
     "UnsafeLoadError",
     "UntrustedTypeError",
+    "Uri",
     "VersionInUseError",
     "VisualizationType",
     "allow_pickle",
     "configure",
     "fileio",
+    "get_step_context",
+    "log_artifact_metadata",
+    "log_metadata",
     "materializer_registry",
     "pipeline",
     "step",

@@ -130,12 +130,15 @@ class Client:
         )
         ids = {v for s in records for v in (*s.inputs.values(), *s.outputs.values())}
         versions = {
-            k: ArtifactVersion.from_record(self._context, v)
+            k: ArtifactVersion.from_record(self._context, v, self._as_of)
             for k, v in self._context.queries.artifact_versions_by_id(
                 sorted(ids), self._as_of
             ).items()
         }
-        return [StepRun.from_record(r, versions) for r in records]
+        logged = self._context.queries.logged_metadata([r.id for r in records], self._as_of)
+        return [
+            StepRun.from_record(r, versions, run_metadata=logged.get(r.id, {})) for r in records
+        ]
 
     # -- artifacts ---------------------------------------------------------------------------
 
@@ -154,7 +157,7 @@ class Client:
                     "versions are 1, 2, 3..."
                 ) from None
         record = self._context.queries.get_artifact_version(name, number, as_of=self._as_of)
-        return ArtifactVersion.from_record(self._context, record)
+        return ArtifactVersion.from_record(self._context, record, self._as_of)
 
     def list_artifact_versions(
         self, name: str | None = None, tag: str | None = None, limit: int | None = None
@@ -164,7 +167,7 @@ class Client:
         records = self._context.queries.list_artifact_versions(
             name=name, tag=tag, limit=limit, as_of=self._as_of
         )
-        return [ArtifactVersion.from_record(self._context, r) for r in records]
+        return [ArtifactVersion.from_record(self._context, r, self._as_of) for r in records]
 
     # -- artifact lifecycle (api/lifecycle.py) --------------------------------------------
 

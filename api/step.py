@@ -20,10 +20,12 @@ from lineagelog.api.naming import format_name_template, probe_template
 from lineagelog.api.options import (
     check_options,
     checked_cache_setting,
+    checked_switch,
     jsonable_mapping,
     merged,
     substitution_texts,
 )
+from lineagelog.api.unmaterialized import UnmaterializedArtifact
 from lineagelog.domain.errors import PipelineDefinitionError
 from lineagelog.domain.names import check_artifact_name
 
@@ -104,6 +106,32 @@ def returns_tuple_literal(func: Callable[..., Any]) -> bool | None:
     return finder.found
 
 
+def unmaterialized_parameters(func: Callable[..., Any]) -> frozenset[str]:
+    """The parameters annotated ``UnmaterializedArtifact``: they get the artifact version.
+
+    Examples:
+        >>> def count(data: UnmaterializedArtifact, n: int) -> int:
+        ...     return n
+        >>> sorted(unmaterialized_parameters(count))
+        ['data']
+    """
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception:  # a forward reference that does not resolve here: read the raw names
+        raw = getattr(func, "__annotations__", {})
+        return frozenset(
+            name
+            for name, hint in raw.items()
+            if name != "return"
+            and (hint is UnmaterializedArtifact or hint == "UnmaterializedArtifact")
+        )
+    return frozenset(
+        name
+        for name, hint in hints.items()
+        if name != "return" and isinstance(hint, type) and issubclass(hint, UnmaterializedArtifact)
+    )
+
+
 def parse_outputs(func: Callable[..., Any]) -> tuple[OutputSpec, ...]:
     """Read a step's outputs from its return annotation and its return statements.
 
@@ -167,6 +195,8 @@ def _tuple_outputs(func: Callable[..., Any], members: tuple[Any, ...]) -> tuple[
 _STEP_OPTIONS = [
     "name",
     "enable_cache",
+    "enable_artifact_metadata",
+    "enable_artifact_visualization",
     "parameters",
     "output_materializers",
     "extra",
@@ -187,6 +217,8 @@ class Step:
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        enable_artifact_metadata: bool | None = None,
+        enable_artifact_visualization: bool | None = None,
         output_materializers: Any = None,
         parameters: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
@@ -199,7 +231,10 @@ class Step:
         self.func = func
         self.name = func.__name__
         self.enable_cache: bool | None = None
+        self.enable_artifact_metadata: bool | None = None
+        self.enable_artifact_visualization: bool | None = None
         self.signature = inspect.signature(func)
+        self.unmaterialized_inputs = unmaterialized_parameters(func)
         self.outputs = parse_outputs(func)
         for spec in self.outputs:
             if spec.artifact_name is not None:
@@ -214,6 +249,8 @@ class Step:
         self.configure(
             name=name,
             enable_cache=enable_cache,
+            enable_artifact_metadata=enable_artifact_metadata,
+            enable_artifact_visualization=enable_artifact_visualization,
             output_materializers=output_materializers,
             parameters=parameters,
             extra=extra,
@@ -226,6 +263,8 @@ class Step:
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        enable_artifact_metadata: bool | None = None,
+        enable_artifact_visualization: bool | None = None,
         parameters: dict[str, Any] | None = None,
         output_materializers: Any = None,
         extra: dict[str, Any] | None = None,
@@ -262,6 +301,14 @@ class Step:
             self.name = name
         if enable_cache is not None:
             self.enable_cache = checked_cache_setting(owner, enable_cache)
+        if enable_artifact_metadata is not None:
+            self.enable_artifact_metadata = checked_switch(
+                owner, "enable_artifact_metadata", enable_artifact_metadata
+            )
+        if enable_artifact_visualization is not None:
+            self.enable_artifact_visualization = checked_switch(
+                owner, "enable_artifact_visualization", enable_artifact_visualization
+            )
         if parameters is not None:
             given = jsonable_mapping(owner, "parameters", parameters)
             self._check_parameter_names(given)
@@ -281,6 +328,8 @@ class Step:
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        enable_artifact_metadata: bool | None = None,
+        enable_artifact_visualization: bool | None = None,
         parameters: dict[str, Any] | None = None,
         output_materializers: Any = None,
         extra: dict[str, Any] | None = None,
@@ -297,6 +346,8 @@ class Step:
         return twin.configure(
             name=name,
             enable_cache=enable_cache,
+            enable_artifact_metadata=enable_artifact_metadata,
+            enable_artifact_visualization=enable_artifact_visualization,
             parameters=parameters,
             output_materializers=output_materializers,
             extra=extra,
@@ -422,6 +473,8 @@ def step(
     *,
     name: str | None = None,
     enable_cache: bool | None = None,
+    enable_artifact_metadata: bool | None = None,
+    enable_artifact_visualization: bool | None = None,
     output_materializers: Any = None,
     parameters: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
@@ -436,6 +489,8 @@ def step(
     *,
     name: str | None = None,
     enable_cache: bool | None = None,
+    enable_artifact_metadata: bool | None = None,
+    enable_artifact_visualization: bool | None = None,
     output_materializers: Any = None,
     parameters: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
@@ -449,6 +504,10 @@ def step(
         enable_cache: False to always execute, True to cache even when the
             pipeline's setting is False; None follows the pipeline. A run's
             own setting (``pipeline.run(enable_cache=...)``) overrides both.
+        enable_artifact_metadata: False to record no metadata of the outputs
+            (``extract_metadata`` is not called); same precedence as ``enable_cache``.
+        enable_artifact_visualization: False to save no visualizations of the
+            outputs (``save_visualizations`` is not called); same precedence.
         output_materializers: a materializer class for the single output, or a
             dict from output name to materializer class.
         parameters: values for the function's parameters a call does not pass.
@@ -472,6 +531,8 @@ def step(
             f,
             name=name,
             enable_cache=enable_cache,
+            enable_artifact_metadata=enable_artifact_metadata,
+            enable_artifact_visualization=enable_artifact_visualization,
             output_materializers=output_materializers,
             parameters=parameters,
             extra=extra,

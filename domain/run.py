@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
 from lineagelog.domain.errors import RunAlreadyEndedError
+from lineagelog.domain.metadata import checked_metadata
 from lineagelog.domain.values import RunStatus
 
 __all__ = ["PipelineRun", "RunAlreadyEndedError"]
@@ -60,6 +61,15 @@ class PipelineRun(LineageAggregate):
             aggregate.status = RunStatus.INTERRUPTED
             aggregate.error = self.reason
 
+    class MetadataLogged(LineageAggregate.Event):
+        """Metadata was logged on this run (while it ran, or after it ended)."""
+
+        metadata: dict[str, Any]
+        types: dict[str, str]  # key -> metadata type name (``lineagelog.domain.metadata``)
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            pass  # metadata changes no state a command checks
+
     if TYPE_CHECKING:
         pipeline: str
         run_name: str
@@ -107,6 +117,15 @@ class PipelineRun(LineageAggregate):
         """Mark a run whose process is gone as interrupted (emits ``RunInterrupted``)."""
         self.check_still_running()
         self.trigger_event(self.RunInterrupted, reason=reason)
+
+    def log_metadata(self, metadata: Any) -> None:
+        """Record metadata on this run, whatever its status (emits ``MetadataLogged``).
+
+        Raises:
+            InvalidMetadataError: ``metadata`` holds a value that is not a metadata type.
+        """
+        values, types = checked_metadata(metadata)
+        self.trigger_event(self.MetadataLogged, metadata=values, types=types)
 
     def check_still_running(self) -> None:
         """Raise when the run has already ended: a run ends exactly once."""
