@@ -1,7 +1,7 @@
 """``log_metadata`` and ``log_artifact_metadata``: ZenML's metadata logging, as events.
 
-Metadata goes to a step run (``StepRun.MetadataLogged``), a pipeline run
-(``PipelineRun.MetadataLogged``) or an artifact version
+Metadata goes to a step run (``StepRun.StepMetadataLogged``), a pipeline run
+(``PipelineRun.RunMetadataLogged``) or an artifact version
 (``ArtifactName.VersionMetadataLogged``), chosen by ZenML's rules:
 
 ======================================================  ==================================

@@ -39,7 +39,7 @@ from lineagelog.api.step_context import (
     plan_outputs,
     running_step,
 )
-from lineagelog.api.unmaterialized import unmaterialized_input
+from lineagelog.api.unmaterialized import unmaterialized_input, unmaterialized_parameters
 from lineagelog.domain.cache import CacheIngredients, explain_miss
 from lineagelog.domain.errors import (
     LineageError,
@@ -326,9 +326,10 @@ class PipelineRunner:
         try:
             kwargs = dict(invocation.parameters)
             checkpoint("step.inputs")  # inputs decided, not yet loaded: their bytes may change
+            unmaterialized = unmaterialized_parameters(step.func)
             for name, out in invocation.inputs.items():
                 produced = self.produced[(out.invocation_id, out.output_name)]
-                if name in step.unmaterialized_inputs:
+                if name in unmaterialized:
                     kwargs[name] = unmaterialized_input(self.context, produced.artifact_version_id)
                 else:
                     kwargs[name] = load_input(self.context, produced)

@@ -25,7 +25,6 @@ from lineagelog.api.options import (
     merged,
     substitution_texts,
 )
-from lineagelog.api.unmaterialized import UnmaterializedArtifact
 from lineagelog.domain.errors import PipelineDefinitionError
 from lineagelog.domain.names import check_artifact_name
 
@@ -104,32 +103,6 @@ def returns_tuple_literal(func: Callable[..., Any]) -> bool | None:
     finder = _TupleReturnFinder()
     finder.visit(tree)
     return finder.found
-
-
-def unmaterialized_parameters(func: Callable[..., Any]) -> frozenset[str]:
-    """The parameters annotated ``UnmaterializedArtifact``: they get the artifact version.
-
-    Examples:
-        >>> def count(data: UnmaterializedArtifact, n: int) -> int:
-        ...     return n
-        >>> sorted(unmaterialized_parameters(count))
-        ['data']
-    """
-    try:
-        hints = typing.get_type_hints(func)
-    except Exception:  # a forward reference that does not resolve here: read the raw names
-        raw = getattr(func, "__annotations__", {})
-        return frozenset(
-            name
-            for name, hint in raw.items()
-            if name != "return"
-            and (hint is UnmaterializedArtifact or hint == "UnmaterializedArtifact")
-        )
-    return frozenset(
-        name
-        for name, hint in hints.items()
-        if name != "return" and isinstance(hint, type) and issubclass(hint, UnmaterializedArtifact)
-    )
 
 
 def parse_outputs(func: Callable[..., Any]) -> tuple[OutputSpec, ...]:
@@ -234,7 +207,6 @@ class Step:
         self.enable_artifact_metadata: bool | None = None
         self.enable_artifact_visualization: bool | None = None
         self.signature = inspect.signature(func)
-        self.unmaterialized_inputs = unmaterialized_parameters(func)
         self.outputs = parse_outputs(func)
         for spec in self.outputs:
             if spec.artifact_name is not None:

@@ -12,7 +12,9 @@ version to the step run is recorded as for any input::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import typing
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from lineagelog.api.models import ArtifactVersion
 from lineagelog.domain.errors import IntegrityError
@@ -20,7 +22,7 @@ from lineagelog.domain.errors import IntegrityError
 if TYPE_CHECKING:
     from lineagelog.api.context import LineageContext
 
-__all__ = ["UnmaterializedArtifact", "unmaterialized_input"]
+__all__ = ["UnmaterializedArtifact", "unmaterialized_input", "unmaterialized_parameters"]
 
 
 class UnmaterializedArtifact(ArtifactVersion):
@@ -46,3 +48,29 @@ def unmaterialized_input(
             "view does not show it; run `lineagelog projections rebuild`"
         )
     return UnmaterializedArtifact.from_record(context, record)
+
+
+def unmaterialized_parameters(func: Callable[..., Any]) -> frozenset[str]:
+    """The parameters annotated ``UnmaterializedArtifact``: they get the artifact version.
+
+    Examples:
+        >>> def count(data: UnmaterializedArtifact, n: int) -> int:
+        ...     return n
+        >>> sorted(unmaterialized_parameters(count))
+        ['data']
+    """
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception:  # a forward reference that does not resolve here: read the raw names
+        raw = getattr(func, "__annotations__", {})
+        return frozenset(
+            name
+            for name, hint in raw.items()
+            if name != "return"
+            and (hint is UnmaterializedArtifact or hint == "UnmaterializedArtifact")
+        )
+    return frozenset(
+        name
+        for name, hint in hints.items()
+        if name != "return" and isinstance(hint, type) and issubclass(hint, UnmaterializedArtifact)
+    )

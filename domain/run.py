@@ -61,7 +61,7 @@ class PipelineRun(LineageAggregate):
             aggregate.status = RunStatus.INTERRUPTED
             aggregate.error = self.reason
 
-    class MetadataLogged(LineageAggregate.Event):
+    class RunMetadataLogged(LineageAggregate.Event):
         """Metadata was logged on this run (while it ran, or after it ended)."""
 
         metadata: dict[str, Any]
@@ -119,13 +119,13 @@ class PipelineRun(LineageAggregate):
         self.trigger_event(self.RunInterrupted, reason=reason)
 
     def log_metadata(self, metadata: Any) -> None:
-        """Record metadata on this run, whatever its status (emits ``MetadataLogged``).
+        """Record metadata on this run, whatever its status (emits ``RunMetadataLogged``).
 
         Raises:
             InvalidMetadataError: ``metadata`` holds a value that is not a metadata type.
         """
         values, types = checked_metadata(metadata)
-        self.trigger_event(self.MetadataLogged, metadata=values, types=types)
+        self.trigger_event(self.RunMetadataLogged, metadata=values, types=types)
 
     def check_still_running(self) -> None:
         """Raise when the run has already ended: a run ends exactly once."""

@@ -101,7 +101,7 @@ class StepRun(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.status = StepStatus.INTERRUPTED
 
-    class MetadataLogged(LineageAggregate.Event):
+    class StepMetadataLogged(LineageAggregate.Event):
         """Metadata was logged on this step run (while it ran, or after it ended)."""
 
         metadata: dict[str, Any]
@@ -238,13 +238,13 @@ class StepRun(LineageAggregate):
         self.trigger_event(self.StepInterrupted, reason=reason)
 
     def log_metadata(self, metadata: Any) -> None:
-        """Record metadata on this step run, whatever its status (emits ``MetadataLogged``).
+        """Record metadata on this step run, whatever its status (emits ``StepMetadataLogged``).
 
         Raises:
             InvalidMetadataError: ``metadata`` holds a value that is not a metadata type.
         """
         values, types = checked_metadata(metadata)
-        self.trigger_event(self.MetadataLogged, metadata=values, types=types)
+        self.trigger_event(self.StepMetadataLogged, metadata=values, types=types)
 
     def check_running(self, action: str) -> None:
         """Raise unless the step run is still running."""

@@ -1,7 +1,7 @@
 """The metadata view: every logged metadata key, and what it was logged on.
 
-Each ``MetadataLogged`` event (of a run, a step run or an artifact version)
-becomes one row per key, at the event's position; queries merge them in
+Each metadata event (``RunMetadataLogged``, ``StepMetadataLogged``,
+``VersionMetadataLogged``) becomes one row per key, at the event's position; queries merge them in
 position order, so a later value of a key wins and ``as_of`` reads the same
 rows with a filter. The metadata a materializer extracted when it saved an
 artifact stays in the catalog's ``metadata`` column, under these rows.
@@ -52,8 +52,8 @@ def _version_metadata(b: PageBatch, pos: int, e: Any) -> None:
 
 
 METADATA_HANDLERS = {
-    PipelineRun.MetadataLogged: _run_metadata,
-    StepRun.MetadataLogged: _step_run_metadata,
+    PipelineRun.RunMetadataLogged: _run_metadata,
+    StepRun.StepMetadataLogged: _step_run_metadata,
     ArtifactName.VersionMetadataLogged: _version_metadata,
 }
 """The metadata view's handlers, keyed by event class."""
