@@ -22,6 +22,7 @@ from lineagelog.api import (
     InvalidMetadataError,
     StorageSize,
     Uri,
+    configure,
     log_artifact_metadata,
     log_metadata,
     pipeline,
@@ -267,3 +268,31 @@ def test_exported_and_imported_metadata_reads_back_the_same(sqlite_stores, tmp_p
         source.get_artifact_version("dataset", 1).run_metadata
     )
     assert copy.audit().ok
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        pytest.param("postgres_url", marks=pytest.mark.postgres),
+        pytest.param("mariadb_url", marks=pytest.mark.mariadb),
+    ],
+)
+def test_metadata_reads_back_and_rebuilds_the_same_on_server_databases(
+    server: str, request: pytest.FixtureRequest, tmp_path: FilePath
+) -> None:
+    database_url = request.getfixturevalue(server)
+    store = str(tmp_path / "artifacts")
+    configure(database_url=database_url, artifact_store=store)  # log_metadata's store, as ZenML's
+    request.addfinalizer(configure)
+    run = training()
+    log_metadata(metadata={"dataset_size": StorageSize(3)}, run_id_name_or_prefix=str(run.id))
+    client = Client()
+    client.context.catch_up()
+    incremental = view_rows(client.context)
+
+    client.context.projector.rebuild()
+
+    assert view_rows(client.context) == incremental
+    metadata = client.get_run(run.id).run_metadata
+    assert (type(metadata["dataset_size"]), metadata["dataset_size"]) == (StorageSize, 3)
+    assert client.get_artifact_version("processed_data").run_metadata["row_count"] == 3
