@@ -27,12 +27,16 @@ from lineagelog.adapters.materializers import (
 from lineagelog.api import fileio
 from lineagelog.api.client import Client
 from lineagelog.api.config import configure
+from lineagelog.api.metadata import log_artifact_metadata, log_metadata
+from lineagelog.api.metadata_types import DType, StorageSize, Uri
 from lineagelog.api.models import Artifact, ArtifactVersion, PipelineModel, Run, StepRun
 from lineagelog.api.pipeline import pipeline
 from lineagelog.api.run_config import RunConfig, StepConfig
 from lineagelog.api.step import step
+from lineagelog.api.step_context import StepContext, get_step_context
 from lineagelog.api.tagging import Tag
 from lineagelog.api.tags import add_tags, remove_tags
+from lineagelog.api.unmaterialized import UnmaterializedArtifact
 from lineagelog.domain.errors import (
     AmbiguousReferenceError,
     AnchorFileError,
@@ -49,6 +53,7 @@ from lineagelog.domain.errors import (
     InvalidArtifactNameError,
     InvalidFilterError,
     InvalidLineageQueryError,
+    InvalidMetadataError,
     InvalidRetentionError,
     InvalidTagError,
     InvalidTagTargetError,
@@ -65,6 +70,7 @@ from lineagelog.domain.errors import (
     RunFailedError,
     RunNotFoundError,
     SealMovedBackError,
+    StepContextError,
     StepRunNotFoundError,
     StepRunStateError,
     StorageError,
@@ -89,6 +95,7 @@ __all__ = [
     "Client",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "DType",
     "DataclassMaterializer",
     "DeletedVersionError",
     "DiagramRenderError",
@@ -101,6 +108,7 @@ __all__ = [
     "InvalidArtifactNameError",
     "InvalidFilterError",
     "InvalidLineageQueryError",
+    "InvalidMetadataError",
     "InvalidRetentionError",
     "InvalidTagError",
     "InvalidTagTargetError",
@@ -124,22 +132,30 @@ __all__ = [
     "RunNotFoundError",
     "SealMovedBackError",
     "StepConfig",
+    "StepContext",
+    "StepContextError",
     "StepRun",
     "StepRunNotFoundError",
     "StepRunStateError",
     "StorageError",
+    "StorageSize",
     "StructuredStringMaterializer",
     "Tag",
     "UUIDMaterializer",
     "UnknownFormatError",
+    "UnmaterializedArtifact",
     "UnsafeLoadError",
     "UntrustedTypeError",
+    "Uri",
     "VersionInUseError",
     "VisualizationType",
     "add_tags",
     "allow_pickle",
     "configure",
     "fileio",
+    "get_step_context",
+    "log_artifact_metadata",
+    "log_metadata",
     "materializer_registry",
     "pipeline",
     "remove_tags",

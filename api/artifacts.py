@@ -24,6 +24,7 @@ from lineagelog.api.building import Invocation
 from lineagelog.api.content_check import bytes_problem
 from lineagelog.api.context import LineageContext
 from lineagelog.api.recorded import VIEWS_DISAGREE, ProducedOutput, recorded_output
+from lineagelog.api.step_context import StepContextOutput
 from lineagelog.api.tagging import Tag, as_tags, tag_artifact_version_in
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.errors import (
@@ -32,6 +33,7 @@ from lineagelog.domain.errors import (
     LineageError,
     MaterializerError,
     NoMaterializerError,
+    StepContextError,
     UnsafeLoadError,
     UntrustedTypeError,
 )
@@ -76,11 +78,15 @@ class ArtifactRecorder:
         value: Any,
         succeed_started: float | None,
         tags: Sequence[Tag] = (),
+        planned: StepContextOutput | None = None,
     ) -> ProducedOutput:
         """Write one output (with ``succeed_started``, the last: the step succeeds with it).
 
         The last output's ``ArtifactWritten`` and the ``StepSucceeded`` go in one append;
         the version's tags (``tags`` and the cascade tags) go in its own append.
+        ``planned`` is the output as the step context showed it: its artifact
+        version id and URI are used, and the metadata the step added is recorded
+        on the new version in the same append.
         """
         name = spec.artifact_name or default_artifact_name(self.pipeline, invocation.id, spec.name)
         override = invocation.step.output_materializers.get(spec.name)
@@ -90,12 +96,21 @@ class ArtifactRecorder:
             raise NoMaterializerError(
                 f"output {spec.name!r} of step {invocation.id!r} (pipeline {self.pipeline!r}): {e}"
             ) from None
-        artifact_version_id = uuid.uuid4()
+        if planned is not None:
+            name, artifact_version_id = planned.artifact_name, planned.artifact_version_id
+            self._check_untouched(invocation, planned)
+        else:
+            artifact_version_id = uuid.uuid4()
         uri = self.context.artifacts.version_uri(name, artifact_version_id)
         # The lease keeps `gc` off the folder until its event is recorded (or the write failed).
         with write_lease(self.context.artifacts, artifact_version_id, name):
             saved = save_artifact(
-                value, uri=uri, store=self.context.artifacts, materializer_cls=materializer
+                value,
+                uri=uri,
+                store=self.context.artifacts,
+                materializer_cls=materializer,
+                visualizations=invocation.artifact_visualization,
+                metadata=invocation.artifact_metadata,
             )
             checkpoint("artifact.written")  # bytes stored, no event yet: orphan bytes at worst
             version = self._record_version(
@@ -107,6 +122,7 @@ class ArtifactRecorder:
                 saved,
                 succeed_started,
                 as_tags([*self._cascade_tags, *tags], f"output {spec.name!r}"),
+                planned.run_metadata if planned is not None else None,
             )
         checkpoint("artifact.recorded")
         return ProducedOutput(
@@ -120,6 +136,17 @@ class ArtifactRecorder:
             saved.size,
         )
 
+    def _check_untouched(self, invocation: Invocation, planned: StepContextOutput) -> None:
+        """Refuse an output folder the step body wrote into through the step context's URI."""
+        store, uri = self.context.artifacts, planned.artifact_uri
+        if store.exists(uri) and store.walk_files(uri):
+            raise StepContextError(
+                f"step {invocation.id!r} wrote files into {uri!r}, the URI of its output "
+                f"{planned.name!r}, before returning; lineagelog writes an output's folder only "
+                "through its materializer (so its bytes are hashed as one version): write those "
+                "files in a materializer's save(), or return them as a Path output"
+            )
+
     def _record_version(
         self,
         step_run_id: uuid.UUID,
@@ -130,6 +157,7 @@ class ArtifactRecorder:
         saved: Any,
         succeed_started: float | None,
         tags: Sequence[Tag],
+        run_metadata: dict[str, Any] | None = None,
     ) -> int:
         """Take the next version number of ``name`` and record the artifact, atomically.
 
@@ -147,6 +175,8 @@ class ArtifactRecorder:
                 artifact_version_id, step_run_id, saved.content_hash
             )
             tag_artifact_version_in(changes, artifact, version, tags)
+            if run_metadata:
+                artifact.log_version_metadata(version, run_metadata)
             step_run = changes.get(step_run_id, StepRun)
             step_run.record_artifact(
                 output_name=output_name,

@@ -13,11 +13,13 @@ from lineagelog.api.active_dag import active_dag
 from lineagelog.domain.cache_setting import cache_disabled_reason
 from lineagelog.domain.canonical import to_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
+from lineagelog.domain.step_settings import deciding_setting
 
 if TYPE_CHECKING:
     from lineagelog.api.step import Step
 
 __all__ = [
+    "ArtifactSettings",
     "DagBuilder",
     "Invocation",
     "StepOutput",
@@ -47,6 +49,21 @@ def executing_step(description: str) -> Iterator[None]:
 
 
 @dataclass(frozen=True)
+class ArtifactSettings:
+    """The artifact metadata and visualization switches given at one level (None: unset)."""
+
+    metadata: bool | None = None
+    visualization: bool | None = None
+
+    @classmethod
+    def of(cls, switches: Mapping[str, bool]) -> ArtifactSettings:
+        """From checked options by their ZenML names (``api.options.checked_switches``)."""
+        return cls(
+            switches.get("enable_artifact_metadata"), switches.get("enable_artifact_visualization")
+        )
+
+
+@dataclass(frozen=True)
 class StepOutput:
     """A placeholder for an output of an invocation, passed to later steps."""
 
@@ -71,6 +88,10 @@ class Invocation:
     """Why caching is off for this invocation by a setting (None: the settings allow it)."""
     cache_setting: bool | None = None
     """The ``enable_cache`` the settings resolve to, recorded in the DAG (None: not decided yet)."""
+    artifact_metadata: bool = True
+    """Whether its outputs' materializers extract metadata (``enable_artifact_metadata``)."""
+    artifact_visualization: bool = True
+    """Whether its outputs' materializers save visualizations (enable_artifact_visualization)."""
 
     def spec(self) -> dict[str, Any]:
         """The invocation as recorded in the run's DAG spec."""
@@ -84,6 +105,8 @@ class Invocation:
             },
             "upstream": list(self.upstream),
             "outputs": [spec.name for spec in self.step.outputs],
+            "enable_artifact_metadata": self.artifact_metadata,
+            "enable_artifact_visualization": self.artifact_visualization,
         }
         if self.after:
             spec["after"] = list(self.after)
@@ -244,10 +267,16 @@ class DagBuilder:
         *,
         run_cache: bool | None,
         pipeline_cache: bool | None,
+        run_artifacts: ArtifactSettings = ArtifactSettings(),
+        pipeline_artifacts: ArtifactSettings = ArtifactSettings(),
         substitutions: Mapping[str, str] | None = None,
         now: datetime | None = None,
     ) -> None:
-        """Check the DAG, order it for execution and decide each step's cache setting.
+        """Check the DAG, order it for execution and decide each step's settings.
+
+        Caching, artifact metadata and visualizations are each decided from the
+        run's, the step's and the pipeline's setting, strongest first
+        (``domain.step_settings``).
 
         Invocations run in call order, except that one named in ``after=`` runs
         before the invocation that waits for it. Artifact name templates
@@ -286,6 +315,16 @@ class DagBuilder:
                 pipeline_name=self.pipeline,
             )
             invocation.cache_setting = invocation.cache_disabled is None
+            invocation.artifact_metadata, _ = deciding_setting(
+                run=run_artifacts.metadata,
+                step=invocation.step.enable_artifact_metadata,
+                pipeline=pipeline_artifacts.metadata,
+            )
+            invocation.artifact_visualization, _ = deciding_setting(
+                run=run_artifacts.visualization,
+                step=invocation.step.enable_artifact_visualization,
+                pipeline=pipeline_artifacts.visualization,
+            )
         self.enable_cache = run_cache if run_cache is not None else pipeline_cache
         self.invocations = {inv.id: inv for inv in self._execution_order()}
 

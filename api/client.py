@@ -241,14 +241,20 @@ class Client:
         )
         ids = {v for s in records for v in (*s.inputs.values(), *s.outputs.values())}
         versions = {
-            k: ArtifactVersion.from_record(self._context, v)
+            k: ArtifactVersion.from_record(self._context, v, self._as_of)
             for k, v in self._context.queries.artifact_versions_by_id(
                 sorted(ids), self._as_of
             ).items()
         }
         specs = self._context.queries.run_dags(sorted({s.run_id for s in records}))
+        logged = self._context.queries.logged_metadata([r.id for r in records], self._as_of)
         return [
-            StepRun.from_record(r, versions, specs.get(r.run_id, {}).get("steps", {}).get(r.name))
+            StepRun.from_record(
+                r,
+                versions,
+                specs.get(r.run_id, {}).get("steps", {}).get(r.name),
+                run_metadata=logged.get(r.id, {}),
+            )
             for r in records
         ]
 
@@ -269,7 +275,7 @@ class Client:
 
         """
         record = self._fresh().artifact_version(name_id_or_prefix, version)
-        return ArtifactVersion.from_record(self._context, record)
+        return ArtifactVersion.from_record(self._context, record, self._as_of)
 
     def get_artifact(self, name_id_or_prefix: str) -> Artifact:
         """The artifact named ``name_id_or_prefix``, with its ``versions`` (ZenML's name).
@@ -307,7 +313,7 @@ class Client:
         records = self._context.queries.list_artifact_versions(
             name=name, tag=tag, limit=limit, as_of=self._as_of
         )
-        return [ArtifactVersion.from_record(self._context, r) for r in records]
+        return [ArtifactVersion.from_record(self._context, r, self._as_of) for r in records]
 
     # -- artifact lifecycle (api/lifecycle.py) --------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID
 
 from lineagelog.api.run_config import RunConfig, StepConfig
@@ -61,17 +61,34 @@ class ArtifactVersion:
     deleted: bool
     position: int
     _context: LineageContext = field(compare=False)
+    _as_of: int | None = field(default=None, compare=False)
 
     @classmethod
-    def from_record(cls, context: LineageContext, r: ArtifactVersionRecord) -> ArtifactVersion:
-        """Wrap a catalog record."""
+    def from_record(
+        cls, context: LineageContext, r: ArtifactVersionRecord, as_of: int | None = None
+    ) -> Self:
+        """Wrap a catalog record read as of log position ``as_of`` (None: now)."""
         return _built(
             cls,
             r,
             id=UUID(r.id),
             producer_step_run_id=UUID(r.producer_step_run_id) if r.producer_step_run_id else None,
             _context=context,
+            _as_of=as_of,
         )
+
+    @property
+    def run_metadata(self) -> dict[str, Any]:
+        """ZenML's ``run_metadata``: what the materializer extracted, then what was logged.
+
+        Metadata logged on this version (``log_metadata``, ``log_artifact_metadata``)
+        is merged in log order over the extracted metadata, so the latest value of
+        a key wins; a version read as of a past position shows what was logged by then.
+        """
+        if self._as_of is None:
+            self._context.catch_up()
+        logged = self._context.queries.logged_metadata([str(self.id)], as_of=self._as_of)
+        return {**self.metadata, **logged.get(str(self.id), {})}
 
     def load(self, *, allow_pickle: bool = False, verify: bool = False) -> Any:
         """Load the value with the materializer and data type recorded at write time.
@@ -142,6 +159,8 @@ class StepRun:
     error_message: str | None
     traceback: str | None
     config: StepConfig
+    run_metadata: dict[str, Any]
+    """ZenML's name: the metadata logged on this step run, merged in log order."""
 
     @classmethod
     def from_record(
@@ -149,14 +168,17 @@ class StepRun:
         r: StepRunRecord,
         versions: Mapping[str, ArtifactVersion],
         spec: Mapping[str, Any] | None = None,
+        *,
+        run_metadata: Mapping[str, Any],
     ) -> StepRun:
-        """Wrap a step-run record, resolving its input and output artifact versions.
+        """Wrap a step-run record, resolving its artifact versions, with its logged metadata.
 
         ``spec`` is the step's entry in its run's DAG spec, for ``config``.
         """
         return _built(
             cls,
             r,
+            run_metadata=dict(run_metadata),
             id=UUID(r.id),
             run_id=UUID(r.run_id),
             cache_hit=r.cache_hit,
@@ -215,20 +237,31 @@ class Run:
     tags: tuple[str, ...]
     _context: LineageContext = field(compare=False)
     _as_of: int | None = field(compare=False)
+    run_metadata: dict[str, Any]
+    """ZenML's name: the metadata logged on the run, then each step's as ``step::key``."""
 
     @classmethod
     def from_record(cls, context: LineageContext, r: RunRecord, as_of: int | None = None) -> Run:
         """Wrap a run record, fetching every artifact version its steps touch in one go."""
         records = context.queries.artifact_versions_of_runs([r.id], as_of=as_of)
-        versions = {k: ArtifactVersion.from_record(context, v) for k, v in records.items()}
+        versions = {k: ArtifactVersion.from_record(context, v, as_of) for k, v in records.items()}
+        logged = context.queries.logged_metadata(
+            [r.id, *(s.id for s in r.steps.values())], as_of=as_of
+        )
+        run_metadata = dict(logged.get(r.id, {}))
+        for name, s in r.steps.items():  # as ZenML shows a run's metadata
+            run_metadata.update({f"{name}::{k}": v for k, v in logged.get(s.id, {}).items()})
         specs = r.dag.get("steps", {})
         return _built(
             cls,
             r,
             id=UUID(r.id),
             pipeline_name=r.pipeline,
+            run_metadata=run_metadata,
             steps={
-                name: StepRun.from_record(s, versions, specs.get(name))
+                name: StepRun.from_record(
+                    s, versions, specs.get(name), run_metadata=logged.get(s.id, {})
+                )
                 for name, s in r.steps.items()
             },
             _context=context,

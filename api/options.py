@@ -13,7 +13,16 @@ from typing import Any
 from lineagelog.domain.canonical import to_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
 
-__all__ = ["check_options", "jsonable_mapping"]
+__all__ = [
+    "ARTIFACT_SWITCHES",
+    "check_options",
+    "checked_cache_setting",
+    "checked_switch",
+    "checked_switches",
+    "jsonable_mapping",
+    "merged",
+    "substitution_texts",
+]
 
 _OUT_OF_SCOPE = {
     "model": (
@@ -79,11 +88,31 @@ def jsonable_mapping(owner: str, option: str, given: Any) -> dict[str, Any]:
 
 def checked_cache_setting(owner: str, enable_cache: Any) -> bool:
     """``enable_cache`` as given to ``configure``: True or False, else a clear error."""
-    if not isinstance(enable_cache, bool):
-        raise PipelineDefinitionError(
-            f"{owner}: enable_cache={enable_cache!r} must be True, False or None"
-        )
-    return enable_cache
+    return checked_switch(owner, "enable_cache", enable_cache)
+
+
+def checked_switch(owner: str, option: str, value: Any) -> bool:
+    """An on/off option (``enable_cache``, ``enable_artifact_metadata``...): True or False.
+
+    Raises:
+        PipelineDefinitionError: naming the option and the value given.
+    """
+    if not isinstance(value, bool):
+        raise PipelineDefinitionError(f"{owner}: {option}={value!r} must be True, False or None")
+    return value
+
+
+ARTIFACT_SWITCHES = ("enable_artifact_metadata", "enable_artifact_visualization")
+"""ZenML's options that turn off what materializers record besides the data."""
+
+
+def checked_switches(owner: str, given: Mapping[str, Any]) -> dict[str, bool]:
+    """The artifact switches given (not None) in ``given``, each checked by ``checked_switch``."""
+    return {
+        option: checked_switch(owner, option, given[option])
+        for option in ARTIFACT_SWITCHES
+        if given.get(option) is not None
+    }
 
 
 def merged(current: Mapping[str, Any], given: Mapping[str, Any], merge: bool) -> dict[str, Any]:

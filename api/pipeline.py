@@ -9,11 +9,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
-from lineagelog.api.building import building
+from lineagelog.api.building import ArtifactSettings, building
 from lineagelog.api.naming import default_run_name, format_name_template
 from lineagelog.api.options import (
     check_options,
     checked_cache_setting,
+    checked_switch,
+    checked_switches,
     jsonable_mapping,
     merged,
     substitution_texts,
@@ -27,7 +29,15 @@ if TYPE_CHECKING:
 
 __all__ = ["Pipeline", "pipeline"]
 
-_PIPELINE_OPTIONS = ["enable_cache", "parameters", "extra", "substitutions", "tags"]
+_PIPELINE_OPTIONS = [
+    "enable_cache",
+    "enable_artifact_metadata",
+    "enable_artifact_visualization",
+    "parameters",
+    "extra",
+    "substitutions",
+    "tags",
+]
 _WITH_OPTIONS = ["run_name", "steps", "step_configurations", *_PIPELINE_OPTIONS]
 
 
@@ -43,6 +53,8 @@ class Pipeline:
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        enable_artifact_metadata: bool | None = None,
+        enable_artifact_visualization: bool | None = None,
         parameters: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         substitutions: dict[str, str] | None = None,
@@ -57,6 +69,8 @@ class Pipeline:
                 f"pipeline name {self.name!r} is not a name; give a non-empty string"
             )
         self.enable_cache: bool | None = None
+        self.enable_artifact_metadata: bool | None = None
+        self.enable_artifact_visualization: bool | None = None
         self.parameters: dict[str, Any] = {}
         self.extra: dict[str, Any] = {}
         self.substitutions: dict[str, str] = {}
@@ -67,6 +81,8 @@ class Pipeline:
         functools.update_wrapper(self, func)
         self.configure(
             enable_cache=enable_cache,
+            enable_artifact_metadata=enable_artifact_metadata,
+            enable_artifact_visualization=enable_artifact_visualization,
             parameters=parameters,
             extra=extra,
             substitutions=substitutions,
@@ -78,6 +94,8 @@ class Pipeline:
         self,
         *,
         enable_cache: bool | None = None,
+        enable_artifact_metadata: bool | None = None,
+        enable_artifact_visualization: bool | None = None,
         parameters: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         substitutions: dict[str, str] | None = None,
@@ -106,6 +124,14 @@ class Pipeline:
         check_options(owner, options, _PIPELINE_OPTIONS)
         if enable_cache is not None:
             self.enable_cache = checked_cache_setting(owner, enable_cache)
+        if enable_artifact_metadata is not None:
+            self.enable_artifact_metadata = checked_switch(
+                owner, "enable_artifact_metadata", enable_artifact_metadata
+            )
+        if enable_artifact_visualization is not None:
+            self.enable_artifact_visualization = checked_switch(
+                owner, "enable_artifact_visualization", enable_artifact_visualization
+            )
         if parameters is not None:
             given = jsonable_mapping(owner, "parameters", parameters)
             unknown = sorted(set(given) - set(self.signature.parameters))
@@ -132,6 +158,8 @@ class Pipeline:
         steps: Mapping[str, Mapping[str, Any]] | None = None,
         step_configurations: Mapping[str, Mapping[str, Any]] | None = None,
         enable_cache: bool | None = None,
+        enable_artifact_metadata: bool | None = None,
+        enable_artifact_visualization: bool | None = None,
         parameters: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         substitutions: dict[str, str] | None = None,
@@ -160,6 +188,8 @@ class Pipeline:
         twin.step_options = {key: dict(value) for key, value in self.step_options.items()}
         twin.configure(
             enable_cache=enable_cache,
+            enable_artifact_metadata=enable_artifact_metadata,
+            enable_artifact_visualization=enable_artifact_visualization,
             parameters=parameters,
             extra=extra,
             substitutions=substitutions,
@@ -217,6 +247,8 @@ class Pipeline:
         *args: Any,
         run_name: str | None = None,
         enable_cache: bool | None = None,
+        enable_artifact_metadata: bool | None = None,
+        enable_artifact_visualization: bool | None = None,
         database_url: str | None = None,
         artifact_store: str | None = None,
         **kwargs: Any,
@@ -224,7 +256,8 @@ class Pipeline:
         """Run with explicit options (run name, cache, stores) besides the parameters.
 
         ``run_name`` may be a template (``"{date}"``, ``"{time}"``, substitutions);
-        ``enable_cache`` here is the run's setting and overrides every step's.
+        ``enable_cache``, ``enable_artifact_metadata`` and ``enable_artifact_visualization``
+        here are the run's settings and override every step's.
         """
         from lineagelog.api.context import open_context  # the stores load on first run
         from lineagelog.api.models import Run
@@ -235,6 +268,13 @@ class Pipeline:
                 f"pipeline {self.name!r}: run(enable_cache={enable_cache!r}) must be True, "
                 "False or None"
             )
+        run_switches = checked_switches(
+            f"pipeline {self.name!r}: run()",
+            {
+                "enable_artifact_metadata": enable_artifact_metadata,
+                "enable_artifact_visualization": enable_artifact_visualization,
+            },
+        )
         bound = self._bind(args, kwargs)
         parameters: dict[str, Any] = {}
         for name, value in bound.arguments.items():
@@ -261,6 +301,10 @@ class Pipeline:
         builder.finish(
             run_cache=enable_cache,
             pipeline_cache=self.enable_cache,
+            run_artifacts=ArtifactSettings.of(run_switches),
+            pipeline_artifacts=ArtifactSettings(
+                self.enable_artifact_metadata, self.enable_artifact_visualization
+            ),
             substitutions=self.substitutions,
             now=now,
         )
@@ -320,6 +364,8 @@ def pipeline(
     *,
     name: str | None = None,
     enable_cache: bool | None = None,
+    enable_artifact_metadata: bool | None = None,
+    enable_artifact_visualization: bool | None = None,
     parameters: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     substitutions: dict[str, str] | None = None,
@@ -334,6 +380,8 @@ def pipeline(
     *,
     name: str | None = None,
     enable_cache: bool | None = None,
+    enable_artifact_metadata: bool | None = None,
+    enable_artifact_visualization: bool | None = None,
     parameters: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     substitutions: dict[str, str] | None = None,
@@ -346,6 +394,10 @@ def pipeline(
         name: the pipeline's name (default: the function's name).
         enable_cache: False to execute every step that has no ``enable_cache``
             of its own; a step's own setting wins, as in ZenML.
+        enable_artifact_metadata: False to record no output metadata in steps
+            without a setting of their own (``extract_metadata`` is not called).
+        enable_artifact_visualization: False to save no output visualizations
+            in steps without a setting of their own.
         parameters: the function's arguments a call does not pass.
         extra: free JSON values recorded with each run's DAG.
         substitutions: values for placeholders of run name templates.
@@ -362,6 +414,8 @@ def pipeline(
             f,
             name=name,
             enable_cache=enable_cache,
+            enable_artifact_metadata=enable_artifact_metadata,
+            enable_artifact_visualization=enable_artifact_visualization,
             parameters=parameters,
             extra=extra,
             substitutions=substitutions,

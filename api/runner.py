@@ -32,8 +32,16 @@ from lineagelog.api.cache_hits import find_hit
 from lineagelog.api.context import LineageContext
 from lineagelog.api.environment import capture_environment
 from lineagelog.api.recorded import RecordedExecution
-from lineagelog.api.running_step import RunningStep, step_running
+from lineagelog.api.step_context import (
+    PipelineInfo,
+    PipelineRunInfo,
+    StepContext,
+    StepRunInfo,
+    plan_outputs,
+    running_step,
+)
 from lineagelog.api.tagging import Tag, tag_run_in
+from lineagelog.api.unmaterialized import unmaterialized_input, unmaterialized_parameters
 from lineagelog.domain.cache import CacheIngredients, explain_miss
 from lineagelog.domain.errors import (
     LineageError,
@@ -325,23 +333,37 @@ class PipelineRunner:
             return "; ".join(reasons)
         return "the earlier execution with the same ingredients did not succeed"
 
+    def _step_context(
+        self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID
+    ) -> StepContext:
+        """What ``get_step_context()`` shows the step body: its run, step run and outputs."""
+        return StepContext(
+            pipeline_run=PipelineRunInfo(run_id, self.run_name, PipelineInfo(self.pipeline)),
+            step_run=StepRunInfo(step_run_id, invocation.id, run_id),
+            outputs=plan_outputs(self.context, self.pipeline, invocation),
+            lineage=self.context,
+            on_saved=self._own_positions.update,
+        )
+
     def _execute(
         self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID, started: float
     ) -> None:
         step = invocation.step
-        running = RunningStep(
-            self.context, run_id, invocation.id, tuple(spec.name for spec in step.outputs)
-        )
         try:
             kwargs = dict(invocation.parameters)
             checkpoint("step.inputs")  # inputs decided, not yet loaded: their bytes may change
+            unmaterialized = unmaterialized_parameters(step.func)
             for name, out in invocation.inputs.items():
                 produced = self.produced[(out.invocation_id, out.output_name)]
-                kwargs[name] = load_input(self.context, produced)
+                if name in unmaterialized:
+                    kwargs[name] = unmaterialized_input(self.context, produced.artifact_version_id)
+                else:
+                    kwargs[name] = load_input(self.context, produced)
             checkpoint("step.body")
+            step_context = self._step_context(invocation, run_id, step_run_id)
             with (
                 executing_step(f"step {invocation.id!r} of pipeline {self.pipeline!r}"),
-                step_running(running),
+                running_step(step_context),
             ):
                 result = step.func(**kwargs)
             values = self._split_result(invocation, result)
@@ -353,7 +375,8 @@ class PipelineRunner:
                     spec,
                     value,
                     started if last else None,
-                    running.output_tags.get(spec.name, ()),
+                    step_context.planned(spec.name).tags,
+                    step_context.planned(spec.name),
                 )
         except Exception as error:  # a step may raise anything: record it, then re-raise
             raise _StepFailure(

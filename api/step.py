@@ -20,6 +20,7 @@ from lineagelog.api.naming import format_name_template, probe_template
 from lineagelog.api.options import (
     check_options,
     checked_cache_setting,
+    checked_switch,
     jsonable_mapping,
     merged,
     substitution_texts,
@@ -167,6 +168,8 @@ def _tuple_outputs(func: Callable[..., Any], members: tuple[Any, ...]) -> tuple[
 _STEP_OPTIONS = [
     "name",
     "enable_cache",
+    "enable_artifact_metadata",
+    "enable_artifact_visualization",
     "parameters",
     "output_materializers",
     "extra",
@@ -187,6 +190,8 @@ class Step:
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        enable_artifact_metadata: bool | None = None,
+        enable_artifact_visualization: bool | None = None,
         output_materializers: Any = None,
         parameters: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
@@ -199,6 +204,8 @@ class Step:
         self.func = func
         self.name = func.__name__
         self.enable_cache: bool | None = None
+        self.enable_artifact_metadata: bool | None = None
+        self.enable_artifact_visualization: bool | None = None
         self.signature = inspect.signature(func)
         self.outputs = parse_outputs(func)
         for spec in self.outputs:
@@ -214,6 +221,8 @@ class Step:
         self.configure(
             name=name,
             enable_cache=enable_cache,
+            enable_artifact_metadata=enable_artifact_metadata,
+            enable_artifact_visualization=enable_artifact_visualization,
             output_materializers=output_materializers,
             parameters=parameters,
             extra=extra,
@@ -226,6 +235,8 @@ class Step:
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        enable_artifact_metadata: bool | None = None,
+        enable_artifact_visualization: bool | None = None,
         parameters: dict[str, Any] | None = None,
         output_materializers: Any = None,
         extra: dict[str, Any] | None = None,
@@ -262,6 +273,14 @@ class Step:
             self.name = name
         if enable_cache is not None:
             self.enable_cache = checked_cache_setting(owner, enable_cache)
+        if enable_artifact_metadata is not None:
+            self.enable_artifact_metadata = checked_switch(
+                owner, "enable_artifact_metadata", enable_artifact_metadata
+            )
+        if enable_artifact_visualization is not None:
+            self.enable_artifact_visualization = checked_switch(
+                owner, "enable_artifact_visualization", enable_artifact_visualization
+            )
         if parameters is not None:
             given = jsonable_mapping(owner, "parameters", parameters)
             self._check_parameter_names(given)
@@ -281,6 +300,8 @@ class Step:
         *,
         name: str | None = None,
         enable_cache: bool | None = None,
+        enable_artifact_metadata: bool | None = None,
+        enable_artifact_visualization: bool | None = None,
         parameters: dict[str, Any] | None = None,
         output_materializers: Any = None,
         extra: dict[str, Any] | None = None,
@@ -297,6 +318,8 @@ class Step:
         return twin.configure(
             name=name,
             enable_cache=enable_cache,
+            enable_artifact_metadata=enable_artifact_metadata,
+            enable_artifact_visualization=enable_artifact_visualization,
             parameters=parameters,
             output_materializers=output_materializers,
             extra=extra,
@@ -422,6 +445,8 @@ def step(
     *,
     name: str | None = None,
     enable_cache: bool | None = None,
+    enable_artifact_metadata: bool | None = None,
+    enable_artifact_visualization: bool | None = None,
     output_materializers: Any = None,
     parameters: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
@@ -436,6 +461,8 @@ def step(
     *,
     name: str | None = None,
     enable_cache: bool | None = None,
+    enable_artifact_metadata: bool | None = None,
+    enable_artifact_visualization: bool | None = None,
     output_materializers: Any = None,
     parameters: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
@@ -449,6 +476,10 @@ def step(
         enable_cache: False to always execute, True to cache even when the
             pipeline's setting is False; None follows the pipeline. A run's
             own setting (``pipeline.run(enable_cache=...)``) overrides both.
+        enable_artifact_metadata: False to record no metadata of the outputs
+            (``extract_metadata`` is not called); same precedence as ``enable_cache``.
+        enable_artifact_visualization: False to save no visualizations of the
+            outputs (``save_visualizations`` is not called); same precedence.
         output_materializers: a materializer class for the single output, or a
             dict from output name to materializer class.
         parameters: values for the function's parameters a call does not pass.
@@ -472,6 +503,8 @@ def step(
             f,
             name=name,
             enable_cache=enable_cache,
+            enable_artifact_metadata=enable_artifact_metadata,
+            enable_artifact_visualization=enable_artifact_visualization,
             output_materializers=output_materializers,
             parameters=parameters,
             extra=extra,

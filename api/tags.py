@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from lineagelog.api.running_step import RunningStep, running_step
+from lineagelog.api.step_context import StepContext, current_step_context
 from lineagelog.api.tagging import Tag, Tagger, as_tags
 from lineagelog.domain.artifact_name import check_tag
 from lineagelog.domain.errors import (
@@ -151,7 +151,7 @@ def _apply(action: str, tags: list[Tag], **targets: Any) -> None:
         raise InvalidTagTargetError(
             f"{action}({key}={targets[key]!r}): lineagelog does not tag a {key}; {_ELSEWHERE[key]}"
         )
-    step = running_step()
+    step = current_step_context()
     if given == {"run"}:
         context = _context(step)
         run_id = _run_id(context, targets["run"])
@@ -182,7 +182,7 @@ def _apply(action: str, tags: list[Tag], **targets: Any) -> None:
                 f"{action}() without a target tags the run of the step calling it, but no "
                 f"step is running; name what to tag:{_WAYS}"
             )
-        _tag_run(step.context, step.run_id, tags, adding)
+        _tag_run(step.lineage, step.pipeline_run.id, tags, adding)
     else:
         shown = ", ".join(f"{key}={targets[key]!r}" for key in sorted(given))
         raise InvalidTagTargetError(
@@ -190,10 +190,10 @@ def _apply(action: str, tags: list[Tag], **targets: Any) -> None:
         )
 
 
-def _context(step: RunningStep | None) -> LineageContext:
+def _context(step: StepContext | None) -> LineageContext:
     """The running step's stores inside a step, else the configured ones."""
     if step is not None:
-        return step.context
+        return step.lineage
     from lineagelog.api.context import open_context
 
     return open_context()
@@ -249,7 +249,7 @@ def _version_by_name(context: LineageContext, name: str, version: str | int) -> 
     return found.name, found.version
 
 
-def _inferred_output(action: str, step: RunningStep | None, artifact_name: str | None) -> str:
+def _inferred_output(action: str, step: StepContext | None, artifact_name: str | None) -> str:
     """The output of the running step that ``infer_artifact=True`` means."""
     if step is None:
         raise InvalidTagTargetError(
@@ -262,12 +262,12 @@ def _inferred_output(action: str, step: RunningStep | None, artifact_name: str |
         if artifact_name not in outputs:
             raise InvalidTagTargetError(
                 f"{action}(artifact_name={artifact_name!r}, infer_artifact=True): step "
-                f"{step.invocation_id!r} has no output {artifact_name!r}; its outputs are {outputs}"
+                f"{step.step_name!r} has no output {artifact_name!r}; its outputs are {outputs}"
             )
         return artifact_name
     if len(outputs) != 1:
         raise InvalidTagTargetError(
-            f"{action}(infer_artifact=True): step {step.invocation_id!r} has "
+            f"{action}(infer_artifact=True): step {step.step_name!r} has "
             + (
                 f"{len(outputs)} outputs {outputs}; name one with artifact_name="
                 if outputs

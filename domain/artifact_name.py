@@ -24,6 +24,7 @@ from lineagelog.domain.errors import (
     InvalidTagError,
     VersionInUseError,
 )
+from lineagelog.domain.metadata import checked_metadata
 from lineagelog.domain.names import artifact_name_id, check_artifact_name
 
 __all__ = ["ArtifactName", "DeletedVersionError", "InvalidTagError", "VersionInUseError"]
@@ -122,6 +123,17 @@ class ArtifactName(LineageAggregate):
             # A delete racing the hit conflicts on the stream version this takes; a
             # prune that comes after reads when the version was last reused.
             aggregate.last_reused[self.version] = self.timestamp
+
+    class VersionMetadataLogged(LineageAggregate.Event):
+        """Metadata was logged on a version (by its producing step, or later by anyone)."""
+
+        version: int
+        artifact_version_id: UUID
+        metadata: dict[str, Any]
+        types: dict[str, str]  # key -> metadata type name (``lineagelog.domain.metadata``)
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            pass  # metadata changes no state a command checks
 
     if TYPE_CHECKING:
         name: str
@@ -273,6 +285,25 @@ class ArtifactName(LineageAggregate):
                 artifact_version_id=self.versions[version],
                 tag=tag,
             )
+
+    def log_version_metadata(self, version: int, metadata: Any) -> None:
+        """Record metadata on ``version`` (emits ``VersionMetadataLogged``).
+
+        Raises:
+            ArtifactNotFoundError: the name has no such version.
+            DeletedVersionError: the version was deleted.
+            InvalidMetadataError: ``metadata`` holds a value that is not a metadata type.
+        """
+        self.check_version_exists(version)
+        self.check_not_deleted(version, "log metadata on it")
+        values, types = checked_metadata(metadata)
+        self.trigger_event(
+            self.VersionMetadataLogged,
+            version=version,
+            artifact_version_id=self.versions[version],
+            metadata=values,
+            types=types,
+        )
 
     def check_not_deleted(self, version: int, action: str) -> None:
         """Raise ``DeletedVersionError`` when ``version`` was deleted."""

@@ -1,13 +1,12 @@
 """Which ``enable_cache`` setting decides for a step, as ZenML resolves them.
 
-From strongest to weakest: the run's setting (``pipeline.run(enable_cache=...)``,
-ZenML's run configuration) overrides every step; then the step's own setting
-(``@step``, ``configure``, ``with_options``); then the pipeline's (``@pipeline``,
-``configure``, ``with_options``), which the steps without a setting follow; by
-default caching is on.
+The levels and their order are ``lineagelog.domain.step_settings``'s; this
+module says why caching is off in the words of the level that decided.
 """
 
 from __future__ import annotations
+
+from lineagelog.domain.step_settings import deciding_setting
 
 __all__ = ["cache_disabled_reason"]
 
@@ -32,17 +31,14 @@ def cache_disabled_reason(
         ... ) is None
         True
     """
-    if run is not None:
-        if run:
-            return None
+    enabled, level = deciding_setting(run=run, step=step, pipeline=pipeline)
+    if enabled:
+        return None
+    if level == "run":
         return "caching is disabled for this run: run(enable_cache=False) overrides every step"
-    if step is not None:
-        if step:
-            return None
+    if level == "step":
         return f"caching is disabled for this step: step {step_name!r} has enable_cache=False"
-    if pipeline is False:
-        return (
-            f"caching is disabled for this pipeline: pipeline {pipeline_name!r} has "
-            "enable_cache=False and the step has no setting of its own"
-        )
-    return None
+    return (
+        f"caching is disabled for this pipeline: pipeline {pipeline_name!r} has "
+        "enable_cache=False and the step has no setting of its own"
+    )

@@ -13,6 +13,8 @@ equal to the real classes::
     │   └── UnknownFormatError           a diagram format it cannot write
     ├── InvalidArtifactNameError     a name that could escape the store root
     ├── PipelineDefinitionError      bad annotations, arguments, calls outside a pipeline
+    ├── StepContextError             the step context outside a step, or an output it lacks
+    ├── InvalidMetadataError         metadata that is not a metadata type, or has no target
     ├── MaterializerError
     │   ├── NoMaterializerError      a type nobody can save
     │   ├── UnsafeLoadError          pickle without opting in
@@ -67,6 +69,7 @@ __all__ = [
     "InvalidArtifactNameError",
     "InvalidFilterError",
     "InvalidLineageQueryError",
+    "InvalidMetadataError",
     "InvalidRetentionError",
     "InvalidTagError",
     "InvalidTagTargetError",
@@ -83,6 +86,7 @@ __all__ = [
     "RunFailedError",
     "RunNotFoundError",
     "SealMovedBackError",
+    "StepContextError",
     "StepRunNotFoundError",
     "StepRunStateError",
     "StorageError",
@@ -107,6 +111,14 @@ class InvalidArtifactNameError(LineageError, ValueError):
 
 class PipelineDefinitionError(LineageError):
     """A step or pipeline is defined or called in a way that cannot run."""
+
+
+class StepContextError(LineageError, RuntimeError):
+    """The step context was asked for outside a step, or for an output the step lacks."""
+
+
+class InvalidMetadataError(LineageError, ValueError):
+    """Metadata whose values are not metadata types, or a call that names no target."""
 
 
 class MaterializerError(LineageError):

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 from lineagelog.domain.artifact_name import check_tag
 from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
 from lineagelog.domain.errors import RunAlreadyEndedError
+from lineagelog.domain.metadata import checked_metadata
 from lineagelog.domain.values import RunStatus
 
 __all__ = ["PipelineRun", "RunAlreadyEndedError"]
@@ -81,6 +82,15 @@ class PipelineRun(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.tags.discard(self.tag)
 
+    class RunMetadataLogged(LineageAggregate.Event):
+        """Metadata was logged on this run (while it ran, or after it ended)."""
+
+        metadata: dict[str, Any]
+        types: dict[str, str]  # key -> metadata type name (``lineagelog.domain.metadata``)
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            pass  # metadata changes no state a command checks
+
     if TYPE_CHECKING:
         pipeline: str
         run_name: str
@@ -145,6 +155,15 @@ class PipelineRun(LineageAggregate):
         """Remove ``tag`` from the run (emits ``RunUntagged``; nothing when it is not there)."""
         if tag in self.tags:
             self.trigger_event(self.RunUntagged, tag=tag)
+
+    def log_metadata(self, metadata: Any) -> None:
+        """Record metadata on this run, whatever its status (emits ``RunMetadataLogged``).
+
+        Raises:
+            InvalidMetadataError: ``metadata`` holds a value that is not a metadata type.
+        """
+        values, types = checked_metadata(metadata)
+        self.trigger_event(self.RunMetadataLogged, metadata=values, types=types)
 
     def check_still_running(self) -> None:
         """Raise when the run has already ended: a run ends exactly once."""

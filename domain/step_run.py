@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
 from lineagelog.domain.errors import StepRunStateError
+from lineagelog.domain.metadata import checked_metadata
 from lineagelog.domain.values import CacheOutcome, StepStatus
 
 __all__ = ["StepRun", "StepRunStateError"]
@@ -99,6 +100,15 @@ class StepRun(LineageAggregate):
 
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.status = StepStatus.INTERRUPTED
+
+    class StepMetadataLogged(LineageAggregate.Event):
+        """Metadata was logged on this step run (while it ran, or after it ended)."""
+
+        metadata: dict[str, Any]
+        types: dict[str, str]  # key -> metadata type name (``lineagelog.domain.metadata``)
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            pass  # metadata changes no state a command checks
 
     if TYPE_CHECKING:
         run_id: UUID
@@ -226,6 +236,15 @@ class StepRun(LineageAggregate):
         """Mark a step run whose process is gone as interrupted (emits ``StepInterrupted``)."""
         self.check_running("be interrupted")
         self.trigger_event(self.StepInterrupted, reason=reason)
+
+    def log_metadata(self, metadata: Any) -> None:
+        """Record metadata on this step run, whatever its status (emits ``StepMetadataLogged``).
+
+        Raises:
+            InvalidMetadataError: ``metadata`` holds a value that is not a metadata type.
+        """
+        values, types = checked_metadata(metadata)
+        self.trigger_event(self.StepMetadataLogged, metadata=values, types=types)
 
     def check_running(self, action: str) -> None:
         """Raise unless the step run is still running."""

@@ -13,16 +13,18 @@ from sqlalchemy import func, select
 
 from lineagelog.projections import schema as t
 from lineagelog.projections.artifact_queries import ArtifactQueries
+from lineagelog.projections.metadata_queries import MetadataQueries
 from lineagelog.projections.run_queries import RunQueries
 
 __all__ = ["ViewQueries"]
 
 
-class ViewQueries(RunQueries, ArtifactQueries):
+class ViewQueries(RunQueries, ArtifactQueries, MetadataQueries):
     """The queries the Client, the CLI and the runner ask of the views.
 
     The run and step run queries come from ``RunQueries``, the catalog and
-    cache queries from ``ArtifactQueries``; this class adds the log's clock.
+    cache queries from ``ArtifactQueries``, logged metadata from ``MetadataQueries``;
+    this class adds the log's clock.
     """
 
     def position_at(self, moment: datetime) -> int:

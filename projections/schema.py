@@ -262,11 +262,26 @@ timeline = Table(
     Column("event_type", String(64), nullable=False),
 )
 
+run_metadata = Table(
+    PREFIX + "run_metadata",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("key", String(255), primary_key=True),
+    Column("target_kind", String(16), nullable=False),
+    _id("target_id", nullable=False),
+    Column("value", JSON),
+    Column("type", String(16), nullable=False),
+    Index(f"ix_{PREFIX}run_metadata_target", "target_id", "position"),
+    sqlite_with_rowid=False,
+)
+"""One row per key of every metadata event: merged in position order when read."""
+
 VIEW_TABLES: dict[str, tuple[Table, ...]] = {
     "runs": (runs, run_tags, step_runs, step_outputs),
     "catalog": (artifact_versions, artifact_tags, tags),
     "cache": (cache_entries,),
     "lineage": (lineage_nodes, lineage_edges, timeline),
+    "metadata": (run_metadata,),
 }
 """Each view, and the tables it owns (dropped and rebuilt together)."""
 

@@ -19,6 +19,7 @@ from lineagelog.domain.tag_name import TagName
 from lineagelog.domain.values import CacheOutcome, RunStatus, StepStatus
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch, utc_text
+from lineagelog.projections.metadata_view import METADATA_HANDLERS
 
 __all__ = ["ALWAYS", "HANDLERS", "VIEWS", "EventClass", "Handler"]
 
@@ -423,6 +424,7 @@ HANDLERS: dict[str, dict[EventClass, Handler]] = {
         StepRun.ArtifactWritten: _lineage_artifact,
         ArtifactName.ExternalVersionRegistered: _lineage_external,
     },
+    "metadata": dict(METADATA_HANDLERS),
 }
 """view name -> domain event class -> handler. Events a view has no handler for only
 move its tracking position. Keyed by the classes themselves, so a renamed event

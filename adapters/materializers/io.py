@@ -63,13 +63,18 @@ def save_artifact(
     uri: str,
     store: ArtifactStore,
     materializer_cls: type[BaseMaterializer],
+    visualizations: bool = True,
+    metadata: bool = True,
 ) -> SavedArtifact:
     """Write ``data`` to the new folder ``uri`` with ``materializer_cls``, then hash it.
 
     Steps: make the folder (it must not hold files yet), ``save``,
     ``save_visualizations``, ``extract_metadata`` (plus ``storage_size``, the
     bytes under ``uri``), then ``content_hash`` over everything under ``uri``.
-    On failure the partly written folder is removed.
+    On failure the partly written folder is removed. ``visualizations=False``
+    (ZenML's ``enable_artifact_visualization``) skips ``save_visualizations``;
+    ``metadata=False`` (``enable_artifact_metadata``) skips ``extract_metadata``
+    and records no metadata at all, ``storage_size`` included, as ZenML does.
 
     Raises:
         MaterializerError: when the materializer does not accept the type or fails
@@ -95,16 +100,22 @@ def save_artifact(
     name = materializer_cls.__qualname__
     try:
         _call(name, "save", lambda: materializer.save(data))
-        visualizations = _call(
-            name, "save_visualizations", lambda: materializer.save_visualizations(data)
+        drawn = (
+            _call(name, "save_visualizations", lambda: materializer.save_visualizations(data))
+            if visualizations
+            else {}
         )
-        metadata = _call(name, "extract_metadata", lambda: materializer.extract_metadata(data))
-        listed = _list_visualizations(uri, store, visualizations, name)
+        extracted = (
+            _call(name, "extract_metadata", lambda: materializer.extract_metadata(data))
+            if metadata
+            else {}
+        )
+        listed = _list_visualizations(uri, store, drawn, name)
         content_hash, size = store.content_hash(uri)
     except BaseException:
         _remove_quietly(store, uri)
         raise
-    metadata = {**_check_metadata(metadata, name), "storage_size": size}
+    recorded = {**_check_metadata(extracted, name), "storage_size": size} if metadata else {}
     return SavedArtifact(
         uri=uri,
         content_hash=content_hash,
@@ -112,7 +123,7 @@ def save_artifact(
         materializer=materializer_source(materializer_cls),
         data_type=type_source(type(data)),
         artifact_type=materializer_cls.ASSOCIATED_ARTIFACT_TYPE.value,
-        metadata=metadata,
+        metadata=recorded,
         visualizations=listed,
     )
 
