@@ -34,6 +34,7 @@ from contextvars import ContextVar
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from lineagelog.adapters.materializers.sources import type_source
 from lineagelog.domain.errors import MaterializerError
 
 if TYPE_CHECKING:
@@ -314,7 +315,7 @@ def record_definition(cls: type[BaseMaterializer]) -> None:
     Called for every ``BaseMaterializer`` subclass when it is defined, also
     for those with ``SKIP_REGISTRATION`` (a step may name them explicitly).
     """
-    _DEFINED[f"{cls.__module__}:{cls.__qualname__}"] = cls
+    _DEFINED[type_source(cls)] = cls
 
 
 def defined_materializer(source: str) -> type[BaseMaterializer] | None:

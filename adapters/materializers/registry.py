@@ -36,6 +36,7 @@ from lineagelog.adapters.materializers.base import (
     record_definition,
     register_materializer,
 )
+from lineagelog.adapters.materializers.sources import type_source
 from lineagelog.domain.errors import MaterializerError, NoMaterializerError
 
 __all__ = [
@@ -134,11 +135,6 @@ def materializer_for(data_type: Any, *, context: str | None = None) -> type[Base
 def materializer_source(cls: type) -> str:
     """Return the import path ``"module:qualname"`` of a materializer class."""
     return type_source(cls)
-
-
-def type_source(data_type: type) -> str:
-    """Return the import path ``"module:qualname"`` of a class (``"builtins:int"``)."""
-    return f"{data_type.__module__}:{data_type.__qualname__}"
 
 
 def import_trusted(source: str) -> Any:
