@@ -22,11 +22,10 @@ from lineagelog.adapters.materializers import (
     UUIDMaterializer,
     VisualizationType,
     allow_pickle,
-    materializer_registry,
 )
 from lineagelog.api import fileio
 from lineagelog.api.client import Client
-from lineagelog.api.config import configure
+from lineagelog.api.config import configure, materializer_registry
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
 from lineagelog.api.pipeline import pipeline
 from lineagelog.api.step import step

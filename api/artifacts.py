@@ -17,10 +17,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from lineagelog.adapters.materializers import load_artifact, materializer_for, save_artifact
+from lineagelog.adapters.materializers import load_artifact, materializer_for_value, save_artifact
 from lineagelog.adapters.repository import Changes
 from lineagelog.adapters.write_leases import write_lease
 from lineagelog.api.building import Invocation
+from lineagelog.api.config import pickle_fallback_enabled
 from lineagelog.api.content_check import bytes_problem
 from lineagelog.api.context import LineageContext
 from lineagelog.api.recorded import VIEWS_DISAGREE, ProducedOutput, recorded_output
@@ -77,7 +78,9 @@ class ArtifactRecorder:
         name = spec.artifact_name or default_artifact_name(self.pipeline, invocation.id, spec.name)
         override = invocation.step.output_materializers.get(spec.name)
         try:
-            materializer = override or materializer_for(type(value))
+            materializer = override or materializer_for_value(
+                value, pickle_fallback=pickle_fallback_enabled()
+            )
         except NoMaterializerError as e:
             raise NoMaterializerError(
                 f"output {spec.name!r} of step {invocation.id!r} (pipeline {self.pipeline!r}): {e}"

@@ -28,6 +28,7 @@ from lineagelog.adapters.repository import Changes
 from lineagelog.api.artifacts import ArtifactRecorder, ProducedOutput, load_input
 from lineagelog.api.building import DagBuilder, Invocation, executing_step
 from lineagelog.api.cache_hits import find_hit
+from lineagelog.api.config import pickle_fallback_enabled
 from lineagelog.api.context import LineageContext
 from lineagelog.api.environment import capture_environment
 from lineagelog.api.recorded import RecordedExecution
@@ -189,7 +190,9 @@ class PipelineRunner:
         if spec.data_type is Any or not isinstance(spec.data_type, type):
             return "auto"
         try:
-            return materializer_source(materializer_for(spec.data_type))
+            return materializer_source(
+                materializer_for(spec.data_type, pickle_fallback=pickle_fallback_enabled())
+            )
         except NoMaterializerError:
             return "auto"
 
