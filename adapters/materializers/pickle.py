@@ -85,6 +85,7 @@ class PickleMaterializer(BaseMaterializer):
 
     ASSOCIATED_TYPES: ClassVar[tuple[type, ...]] = ()
     ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
+    SELF_DESCRIBING: ClassVar[bool] = True
 
     def __init__(
         self, uri: str, artifact_store: ArtifactStore | None = None, *, allow_load: bool = False

@@ -6,7 +6,7 @@ specific registration wins; registering again for the same type replaces the
 earlier materializer, except that lineagelog's own built-ins never replace a
 user's materializer.
 
-Built-ins for optional libraries (numpy, pandas, pydantic, pathlib) are
+Built-ins for optional libraries (numpy, pandas, scikit-learn, pydantic, pathlib) are
 registered *lazily* by import path: the table below maps a data type's
 ``module:qualname`` to the materializer that handles it, and the materializer
 module is imported only when a value of that type is looked up. So importing
@@ -66,6 +66,21 @@ _LAZY: dict[str, str] = {
     "pandas:Series": f"{_PACKAGE}.pandas:PandasMaterializer",
     "pydantic:BaseModel": f"{_PACKAGE}.pydantic:PydanticMaterializer",
     "pathlib:Path": f"{_PACKAGE}.path:PathMaterializer",
+    **{
+        f"sklearn.base:{name}": f"{_PACKAGE}.sklearn:SklearnMaterializer"
+        for name in (
+            "BaseEstimator",
+            "ClassifierMixin",
+            "ClusterMixin",
+            "BiclusterMixin",
+            "OutlierMixin",
+            "RegressorMixin",
+            "MetaEstimatorMixin",
+            "MultiOutputMixin",
+            "DensityMixin",
+            "TransformerMixin",
+        )
+    },
 }
 # Top-level modules of optional dependencies, and the extra that installs them.
 EXTRAS = {
@@ -73,6 +88,8 @@ EXTRAS = {
     "pandas": "pandas",
     "pyarrow": "pandas",
     "cloudpickle": "pickle",
+    "sklearn": "sklearn",
+    "skops": "sklearn",
     "s3fs": "s3",
 }
 
