@@ -58,10 +58,14 @@ class ArtifactRecorder:
         pipeline: str,
         on_saved: Callable[[list[int]], object] | None = None,
     ) -> None:
-        """Record outputs of ``pipeline`` in ``context``; ``on_saved`` gets appended positions."""
+        """Record outputs of ``pipeline`` in ``context``; ``on_saved`` gets appended positions.
+
+        The pickle fallback setting is read once, here, before the run records anything.
+        """
         self.context = context
         self.pipeline = pipeline
         self._on_saved = on_saved
+        self.pickle_fallback = pickle_fallback_enabled()
 
     def write_output(
         self,
@@ -79,7 +83,7 @@ class ArtifactRecorder:
         override = invocation.step.output_materializers.get(spec.name)
         try:
             materializer = override or materializer_for_value(
-                value, pickle_fallback=pickle_fallback_enabled()
+                value, pickle_fallback=self.pickle_fallback
             )
         except NoMaterializerError as e:
             raise NoMaterializerError(

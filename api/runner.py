@@ -28,7 +28,6 @@ from lineagelog.adapters.repository import Changes
 from lineagelog.api.artifacts import ArtifactRecorder, ProducedOutput, load_input
 from lineagelog.api.building import DagBuilder, Invocation, executing_step
 from lineagelog.api.cache_hits import find_hit
-from lineagelog.api.config import pickle_fallback_enabled
 from lineagelog.api.context import LineageContext
 from lineagelog.api.environment import capture_environment
 from lineagelog.api.recorded import RecordedExecution
@@ -191,7 +190,7 @@ class PipelineRunner:
             return "auto"
         try:
             return materializer_source(
-                materializer_for(spec.data_type, pickle_fallback=pickle_fallback_enabled())
+                materializer_for(spec.data_type, pickle_fallback=self._recorder.pickle_fallback)
             )
         except NoMaterializerError:
             return "auto"
