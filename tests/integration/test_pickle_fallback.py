@@ -11,9 +11,11 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from cli import run_python
 from log_checks import event_counts
 
 from lineagelog.api import (
@@ -22,6 +24,7 @@ from lineagelog.api import (
     NoMaterializerError,
     RunFailedError,
     UnsafeLoadError,
+    UntrustedTypeError,
     configure,
     materializer_registry,
     pipeline,
@@ -202,3 +205,53 @@ def test_client_save_artifact_uses_the_fallback_too(fallback_on: None) -> None:
 
     assert saved.materializer == FALLBACK
     assert saved.load(allow_pickle=True).weight == 3.0
+
+
+HELPERS = """
+class Thing:
+    def __init__(self, size):
+        self.size = size
+"""
+
+SCRIPT = """
+from typing import Annotated
+
+from helpers import Thing
+from lineagelog.api import pipeline, step
+
+
+@step
+def make() -> Annotated[Thing, "thing"]:
+    return Thing(7)
+
+
+@pipeline
+def things():
+    make()
+
+
+if __name__ == "__main__":
+    things()
+"""
+
+
+def test_a_pickle_of_a_class_this_process_cannot_import_is_not_blamed_on_damaged_bytes(
+    tmp_path: Path, sqlite_stores: tuple[str, str]
+) -> None:
+    (tmp_path / "helpers.py").write_text(HELPERS)
+    (tmp_path / "make_things.py").write_text(SCRIPT)
+    ran = run_python(
+        "make_things.py",
+        stores=sqlite_stores,
+        cwd=tmp_path,
+        settings={"LINEAGELOG_PICKLE_FALLBACK": "1"},
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "'helpers:Thing'" in ran.stderr  # the fallback's warning
+    thing = Client().get_artifact_version("thing")
+
+    with pytest.raises(UntrustedTypeError) as refused:
+        thing.load(allow_pickle=True)
+
+    assert "cannot find (No module named 'helpers')" in str(refused.value)
+    assert "damaged" not in str(refused.value)
