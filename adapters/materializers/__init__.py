@@ -31,6 +31,7 @@ from lineagelog.adapters.materializers.builtins import (
     BuiltInMaterializer,
     BytesMaterializer,
 )
+from lineagelog.adapters.materializers.choice import materializer_for_value
 from lineagelog.adapters.materializers.dataclass import DataclassMaterializer
 from lineagelog.adapters.materializers.pickle import (
     PickleFallbackMaterializer,
@@ -42,7 +43,6 @@ from lineagelog.adapters.materializers.pickle import (
 from lineagelog.adapters.materializers.registry import (
     MaterializerRegistry,
     materializer_for,
-    materializer_for_value,
     materializer_registry,
     materializer_source,
     register_lazy,

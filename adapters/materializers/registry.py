@@ -50,7 +50,6 @@ __all__ = [
     "import_trusted",
     "lazy_materializer_sources",
     "materializer_for",
-    "materializer_for_value",
     "materializer_registry",
     "materializer_source",
     "record_definition",
@@ -151,33 +150,6 @@ def materializer_for(
     if pickle_fallback:
         return fallback_materializer(klass)
     raise NoMaterializerError(no_materializer_message(klass, f" ({context})" if context else ""))
-
-
-def materializer_for_value(
-    value: Any, *, context: str | None = None, pickle_fallback: bool = False
-) -> type[BaseMaterializer]:
-    """Return the materializer that saves ``value``: its type's, else the pickle fallback's.
-
-    Like ``materializer_for(type(value))``, but with ``pickle_fallback`` a list,
-    tuple, set or dict holding something no materializer saves is pickled as a
-    whole (its elements are never pickled one by one, so loading it needs only
-    the usual opt-in for the artifact itself).
-
-    Raises:
-        NoMaterializerError: as ``materializer_for``, when the fallback is off.
-
-    """
-    chosen = materializer_for(type(value), context=context, pickle_fallback=pickle_fallback)
-    from lineagelog.adapters.materializers.builtins import BuiltInContainerMaterializer
-
-    if pickle_fallback and issubclass(chosen, BuiltInContainerMaterializer):
-        from lineagelog.adapters.materializers.containers import check_savable
-
-        try:
-            check_savable(value)
-        except NoMaterializerError:
-            return fallback_materializer(type(value))
-    return chosen
 
 
 def materializer_source(cls: type) -> str:

@@ -10,6 +10,9 @@ StandardScaler, and a RandomForest (whose trees skops does not trust by default)
 from __future__ import annotations
 
 import json
+import sys
+import uuid
+from pathlib import Path
 from typing import Annotated
 
 import pytest
@@ -29,6 +32,9 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import FunctionTransformer, StandardScaler  # noqa: E402
 
+from lineagelog.adapters.fsspec_store import FsspecArtifactStore  # noqa: E402
+from lineagelog.adapters.materializers import load_artifact, save_artifact  # noqa: E402
+from lineagelog.adapters.materializers.sklearn import SklearnMaterializer  # noqa: E402
 from lineagelog.api import (  # noqa: E402
     Client,
     RunFailedError,
@@ -190,3 +196,24 @@ def test_a_stored_model_swapped_for_one_naming_untrusted_code_is_refused_on_load
 
     assert f"{__name__}.halve" in str(refused.value)
     assert "is refused" in str(refused.value)
+
+
+def test_a_model_loads_even_when_the_module_of_its_recorded_class_is_not_imported(
+    tmp_path: Path,
+) -> None:
+    store = FsspecArtifactStore(str(tmp_path / "store"))
+    uri = store.version_uri("model", uuid.uuid4())
+    X_test, y_test = iris_test_set()
+    model = LogisticRegression().fit(X_test, y_test)
+    saved = save_artifact(model, uri=uri, store=store, materializer_cls=SklearnMaterializer)
+
+    loaded = load_artifact(
+        uri=uri,
+        store=store,
+        materializer_source=saved.materializer,
+        data_type_source="sklearn.never_imported:LogisticRegression",  # skops' file names it
+        expected_content_hash=saved.content_hash,
+    )
+
+    assert list(loaded.predict(X_test)) == list(model.predict(X_test))
+    assert "sklearn.never_imported" not in sys.modules
