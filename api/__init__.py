@@ -22,11 +22,10 @@ from lineagelog.adapters.materializers import (
     UUIDMaterializer,
     VisualizationType,
     allow_pickle,
-    materializer_registry,
 )
 from lineagelog.api import fileio
 from lineagelog.api.client import Client
-from lineagelog.api.config import configure
+from lineagelog.api.config import configure, materializer_registry
 from lineagelog.api.metadata import log_artifact_metadata, log_metadata
 from lineagelog.api.metadata_types import DType, StorageSize, Uri
 from lineagelog.api.models import Artifact, ArtifactVersion, PipelineModel, Run, StepRun

@@ -17,10 +17,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from lineagelog.adapters.materializers import load_artifact, materializer_for, save_artifact
+from lineagelog.adapters.materializers import load_artifact, materializer_for_value, save_artifact
 from lineagelog.adapters.repository import Changes
 from lineagelog.adapters.write_leases import write_lease
 from lineagelog.api.building import Invocation
+from lineagelog.api.config import pickle_fallback_enabled
 from lineagelog.api.content_check import bytes_problem
 from lineagelog.api.context import LineageContext
 from lineagelog.api.recorded import VIEWS_DISAGREE, ProducedOutput, recorded_output
@@ -64,11 +65,13 @@ class ArtifactRecorder:
         """Record outputs of ``pipeline`` in ``context``; ``on_saved`` gets appended positions.
 
         ``cascade_tags`` (a pipeline's ``Tag(..., cascade=True)``) go on every version written.
+        The pickle fallback setting is read once, here, before the run records anything.
         """
         self.context = context
         self.pipeline = pipeline
         self._on_saved = on_saved
         self._cascade_tags = list(cascade_tags)
+        self.pickle_fallback = pickle_fallback_enabled()
 
     def write_output(
         self,
@@ -91,7 +94,9 @@ class ArtifactRecorder:
         name = spec.artifact_name or default_artifact_name(self.pipeline, invocation.id, spec.name)
         override = invocation.step.output_materializers.get(spec.name)
         try:
-            materializer = override or materializer_for(type(value))
+            materializer = override or materializer_for_value(
+                value, pickle_fallback=self.pickle_fallback
+            )
         except NoMaterializerError as e:
             raise NoMaterializerError(
                 f"output {spec.name!r} of step {invocation.id!r} (pipeline {self.pipeline!r}): {e}"

@@ -3,6 +3,11 @@
 Precedence: explicit arguments, then ``configure(...)``, then the environment
 (``LINEAGELOG_DATABASE_URL``, ``LINEAGELOG_ARTIFACT_STORE``, ``LINEAGELOG_HOME``),
 then the defaults under ``./.lineagelog``.
+
+The project-wide pickle fallback (off by default) is read on every save, from
+``configure(pickle_fallback=...)``, else ``LINEAGELOG_PICKLE_FALLBACK``
+(``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``); see
+``lineagelog.adapters.materializers.fallback``.
 """
 
 from __future__ import annotations
@@ -11,9 +16,24 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Settings", "configure", "resolve_settings"]
+from lineagelog.adapters.materializers.registry import MaterializerRegistry
+from lineagelog.domain.errors import ConfigurationError
+
+__all__ = [
+    "PICKLE_FALLBACK_VARIABLE",
+    "Settings",
+    "configure",
+    "materializer_registry",
+    "pickle_fallback_enabled",
+    "resolve_settings",
+]
+
+PICKLE_FALLBACK_VARIABLE = "LINEAGELOG_PICKLE_FALLBACK"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
 
 _configured: dict[str, str | None] = {"database_url": None, "artifact_store": None, "home": None}
+_pickle_fallback: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -39,11 +59,24 @@ def configure(
     database_url: str | None = None,
     artifact_store: str | None = None,
     home: str | os.PathLike[str] | None = None,
+    pickle_fallback: bool | None = None,
 ) -> Settings:
     """Set the process-wide defaults used by pipelines and ``Client()``.
 
-    Arguments left as None keep their previous value. Returns the settings now
-    in force.
+    Arguments left as None fall back to the environment, then the defaults.
+    Returns the settings now in force.
+
+    Args:
+        database_url: the event log and views.
+        artifact_store: where artifact bytes go.
+        home: the folder of the default database and artifact store.
+        pickle_fallback: True saves values of types without a materializer
+            with cloudpickle (warning once per type; the artifact's event names
+            ``PickleFallbackMaterializer``), as ZenML does; False refuses them
+            (the default). Loading a pickle always needs ``allow_pickle``.
+
+    Raises:
+        ConfigurationError: when ``pickle_fallback`` is not True, False or None.
 
     Examples:
         >>> settings = configure(database_url="memory://", artifact_store="memory://doc")
@@ -51,10 +84,41 @@ def configure(
         'memory://'
         >>> _ = configure(database_url=None, artifact_store=None, home=None)  # back to env
     """
+    global _pickle_fallback
+    if pickle_fallback is not None and not isinstance(pickle_fallback, bool):
+        raise ConfigurationError(
+            f"configure(pickle_fallback={pickle_fallback!r}): pass True, False or None"
+        )
     _configured["database_url"] = database_url
     _configured["artifact_store"] = artifact_store
     _configured["home"] = None if home is None else str(home)
+    _pickle_fallback = pickle_fallback
     return resolve_settings()
+
+
+def pickle_fallback_enabled() -> bool:
+    """Whether types without a materializer are pickled: ``configure``, else the environment.
+
+    Raises:
+        ConfigurationError: when ``LINEAGELOG_PICKLE_FALLBACK`` holds neither a
+            yes nor a no.
+
+    """
+    if _pickle_fallback is not None:
+        return _pickle_fallback
+    value = os.environ.get(PICKLE_FALLBACK_VARIABLE, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigurationError(
+        f"{PICKLE_FALLBACK_VARIABLE}={os.environ[PICKLE_FALLBACK_VARIABLE]!r} is neither on nor "
+        f"off; set it to 1 (pickle types without a materializer) or 0, or unset it"
+    )
+
+
+materializer_registry = MaterializerRegistry(pickle_fallback=pickle_fallback_enabled)
+"""ZenML's ``materializer_registry``, falling back to pickle while the fallback is on."""
 
 
 def resolve_settings(

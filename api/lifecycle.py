@@ -168,13 +168,16 @@ class ArtifactLifecycle:
             MaterializerError: when no materializer takes the value's type, or it fails.
 
         """
-        from lineagelog.adapters.materializers import materializer_for, save_artifact
+        from lineagelog.adapters.materializers import materializer_for_value, save_artifact
+        from lineagelog.api.config import pickle_fallback_enabled
 
         check_artifact_name(name)
         store = self.context.artifacts
         artifact_version_id = uuid.uuid4()
         uri = store.version_uri(name, artifact_version_id)
-        chosen = materializer or materializer_for(type(value))
+        chosen = materializer or materializer_for_value(
+            value, pickle_fallback=pickle_fallback_enabled()
+        )
         source = f"a Python {type(value).__qualname__} saved by Client.save_artifact"
         with write_lease(store, artifact_version_id, name):
             saved = save_artifact(value, uri=uri, store=store, materializer_cls=chosen)

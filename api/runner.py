@@ -224,7 +224,9 @@ class PipelineRunner:
         if spec.data_type is Any or not isinstance(spec.data_type, type):
             return "auto"
         try:
-            return materializer_source(materializer_for(spec.data_type))
+            return materializer_source(
+                materializer_for(spec.data_type, pickle_fallback=self._recorder.pickle_fallback)
+            )
         except NoMaterializerError:
             return "auto"
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, get_args, get_origin, overload
 
+from lineagelog.adapters.materializers.sources import module_source
 from lineagelog.api.active_dag import current_builder
 from lineagelog.api.code_hash import CodeHash, code_hash_of
 from lineagelog.api.naming import format_name_template, probe_template
@@ -215,7 +216,7 @@ class Step:
         self.parameters: dict[str, Any] = {}
         self.extra: dict[str, Any] = {}
         self.substitutions: dict[str, str] = {}
-        self.source_ref = f"{func.__module__}:{func.__qualname__}"
+        self.source_ref = f"{module_source(func.__module__)}:{func.__qualname__}"
         functools.update_wrapper(self, func)
         self._code_hash: CodeHash | None = None
         self.configure(

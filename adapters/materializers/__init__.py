@@ -4,11 +4,12 @@ Importing this package registers the built-ins for ``None``, ``bool``, ``int``,
 ``float``, ``str``, ``bytes``, containers, ``UUID`` and ZenML's structured
 strings (``CSVString``, ``HTMLString``, ``MarkdownString``, ``JSONString``);
 dataclasses without a materializer of their own get ``DataclassMaterializer``;
-numpy, pandas, pydantic and pathlib materializers are registered lazily and
+numpy, pandas, scikit-learn, pydantic and pathlib materializers are registered lazily and
 imported on first use, and ``save_artifact`` / ``load_artifact`` /
 ``SavedArtifact`` are imported on first
 access, so this import stays fast (no numpy, pandas, pydantic or fsspec).
-Pickle is used only when the user opts in. Names read back from the log (the
+Pickle is used only when the user opts in (per step, or project-wide with the
+pickle fallback, see ``fallback``). Names read back from the log (the
 materializer and data type of an artifact) are resolved by
 ``resolve_materializer`` / ``resolve_data_type``, which never import anything.
 """
@@ -30,8 +31,10 @@ from lineagelog.adapters.materializers.builtins import (
     BuiltInMaterializer,
     BytesMaterializer,
 )
+from lineagelog.adapters.materializers.choice import materializer_for_value
 from lineagelog.adapters.materializers.dataclass import DataclassMaterializer
 from lineagelog.adapters.materializers.pickle import (
+    PickleFallbackMaterializer,
     PickleMaterializer,
     allow_pickle,
     pickle_allowed,
@@ -71,6 +74,7 @@ __all__ = [
     "JSONString",
     "MarkdownString",
     "MaterializerRegistry",
+    "PickleFallbackMaterializer",
     "PickleMaterializer",
     "SavedArtifact",
     "StructuredStringMaterializer",
@@ -80,6 +84,7 @@ __all__ = [
     "load_artifact",
     "make_materializer",
     "materializer_for",
+    "materializer_for_value",
     "materializer_registry",
     "materializer_source",
     "pickle_allowed",

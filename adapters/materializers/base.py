@@ -21,6 +21,11 @@ A materializer whose ``load`` writes files onto the local disk sets
 and compares them with the recorded content hash before calling ``load``,
 even when the caller did not ask to verify, so files a store writer changed
 are never materialized.
+
+A materializer whose files name the value's class themselves sets
+``SELF_DESCRIBING = True`` (pickle, skops): loading then does not need the
+recorded data type's module to be imported, and ``load`` gets ``object`` as
+the data type when it is not.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from contextvars import ContextVar
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from lineagelog.adapters.materializers.sources import type_source
 from lineagelog.domain.errors import MaterializerError
 
 if TYPE_CHECKING:
@@ -108,6 +114,9 @@ class BaseMaterializer:
     SKIP_REGISTRATION: ClassVar[bool] = False
     # True when load() writes files onto the local disk: only verified bytes are loaded.
     VERIFY_BEFORE_LOAD: ClassVar[bool] = False
+    # True when the stored files name the value's class themselves (pickle, skops):
+    # a recorded data type whose module is not imported then loads as `object`.
+    SELF_DESCRIBING: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -271,11 +280,12 @@ def _check_class_attributes(cls: type[BaseMaterializer]) -> None:
             f"materializer {cls.__qualname__}: ASSOCIATED_TYPES must be a tuple of classes, "
             f"got {types!r}; write e.g. ASSOCIATED_TYPES = (MyClass,)"
         )
-    if not isinstance(cls.VERIFY_BEFORE_LOAD, bool):
-        raise MaterializerError(
-            f"materializer {cls.__qualname__}: VERIFY_BEFORE_LOAD must be True or False, "
-            f"got {cls.VERIFY_BEFORE_LOAD!r}"
-        )
+    for flag in ("VERIFY_BEFORE_LOAD", "SELF_DESCRIBING"):
+        if not isinstance(getattr(cls, flag), bool):
+            raise MaterializerError(
+                f"materializer {cls.__qualname__}: {flag} must be True or False, "
+                f"got {getattr(cls, flag)!r}"
+            )
     artifact_type = cls.ASSOCIATED_ARTIFACT_TYPE
     if not isinstance(artifact_type, ArtifactType):
         try:
@@ -314,7 +324,7 @@ def record_definition(cls: type[BaseMaterializer]) -> None:
     Called for every ``BaseMaterializer`` subclass when it is defined, also
     for those with ``SKIP_REGISTRATION`` (a step may name them explicitly).
     """
-    _DEFINED[f"{cls.__module__}:{cls.__qualname__}"] = cls
+    _DEFINED[type_source(cls)] = cls
 
 
 def defined_materializer(source: str) -> type[BaseMaterializer] | None:

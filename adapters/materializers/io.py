@@ -177,13 +177,14 @@ def load_artifact(
     materializer: BaseMaterializer
     if issubclass(materializer_cls, PickleMaterializer):
         materializer = make_materializer(materializer_cls, uri, store, allow_load=allow_pickle)
-        try:
-            data_type = resolve_data_type(data_type_source, materializer_cls)
-        except UntrustedTypeError:
-            data_type = object  # the pickle knows its own type
     else:
         materializer = make_materializer(materializer_cls, uri, store)
+    try:
         data_type = resolve_data_type(data_type_source, materializer_cls)
+    except UntrustedTypeError:
+        if not materializer_cls.SELF_DESCRIBING:
+            raise
+        data_type = object  # the files name their own class
     if materializer_cls.VERIFY_BEFORE_LOAD and expected_content_hash is None:
         raise MaterializerError(
             f"{materializer_cls.__qualname__} writes files onto the local disk when loading, "

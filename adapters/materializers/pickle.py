@@ -1,8 +1,10 @@
 """``PickleMaterializer``: any picklable value, only for users who opt in.
 
-Pickle is never chosen automatically: ``materializer_for`` returns it only with
-``fallback_to_pickle=True``, or the user names it (``output_materializers=``).
-Saving needs ``cloudpickle`` (``pip install lineagelog[pickle]``).
+Pickle is never chosen automatically: the user names it for a step
+(``output_materializers=PickleMaterializer``), or turns on the project-wide
+fallback (``configure(pickle_fallback=True)``), which saves types without a
+materializer with ``PickleFallbackMaterializer``. Saving needs ``cloudpickle``
+(``pip install lineagelog[pickle]``).
 
 Loading a pickle runs code from the file, so ``load`` raises
 ``UnsafeLoadError`` unless loading was allowed, in one of three ways (any one
@@ -30,14 +32,20 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lineagelog.adapters.materializers.base import ArtifactType, BaseMaterializer
-from lineagelog.domain.errors import MaterializerError, UnsafeLoadError
+from lineagelog.domain.errors import MaterializerError, UnsafeLoadError, UntrustedTypeError
 
 if TYPE_CHECKING:
     from types import ModuleType
 
     from lineagelog.adapters.artifact_store import ArtifactStore
 
-__all__ = ["PickleMaterializer", "allow_pickle", "pickle_allowed", "pickle_permission"]
+__all__ = [
+    "PickleFallbackMaterializer",
+    "PickleMaterializer",
+    "allow_pickle",
+    "pickle_allowed",
+    "pickle_permission",
+]
 
 DATA_PKL = "data.pkl"
 INFO_JSON = "pickle.json"
@@ -77,6 +85,7 @@ class PickleMaterializer(BaseMaterializer):
 
     ASSOCIATED_TYPES: ClassVar[tuple[type, ...]] = ()
     ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
+    SELF_DESCRIBING: ClassVar[bool] = True
 
     def __init__(
         self, uri: str, artifact_store: ArtifactStore | None = None, *, allow_load: bool = False
@@ -126,13 +135,38 @@ class PickleMaterializer(BaseMaterializer):
                 stacklevel=2,
             )
         # The standard library reads what cloudpickle wrote; cloudpickle is only for saving.
-        return pickle.loads(self.artifact_store.read_bytes(self.path(DATA_PKL)))
+        try:
+            return pickle.loads(self.artifact_store.read_bytes(self.path(DATA_PKL)))
+        except (ImportError, AttributeError) as e:
+            # A class the pickle refers to by name is missing here: not damaged bytes.
+            raise UntrustedTypeError(
+                f"the pickle at {self.uri!r} refers to a class this process cannot find ({e}); "
+                "install or import the module that defines it, then load again"
+            ) from e
 
     def extract_metadata(self, data: Any) -> dict[str, Any]:
         """Record the Python version and pickle protocol."""
         import pickle
 
         return {"python_version": _python_version(), "protocol": pickle.DEFAULT_PROTOCOL}
+
+
+class PickleFallbackMaterializer(PickleMaterializer):
+    """What the project-wide pickle fallback saves a type without a materializer with.
+
+    ZenML's ``CloudpickleMaterializer`` fallback, chosen only when the fallback
+    is on (``configure(pickle_fallback=True)`` or ``LINEAGELOG_PICKLE_FALLBACK=1``):
+    the same files as ``PickleMaterializer``, and this class's name in the
+    artifact's event and ``"pickle_fallback": true`` in its metadata, so the
+    log shows which artifacts were pickled because nothing else could save them.
+    Loading them needs the same opt-in as any pickle.
+    """
+
+    SKIP_REGISTRATION: ClassVar[bool] = True
+
+    def extract_metadata(self, data: Any) -> dict[str, Any]:
+        """Record the Python version, the pickle protocol and that the fallback chose pickle."""
+        return {**super().extract_metadata(data), "pickle_fallback": True}
 
 
 def _python_version() -> str:

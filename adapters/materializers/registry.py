@@ -6,7 +6,7 @@ specific registration wins; registering again for the same type replaces the
 earlier materializer, except that lineagelog's own built-ins never replace a
 user's materializer.
 
-Built-ins for optional libraries (numpy, pandas, pydantic, pathlib) are
+Built-ins for optional libraries (numpy, pandas, scikit-learn, pydantic, pathlib) are
 registered *lazily* by import path: the table below maps a data type's
 ``module:qualname`` to the materializer that handles it, and the materializer
 module is imported only when a value of that type is looked up. So importing
@@ -26,6 +26,7 @@ import importlib
 import sys
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from lineagelog.adapters.materializers.base import (
@@ -36,6 +37,11 @@ from lineagelog.adapters.materializers.base import (
     record_definition,
     register_materializer,
 )
+from lineagelog.adapters.materializers.fallback import (
+    fallback_materializer,
+    no_materializer_message,
+)
+from lineagelog.adapters.materializers.sources import type_source
 from lineagelog.domain.errors import MaterializerError, NoMaterializerError
 
 __all__ = [
@@ -59,6 +65,21 @@ _LAZY: dict[str, str] = {
     "pandas:Series": f"{_PACKAGE}.pandas:PandasMaterializer",
     "pydantic:BaseModel": f"{_PACKAGE}.pydantic:PydanticMaterializer",
     "pathlib:Path": f"{_PACKAGE}.path:PathMaterializer",
+    **{
+        f"sklearn.base:{name}": f"{_PACKAGE}.sklearn:SklearnMaterializer"
+        for name in (
+            "BaseEstimator",
+            "ClassifierMixin",
+            "ClusterMixin",
+            "BiclusterMixin",
+            "OutlierMixin",
+            "RegressorMixin",
+            "MetaEstimatorMixin",
+            "MultiOutputMixin",
+            "DensityMixin",
+            "TransformerMixin",
+        )
+    },
 }
 # Top-level modules of optional dependencies, and the extra that installs them.
 EXTRAS = {
@@ -66,6 +87,8 @@ EXTRAS = {
     "pandas": "pandas",
     "pyarrow": "pandas",
     "cloudpickle": "pickle",
+    "sklearn": "sklearn",
+    "skops": "sklearn",
     "s3fs": "s3",
 }
 
@@ -93,16 +116,21 @@ def register_lazy(data_type_source: str, materializer_source: str) -> None:
     _LAZY[data_type_source] = materializer_source
 
 
-def materializer_for(data_type: Any, *, context: str | None = None) -> type[BaseMaterializer]:
+def materializer_for(
+    data_type: Any, *, context: str | None = None, pickle_fallback: bool = False
+) -> type[BaseMaterializer]:
     """Return the materializer class for ``data_type``, the most specific in its MRO.
 
     Args:
         data_type: a class, or a generic alias such as ``list[int]`` (its origin is used).
         context: where the type comes from (``"output 'model' of step 'train'"``),
             added to the error message.
+        pickle_fallback: for a class nothing else saves, return the pickle
+            fallback's materializer (warning once per type) instead of raising.
 
     Raises:
-        NoMaterializerError: naming the type and the ways to register a materializer.
+        NoMaterializerError: naming the type and the two ways out (write a
+            materializer, or turn the pickle fallback on).
 
     """
     klass = _as_class(data_type, context)
@@ -119,26 +147,14 @@ def materializer_for(data_type: Any, *, context: str | None = None) -> type[Base
         from lineagelog.adapters.materializers.dataclass import DataclassMaterializer
 
         return DataclassMaterializer
-    where = f" ({context})" if context else ""
-    name = klass.__qualname__
-    raise NoMaterializerError(
-        f"no materializer can save type {type_source(klass)!r}{where}. Either define one "
-        "(subclass lineagelog's BaseMaterializer with "
-        f"ASSOCIATED_TYPES = ({name},) and implement save/load, in a module imported "
-        "before the run), or pass output_materializers=... to @step, or opt in to pickle "
-        "(PickleMaterializer, needs `pip install lineagelog[pickle]`; loading a pickle runs "
-        "code, so only for data you trust)"
-    )
+    if pickle_fallback:
+        return fallback_materializer(klass)
+    raise NoMaterializerError(no_materializer_message(klass, f" ({context})" if context else ""))
 
 
 def materializer_source(cls: type) -> str:
     """Return the import path ``"module:qualname"`` of a materializer class."""
     return type_source(cls)
-
-
-def type_source(data_type: type) -> str:
-    """Return the import path ``"module:qualname"`` of a class (``"builtins:int"``)."""
-    return f"{data_type.__module__}:{data_type.__qualname__}"
 
 
 def import_trusted(source: str) -> Any:
@@ -197,11 +213,20 @@ def import_trusted(source: str) -> Any:
 class MaterializerRegistry:
     """ZenML's ``materializer_registry``: which materializer saves which type.
 
-    One object over the registrations of this process (``BaseMaterializer``
+    A view over the registrations of this process (``BaseMaterializer``
     subclasses register themselves when defined). Where ZenML falls back to
-    cloudpickle for an unknown type, ``registry[unknown]`` raises
-    ``NoMaterializerError`` saying how to register one or opt in to pickle.
+    cloudpickle for an unknown type, ``registry[unknown]`` does so only while
+    ``pickle_fallback()`` says the fallback is on, and otherwise raises
+    ``NoMaterializerError`` saying how to register one or turn it on.
+
+    Args:
+        pickle_fallback: asked on each lookup whether the project-wide pickle
+            fallback is on (the api passes its setting); off when None.
+
     """
+
+    def __init__(self, pickle_fallback: Callable[[], bool] | None = None) -> None:
+        self._pickle_fallback = pickle_fallback or (lambda: False)
 
     def register_materializer_type(self, key: type, type_: type[BaseMaterializer]) -> None:
         """Make ``type_`` the materializer of ``key`` unless ``key`` has one already."""
@@ -219,7 +244,7 @@ class MaterializerRegistry:
                 f"materializers are looked up by class, got the string {key!r}; pass the "
                 "class itself (a string annotation cannot be resolved here)"
             )
-        return materializer_for(key)
+        return materializer_for(key, pickle_fallback=self._pickle_fallback())
 
     def is_registered(self, key: type) -> bool:
         """Whether some materializer saves ``key`` (a registered type, subclass or dataclass)."""
@@ -239,10 +264,10 @@ class MaterializerRegistry:
         return self.materializer_types
 
     def get_default_materializer(self) -> type[BaseMaterializer]:
-        """``PickleMaterializer``, which a step uses only when named or opted in to."""
-        from lineagelog.adapters.materializers.pickle import PickleMaterializer
+        """``PickleFallbackMaterializer``, used only while the pickle fallback is on."""
+        from lineagelog.adapters.materializers.pickle import PickleFallbackMaterializer
 
-        return PickleMaterializer
+        return PickleFallbackMaterializer
 
 
 def _checked_key(key: Any) -> type:

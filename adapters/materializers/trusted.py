@@ -24,7 +24,6 @@ before loading.
 
 from __future__ import annotations
 
-import sys
 import types
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -34,8 +33,8 @@ from lineagelog.adapters.materializers.registry import (
     import_trusted,
     lazy_materializer_sources,
     registered_types,
-    type_source,
 )
+from lineagelog.adapters.materializers.sources import MAIN, loaded_module, type_source
 from lineagelog.domain.errors import UntrustedTypeError
 
 if TYPE_CHECKING:
@@ -68,10 +67,9 @@ def resolve_materializer(source: str) -> type[BaseMaterializer]:
     if isinstance(found, type) and issubclass(found, BaseMaterializer):
         return found
     raise UntrustedTypeError(
-        f"materializer {source!r} names no BaseMaterializer subclass defined in this process. "
-        f"If it is yours, import the module that defines it ({_module_of(source)!r}) before "
-        "loading; otherwise the record naming it was edited: check it with `lineagelog audit`. "
-        f"{_NEVER_IMPORTED}{_locals_hint(source)}"
+        f"the materializer class {source!r} is not imported in this process: "
+        f"{_import_first(source)}; otherwise the record naming it was edited: check it with "
+        f"`lineagelog audit`. {_NEVER_IMPORTED}{_locals_hint(source)}"
     )
 
 
@@ -95,10 +93,10 @@ def resolve_data_type(source: str, materializer: type[BaseMaterializer]) -> type
     found = loaded_class(source)
     if found is None:
         raise UntrustedTypeError(
-            f"data type {source!r} names no class imported in this process. If it is yours, "
-            f"import the module that defines it ({_module_of(source)!r}) before loading, or "
-            "register a materializer for it; otherwise the record naming it was edited: check "
-            f"it with `lineagelog audit`. {_NEVER_IMPORTED}{_locals_hint(source)}"
+            f"the class {source!r} is not imported in this process: "
+            f"{_import_first(source, ' or register a materializer for it')}; otherwise the "
+            "record naming it was edited: check it with `lineagelog audit`. "
+            f"{_NEVER_IMPORTED}{_locals_hint(source)}"
         )
     if not issubclass(found, bases) and not materializer.can_load_type(found):
         handled = sorted(type_source(t) for t in bases)
@@ -121,7 +119,7 @@ def loaded_class(source: str) -> type | None:
     module_name, separator, qualname = source.partition(":")
     if not separator or not module_name or not qualname:
         return None
-    obj: Any = sys.modules.get(module_name)
+    obj: Any = loaded_module(module_name)
     for part in qualname.split("."):
         # The base classes' own descriptors, so a metaclass or module cannot intercept.
         if isinstance(obj, type):
@@ -146,8 +144,18 @@ def _check_shape(source: Any, what: str) -> None:
         )
 
 
-def _module_of(source: str) -> str:
-    return source.split(":", 1)[0]
+def _import_first(source: str, alternative: str = "") -> str:
+    module = source.split(":", 1)[0]
+    if module == MAIN:
+        return (
+            "it was defined in a main module that no other process has (the REPL, a notebook, "
+            "or a script run by an earlier lineagelog, which recorded such classes as "
+            "`__main__`); define it in a module and save it again"
+        )
+    return (
+        f"if it is yours, import the module that defines it first (`import {module}`)"
+        f"{alternative}, then load again"
+    )
 
 
 def _locals_hint(source: str) -> str:

@@ -271,8 +271,11 @@ def test_object_never_gets_pickle_automatically():
 
 
 def test_pickle_is_never_chosen_by_the_registry_but_named_as_the_opt_in():
-    with pytest.raises(NoMaterializerError, match=r"opt in to pickle \(PickleMaterializer"):
+    with pytest.raises(NoMaterializerError) as refused:
         materializer_for(Unregistered)
+
+    assert "opt in to the project-wide pickle fallback" in str(refused.value)
+    assert "output_materializers=PickleMaterializer" in str(refused.value)
 
 
 def test_a_union_annotation_is_refused_with_a_clear_error():
