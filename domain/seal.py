@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Snapshot
-from eventsourcing.utils import get_topic
 
-from lineagelog.domain.base import GENESIS_HASH, LineageAggregate, event_hash
+from lineagelog.domain.base import GENESIS_HASH, LineageAggregate, event_hash, event_topic
 from lineagelog.domain.errors import SealMovedBackError
 
 __all__ = [
@@ -121,7 +120,7 @@ class LogSeal(LineageAggregate):
             originator_id=last.originator_id,
             originator_version=last.originator_version,
             timestamp=last.timestamp,
-            topic=get_topic(cls),
+            topic=event_topic(cls),
             state=state,
         )
         seal = snapshot.mutate(None)
