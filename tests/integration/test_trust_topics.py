@@ -34,6 +34,7 @@ from lineagelog.domain.errors import (
 )
 from lineagelog.domain.seal import SEAL_GENESIS, advance_digest
 from lineagelog.examples.numbers_pipeline import numbers
+from lineagelog.projections.projector import SCHEMA_VERSION
 
 _REGISTERED = "lineagelog.domain.artifact_name:ArtifactName.VersionRegistered"
 _FORGED = "evilmodule:ArtifactName.VersionRegistered"
@@ -332,7 +333,7 @@ def test_an_empty_database_of_the_old_format_is_taken_up_as_it_holds_no_hash(
     close_contexts()
     with sqlite_database(tmp_path / "empty.db") as conn:
         stored = conn.execute("SELECT value FROM lineagelog_schema WHERE key = 'views'")
-        assert stored.fetchall() == [("2",)]
+        assert stored.fetchall() == [(SCHEMA_VERSION,)]
 
 
 def test_an_events_file_hashed_by_an_older_lineagelog_is_refused_saying_so(
