@@ -25,6 +25,7 @@ from lineagelog.adapters.materializers import (
     materializer_registry,
 )
 from lineagelog.api import fileio
+from lineagelog.api.artifact_config import ArtifactConfig
 from lineagelog.api.client import Client
 from lineagelog.api.config import configure
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
@@ -33,10 +34,12 @@ from lineagelog.api.step import step
 from lineagelog.domain.errors import (
     AnchorFileError,
     ArtifactNotFoundError,
+    ArtifactSourceError,
     ConcurrencyConflict,
     ConfigurationError,
     DeletedVersionError,
     DiagramRenderError,
+    DuplicateVersionError,
     ExportFormatError,
     GraphvizNotFoundError,
     IntegrityError,
@@ -44,6 +47,7 @@ from lineagelog.domain.errors import (
     InvalidLineageQueryError,
     InvalidRetentionError,
     InvalidTagError,
+    InvalidVersionError,
     LineageCycleError,
     LineageError,
     LineageNodeNotFoundError,
@@ -67,7 +71,9 @@ from lineagelog.domain.errors import (
 
 __all__ = [
     "AnchorFileError",
+    "ArtifactConfig",
     "ArtifactNotFoundError",
+    "ArtifactSourceError",
     "ArtifactType",
     "ArtifactVersion",
     "BaseMaterializer",
@@ -81,6 +87,7 @@ __all__ = [
     "DataclassMaterializer",
     "DeletedVersionError",
     "DiagramRenderError",
+    "DuplicateVersionError",
     "ExportFormatError",
     "GraphvizNotFoundError",
     "HTMLString",
@@ -89,6 +96,7 @@ __all__ = [
     "InvalidLineageQueryError",
     "InvalidRetentionError",
     "InvalidTagError",
+    "InvalidVersionError",
     "JSONString",
     "LineageCycleError",
     "LineageError",

@@ -15,11 +15,12 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lineagelog.adapters.materializers import load_artifact, materializer_for, save_artifact
 from lineagelog.adapters.repository import Changes
 from lineagelog.adapters.write_leases import write_lease
+from lineagelog.api.artifact_config import ArtifactConfig
 from lineagelog.api.building import Invocation
 from lineagelog.api.content_check import bytes_problem
 from lineagelog.api.context import LineageContext
@@ -37,6 +38,9 @@ from lineagelog.domain.errors import (
 from lineagelog.domain.names import artifact_name_id, default_artifact_name
 from lineagelog.domain.step_run import StepRun
 from lineagelog.projections.faults import checkpoint
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.materializers import BaseMaterializer, SavedArtifact
 
 __all__ = [
     "ArtifactRecorder",
@@ -82,16 +86,57 @@ class ArtifactRecorder:
             raise NoMaterializerError(
                 f"output {spec.name!r} of step {invocation.id!r} (pipeline {self.pipeline!r}): {e}"
             ) from None
+        return self.write(
+            step_run_id,
+            name,
+            spec.name,
+            value,
+            materializer,
+            spec.config or ArtifactConfig(),
+            succeed_started=succeed_started,
+        )
+
+    def write(
+        self,
+        step_run_id: uuid.UUID,
+        name: str,
+        output_name: str,
+        value: Any,
+        materializer: type[BaseMaterializer],
+        config: ArtifactConfig,
+        *,
+        succeed_started: float | None = None,
+        save_type: str = "step_output",
+        extract_metadata: bool = True,
+        include_visualizations: bool = True,
+    ) -> ProducedOutput:
+        """Write ``value`` as a new version of ``name``, recorded as output ``output_name``.
+
+        ``config`` gives the version's name, tags, run metadata and artifact
+        type; ``save_type`` is ``"manual"`` for an artifact a step body saved.
+        """
         artifact_version_id = uuid.uuid4()
         uri = self.context.artifacts.version_uri(name, artifact_version_id)
         # The lease keeps `gc` off the folder until its event is recorded (or the write failed).
         with write_lease(self.context.artifacts, artifact_version_id, name):
             saved = save_artifact(
-                value, uri=uri, store=self.context.artifacts, materializer_cls=materializer
+                value,
+                uri=uri,
+                store=self.context.artifacts,
+                materializer_cls=materializer,
+                extract_metadata=extract_metadata,
+                include_visualizations=include_visualizations,
             )
             checkpoint("artifact.written")  # bytes stored, no event yet: orphan bytes at worst
-            version = self._record_version(
-                step_run_id, name, artifact_version_id, spec.name, uri, saved, succeed_started
+            number, version_name = self._record_version(
+                step_run_id,
+                name,
+                artifact_version_id,
+                output_name,
+                saved,
+                succeed_started,
+                config,
+                save_type,
             )
         checkpoint("artifact.recorded")
         return ProducedOutput(
@@ -101,8 +146,9 @@ class ArtifactRecorder:
             saved.materializer,
             saved.data_type,
             name,
-            version,
+            number,
             saved.size,
+            version_name,
         )
 
     def _record_version(
@@ -111,43 +157,50 @@ class ArtifactRecorder:
         name: str,
         artifact_version_id: uuid.UUID,
         output_name: str,
-        uri: str,
-        saved: Any,
+        saved: SavedArtifact,
         succeed_started: float | None,
-    ) -> int:
+        config: ArtifactConfig,
+        save_type: str,
+    ) -> tuple[int, str]:
         """Take the next version number of ``name`` and record the artifact, atomically.
 
         Another writer taking that number first makes the repository reload both
-        streams and take the next one.
+        streams and take the next one. The config's tags are ``VersionTagged``
+        events in the same append. Returns the version's number and name.
         """
 
-        def record(changes: Changes) -> int:
+        def record(changes: Changes) -> tuple[int, str]:
             artifact = changes.get(
                 artifact_name_id(name),
                 ArtifactName,
                 create=lambda: ArtifactName.register_name(name),
             )
-            version = artifact.register_version(
-                artifact_version_id, step_run_id, saved.content_hash
+            number = artifact.register_version(
+                artifact_version_id, step_run_id, saved.content_hash, config.version
             )
+            for tag in config.tags:
+                artifact.tag(number, tag)
             step_run = changes.get(step_run_id, StepRun)
             step_run.record_artifact(
                 output_name=output_name,
                 artifact_version_id=artifact_version_id,
                 name=name,
-                version=version,
-                uri=uri,
+                version=number,
+                uri=saved.uri,
                 materializer=saved.materializer,
                 data_type=saved.data_type,
-                artifact_type=saved.artifact_type,
+                artifact_type=(config.artifact_type or saved.artifact_type),
                 content_hash=saved.content_hash,
                 size=saved.size,
                 metadata=saved.metadata,
                 visualizations=saved.visualizations,
+                version_name=artifact.version_names[number],
+                run_metadata=config.run_metadata,
+                save_type=save_type,
             )
             if succeed_started is not None:
                 step_run.succeed(time.perf_counter() - succeed_started)
-            return version
+            return number, artifact.version_names[number]
 
         return self.context.repository.change_together(
             record, on_saved=self._on_saved, what=f"take a version number of artifact {name!r}"

@@ -140,20 +140,14 @@ class Client:
     # -- artifacts ---------------------------------------------------------------------------
 
     def get_artifact_version(self, name: str, version: int | str | None = None) -> ArtifactVersion:
-        """Version ``version`` of artifact ``name``; the latest when None."""
+        """Version ``version`` of artifact ``name`` (a version name or number); the latest when None."""
         self._fresh()
-        number: int | None
-        if version is None:
-            number = None
-        else:
-            try:
-                number = int(version)
-            except (TypeError, ValueError):
-                raise NotFoundError(
-                    f"artifact version {version!r} of {name!r} is not a number; "
-                    "versions are 1, 2, 3..."
-                ) from None
-        record = self._context.queries.get_artifact_version(name, number, as_of=self._as_of)
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int | str)):
+            raise NotFoundError(
+                f"artifact version {version!r} of {name!r} is not a version name or number; "
+                "use e.g. 3 or '1.0'"
+            )
+        record = self._context.queries.get_artifact_version(name, version, as_of=self._as_of)
         return ArtifactVersion.from_record(self._context, record)
 
     def list_artifact_versions(
@@ -178,14 +172,14 @@ class Client:
             )
         return ArtifactLifecycle(self._context)
 
-    def tag_artifact(self, name: str, version: int, tag: str) -> ArtifactVersion:
+    def tag_artifact(self, name: str, version: int | str, tag: str) -> ArtifactVersion:
         """Add ``tag`` to ``name:version`` (an event; a no-op when it is already there)."""
-        self._lifecycle("tag").tag(name, int(version), tag)
+        self._lifecycle("tag").tag(name, version, tag)
         return self.get_artifact_version(name, version)
 
-    def untag_artifact(self, name: str, version: int, tag: str) -> ArtifactVersion:
+    def untag_artifact(self, name: str, version: int | str, tag: str) -> ArtifactVersion:
         """Remove ``tag`` from ``name:version`` (an event; a no-op when it is not there)."""
-        self._lifecycle("untag").untag(name, int(version), tag)
+        self._lifecycle("untag").untag(name, version, tag)
         return self.get_artifact_version(name, version)
 
     def register_artifact(
@@ -234,13 +228,13 @@ class Client:
         return self._registered(lifecycle, artifact_version_id, name, tags)
 
     def delete_artifact_version(
-        self, name: str, version: int, *, reason: str = ""
+        self, name: str, version: int | str, *, reason: str = ""
     ) -> ArtifactVersion:
         """Delete ``name:version``: a tombstone event first, then its bytes are removed.
 
         Lineage keeps the version, marked deleted; the cache never serves it again.
         """
-        self._lifecycle("delete").delete(name, int(version), reason)
+        self._lifecycle("delete").delete(name, version, reason)
         return self.get_artifact_version(name, version)
 
     def gc(

@@ -115,13 +115,16 @@ class ArtifactLifecycle:
 
     # -- tags ------------------------------------------------------------------------
 
-    def tag(self, name: str, version: int, tag: str) -> None:
-        """Add ``tag`` to ``name:version`` (records ``VersionTagged``; no-op if present)."""
-        self._change(name, lambda a: a.tag(version, tag))
+    def tag(self, name: str, version: int | str, tag: str) -> None:
+        """Add ``tag`` to ``name:version`` (records ``VersionTagged``; no-op if present).
 
-    def untag(self, name: str, version: int, tag: str) -> None:
+        ``version`` is a version name (``"1.0"``, ``"3"``) or number, here and below.
+        """
+        self._change(name, lambda a: a.tag(a.number_of(version), tag))
+
+    def untag(self, name: str, version: int | str, tag: str) -> None:
         """Remove ``tag`` from ``name:version`` (records ``VersionUntagged``; no-op if absent)."""
-        self._change(name, lambda a: a.untag(version, tag))
+        self._change(name, lambda a: a.untag(a.number_of(version), tag))
 
     # -- register ----------------------------------------------------------------------
 
@@ -203,7 +206,7 @@ class ArtifactLifecycle:
     def delete(
         self,
         name: str,
-        version: int,
+        version: int | str,
         reason: str = "",
         *,
         unless_reused_since: datetime | None = None,
@@ -223,7 +226,7 @@ class ArtifactLifecycle:
             name=name,
             producer_step_run_id=record.producer_step_run_id,
         )
-        if logged is None or (logged.name, logged.version) != (name, version):
+        if logged is None or (logged.name, logged.number) != (name, record.number):
             raise IntegrityError(
                 f"artifact {name}:{version} ({record.id}) in the views is not what the log "
                 f"recorded; nothing was deleted. {VIEWS_DISAGREE}"
@@ -231,7 +234,7 @@ class ArtifactLifecycle:
         recorded = self._change(
             name,
             lambda a: a.delete_version(
-                version,
+                logged.number,
                 logged.uri,
                 reason or "deleted by the user",
                 unless_reused_since=unless_reused_since,

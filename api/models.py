@@ -20,11 +20,18 @@ __all__ = ["ArtifactVersion", "Run", "StepRun"]
 
 @dataclass(frozen=True, repr=False)
 class ArtifactVersion:
-    """One version of a named artifact; ``load()`` reads its value back."""
+    """One version of a named artifact; ``load()`` reads its value back.
+
+    ``version`` is its name as in ZenML: ``"1"``, ``"2"``... by default, or a name
+    chosen with ``ArtifactConfig(version=)`` / ``save_artifact(version=)``;
+    ``number`` is its place in the artifact's sequence (1, 2, 3...), given
+    whatever its name. ``run_metadata`` is what the user recorded with it.
+    """
 
     id: UUID
     name: str
-    version: int
+    version: str
+    number: int
     uri: str
     data_type: str
     materializer: str
@@ -33,6 +40,7 @@ class ArtifactVersion:
     size: int
     metadata: dict[str, Any]
     visualizations: list[dict[str, str]]
+    run_metadata: dict[str, Any]
     producer_step_run_id: UUID | None
     created_at: datetime
     tags: tuple[str, ...]

@@ -12,6 +12,9 @@ equal to the real classes::
     │   ├── GraphvizNotFoundError        no `dot` to render SVG, PNG or PDF with
     │   └── UnknownFormatError           a diagram format it cannot write
     ├── InvalidArtifactNameError     a name that could escape the store root
+    ├── InvalidVersionError          a version name that cannot be used
+    ├── DuplicateVersionError        a version name the artifact already has
+    ├── ArtifactSourceError          data to register that holds the artifact store
     ├── PipelineDefinitionError      bad annotations, arguments, calls outside a pipeline
     ├── MaterializerError
     │   ├── NoMaterializerError      a type nobody can save
@@ -48,10 +51,12 @@ from uuid import UUID
 __all__ = [
     "AnchorFileError",
     "ArtifactNotFoundError",
+    "ArtifactSourceError",
     "ConcurrencyConflict",
     "ConfigurationError",
     "DeletedVersionError",
     "DiagramRenderError",
+    "DuplicateVersionError",
     "ExportFormatError",
     "GraphvizNotFoundError",
     "IntegrityError",
@@ -59,6 +64,7 @@ __all__ = [
     "InvalidLineageQueryError",
     "InvalidRetentionError",
     "InvalidTagError",
+    "InvalidVersionError",
     "LineageCycleError",
     "LineageError",
     "LineageNodeNotFoundError",
@@ -91,6 +97,18 @@ class ConfigurationError(LineageError):
 
 class InvalidArtifactNameError(LineageError, ValueError):
     """An artifact name that is empty, too long, or could escape the store root."""
+
+
+class InvalidVersionError(LineageError, ValueError):
+    """A version name that is empty, too long, has a ``:``, or is another version's number."""
+
+
+class DuplicateVersionError(LineageError):
+    """A version name the artifact already has: every version name is given once."""
+
+
+class ArtifactSourceError(LineageError, ValueError):
+    """Data to register or save that holds the artifact store itself (it would copy into itself)."""
 
 
 class PipelineDefinitionError(LineageError):

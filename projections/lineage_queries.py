@@ -38,7 +38,7 @@ __all__ = ["DIRECTIONS", "Direction", "LineageQueries", "resolve_node"]
 
 Direction = Literal["upstream", "downstream", "both"]
 DIRECTIONS: tuple[str, ...] = ("upstream", "downstream", "both")
-_VERSIONED = re.compile(r"^(?P<name>.+):(?P<version>[0-9]+)$")
+_VERSIONED = re.compile(r"^(?P<name>.+):(?P<version>[^:]+)$")
 _FIND_IDS = (
     "node ids are artifact version ids, step run ids and run ids: find them with "
     "`lineagelog artifacts list`, `lineagelog runs list` and `lineagelog runs show RUN`, "
@@ -145,10 +145,10 @@ def resolve_node(queries: ViewQueries, node: str | UUID, *, as_of: int | None = 
         with queries.engine.connect() as conn:
             if conn.scalar(query) is not None:
                 return candidate
-    attempts: list[tuple[str, int | None]] = []
+    attempts: list[tuple[str, str | None]] = []
     match = _VERSIONED.match(text)
     if match:
-        attempts.append((match.group("name"), int(match.group("version"))))
+        attempts.append((match.group("name"), match.group("version")))
     attempts.append((text, None))
     first_error: ArtifactNotFoundError | None = None
     for name, version in attempts:

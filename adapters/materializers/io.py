@@ -63,13 +63,17 @@ def save_artifact(
     uri: str,
     store: ArtifactStore,
     materializer_cls: type[BaseMaterializer],
+    extract_metadata: bool = True,
+    include_visualizations: bool = True,
 ) -> SavedArtifact:
     """Write ``data`` to the new folder ``uri`` with ``materializer_cls``, then hash it.
 
     Steps: make the folder (it must not hold files yet), ``save``,
     ``save_visualizations``, ``extract_metadata`` (plus ``storage_size``, the
     bytes under ``uri``), then ``content_hash`` over everything under ``uri``.
-    On failure the partly written folder is removed.
+    On failure the partly written folder is removed. ``extract_metadata=False``
+    or ``include_visualizations=False`` skip those two calls (as ZenML's
+    ``save_artifact`` arguments of the same names do).
 
     Raises:
         MaterializerError: when the materializer does not accept the type or fails
@@ -95,10 +99,16 @@ def save_artifact(
     name = materializer_cls.__qualname__
     try:
         _call(name, "save", lambda: materializer.save(data))
-        visualizations = _call(
-            name, "save_visualizations", lambda: materializer.save_visualizations(data)
+        visualizations = (
+            _call(name, "save_visualizations", lambda: materializer.save_visualizations(data))
+            if include_visualizations
+            else {}
         )
-        metadata = _call(name, "extract_metadata", lambda: materializer.extract_metadata(data))
+        metadata = (
+            _call(name, "extract_metadata", lambda: materializer.extract_metadata(data))
+            if extract_metadata
+            else {}
+        )
         listed = _list_visualizations(uri, store, visualizations, name)
         content_hash, size = store.content_hash(uri)
     except BaseException:

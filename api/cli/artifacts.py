@@ -26,19 +26,23 @@ artifacts_app = typer.Typer(
 app.add_typer(artifacts_app, name="artifacts")
 
 
-def parse_artifact_ref(ref: str) -> tuple[str, int | None]:
-    """Split ``NAME[:VERSION]``; a version that is not a positive number is an error."""
+def parse_artifact_ref(ref: str) -> tuple[str, str | None]:
+    """Split ``NAME[:VERSION]`` at the last single ``:``; VERSION is a version name or number.
+
+    ``pipeline::step::output`` (a default name, made with ``::``) has no version;
+    ``pipeline::step::output:2`` is its version 2, ``model:1.0`` the version named 1.0.
+    """
     name, sep, version = ref.rpartition(":")
-    if not sep:
+    if not sep or name.endswith(":"):
         return ref, None
     if not name:
         raise ArtifactNotFoundError(f"artifact reference {ref!r} has no name; use NAME[:VERSION]")
-    if not version.isdigit() or int(version) < 1:
+    if not version.strip():
         raise ArtifactNotFoundError(
-            f"artifact version {version!r} in {ref!r} is not a version number; "
-            "versions are 1, 2, 3... (e.g. model:3)"
+            f"artifact reference {ref!r} has an empty version; write NAME:VERSION "
+            "(e.g. model:3 or model:1.0)"
         )
-    return name, int(version)
+    return name, version
 
 
 @artifacts_app.command("list")
@@ -123,6 +127,7 @@ def version_summary(v: ArtifactVersion) -> dict[str, Any]:
         "id": v.id,
         "name": v.name,
         "version": v.version,
+        "number": v.number,
         "data_type": v.data_type,
         "size": v.size,
         "content_hash": v.content_hash,

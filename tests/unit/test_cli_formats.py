@@ -27,8 +27,11 @@ def test_an_unknown_format_or_suffix_is_an_error_naming_it():
 
 def test_artifact_references_split_into_name_and_version():
     assert parse_artifact_ref("model") == ("model", None)
-    assert parse_artifact_ref("model:3") == ("model", 3)
-    for bad in ("model:three", "model:0", ":3"):
+    assert parse_artifact_ref("model:3") == ("model", "3")
+    assert parse_artifact_ref("model:1.0") == ("model", "1.0")
+    assert parse_artifact_ref("p::s::output") == ("p::s::output", None)
+    assert parse_artifact_ref("p::s::output:2") == ("p::s::output", "2")
+    for bad in ("model: ", ":3"):
         with pytest.raises(LineageError):
             parse_artifact_ref(bad)
 

@@ -13,7 +13,12 @@ from lineagelog.domain.artifact_name import (
 )
 from lineagelog.domain.base import GENESIS_HASH, event_hash
 from lineagelog.domain.cache import CacheIngredients, explain_miss
-from lineagelog.domain.errors import ArtifactNotFoundError, InvalidArtifactNameError
+from lineagelog.domain.errors import (
+    ArtifactNotFoundError,
+    DuplicateVersionError,
+    InvalidArtifactNameError,
+    InvalidVersionError,
+)
 from lineagelog.domain.names import artifact_name_id, check_artifact_name
 from lineagelog.domain.run import PipelineRun, RunAlreadyEndedError
 from lineagelog.domain.step_run import StepRun, StepRunStateError
@@ -134,7 +139,7 @@ def test_tagging_a_missing_version_names_the_existing_ones():
     name = ArtifactName.register_name("model")
     name.register_version(uuid.uuid4(), None, "h")
 
-    with pytest.raises(ArtifactNotFoundError, match="no version 5; it has versions 1 to 1"):
+    with pytest.raises(ArtifactNotFoundError, match="no version 5; its versions are 1"):
         name.tag(5, "prod")
 
 
@@ -245,3 +250,34 @@ def test_miss_reasons_name_each_changed_ingredient():
         "parameter `old` removed (was 1)",
         "input `data` changed",
     ]
+
+
+def test_versions_are_named_by_their_number_unless_a_name_is_chosen():
+    name = ArtifactName.register_name("model")
+
+    first = name.register_version(uuid.uuid4(), None, "h1")
+    second = name.register_version(uuid.uuid4(), None, "h2", version_name="1.0")
+    third = name.register_version(uuid.uuid4(), None, "h3")
+
+    assert (first, second, third) == (1, 2, 3)
+    assert name.version_names == {1: "1", 2: "1.0", 3: "3"}
+    assert (name.number_of("1.0"), name.number_of("3"), name.number_of(1)) == (2, 3, 1)
+    assert name.label(2) == "model:1.0"
+
+
+def test_a_version_name_is_given_once():
+    name = ArtifactName.register_name("model")
+    name.register_version(uuid.uuid4(), None, "h1", version_name="1.0")
+
+    with pytest.raises(DuplicateVersionError, match="already has a version named '1.0'"):
+        name.register_version(uuid.uuid4(), None, "h2", version_name="1.0")
+    assert name.latest_version == 1
+
+
+@pytest.mark.parametrize("bad", ["", "a:b", "x" * 101, "7", "new\nline"])
+def test_an_unusable_version_name_is_refused_naming_it(bad: str):
+    name = ArtifactName.register_name("model")
+
+    with pytest.raises(InvalidVersionError, match="version"):
+        name.register_version(uuid.uuid4(), None, "h", version_name=bad)
+    assert name.version_names == {}
