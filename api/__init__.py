@@ -26,8 +26,10 @@ from lineagelog.adapters.materializers import (
 )
 from lineagelog.api import fileio
 from lineagelog.api.artifact_config import ArtifactConfig
+from lineagelog.api.artifact_functions import load_artifact, register_artifact, save_artifact
 from lineagelog.api.client import Client
 from lineagelog.api.config import configure
+from lineagelog.api.external import ExternalArtifact
 from lineagelog.api.models import ArtifactVersion, Run, StepRun
 from lineagelog.api.pipeline import pipeline
 from lineagelog.api.step import step
@@ -89,6 +91,7 @@ __all__ = [
     "DiagramRenderError",
     "DuplicateVersionError",
     "ExportFormatError",
+    "ExternalArtifact",
     "GraphvizNotFoundError",
     "HTMLString",
     "IntegrityError",
@@ -127,7 +130,10 @@ __all__ = [
     "allow_pickle",
     "configure",
     "fileio",
+    "load_artifact",
     "materializer_registry",
     "pipeline",
+    "register_artifact",
+    "save_artifact",
     "step",
 ]

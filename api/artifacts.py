@@ -21,7 +21,7 @@ from lineagelog.adapters.materializers import load_artifact, materializer_for, s
 from lineagelog.adapters.repository import Changes
 from lineagelog.adapters.write_leases import write_lease
 from lineagelog.api.artifact_config import ArtifactConfig
-from lineagelog.api.building import Invocation
+from lineagelog.api.building import ExternalInput, Invocation
 from lineagelog.api.content_check import bytes_problem
 from lineagelog.api.context import LineageContext
 from lineagelog.api.recorded import VIEWS_DISAGREE, ProducedOutput, recorded_output
@@ -205,6 +205,36 @@ class ArtifactRecorder:
         return self.context.repository.change_together(
             record, on_saved=self._on_saved, what=f"take a version number of artifact {name!r}"
         )
+
+
+def record_external_input(
+    context: LineageContext, pipeline: str, external: ExternalInput
+) -> ProducedOutput:
+    """The version an external step input is, as the log records it; an ``ExternalArtifact``
+    value is saved first (once per run), under ``{pipeline}::{step}::external_{input}``.
+
+    Raises:
+        IntegrityError: the log records no such version.
+    """
+    from lineagelog.api.external import ExternalArtifact
+    from lineagelog.api.lifecycle import ArtifactLifecycle, VersionSettings
+
+    source = external.source
+    if not isinstance(source, ExternalArtifact):
+        return recorded_version(context, source)
+    consumer, input_name = external.first_consumer
+    name = default_artifact_name(pipeline, consumer, f"external_{input_name}")
+    settings = VersionSettings(
+        extract_metadata=source.store_artifact_metadata,
+        include_visualizations=source.store_artifact_visualizations,
+    )
+    saved_id = ArtifactLifecycle(context).save_value(
+        source.value, name, source.materializer, settings
+    )
+    recorded = recorded_output(context.events, saved_id, name=name)
+    if recorded is None:
+        raise IntegrityError(f"the external artifact {name} ({saved_id}) is not in the log")
+    return recorded
 
 
 def load_input(context: LineageContext, produced: ProducedOutput) -> Any:

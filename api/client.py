@@ -17,7 +17,12 @@ if TYPE_CHECKING:
     from lineagelog.adapters.materializers import BaseMaterializer
     from lineagelog.adapters.sealing import SealResult
     from lineagelog.api.context import LineageContext
-    from lineagelog.api.lifecycle import ArtifactLifecycle, GcReport, PruneReport
+    from lineagelog.api.lifecycle import (
+        ArtifactLifecycle,
+        GcReport,
+        PruneReport,
+        VersionSettings,
+    )
     from lineagelog.api.recovery import RecoveryReport
     from lineagelog.projections.lineage import LineageGraph
 
@@ -33,6 +38,16 @@ def _id_text(value: UUID | str, what: str) -> str:
         raise NotFoundError(
             f"{what} id {value!r} is not a UUID; copy an id from `lineagelog runs list`"
         ) from None
+
+
+def _with_tags(settings: VersionSettings | None, tags: Sequence[str]) -> VersionSettings:
+    import dataclasses
+
+    from lineagelog.api.artifact_config import checked_tags
+    from lineagelog.api.lifecycle import VersionSettings
+
+    chosen = settings or VersionSettings()
+    return dataclasses.replace(chosen, tags=checked_tags([*chosen.tags, *tags]))
 
 
 class Client:
@@ -183,30 +198,23 @@ class Client:
         return self.get_artifact_version(name, version)
 
     def register_artifact(
-        self, source: str | os.PathLike[str], name: str, *, tags: Sequence[str] = ()
+        self,
+        source: str | os.PathLike[str],
+        name: str,
+        *,
+        tags: Sequence[str] = (),
+        settings: VersionSettings | None = None,
     ) -> ArtifactVersion:
         """Register an existing local file or folder, or a path in the store, as a new version.
 
-        The data is copied into the artifact store and hashed; no step runs.
-        ``load()`` on the result gives a local path.
+        Local data is copied into the artifact store and hashed; data already
+        in the store is hashed where it lies (never copied into itself); no
+        step runs. ``load()`` on the result gives a local path. ``settings``
+        names, tags and types the version (``lineagelog.api.register_artifact``).
         """
         lifecycle = self._lifecycle("register an artifact")
-        artifact_version_id = lifecycle.register(source, name)
-        return self._registered(lifecycle, artifact_version_id, name, tags)
-
-    def _registered(
-        self,
-        lifecycle: ArtifactLifecycle,
-        artifact_version_id: UUID,
-        name: str,
-        tags: Sequence[str],
-    ) -> ArtifactVersion:
-        """Tag a version just recorded, and return it."""
-        version = self._context.queries.artifact_versions_by_id([str(artifact_version_id)])
-        registered = version[str(artifact_version_id)].version
-        for tag in tags:
-            lifecycle.tag(name, registered, tag)
-        return self.get_artifact_version(name, registered)
+        chosen = _with_tags(settings, tags)
+        return self.get_artifact_version_by_id(lifecycle.register(source, name, chosen))
 
     def save_artifact(
         self,
@@ -215,17 +223,34 @@ class Client:
         *,
         tags: Sequence[str] = (),
         materializer: type[BaseMaterializer] | None = None,
+        settings: VersionSettings | None = None,
     ) -> ArtifactVersion:
         """Save a Python value as a new version of ``name``, outside any pipeline.
 
         The materializer registered for the value's type writes it (or
         ``materializer``), as for a step's output; ``load()`` on the result gives
         the value back. Like ``register_artifact``, the version has no producing
-        step run.
+        step run. ``settings`` names, tags and types the version
+        (``lineagelog.api.save_artifact``).
         """
         lifecycle = self._lifecycle("save an artifact")
-        artifact_version_id = lifecycle.save_value(value, name, materializer)
-        return self._registered(lifecycle, artifact_version_id, name, tags)
+        chosen = _with_tags(settings, tags)
+        return self.get_artifact_version_by_id(
+            lifecycle.save_value(value, name, materializer, chosen)
+        )
+
+    def get_artifact_version_by_id(self, artifact_version_id: UUID | str) -> ArtifactVersion:
+        """The artifact version with id ``artifact_version_id``."""
+        from lineagelog.domain.errors import ArtifactNotFoundError
+
+        self._fresh()
+        wanted = _id_text(artifact_version_id, "artifact version")
+        found = self._context.queries.artifact_versions_by_id([wanted], self._as_of)
+        if wanted not in found:
+            raise ArtifactNotFoundError(
+                f"no artifact version {wanted}; find ids with `lineagelog artifacts list NAME`"
+            )
+        return ArtifactVersion.from_record(self._context, found[wanted])
 
     def delete_artifact_version(
         self, name: str, version: int | str, *, reason: str = ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
 from lineagelog.projections.records import ArtifactVersionRecord, RunRecord, StepRunRecord
@@ -47,6 +47,7 @@ class ArtifactVersion:
     deleted: bool
     position: int
     _context: LineageContext = field(compare=False)
+    _passes_as_step_input: ClassVar[bool] = True  # a pipeline call may pass it to a step
 
     @classmethod
     def from_record(cls, context: LineageContext, r: ArtifactVersionRecord) -> ArtifactVersion:
@@ -148,8 +149,17 @@ class Run:
 
     @classmethod
     def from_record(cls, context: LineageContext, r: RunRecord, as_of: int | None = None) -> Run:
-        """Wrap a run record, fetching every artifact version its steps touch in one go."""
+        """Wrap a run record, fetching every artifact version its steps touch.
+
+        Outputs of the run's steps come in one query; inputs from outside the run
+        (an ``ExternalArtifact`` or an ``ArtifactVersion`` passed in) in a second.
+        """
         records = context.queries.artifact_versions_of_runs([r.id], as_of=as_of)
+        outside = sorted(
+            {v for s in r.steps.values() for v in s.inputs.values()} - set(records)
+        )
+        if outside:
+            records |= context.queries.artifact_versions_by_id(outside, as_of)
         versions = {k: ArtifactVersion.from_record(context, v) for k, v in records.items()}
         return _built(
             cls,

@@ -25,7 +25,13 @@ from typing import Any
 
 from lineagelog.adapters.materializers import materializer_for, materializer_source
 from lineagelog.adapters.repository import Changes
-from lineagelog.api.artifacts import ArtifactRecorder, ProducedOutput, load_input
+from lineagelog.api.artifact_functions import saving_for_step
+from lineagelog.api.artifacts import (
+    ArtifactRecorder,
+    ProducedOutput,
+    load_input,
+    record_external_input,
+)
 from lineagelog.api.building import DagBuilder, Invocation, executing_step
 from lineagelog.api.cache_hits import find_hit
 from lineagelog.api.context import LineageContext
@@ -83,6 +89,9 @@ class PipelineRunner:
     def run(self, builder: DagBuilder, parameters: dict[str, Any]) -> uuid.UUID:
         """Execute every invocation; return the run id (raises RunFailedError on failure)."""
         self._check_artifact_names(builder)
+        for external in builder.external_inputs:
+            key = (external.invocation_id, external.output_name)
+            self.produced[key] = record_external_input(self.context, self.pipeline, external)
         environment = capture_environment(
             {inv.step.func.__module__ for inv in builder.invocations.values()}
         )
@@ -307,7 +316,12 @@ class PipelineRunner:
                 produced = self.produced[(out.invocation_id, out.output_name)]
                 kwargs[name] = load_input(self.context, produced)
             checkpoint("step.body")
-            with executing_step(f"step {invocation.id!r} of pipeline {self.pipeline!r}"):
+            label = f"step {invocation.id!r} of pipeline {self.pipeline!r}"
+            outputs = [spec.name for spec in step.outputs]
+            with (
+                executing_step(label),
+                saving_for_step(self.context, self._recorder, step_run_id, label, outputs),
+            ):
                 result = step.func(**kwargs)
             values = self._split_result(invocation, result)
             for index, (spec, value) in enumerate(zip(step.outputs, values, strict=True)):

@@ -118,7 +118,7 @@ def test_a_python_value_saved_outside_a_pipeline_loads_back_and_is_in_the_lineag
     assert (labels.name, labels.version, labels.tags) == ("labels", "1", ("v1-schema",))
     assert again.version == "2" and again.content_hash != labels.content_hash
     assert labels.producer_step_run_id is None
-    assert labels.metadata["source"] == "a Python dict saved by Client.save_artifact"
+    assert labels.metadata["source"] == "a Python dict saved by save_artifact"
     assert client.get_artifact_version("labels", 1).load() == {"cat": 0, "dog": 1}
     assert np.array_equal(weights.load(verify=True), np.arange(6.0).reshape(2, 3))
     assert "numpy" in weights.materializer.lower()
