@@ -53,8 +53,7 @@ def checked_run_metadata(metadata: Mapping[str, Any] | None, what: str) -> dict[
         return {key: to_jsonable(value) for key, value in metadata.items()}
     except TypeError as e:
         raise PipelineDefinitionError(
-            f"{what} has a value that has no JSON form ({e}); use numbers, strings, lists "
-            "and dicts"
+            f"{what} has a value that has no JSON form ({e}); use numbers, strings, lists and dicts"
         ) from None
 
 
@@ -69,6 +68,17 @@ def checked_artifact_type(artifact_type: ArtifactType | str | None) -> ArtifactT
             f"artifact_type {artifact_type!r} is not an ArtifactType; use one of "
             f"{', '.join(f'ArtifactType.{t.name}' for t in ArtifactType)}"
         ) from None
+
+
+def _checked_version(version: object) -> str:
+    """A usable version name; a number's place is checked when the version is handed out."""
+    if isinstance(version, int) and not isinstance(version, bool):
+        version = str(version)
+    if isinstance(version, str) and version.isdigit():
+        if int(version) < 1:
+            raise InvalidVersionError(f"version {version!r} is not a version number (1, 2...)")
+        return version
+    return check_version_name(version, 0)
 
 
 class ArtifactConfig:
@@ -114,15 +124,8 @@ class ArtifactConfig:
             raise PipelineDefinitionError(f"ArtifactConfig does not take {unknown}: {hint}")
         if name is not None:
             check_artifact_name(probe_template(name))
-        if version is not None:
-            if isinstance(version, int) and not isinstance(version, bool):
-                version = str(version)
-            if not isinstance(version, str) or not version.isdigit():
-                check_version_name(version, 0)  # the number is checked when it is handed out
-            elif int(version) < 1:
-                raise InvalidVersionError(f"version {version!r} is not a version number (1, 2...)")
         self.name = name
-        self.version: str | None = version
+        self.version = None if version is None else _checked_version(version)
         self.tags = checked_tags(tags)
         self.run_metadata = checked_run_metadata(run_metadata, "ArtifactConfig run_metadata")
         self.artifact_type = checked_artifact_type(artifact_type)

@@ -161,7 +161,9 @@ def _save_in_step(
         version=settings.version,
         tags=settings.tags,
         run_metadata=settings.run_metadata,
-        artifact_type=None if settings.artifact_type is None else ArtifactType(settings.artifact_type),
+        artifact_type=None
+        if settings.artifact_type is None
+        else ArtifactType(settings.artifact_type),
     )
     produced = running.recorder.write(
         running.step_run_id,

@@ -210,8 +210,10 @@ class ArtifactRecorder:
 def record_external_input(
     context: LineageContext, pipeline: str, external: ExternalInput
 ) -> ProducedOutput:
-    """The version an external step input is, as the log records it; an ``ExternalArtifact``
-    value is saved first (once per run), under ``{pipeline}::{step}::external_{input}``.
+    """The version an external step input is, as the log records it.
+
+    An ``ExternalArtifact`` value is saved first (once per run), under
+    ``{pipeline}::{step}::external_{input}``.
 
     Raises:
         IntegrityError: the log records no such version.

@@ -60,9 +60,12 @@ class StepOutput:
 
 @dataclass(frozen=True)
 class ExternalInput:
-    """An artifact from outside the run passed as a step input: an ``ExternalArtifact``
-    or an ``ArtifactVersion``. The runner records it as ``(invocation_id, output_name)``
-    before the run starts, so steps read it as they read an upstream output."""
+    """An artifact from outside the run passed as a step input.
+
+    An ``ExternalArtifact`` or an ``ArtifactVersion``: the runner records it as
+    ``(invocation_id, output_name)`` before the run starts, so steps read it as
+    they read an upstream output.
+    """
 
     invocation_id: str
     output_name: str

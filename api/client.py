@@ -155,9 +155,11 @@ class Client:
     # -- artifacts ---------------------------------------------------------------------------
 
     def get_artifact_version(self, name: str, version: int | str | None = None) -> ArtifactVersion:
-        """Version ``version`` of artifact ``name`` (a version name or number); the latest when None."""
+        """Version ``version`` (a version name or number) of artifact ``name``; None: the latest."""
         self._fresh()
-        if version is not None and (isinstance(version, bool) or not isinstance(version, int | str)):
+        if version is not None and (
+            isinstance(version, bool) or not isinstance(version, int | str)
+        ):
             raise NotFoundError(
                 f"artifact version {version!r} of {name!r} is not a version name or number; "
                 "use e.g. 3 or '1.0'"

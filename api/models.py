@@ -155,9 +155,7 @@ class Run:
         (an ``ExternalArtifact`` or an ``ArtifactVersion`` passed in) in a second.
         """
         records = context.queries.artifact_versions_of_runs([r.id], as_of=as_of)
-        outside = sorted(
-            {v for s in r.steps.values() for v in s.inputs.values()} - set(records)
-        )
+        outside = sorted({v for s in r.steps.values() for v in s.inputs.values()} - set(records))
         if outside:
             records |= context.queries.artifact_versions_by_id(outside, as_of)
         versions = {k: ArtifactVersion.from_record(context, v) for k, v in records.items()}

@@ -46,7 +46,7 @@ class OutputSpec:
 
 
 def _split_annotated(annotation: Any) -> tuple[Any, str | None, ArtifactConfig | None]:
-    """``Annotated[T, "name"]`` or ``Annotated[T, ArtifactConfig(...)]``: T, the name, the config."""
+    """``Annotated[T, "name"]`` or ``Annotated[T, ArtifactConfig(...)]``: T, name, config."""
     if get_origin(annotation) is Annotated:
         base, *extras = get_args(annotation)
         names = [extra for extra in extras if isinstance(extra, str)]
@@ -171,9 +171,7 @@ def _tuple_outputs(func: Callable[..., Any], members: tuple[Any, ...]) -> tuple[
     specs = []
     for index, member in enumerate(members):
         member_type, member_name, config = _split_annotated(member)
-        specs.append(
-            OutputSpec(member_name or f"output_{index}", member_name, member_type, config)
-        )
+        specs.append(OutputSpec(member_name or f"output_{index}", member_name, member_type, config))
     seen = [s.name for s in specs]
     if len(set(seen)) != len(seen):
         raise PipelineDefinitionError(

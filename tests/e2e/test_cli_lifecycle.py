@@ -75,7 +75,11 @@ def test_register_copies_a_local_file_in_as_a_new_version(home: Path) -> None:
     )
     shown = cli_json(home, "artifacts", "show", "labels:1")
 
-    assert (registered["name"], registered["version"], registered["tags"]) == ("labels", "1", ["v1"])
+    assert (registered["name"], registered["version"], registered["tags"]) == (
+        "labels",
+        "1",
+        ["v1"],
+    )
     assert shown["content_hash"] == registered["content_hash"]
     assert shown["producer"] is None
     copied = [p for p in (home / "artifacts" / "labels").rglob("labels.csv")]

@@ -88,7 +88,9 @@ def test_without_a_version_the_config_gives_numbers_and_lookups_take_either(
 
     client = Client()
     assert [v.version for v in client.list_artifact_versions("numbered")] == ["1", "2"]
-    assert client.get_artifact_version("numbered", 2) == client.get_artifact_version("numbered", "2")
+    assert client.get_artifact_version("numbered", 2) == client.get_artifact_version(
+        "numbered", "2"
+    )
     assert client.lineage("numbered:2").nodes
 
 

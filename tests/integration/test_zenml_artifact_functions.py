@@ -44,7 +44,7 @@ def test_save_and_load_outside_a_pipeline_with_a_version_name(
     assert load_artifact("my_numbers", "1.0") == [1, 2, 3]
     assert load_artifact("my_numbers") == [4]
     assert load_artifact(saved.id) == [1, 2, 3]
-    with pytest.raises(DuplicateVersionError, match="'1.0'"):
+    with pytest.raises(DuplicateVersionError, match=r"'1\.0'"):
         save_artifact([9], name="my_numbers", version="1.0")
     assert Client().as_of(before).list_artifact_versions() == []
     check_history(Client(), tmp_path)
@@ -127,7 +127,7 @@ def test_an_external_artifact_is_saved_once_consumed_with_lineage_and_cached_by_
     consumed = client.get_run(first.id).steps["print_data"].inputs["data"]
     assert consumed.load() == [1, 2, 3]
     assert consumed.name == "printing_pipeline::print_data::external_data"
-    assert str(consumed.id) in client.lineage(f"total:1", direction="upstream").nodes
+    assert str(consumed.id) in client.lineage("total:1", direction="upstream").nodes
     assert client.get_run(second.id).steps["print_data"].cache_hit
     assert not client.get_run(third.id).steps["print_data"].cache_hit
     assert calls == [[1, 2, 3], [5]]

@@ -269,7 +269,7 @@ def test_a_version_name_is_given_once():
     name = ArtifactName.register_name("model")
     name.register_version(uuid.uuid4(), None, "h1", version_name="1.0")
 
-    with pytest.raises(DuplicateVersionError, match="already has a version named '1.0'"):
+    with pytest.raises(DuplicateVersionError, match=r"already has a version named '1\.0'"):
         name.register_version(uuid.uuid4(), None, "h2", version_name="1.0")
     assert name.latest_version == 1
 
