@@ -37,19 +37,27 @@ import shutil
 import struct
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
+from uuid import UUID
 
 from lineagelog.domain.errors import StorageError
 from lineagelog.domain.names import check_artifact_name
-
-if TYPE_CHECKING:
-    from uuid import UUID
-
 
 __all__ = ["CONTENT_HASH_HEADER", "ArtifactStore"]
 
 CONTENT_HASH_HEADER = b"lineagelog-content-v1\0"
 _CHUNK = 1024 * 1024
+
+STORE_FOLDER = ".lineagelog"
+"""The store's own folder under the root (write leases); see ``write_leases.RESERVED_FOLDER``."""
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 class ArtifactStore(ABC):
@@ -242,6 +250,39 @@ class ArtifactStore(ABC):
             self.check_within_root(file)
         return files
 
+    def data_files(self, path: str) -> list[str]:
+        """The files of the data at ``path``: ``walk_files`` without the store's own folders.
+
+        Data registered where it lies (``<root>/<name>``, ZenML's pattern) shares
+        its folder with the version folders (``<root>/<name>/<id>``) later versions
+        of that name get; those, and ``<root>/.lineagelog``, are never part of it.
+        For a version folder itself this is ``walk_files``.
+
+        Raises:
+            FileNotFoundError: when nothing exists at ``path``.
+
+        """
+        base = self.check_within_root(path)
+        if not self._exists(base):
+            raise FileNotFoundError(f"nothing at {path!r}")
+        files = sorted(self._own_files(base))
+        for file in files:
+            self.check_within_root(file)
+        return files
+
+    def _own_files(self, base: str) -> list[str]:
+        root = self.root.rstrip("/")
+        depth = 0 if base.rstrip("/") == root else len(self.relpath(base, root).split("/"))
+        if depth >= 2:
+            return list(self._find(base))
+        own = []
+        for file in self._find(base):
+            parts = self.relpath(file, root).split("/")
+            if parts[0] == STORE_FOLDER or (len(parts) > 2 and _is_uuid(parts[1])):
+                continue
+            own.append(file)
+        return own
+
     def read_bytes(self, path: str) -> bytes:
         """All bytes of a file."""
         with self.open(path, "rb") as f:
@@ -328,7 +369,7 @@ class ArtifactStore(ABC):
             raise FileNotFoundError(f"nothing at {uri!r}")
         # Each file is resolved (and checked to stay under the root) once, right
         # before it is read: the hash reads exactly what was checked.
-        entries = sorted((self.relpath(f, base), f) for f in self._find(base))
+        entries = sorted((self.relpath(f, base), f) for f in self._own_files(base))
         for rel, file in entries:
             resolved = self.check_within_root(file)
             length = self._size(resolved)

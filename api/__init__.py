@@ -24,8 +24,11 @@ from lineagelog.adapters.materializers import (
     allow_pickle,
 )
 from lineagelog.api import fileio
+from lineagelog.api.artifact_config import ArtifactConfig
+from lineagelog.api.artifact_functions import load_artifact, register_artifact, save_artifact
 from lineagelog.api.client import Client
 from lineagelog.api.config import configure, materializer_registry
+from lineagelog.api.external import ExternalArtifact
 from lineagelog.api.metadata import log_artifact_metadata, log_metadata
 from lineagelog.api.metadata_types import DType, StorageSize, Uri
 from lineagelog.api.models import Artifact, ArtifactVersion, PipelineModel, Run, StepRun
@@ -40,12 +43,14 @@ from lineagelog.domain.errors import (
     AmbiguousReferenceError,
     AnchorFileError,
     ArtifactNotFoundError,
+    ArtifactSourceError,
     ConcurrencyConflict,
     ConfigurationError,
     DeletedVersionError,
     DiagramRenderError,
     DownloadPathError,
     DownloadTargetExistsError,
+    DuplicateVersionError,
     ExportFormatError,
     GraphvizNotFoundError,
     IntegrityError,
@@ -56,6 +61,7 @@ from lineagelog.domain.errors import (
     InvalidRetentionError,
     InvalidTagError,
     InvalidTagTargetError,
+    InvalidVersionError,
     LineageCycleError,
     LineageError,
     LineageNodeNotFoundError,
@@ -83,7 +89,9 @@ __all__ = [
     "AmbiguousReferenceError",
     "AnchorFileError",
     "Artifact",
+    "ArtifactConfig",
     "ArtifactNotFoundError",
+    "ArtifactSourceError",
     "ArtifactType",
     "ArtifactVersion",
     "BaseMaterializer",
@@ -100,7 +108,9 @@ __all__ = [
     "DiagramRenderError",
     "DownloadPathError",
     "DownloadTargetExistsError",
+    "DuplicateVersionError",
     "ExportFormatError",
+    "ExternalArtifact",
     "GraphvizNotFoundError",
     "HTMLString",
     "IntegrityError",
@@ -111,6 +121,7 @@ __all__ = [
     "InvalidRetentionError",
     "InvalidTagError",
     "InvalidTagTargetError",
+    "InvalidVersionError",
     "JSONString",
     "LineageCycleError",
     "LineageError",
@@ -153,10 +164,13 @@ __all__ = [
     "configure",
     "fileio",
     "get_step_context",
+    "load_artifact",
     "log_artifact_metadata",
     "log_metadata",
     "materializer_registry",
     "pipeline",
+    "register_artifact",
     "remove_tags",
+    "save_artifact",
     "step",
 ]

@@ -15,12 +15,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lineagelog.adapters.materializers import load_artifact, materializer_for_value, save_artifact
 from lineagelog.adapters.repository import Changes
 from lineagelog.adapters.write_leases import write_lease
-from lineagelog.api.building import Invocation
+from lineagelog.api.artifact_config import ArtifactConfig
+from lineagelog.api.building import ExternalInput, Invocation
 from lineagelog.api.config import pickle_fallback_enabled
 from lineagelog.api.content_check import bytes_problem
 from lineagelog.api.context import LineageContext
@@ -41,6 +42,9 @@ from lineagelog.domain.errors import (
 from lineagelog.domain.names import artifact_name_id, default_artifact_name
 from lineagelog.domain.step_run import StepRun
 from lineagelog.projections.faults import checkpoint
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.materializers import BaseMaterializer, SavedArtifact
 
 __all__ = [
     "ArtifactRecorder",
@@ -85,8 +89,8 @@ class ArtifactRecorder:
     ) -> ProducedOutput:
         """Write one output (with ``succeed_started``, the last: the step succeeds with it).
 
-        The last output's ``ArtifactWritten`` and the ``StepSucceeded`` go in one append;
-        the version's tags (``tags`` and the cascade tags) go in its own append.
+        The last output's ``ArtifactWritten`` and the ``StepSucceeded`` go in one append,
+        with the version's tags (``tags``, its ``ArtifactConfig``'s and the cascade tags).
         ``planned`` is the output as the step context showed it: its artifact
         version id and URI are used, and the metadata the step added is recorded
         on the new version in the same append.
@@ -102,10 +106,44 @@ class ArtifactRecorder:
                 f"output {spec.name!r} of step {invocation.id!r} (pipeline {self.pipeline!r}): {e}"
             ) from None
         if planned is not None:
-            name, artifact_version_id = planned.artifact_name, planned.artifact_version_id
+            name = planned.artifact_name
             self._check_untouched(invocation, planned)
-        else:
-            artifact_version_id = uuid.uuid4()
+        return self.write(
+            step_run_id,
+            name,
+            spec.name,
+            value,
+            materializer,
+            spec.config or ArtifactConfig(),
+            succeed_started=succeed_started,
+            extract_metadata=invocation.artifact_metadata,
+            include_visualizations=invocation.artifact_visualization,
+            tags=tags,
+            planned=planned,
+        )
+
+    def write(
+        self,
+        step_run_id: uuid.UUID,
+        name: str,
+        output_name: str,
+        value: Any,
+        materializer: type[BaseMaterializer],
+        config: ArtifactConfig,
+        *,
+        succeed_started: float | None = None,
+        save_type: str = "step_output",
+        extract_metadata: bool = True,
+        include_visualizations: bool = True,
+        tags: Sequence[Tag] = (),
+        planned: StepContextOutput | None = None,
+    ) -> ProducedOutput:
+        """Write ``value`` as a new version of ``name``, recorded as output ``output_name``.
+
+        ``config`` gives the version's name, tags, run metadata and artifact
+        type; ``save_type`` is ``"manual"`` for an artifact a step body saved.
+        """
+        artifact_version_id = planned.artifact_version_id if planned else uuid.uuid4()
         uri = self.context.artifacts.version_uri(name, artifact_version_id)
         # The lease keeps `gc` off the folder until its event is recorded (or the write failed).
         with write_lease(self.context.artifacts, artifact_version_id, name):
@@ -114,19 +152,23 @@ class ArtifactRecorder:
                 uri=uri,
                 store=self.context.artifacts,
                 materializer_cls=materializer,
-                visualizations=invocation.artifact_visualization,
-                metadata=invocation.artifact_metadata,
+                extract_metadata=extract_metadata,
+                include_visualizations=include_visualizations,
             )
             checkpoint("artifact.written")  # bytes stored, no event yet: orphan bytes at worst
-            version = self._record_version(
+            all_tags = as_tags(
+                [*self._cascade_tags, *config.tags, *tags], f"output {output_name!r}"
+            )
+            number, version_name = self._record_version(
                 step_run_id,
                 name,
                 artifact_version_id,
-                spec.name,
-                uri,
+                output_name,
                 saved,
                 succeed_started,
-                as_tags([*self._cascade_tags, *tags], f"output {spec.name!r}"),
+                config,
+                save_type,
+                all_tags,
                 planned.run_metadata if planned is not None else None,
             )
         checkpoint("artifact.recorded")
@@ -137,8 +179,9 @@ class ArtifactRecorder:
             saved.materializer,
             saved.data_type,
             name,
-            version,
+            number,
             saved.size,
+            version_name,
         )
 
     def _check_untouched(self, invocation: Invocation, planned: StepContextOutput) -> None:
@@ -158,52 +201,90 @@ class ArtifactRecorder:
         name: str,
         artifact_version_id: uuid.UUID,
         output_name: str,
-        uri: str,
-        saved: Any,
+        saved: SavedArtifact,
         succeed_started: float | None,
+        config: ArtifactConfig,
+        save_type: str,
         tags: Sequence[Tag],
-        run_metadata: dict[str, Any] | None = None,
-    ) -> int:
+        logged_metadata: dict[str, Any] | None,
+    ) -> tuple[int, str]:
         """Take the next version number of ``name`` and record the artifact, atomically.
 
         Another writer taking that number first makes the repository reload both
-        streams and take the next one.
+        streams and take the next one. The tags are ``VersionTagged`` events and the
+        metadata the step logged a ``VersionMetadataLogged``, in the same append.
+        Returns the version's number and name.
         """
 
-        def record(changes: Changes) -> int:
+        def record(changes: Changes) -> tuple[int, str]:
             artifact = changes.get(
                 artifact_name_id(name),
                 ArtifactName,
                 create=lambda: ArtifactName.register_name(name),
             )
-            version = artifact.register_version(
-                artifact_version_id, step_run_id, saved.content_hash
+            number = artifact.register_version(
+                artifact_version_id, step_run_id, saved.content_hash, config.version
             )
-            tag_artifact_version_in(changes, artifact, version, tags)
-            if run_metadata:
-                artifact.log_version_metadata(version, run_metadata)
+            tag_artifact_version_in(changes, artifact, number, tags)
+            if logged_metadata:
+                artifact.log_version_metadata(number, logged_metadata)
             step_run = changes.get(step_run_id, StepRun)
             step_run.record_artifact(
                 output_name=output_name,
                 artifact_version_id=artifact_version_id,
                 name=name,
-                version=version,
-                uri=uri,
+                version=number,
+                uri=saved.uri,
                 materializer=saved.materializer,
                 data_type=saved.data_type,
-                artifact_type=saved.artifact_type,
+                artifact_type=(config.artifact_type or saved.artifact_type),
                 content_hash=saved.content_hash,
                 size=saved.size,
                 metadata=saved.metadata,
                 visualizations=saved.visualizations,
+                version_name=artifact.version_names[number],
+                run_metadata=config.run_metadata,
+                save_type=save_type,
             )
             if succeed_started is not None:
                 step_run.succeed(time.perf_counter() - succeed_started)
-            return version
+            return number, artifact.version_names[number]
 
         return self.context.repository.change_together(
             record, on_saved=self._on_saved, what=f"take a version number of artifact {name!r}"
         )
+
+
+def record_external_input(
+    context: LineageContext, pipeline: str, external: ExternalInput
+) -> ProducedOutput:
+    """The version an external step input is, as the log records it.
+
+    An ``ExternalArtifact`` value is saved first (once per run), under
+    ``{pipeline}::{step}::external_{input}``.
+
+    Raises:
+        IntegrityError: the log records no such version.
+    """
+    from lineagelog.api.external import ExternalArtifact
+    from lineagelog.api.lifecycle import ArtifactLifecycle, VersionSettings
+
+    source = external.source
+    if not isinstance(source, ExternalArtifact):
+        return recorded_version(context, source)
+    consumer, input_name = external.first_consumer
+    name = default_artifact_name(pipeline, consumer, f"external_{input_name}")
+    settings = VersionSettings(
+        extract_metadata=source.store_artifact_metadata,
+        include_visualizations=source.store_artifact_visualizations,
+    )
+    saved_id = ArtifactLifecycle(context).save_value(
+        source.value, name, source.materializer, settings
+    )
+    recorded = recorded_output(context.events, saved_id, name=name)
+    if recorded is None:
+        raise IntegrityError(f"the external artifact {name} ({saved_id}) is not in the log")
+    return recorded
 
 
 def load_input(context: LineageContext, produced: ProducedOutput) -> Any:

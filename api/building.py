@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ArtifactSettings",
     "DagBuilder",
+    "ExternalInput",
     "Invocation",
     "StepOutput",
     "building",
@@ -74,6 +75,29 @@ class StepOutput:
         return f"<output {self.output_name!r} of {self.invocation_id!r}>"
 
 
+@dataclass(frozen=True)
+class ExternalInput:
+    """An artifact from outside the run passed as a step input.
+
+    An ``ExternalArtifact`` or an ``ArtifactVersion``: the runner records it as
+    ``(invocation_id, output_name)`` before the run starts, so steps read it as
+    they read an upstream output.
+    """
+
+    invocation_id: str
+    output_name: str
+    source: Any = field(compare=False)
+    first_consumer: tuple[str, str] = ("", "")  # (invocation id, input name)
+
+    def __repr__(self) -> str:
+        return f"<external input {self.invocation_id!r}: {self.source!r}>"
+
+
+def _is_external(value: Any) -> bool:
+    # ExternalArtifact and ArtifactVersion say so themselves: the builder knows no model class.
+    return getattr(type(value), "_passes_as_step_input", False) is True
+
+
 @dataclass
 class Invocation:
     """One call of a step inside a pipeline: its parameters and upstream outputs."""
@@ -81,7 +105,7 @@ class Invocation:
     id: str
     step: Step
     parameters: dict[str, Any]
-    inputs: dict[str, StepOutput]
+    inputs: dict[str, StepOutput | ExternalInput]
     upstream: list[str] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
     cache_disabled: str | None = None
@@ -100,7 +124,11 @@ class Invocation:
             "source": self.step.source_ref,
             "parameters": self.parameters,
             "inputs": {
-                name: {"step": out.invocation_id, "output": out.output_name}
+                name: (
+                    {"external": out.invocation_id}
+                    if isinstance(out, ExternalInput)
+                    else {"step": out.invocation_id, "output": out.output_name}
+                )
                 for name, out in self.inputs.items()
             },
             "upstream": list(self.upstream),
@@ -137,6 +165,21 @@ class DagBuilder:
         self.extra = dict(extra or {})
         self.enable_cache: bool | None = None
         self._counts: dict[str, int] = {}
+        self._externals: dict[int, ExternalInput] = {}
+
+    def _external(self, value: Any, invocation_id: str, input_name: str) -> ExternalInput:
+        """The one input placeholder of an external artifact, however many steps take it."""
+        found = self._externals.get(id(value))
+        if found is None:
+            key = f"<external {len(self._externals) + 1}>"
+            found = ExternalInput(key, "output", value, (invocation_id, input_name))
+            self._externals[id(value)] = found
+        return found
+
+    @property
+    def external_inputs(self) -> list[ExternalInput]:
+        """The external artifacts the pipeline's steps take, in the order first passed."""
+        return list(self._externals.values())
 
     def _invocation_id(self, step: Step, given: str | None) -> str:
         if given is not None:
@@ -235,10 +278,13 @@ class DagBuilder:
             ) from None
         bound.apply_defaults()
         parameters: dict[str, Any] = {}
-        inputs: dict[str, StepOutput] = {}
+        inputs: dict[str, StepOutput | ExternalInput] = {}
         for name, value in bound.arguments.items():
             if isinstance(value, StepOutput):
                 inputs[name] = value
+                continue
+            if _is_external(value):
+                inputs[name] = self._external(value, inv_id, name)
                 continue
             if isinstance(value, tuple) and value and all(isinstance(v, StepOutput) for v in value):
                 raise PipelineDefinitionError(
@@ -253,7 +299,9 @@ class DagBuilder:
                     "pass plain values (numbers, strings, lists, dicts), or produce the value "
                     "in an upstream step and pass its output"
                 ) from None
-        upstream = sorted({out.invocation_id for out in inputs.values()})
+        upstream = sorted(
+            {out.invocation_id for out in inputs.values() if isinstance(out, StepOutput)}
+        )
         self.invocations[inv_id] = Invocation(
             inv_id, step, parameters, inputs, upstream, self._after(step, after)
         )

@@ -116,14 +116,14 @@ def _reuse(
         aggregate = names.get(output.name) or changes.find(
             artifact_name_id(output.name), ArtifactName, fastforward=True
         )
-        if aggregate is None or aggregate.versions.get(output.version) != UUID(
+        if aggregate is None or aggregate.versions.get(output.number) != UUID(
             output.artifact_version_id
         ):
             return (
                 f"the log records output `{output_name}` of step run {execution.step_run_id} as "
                 f"{output.label}, but the artifact name's stream does not; run `lineagelog audit`"
             )
-        if output.version in aggregate.deleted:
+        if output.number in aggregate.deleted:
             return f"cached output `{output_name}` ({output.label}) was deleted"
         names[output.name] = aggregate
     problems = {
@@ -141,7 +141,7 @@ def _reuse(
     try:
         for output in execution.outputs.values():
             names[output.name].reuse_version(
-                output.version, UUID(output.artifact_version_id), step_run_id
+                output.number, UUID(output.artifact_version_id), step_run_id
             )
     except LineageError as e:  # checked above; only a damaged stream gets here
         for aggregate in names.values():

@@ -28,13 +28,28 @@ if TYPE_CHECKING:
     from lineagelog.adapters.materializers import BaseMaterializer
     from lineagelog.adapters.sealing import SealResult
     from lineagelog.api.context import LineageContext
-    from lineagelog.api.lifecycle import ArtifactLifecycle, GcReport, PruneReport
+    from lineagelog.api.lifecycle import (
+        ArtifactLifecycle,
+        GcReport,
+        PruneReport,
+        VersionSettings,
+    )
     from lineagelog.api.recovery import RecoveryReport
     from lineagelog.projections.lineage import LineageGraph
     from lineagelog.projections.records import TagRecord
     from lineagelog.projections.references import References
 
 __all__ = ["Client"]
+
+
+def _with_tags(settings: VersionSettings | None, tags: Sequence[str]) -> VersionSettings:
+    import dataclasses
+
+    from lineagelog.api.artifact_config import checked_tags
+    from lineagelog.api.lifecycle import VersionSettings
+
+    chosen = settings or VersionSettings()
+    return dataclasses.replace(chosen, tags=checked_tags([*chosen.tags, *tags]))
 
 
 class Client:
@@ -327,41 +342,34 @@ class Client:
             )
         return ArtifactLifecycle(self._context)
 
-    def tag_artifact(self, name: str, version: int, tag: str) -> ArtifactVersion:
+    def tag_artifact(self, name: str, version: int | str, tag: str) -> ArtifactVersion:
         """Add ``tag`` to ``name:version`` (an event; a no-op when it is already there)."""
-        self._lifecycle("tag").tag(name, int(version), tag)
+        self._lifecycle("tag").tag(name, version, tag)
         return self.get_artifact_version(name, version)
 
-    def untag_artifact(self, name: str, version: int, tag: str) -> ArtifactVersion:
+    def untag_artifact(self, name: str, version: int | str, tag: str) -> ArtifactVersion:
         """Remove ``tag`` from ``name:version`` (an event; a no-op when it is not there)."""
-        self._lifecycle("untag").untag(name, int(version), tag)
+        self._lifecycle("untag").untag(name, version, tag)
         return self.get_artifact_version(name, version)
 
     def register_artifact(
-        self, source: str | os.PathLike[str], name: str, *, tags: Sequence[str] = ()
+        self,
+        source: str | os.PathLike[str],
+        name: str,
+        *,
+        tags: Sequence[str] = (),
+        settings: VersionSettings | None = None,
     ) -> ArtifactVersion:
         """Register an existing local file or folder, or a path in the store, as a new version.
 
-        The data is copied into the artifact store and hashed; no step runs.
-        ``load()`` on the result gives a local path.
+        Local data is copied into the artifact store and hashed; data already
+        in the store is hashed where it lies (never copied into itself); no
+        step runs. ``load()`` on the result gives a local path. ``settings``
+        names, tags and types the version (``lineagelog.api.register_artifact``).
         """
         lifecycle = self._lifecycle("register an artifact")
-        artifact_version_id = lifecycle.register(source, name)
-        return self._registered(lifecycle, artifact_version_id, name, tags)
-
-    def _registered(
-        self,
-        lifecycle: ArtifactLifecycle,
-        artifact_version_id: UUID,
-        name: str,
-        tags: Sequence[str],
-    ) -> ArtifactVersion:
-        """Tag a version just recorded, and return it."""
-        version = self._context.queries.artifact_versions_by_id([str(artifact_version_id)])
-        registered = version[str(artifact_version_id)].version
-        for tag in tags:
-            lifecycle.tag(name, registered, tag)
-        return self.get_artifact_version(name, registered)
+        chosen = _with_tags(settings, tags)
+        return self.get_artifact_version_by_id(lifecycle.register(source, name, chosen))
 
     def save_artifact(
         self,
@@ -370,26 +378,40 @@ class Client:
         *,
         tags: Sequence[str] = (),
         materializer: type[BaseMaterializer] | None = None,
+        settings: VersionSettings | None = None,
     ) -> ArtifactVersion:
         """Save a Python value as a new version of ``name``, outside any pipeline.
 
         The materializer registered for the value's type writes it (or
         ``materializer``), as for a step's output; ``load()`` on the result gives
         the value back. Like ``register_artifact``, the version has no producing
-        step run.
+        step run. ``settings`` names, tags and types the version
+        (``lineagelog.api.save_artifact``).
         """
         lifecycle = self._lifecycle("save an artifact")
-        artifact_version_id = lifecycle.save_value(value, name, materializer)
-        return self._registered(lifecycle, artifact_version_id, name, tags)
+        chosen = _with_tags(settings, tags)
+        return self.get_artifact_version_by_id(
+            lifecycle.save_value(value, name, materializer, chosen)
+        )
+
+    def get_artifact_version_by_id(self, artifact_version_id: UUID | str) -> ArtifactVersion:
+        """The artifact version with id (or unique id prefix) ``artifact_version_id``.
+
+        Raises:
+            ArtifactNotFoundError: no version has that id.
+            AmbiguousReferenceError: the prefix matches several versions.
+
+        """
+        return self.get_artifact_version(artifact_version_id)
 
     def delete_artifact_version(
-        self, name: str, version: int, *, reason: str = ""
+        self, name: str, version: int | str, *, reason: str = ""
     ) -> ArtifactVersion:
         """Delete ``name:version``: a tombstone event first, then its bytes are removed.
 
         Lineage keeps the version, marked deleted; the cache never serves it again.
         """
-        self._lifecycle("delete").delete(name, int(version), reason)
+        self._lifecycle("delete").delete(name, version, reason)
         return self.get_artifact_version(name, version)
 
     def gc(

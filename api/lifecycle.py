@@ -26,7 +26,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -65,6 +65,7 @@ __all__ = [
     "ArtifactLifecycle",
     "GcReport",
     "PruneReport",
+    "VersionSettings",
 ]
 
 DEFAULT_GC_MIN_AGE_S = 3600.0
@@ -78,6 +79,18 @@ DEFAULT_REUSE_WINDOW_S = 3600.0
 
 _MAX_RETRIES = 50
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class VersionSettings:
+    """What the user chose for a new version: its name, tags, metadata, type and extras."""
+
+    version: str | int | None = None
+    tags: tuple[str, ...] = ()
+    run_metadata: dict[str, Any] = field(default_factory=dict)
+    artifact_type: str | None = None
+    extract_metadata: bool = True
+    include_visualizations: bool = True
 
 
 @dataclass(frozen=True)
@@ -116,52 +129,74 @@ class ArtifactLifecycle:
 
     # -- tags ------------------------------------------------------------------------
 
-    def tag(self, name: str, version: int, tag: str) -> None:
+    def tag(self, name: str, version: int | str, tag: str) -> None:
         """Add ``tag`` to ``name:version`` (records ``VersionTagged``; no-op if present).
 
+        ``version`` is a version name (``"1.0"``, ``"3"``) or number, here and below.
         Through ``Tagger``, as every tagging: an exclusive tag moves to this version.
         """
         Tagger(self.context).tag_artifact_version(name, version, [Tag(tag)])
 
-    def untag(self, name: str, version: int, tag: str) -> None:
+    def untag(self, name: str, version: int | str, tag: str) -> None:
         """Remove ``tag`` from ``name:version`` (records ``VersionUntagged``; no-op if absent)."""
         Tagger(self.context).untag_artifact_version(name, version, [tag])
 
     # -- register ----------------------------------------------------------------------
 
-    def register(self, source: str | os.PathLike[str], name: str) -> UUID:
-        """Copy a local file or folder, or a path in the artifact store, in as a new version.
+    def register(
+        self,
+        source: str | os.PathLike[str],
+        name: str,
+        settings: VersionSettings | None = None,
+    ) -> UUID:
+        """Register a file or folder as a new version of ``name``.
 
-        The copy goes to ``<root>/<name>/<new id>`` through ``PathMaterializer`` (so
-        ``load()`` gives a local path back) and is hashed; then
-        ``ExternalVersionRegistered`` is recorded. The source is left untouched.
+        Data outside the artifact store is copied to ``<root>/<name>/<new id>``
+        through ``PathMaterializer`` (so ``load()`` gives a local path back).
+        Data already inside the store (ZenML's pattern: write under
+        ``<store>/<name>``, then register it) is referenced where it lies, never
+        copied (see ``lineagelog.api.stored_data``). Either way it is hashed, then
+        ``ExternalVersionRegistered`` is recorded; the source is left untouched.
 
         Raises:
             InvalidArtifactNameError: for a name that could escape the store root.
             ArtifactNotFoundError: when nothing exists at ``source``.
+            ArtifactSourceError: ``source`` holds the artifact store itself.
 
         """
         from lineagelog.adapters.materializers import save_artifact
         from lineagelog.adapters.materializers.path import PathMaterializer
+        from lineagelog.api.stored_data import check_not_holding_store, hash_in_place, inside_store
 
         check_artifact_name(name)
         store = self.context.artifacts
+        check_not_holding_store(store, source)
         artifact_version_id = uuid.uuid4()
+        in_store = inside_store(store, source)
+        if in_store is not None:
+            saved = hash_in_place(store, in_store)
+            self._record_external(name, artifact_version_id, saved, os.fspath(source), settings)
+            return artifact_version_id
         uri = store.version_uri(name, artifact_version_id)
         with _local_copy(store, source) as local, write_lease(store, artifact_version_id, name):
             saved = save_artifact(local, uri=uri, store=store, materializer_cls=PathMaterializer)
-            self._record_external(name, artifact_version_id, saved, os.fspath(source))
+            self._record_external(name, artifact_version_id, saved, os.fspath(source), settings)
         return artifact_version_id
 
     def save_value(
-        self, value: Any, name: str, materializer: type[BaseMaterializer] | None = None
+        self,
+        value: Any,
+        name: str,
+        materializer: type[BaseMaterializer] | None = None,
+        settings: VersionSettings | None = None,
     ) -> UUID:
         """Write a Python value as a new version of ``name``, outside any pipeline.
 
         The value goes through ``materializer`` (default: the one registered for
         its type, as for a step's output) into ``<root>/<name>/<new id>``, is
         hashed, and ``ExternalVersionRegistered`` is recorded; ``load()`` gives
-        the value back.
+        the value back. A ``pathlib.Path`` is registered (``register``): data
+        inside the store is referenced, not copied into itself.
 
         Raises:
             InvalidArtifactNameError: for a name that could escape the store root.
@@ -171,6 +206,9 @@ class ArtifactLifecycle:
         from lineagelog.adapters.materializers import materializer_for_value, save_artifact
         from lineagelog.api.config import pickle_fallback_enabled
 
+        settings = settings or VersionSettings()
+        if isinstance(value, Path) and materializer is None:
+            return self.register(value, name, settings)
         check_artifact_name(name)
         store = self.context.artifacts
         artifact_version_id = uuid.uuid4()
@@ -178,39 +216,59 @@ class ArtifactLifecycle:
         chosen = materializer or materializer_for_value(
             value, pickle_fallback=pickle_fallback_enabled()
         )
-        source = f"a Python {type(value).__qualname__} saved by Client.save_artifact"
+        source = f"a Python {type(value).__qualname__} saved by save_artifact"
         with write_lease(store, artifact_version_id, name):
-            saved = save_artifact(value, uri=uri, store=store, materializer_cls=chosen)
-            self._record_external(name, artifact_version_id, saved, source)
+            saved = save_artifact(
+                value,
+                uri=uri,
+                store=store,
+                materializer_cls=chosen,
+                extract_metadata=settings.extract_metadata,
+                include_visualizations=settings.include_visualizations,
+            )
+            self._record_external(name, artifact_version_id, saved, source, settings)
         return artifact_version_id
 
     def _record_external(
-        self, name: str, artifact_version_id: UUID, saved: SavedArtifact, source: str
+        self,
+        name: str,
+        artifact_version_id: UUID,
+        saved: SavedArtifact,
+        source: str,
+        settings: VersionSettings | None,
     ) -> None:
-        """Record bytes already written and hashed as a new version of ``name``."""
-        self._change(
-            name,
-            lambda a: a.register_external_version(
+        """Record bytes already written and hashed as a new version of ``name``.
+
+        The settings' tags are ``VersionTagged`` events in the same append.
+        """
+        settings = settings or VersionSettings()
+
+        def register(a: ArtifactName) -> None:
+            number = a.register_external_version(
                 artifact_version_id=artifact_version_id,
                 source=source,
                 uri=saved.uri,
                 materializer=saved.materializer,
                 data_type=saved.data_type,
-                artifact_type=saved.artifact_type,
+                artifact_type=settings.artifact_type or saved.artifact_type,
                 content_hash=saved.content_hash,
                 size=saved.size,
                 metadata={**saved.metadata, "source": source},
                 visualizations=saved.visualizations,
-            ),
-            create=True,
-        )
+                version_name=settings.version,
+                run_metadata=settings.run_metadata,
+            )
+            for tag in settings.tags:
+                a.tag(number, tag)
+
+        self._change(name, register, create=True)
 
     # -- delete --------------------------------------------------------------------------
 
     def delete(
         self,
         name: str,
-        version: int,
+        version: int | str,
         reason: str = "",
         *,
         unless_reused_since: datetime | None = None,
@@ -230,7 +288,7 @@ class ArtifactLifecycle:
             name=name,
             producer_step_run_id=record.producer_step_run_id,
         )
-        if logged is None or (logged.name, logged.version) != (name, version):
+        if logged is None or (logged.name, logged.number) != (name, record.number):
             raise IntegrityError(
                 f"artifact {name}:{version} ({record.id}) in the views is not what the log "
                 f"recorded; nothing was deleted. {VIEWS_DISAGREE}"
@@ -238,7 +296,7 @@ class ArtifactLifecycle:
         recorded = self._change(
             name,
             lambda a: a.delete_version(
-                version,
+                logged.number,
                 logged.uri,
                 reason or "deleted by the user",
                 unless_reused_since=unless_reused_since,
@@ -490,8 +548,15 @@ def _remove_lease(store: ArtifactStore, uri: str) -> None:
 
 def _remove_folder(store: ArtifactStore, uri: str) -> None:
     try:
-        if store.exists(uri):
-            store.rmtree(uri)
+        if not store.exists(uri):
+            return
+        own = store.data_files(uri)
+        if store.isdir(uri) and own != store.walk_files(uri):
+            # Data registered where it lies shares its folder with other versions' folders.
+            for file in own:
+                store.remove(file)
+            return
+        store.rmtree(uri) if store.isdir(uri) else store.remove(uri)
     except OSError as e:
         raise StorageError(
             f"could not remove the artifact folder {uri!r} ({e}); the version is tombstoned, "

@@ -98,7 +98,7 @@ def _log_on_version(
     from lineagelog.api.client import Client
 
     found = Client(_context=context).get_artifact_version(name, version)
-    _log_on_version_of(context, found.name, found.version, metadata)
+    _log_on_version_of(context, found.name, found.number, metadata)
 
 
 def _log_on_version_of(
@@ -129,7 +129,7 @@ def _log_on_version_id(
             f"no artifact version with id {text!r}; list versions with "
             "`lineagelog artifacts list NAME`"
         )
-    _log_on_version_of(context, record.name, record.version, metadata)
+    _log_on_version_of(context, record.name, record.number, metadata)
 
 
 def _step_of_run(context: LineageContext, step_name: str, run: UUID | str) -> UUID:

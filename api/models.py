@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from uuid import UUID
 
 from lineagelog.api.run_config import RunConfig, StepConfig
@@ -42,11 +42,18 @@ __all__ = ["Artifact", "ArtifactVersion", "PipelineModel", "Run", "StepRun"]
 
 @dataclass(frozen=True, repr=False)
 class ArtifactVersion:
-    """One version of a named artifact; ``load()`` reads its value back."""
+    """One version of a named artifact; ``load()`` reads its value back.
+
+    ``version`` is its name as in ZenML: ``"1"``, ``"2"``... by default, or a name
+    chosen with ``ArtifactConfig(version=)`` / ``save_artifact(version=)``;
+    ``number`` is its place in the artifact's sequence (1, 2, 3...), given
+    whatever its name. ``run_metadata`` is what the user recorded with it.
+    """
 
     id: UUID
     name: str
-    version: int
+    version: str
+    number: int
     uri: str
     data_type: str
     materializer: str
@@ -55,6 +62,9 @@ class ArtifactVersion:
     size: int
     metadata: dict[str, Any]
     visualizations: list[dict[str, str]]
+    user_metadata: dict[str, Any]
+    """Metadata given when the version was written: ``ArtifactConfig(run_metadata=...)``,
+    ``save_artifact(user_metadata=...)``; part of ``run_metadata``."""
     producer_step_run_id: UUID | None
     created_at: datetime
     tags: tuple[str, ...]
@@ -62,6 +72,7 @@ class ArtifactVersion:
     position: int
     _context: LineageContext = field(compare=False)
     _as_of: int | None = field(default=None, compare=False)
+    _passes_as_step_input: ClassVar[bool] = True  # a pipeline call may pass it to a step
 
     @classmethod
     def from_record(
@@ -73,22 +84,24 @@ class ArtifactVersion:
             r,
             id=UUID(r.id),
             producer_step_run_id=UUID(r.producer_step_run_id) if r.producer_step_run_id else None,
+            user_metadata=r.run_metadata,
             _context=context,
             _as_of=as_of,
         )
 
     @property
     def run_metadata(self) -> dict[str, Any]:
-        """ZenML's ``run_metadata``: what the materializer extracted, then what was logged.
+        """ZenML's ``run_metadata``: extracted, then given at write time, then logged.
 
-        Metadata logged on this version (``log_metadata``, ``log_artifact_metadata``)
-        is merged in log order over the extracted metadata, so the latest value of
-        a key wins; a version read as of a past position shows what was logged by then.
+        The materializer's metadata comes first, then ``user_metadata``, then what
+        was logged on this version (``log_metadata``, ``log_artifact_metadata``) in
+        log order, so the latest value of a key wins; a version read as of a past
+        position shows what was logged by then.
         """
         if self._as_of is None:
             self._context.catch_up()
         logged = self._context.queries.logged_metadata([str(self.id)], as_of=self._as_of)
-        return {**self.metadata, **logged.get(str(self.id), {})}
+        return {**self.metadata, **self.user_metadata, **logged.get(str(self.id), {})}
 
     def load(self, *, allow_pickle: bool = False, verify: bool = False) -> Any:
         """Load the value with the materializer and data type recorded at write time.
@@ -242,8 +255,15 @@ class Run:
 
     @classmethod
     def from_record(cls, context: LineageContext, r: RunRecord, as_of: int | None = None) -> Run:
-        """Wrap a run record, fetching every artifact version its steps touch in one go."""
+        """Wrap a run record, fetching every artifact version its steps touch.
+
+        Outputs of the run's steps come in one query; inputs from outside the run
+        (an ``ExternalArtifact`` or an ``ArtifactVersion`` passed in) in a second.
+        """
         records = context.queries.artifact_versions_of_runs([r.id], as_of=as_of)
+        outside = sorted({v for s in r.steps.values() for v in s.inputs.values()} - set(records))
+        if outside:
+            records |= context.queries.artifact_versions_by_id(outside, as_of)
         versions = {k: ArtifactVersion.from_record(context, v, as_of) for k, v in records.items()}
         logged = context.queries.logged_metadata(
             [r.id, *(s.id for s in r.steps.values())], as_of=as_of

@@ -52,8 +52,10 @@ class ProducedOutput:
     materializer: str
     data_type: str
     name: str
-    version: int
+    number: int
     size: int
+    version: str
+    """The version's name: its number as text unless a name was chosen."""
 
     @classmethod
     def of_event(cls, event: Any) -> ProducedOutput:
@@ -67,6 +69,7 @@ class ProducedOutput:
             event.name,
             event.version,
             event.size,
+            event.version_name or str(event.version),
         )
 
     @property
@@ -76,9 +79,10 @@ class ProducedOutput:
 
     def differences(self, view: Any) -> list[str]:
         """The fields in which a view record of this version states something else."""
+        fields = ("uri", "materializer", "data_type", "content_hash", "name", "number", "version")
         return [
             f"{field} {getattr(view, field)!r} (the log says {getattr(self, field)!r})"
-            for field in ("uri", "materializer", "data_type", "content_hash", "name", "version")
+            for field in fields
             if getattr(view, field) != getattr(self, field)
         ]
 

@@ -26,7 +26,12 @@ from typing import Any
 
 from lineagelog.adapters.materializers import materializer_for, materializer_source
 from lineagelog.adapters.repository import DEFAULT_ATTEMPTS, Changes
-from lineagelog.api.artifacts import ArtifactRecorder, ProducedOutput, load_input
+from lineagelog.api.artifacts import (
+    ArtifactRecorder,
+    ProducedOutput,
+    load_input,
+    record_external_input,
+)
 from lineagelog.api.building import DagBuilder, Invocation, executing_step
 from lineagelog.api.cache_hits import find_hit
 from lineagelog.api.context import LineageContext
@@ -112,6 +117,9 @@ class PipelineRunner:
     def run(self, builder: DagBuilder, parameters: dict[str, Any]) -> uuid.UUID:
         """Execute every invocation; return the run id (raises RunFailedError on failure)."""
         self._check_artifact_names(builder)
+        for external in builder.external_inputs:
+            key = (external.invocation_id, external.output_name)
+            self.produced[key] = record_external_input(self.context, self.pipeline, external)
         environment = capture_environment(
             {inv.step.func.__module__ for inv in builder.invocations.values()}
         )
@@ -345,6 +353,7 @@ class PipelineRunner:
             outputs=plan_outputs(self.context, self.pipeline, invocation),
             lineage=self.context,
             on_saved=self._own_positions.update,
+            writer=self._recorder,
         )
 
     def _execute(

@@ -16,6 +16,7 @@ from typing import Annotated, Any, get_args, get_origin, overload
 
 from lineagelog.adapters.materializers.sources import module_source
 from lineagelog.api.active_dag import current_builder
+from lineagelog.api.artifact_config import ArtifactConfig
 from lineagelog.api.code_hash import CodeHash, code_hash_of
 from lineagelog.api.naming import format_name_template, probe_template
 from lineagelog.api.options import (
@@ -34,19 +35,34 @@ __all__ = ["OutputSpec", "Step", "step"]
 
 @dataclass(frozen=True)
 class OutputSpec:
-    """A declared step output: its name, the artifact name if given, its type."""
+    """A declared step output: its name, the artifact name if given, its type.
+
+    ``config`` is the output's ``ArtifactConfig`` (version, tags, run metadata,
+    artifact type), when its annotation has one.
+    """
 
     name: str
     artifact_name: str | None
     data_type: Any  # a type, or Any when the annotation does not say
+    config: ArtifactConfig | None = None
 
 
-def _split_annotated(annotation: Any) -> tuple[Any, str | None]:
+def _split_annotated(annotation: Any) -> tuple[Any, str | None, ArtifactConfig | None]:
+    """``Annotated[T, "name"]`` or ``Annotated[T, ArtifactConfig(...)]``: T, name, config."""
     if get_origin(annotation) is Annotated:
         base, *extras = get_args(annotation)
         names = [extra for extra in extras if isinstance(extra, str)]
-        return base, (names[0] if names else None)
-    return annotation, None
+        configs = [extra for extra in extras if isinstance(extra, ArtifactConfig)]
+        config = configs[0] if configs else None
+        if config is not None and config.name is not None:
+            if names and names[0] != config.name:
+                raise PipelineDefinitionError(
+                    f"output annotation {annotation!r} names the artifact {names[0]!r} and "
+                    f"ArtifactConfig(name={config.name!r}); give the name once"
+                )
+            names = [config.name]
+        return base, (names[0] if names else None), config
+    return annotation, None, None
 
 
 class _TupleReturnFinder(ast.NodeVisitor):
@@ -137,10 +153,10 @@ def parse_outputs(func: Callable[..., Any]) -> tuple[OutputSpec, ...]:
     annotation = hints["return"]
     if annotation is None or annotation is type(None):
         return ()
-    base, name = _split_annotated(annotation)
-    if get_origin(base) is tuple and name is None:
+    base, name, config = _split_annotated(annotation)
+    if get_origin(base) is tuple and name is None and config is None:
         return _tuple_outputs(func, get_args(base))
-    return (OutputSpec(name or "output", name, base),)
+    return (OutputSpec(name or "output", name, base, config),)
 
 
 def _tuple_outputs(func: Callable[..., Any], members: tuple[Any, ...]) -> tuple[OutputSpec, ...]:
@@ -156,8 +172,8 @@ def _tuple_outputs(func: Callable[..., Any], members: tuple[Any, ...]) -> tuple[
         )
     specs = []
     for index, member in enumerate(members):
-        member_type, member_name = _split_annotated(member)
-        specs.append(OutputSpec(member_name or f"output_{index}", member_name, member_type))
+        member_type, member_name, config = _split_annotated(member)
+        specs.append(OutputSpec(member_name or f"output_{index}", member_name, member_type, config))
     seen = [s.name for s in specs]
     if len(set(seen)) != len(seen):
         raise PipelineDefinitionError(

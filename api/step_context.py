@@ -15,7 +15,7 @@ import contextvars
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID, uuid4
 
 from lineagelog.adapters.materializers import BaseMaterializer, materializer_for
@@ -109,6 +109,15 @@ def plan_outputs(
     return planned
 
 
+class OutputWriter(Protocol):
+    """What records a value as a new artifact version of the running step (``ArtifactRecorder``)."""
+
+    def write(
+        self, step_run_id: UUID, name: str, output_name: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Write ``value`` as a new version of ``name``, recorded as output ``output_name``."""
+
+
 class StepContext:
     """The context of the running step: its pipeline, run, step run and outputs.
 
@@ -129,6 +138,7 @@ class StepContext:
         outputs: Mapping[str, StepContextOutput],
         lineage: LineageContext,
         on_saved: Callable[[list[int]], object] | None = None,
+        writer: OutputWriter | None = None,
     ) -> None:
         """Describe one step execution (the runner makes it; steps call ``get_step_context``)."""
         self.pipeline_run = pipeline_run
@@ -139,6 +149,13 @@ class StepContext:
         """The stores of the run: metadata logged inside the step goes to the same log."""
         self.on_saved = on_saved
         """Called with the positions of events appended on the step's behalf."""
+        self.writer = writer
+        """The run's artifact recorder: ``save_artifact`` inside the step writes through it."""
+
+    @property
+    def label(self) -> str:
+        """``step 'x' of pipeline 'p'``, as messages name the running step."""
+        return f"step {self.step_name!r} of pipeline {self.pipeline.name!r}"
 
     @property
     def pipeline(self) -> PipelineInfo:

@@ -201,22 +201,26 @@ class Tagger:
 
         self._change(untag, f"untag run {run_id}")
 
-    def tag_artifact_version(self, name: str, version: int, tags: Sequence[Tag]) -> None:
-        """Add ``tags`` to ``name:version`` (``VersionTagged``; exclusive ones move to it)."""
-        self._change(
-            lambda changes: tag_artifact_version_in(
-                changes, self._artifact(changes, name), version, tags
-            ),
-            f"tag artifact {name}:{version}",
-        )
+    def tag_artifact_version(self, name: str, version: int | str, tags: Sequence[Tag]) -> None:
+        """Add ``tags`` to ``name:version`` (``VersionTagged``; exclusive ones move to it).
 
-    def untag_artifact_version(self, name: str, version: int, names: Sequence[str]) -> None:
+        ``version`` is a version name (``"1.0"``, ``"3"``) or number, here and below.
+        """
+
+        def tag(changes: Changes) -> None:
+            artifact = self._artifact(changes, name)
+            tag_artifact_version_in(changes, artifact, artifact.number_of(version), tags)
+
+        self._change(tag, f"tag artifact {name}:{version}")
+
+    def untag_artifact_version(self, name: str, version: int | str, names: Sequence[str]) -> None:
         """Remove the tags ``names`` from ``name:version`` (``VersionUntagged``)."""
 
         def untag(changes: Changes) -> None:
             artifact = self._artifact(changes, name)
+            number = artifact.number_of(version)
             for tag in names:
-                artifact.untag(version, tag)
+                artifact.untag(number, tag)
 
         self._change(untag, f"untag artifact {name}:{version}")
 

@@ -24,7 +24,6 @@ from lineagelog.api.step_context import StepContext, current_step_context
 from lineagelog.api.tagging import Tag, Tagger, as_tags
 from lineagelog.domain.artifact_name import check_tag
 from lineagelog.domain.errors import (
-    ArtifactNotFoundError,
     InvalidTagError,
     InvalidTagTargetError,
 )
@@ -226,27 +225,22 @@ def _run_id(context: LineageContext, run: UUID | str) -> UUID:
 
 
 def _version_by_id(context: LineageContext, artifact_version_id: UUID | str) -> tuple[str, int]:
-    context.catch_up()
-    text = str(artifact_version_id)
-    found = context.queries.artifact_versions_by_id([text], None).get(text)
-    if found is None:
-        raise ArtifactNotFoundError(
-            f"no artifact version with id {text!r}; list versions with `lineagelog artifacts list`"
-        )
-    return found.name, found.version
+    return _version_of(context, artifact_version_id, None)
 
 
 def _version_by_name(context: LineageContext, name: str, version: str | int) -> tuple[str, int]:
+    return _version_of(context, name, version)
+
+
+def _version_of(
+    context: LineageContext, reference: UUID | str, version: str | int | None
+) -> tuple[str, int]:
+    """The name and number of the version ``reference`` (and ``version``) name."""
+    from lineagelog.projections.references import References
+
     context.catch_up()
-    try:
-        number = int(version)
-    except (TypeError, ValueError):
-        raise ArtifactNotFoundError(
-            f"artifact version {version!r} of {name!r} is not a version number; versions are "
-            "1, 2, 3... (see `lineagelog artifacts list " + name + "`)"
-        ) from None
-    found = context.queries.get_artifact_version(name, number)
-    return found.name, found.version
+    found = References(context.queries, None).artifact_version(reference, version)
+    return found.name, found.number
 
 
 def _inferred_output(action: str, step: StepContext | None, artifact_name: str | None) -> str:

@@ -21,13 +21,23 @@ from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
     DeletedVersionError,
+    DuplicateVersionError,
     InvalidTagError,
+    InvalidVersionError,
     VersionInUseError,
 )
 from lineagelog.domain.metadata import checked_metadata
 from lineagelog.domain.names import artifact_name_id, check_artifact_name
 
-__all__ = ["ArtifactName", "DeletedVersionError", "InvalidTagError", "VersionInUseError"]
+__all__ = [
+    "ArtifactName",
+    "DeletedVersionError",
+    "InvalidTagError",
+    "VersionInUseError",
+    "check_version_name",
+]
+
+MAX_VERSION_NAME_LENGTH = 100
 
 
 class ArtifactName(LineageAggregate):
@@ -44,18 +54,25 @@ class ArtifactName(LineageAggregate):
             aggregate.tags = {}
             aggregate.deleted = set()
             aggregate.last_reused = {}
+            aggregate.version_names = {}
 
     class VersionRegistered(LineageAggregate.Event):
-        """Version ``version`` of this name is the artifact version ``artifact_version_id``."""
+        """Version number ``version`` of this name is the artifact version ``artifact_version_id``.
+
+        ``version_name`` is what users call it: the number as text unless a name
+        such as ``"1.0"`` was chosen (events recorded before names existed have None).
+        """
 
         version: int
         artifact_version_id: UUID
         producer_step_run_id: UUID | None
         content_hash: str
+        version_name: str | None = None
 
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.versions[self.version] = self.artifact_version_id
             aggregate.tags[self.version] = set()
+            aggregate.version_names[self.version] = self.version_name or str(self.version)
 
     class VersionTagged(LineageAggregate.Event):
         """A tag was added to a version."""
@@ -96,10 +113,13 @@ class ArtifactName(LineageAggregate):
         size: int
         metadata: dict[str, Any]
         visualizations: list[dict[str, str]]
+        version_name: str | None = None
+        run_metadata: dict[str, Any] | None = None
 
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.versions[self.version] = self.artifact_version_id
             aggregate.tags[self.version] = set()
+            aggregate.version_names[self.version] = self.version_name or str(self.version)
 
     class VersionDeleted(LineageAggregate.Event):
         """A version was tombstoned; its bytes are removed from the store after this event."""
@@ -141,6 +161,7 @@ class ArtifactName(LineageAggregate):
         tags: dict[int, set[str]]
         deleted: set[int]
         last_reused: dict[int, datetime]
+        version_names: dict[int, str]
 
     @classmethod
     def register_name(cls, name: str) -> ArtifactName:
@@ -155,17 +176,66 @@ class ArtifactName(LineageAggregate):
         """The highest version number handed out so far (0 when none)."""
         return max(self.versions, default=0)
 
+    def label(self, version: int) -> str:
+        """``name:version name`` of version number ``version``, as users call it."""
+        return f"{self.name}:{self.version_names.get(version, version)}"
+
+    def number_of(self, version: int | str) -> int:
+        """The number of the version named ``version`` (a version name, or a number).
+
+        A version name is matched first (``"1.0"``, ``"3"``), then a number.
+
+        Raises:
+            ArtifactNotFoundError: the artifact has no such version.
+
+        """
+        if isinstance(version, str):
+            for number, name in self.version_names.items():
+                if name == version:
+                    return number
+            raise self._no_version(version)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise self._no_version(version)
+        self.check_version_exists(version)
+        return version
+
+    def next_version(self, version_name: str | int | None) -> tuple[int, str]:
+        """The number and name the next version gets; ``version_name`` chooses the name.
+
+        Raises:
+            InvalidVersionError: the name is not usable (see ``check_version_name``).
+            DuplicateVersionError: the artifact already has a version of that name.
+
+        """
+        number = self.latest_version + 1
+        name = check_version_name(version_name, number)
+        if name in self.version_names.values():
+            raise DuplicateVersionError(
+                f"artifact {self.name!r} already has a version named {name!r}; version names "
+                "are given once: choose another version name, or leave version=None for the "
+                f"next number ({number})"
+            )
+        return number, name
+
     def register_version(
-        self, artifact_version_id: UUID, producer_step_run_id: UUID | None, content_hash: str
+        self,
+        artifact_version_id: UUID,
+        producer_step_run_id: UUID | None,
+        content_hash: str,
+        version_name: str | int | None = None,
     ) -> int:
-        """Hand out the next version number (emits ``VersionRegistered``) and return it."""
-        version = self.latest_version + 1
+        """Hand out the next version number (emits ``VersionRegistered``) and return it.
+
+        ``version_name`` names the version (default: its number as text).
+        """
+        version, name = self.next_version(version_name)
         self.trigger_event(
             self.VersionRegistered,
             version=version,
             artifact_version_id=artifact_version_id,
             producer_step_run_id=producer_step_run_id,
             content_hash=content_hash,
+            version_name=name,
         )
         return version
 
@@ -182,9 +252,15 @@ class ArtifactName(LineageAggregate):
         size: int,
         metadata: dict[str, Any],
         visualizations: list[dict[str, str]],
+        version_name: str | int | None = None,
+        run_metadata: dict[str, Any] | None = None,
     ) -> int:
-        """Register data copied into the store as the next version (emits an event)."""
-        version = self.latest_version + 1
+        """Register data written to the store as the next version (emits an event).
+
+        ``version_name`` names the version (default: its number as text);
+        ``run_metadata`` is metadata the user recorded with it.
+        """
+        version, name = self.next_version(version_name)
         self.trigger_event(
             self.ExternalVersionRegistered,
             name=self.name,
@@ -199,6 +275,8 @@ class ArtifactName(LineageAggregate):
             size=size,
             metadata=metadata,
             visualizations=visualizations,
+            version_name=name,
+            run_metadata=dict(run_metadata or {}),
         )
         return version
 
@@ -220,7 +298,7 @@ class ArtifactName(LineageAggregate):
         reused = self.last_reused.get(version)
         if unless_reused_since is not None and reused is not None and reused >= unless_reused_since:
             raise VersionInUseError(
-                f"artifact {self.name}:{version} was reused by a cache hit at "
+                f"artifact {self.label(version)} was reused by a cache hit at "
                 f"{reused.isoformat(timespec='seconds')}, within the retention window; "
                 "it is kept"
             )
@@ -244,7 +322,7 @@ class ArtifactName(LineageAggregate):
         self.check_version_exists(version)
         if self.versions[version] != artifact_version_id:
             raise ArtifactNotFoundError(
-                f"artifact {self.name}:{version} is {self.versions[version]} in the log, not "
+                f"artifact {self.label(version)} is {self.versions[version]} in the log, not "
                 f"{artifact_version_id}; run `lineagelog audit` to find the damaged event"
             )
         self.check_not_deleted(version, "reuse it from the cache")
@@ -309,17 +387,61 @@ class ArtifactName(LineageAggregate):
         """Raise ``DeletedVersionError`` when ``version`` was deleted."""
         if version in self.deleted:
             raise DeletedVersionError(
-                f"artifact {self.name}:{version} is deleted, so you cannot {action}; use a "
+                f"artifact {self.label(version)} is deleted, so you cannot {action}; use a "
                 f"version that is not deleted (see `lineagelog artifacts list {self.name}`)"
             )
 
     def check_version_exists(self, version: int) -> None:
         """Raise ``ArtifactNotFoundError`` naming the versions that do exist."""
         if version not in self.versions:
-            raise ArtifactNotFoundError(
-                f"artifact {self.name!r} has no version {version!r}; "
-                f"it has versions 1 to {self.latest_version}"
-            )
+            raise self._no_version(version)
+
+    def _no_version(self, version: object) -> ArtifactNotFoundError:
+        names = [self.version_names[n] for n in sorted(self.version_names)]
+        shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+        return ArtifactNotFoundError(
+            f"artifact {self.name!r} has no version {version!r}; its versions are {shown}"
+        )
+
+
+def check_version_name(version: object, number: int) -> str:
+    """The name version number ``number`` gets when ``version`` is asked for (None: the number).
+
+    A version name is text of at most 100 characters without control
+    characters or ``:`` (``name:version`` must split). A whole number names
+    the automatic numbers, so it is accepted only as the number the version
+    gets anyway.
+
+    Raises:
+        InvalidVersionError: the name cannot be used.
+
+    Examples:
+        >>> check_version_name(None, 3), check_version_name("1.0", 3), check_version_name(3, 3)
+        ('3', '1.0', '3')
+    """
+    if version is None:
+        return str(number)
+    if isinstance(version, int) and not isinstance(version, bool):
+        version = str(version)
+    if not isinstance(version, str) or not version.strip():
+        raise InvalidVersionError(
+            f"version {version!r} is not a version name; give a non-empty string such as "
+            "'1.0', or None for the next number"
+        )
+    if len(version) > MAX_VERSION_NAME_LENGTH or ":" in version:
+        raise InvalidVersionError(
+            f"version {version!r} must be at most {MAX_VERSION_NAME_LENGTH} characters "
+            "without ':' (it is written after the artifact name, as in `model:1.0`)"
+        )
+    if any(ord(ch) < 32 for ch in version):
+        raise InvalidVersionError(f"version {version!r} contains a control character")
+    if version.isdigit() and int(version) != number:
+        raise InvalidVersionError(
+            f"version {version!r} is a number, and numbers are given in order: this version "
+            f"is number {number}; choose a name that is not a number (such as 'v{version}'), "
+            "or leave version=None"
+        )
+    return version
 
 
 def check_tag(tag: object) -> str:

@@ -31,7 +31,10 @@ def event_topic(cls: type) -> str:
 
 def event_hash(event: Any) -> str:
     """Digest of an event's whole content, including its topic and ``previous_hash``."""
-    content = {field.name: getattr(event, field.name) for field in dataclasses.fields(event)}
+    # Only the fields the event holds: an event stored before a field was added to its
+    # class reads that field's default, but its hash (and the stored payload) never had it.
+    held = vars(event)
+    content = {f.name: held[f.name] for f in dataclasses.fields(event) if f.name in held}
     content["__type__"] = event_topic(type(event))
     return digest(content)
 

@@ -12,6 +12,9 @@ equal to the real classes::
     │   ├── GraphvizNotFoundError        no `dot` to render SVG, PNG or PDF with
     │   └── UnknownFormatError           a diagram format it cannot write
     ├── InvalidArtifactNameError     a name that could escape the store root
+    ├── InvalidVersionError          a version name that cannot be used
+    ├── DuplicateVersionError        a version name the artifact already has
+    ├── ArtifactSourceError          data to register that holds the artifact store
     ├── PipelineDefinitionError      bad annotations, arguments, calls outside a pipeline
     ├── StepContextError             the step context outside a step, or an output it lacks
     ├── InvalidMetadataError         metadata that is not a metadata type, or has no target
@@ -57,12 +60,14 @@ __all__ = [
     "AmbiguousReferenceError",
     "AnchorFileError",
     "ArtifactNotFoundError",
+    "ArtifactSourceError",
     "ConcurrencyConflict",
     "ConfigurationError",
     "DeletedVersionError",
     "DiagramRenderError",
     "DownloadPathError",
     "DownloadTargetExistsError",
+    "DuplicateVersionError",
     "ExportFormatError",
     "GraphvizNotFoundError",
     "IntegrityError",
@@ -73,6 +78,7 @@ __all__ = [
     "InvalidRetentionError",
     "InvalidTagError",
     "InvalidTagTargetError",
+    "InvalidVersionError",
     "LineageCycleError",
     "LineageError",
     "LineageNodeNotFoundError",
@@ -107,6 +113,18 @@ class ConfigurationError(LineageError):
 
 class InvalidArtifactNameError(LineageError, ValueError):
     """An artifact name that is empty, too long, or could escape the store root."""
+
+
+class InvalidVersionError(LineageError, ValueError):
+    """A version name that is empty, too long, has a ``:``, or is another version's number."""
+
+
+class DuplicateVersionError(LineageError):
+    """A version name the artifact already has: every version name is given once."""
+
+
+class ArtifactSourceError(LineageError, ValueError):
+    """Data to register or save that holds the artifact store itself (it would copy into itself)."""
 
 
 class PipelineDefinitionError(LineageError):

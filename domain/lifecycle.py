@@ -73,11 +73,12 @@ class VersionFacts:
     version: int
     tags: tuple[str, ...] = ()
     deleted: bool = False
+    version_name: str | None = None
 
     @property
     def label(self) -> str:
-        """``name:version``."""
-        return f"{self.name}:{self.version}"
+        """``name:version``, by the version's name (its number unless one was chosen)."""
+        return f"{self.name}:{self.version_name or self.version}"
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,14 @@ class StepRun(LineageAggregate):
                 aggregate.outputs = dict(self.reused_outputs)
 
     class ArtifactWritten(LineageAggregate.Event):
-        """An output's bytes were written and hashed, and got a version number."""
+        """An output's bytes were written and hashed, and got a version number.
+
+        ``version_name`` is the version's name (its number as text unless one was
+        chosen); ``run_metadata`` is metadata the step recorded with it;
+        ``save_type`` is ``"step_output"`` for a declared output, ``"manual"`` for
+        an artifact the step body saved with ``save_artifact``. Events recorded
+        before these existed read None.
+        """
 
         output_name: str
         artifact_version_id: UUID
@@ -69,6 +76,9 @@ class StepRun(LineageAggregate):
         size: int
         metadata: dict[str, Any]
         visualizations: list[dict[str, str]]
+        version_name: str | None = None
+        run_metadata: dict[str, Any] | None = None
+        save_type: str | None = None
 
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.outputs[self.output_name] = str(self.artifact_version_id)
@@ -187,6 +197,9 @@ class StepRun(LineageAggregate):
         size: int,
         metadata: dict[str, Any],
         visualizations: list[dict[str, str]],
+        version_name: str | None = None,
+        run_metadata: dict[str, Any] | None = None,
+        save_type: str = "step_output",
     ) -> None:
         """Record an output written to the store (emits ``ArtifactWritten``)."""
         self.check_running("write an artifact")
@@ -208,6 +221,9 @@ class StepRun(LineageAggregate):
             size=size,
             metadata=metadata,
             visualizations=visualizations,
+            version_name=version_name or str(version),
+            run_metadata=dict(run_metadata or {}),
+            save_type=save_type,
         )
 
     def succeed(self, duration_s: float) -> None:

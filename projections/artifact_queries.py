@@ -95,7 +95,8 @@ class ArtifactQueries(ViewReader):
         return ArtifactVersionRecord(
             id=m["id"],
             name=m["name"],
-            version=m["version"],
+            version=m["version_name"],
+            number=m["version"],
             uri=m["uri"],
             materializer=m["materializer"],
             data_type=m["data_type"],
@@ -104,6 +105,7 @@ class ArtifactQueries(ViewReader):
             size=m["size"],
             metadata=m["metadata"],
             visualizations=m["visualizations"],
+            run_metadata=m["run_metadata"],
             producer_step_run_id=m["producer_step_run_id"],
             output_name=m["output_name"],
             created_at=m["created_at"],
@@ -176,9 +178,13 @@ class ArtifactQueries(ViewReader):
             return self._versions_by_id(conn, ids, as_of)
 
     def get_artifact_version(
-        self, name: str, version: int | None = None, as_of: int | None = None
+        self, name: str, version: str | int | None = None, as_of: int | None = None
     ) -> ArtifactVersionRecord:
-        """Version ``version`` of artifact ``name`` (the latest when None)."""
+        """Version ``version`` of artifact ``name`` (the latest when None).
+
+        ``version`` is a version name (``"1.0"``, ``"3"``) or a number (``3``);
+        a version named by its number is found either way.
+        """
         av = t.artifact_versions
         query = select(av).where(av.c.name == name)
         if as_of is not None:
@@ -186,7 +192,7 @@ class ArtifactQueries(ViewReader):
         if version is None:
             query = query.order_by(av.c.version.desc()).limit(1)
         else:
-            query = query.where(av.c.version == version)
+            query = query.where(av.c.version_name == str(version))
         with self._connect() as conn:
             row = conn.execute(query).first()
             if row is None:
@@ -195,19 +201,21 @@ class ArtifactQueries(ViewReader):
         return self._artifact_record(row, tags.get(row.id, []), as_of)
 
     def _not_found(
-        self, conn: Any, name: str, version: int | None, as_of: int | None
+        self, conn: Any, name: str, version: str | int | None, as_of: int | None
     ) -> ArtifactNotFoundError:
         av = t.artifact_versions
-        query = select(func.max(av.c.version)).where(av.c.name == name)
+        query = select(av.c.version_name).where(av.c.name == name).order_by(av.c.version)
         if as_of is not None:
             query = query.where(av.c.position <= as_of)
-        latest = conn.scalar(query)
-        if latest is None:
+        names = list(conn.scalars(query.limit(21)))
+        if not names:
             return ArtifactNotFoundError(
                 f"no artifact named {name!r}; list the names with `lineagelog artifacts list`"
             )
+        shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
         return ArtifactNotFoundError(
-            f"artifact {name!r} has no version {version!r}; it has versions 1 to {latest}"
+            f"artifact {name!r} has no version {version}; its versions are {shown} "
+            f"(see `lineagelog artifacts list {name}`)"
         )
 
     def list_artifact_versions(

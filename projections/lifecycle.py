@@ -29,7 +29,7 @@ class LifecycleQueries:
     def version_facts(self, name: str | None = None) -> list[VersionFacts]:
         """Every version (of ``name``, or of all names) with its current tags."""
         av, tg = t.artifact_versions, t.artifact_tags
-        query = select(av.c.id, av.c.name, av.c.version, av.c.deleted_pos)
+        query = select(av.c.id, av.c.name, av.c.version, av.c.version_name, av.c.deleted_pos)
         if name is not None:
             query = query.where(av.c.name == name)
         with self.engine.connect() as conn:
@@ -44,6 +44,7 @@ class LifecycleQueries:
                 id=r.id,
                 name=r.name,
                 version=r.version,
+                version_name=r.version_name,
                 tags=tuple(sorted(tags.get(r.id, []))),
                 deleted=r.deleted_pos is not None,
             )
@@ -105,9 +106,11 @@ class LifecycleQueries:
         live: set[str] = set()
         deleted: dict[str, str] = {}
         with self.engine.connect() as conn:
-            for row in conn.execute(select(av.c.uri, av.c.name, av.c.version, av.c.deleted_pos)):
+            for row in conn.execute(
+                select(av.c.uri, av.c.name, av.c.version_name, av.c.deleted_pos)
+            ):
                 if row.deleted_pos is None:
                     live.add(row.uri)
                 else:
-                    deleted[row.uri] = f"{row.name}:{row.version}"
+                    deleted[row.uri] = f"{row.name}:{row.version_name}"
         return live, deleted

@@ -103,7 +103,7 @@ def _nodes_query(reached: CTE, dated: bool) -> Select[Any]:
     query = select(
         n,
         av.c.name.label("av_name"),
-        av.c.version.label("av_version"),
+        av.c.version_name.label("av_version"),
         av.c.content_hash.label("av_content_hash"),
         av.c.size.label("av_size"),
         av.c.data_type.label("av_data_type"),

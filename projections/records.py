@@ -22,7 +22,8 @@ class ArtifactVersionRecord:
 
     id: str
     name: str
-    version: int
+    version: str
+    number: int
     uri: str
     materializer: str
     data_type: str
@@ -31,6 +32,7 @@ class ArtifactVersionRecord:
     size: int
     metadata: dict[str, Any]
     visualizations: list[dict[str, str]]
+    run_metadata: dict[str, Any]
     producer_step_run_id: str | None
     output_name: str | None
     created_at: datetime

@@ -207,7 +207,7 @@ class References:
             except ArtifactNotFoundError:
                 raise e from None
 
-    def _named(self, name: str, version: int | None) -> ArtifactVersionRecord:
+    def _named(self, name: str, version: str | None) -> ArtifactVersionRecord:
         return self.queries.get_artifact_version(name, version, as_of=self.as_of)
 
     # -- lineage nodes ---------------------------------------------------------------------
@@ -315,12 +315,12 @@ def _full_id(text: str) -> str | None:
         return None
 
 
-def _version_number(version: int | str, reference: str) -> int:
-    """A version as the catalog stores it today: a whole number from 1."""
+def _version_number(version: int | str, reference: str) -> str:
+    """A version as the catalog names it: its name (``"1.0"``), or its number (1, 2, 3...)."""
     text = str(version).strip()
-    if isinstance(version, bool) or not text.isdigit() or int(text) < 1:
+    if isinstance(version, bool) or not text or (text.isdigit() and int(text) < 1):
         raise ArtifactNotFoundError(
-            f"artifact version {version!r} of {reference!r} is not a version number; "
-            "versions are 1, 2, 3... (e.g. model:3)"
+            f"artifact version {version!r} of {reference!r} is neither a version name nor a "
+            "version number; versions are 1, 2, 3... or names such as 1.0 (e.g. model:3)"
         )
-    return int(text)
+    return text

@@ -178,7 +178,8 @@ artifact_versions = Table(
     metadata,
     _id("id", primary_key=True),
     Column("name", String(255), nullable=False),
-    Column("version", Integer, nullable=False),
+    Column("version", Integer, nullable=False),  # the version's number
+    Column("version_name", String(100), nullable=False),  # "1", or a chosen name like "1.0"
     Column("uri", Text, nullable=False),
     Column("materializer", Text, nullable=False),
     Column("data_type", Text, nullable=False),
@@ -187,6 +188,7 @@ artifact_versions = Table(
     Column("size", BigInteger, nullable=False),
     Column("metadata", JSON, nullable=False),
     Column("visualizations", JSON, nullable=False),
+    Column("run_metadata", JSON, nullable=False),
     _id("producer_step_run_id", index=True),
     _id("producer_run_id"),
     Column("output_name", String(255)),
@@ -195,6 +197,7 @@ artifact_versions = Table(
     Column("deleted_at", UtcDateTime()),
     Column("deleted_pos", BigInteger),
     Index(f"ux_{PREFIX}artifact_versions_name_version", "name", "version", unique=True),
+    Index(f"ux_{PREFIX}artifact_versions_name_version_name", "name", "version_name", unique=True),
 )
 
 artifact_tags = Table(

@@ -35,6 +35,11 @@ def _id(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def version_name(e: Any) -> str:
+    """The version name an artifact event gives (events from before names: the number)."""
+    return e.version_name or str(e.version)
+
+
 # -- runs view -----------------------------------------------------------------
 
 
@@ -234,6 +239,7 @@ def _artifact_row(b: PageBatch, pos: int, e: Any, producer: str | None, output: 
             "id": str(e.artifact_version_id),
             "name": e.name,
             "version": e.version,
+            "version_name": version_name(e),
             "uri": e.uri,
             "materializer": e.materializer,
             "data_type": e.data_type,
@@ -242,6 +248,7 @@ def _artifact_row(b: PageBatch, pos: int, e: Any, producer: str | None, output: 
             "size": e.size,
             "metadata": e.metadata,
             "visualizations": e.visualizations,
+            "run_metadata": e.run_metadata or {},
             "producer_step_run_id": producer,
             "producer_run_id": None,
             "output_name": output,
@@ -366,13 +373,13 @@ def _lineage_cache(b: PageBatch, pos: int, e: Any) -> None:
 
 def _lineage_artifact(b: PageBatch, pos: int, e: Any) -> None:
     avid = str(e.artifact_version_id)
-    _node(b, pos, e, avid, "artifact", f"{e.name}:{e.version}", None)
+    _node(b, pos, e, avid, "artifact", f"{e.name}:{version_name(e)}", None)
     _edge(b, pos, e, str(e.originator_id), avid, "produced")
 
 
 def _lineage_external(b: PageBatch, pos: int, e: Any) -> None:
     avid = str(e.artifact_version_id)
-    _node(b, pos, e, avid, "artifact", f"{e.name}:{e.version}", None)
+    _node(b, pos, e, avid, "artifact", f"{e.name}:{version_name(e)}", None)
 
 
 def _timeline(b: PageBatch, pos: int, e: Any) -> None:

@@ -63,18 +63,19 @@ def save_artifact(
     uri: str,
     store: ArtifactStore,
     materializer_cls: type[BaseMaterializer],
-    visualizations: bool = True,
-    metadata: bool = True,
+    extract_metadata: bool = True,
+    include_visualizations: bool = True,
 ) -> SavedArtifact:
     """Write ``data`` to the new folder ``uri`` with ``materializer_cls``, then hash it.
 
     Steps: make the folder (it must not hold files yet), ``save``,
     ``save_visualizations``, ``extract_metadata`` (plus ``storage_size``, the
     bytes under ``uri``), then ``content_hash`` over everything under ``uri``.
-    On failure the partly written folder is removed. ``visualizations=False``
+    On failure the partly written folder is removed. ``include_visualizations=False``
     (ZenML's ``enable_artifact_visualization``) skips ``save_visualizations``;
-    ``metadata=False`` (``enable_artifact_metadata``) skips ``extract_metadata``
-    and records no metadata at all, ``storage_size`` included, as ZenML does.
+    ``extract_metadata=False`` (``enable_artifact_metadata``) skips ``extract_metadata``
+    and records no metadata at all, ``storage_size`` included, as ZenML does (these are
+    the names of ZenML's ``save_artifact`` arguments).
 
     Raises:
         MaterializerError: when the materializer does not accept the type or fails
@@ -102,12 +103,12 @@ def save_artifact(
         _call(name, "save", lambda: materializer.save(data))
         drawn = (
             _call(name, "save_visualizations", lambda: materializer.save_visualizations(data))
-            if visualizations
+            if include_visualizations
             else {}
         )
         extracted = (
             _call(name, "extract_metadata", lambda: materializer.extract_metadata(data))
-            if metadata
+            if extract_metadata
             else {}
         )
         listed = _list_visualizations(uri, store, drawn, name)
@@ -115,7 +116,9 @@ def save_artifact(
     except BaseException:
         _remove_quietly(store, uri)
         raise
-    recorded = {**_check_metadata(extracted, name), "storage_size": size} if metadata else {}
+    recorded = (
+        {**_check_metadata(extracted, name), "storage_size": size} if extract_metadata else {}
+    )
     return SavedArtifact(
         uri=uri,
         content_hash=content_hash,

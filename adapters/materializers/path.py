@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 from lineagelog.adapters.materializers.base import ArtifactType, BaseMaterializer
 from lineagelog.domain.errors import LineageError, MaterializerError
 
-__all__ = ["PathMaterializer"]
+__all__ = ["PathMaterializer", "StoredDataMaterializer"]
 
 DATA_FOLDER = "data"
 PATH_JSON = "path.json"
@@ -45,6 +45,13 @@ class PathMaterializer(BaseMaterializer):
         source = Path(data).resolve()
         name = source.name or "root"
         store = self.artifact_store
+        target = store.local_path(self.uri)
+        if target is not None and Path(target).resolve().is_relative_to(source):
+            raise MaterializerError(
+                f"path {str(data)!r} holds the artifact folder {self.uri!r} it would be copied "
+                "to, so it would copy into itself; save a folder that does not hold the "
+                "artifact store (data already in the store is registered where it lies)"
+            )
         if source.is_file():
             store.upload(source, self.path(DATA_FOLDER, name))
             info: dict[str, Any] = {"kind": "file", "name": name}
@@ -142,6 +149,51 @@ class PathMaterializer(BaseMaterializer):
         """Whether it is a file or a folder, and its name."""
         source = Path(data)
         return {"kind": "file" if source.is_file() else "directory", "name": source.name}
+
+
+class StoredDataMaterializer(BaseMaterializer):
+    """Data registered where it lies in the store (``<store>/<name>``), never copied.
+
+    Its ``uri`` is the registered file or folder itself; the files are the
+    store's ``data_files`` (without version folders other versions of the name
+    keep beside them). Loading gives a local path to a new temporary copy, as
+    ``PathMaterializer`` does. Chosen for no type: only registering picks it.
+    """
+
+    ASSOCIATED_TYPES: ClassVar[tuple[type, ...]] = (Path,)
+    ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
+    SKIP_REGISTRATION: ClassVar[bool] = True
+    VERIFY_BEFORE_LOAD: ClassVar[bool] = True
+
+    def save(self, data: Any) -> None:
+        """Refuse: this materializer only reads data that is already in the store."""
+        raise MaterializerError(
+            "StoredDataMaterializer reads data registered where it lies in the artifact store; "
+            "it writes nothing. Save a Path with PathMaterializer (the default)"
+        )
+
+    def load(self, data_type: type) -> Any:
+        """Return a local path to a new temporary copy of the registered file or folder."""
+        store = self.artifact_store
+        name = self.uri.rstrip("/").rsplit("/", 1)[-1] or "root"
+        temporary = Path(tempfile.mkdtemp(prefix="lineagelog-path-")).resolve()
+        target = temporary / name
+        try:
+            if not store.isdir(self.uri):
+                store.download(self.uri, target)
+            else:
+                target.mkdir()
+                for file in store.data_files(self.uri):
+                    relative = "/".join(_parts(store.relpath(file, self.uri)))
+                    if not relative:
+                        raise MaterializerError(f"stored file {file!r} has an unusable name")
+                    destination = target / relative
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    store.download(file, destination)
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+        return target if data_type is object else data_type(target)
 
 
 def _parts(relative: str) -> list[str]:

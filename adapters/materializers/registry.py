@@ -94,8 +94,12 @@ EXTRAS = {
 
 
 def lazy_materializer_sources() -> frozenset[str]:
-    """Import paths of the materializers in the lazy table (chosen by code, not data)."""
-    return frozenset(_LAZY.values())
+    """Import paths of the materializers in the lazy table (chosen by code, not data).
+
+    With them, ``StoredDataMaterializer``: it is chosen for no type (it loads data
+    registered where it lies in the store), yet a built-in a record may name.
+    """
+    return frozenset({*_LAZY.values(), f"{_PACKAGE}.path:StoredDataMaterializer"})
 
 
 def registered_types() -> tuple[type, ...]:

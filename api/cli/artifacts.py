@@ -112,6 +112,7 @@ def version_summary(v: ArtifactVersion) -> dict[str, Any]:
         "id": v.id,
         "name": v.name,
         "version": v.version,
+        "number": v.number,
         "data_type": v.data_type,
         "size": v.size,
         "content_hash": v.content_hash,

@@ -233,7 +233,7 @@ def prune(
                 "decisions": [
                     {
                         "name": d.version.name,
-                        "version": d.version.version,
+                        "version": d.version.version_name or str(d.version.version),
                         "id": d.version.id,
                         "action": d.action,
                         "reason": d.reason,

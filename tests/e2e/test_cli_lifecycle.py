@@ -61,7 +61,7 @@ def test_tag_and_untag_change_what_list_by_tag_returns(home: Path) -> None:
     untagged = cli_json(home, "artifacts", "untag", "raw:2", "prod")
 
     assert tagged["tags"] == ["prod", "v2"]
-    assert [(v["name"], v["version"]) for v in listed] == [("raw", 2)]
+    assert [(v["name"], v["version"]) for v in listed] == [("raw", "2")]
     assert untagged["tags"] == ["v2"]
     assert cli_json(home, "artifacts", "list", "--tag", "prod") == []
 
@@ -75,7 +75,11 @@ def test_register_copies_a_local_file_in_as_a_new_version(home: Path) -> None:
     )
     shown = cli_json(home, "artifacts", "show", "labels:1")
 
-    assert (registered["name"], registered["version"], registered["tags"]) == ("labels", 1, ["v1"])
+    assert (registered["name"], registered["version"], registered["tags"]) == (
+        "labels",
+        "1",
+        ["v1"],
+    )
     assert shown["content_hash"] == registered["content_hash"]
     assert shown["producer"] is None
     copied = [p for p in (home / "artifacts" / "labels").rglob("labels.csv")]
@@ -126,18 +130,22 @@ def test_prune_dry_run_explains_and_apply_deletes_only_what_it_listed(home: Path
     applied = cli_json(home, "prune", "--keep", "1", "--apply")
 
     plan = {(d["name"], d["version"]): (d["action"], d["reason"]) for d in dry["decisions"]}
-    assert plan[("raw", 1)] == (
+    assert plan[("raw", "1")] == (
         "keep",
         "scaled:1 (kept) was derived from it; --force deletes it anyway",
     )
-    assert plan[("scaled", 1)][0] == "keep"
+    assert plan[("scaled", "1")][0] == "keep"
     deleted = sorted(k for k, (action, _) in plan.items() if action == "delete")
-    assert deleted == [("raw", 2), ("scaled", 2)]
+    assert deleted == [("raw", "2"), ("scaled", "2")]
     assert [
         (d["name"], d["version"]) for d in applied["decisions"] if d["action"] == "delete"
     ] == deleted
     remaining = cli_json(home, "artifacts", "list", "raw")
-    assert [(v["version"], v["deleted"]) for v in remaining] == [(1, False), (2, True), (3, False)]
+    assert [(v["version"], v["deleted"]) for v in remaining] == [
+        ("1", False),
+        ("2", True),
+        ("3", False),
+    ]
 
 
 def test_prune_without_apply_says_it_was_a_dry_run(home: Path) -> None:

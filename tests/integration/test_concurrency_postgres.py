@@ -58,7 +58,7 @@ def test_four_writers_and_a_killed_one_leave_a_complete_gapless_log(
         assert registered_versions(context, name) == list(range(1, total + 1))
     client = Client(_context=context)
     versions = client.list_artifact_versions("shared_number")
-    assert sorted(v.version for v in versions) == list(range(1, total + 1))
+    assert sorted(v.number for v in versions) == list(range(1, total + 1))
     loaded = {client.get_artifact_version("shared_total", v).load() for v in range(1, total + 1)}
     assert loaded == {w * 1000 + r + 1 for w in range(WORKERS) for r in range(RUNS)}
     if hasattr(client, "audit"):

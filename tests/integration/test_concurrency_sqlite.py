@@ -37,6 +37,6 @@ def test_two_processes_on_one_sqlite_file_get_unique_gapless_versions(tmp_path: 
     for name in ("shared_number", "shared_total"):
         assert registered_versions(context, name) == list(range(1, 2 * RUNS + 1))
     context.catch_up()
-    assert sorted(v.version for v in context.queries.list_artifact_versions("shared_number")) == (
+    assert sorted(v.number for v in context.queries.list_artifact_versions("shared_number")) == (
         list(range(1, 2 * RUNS + 1))
     )

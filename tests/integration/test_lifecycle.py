@@ -37,9 +37,9 @@ def test_tags_are_events_and_filter_versions_now_and_as_of_before_the_untag(
     client.untag_artifact("raw", 1, "baseline")
     client.tag_artifact("raw", 2, "baseline")
 
-    assert [v.version for v in client.list_artifact_versions(tag="baseline")] == [2]
+    assert [v.version for v in client.list_artifact_versions(tag="baseline")] == ["2"]
     past = client.as_of(tagged_at)
-    assert [v.version for v in past.list_artifact_versions(tag="baseline")] == [1]
+    assert [v.version for v in past.list_artifact_versions(tag="baseline")] == ["1"]
     assert _event_types(client).count("VersionTagged") == 2
     assert _event_types(client).count("VersionUntagged") == 1
 
@@ -55,7 +55,7 @@ def test_registering_a_local_folder_copies_it_in_with_its_hash_and_no_producer(
     registered = client.register_artifact(source, "dataset", tags=["external"])
     source.joinpath("part", "rows.csv").write_text("changed after registering\n")
 
-    assert (registered.name, registered.version, registered.tags) == ("dataset", 1, ("external",))
+    assert (registered.name, registered.version, registered.tags) == ("dataset", "1", ("external",))
     assert registered.producer_step_run_id is None
     assert registered.metadata["source"] == str(source)
     loaded = registered.load()
@@ -77,7 +77,7 @@ def test_registering_a_file_already_in_the_store_gives_the_next_version(
 
     registered = client.register_artifact(inside, "raw")
 
-    assert registered.version == 2
+    assert registered.version == "2"
     assert Path(registered.load()).read_bytes() == client.context.artifacts.read_bytes(inside)
 
 
@@ -98,10 +98,10 @@ def test_a_python_value_saved_outside_a_pipeline_loads_back_and_is_in_the_lineag
     weights = client.save_artifact(np.arange(6.0).reshape(2, 3), "weights")
     again = client.save_artifact({"cat": 0, "dog": 1, "bird": 2}, "labels")
 
-    assert (labels.name, labels.version, labels.tags) == ("labels", 1, ("v1-schema",))
-    assert again.version == 2 and again.content_hash != labels.content_hash
+    assert (labels.name, labels.version, labels.tags) == ("labels", "1", ("v1-schema",))
+    assert again.version == "2" and again.content_hash != labels.content_hash
     assert labels.producer_step_run_id is None
-    assert labels.metadata["source"] == "a Python dict saved by Client.save_artifact"
+    assert labels.metadata["source"] == "a Python dict saved by save_artifact"
     assert client.get_artifact_version("labels", 1).load() == {"cat": 0, "dog": 1}
     assert np.array_equal(weights.load(verify=True), np.arange(6.0).reshape(2, 3))
     assert "numpy" in weights.materializer.lower()
@@ -154,7 +154,7 @@ def test_a_deleted_output_is_never_served_from_the_cache(sqlite_stores: tuple[st
 
     assert calls == [5, 5]
     assert run.steps["load"].cache_outcome == "miss"
-    assert Client().get_artifact_version("raw").version == 2
+    assert Client().get_artifact_version("raw").version == "2"
 
 
 def test_deleting_twice_records_one_tombstone_and_removes_bytes_a_crash_left(
@@ -200,7 +200,7 @@ def test_views_rebuilt_from_the_log_show_the_same_lifecycle(
         (v.version, v.tags, v.deleted, v.content_hash)
         for v in Client().list_artifact_versions("raw")
     ]
-    assert after == before == [(1, (), True, before[0][3]), (2, ("ext",), False, before[1][3])]
+    assert after == before == [("1", (), True, before[0][3]), ("2", ("ext",), False, before[1][3])]
 
 
 def test_the_audit_checks_registered_bytes_and_accepts_deleted_versions_without_bytes(

@@ -113,7 +113,7 @@ def test_prune_apply_keeps_the_newest_and_tagged_versions(sqlite_stores: tuple[s
     client.prune(keep=2, apply=True)
 
     versions = {v.version: v.deleted for v in client.list_artifact_versions("raw")}
-    assert versions == {1: False, 2: True, 3: False, 4: False}
+    assert versions == {"1": False, "2": True, "3": False, "4": False}
     assert client.get_artifact_version("raw", 1).load() == [0]
     deleted = client.get_artifact_version("raw", 2)
     assert not client.context.artifacts.exists(deleted.uri)

@@ -373,7 +373,7 @@ def test_artifact_attributes_come_from_the_catalog(world):
 
     node = graph.nodes[world.ids["model:2"]]
     assert node.kind == "artifact" and node.label == "model:2"
-    assert node.attributes["name"] == "model" and node.attributes["version"] == 2
+    assert node.attributes["name"] == "model" and node.attributes["version"] == "2"
     assert node.attributes["content_hash"] == "c0ffee" and node.attributes["deleted"] is False
     assert node.attributes["producer_step_run_id"] == world.ids["train2"]
 
@@ -402,7 +402,7 @@ def test_resolve_node_as_of_takes_the_latest_version_then(world):
 
 
 def test_resolve_node_names_what_it_could_not_find(world):
-    with pytest.raises(LineageNodeNotFoundError, match=r"'model:9'.*versions 1 to 2"):
+    with pytest.raises(LineageNodeNotFoundError, match=r"'model:9'.*versions are 1, 2"):
         resolve_node(world.views, "model:9")
     with pytest.raises(LineageNodeNotFoundError, match=r"'nothing'"):
         resolve_node(world.views, "nothing")

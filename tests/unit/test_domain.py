@@ -13,7 +13,13 @@ from lineagelog.domain.artifact_name import (
 )
 from lineagelog.domain.base import GENESIS_HASH, event_hash
 from lineagelog.domain.cache import CacheIngredients, explain_miss
-from lineagelog.domain.errors import ArtifactNotFoundError, InvalidArtifactNameError
+from lineagelog.domain.canonical import digest
+from lineagelog.domain.errors import (
+    ArtifactNotFoundError,
+    DuplicateVersionError,
+    InvalidArtifactNameError,
+    InvalidVersionError,
+)
 from lineagelog.domain.names import artifact_name_id, check_artifact_name, tag_name_id
 from lineagelog.domain.run import PipelineRun, RunAlreadyEndedError
 from lineagelog.domain.step_run import StepRun, StepRunStateError
@@ -135,7 +141,7 @@ def test_tagging_a_missing_version_names_the_existing_ones():
     name = ArtifactName.register_name("model")
     name.register_version(uuid.uuid4(), None, "h")
 
-    with pytest.raises(ArtifactNotFoundError, match="no version 5; it has versions 1 to 1"):
+    with pytest.raises(ArtifactNotFoundError, match="no version 5; its versions are 1"):
         name.tag(5, "prod")
 
 
@@ -291,3 +297,49 @@ def test_a_tag_keeps_the_exclusive_setting_it_was_created_with():
     with pytest.raises(InvalidTagError, match="'latest' is an exclusive tag"):
         tag.check_exclusive(False)
     assert tag.id == tag_name_id("latest") != artifact_name_id("latest")
+
+
+def test_versions_are_named_by_their_number_unless_a_name_is_chosen():
+    name = ArtifactName.register_name("model")
+
+    first = name.register_version(uuid.uuid4(), None, "h1")
+    second = name.register_version(uuid.uuid4(), None, "h2", version_name="1.0")
+    third = name.register_version(uuid.uuid4(), None, "h3")
+
+    assert (first, second, third) == (1, 2, 3)
+    assert name.version_names == {1: "1", 2: "1.0", 3: "3"}
+    assert (name.number_of("1.0"), name.number_of("3"), name.number_of(1)) == (2, 3, 1)
+    assert name.label(2) == "model:1.0"
+
+
+def test_a_version_name_is_given_once():
+    name = ArtifactName.register_name("model")
+    name.register_version(uuid.uuid4(), None, "h1", version_name="1.0")
+
+    with pytest.raises(DuplicateVersionError, match=r"already has a version named '1\.0'"):
+        name.register_version(uuid.uuid4(), None, "h2", version_name="1.0")
+    assert name.latest_version == 1
+
+
+@pytest.mark.parametrize("bad", ["", "a:b", "x" * 101, "7", "new\nline"])
+def test_an_unusable_version_name_is_refused_naming_it(bad: str):
+    name = ArtifactName.register_name("model")
+
+    with pytest.raises(InvalidVersionError, match="version"):
+        name.register_version(uuid.uuid4(), None, "h", version_name=bad)
+    assert name.version_names == {}
+
+
+def test_an_event_stored_before_version_names_hashes_as_it_was_stored():
+    name = ArtifactName.register_name("model")
+    name.register_version(uuid.uuid4(), None, "h")
+    event = name.collect_events()[-1]
+    stored = {k: v for k, v in vars(event).items() if k != "version_name"}
+    old = object.__new__(type(event))
+    object.__setattr__(old, "__dict__", stored)  # as the event store's mapper rebuilds it
+
+    without = {**stored, "__type__": f"{type(event).__module__}:{type(event).__qualname__}"}
+
+    assert old.version_name is None
+    assert event_hash(old) == digest(without)
+    assert event_hash(old) != event_hash(event)
