@@ -19,6 +19,7 @@ __all__ = [
     "checked_cache_setting",
     "checked_switch",
     "checked_switches",
+    "configure_switches",
     "jsonable_mapping",
     "merged",
     "substitution_texts",
@@ -113,6 +114,20 @@ def checked_switches(owner: str, given: Mapping[str, Any]) -> dict[str, bool]:
         for option in ARTIFACT_SWITCHES
         if given.get(option) is not None
     }
+
+
+def configure_switches(owner: str, target: Any, given: Mapping[str, Any]) -> None:
+    """Set each on/off option given (not None) on ``target`` (a step or a pipeline).
+
+    ``given`` maps ``enable_cache`` and the artifact switches to what ``configure``
+    received; each is checked by ``checked_switch`` first.
+
+    Raises:
+        PipelineDefinitionError: naming the option and the bad value.
+    """
+    for option in ("enable_cache", *ARTIFACT_SWITCHES):
+        if given.get(option) is not None:
+            setattr(target, option, checked_switch(owner, option, given[option]))
 
 
 def merged(current: Mapping[str, Any], given: Mapping[str, Any], merge: bool) -> dict[str, Any]:

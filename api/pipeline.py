@@ -13,9 +13,8 @@ from lineagelog.api.building import ArtifactSettings, building
 from lineagelog.api.naming import default_run_name, format_name_template
 from lineagelog.api.options import (
     check_options,
-    checked_cache_setting,
-    checked_switch,
     checked_switches,
+    configure_switches,
     jsonable_mapping,
     merged,
     substitution_texts,
@@ -122,16 +121,15 @@ class Pipeline:
         """
         owner = f"pipeline {self.name!r}"
         check_options(owner, options, _PIPELINE_OPTIONS)
-        if enable_cache is not None:
-            self.enable_cache = checked_cache_setting(owner, enable_cache)
-        if enable_artifact_metadata is not None:
-            self.enable_artifact_metadata = checked_switch(
-                owner, "enable_artifact_metadata", enable_artifact_metadata
-            )
-        if enable_artifact_visualization is not None:
-            self.enable_artifact_visualization = checked_switch(
-                owner, "enable_artifact_visualization", enable_artifact_visualization
-            )
+        configure_switches(
+            owner,
+            self,
+            {
+                "enable_cache": enable_cache,
+                "enable_artifact_metadata": enable_artifact_metadata,
+                "enable_artifact_visualization": enable_artifact_visualization,
+            },
+        )
         if parameters is not None:
             given = jsonable_mapping(owner, "parameters", parameters)
             unknown = sorted(set(given) - set(self.signature.parameters))

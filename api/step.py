@@ -21,8 +21,7 @@ from lineagelog.api.code_hash import CodeHash, code_hash_of
 from lineagelog.api.naming import format_name_template, probe_template
 from lineagelog.api.options import (
     check_options,
-    checked_cache_setting,
-    checked_switch,
+    configure_switches,
     jsonable_mapping,
     merged,
     substitution_texts,
@@ -288,16 +287,15 @@ class Step:
                     f"{owner}: name={name!r} is not a name; give a non-empty string"
                 )
             self.name = name
-        if enable_cache is not None:
-            self.enable_cache = checked_cache_setting(owner, enable_cache)
-        if enable_artifact_metadata is not None:
-            self.enable_artifact_metadata = checked_switch(
-                owner, "enable_artifact_metadata", enable_artifact_metadata
-            )
-        if enable_artifact_visualization is not None:
-            self.enable_artifact_visualization = checked_switch(
-                owner, "enable_artifact_visualization", enable_artifact_visualization
-            )
+        configure_switches(
+            owner,
+            self,
+            {
+                "enable_cache": enable_cache,
+                "enable_artifact_metadata": enable_artifact_metadata,
+                "enable_artifact_visualization": enable_artifact_visualization,
+            },
+        )
         if parameters is not None:
             given = jsonable_mapping(owner, "parameters", parameters)
             self._check_parameter_names(given)

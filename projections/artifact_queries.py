@@ -214,7 +214,7 @@ class ArtifactQueries(ViewReader):
             )
         shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
         return ArtifactNotFoundError(
-            f"artifact {name!r} has no version {version}; its versions are {shown} "
+            f"artifact {name!r} has no version {str(version)!r}; its versions are {shown} "
             f"(see `lineagelog artifacts list {name}`)"
         )
 

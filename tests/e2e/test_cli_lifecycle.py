@@ -105,7 +105,7 @@ def test_delete_of_an_unknown_version_is_one_line_on_stderr(home: Path) -> None:
     result = cli(home, "artifacts", "delete", "raw:9", "--yes")
 
     assert result.returncode == 1
-    assert result.stderr.startswith("error: artifact 'raw' has no version 9")
+    assert result.stderr.startswith("error: artifact 'raw' has no version '9'")
 
 
 def test_gc_lists_orphans_in_a_dry_run_and_removes_them_with_apply(home: Path) -> None:

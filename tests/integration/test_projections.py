@@ -185,7 +185,7 @@ def test_as_of_a_position_before_a_run_started_does_not_know_it(sqlite_stores):
     past = Client().as_of(position)
 
     assert [r.id for r in past.list_runs()] == [first.id]
-    with pytest.raises(Exception, match="no pipeline run"):
+    with pytest.raises(Exception, match="no run with the id"):
         past.get_run(second.id)
 
 

@@ -37,7 +37,7 @@ def test_a_folder_written_under_the_store_is_registered_where_it_lies(
     save_artifact([1, 2], name="my_folder_artifact")  # its version folder lies inside the data
 
     temp_artifact_folder_path = (
-        Client().get_artifact_version(name="my_folder_artifact", version=1).load()
+        Client().get_artifact_version("my_folder_artifact", version=1).load()
     )
     assert sorted(p.name for p in Path(temp_artifact_folder_path).iterdir()) == [test_file_name]
     assert (Path(temp_artifact_folder_path) / test_file_name).read_text() == "test"

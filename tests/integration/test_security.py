@@ -213,12 +213,12 @@ def test_hostile_strings_through_every_client_filter_inject_nothing(store):
 
     for hostile in HOSTILE:
         assert client.list_runs(pipeline=hostile) == []
-        assert client.list_runs(status=hostile) == []
         assert client.list_step_runs(cache_key=hostile) == []
         assert client.list_step_runs(pipeline=hostile) == []
         assert client.list_artifact_versions(name=hostile) == []
         assert client.list_artifact_versions(tag=hostile) == []
         for call in (
+            lambda h=hostile: client.list_runs(status=h),  # not a status: refused, naming them
             lambda h=hostile: client.get_artifact_version(h),
             lambda h=hostile: client.get_artifact_version("numbers", h),
             lambda h=hostile: client.get_run(h),

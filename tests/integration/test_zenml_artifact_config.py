@@ -59,7 +59,7 @@ def test_an_artifact_config_names_versions_tags_and_types_the_output(
     version = Client().get_artifact_version("iris_dataset", "raw_2023")
     assert (version.version, version.number) == ("raw_2023", 1)
     assert version.tags == ("iris", "raw")
-    assert version.run_metadata == {"rows": 3}
+    assert version.user_metadata == {"rows": 3} and version.run_metadata["rows"] == 3
     assert version.artifact_type == "DataAnalysisArtifact"
     assert version.load() == [1, 2, 3]
     assert run.steps["training_data_loader"].outputs["iris_dataset"].id == version.id

@@ -39,7 +39,8 @@ def test_save_and_load_outside_a_pipeline_with_a_version_name(
     later = save_artifact([4], name="my_numbers")
 
     assert (saved.version, saved.number, saved.tags) == ("1.0", 1, ("v1",))
-    assert saved.run_metadata == {"n": 3} and saved.producer_step_run_id is None
+    assert saved.user_metadata == {"n": 3} and saved.run_metadata["n"] == 3
+    assert saved.producer_step_run_id is None
     assert (later.version, later.number) == ("2", 2)
     assert load_artifact("my_numbers", "1.0") == [1, 2, 3]
     assert load_artifact("my_numbers") == [4]

@@ -256,7 +256,7 @@ def test_get_artifact_version_takes_every_form_the_cli_prints(two_runs, form):
 
 
 def test_unknown_artifacts_say_what_exists(two_runs):
-    with pytest.raises(ArtifactNotFoundError, match="versions 1 to 2"):
+    with pytest.raises(ArtifactNotFoundError, match="its versions are 1, 2"):
         Client().get_artifact_version("trained_model:9")
     with pytest.raises(ArtifactNotFoundError, match="get_artifact takes a name"):
         Client().get_artifact("trained_model:1")

@@ -171,8 +171,8 @@ def test_artifact_versions_are_tagged_by_name_and_version_or_by_id(
     remove_tags(tags=["my_tag"], artifact_name="my_output", artifact_version="1")
 
     assert [(v.version, v.tags) for v in client.list_artifact_versions("my_output")] == [
-        (1, ()),
-        (2, ("checked",)),
+        ("1", ()),
+        ("2", ("checked",)),
     ]
     assert _event_types(client).count("VersionUntagged") == 1
 
@@ -244,7 +244,7 @@ def test_an_exclusive_tag_moves_between_versions_of_one_artifact(
     add_tags(tags=["production"], artifact_name="my_output", artifact_version="2")
 
     versions = Client().list_artifact_versions(tag="production")
-    assert [(v.name, v.version) for v in versions] == [("my_output", 2)]
+    assert [(v.name, v.version) for v in versions] == [("my_output", "2")]
 
 
 def test_a_cascade_tag_goes_on_every_artifact_version_the_run_writes(

@@ -213,7 +213,7 @@ def test_artifact_versions_are_listed_by_name(memory_stores):
 def test_unknown_artifact_version_names_the_versions_that_exist(memory_stores):
     numbers(n=2)
 
-    with pytest.raises(Exception, match="has no version 9; its versions are 1 "):
+    with pytest.raises(Exception, match="has no version '9'; its versions are 1 "):
         Client().get_artifact_version("numbers", 9)
 
 
