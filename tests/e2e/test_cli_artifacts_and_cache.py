@@ -66,7 +66,7 @@ def test_a_bad_version_or_unknown_artifact_is_one_line_on_stderr(sqlite_stores, 
         run_cli("artifacts", "show", "numbers:x", stores=sqlite_stores), "no version 'x'", "1, 2"
     )
     assert_one_line_error(
-        run_cli("artifacts", "show", "numbers:9", stores=sqlite_stores), "no version 9", "1, 2"
+        run_cli("artifacts", "show", "numbers:9", stores=sqlite_stores), "no version '9'", "1, 2"
     )
     assert_one_line_error(run_cli("artifacts", "show", "nope", stores=sqlite_stores), "'nope'")
     assert_one_line_error(run_cli("artifacts", "list", "nope", stores=sqlite_stores), "'nope'")
