@@ -48,7 +48,10 @@ from lineagelog.projections.ports import EventLog, RecordedEvent
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
 
-__all__ = ["EventStore"]
+__all__ = ["EventStore", "Notification"]
+
+# ``Notification`` (eventsourcing's): one stored event as ``read_notifications`` returns it;
+# re-exported so the layers above name it through this adapter, not the library.
 
 
 class EventStore(EventLog):

@@ -14,7 +14,7 @@ from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
 
 if TYPE_CHECKING:
-    from eventsourcing.persistence import Notification
+    from lineagelog.adapters.event_store import Notification
 
 __all__ = ["events_app"]
 
