@@ -134,7 +134,7 @@ class PipelineRunner:
                     environment=environment,
                 )
             )
-            tag_run_in(changes, self.context, run, self.tags)
+            tag_run_in(changes, run, self.tags)
             return run.id
 
         run_id = self._repository.change_together(

@@ -8,12 +8,10 @@ on its name's stream. Both go in one append with the tag's creation.
 An exclusive tag is on at most one run of a pipeline and one version of an
 artifact. Moving it is recorded in the same append as an untag of the holder
 and a tag of the new one: the artifact name's stream holds all its versions,
-so that move is decided on one stream; for runs, the holders are read from the
-runs view (caught up first) and their streams are part of the append, so a
-writer that moved the tag meanwhile makes the append conflict and it is
-decided again. Two runs taking an exclusive tag that no run holds, at the
-same moment, is the one race this cannot see: both appends succeed, and the
-next taker of the tag moves it off both.
+so that move is decided on one stream; for runs, the tag's own stream records
+which run of each pipeline holds it (``RunHolderChanged``) and is part of the
+append, so two writers moving the tag at once conflict on it and the second
+move is decided again, knowing the first.
 """
 
 from __future__ import annotations
@@ -130,16 +128,19 @@ def defined_tag(changes: Changes, tag: Tag) -> TagName:
     return definition
 
 
-def tag_run_in(
-    changes: Changes, context: LineageContext, run: PipelineRun, tags: Sequence[Tag]
-) -> None:
-    """Put ``tags`` on ``run`` in this change; exclusive ones leave the pipeline's other runs."""
+def tag_run_in(changes: Changes, run: PipelineRun, tags: Sequence[Tag]) -> None:
+    """Put ``tags`` on ``run`` in this change; exclusive ones leave the pipeline's other run.
+
+    The holder of an exclusive tag is read from the tag's own stream, which the
+    move appends to: two runs taking the tag at once conflict there, and the
+    retry untags the first.
+    """
     for tag in tags:
-        if defined_tag(changes, tag).exclusive:
-            context.catch_up()  # the holders are read from the runs view: it must be current
-            for holder in context.queries.runs_holding_tag(run.pipeline, tag.name):
-                if UUID(holder) != run.id:
-                    changes.get(UUID(holder), PipelineRun, fastforward=True).untag(tag.name)
+        definition = defined_tag(changes, tag)
+        if definition.exclusive:
+            holder = definition.take_for_run(run.pipeline, str(run.id))
+            if holder is not None:
+                changes.get(UUID(holder), PipelineRun, fastforward=True).untag(tag.name)
         run.tag(tag.name)
 
 
@@ -187,7 +188,7 @@ class Tagger:
 
         """
         self._change(
-            lambda changes: tag_run_in(changes, self.context, self._run(changes, run_id), tags),
+            lambda changes: tag_run_in(changes, self._run(changes, run_id), tags),
             f"tag run {run_id}",
         )
 

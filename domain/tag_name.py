@@ -1,7 +1,8 @@
 """The ``TagName`` aggregate: a tag's own settings, recorded once (ZenML's ``Tag`` entity).
 
 A tag comes into being the first time it is used (or created on purpose) and
-says then whether it is exclusive. An exclusive tag is on at most one run of
+says then whether it is exclusive; an exclusive tag also records which run of
+each pipeline holds it. An exclusive tag is on at most one run of
 a pipeline, and on at most one version of an artifact: adding it to another
 moves it, which is recorded as an untag of the old holder and a tag of the new
 one. The setting stays with the tag, as in ZenML: later uses by bare name are
@@ -32,10 +33,21 @@ class TagName(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.name = self.name
             aggregate.exclusive = self.exclusive
+            aggregate.run_holders = {}
+
+    class RunHolderChanged(LineageAggregate.Event):
+        """An exclusive tag went to a run: the one run of its pipeline that holds it now."""
+
+        pipeline: str
+        run_id: str
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.run_holders[self.pipeline] = self.run_id
 
     if TYPE_CHECKING:
         name: str
         exclusive: bool
+        run_holders: dict[str, str]
 
     @classmethod
     def create(cls, name: str, *, exclusive: bool = False) -> TagName:
@@ -53,6 +65,22 @@ class TagName(LineageAggregate):
             name=name,
             exclusive=exclusive,
         )
+
+    def take_for_run(self, pipeline: str, run_id: str) -> str | None:
+        """Give this exclusive tag to run ``run_id`` of ``pipeline``; the run that had it.
+
+        Emits ``RunHolderChanged`` unless the run holds it already. Recorded on the
+        tag's own stream, so two runs taking the tag at the same moment conflict on
+        it and the second move is decided again, knowing the first.
+
+        Returns:
+            The id of the run of ``pipeline`` that held the tag before (to untag), or None.
+
+        """
+        previous = self.run_holders.get(pipeline)
+        if previous != run_id:
+            self.trigger_event(self.RunHolderChanged, pipeline=pipeline, run_id=run_id)
+        return previous if previous != run_id else None
 
     def check_exclusive(self, exclusive: bool | None) -> None:
         """Raise when a use asks for another ``exclusive`` setting than the tag has.

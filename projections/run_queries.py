@@ -237,18 +237,6 @@ class RunQueries(ViewReader):
             for row in rows
         ]
 
-    def runs_holding_tag(self, pipeline: str, tag: str) -> list[str]:
-        """Ids of the runs of ``pipeline`` that have ``tag`` now (an exclusive tag's holder)."""
-        r, rt = t.runs, t.run_tags
-        query = (
-            select(rt.c.run_id)
-            .join(r, r.c.id == rt.c.run_id)
-            .where(r.c.pipeline == pipeline, rt.c.tag == tag, rt.c.removed_pos.is_(None))
-            .order_by(rt.c.run_id)
-        )
-        with self._connect() as conn:
-            return [str(run_id) for run_id in conn.scalars(query)]
-
     def list_pipelines(
         self, name: str | None = None, as_of: int | None = None
     ) -> list[PipelineRecord]:

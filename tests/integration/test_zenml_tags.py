@@ -344,3 +344,29 @@ def test_a_run_completes_when_another_writer_moves_its_exclusive_tag_while_it_ru
     assert run.status == "completed"
     client = Client()
     assert [r.id for r in client.list_runs(tag="an_exclusive_tag")] == [earlier.id]
+
+
+def test_two_runs_taking_an_exclusive_tag_at_the_same_moment_end_with_one_holder(
+    sqlite_stores: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lineagelog.domain.tag_name import TagName
+
+    first, second = my_pipeline(), my_pipeline.with_options(enable_cache=False)()
+    client = Client()
+    client.create_tag("champion", exclusive=True)
+    take = TagName.take_for_run
+    raced: list[bool] = []
+
+    def racing(self: TagName, pipeline_name: str, run_id: str) -> str | None:
+        if not raced:  # the first taker has read the tag; the second takes it meanwhile
+            raced.append(True)
+            Tagger(client.context).tag_run(second.id, [Tag("champion")])
+        return take(self, pipeline_name, run_id)
+
+    monkeypatch.setattr(TagName, "take_for_run", racing)
+    Tagger(client.context).tag_run(first.id, [Tag("champion")])
+
+    assert raced
+    assert [r.id for r in client.list_runs(tag="champion")] == [first.id]
+    assert "champion" not in client.get_run(second.id).tags
+    assert client.audit(verify_artifacts=False).ok
