@@ -5,7 +5,8 @@ register it as ``<name>``. Copying that folder into a new version folder
 ``<store>/<name>/<id>`` would copy the copy into itself until the path is too
 long; so data already inside the store is referenced where it lies (its own
 files only: version folders other versions of the name keep beside it are not
-part of it), and a folder that holds the store itself is refused.
+part of it), and a folder that holds the store itself is refused. Data inside
+another version's folder is copied: that folder goes when its version is deleted.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from lineagelog.domain.errors import ArtifactNotFoundError, ArtifactSourceError, StorageError
 
@@ -59,14 +61,31 @@ def check_not_holding_store(store: ArtifactStore, source: str | os.PathLike[str]
 
 
 def inside_store(store: ArtifactStore, source: str | os.PathLike[str]) -> str | None:
-    """The store URL of ``source`` when it lies inside the artifact store, else None."""
+    """The store URL of ``source`` when it lies inside the artifact store, else None.
+
+    Data inside a version's own folder (``<store>/<name>/<version id>/...``) does not
+    count: deleting or pruning that version removes the folder, so such data is
+    copied into a folder of its own instead of being referenced where it lies.
+    """
     text = os.fspath(source)
     candidate = str(_local(text)) if _is_local(text) else text
     try:
         url = store.check_within_root(candidate)
     except StorageError:
         return None
-    return None if url.rstrip("/") == store.root.rstrip("/") else url
+    root = store.root.rstrip("/")
+    if url.rstrip("/") == root:
+        return None
+    parts = url.rstrip("/")[len(root) + 1 :].split("/")
+    return None if len(parts) >= 2 and _is_version_id(parts[1]) else url
+
+
+def _is_version_id(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def hash_in_place(store: ArtifactStore, url: str) -> SavedArtifact:

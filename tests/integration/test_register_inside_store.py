@@ -65,6 +65,22 @@ def test_deleting_data_registered_in_place_keeps_the_other_versions_bytes(
     assert Client().audit().ok
 
 
+def test_data_inside_another_versions_folder_is_copied_so_deleting_that_version_keeps_it(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    original = save_artifact([1, 2, 3], "numbers")
+    local = Client().context.artifacts.local_path(original.uri)
+    assert local is not None
+
+    stored_bytes = Path(local, "data.json").read_bytes()
+    copy = register_artifact(os.path.join(local, "data.json"), "numbers_file")
+    Client().delete_artifact_version("numbers", 1)
+
+    assert copy.uri != original.uri and not copy.uri.startswith(original.uri)
+    assert Path(copy.load()).read_bytes() == stored_bytes
+    assert Client().audit().ok
+
+
 @pytest.mark.parametrize("level", ["store", "parent"])
 def test_a_folder_holding_the_store_is_refused_and_records_nothing(
     sqlite_stores: tuple[str, str], level: str
