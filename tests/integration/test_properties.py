@@ -15,7 +15,18 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from views import view_rows
 
-from lineagelog.api import Client
+from lineagelog.adapters.export import export_events, import_events
+from lineagelog.api import (
+    Client,
+    DuplicateVersionError,
+    Tag,
+    add_tags,
+    configure,
+    log_artifact_metadata,
+    log_metadata,
+    remove_tags,
+    save_artifact,
+)
 from lineagelog.api.context import close_contexts
 from lineagelog.domain.errors import RunFailedError
 from lineagelog.projections import schema as t
@@ -29,6 +40,9 @@ ACTIONS = st.one_of(
     st.tuples(st.just("fail"), st.integers(1, 3), st.just(True), st.booleans()),
     st.tuples(st.just("tag"), st.sampled_from(["prod", "x' OR '1'='1", "best"]), st.booleans()),
     st.tuples(st.just("delete"), st.sampled_from(["source", "squares", "total"])),
+    st.tuples(st.just("runtag"), st.sampled_from(["champion", "reviewed"]), st.booleans()),
+    st.tuples(st.just("meta"), st.sampled_from(["run", "total"]), st.integers(0, 3)),
+    st.tuples(st.just("save"), st.sampled_from([None, "v1.0", "v2"])),
 )
 
 
@@ -46,18 +60,47 @@ def _apply(client: Client, db: str, store: str, action: tuple[object, ...]) -> N
         assert run.steps["total"].outputs["total"].load(verify=True) == expected_total(n)
     elif kind == "tag":
         _, tag, untag = action
-        versions = client.list_artifact_versions(name="total")
+        versions = [v for v in client.list_artifact_versions(name="total") if not v.deleted]
         if versions:
             latest = versions[-1]
             if untag and tag in latest.tags:
                 client.untag_artifact("total", latest.version, tag)
             else:
                 client.tag_artifact("total", latest.version, tag)
-    else:
+    elif kind == "delete":
         _, name = action
         live = [v for v in client.list_artifact_versions(name=name) if not v.deleted]
         if live:
             client.delete_artifact_version(name, live[0].version, reason="property test")
+    else:
+        _apply_zenml(client, action)
+
+
+def _apply_zenml(client: Client, action: tuple[object, ...]) -> None:
+    """Run tags (one exclusive), logged metadata and saved versions with chosen names."""
+    kind = action[0]
+    runs = client.list_runs(limit=1)
+    if kind == "runtag" and runs:
+        _, name, untag = action
+        if untag and name in runs[0].tags:
+            remove_tags(tags=[str(name)], run=runs[0].id)
+        else:
+            add_tags(tags=[Tag(name=str(name), exclusive=name == "champion")], run=runs[0].id)
+    elif kind == "meta" and action[1] == "run" and runs:
+        log_metadata(metadata={"step": action[2]}, run_id_name_or_prefix=runs[0].id)
+    elif kind == "meta":
+        live = [v for v in client.list_artifact_versions(name="total") if not v.deleted]
+        if live:
+            log_artifact_metadata(
+                metadata={"score": action[2]},
+                artifact_name="total",
+                artifact_version=live[-1].version,
+            )
+    elif kind == "save":
+        try:
+            save_artifact([1, 2], "manual", version=action[1])  # type: ignore[arg-type]
+        except DuplicateVersionError:
+            assert action[1] is not None
 
 
 def _check_invariants(client: Client) -> None:
@@ -80,6 +123,18 @@ def _check_invariants(client: Client) -> None:
     assert view_rows(client.context) == maintained
 
 
+def _check_export_import(client: Client, folder: Path) -> None:
+    """An exported and imported history shows the same views and audits clean."""
+    export = folder / "events.jsonl"
+    with export.open("w", encoding="utf-8") as out:
+        export_events(client.context.events, out)
+    copy = Client(f"sqlite:///{folder}/copy.db", str(folder / "artifacts"))
+    with export.open(encoding="utf-8") as source:
+        import_events(copy.context.events, source)
+    copy.context.catch_up()
+    assert view_rows(copy.context) == view_rows(client.context)
+
+
 @settings(
     max_examples=40,
     derandomize=True,
@@ -91,10 +146,13 @@ def test_random_histories_keep_every_invariant(history):
     with tempfile.TemporaryDirectory(prefix="lineagelog-prop-") as folder:
         db, store = f"sqlite:///{folder}/lineage.db", f"{folder}/artifacts"
         try:
+            configure(database_url=db, artifact_store=store)  # the module-level functions' store
             client = Client(db, store)
             for action in history:
                 _apply(client, db, store, action)
 
             _check_invariants(client)
+            _check_export_import(client, Path(folder))
         finally:
             close_contexts()
+            configure()
