@@ -45,5 +45,3 @@ def openlineage_router(context: Callable[[], LineageContext] = open_context) -> 
         )
 
     return router
-
-

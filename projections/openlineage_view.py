@@ -7,7 +7,8 @@ dataset) edges, as a lineagelog step run has with its artifacts.
 
 Every artifact version records where its bytes live as a dataset
 (``dataset_locations``): a step's output where it was written, a registered
-version where it was registered from (its ``source``). When a dataset node exists at that place, the two are
+version where it was registered from (its ``source``). When a dataset node
+exists at that place, the two are
 joined: ``stored_as`` (artifact -> dataset) for a version a step wrote, and
 ``registered_from`` (dataset -> artifact) for one registered from data that was
 already there. Whichever arrives first, the join is made when the second does,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["events_app"]
 
 
-class EventsFormat(str, Enum):
+class EventsFormat(StrEnum):
     """The formats of an events file."""
 
     lineagelog = "lineagelog"
