@@ -112,7 +112,9 @@ def bench_ingest(args: argparse.Namespace, folder: Path) -> None:
             response = client.post(url, content=body)
             assert response.status_code == 201, response.text
         took = time.perf_counter() - started
-    print(f"ingest over HTTP: {args.posts:,} events in {took:.2f}s, {args.posts / took:,.0f} events/s")
+    print(
+        f"ingest over HTTP: {args.posts:,} events in {took:.2f}s, {args.posts / took:,.0f} events/s"
+    )
     server.should_exit = True
     thread.join(10)
 
