@@ -40,6 +40,8 @@ equal to the real classes::
     ├── DownloadTargetExistsError    download_files onto a file, without overwrite=True
     ├── LineageCycleError            a cycle the log cannot produce
     ├── ExportFormatError            a bad or truncated events file
+    ├── InvalidOpenLineageEventError an OpenLineage event the specification refuses
+    ├── OpenLineageDeliveryError     an OpenLineage consumer that refused or was unreachable
     ├── DiagramRenderError           `dot` failed
     ├── AnchorFileError              a missing or malformed anchor file
     ├── RunAlreadyEndedError         a run ends exactly once
@@ -75,6 +77,7 @@ __all__ = [
     "InvalidFilterError",
     "InvalidLineageQueryError",
     "InvalidMetadataError",
+    "InvalidOpenLineageEventError",
     "InvalidRetentionError",
     "InvalidTagError",
     "InvalidTagTargetError",
@@ -86,6 +89,7 @@ __all__ = [
     "NoLineagePathError",
     "NoMaterializerError",
     "NotFoundError",
+    "OpenLineageDeliveryError",
     "PipelineDefinitionError",
     "PipelineNotFoundError",
     "RunAlreadyEndedError",
@@ -254,6 +258,18 @@ class DiagramRenderError(LineageError):
 
 class ExportFormatError(LineageError):
     """An events file that is not a readable, complete ``lineagelog-events`` export."""
+
+
+class InvalidOpenLineageEventError(LineageError, ValueError):
+    """An OpenLineage event that does not validate; ``field`` is the JSON path that failed."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class OpenLineageDeliveryError(LineageError):
+    """An OpenLineage consumer refused events or could not be reached."""
 
 
 class AnchorFileError(LineageError):

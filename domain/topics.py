@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 # Imported for their aggregates: the table below holds every event class they define.
 import lineagelog.domain.artifact_name
+import lineagelog.domain.openlineage
 import lineagelog.domain.run
 import lineagelog.domain.seal
 import lineagelog.domain.step_run

@@ -32,7 +32,9 @@ class LineageNode:
     data_type, artifact_type, materializer, uri, deleted, created_at and
     producer_step_run_id; for step runs: invocation_id, step_name, pipeline,
     status, cache_outcome, original_step_run_id, run_id, run_label and
-    started_at; for runs: pipeline, run_name, status and started_at. Statuses
+    started_at; for runs: pipeline, run_name, status and started_at; for the
+    ``dataset`` and ``job`` nodes of OpenLineage events: namespace and name;
+    for an ``openlineage_run``: job_namespace, job_name and run_id. Statuses
     are as of the graph's ``as_of``. ``depth`` is the fewest hops from the root.
     """
 

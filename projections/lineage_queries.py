@@ -180,6 +180,10 @@ def _attributes(row: Row[Any], as_of: int | None) -> dict[str, Any]:
             "created_at": _utc(row.av_created_at),
             "producer_step_run_id": row.av_producer,
         }
+    if row.kind in ("dataset", "job"):
+        return {"namespace": row.ol_namespace, "name": row.ol_name}
+    if row.kind == "openlineage_run":
+        return {"job_namespace": row.ol_namespace, "job_name": row.ol_name, "run_id": row.ol_run_id}
     if row.kind == "step_run":
         decided = visible(row.sr_cache_pos, as_of)
         attributes: dict[str, Any] = {

@@ -15,7 +15,11 @@ Which edges a walk follows:
   in any run, at any time. Upstream of an artifact are the step runs that
   produced it, never the later cache hits that merely served it again, so an
   upstream answer holds nothing younger than its root.
-- ``contains`` (run -> step run) is never walked: from an artifact the walk
+- ``stored_as`` (artifact -> the OpenLineage dataset its bytes are) and
+  ``registered_from`` (dataset -> the artifact registered from it) in both
+  directions: they join lineagelog's graph to other tools' (see
+  ``projections.openlineage_view``).
+- ``contains`` (run -> step run, job -> OpenLineage run) is never walked: from an artifact the walk
   does not go into a run and out to its sibling steps. A step run names its
   run in its attributes (``run_id``, ``run_label``), which is what diagrams
   cluster on. A run as the root stands for its step runs: they are the seeds
@@ -44,8 +48,15 @@ if TYPE_CHECKING:
 
 __all__ = ["hops_from_root", "walk_statements"]
 
-_UPSTREAM_KINDS = ("consumed", "produced", "cached_from")
-_DOWNSTREAM_KINDS = ("consumed", "produced", "cached_from", "reused")
+_UPSTREAM_KINDS = ("consumed", "produced", "cached_from", "stored_as", "registered_from")
+_DOWNSTREAM_KINDS = (
+    "consumed",
+    "produced",
+    "cached_from",
+    "stored_as",
+    "registered_from",
+    "reused",
+)
 _LAST_HOP_KINDS = ("reused",)
 
 
@@ -100,6 +111,7 @@ def _walk(direction: str, limited: bool, dated: bool) -> CTE:
 
 def _nodes_query(reached: CTE, dated: bool) -> Select[Any]:
     n, av, sr, r = t.lineage_nodes, t.artifact_versions, t.step_runs, t.runs
+    ol = t.openlineage_nodes
     query = select(
         n,
         av.c.name.label("av_name"),
@@ -127,11 +139,15 @@ def _nodes_query(reached: CTE, dated: bool) -> Select[Any]:
         r.c.status.label("r_status"),
         r.c.ended_pos.label("r_ended_pos"),
         r.c.started_at.label("r_started_at"),
+        ol.c.namespace.label("ol_namespace"),
+        ol.c.name.label("ol_name"),
+        ol.c.run_id.label("ol_run_id"),
     ).select_from(
         reached.join(n, n.c.id == reached.c.id)
         .outerjoin(av, av.c.id == n.c.id)
         .outerjoin(sr, sr.c.id == n.c.id)
         .outerjoin(r, r.c.id == n.c.run_id)  # a run's run_id is its own id
+        .outerjoin(ol, ol.c.id == n.c.id)
     )
     if dated:
         query = query.where(n.c.position <= bindparam("as_of", type_=Integer))

@@ -29,13 +29,14 @@ from lineagelog.domain.errors import (
     RunNotFoundError,
     StepRunNotFoundError,
 )
+from lineagelog.domain.openlineage import dataset_node_id, job_node_id
 from lineagelog.projections import schema as t
 
 if TYPE_CHECKING:
     from lineagelog.projections.queries import ViewQueries
     from lineagelog.projections.records import ArtifactVersionRecord
 
-__all__ = ["MIN_PREFIX", "References", "split_version"]
+__all__ = ["MIN_PREFIX", "References", "marquez_node_id", "split_version"]
 
 MIN_PREFIX = 4
 """The fewest characters of an id that may stand for it (the tables print eight)."""
@@ -56,7 +57,8 @@ _WHERE_TO_LOOK = {
     "artifact version": "list artifacts with `lineagelog artifacts list` or "
     "Client().list_artifacts()",
     "lineage node": "a node is an artifact version ('name', 'name:version' or an id), a step run "
-    "id or a run (id or name); find them with `lineagelog artifacts list` and "
+    "id, a run (id or name), or a node of OpenLineage events ('dataset:NAMESPACE:NAME', "
+    "'job:NAMESPACE:NAME'); find them with `lineagelog artifacts list` and "
     "`lineagelog runs list`",
 }
 
@@ -222,6 +224,9 @@ class References:
         """
         text = _text(reference)
         n = t.lineage_nodes
+        address = marquez_node_id(text)
+        if address is not None:
+            return self._existing(address, n.c.id, n.c.position, "lineage node", text)
         full = _full_id(text)
         if full is not None:
             return self._existing(full, n.c.id, n.c.position, "lineage node")
@@ -252,10 +257,17 @@ class References:
         with self.queries._connect() as conn:
             return [str(value) for value in conn.scalars(query.limit(_SHOWN + 1))]
 
-    def _existing(self, full: str, column: Column[Any], position: Column[Any], kind: Kind) -> str:
+    def _existing(
+        self,
+        full: str,
+        column: Column[Any],
+        position: Column[Any],
+        kind: Kind,
+        typed: str | None = None,
+    ) -> str:
         if self._ids(column, position, column == full):
             return full
-        raise self._not_found(kind, full)
+        raise self._not_found(kind, typed or full)
 
     def _by_prefix(
         self, text: str, column: Column[Any], position: Column[Any], kind: Kind
@@ -290,7 +302,7 @@ class References:
             "run": "id, id prefix or run name",
             "step run": "id or id prefix",
             "artifact version": "id or id prefix",
-            "lineage node": "id, id prefix or name",
+            "lineage node": "id, id prefix, name or dataset:/job: address",
         }[kind]
         return _NOT_FOUND[kind](
             f"no {kind} with the {forms} {text!r}{self._when()}; {_WHERE_TO_LOOK[kind]}"
@@ -306,6 +318,31 @@ def _text(reference: UUID | str) -> str:
             f"got {type(reference).__name__} {reference!r}"
         )
     return reference.strip()
+
+
+def marquez_node_id(text: str) -> str | None:
+    """The node id of a Marquez address (``dataset:NS:NAME``, ``job:NS:NAME``), else None.
+
+    The namespace may hold ``:`` itself (``s3://bucket``): a namespace with a scheme
+    runs to the first ``:`` after its ``://``.
+
+    Examples:
+        >>> marquez_node_id("dataset:s3://bucket:raw/x") == dataset_node_id("s3://bucket", "raw/x")
+        True
+        >>> marquez_node_id("model:3") is None
+        True
+
+    """
+    kind, _, rest = text.partition(":")
+    if kind not in ("dataset", "job") or not rest:
+        return None
+    scheme = rest.find("://")
+    skip = scheme + 3 if scheme != -1 and scheme == rest.find(":") else 0
+    cut = rest.find(":", skip)
+    if cut <= 0:
+        return None
+    namespace, name = rest[:cut], rest[cut + 1 :]
+    return (dataset_node_id if kind == "dataset" else job_node_id)(namespace, name)
 
 
 def _full_id(text: str) -> str | None:

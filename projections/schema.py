@@ -279,11 +279,52 @@ run_metadata = Table(
 )
 """One row per key of every metadata event: merged in position order when read."""
 
+openlineage_nodes = Table(
+    PREFIX + "openlineage_nodes",
+    metadata,
+    _id("id", primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("namespace", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("run_id", String(36)),  # an OpenLineage run's own runId
+    Column("position", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""Datasets, jobs and runs that OpenLineage events named (lineage view), keyed by node id."""
+
+openlineage_edges = Table(
+    PREFIX + "openlineage_edges",
+    metadata,
+    _id("src", primary_key=True),
+    _id("dst", primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    sqlite_with_rowid=False,
+)
+"""The lineage edges OpenLineage events made, keyed: an event repeats its run's edges."""
+
+dataset_locations = Table(
+    PREFIX + "dataset_locations",
+    metadata,
+    _id("dataset_id", primary_key=True),
+    _id("artifact_version_id", primary_key=True),
+    Column("produced", Boolean, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""Where each artifact version's bytes live, as an OpenLineage dataset node id (lineage view)."""
+
 VIEW_TABLES: dict[str, tuple[Table, ...]] = {
     "runs": (runs, run_tags, step_runs, step_outputs),
     "catalog": (artifact_versions, artifact_tags, tags),
     "cache": (cache_entries,),
-    "lineage": (lineage_nodes, lineage_edges, timeline),
+    "lineage": (
+        lineage_nodes,
+        lineage_edges,
+        timeline,
+        openlineage_nodes,
+        openlineage_edges,
+        dataset_locations,
+    ),
     "metadata": (run_metadata,),
 }
 """Each view, and the tables it owns (dropped and rebuilt together)."""

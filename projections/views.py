@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.base import LineageAggregate
+from lineagelog.domain.openlineage import OpenLineageEvent
 from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.tag_name import TagName
@@ -20,6 +21,7 @@ from lineagelog.domain.values import CacheOutcome, RunStatus, StepStatus
 from lineagelog.projections import schema as t
 from lineagelog.projections.batch import PageBatch, utc_text
 from lineagelog.projections.metadata_view import METADATA_HANDLERS
+from lineagelog.projections.openlineage_view import artifact_located, openlineage_received
 
 __all__ = ["ALWAYS", "HANDLERS", "VIEWS", "EventClass", "Handler"]
 
@@ -382,6 +384,14 @@ def _lineage_external(b: PageBatch, pos: int, e: Any) -> None:
     _node(b, pos, e, avid, "artifact", f"{e.name}:{version_name(e)}", None)
 
 
+def _both(first: Handler, second: Handler) -> Handler:
+    def handle(b: PageBatch, pos: int, e: Any) -> None:
+        first(b, pos, e)
+        second(b, pos, e)
+
+    return handle
+
+
 def _timeline(b: PageBatch, pos: int, e: Any) -> None:
     b.insert(
         t.timeline,
@@ -428,8 +438,11 @@ HANDLERS: dict[str, dict[EventClass, Handler]] = {
         PipelineRun.RunStarted: _lineage_run,
         StepRun.StepStarted: _lineage_step,
         StepRun.CacheDecided: _lineage_cache,
-        StepRun.ArtifactWritten: _lineage_artifact,
-        ArtifactName.ExternalVersionRegistered: _lineage_external,
+        StepRun.ArtifactWritten: _both(_lineage_artifact, artifact_located(produced=True)),
+        ArtifactName.ExternalVersionRegistered: _both(
+            _lineage_external, artifact_located(produced=False)
+        ),
+        OpenLineageEvent.Received: openlineage_received,
     },
     "metadata": dict(METADATA_HANDLERS),
 }

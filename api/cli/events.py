@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,7 +17,26 @@ from lineagelog.domain.errors import LineageError
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import Notification
 
+    from lineagelog.adapters.event_store import EventStore
+
 __all__ = ["events_app"]
+
+
+class EventsFormat(StrEnum):
+    """The formats of an events file."""
+
+    lineagelog = "lineagelog"
+    openlineage = "openlineage"
+
+
+Format = Annotated[
+    EventsFormat,
+    typer.Option(
+        "--format",
+        help="lineagelog: the whole log, hash-chained (lineagelog-events); "
+        "openlineage: RunEvents, one JSON object per line.",
+    ),
+]
 
 events_app = typer.Typer(
     help="The raw event log: export it as JSON Lines, import it into an empty store, "
@@ -35,14 +55,23 @@ def export(
     since: Annotated[
         int, typer.Option(min=0, max=MAX_POSITION, help="Only events after this position.")
     ] = 0,
+    format_: Format = EventsFormat.lineagelog,
+    namespace: Annotated[
+        str,
+        typer.Option(help="With --format openlineage: the job namespace of lineagelog's jobs."),
+    ] = "lineagelog",
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
-    """Export the log (format `lineagelog-events` version 1, see adapters/export.py)."""
-    from lineagelog.adapters.export import export_events
+    """Export the log (`lineagelog-events` version 1, see adapters/export.py) or OpenLineage."""
     from lineagelog.api.cli.session import open_context_for
 
     context = open_context_for(database_url, artifact_store, catch_up=False)
+    if format_ is EventsFormat.openlineage:
+        _export_openlineage(context.events, output, since, namespace)
+        return
+    from lineagelog.adapters.export import export_events
+
     if output == "-":
         export_events(context.events, sys.stdout, since=since)
         return
@@ -65,9 +94,34 @@ def export(
     )
 
 
+def _export_openlineage(events: EventStore, output: str, since: int, namespace: str) -> None:
+    from lineagelog.adapters.openlineage.export import export_openlineage
+
+    if output == "-":
+        export_openlineage(events, sys.stdout, since=since, namespace=namespace)
+        return
+    target = Path(output)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            result = export_openlineage(events, out, since=since, namespace=namespace)
+        partial.replace(target)
+    except OSError as e:
+        partial.unlink(missing_ok=True)
+        raise LineageError(
+            f"cannot write {output!r}: {e.strerror}; choose a writable path"
+        ) from None
+    typer.echo(
+        f"exported {result.count} OpenLineage event(s) (log positions {since + 1}.."
+        f"{result.until}) to {output} in {result.seconds:.2f}s",
+        err=True,
+    )
+
+
 @events_app.command("import")
 def import_(
     path: Annotated[Path, typer.Argument(help="A file written by `lineagelog events export`.")],
+    format_: Format = EventsFormat.lineagelog,
     anchor: Annotated[
         str | None,
         typer.Option(
@@ -80,7 +134,16 @@ def import_(
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
-    """Import an export into an EMPTY store: all events or none, same hashes and seals."""
+    """Import an export into an EMPTY store: all events or none, same hashes and seals.
+
+    With --format openlineage: RunEvents (JSON Lines), into any store; see
+    `lineagelog openlineage import`.
+    """
+    if format_ is EventsFormat.openlineage:
+        from lineagelog.api.cli.openlineage import import_openlineage_file
+
+        import_openlineage_file(path, database_url, artifact_store)
+        return
     from lineagelog.adapters.export import import_events
     from lineagelog.api.cli.session import open_context_for
 

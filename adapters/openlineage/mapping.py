@@ -1,0 +1,319 @@
+"""The log as OpenLineage RunEvents: lineagelog's events mapped, in log order.
+
+- A pipeline run is a run of job ``{pipeline}`` (JobTypeJobFacet: BATCH,
+  integration ``LINEAGELOG``, job type ``DAG``): START at ``RunStarted``,
+  COMPLETE, FAIL (ErrorMessageRunFacet) or ABORT (interrupted) when it ends.
+- A step run is a run of job ``{pipeline}.{invocation id}`` (job type ``TASK``)
+  with a ParentRunFacet naming its pipeline run: START at ``StepStarted`` with
+  its inputs and its parameters (ExecutionParametersRunFacet), COMPLETE with its
+  inputs and outputs when it succeeds (a cache hit too: its outputs are the
+  versions it reused), FAIL or ABORT otherwise.
+- An artifact version is a dataset named after where its bytes live
+  (``dataset_of_uri``: ``file`` and the path, ``s3://bucket`` and the key...),
+  with DatasetVersionDatasetFacet (its version) and SymlinksDatasetFacet (its
+  logical ``name:version``, type ``ARTIFACT``).
+- What OpenLineage has no facet for goes into lineagelog's own facets, whose
+  schemas ship in this package: ``lineagelog_cache`` (run: the cache decision,
+  its reason and cache key) and ``lineagelog_artifact`` (dataset: id, content
+  hash, size, materializer, data type, artifact type).
+- A RunEvent another tool sent (``OpenLineageEvent.Received``) is passed on as
+  it was received.
+
+Run ids are lineagelog's ids and event times the events' timestamps, and keys
+are written sorted: the same log maps to the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from lineagelog import __name__ as _package
+from lineagelog.domain.artifact_name import ArtifactName
+from lineagelog.domain.openlineage import OpenLineageEvent, dataset_of_uri
+from lineagelog.domain.run import PipelineRun
+from lineagelog.domain.step_run import StepRun
+
+__all__ = [
+    "DEFAULT_NAMESPACE",
+    "PRODUCER",
+    "RUN_EVENT_SCHEMA_URL",
+    "RunEventMapper",
+    "dumps",
+    "facet_schema_url",
+]
+
+DEFAULT_NAMESPACE = "lineagelog"
+"""The job namespace when none is given (``--namespace``, ``OPENLINEAGE_NAMESPACE``)."""
+
+RUN_EVENT_SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(_package)
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "0"
+
+
+PRODUCER = f"https://pypi.org/project/lineagelog/{_version()}/"
+"""The ``producer`` of every event and facet lineagelog writes: this release."""
+
+dumps: Callable[[Any], str] = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False
+).encode
+"""Deterministic compact JSON (sorted keys): one line per event."""
+
+
+@functools.cache
+def facet_schema_url(file_name: str) -> str:
+    """The ``_schemaURL`` of a facet: its schema's ``$id`` and its definition's pointer.
+
+    ``file_name`` is a schema file of the vendored specification
+    (``ParentRunFacet.json``) or of lineagelog's own facets.
+    """
+    root = resources.files("lineagelog.adapters.openlineage")
+    for folder in (root / "spec" / "facets", root / "facets"):
+        entry = folder / file_name
+        if entry.is_file():
+            schema_id = json.loads(entry.read_text("utf-8"))["$id"]
+            return f"{schema_id}#/$defs/{file_name.removesuffix('.json')}"
+    raise KeyError(f"no facet schema {file_name!r} in the package")  # a bug, not bad input
+
+
+def _facet(file_name: str, **fields: Any) -> dict[str, Any]:
+    return {"_producer": PRODUCER, "_schemaURL": facet_schema_url(file_name), **fields}
+
+
+@dataclass
+class _Step:
+    run_id: str
+    pipeline: str
+    invocation_id: str
+    inputs: list[str]
+    parameters: dict[str, Any]
+    outputs: dict[str, str] = field(default_factory=dict)
+    cache: dict[str, Any] | None = None
+
+
+class RunEventMapper:
+    """Turns lineagelog events, fed in log order, into OpenLineage RunEvents.
+
+    It remembers what later events need (each artifact version's dataset, each
+    pipeline run's name, each open step run), so it must see the log from its
+    start; ``emit=False`` feeds it events before the part wanted (``--since``).
+    """
+
+    def __init__(self, namespace: str = DEFAULT_NAMESPACE) -> None:
+        """Map into job namespace ``namespace``."""
+        self.namespace = namespace
+        self._datasets: dict[str, dict[str, Any]] = {}
+        self._pipelines: dict[str, str] = {}
+        self._steps: dict[str, _Step] = {}
+        self._handlers: dict[str, Callable[[Any], Iterator[dict[str, Any]]]] = {
+            PipelineRun.RunStarted.__name__: self._run_started,
+            PipelineRun.RunCompleted.__name__: self._run_ended("COMPLETE"),
+            PipelineRun.RunFailed.__name__: self._run_ended("FAIL"),
+            PipelineRun.RunInterrupted.__name__: self._run_ended("ABORT"),
+            StepRun.StepStarted.__name__: self._step_started,
+            StepRun.CacheDecided.__name__: self._cache_decided,
+            StepRun.ArtifactWritten.__name__: self._artifact_written,
+            StepRun.StepSucceeded.__name__: self._step_ended("COMPLETE"),
+            StepRun.StepFailed.__name__: self._step_ended("FAIL"),
+            StepRun.StepInterrupted.__name__: self._step_ended("ABORT"),
+            ArtifactName.ExternalVersionRegistered.__name__: self._external_registered,
+            OpenLineageEvent.Received.__name__: self._received,
+        }
+
+    def map(self, event: Any) -> list[dict[str, Any]]:
+        """The RunEvents one lineagelog event stands for (often none), as JSON-able dicts.
+
+        ``event`` is a decoded event as projections read it (``ProjectedEvent``):
+        its class name says its type, its attributes are its fields.
+        """
+        handler = self._handlers.get(type(event).__name__)
+        return [] if handler is None else list(handler(event))
+
+    # -- pipeline runs ---------------------------------------------------------------------
+
+    def _job(self, name: str, job_type: str) -> dict[str, Any]:
+        return {
+            "namespace": self.namespace,
+            "name": name,
+            "facets": {
+                "jobType": _facet(
+                    "JobTypeJobFacet.json",
+                    processingType="BATCH",
+                    integration="LINEAGELOG",
+                    jobType=job_type,
+                )
+            },
+        }
+
+    def _event(
+        self,
+        event_type: str,
+        e: Any,
+        run_id: str,
+        job: dict[str, Any],
+        run_facets: dict[str, Any],
+        inputs: list[str] = (),  # type: ignore[assignment]
+        outputs: list[str] = (),  # type: ignore[assignment]
+    ) -> dict[str, Any]:
+        return {
+            "eventType": event_type,
+            "eventTime": e.timestamp,
+            "producer": PRODUCER,
+            "schemaURL": RUN_EVENT_SCHEMA_URL,
+            "run": {"runId": run_id, "facets": run_facets},
+            "job": job,
+            "inputs": [self._datasets[a] for a in inputs if a in self._datasets],
+            "outputs": [self._datasets[a] for a in outputs if a in self._datasets],
+        }
+
+    def _run_started(self, e: Any) -> Iterator[dict[str, Any]]:
+        run_id = e.originator_id
+        self._pipelines[run_id] = e.pipeline
+        facets = {"executionParameters": _parameters(e.parameters)} if e.parameters else {}
+        yield self._event("START", e, run_id, self._job(e.pipeline, "DAG"), facets)
+
+    def _run_ended(self, event_type: str) -> Callable[[Any], Iterator[dict[str, Any]]]:
+        def handle(e: Any) -> Iterator[dict[str, Any]]:
+            run_id = e.originator_id
+            pipeline = self._pipelines.get(run_id)
+            if pipeline is None:  # the run started before what this mapper saw
+                return
+            facets: dict[str, Any] = {}
+            error = getattr(e, "error", None) or getattr(e, "reason", None)
+            if event_type != "COMPLETE" and error:
+                facets["errorMessage"] = _facet(
+                    "ErrorMessageRunFacet.json", message=error, programmingLanguage="python"
+                )
+            yield self._event(event_type, e, run_id, self._job(pipeline, "DAG"), facets)
+
+        return handle
+
+    # -- step runs -------------------------------------------------------------------------
+
+    def _step_job(self, step: _Step) -> dict[str, Any]:
+        return self._job(f"{step.pipeline}.{step.invocation_id}", "TASK")
+
+    def _step_facets(self, step: _Step) -> dict[str, Any]:
+        facets: dict[str, Any] = {
+            "parent": _facet(
+                "ParentRunFacet.json",
+                run={"runId": step.run_id},
+                job={"namespace": self.namespace, "name": step.pipeline},
+            )
+        }
+        if step.parameters:
+            facets["executionParameters"] = _parameters(step.parameters)
+        if step.cache is not None:
+            facets["lineagelog_cache"] = step.cache
+        return facets
+
+    def _step_started(self, e: Any) -> Iterator[dict[str, Any]]:
+        step = _Step(
+            e.run_id, e.pipeline, e.invocation_id, sorted(set(e.inputs.values())), e.parameters
+        )
+        self._steps[e.originator_id] = step
+        yield self._event(
+            "START", e, e.originator_id, self._step_job(step), self._step_facets(step), step.inputs
+        )
+
+    def _cache_decided(self, e: Any) -> Iterator[dict[str, Any]]:
+        step = self._steps.get(e.originator_id)
+        if step is None:
+            return
+        step.cache = _facet(
+            "LineagelogCacheRunFacet.json",
+            outcome=e.outcome,
+            reason=e.reason,
+            cacheKey=e.cache_key,
+            originalStepRunId=e.original_step_run_id,
+        )
+        step.outputs.update(e.reused_outputs)
+        yield from ()
+
+    def _artifact_written(self, e: Any) -> Iterator[dict[str, Any]]:
+        self._remember_artifact(e)
+        step = self._steps.get(e.originator_id)
+        if step is not None:
+            step.outputs[e.output_name] = e.artifact_version_id
+        yield from ()
+
+    def _step_ended(self, event_type: str) -> Callable[[Any], Iterator[dict[str, Any]]]:
+        def handle(e: Any) -> Iterator[dict[str, Any]]:
+            step = self._steps.pop(e.originator_id, None)
+            if step is None:
+                return
+            facets = self._step_facets(step)
+            if event_type == "FAIL":
+                facets["errorMessage"] = _facet(
+                    "ErrorMessageRunFacet.json",
+                    message=f"{e.error_type}: {e.message}",
+                    programmingLanguage="python",
+                    stackTrace=e.traceback,
+                )
+            elif event_type == "ABORT":
+                facets["errorMessage"] = _facet(
+                    "ErrorMessageRunFacet.json", message=e.reason, programmingLanguage="python"
+                )
+            outputs = [step.outputs[name] for name in sorted(step.outputs)]
+            yield self._event(
+                event_type, e, e.originator_id, self._step_job(step), facets, step.inputs, outputs
+            )
+
+        return handle
+
+    # -- artifacts and received events -----------------------------------------------------
+
+    def _external_registered(self, e: Any) -> Iterator[dict[str, Any]]:
+        self._remember_artifact(e)
+        yield from ()
+
+    def _remember_artifact(self, e: Any) -> None:
+        namespace, name = dataset_of_uri(e.uri)
+        version = e.version_name or str(e.version)
+        self._datasets[e.artifact_version_id] = {
+            "namespace": namespace,
+            "name": name,
+            "facets": {
+                "version": _facet("DatasetVersionDatasetFacet.json", datasetVersion=version),
+                "symlinks": _facet(
+                    "SymlinksDatasetFacet.json",
+                    identifiers=[
+                        {
+                            "namespace": self.namespace,
+                            "name": f"{e.name}:{version}",
+                            "type": "ARTIFACT",
+                        }
+                    ],
+                ),
+                "lineagelog_artifact": _facet(
+                    "LineagelogArtifactDatasetFacet.json",
+                    artifactVersionId=e.artifact_version_id,
+                    contentHash=e.content_hash,
+                    size=e.size,
+                    materializer=e.materializer,
+                    dataType=e.data_type,
+                    artifactType=e.artifact_type,
+                ),
+            },
+        }
+
+    def _received(self, e: Any) -> Iterator[dict[str, Any]]:
+        yield json.loads(e.document)
+
+
+def _parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    return _facet(
+        "ExecutionParametersRunFacet.json",
+        parameters=[{"key": key, "value": dumps(parameters[key])} for key in sorted(parameters)],
+    )

@@ -1,0 +1,87 @@
+"""Send RunEvents to an OpenLineage consumer through the openlineage-python client's transports.
+
+``http_transport`` is the client's HTTP transport (one ``requests`` session, so
+connections are kept alive) aimed at a consumer such as Marquez;
+``send_history`` sends the log's RunEvents after a position through any
+transport, stopping at the first refusal and saying how far it got, so that
+what was not delivered can be sent again with ``--since``.
+
+Needs the ``openlineage`` extra (``openlineage-python``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lineagelog.adapters.openlineage.export import run_events
+from lineagelog.adapters.openlineage.mapping import DEFAULT_NAMESPACE
+from lineagelog.domain.errors import ConfigurationError, OpenLineageDeliveryError
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.event_store import EventStore
+
+__all__ = ["SendResult", "http_transport", "send_history"]
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What was delivered: ``sent`` RunEvents, all of the log up to ``until``."""
+
+    sent: int
+    until: int
+
+
+def http_transport(url: str, endpoint: str = "api/v1/lineage", timeout: float = 10.0) -> Any:
+    """The openlineage-python HTTP transport posting to ``url``/``endpoint``.
+
+    Raises:
+        ConfigurationError: openlineage-python is not installed, or ``url`` is no http(s) URL.
+
+    """
+    try:
+        from openlineage.client.transport.http import HttpConfig, HttpTransport
+    except ImportError as e:
+        raise ConfigurationError(
+            "sending OpenLineage events needs openlineage-python: "
+            "pip install 'lineagelog[openlineage]'"
+        ) from e
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"OpenLineage URL {url!r} is not an http:// or https:// URL; give the consumer's "
+            "base URL, e.g. http://localhost:5000 for Marquez"
+        )
+    config = HttpConfig.from_dict(
+        {"type": "http", "url": url, "endpoint": endpoint, "timeout": timeout}
+    )
+    return HttpTransport(config)
+
+
+def send_history(
+    events: EventStore,
+    transport: Any,
+    *,
+    since: int = 0,
+    namespace: str = DEFAULT_NAMESPACE,
+) -> SendResult:
+    """Send the RunEvents of the events after ``since``, in log order, through ``transport``.
+
+    Raises:
+        OpenLineageDeliveryError: the consumer refused an event or could not be
+            reached; the message names the position to resend from.
+        StorageError: the database could not be read.
+
+    """
+    until = events.max_position()
+    sent = 0
+    for position, run_event in run_events(events, since=since, until=until, namespace=namespace):
+        try:
+            transport.emit(run_event)
+        except Exception as e:  # any transport's failure: requests, kafka, a file...
+            raise OpenLineageDeliveryError(
+                f"the OpenLineage consumer did not take the event of log position {position} "
+                f"({type(e).__name__}: {e}); {sent} event(s) were delivered. Fix the consumer "
+                f"and send the rest with `lineagelog openlineage send --since {position - 1}`"
+            ) from e
+        sent += 1
+    return SendResult(sent, until)

@@ -1,0 +1,203 @@
+"""Validate OpenLineage RunEvents against the specification vendored in this package.
+
+The core schema (2-0-2) checks an event's shape and only the base shape of a
+facet; each facet is then checked against its own schema, found by where it
+sits and its key (run ``parent`` -> ``ParentRunFacet.json``, job ``jobType``
+-> ``JobTypeJobFacet.json``, ...), lineagelog's ``lineagelog_`` facets against
+the schemas shipped beside it. Schemas reference each other by ``$id``, which a
+``referencing.Registry`` resolves from the files: validation needs no network.
+A facet no schema here knows (another tool's custom facet) passes once its base
+shape is valid, and is kept as it is.
+
+Needs the ``openlineage`` extra (``jsonschema``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from lineagelog.domain.errors import ConfigurationError, InvalidOpenLineageEventError
+
+__all__ = ["CORE_SCHEMA_ID", "FacetSchemas", "check_run_event", "facet_schemas"]
+
+CORE_SCHEMA_ID = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
+_RUN_EVENT = CORE_SCHEMA_ID + "#/$defs/RunEvent"
+
+# Where a facet sits -> the suffix of its class name in the schemas.
+_PLACES = {
+    "run": "RunFacet",
+    "job": "JobFacet",
+    "dataset": "DatasetFacet",
+    "input": "InputDatasetFacet",
+    "output": "OutputDatasetFacet",
+}
+
+
+class FacetSchemas:
+    """The vendored schemas, and a validator for the core and each known facet."""
+
+    def __init__(self, documents: list[dict[str, Any]]) -> None:
+        """Index ``documents`` (JSON Schemas, each with an ``$id``)."""
+        try:
+            from jsonschema import Draft202012Validator, FormatChecker
+            from referencing import Registry, Resource
+        except ImportError as e:  # pragma: no cover - the extra is part of the test install
+            raise ConfigurationError(
+                "validating OpenLineage events needs jsonschema: "
+                "pip install 'lineagelog[openlineage]'"
+            ) from e
+        self.documents = {doc["$id"]: doc for doc in documents}
+        registry: Registry[Any] = Registry().with_resources(
+            (uri, Resource.from_contents(doc)) for uri, doc in self.documents.items()
+        )
+        checker = FormatChecker(formats=())
+        checker.checks("uuid")(_is_uuid)
+        checker.checks("date-time")(_is_date_time)
+        checker.checks("uri")(_is_uri)
+        self._validator = functools.partial(
+            Draft202012Validator, registry=registry, format_checker=checker
+        )
+        self.by_place: dict[tuple[str, str], str] = {}
+        for uri, doc in self.documents.items():
+            for key, place in _facet_places(doc):
+                self.by_place.setdefault((place, key), uri)
+        self._run_event = self._validator({"$ref": _RUN_EVENT})
+        self._facets = {uri: self._validator({"$ref": uri}) for uri in self.by_place.values()}
+
+    def schema_for(self, place: str, key: str) -> str | None:
+        """The ``$id`` of the schema of facet ``key`` at ``place`` (run, job, dataset...)."""
+        return self.by_place.get((place, key))
+
+    def check(self, event: Any) -> None:
+        """Raise when ``event`` is no valid RunEvent, or one of its known facets is invalid.
+
+        Raises:
+            InvalidOpenLineageEventError: naming the failing field (a JSON path such as
+                ``run.facets.parent.run.runId``) and why.
+
+        """
+        if not isinstance(event, dict):
+            raise InvalidOpenLineageEventError(
+                f"an OpenLineage event is a JSON object, got {type(event).__name__}; "
+                "send one RunEvent per request (or per line of a file)",
+                field="",
+            )
+        if "run" not in event and ("job" in event or "dataset" in event):
+            raise InvalidOpenLineageEventError(
+                "the event has no 'run': it is a DatasetEvent or JobEvent, and lineagelog "
+                "takes RunEvents only; send the run's START/COMPLETE events instead",
+                field="run",
+            )
+        _raise_first(self._run_event.iter_errors(event), "")
+        for path, place, key, facet in _facets(event):
+            uri = self.by_place.get((place, key))
+            if uri is not None:
+                _raise_first(self._facets[uri].iter_errors({key: facet}), path)
+
+
+@functools.cache
+def facet_schemas() -> FacetSchemas:
+    """The specification's schemas and lineagelog's own facet schemas, loaded once."""
+    root = resources.files("lineagelog.adapters.openlineage")
+    documents = [json.loads((root / "spec" / "OpenLineage.json").read_text("utf-8"))]
+    for folder in (root / "spec" / "facets", root / "facets"):
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".json"):
+                documents.append(json.loads(entry.read_text("utf-8")))
+    return FacetSchemas(documents)
+
+
+def check_run_event(event: Any) -> None:
+    """Validate one parsed RunEvent against the vendored specification (see ``FacetSchemas``).
+
+    Raises:
+        InvalidOpenLineageEventError: the event, or one of its facets, is invalid.
+
+    """
+    facet_schemas().check(event)
+
+
+def _facet_places(doc: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(key, place) of each facet a facet schema defines at its root."""
+    for key, spec in (doc.get("properties") or {}).items():
+        refs = [spec.get("$ref")] + [option.get("$ref") for option in spec.get("anyOf", ())]
+        for ref in refs:
+            if not isinstance(ref, str):
+                continue
+            class_name = ref.rsplit("/", 1)[-1]
+            for place in ("input", "output", "dataset", "job", "run"):
+                if class_name.endswith(_PLACES[place]):
+                    yield key, place
+                    break
+
+
+def _facets(event: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
+    """(path, place, key, facet) for every facet of a RunEvent that passed the core schema."""
+    yield from _named(event["run"].get("facets"), "run.facets", "run")
+    yield from _named(event["job"].get("facets"), "job.facets", "job")
+    for side, own in (("inputs", "inputFacets"), ("outputs", "outputFacets")):
+        for i, dataset in enumerate(event.get(side) or ()):
+            yield from _named(dataset.get("facets"), f"{side}[{i}].facets", "dataset")
+            place = "input" if side == "inputs" else "output"
+            yield from _named(dataset.get(own), f"{side}[{i}].{own}", place)
+
+
+def _named(facets: Any, path: str, place: str) -> Iterator[tuple[str, str, str, Any]]:
+    for key, facet in (facets or {}).items():
+        yield f"{path}.{key}", place, key, facet
+
+
+def _raise_first(errors: Iterator[Any], prefix: str) -> None:
+    from jsonschema.exceptions import best_match
+
+    error = best_match(errors)
+    if error is None:
+        return
+    steps = list(error.absolute_path)
+    if error.validator == "required":  # name the missing field itself
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        steps.append(missing)
+    if prefix:
+        steps = steps[1:]  # the facet's own key: the prefix already ends with it
+    field = prefix + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps)
+    field = field.lstrip(".")
+    raise InvalidOpenLineageEventError(
+        f"OpenLineage event field {field or '(the event)'!r} is invalid: {error.message}; "
+        "nothing was recorded. Fix the producer (the specification: "
+        "https://openlineage.io/spec/2-0-2/OpenLineage.json)",
+        field=field,
+    )
+
+
+def _is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return "T" in value.upper() and moment.tzinfo is not None
+
+
+def _is_uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    return bool(parts.scheme) and not any(c.isspace() for c in value)

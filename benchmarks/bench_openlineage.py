@@ -1,0 +1,142 @@
+"""OpenLineage throughput: export of a large history, and ingestion over HTTP on loopback.
+
+- export: ``export_openlineage`` of a generated history (the lineage benchmark's
+  generator) to a file, lineagelog events read per second (target >= 50,000/s);
+- ingestion: RunEvents POSTed one per request by one client with keep-alive
+  (``httpx.Client``) to uvicorn serving ``openlineage_router`` on loopback,
+  into a SQLite file (target >= 1,000 events/s).
+
+A fixed pure-Python reference loop is timed too, so figures from machines (or
+moments) of different speed can be compared.
+
+    python benchmarks/bench_openlineage.py --steps 5000 --posts 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import json
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from lineagelog.adapters.event_store import EventStore
+from lineagelog.adapters.openlineage.export import export_openlineage
+
+
+def _reference_loop() -> float:
+    started = time.perf_counter()
+    total = 0
+    for i in range(10**6):
+        total += i * 3
+    return time.perf_counter() - started
+
+
+def _generator() -> Any:
+    path = Path(__file__).with_name("bench_lineage.py")
+    spec = importlib.util.spec_from_file_location("bench_lineage", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_lineage"] = module
+    spec.loader.exec_module(module)
+    return module.HistoryGenerator
+
+
+def _event(i: int) -> bytes:
+    return json.dumps(
+        {
+            "eventType": "COMPLETE",
+            "eventTime": "2026-05-01T10:00:00Z",
+            "producer": "https://example.com/producer",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+            "run": {"runId": str(uuid.uuid4())},
+            "job": {"namespace": "bench", "name": f"job{i % 50}"},
+            "inputs": [{"namespace": "s3://lake", "name": f"in/{i % 200}"}],
+            "outputs": [{"namespace": "s3://lake", "name": f"out/{i}"}],
+        }
+    ).encode()
+
+
+def bench_export(args: argparse.Namespace, folder: Path) -> None:
+    store = EventStore(f"sqlite:///{folder / 'history.db'}")
+    generator = _generator()(store, args)
+    generator.run(progress=False)
+    events = store.max_position()
+    times = []
+    for _ in range(args.repeats):
+        out = io.StringIO()
+        started = time.perf_counter()
+        result = export_openlineage(store, out)
+        times.append(time.perf_counter() - started)
+    took = statistics.median(times)
+    print(
+        f"export: {events:,} log events -> {result.count:,} RunEvents, median {took:.2f}s, "
+        f"{events / took:,.0f} log events/s ({result.count / took:,.0f} RunEvents/s)"
+    )
+    store.close()
+
+
+def bench_ingest(args: argparse.Namespace, folder: Path) -> None:
+    import fastapi
+    import httpx
+    import uvicorn
+
+    from lineagelog.api.config import configure
+    from lineagelog.api.openlineage_routes import openlineage_router
+
+    configure(database_url=f"sqlite:///{folder / 'ingest.db'}", artifact_store=str(folder / "a"))
+    app = fastapi.FastAPI()
+    app.include_router(openlineage_router())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    bodies = [_event(i) for i in range(args.posts)]
+    url = f"http://127.0.0.1:{port}/api/v1/lineage"
+    with httpx.Client() as client:
+        client.post(url, content=_event(-1))  # warm up: opens the store
+        started = time.perf_counter()
+        for body in bodies:
+            response = client.post(url, content=body)
+            assert response.status_code == 201, response.text
+        took = time.perf_counter() - started
+    print(
+        f"ingest over HTTP: {args.posts:,} events in {took:.2f}s, {args.posts / took:,.0f} events/s"
+    )
+    server.should_exit = True
+    thread.join(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=5000, help="step runs to generate")
+    parser.add_argument("--steps-per-run", type=int, default=10)
+    parser.add_argument("--pipelines", type=int, default=20)
+    parser.add_argument("--hit-rate", type=float, default=0.2)
+    parser.add_argument("--chain-rate", type=float, default=0.02)
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--posts", type=int, default=2000)
+    args = parser.parse_args()
+    reference = [_reference_loop() for _ in range(5)]
+    print(f"pure-Python reference loop: median {statistics.median(reference) * 1000:.2f} ms")
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_export(args, Path(tmp))
+        bench_ingest(args, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()

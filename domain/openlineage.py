@@ -1,0 +1,161 @@
+"""Lineage other tools sent, as OpenLineage RunEvents: the ``OpenLineageEvent`` aggregate.
+
+Every accepted RunEvent is one stream, whose id is derived from the event's
+content (``received_event_id``): receiving the same event twice finds its
+stream already there and appends nothing. The event is kept verbatim
+(``document``, the text as it arrived) beside the facts the projections read
+from it, so an audit can show what a third party sent, and when.
+
+Nodes of the lineage graph that OpenLineage names are addressed as Marquez
+addresses them, ``dataset:NAMESPACE:NAME`` and ``job:NAMESPACE:NAME``; their
+node ids are uuid5 of that address, so a dataset that a lineagelog artifact
+lives at and one another tool reads are the same node.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from uuid import UUID, uuid5
+
+from lineagelog.domain.base import GENESIS_HASH, LineageAggregate
+from lineagelog.domain.canonical import digest
+
+__all__ = [
+    "DatasetRef",
+    "OpenLineageEvent",
+    "dataset_address",
+    "dataset_node_id",
+    "dataset_of_uri",
+    "job_address",
+    "job_node_id",
+    "openlineage_run_node_id",
+    "received_event_id",
+]
+
+OPENLINEAGE_NAMESPACE = UUID("6f1b2a0e-6b1d-5c55-9e0f-0a5e1d6c0f18")
+"""The uuid5 namespace of every id derived from OpenLineage names (fixed forever)."""
+
+DatasetRef = tuple[str, str]
+"""An OpenLineage dataset: (namespace, name)."""
+
+
+def dataset_address(namespace: str, name: str) -> str:
+    """The Marquez address of a dataset: ``dataset:NAMESPACE:NAME``."""
+    return f"dataset:{namespace}:{name}"
+
+
+def job_address(namespace: str, name: str) -> str:
+    """The Marquez address of a job: ``job:NAMESPACE:NAME``."""
+    return f"job:{namespace}:{name}"
+
+
+def dataset_node_id(namespace: str, name: str) -> str:
+    """The lineage node id of a dataset (uuid5 of its address)."""
+    return str(uuid5(OPENLINEAGE_NAMESPACE, dataset_address(namespace, name)))
+
+
+def job_node_id(namespace: str, name: str) -> str:
+    """The lineage node id of a job (uuid5 of its address)."""
+    return str(uuid5(OPENLINEAGE_NAMESPACE, job_address(namespace, name)))
+
+
+def openlineage_run_node_id(run_id: str) -> str:
+    """The lineage node id of an OpenLineage run, apart from lineagelog's own run ids.
+
+    An exported lineagelog run keeps its id as its OpenLineage ``runId``; imported
+    into the same store it must not become that run's node.
+    """
+    return str(uuid5(OPENLINEAGE_NAMESPACE, f"run:{run_id.lower()}"))
+
+
+def received_event_id(document: Any) -> UUID:
+    """The stream id of a received event: uuid5 of its canonical digest (same event, same id)."""
+    return uuid5(OPENLINEAGE_NAMESPACE, f"event:{digest(document)}")
+
+
+def dataset_of_uri(uri: str) -> DatasetRef:
+    """The OpenLineage dataset (namespace, name) of the place ``uri`` names.
+
+    Follows the OpenLineage naming conventions: an object store's namespace is
+    ``scheme://bucket`` and the name the key; a local path's namespace is ``file``
+    and the name the absolute path.
+
+    Examples:
+        >>> dataset_of_uri("s3://bucket/models/model/1")
+        ('s3://bucket', 'models/model/1')
+        >>> dataset_of_uri("/home/me/.lineagelog/artifacts/data/4f1c")
+        ('file', '/home/me/.lineagelog/artifacts/data/4f1c')
+        >>> dataset_of_uri("file:///data/raw.parquet")
+        ('file', '/data/raw.parquet')
+
+    """
+    parts = urlsplit(uri)
+    if len(parts.scheme) <= 1:  # a plain path (a Windows drive letter too)
+        return "file", uri
+    if parts.scheme == "file":
+        return "file", parts.path
+    return f"{parts.scheme}://{parts.netloc}", parts.path.lstrip("/")
+
+
+class OpenLineageEvent(LineageAggregate):
+    """One RunEvent another tool sent, accepted after validation against the specification."""
+
+    class Received(LineageAggregate.Created):
+        """An OpenLineage RunEvent arrived and validated; ``document`` is it as it arrived.
+
+        The other fields are read from ``document`` when it was received: what the
+        lineage view needs, without parsing the document again. ``channel`` says
+        how it came (``http``, ``file``).
+        """
+
+        document: str
+        channel: str
+        event_type: str | None
+        event_time: str
+        producer: str
+        run_id: str
+        job_namespace: str
+        job_name: str
+        parent: dict[str, str] | None  # run_id, job_namespace, job_name
+        inputs: list[list[str]]  # [namespace, name] pairs
+        outputs: list[list[str]]
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.run_id = self.run_id
+
+    if TYPE_CHECKING:
+        run_id: str
+
+    @classmethod
+    def receive(cls, document: str, parsed: dict[str, Any], *, channel: str) -> OpenLineageEvent:
+        """Record a validated RunEvent (emits ``Received``); ``parsed`` is ``document`` parsed."""
+        job, run = parsed["job"], parsed["run"]
+        parent_facet = (run.get("facets") or {}).get("parent")
+        parent = None
+        if isinstance(parent_facet, dict):
+            parent = {
+                "run_id": str(parent_facet["run"]["runId"]),
+                "job_namespace": str(parent_facet["job"]["namespace"]),
+                "job_name": str(parent_facet["job"]["name"]),
+            }
+        return cls._create(
+            cls.Received,
+            id=received_event_id(parsed),
+            previous_hash=GENESIS_HASH,
+            document=document,
+            channel=channel,
+            event_type=parsed.get("eventType"),
+            event_time=str(parsed["eventTime"]),
+            producer=str(parsed["producer"]),
+            run_id=str(run["runId"]).lower(),
+            job_namespace=str(job["namespace"]),
+            job_name=str(job["name"]),
+            parent=parent,
+            inputs=_datasets(parsed.get("inputs")),
+            outputs=_datasets(parsed.get("outputs")),
+        )
+
+
+def _datasets(listed: Any) -> list[list[str]]:
+    return [[str(d["namespace"]), str(d["name"])] for d in listed or ()]
