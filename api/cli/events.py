@@ -15,9 +15,7 @@ from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
 
 if TYPE_CHECKING:
-    from lineagelog.adapters.event_store import Notification
-
-    from lineagelog.adapters.event_store import EventStore
+    from lineagelog.adapters.event_store import EventStore, Notification
 
 __all__ = ["events_app"]
 
