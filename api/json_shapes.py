@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification
+
     from lineagelog.api.client import Client
     from lineagelog.api.models import ArtifactVersion, Run, StepRun
     from lineagelog.projections.records import StepRunRecord
@@ -18,6 +20,7 @@ __all__ = [
     "artifact_ref",
     "cache_explanation",
     "compare_ingredients",
+    "event_record",
     "run_detail",
     "run_seconds",
     "run_summary",
@@ -180,3 +183,27 @@ def _step_ref(client: Client, step_run_id: str | None) -> dict[str, Any] | None:
 
 def _text(value: object | None) -> str | None:
     return None if value is None else str(value)
+
+
+def event_record(n: Notification) -> dict[str, Any]:
+    """An event of the log as ``events tail --json`` prints it (its payload decoded).
+
+    A payload that cannot be decoded (damaged, or a type lineagelog does not
+    record) is shown as ``{"timestamp": "?", "error": ...}``, never loaded.
+    """
+    from lineagelog.adapters.raw_events import hashed
+    from lineagelog.adapters.stored_events import UndecodableEvent
+
+    try:
+        content: dict[str, Any] = hashed(
+            n.id, n.originator_id, n.originator_version, n.topic, n.state
+        ).content
+    except UndecodableEvent as e:
+        content = {"timestamp": "?", "error": str(e)}
+    return {
+        "position": n.id,
+        "stream_id": str(n.originator_id),
+        "stream_version": n.originator_version,
+        "type": n.topic,
+        "payload": content,
+    }

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "events",
     "replay",
     "recover",
+    "serve",
 )
 """Modules under ``lineagelog.api.cli`` that register commands when imported."""
 
