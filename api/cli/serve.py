@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 from typing import Annotated
 
@@ -70,7 +71,16 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     mode = "read and write" if allow_writes else "read-only"
     typer.echo(f"lineagelog serving http://{shown}:{bound}/ ({mode}); Ctrl-C stops it", err=True)
-    server.run(sockets=[listening])  # returns on SIGTERM or Ctrl-C, after open requests end
+    # uvicorn stops on SIGTERM or Ctrl-C, lets open requests end, then re-sends the signal
+    # to the handler it found: a quiet one here, so a requested stop exits 0.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, _stopped)
+    server.run(sockets=[listening])
+    typer.echo("lineagelog server stopped", err=True)
+
+
+def _stopped(signum: int, frame: object) -> None:
+    """Nothing more to do: uvicorn has already shut down."""
 
 
 def _listen(host: str, port: int) -> socket.socket:

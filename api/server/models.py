@@ -7,7 +7,6 @@ way out.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -34,6 +33,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+Time = str
+"""A moment as ISO 8601 text, written as the CLI's ``--json`` writes it."""
 
 
 class Page(BaseModel, Generic[T]):
@@ -65,8 +67,8 @@ class History(BaseModel):
 
     first_position: int
     last_position: int
-    first_time: datetime | None
-    last_time: datetime | None
+    first_time: Time | None
+    last_time: Time | None
 
 
 class ArtifactRef(BaseModel):
@@ -84,8 +86,8 @@ class RunSummary(BaseModel):
     pipeline: str
     run_name: str
     status: str
-    started_at: datetime
-    ended_at: datetime | None
+    started_at: Time
+    ended_at: Time | None
     duration_s: float | None
     steps: int
     cached_steps: int
@@ -102,8 +104,8 @@ class StepDetail(BaseModel):
     invocation: str
     step: str
     status: str
-    started_at: datetime | None
-    ended_at: datetime | None
+    started_at: Time | None
+    ended_at: Time | None
     duration_s: float | None
     cache_outcome: str | None
     cache_reason: str | None
@@ -140,7 +142,7 @@ class VersionSummary(BaseModel):
     data_type: str
     size: int
     content_hash: str
-    created_at: datetime
+    created_at: Time
     tags: list[str]
     deleted: bool
 
@@ -196,7 +198,7 @@ class LineageNode(BaseModel):
     label: str
     attributes: dict[str, Any]
     position: int
-    created_at: datetime
+    created_at: Time
     depth: int | None
 
 
@@ -207,7 +209,7 @@ class LineageEdge(BaseModel):
     dst: str
     kind: str
     position: int
-    created_at: datetime
+    created_at: Time
 
 
 class Lineage(BaseModel):
