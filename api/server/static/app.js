@@ -191,6 +191,7 @@
     const big = view.graph.nodes.size > 400;
     cy.layout({ name: "dagre", rankDir: "LR", nodeSep: big ? 8 : 22, rankSep: big ? 40 : 70, edgeSep: 6, animate: false }).run();
     cy.fit(undefined, 24);
+    if (cy.zoom() > 1.25) { cy.zoom(1.25); cy.center(); } // a small graph stays at reading size
     view.drawnMs = performance.now() - started;
     $("cy").dataset.nodes = String(cy.nodes().length);
     $("cy").dataset.edges = String(cy.edges().length);
