@@ -210,7 +210,7 @@
       resetGraph(); draw();
       return;
     }
-    const params = { node: s.node, direction: s.direction || "both", depth: s.depth || 1, as_of: asOf() };
+    const params = { node: s.node, direction: s.direction || "both", depth: s.depth || 1, max_nodes: s.max_nodes, as_of: asOf() };
     const answer = await api("/lineage", params);
     resetGraph(); merge(answer, true); draw();
     const root = answer.nodes.find((n) => n.id === answer.root);
