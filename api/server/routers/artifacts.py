@@ -37,7 +37,7 @@ _IMAGES = {".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 
 @router.get("/artifacts", response_model=Page[ArtifactName])
-def list_artifacts(client: Reader, limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
+def list_artifacts(client: Reader, limit: Limit = 100, offset: Offset = 0) -> Any:
     """Artifact names with their version counts and latest version number."""
     names = client.context.queries.artifact_names(as_of=client.as_of_position)
     rows = [{"name": n, "versions": c, "latest": latest} for n, c, latest in names]
@@ -51,7 +51,7 @@ def list_versions(
     tag: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> Any:
     """Artifact versions by name and version, optionally of one name or with one tag."""
     if name is not None:
         client.get_artifact(name)  # an unknown name is a 404, not an empty page
@@ -61,7 +61,7 @@ def list_versions(
 
 
 @router.get("/artifact-versions/{ref}", response_model=VersionDetail)
-def get_version(ref: VersionRef, client: Reader) -> dict[str, Any]:
+def get_version(ref: VersionRef, client: Reader) -> Any:
     """One artifact version: producer, consumers, metadata, visualizations, tags."""
     return json_ready(version_detail(client, client.get_artifact_version(ref)))
 
@@ -104,7 +104,7 @@ def tag_version(
     ref: VersionRef,
     client: Writer,
     tag: Annotated[str, Body(embed=True, min_length=1, max_length=200)],
-) -> dict[str, Any]:
+) -> Any:
     """Tag an artifact version (a ``VersionTagged`` event, as ``artifacts tag`` records)."""
     version = client.get_artifact_version(ref)
     tagged = client.tag_artifact(version.name, version.version, tag)
@@ -112,7 +112,7 @@ def tag_version(
 
 
 @router.delete("/artifact-versions/{ref}/tags/{tag}", response_model=VersionDetail, tags=["writes"])
-def untag_version(ref: VersionRef, tag: TagName, client: Writer) -> dict[str, Any]:
+def untag_version(ref: VersionRef, tag: TagName, client: Writer) -> Any:
     """Remove a tag from an artifact version (a ``VersionUntagged`` event)."""
     version = client.get_artifact_version(ref)
     untagged = client.untag_artifact(version.name, version.version, tag)
@@ -120,7 +120,7 @@ def untag_version(ref: VersionRef, tag: TagName, client: Writer) -> dict[str, An
 
 
 @router.delete("/artifact-versions/{ref}", response_model=VersionDetail, tags=["writes"])
-def delete_version(ref: VersionRef, client: Writer) -> dict[str, Any]:
+def delete_version(ref: VersionRef, client: Writer) -> Any:
     """Delete an artifact version's data (recorded as an event; its lineage stays)."""
     version = client.get_artifact_version(ref)
     deleted = client.delete_artifact_version(

@@ -31,7 +31,7 @@ def list_runs(
     tag: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> Any:
     """Runs, newest first, filtered by pipeline, status or tag."""
     runs = client.list_runs(
         pipeline=pipeline, status=status, tag=tag, limit=limit + 1, offset=offset
@@ -40,13 +40,13 @@ def list_runs(
 
 
 @router.get("/runs/{run}", response_model=RunDetail)
-def get_run(run: RunRef, client: Reader) -> dict[str, Any]:
+def get_run(run: RunRef, client: Reader) -> Any:
     """One run with its steps: status, timings, cache decision and reason, inputs, outputs."""
     return json_ready(run_detail(client.get_pipeline_run(run)))
 
 
 @router.get("/runs/{run}/graph", response_model=Lineage)
-def run_graph(run: RunRef, client: Reader) -> dict[str, Any]:
+def run_graph(run: RunRef, client: Reader) -> Any:
     """The run's step DAG with the artifacts its steps read and wrote (as ``lineagelog graph``)."""
     found = client.get_pipeline_run(run)
     return lineage_answer(client.lineage(str(found.id), "both", depth=1), MAX_NODES)
@@ -65,6 +65,6 @@ def run_diagram(run: RunRef, client: Reader, format: DiagramFormat = "svg") -> R
 def cache_decision(
     step_run: Annotated[str, Path(max_length=200, description="a step run id or unique prefix")],
     client: Reader,
-) -> dict[str, Any]:
+) -> Any:
     """A step run's cache decision: the outcome, its reason, each ingredient compared."""
     return json_ready(cache_explanation(client, step_run))
