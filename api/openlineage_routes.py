@@ -29,15 +29,29 @@ async def _body(request: Request) -> bytes:
 _raw_body = Depends(_body)
 
 
-def openlineage_router(context: Callable[[], LineageContext] = open_context) -> APIRouter:
-    """The router of the OpenLineage endpoint; ``context`` gives the store to record into."""
+def _configured_context() -> LineageContext:
+    """The stores of the configuration (``configure`` or the environment)."""
+    return open_context()
+
+
+def openlineage_router(
+    context: Callable[..., LineageContext] = _configured_context,
+) -> APIRouter:
+    """The router of the OpenLineage endpoint.
+
+    ``context`` is a FastAPI dependency giving the stores to record into; the
+    lineage server's checks that writes are allowed before it gives them.
+    """
     router = APIRouter()
+    recording_context = Depends(context)
 
     @router.post("/api/v1/lineage", status_code=201)
-    def lineage(body: bytes = _raw_body) -> JSONResponse:
+    def lineage(
+        body: bytes = _raw_body, target: LineageContext = recording_context
+    ) -> JSONResponse:
         """Record one OpenLineage RunEvent (Marquez's ``POST /api/v1/lineage``)."""
         try:
-            result = ingest_event(context().repository, body, channel="http")
+            result = ingest_event(target.repository, body, channel="http")
         except InvalidOpenLineageEventError as e:
             return JSONResponse({"message": str(e), "field": e.field}, status_code=400)
         return JSONResponse(

@@ -10,7 +10,8 @@ equal to the real classes::
     LineageError
     ├── ConfigurationError           bad URL, unknown protocol, newer schema
     │   ├── GraphvizNotFoundError        no `dot` to render SVG, PNG or PDF with
-    │   └── UnknownFormatError           a diagram format it cannot write
+    │   ├── UnknownFormatError           a diagram format it cannot write
+    │   └── UnprotectedServerError       serving off loopback without a token
     ├── InvalidArtifactNameError     a name that could escape the store root
     ├── InvalidVersionError          a version name that cannot be used
     ├── DuplicateVersionError        a version name the artifact already has
@@ -101,6 +102,7 @@ __all__ = [
     "StepRunStateError",
     "StorageError",
     "UnknownFormatError",
+    "UnprotectedServerError",
     "UnsafeLoadError",
     "UntrustedTypeError",
     "VersionInUseError",
@@ -250,6 +252,10 @@ class GraphvizNotFoundError(ConfigurationError):
 
 class UnknownFormatError(ConfigurationError, ValueError):
     """A diagram format that is neither DOT nor one ``dot`` renders here."""
+
+
+class UnprotectedServerError(ConfigurationError):
+    """The lineage server asked to listen beyond loopback without a token to require."""
 
 
 class DiagramRenderError(LineageError):

@@ -26,7 +26,7 @@ def unavailable(what: str, how: str) -> None:
     message = f"{what} is not available; {how}"
     if in_ci():
         pytest.fail(f"CI=true and {message}", pytrace=False)
-    pytest.skip(message)
+    pytest.skip(message, allow_module_level=True)  # also from a module's top, for its imports
 
 
 def require_module(name: str, extra: str) -> ModuleType:

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "replay",
     "recover",
     "openlineage",
+    "serve",
 )
 """Modules under ``lineagelog.api.cli`` that register commands when imported."""
 

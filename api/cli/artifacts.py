@@ -5,18 +5,15 @@ Other command modules add their commands to ``artifacts_app`` (tag, delete, gc, 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
+from lineagelog.api.json_shapes import version_detail, version_summary
 
-if TYPE_CHECKING:
-    from lineagelog.api.client import Client
-    from lineagelog.api.models import ArtifactVersion
-
-__all__ = ["artifacts_app"]
+__all__ = ["artifacts_app", "version_summary"]
 
 artifacts_app = typer.Typer(
     help="Named, versioned artifacts: list them and show one version in detail.",
@@ -99,48 +96,11 @@ def show_artifact(
 
     client = open_client(database_url, artifact_store)
     av = client.get_artifact_version(ref)
-    detail = _detail(client, av)
+    detail = version_detail(client, av)
     if as_json:
         emit_json(detail)
         return
     _print_detail(detail)
-
-
-def version_summary(v: ArtifactVersion) -> dict[str, Any]:
-    """An artifact version as `artifacts list --json` (and `replay --json`) print it."""
-    return {
-        "id": v.id,
-        "name": v.name,
-        "version": v.version,
-        "number": v.number,
-        "data_type": v.data_type,
-        "size": v.size,
-        "content_hash": v.content_hash,
-        "created_at": v.created_at,
-        "tags": list(v.tags),
-        "deleted": v.deleted,
-    }
-
-
-def _step_ref(client: Client, step_run_id: str | None) -> dict[str, Any] | None:
-    if step_run_id is None:
-        return None
-    record = client.context.queries.get_step_run(step_run_id)
-    return {"step_run_id": record.id, "step": record.name, "run_id": record.run_id}
-
-
-def _detail(client: Client, v: ArtifactVersion) -> dict[str, Any]:
-    consumers = client.context.queries.consumers_of(str(v.id))
-    return {
-        **version_summary(v),
-        "uri": v.uri,
-        "materializer": v.materializer,
-        "artifact_type": v.artifact_type,
-        "producer": _step_ref(client, _text(v.producer_step_run_id)),
-        "consumers": [_step_ref(client, c) for c in sorted(set(consumers))],
-        "metadata": v.metadata,
-        "visualizations": v.visualizations,
-    }
 
 
 def _print_detail(d: dict[str, Any]) -> None:
@@ -177,7 +137,3 @@ def _say_list(label: str, items: list[str]) -> None:
     typer.echo(f"  {label:<15}{'-' if not items else ''}".rstrip())
     for item in items:
         typer.echo(f"    {item}")
-
-
-def _text(value: object | None) -> str | None:
-    return None if value is None else str(value)

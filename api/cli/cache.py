@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
+from lineagelog.api.json_shapes import cache_explanation, compare_ingredients
 from lineagelog.projections.choices import CACHE_OUTCOMES, check_choice
-
-if TYPE_CHECKING:
-    from lineagelog.projections.records import StepRunRecord
 
 __all__ = ["cache_app", "compare_ingredients"]
 
@@ -23,28 +21,6 @@ cache_app = typer.Typer(
 app.add_typer(cache_app, name="cache")
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def compare_ingredients(
-    current: dict[str, Any] | None, previous: dict[str, Any] | None
-) -> list[dict[str, Any]]:
-    """Line two ingredient sets up: one row per ingredient, with whether it is the same.
-
-    Rows are ``{"ingredient", "this", "compared", "same"}``; named ingredients
-    (parameters, inputs, outputs) get one row each, e.g. ``parameter lr``. The
-    comparison is the domain's, the one that explains a miss.
-    """
-    from lineagelog.domain.cache import compare_ingredients as compare
-
-    return [
-        {
-            "ingredient": row.label,
-            "this": row.this,
-            "compared": row.compared,
-            "same": previous is not None and row.same,
-        }
-        for row in compare(current or {}, previous or {})
-    ]
 
 
 @cache_app.command("explain")
@@ -63,34 +39,11 @@ def explain(
     from lineagelog.api.cli.output import emit_json
     from lineagelog.api.cli.session import open_client
 
-    client = open_client(database_url, artifact_store)
-    context = client.context
-    step = context.queries.get_step_run(str(client.get_step_run(step_run).id))
-    compared_id, compared = _compared_with(context.queries, step)
-    rows = compare_ingredients(step.ingredients, compared)
-    result = {
-        "step_run_id": step.id,
-        "run_id": step.run_id,
-        "step": step.name,
-        "pipeline": step.pipeline,
-        "outcome": step.cache_outcome,
-        "reason": step.cache_reason,
-        "cache_key": step.cache_key,
-        "compared_with": compared_id,
-        "ingredients": rows,
-    }
+    result = cache_explanation(open_client(database_url, artifact_store), step_run)
     if as_json:
         emit_json(result)
         return
     _print_explanation(result)
-
-
-def _compared_with(queries: Any, step: StepRunRecord) -> tuple[str | None, dict[str, Any] | None]:
-    if step.cache_outcome == "hit" and step.original_step_run_id:
-        original = queries.get_step_run(step.original_step_run_id)
-        return original.id, original.ingredients
-    earlier = queries.latest_ingredients(step.pipeline, step.name, before_position=step.started_pos)
-    return (None, None) if earlier is None else earlier
 
 
 def _print_explanation(r: dict[str, Any]) -> None:

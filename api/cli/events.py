@@ -6,7 +6,7 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -205,26 +205,14 @@ def tail(
 def _line(n: Notification, as_json: bool) -> str:
     import json
 
-    from lineagelog.adapters.raw_events import hashed, topic_type
-    from lineagelog.adapters.stored_events import UndecodableEvent
+    from lineagelog.adapters.raw_events import topic_type
+    from lineagelog.api.json_shapes import event_record
 
-    kind = topic_type(n.topic)
-    try:
-        content: dict[str, Any] = hashed(
-            n.id, n.originator_id, n.originator_version, n.topic, n.state
-        ).content
-    except UndecodableEvent as e:  # a damaged payload, or a type lineagelog does not record
-        content = {"timestamp": "?", "error": str(e)}
-        kind = f"undecodable {n.topic}"  # the whole topic: its module may be the forgery
+    record = event_record(n)
     if as_json:
-        record = {
-            "position": n.id,
-            "stream_id": str(n.originator_id),
-            "stream_version": n.originator_version,
-            "type": n.topic,
-            "payload": content,
-        }
         return json.dumps(record, ensure_ascii=False, default=str)
+    content = record["payload"]
+    kind = topic_type(n.topic) if "error" not in content else f"undecodable {n.topic}"
     when = str(content.get("timestamp", "?"))[:19].replace("T", " ")
     stream = str(n.originator_id)[:8]
     return f"{n.id:>8}  {when}  {kind:<40} {stream} v{n.originator_version}"

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.output import JsonFlag
+from lineagelog.api.json_shapes import run_seconds, run_summary
 from lineagelog.projections.choices import RUN_STATUSES
 
 if TYPE_CHECKING:
-    from lineagelog.api.models import Run, StepRun
+    from lineagelog.api.models import Run
 
-__all__ = ["runs_app"]
+__all__ = ["run_summary", "runs_app"]
 
 runs_app = typer.Typer(
     help="Pipeline runs: list them, show one with its steps, cache outcomes and artifacts.",
@@ -73,7 +74,7 @@ def list_runs(
                 len(r.steps),
                 sum(1 for s in r.steps.values() if s.cache_hit),
                 format_time(r.started_at),
-                format_duration(_run_seconds(r)),
+                format_duration(run_seconds(r)),
                 ", ".join(r.tags) or "-",
             )
             for r in runs
@@ -152,63 +153,14 @@ def show_run(
     """Show one run: each step's status, duration, cache outcome and reason, inputs, outputs."""
     from lineagelog.api.cli.output import emit_json
     from lineagelog.api.cli.session import open_client
+    from lineagelog.api.json_shapes import run_detail
 
     client = open_client(database_url, artifact_store)
     found = client.get_pipeline_run(run)
     if as_json:
-        emit_json({**run_summary(found), "steps": [_step_detail(s) for s in found.steps.values()]})
+        emit_json(run_detail(found))
         return
     _print_run(found)
-
-
-def _run_seconds(r: Run) -> float | None:
-    if r.ended_at is None:
-        return None
-    return (r.ended_at - r.started_at).total_seconds()
-
-
-def run_summary(r: Run) -> dict[str, Any]:
-    """A run as `runs list --json` (and `replay --json`) print it."""
-    return {
-        "id": r.id,
-        "pipeline": r.pipeline_name,
-        "run_name": r.run_name,
-        "status": r.status,
-        "started_at": r.started_at,
-        "ended_at": r.ended_at,
-        "duration_s": _run_seconds(r),
-        "steps": len(r.steps),
-        "cached_steps": sum(1 for s in r.steps.values() if s.cache_hit),
-        "parameters": r.parameters,
-        "failed_step": r.failed_step,
-        "error": r.error,
-        "tags": list(r.tags),
-    }
-
-
-def _step_detail(s: StepRun) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "invocation": s.name,
-        "step": s.step_name,
-        "status": s.status,
-        "started_at": s.started_at,
-        "ended_at": s.ended_at,
-        "duration_s": s.duration_s,
-        "cache_outcome": s.cache_outcome,
-        "cache_reason": s.cache_reason,
-        "cache_key": s.cache_key,
-        "original_step_run_id": s.original_step_run_id,
-        "parameters": s.parameters,
-        "inputs": {k: _artifact_ref(v) for k, v in s.inputs.items()},
-        "outputs": {k: _artifact_ref(v) for k, v in s.outputs.items()},
-        "error_type": s.error_type,
-        "error_message": s.error_message,
-    }
-
-
-def _artifact_ref(v: Any) -> dict[str, Any]:
-    return {"id": v.id, "name": v.name, "version": v.version}
 
 
 def _print_run(r: Run) -> None:
@@ -223,7 +175,7 @@ def _print_run(r: Run) -> None:
     out.print(f"  id        {r.id}", markup=False)
     out.print(f"  status    [{colour}]{r.status}[/{colour}]")
     out.print(
-        f"  started   {format_time(r.started_at)}   duration {format_duration(_run_seconds(r))}"
+        f"  started   {format_time(r.started_at)}   duration {format_duration(run_seconds(r))}"
     )
     if r.tags:
         out.print(f"  tags      {', '.join(r.tags)}", markup=False)

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import pytest
 from cli import run_cli, store_options
+from parts import require_module
 from waiting import wait_until
 
 from lineagelog.api import Client, pipeline, step
@@ -23,9 +24,9 @@ from lineagelog.api.config import configure
 from lineagelog.api.context import open_context
 from lineagelog.domain.openlineage import dataset_address, dataset_of_uri
 
-fastapi = pytest.importorskip("fastapi")
-uvicorn = pytest.importorskip("uvicorn")
-pytest.importorskip("openlineage.client")
+fastapi = require_module("fastapi", "server")
+uvicorn = require_module("uvicorn", "server")
+require_module("openlineage.client", "openlineage")
 
 from openlineage.client import OpenLineageClient  # noqa: E402
 from openlineage.client.event_v2 import (  # noqa: E402
