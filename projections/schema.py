@@ -173,6 +173,19 @@ step_outputs = Table(
     sqlite_with_rowid=False,
 )
 
+step_code = Table(
+    PREFIX + "step_code",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("step_name", String(255), nullable=False),
+    Column("source_ref", Text, nullable=False),
+    Column("source", Text),
+    Column("truncated", Boolean, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""The source text each code hash stood for, recorded by the first run of that code."""
+
 artifact_versions = Table(
     PREFIX + "artifact_versions",
     metadata,
@@ -280,7 +293,7 @@ run_metadata = Table(
 """One row per key of every metadata event: merged in position order when read."""
 
 VIEW_TABLES: dict[str, tuple[Table, ...]] = {
-    "runs": (runs, run_tags, step_runs, step_outputs),
+    "runs": (runs, run_tags, step_runs, step_outputs, step_code),
     "catalog": (artifact_versions, artifact_tags, tags),
     "cache": (cache_entries,),
     "lineage": (lineage_nodes, lineage_edges, timeline),
