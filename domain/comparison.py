@@ -40,6 +40,7 @@ SAME_SOURCE = (
     "(a helper function, a global value or a closure it uses)"
 )
 
+_SUCCEEDED = {"completed": "succeeded", "cached": "succeeded"}
 StepChange = Literal["added", "removed", "changed", "same"]
 
 
@@ -181,7 +182,10 @@ class StepComparison:
             return "removed"
         if self.differences or not all(o.same for o in self.outputs):
             return "changed"
-        if self.a.status != self.b.status:
+        # Served from the cache is as good as executed; a failure is a change.
+        if _SUCCEEDED.get(self.a.status, self.a.status) != _SUCCEEDED.get(
+            self.b.status, self.b.status
+        ):
             return "changed"
         return "same"
 

@@ -32,6 +32,7 @@ from lineagelog.domain.comparison import (
     compare_code,
     ingredients_of,
 )
+from lineagelog.domain.value_diff import ValueDifference
 
 __all__ = [
     "AlignedEdge",
@@ -109,13 +110,18 @@ class RootCause:
 
 @dataclass(frozen=True)
 class ArtifactComparison:
-    """Two artifact versions, their aligned upstream histories and the root causes."""
+    """Two artifact versions, their aligned upstream histories and the root causes.
+
+    ``value`` says how the two values differ (None when they are the same, or
+    when the comparison was asked without it).
+    """
 
     a: VersionFacts
     b: VersionFacts
     root_causes: tuple[RootCause, ...]
     nodes: dict[str, AlignedNode]
     edges: tuple[AlignedEdge, ...]
+    value: ValueDifference | None = None
 
     @property
     def same_content(self) -> bool:
