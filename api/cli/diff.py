@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -110,20 +112,19 @@ def _write(
 
     direction = diagram_options(rankdir, False, False).rankdir
     data: str | bytes
+    as_dict: Callable[[], dict[str, Any]]
+    dot: Callable[[], str]
+    text: Callable[[Console], None]
     if kind == "runs":
-        compared_runs = client.diff_runs(first, second)
-        as_dict, dot, text = (
-            lambda: run_comparison_dict(compared_runs),
-            lambda: run_comparison_dot(compared_runs, direction),
-            lambda out: print_run_comparison(out, compared_runs),
-        )
+        runs = client.diff_runs(first, second)
+        as_dict = partial(run_comparison_dict, runs)
+        dot = partial(run_comparison_dot, runs, direction)
+        text = partial(print_run_comparison, comparison=runs)
     else:
-        compared = client.diff_artifacts(first, second, compare_values=values)
-        as_dict, dot, text = (
-            lambda: artifact_comparison_dict(compared),
-            lambda: comparison_dot(compared, direction),
-            lambda out: print_artifact_comparison(out, compared),
-        )
+        versions = client.diff_artifacts(first, second, compare_values=values)
+        as_dict = partial(artifact_comparison_dict, versions)
+        dot = partial(comparison_dot, versions, direction)
+        text = partial(print_artifact_comparison, comparison=versions)
     if fmt == "text" and output is None:
         text(console())
         return
