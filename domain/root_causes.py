@@ -20,7 +20,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -133,6 +133,10 @@ class ArtifactComparison:
         return [self.nodes[key].label for key in cause.path]
 
 
+_Visit = Generator["_Visit", tuple[str, list[int]], tuple[str, list[int]]]
+"""A visit of an aligned node: yields the visits it needs, returns (its key, causes below it)."""
+
+
 class _Tracer:
     def __init__(
         self,
@@ -157,7 +161,22 @@ class _Tracer:
             if self.causes[index].path[-1] == via:
                 self.causes[index].path.append(to)
 
-    def version(self, a: VersionFacts, b: VersionFacts) -> tuple[str, list[int]]:
+    def run(self, a: VersionFacts, b: VersionFacts) -> None:
+        """Trace from the two versions, with a stack of its own (lineage can be deep)."""
+        stack: list[_Visit] = [self.version(a, b)]
+        result: tuple[str, list[int]] | None = None
+        while stack:
+            try:
+                # A visit just begun is started; one that asked for another gets its answer.
+                request = next(stack[-1]) if result is None else stack[-1].send(result)
+            except StopIteration as done:
+                stack.pop()
+                result = done.value
+                continue
+            stack.append(request)
+            result = None
+
+    def version(self, a: VersionFacts, b: VersionFacts) -> _Visit:
         key = f"artifact:{a.id}|{b.id}"
         if key in self.memo:
             return key, self.memo[key]
@@ -173,7 +192,7 @@ class _Tracer:
                 if a.content_hash != b.content_hash:
                     found.append(self._cause(key, self._unproduced(a, b, step_a, step_b)))
             else:
-                step_key, found = self.step(step_a, step_b)
+                step_key, found = yield self.step(step_a, step_b)
                 self.edges[(step_key, key, "produced")] = AlignedEdge(step_key, key, "produced")
                 self._passed_on(found, step_key, key)
                 if not found and a.content_hash != b.content_hash:
@@ -185,9 +204,23 @@ class _Tracer:
         self.memo[key] = found
         return key, found
 
-    def step(self, a: StepFacts, b: StepFacts) -> tuple[str, list[int]]:
+    def step(self, a: StepFacts, b: StepFacts) -> _Visit:
         key = f"step:{a.id}|{b.id}"
         if key in self.memo:
+            return key, self.memo[key]
+        if a.step_name != b.step_name:
+            # Different steps: their inputs are not counterparts, so nothing above is aligned.
+            # (One step under two invocation ids is comparable: a cache hit reuses a version
+            # whatever invocation first produced it.)
+            self.nodes[key] = AlignedNode(
+                key, "step", a.id, b.id, a.invocation_id, b.invocation_id, True
+            )
+            text = (
+                f"made by step `{a.invocation_id}` in one history and `{b.invocation_id}` "
+                "in the other"
+            )
+            cause = RootCause("producer", b.invocation_id, text, a.invocation_id, b.invocation_id)
+            self.memo[key] = [self._cause(key, cause)]
             return key, self.memo[key]
         self.memo[key] = []
         found: list[int] = []
@@ -196,11 +229,12 @@ class _Tracer:
             input_b = self.versions.get(b.inputs[name])
             if input_a is None or input_b is None:
                 continue
-            input_key, upstream = self.version(input_a, input_b)
+            input_key, upstream = yield self.version(input_a, input_b)
             self.edges[(input_key, key, "consumed")] = AlignedEdge(input_key, key, "consumed")
             if input_a.content_hash != input_b.content_hash:
                 self._passed_on(upstream, input_key, key)
-                found += [i for i in upstream if i not in found]
+                seen = set(found)
+                found += [i for i in upstream if i not in seen]
         differences = self._differences(a, b)
         self.nodes[key] = AlignedNode(
             key,
@@ -211,20 +245,6 @@ class _Tracer:
             b.invocation_id,
             bool(differences) or bool(found),
         )
-        if a.invocation_id != b.invocation_id or a.step_name != b.step_name:
-            found.append(
-                self._cause(
-                    key,
-                    RootCause(
-                        "producer",
-                        b.invocation_id,
-                        f"made by step `{a.invocation_id}` in one history and "
-                        f"`{b.invocation_id}` in the other",
-                        a.invocation_id,
-                        b.invocation_id,
-                    ),
-                )
-            )
         for difference in differences:
             if difference.kind != "input" or not (difference.in_this and difference.in_compared):
                 found.append(self._cause(key, self._local(b, difference)))
@@ -332,6 +352,6 @@ def trace_root_causes(
         aligned nodes and edges for drawing.
     """
     tracer = _Tracer(steps, versions, sources)
-    tracer.version(a, b)
+    tracer.run(a, b)
     edges = tuple(tracer.edges[k] for k in sorted(tracer.edges))
     return ArtifactComparison(a, b, tuple(tracer.causes), tracer.nodes, edges)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lineagelog.domain.comparison import RunFacts, StepFacts, VersionFacts
-from lineagelog.projections.lineage_walk import walk_statements
+from lineagelog.projections.lineage_walk import reached_statement
 
 if TYPE_CHECKING:
     from lineagelog.projections.queries import ViewQueries
@@ -150,7 +150,7 @@ class ComparisonQueries:
         )
 
     def _upstream_nodes(self, root: str, as_of: int | None) -> Iterable[tuple[str, str]]:
-        nodes_query, _ = walk_statements("upstream", False, as_of is not None)
+        query = reached_statement("upstream", as_of is not None)
         with self.queries._connect() as conn:
-            rows = conn.execute(nodes_query, {"root": root, "depth": None, "as_of": as_of})
+            rows = conn.execute(query, {"root": root, "as_of": as_of})
             return [(row.id, row.kind) for row in rows]
