@@ -35,6 +35,8 @@ if TYPE_CHECKING:
         VersionSettings,
     )
     from lineagelog.api.recovery import RecoveryReport
+    from lineagelog.domain.comparison import RunComparison
+    from lineagelog.domain.root_causes import ArtifactComparison
     from lineagelog.projections.lineage import LineageGraph
     from lineagelog.projections.records import TagRecord
     from lineagelog.projections.references import References
@@ -558,6 +560,50 @@ class Client:
             direction=direction,  # type: ignore[arg-type]  # validated there, with a clear error
             depth=depth,
             as_of=self._as_of,
+        )
+
+    # -- comparison ---------------------------------------------------------------------
+
+    def diff_runs(
+        self, run_a: UUID | str, run_b: UUID | str, as_of: datetime | int | None = None
+    ) -> RunComparison:
+        """Compare run ``run_a`` (the baseline) with run ``run_b``, step by step.
+
+        Runs are named by id, unique id prefix or run name. Steps are aligned by
+        invocation id (added, removed, common); each common step shows its cache
+        outcome in both runs, every ingredient that differs (parameters, code with
+        a diff of the recorded source, inputs, materializers, artifact store,
+        cache format), whether each output's content is the same, and the times.
+        ``as_of`` compares the runs as they stood then.
+        """
+        if as_of is not None:
+            return self.as_of(as_of).diff_runs(run_a, run_b)
+        from lineagelog.api.diffing import diff_runs
+
+        return diff_runs(self._context, self._fresh(), run_a, run_b)
+
+    def diff_artifacts(
+        self,
+        version_a: UUID | str,
+        version_b: UUID | str,
+        as_of: datetime | int | None = None,
+        compare_values: bool = True,
+    ) -> ArtifactComparison:
+        """Trace two artifact versions (``"model:2"``, ``"model:3"``, ids) to the root causes.
+
+        Both versions' upstream lineage is aligned; the root causes are the
+        upstream-most places the histories diverge, each with its path down to
+        the two versions and the changes that are its consequences. With
+        ``compare_values``, small JSON-like values are loaded to say where they
+        differ; DataFrames and arrays compare by their recorded metadata.
+        Deleted versions compare by what the log recorded about them.
+        """
+        if as_of is not None:
+            return self.as_of(as_of).diff_artifacts(version_a, version_b, None, compare_values)
+        from lineagelog.api.diffing import diff_artifacts
+
+        return diff_artifacts(
+            self._context, self._fresh(), version_a, version_b, compare_values=compare_values
         )
 
     def __repr__(self) -> str:

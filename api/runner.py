@@ -34,6 +34,7 @@ from lineagelog.api.artifacts import (
 )
 from lineagelog.api.building import DagBuilder, Invocation, executing_step
 from lineagelog.api.cache_hits import find_hit
+from lineagelog.api.code_record import record_step_code
 from lineagelog.api.context import LineageContext
 from lineagelog.api.environment import capture_environment
 from lineagelog.api.recorded import RecordedExecution
@@ -248,7 +249,8 @@ class PipelineRunner:
         key = ingredients.key
         disabled = self._disabled_reason(invocation)
 
-        def start() -> StepRun:
+        def start(changes: Changes) -> StepRun:
+            record_step_code(changes, invocation.step)
             return StepRun.start(
                 run_id=run_id,
                 pipeline=self.pipeline,
@@ -268,7 +270,7 @@ class PipelineRunner:
         # other event on its name) since it was checked: the repository decides again.
         served = self._repository.change_together(
             lambda changes: self._decide(
-                changes, changes.add(start()), invocation, ingredients, disabled, started
+                changes, changes.add(start(changes)), invocation, ingredients, disabled, started
             ),
             on_saved=self._own_positions.update,
             what=f"record the cache decision of step {invocation.id!r} (other writers kept "

@@ -52,6 +52,7 @@ equal to the real classes::
     ├── DeletedVersionError          tagging a deleted version
     ├── VersionInUseError            pruning a version reused just now
     ├── InvalidRetentionError        a prune or gc setting that cannot apply
+    ├── InvalidComparisonError       a diff of two things that cannot be compared
     └── SealMovedBackError           a seal covering less than the last
 """
 
@@ -75,6 +76,7 @@ __all__ = [
     "GraphvizNotFoundError",
     "IntegrityError",
     "InvalidArtifactNameError",
+    "InvalidComparisonError",
     "InvalidFilterError",
     "InvalidLineageQueryError",
     "InvalidMetadataError",
@@ -312,3 +314,7 @@ class SealMovedBackError(LineageError):
 
 class InvalidRetentionError(LineageError, ValueError):
     """A retention setting (``keep``, ``min_age``, a window or bound) that cannot be applied."""
+
+
+class InvalidComparisonError(LineageError, ValueError):
+    """A diff of a run with an artifact version, or of names that could be either."""

@@ -13,12 +13,14 @@ __all__ = [
     "artifact_name_id",
     "check_artifact_name",
     "default_artifact_name",
+    "step_code_id",
     "tag_name_id",
 ]
 
 MAX_NAME_LENGTH = 200
 ARTIFACT_NAMESPACE = UUID("6f1c1c1e-3b1a-5a7e-9d0e-1e2c3b4a5d6f")
 TAG_NAMESPACE = UUID("2b7e4c1a-8d3f-5e6a-9c0b-4f1d2e3a5b6c")
+CODE_NAMESPACE = UUID("9d4a7e2c-1f3b-5c8d-a6e0-3b2c1d4e5f7a")
 _ALLOWED = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$")
 
 
@@ -102,3 +104,8 @@ def artifact_name_id(name: str) -> UUID:
 def tag_name_id(name: str) -> UUID:
     """The id of the ``TagName`` stream for tag ``name`` (uuid5, apart from artifact names)."""
     return uuid5(TAG_NAMESPACE, name)
+
+
+def step_code_id(code_hash: str) -> UUID:
+    """The id of the ``StepCode`` stream for a code hash (uuid5: one stream per distinct code)."""
+    return uuid5(CODE_NAMESPACE, code_hash)

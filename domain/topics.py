@@ -17,6 +17,7 @@ import lineagelog.domain.artifact_name
 import lineagelog.domain.openlineage
 import lineagelog.domain.run
 import lineagelog.domain.seal
+import lineagelog.domain.step_code
 import lineagelog.domain.step_run
 import lineagelog.domain.tag_name  # noqa: F401
 from lineagelog.domain.base import LineageAggregate, event_topic

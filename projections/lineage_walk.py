@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
     from lineagelog.projections.lineage import LineageEdge
 
-__all__ = ["hops_from_root", "walk_statements"]
+__all__ = ["hops_from_root", "reached_statement", "walk_statements"]
 
 _UPSTREAM_KINDS = ("consumed", "produced", "cached_from", "stored_as", "registered_from")
 _DOWNSTREAM_KINDS = (
@@ -199,3 +199,15 @@ def hops_from_root(
             result[node] = min(hops, result.get(node, hops))
     known = {row.id for row in rows}
     return {node: hops for node, hops in result.items() if node in known}
+
+
+@functools.cache
+def reached_statement(direction: str, dated: bool) -> Select[Any]:
+    """The id and kind of every node a walk from ``root`` reaches, without their attributes.
+
+    Takes the bound parameters ``root`` and ``as_of`` (when ``dated``); for callers
+    that read the nodes' rows themselves (a comparison reads whole step runs).
+    """
+    reached = select(_walk(direction, False, dated).c.id).distinct().cte("reached_ids")
+    n = t.lineage_nodes
+    return select(n.c.id, n.c.kind).join(reached, reached.c.id == n.c.id)

@@ -178,8 +178,13 @@ class RunQueries(ViewReader):
             )
         return by_run
 
-    def get_run(self, run_id: str, as_of: int | None = None) -> RunRecord:
-        """One run with its steps (two queries, whatever the number of steps)."""
+    def get_run(
+        self, run_id: str, as_of: int | None = None, with_ingredients: bool = False
+    ) -> RunRecord:
+        """One run with its steps (two queries, whatever the number of steps).
+
+        ``with_ingredients`` also reads each step's cache ingredients.
+        """
         with self._connect() as conn:
             row = conn.execute(select(t.runs, _FULLY_CACHED).where(t.runs.c.id == run_id)).first()
             if row is None or not visible(row.started_pos, as_of):
@@ -188,7 +193,7 @@ class RunQueries(ViewReader):
                     + (f" as of position {as_of}" if as_of is not None else "")
                     + "; list runs with `lineagelog runs list`"
                 )
-            steps = self._steps_of(conn, [run_id], as_of)[run_id]
+            steps = self._steps_of(conn, [run_id], as_of, with_ingredients)[run_id]
             tags = self._run_tags(conn, [run_id], as_of)[run_id]
         return self._run_record(row, as_of, {s.name: s for s in steps}, tags)
 
@@ -306,6 +311,35 @@ class RunQueries(ViewReader):
                 )
             steps = self._steps_of(conn, [row.run_id], as_of, with_ingredients=True)[row.run_id]
         return next(s for s in steps if s.id == step_run_id)
+
+    def step_runs_by_id(
+        self, ids: Sequence[str], as_of: int | None = None
+    ) -> dict[str, StepRunRecord]:
+        """Step runs by id, with their ingredients and outputs (ids not seen are left out)."""
+        sr, so = t.step_runs, t.step_outputs
+        where: list[ColumnElement[bool]] = [sr.c.id.in_(list(ids))]
+        out_where: list[ColumnElement[bool]] = [so.c.step_run_id.in_(list(ids))]
+        if as_of is not None:
+            where.append(sr.c.started_pos <= as_of)
+            out_where.append(so.c.position <= as_of)
+        outputs: dict[str, dict[str, str]] = defaultdict(dict)
+        with self._connect() as conn:
+            rows = conn.execute(select(sr).where(*where)).all()
+            query = select(so.c.step_run_id, so.c.output_name, so.c.artifact_version_id)
+            for out in conn.execute(query.where(*out_where)):
+                outputs[out.step_run_id][out.output_name] = out.artifact_version_id
+        return {row.id: self._step_record(row, outputs[row.id], as_of, True) for row in rows}
+
+    def code_sources(
+        self, code_hashes: Sequence[str], as_of: int | None = None
+    ) -> dict[str, str | None]:
+        """The recorded source of each code hash (None: unreadable; absent: never recorded)."""
+        sc = t.step_code
+        query = select(sc.c.code_hash, sc.c.source).where(sc.c.code_hash.in_(list(code_hashes)))
+        if as_of is not None:
+            query = query.where(sc.c.position <= as_of)
+        with self._connect() as conn:
+            return {row.code_hash: row.source for row in conn.execute(query)}
 
     def list_step_runs(
         self,

@@ -173,6 +173,19 @@ step_outputs = Table(
     sqlite_with_rowid=False,
 )
 
+step_code = Table(
+    PREFIX + "step_code",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("step_name", String(255), nullable=False),
+    Column("source_ref", Text, nullable=False),
+    Column("source", Text),
+    Column("truncated", Boolean, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""The source text each code hash stood for, recorded by the first run of that code."""
+
 artifact_versions = Table(
     PREFIX + "artifact_versions",
     metadata,
@@ -314,7 +327,7 @@ dataset_locations = Table(
 """Where each artifact version's bytes live, as an OpenLineage dataset node id (lineage view)."""
 
 VIEW_TABLES: dict[str, tuple[Table, ...]] = {
-    "runs": (runs, run_tags, step_runs, step_outputs),
+    "runs": (runs, run_tags, step_runs, step_outputs, step_code),
     "catalog": (artifact_versions, artifact_tags, tags),
     "cache": (cache_entries,),
     "lineage": (

@@ -15,6 +15,7 @@ from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.base import LineageAggregate
 from lineagelog.domain.openlineage import OpenLineageEvent
 from lineagelog.domain.run import PipelineRun
+from lineagelog.domain.step_code import StepCode
 from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.tag_name import TagName
 from lineagelog.domain.values import CacheOutcome, RunStatus, StepStatus
@@ -230,6 +231,21 @@ def _step_interrupted(b: PageBatch, pos: int, e: Any) -> None:
     )
 
 
+def _code_recorded(b: PageBatch, pos: int, e: Any) -> None:
+    b.insert(
+        t.step_code,
+        {
+            "code_hash": e.code_hash,
+            "step_name": e.step_name,
+            "source_ref": e.source_ref,
+            "source": e.source,
+            "truncated": e.truncated,
+            "position": pos,
+        },
+        key=(e.code_hash,),
+    )
+
+
 # -- catalog view --------------------------------------------------------------
 
 
@@ -421,6 +437,7 @@ HANDLERS: dict[str, dict[EventClass, Handler]] = {
         StepRun.StepSucceeded: _step_succeeded,
         StepRun.StepFailed: _step_failed,
         StepRun.StepInterrupted: _step_interrupted,
+        StepCode.CodeRecorded: _code_recorded,
     },
     "catalog": {
         StepRun.ArtifactWritten: _artifact_written,

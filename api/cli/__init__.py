@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "artifacts",
     "cache",
     "lineage",
+    "diff",
     "graph",
     "projections",
     "daemon",

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import inspect
 
-from lineagelog.domain import artifact_name, openlineage, run, seal, step_run, tag_name
+from lineagelog.domain import (
+    artifact_name,
+    openlineage,
+    run,
+    seal,
+    step_code,
+    step_run,
+    tag_name,
+)
 from lineagelog.domain.base import LineageAggregate
 from lineagelog.projections.views import HANDLERS, VIEWS
 
 
 def _domain_events() -> set[type]:
     found = set()
-    for module in (run, step_run, artifact_name, seal, tag_name, openlineage):
+    for module in (run, step_run, artifact_name, seal, tag_name, openlineage, step_code):
         for _, aggregate in inspect.getmembers(module, inspect.isclass):
             if issubclass(aggregate, LineageAggregate) and aggregate is not LineageAggregate:
                 # The aggregate's own event classes; Event and Created are abstract bases.
