@@ -21,6 +21,7 @@ the stream version.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -72,8 +73,17 @@ class ProjectionDecoder:
         cls = self._classes.get(topic)
         if cls is None:
             check_topic(topic)
-            name = EVENT_CLASSES[topic].__name__
-            cls = type(name, (ProjectedEvent,), {"__module__": __name__, "__qualname__": name})
+            domain_class = EVENT_CLASSES[topic]
+            name = domain_class.__name__
+            # Fields added to an event class later have defaults: an event stored
+            # before the field existed reads the default, as its domain object does.
+            defaults = {
+                f.name: f.default
+                for f in dataclasses.fields(domain_class)
+                if f.default is not dataclasses.MISSING
+            }
+            namespace = {"__module__": __name__, "__qualname__": name, **defaults}
+            cls = type(name, (ProjectedEvent,), namespace)
             self._classes[topic] = cls
         return cls
 
