@@ -79,6 +79,8 @@ __all__ = [
 EXPORT_FORMAT = "lineagelog-events"
 EXPORT_VERSION = 1
 _PAGE = 5000
+_RANGE = 5000
+"""Positions rendered as one piece of work (a few of them, as text, are in memory at once)."""
 _PAYLOAD = ',"payload":'
 _dump = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 """Compact JSON, UTF-8 as is (``json.dumps`` with these options builds an encoder per call)."""
@@ -146,7 +148,8 @@ def export_events(
     out.write(_dump(header) + "\n")
     running = bytes.fromhex(SEAL_GENESIS)
     count, last = 0, since
-    for hashed in hashed_ranges(events, since, until, render=export_line, workers=workers):
+    ranges = hashed_ranges(events, since, until, render=export_line, workers=workers, span=_RANGE)
+    for hashed in ranges:
         bad = hashed.first_undecodable()
         if bad is not None:
             (position, stream, *_), _, error = bad
