@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sized
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,6 +26,8 @@ from lineagelog.adapters.stored_events import UndecodableEvent, check_topic, str
 from lineagelog.domain.seal import advance_digest
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from lineagelog.adapters.event_store import EventStore
 
 __all__ = [
@@ -224,10 +224,7 @@ def hashed_ranges(
             yield hash_range(events, start, stop, keep, render)
         return
     ranges = ((a, b, keep, render) for a, b in spans)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=count, mp_context=context, initializer=_init_worker, initargs=(events.url,)
-    ) as pool:
+    with _pool(count, initializer=_init_worker, initargs=(events.url,)) as pool:
         yield from _in_order(pool, _work, ranges, ahead=count + 1)
 
 
@@ -265,10 +262,18 @@ def parallel_map(
     if count <= 1 or items <= _PARALLEL_ABOVE:
         yield from map(fn, chunks)
         return
-    with ProcessPoolExecutor(
-        max_workers=count, mp_context=multiprocessing.get_context("spawn")
-    ) as pool:
+    with _pool(count) as pool:
         yield from _in_order(pool, fn, chunks, ahead=count + 1)
+
+
+def _pool(count: int, **options: Any) -> ProcessPoolExecutor:
+    """``count`` spawned worker processes (imported here: every run's short seal needs none)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        max_workers=count, mp_context=multiprocessing.get_context("spawn"), **options
+    )
 
 
 def _popping(head: collections.deque[T], rest: Iterator[T]) -> Iterator[T]:
