@@ -30,7 +30,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from lineagelog.adapters.audit import AuditProblem, LogChecker
-from lineagelog.adapters.export import _chunks, _parse_chunk, _parse_header, _split_lines
+from lineagelog.adapters.export import _EventLines, _parse_chunk, _parse_header
 from lineagelog.adapters.hash_pool import parallel_map
 from lineagelog.domain.errors import AnchorFileError, IntegrityError
 from lineagelog.domain.seal import SEAL_GENESIS, SEAL_STREAM_ID
@@ -283,11 +283,9 @@ def check_events_file(
 
     """
     _parse_header(source.readline())
-    numbered, _, _ = _split_lines(source)
-    chunks = _chunks(numbered)
     checker = LogChecker()
     check = AnchorCheck(anchors, anchor_source, "the events file")
-    for parsed in parallel_map(_parse_chunk, chunks, workers=workers, items=len(numbered)):
+    for parsed in parallel_map(_parse_chunk, _EventLines(source).chunks(), workers=workers):
         checker.accept_range(parsed.hashed)
         check.reached(checker)
         checker.seals()

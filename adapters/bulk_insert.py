@@ -34,13 +34,19 @@ random order, and a small cache writes its pages out again and again."""
 
 
 class BulkInsert(ABC):
-    """Batches of rows going into one store in one transaction; positions once committed."""
+    """Batches of rows going into one store in one transaction.
+
+    Only counts are kept of what went in, not the rows or their positions: an
+    import of any length holds one batch at a time.
+    """
 
     def __init__(self) -> None:
         """Start with nothing added."""
         self.count = 0
-        self.positions: list[int] = []
-        """The positions the rows were given, in order (known once the block ended)."""
+        self.last_position = 0
+        """The position the store gave the last row (known once the block ended)."""
+        self.renumbered = False
+        """Whether the store gave any row another position than the row's own."""
 
     @abstractmethod
     def add(self, rows: list[Row]) -> None:
@@ -57,42 +63,58 @@ class _SQLiteBulkInsert(BulkInsert):
             f"INSERT INTO {table} (rowid, originator_id, originator_version, topic, state) "
             "VALUES (?, ?, ?, ?, ?)"
         )
-        self._requested: list[int] = []
+        self._requested = before
 
     def add(self, rows: list[Row]) -> None:
-        if rows and rows[0][0] <= (self._requested[-1] if self._requested else self.before):
+        if rows and rows[0][0] <= self._requested:
             raise PersistenceError(
-                f"position {rows[0][0]} is not after position "
-                f"{self._requested[-1] if self._requested else self.before} in the store"
+                f"position {rows[0][0]} is not after position {self._requested} in the store"
             )
         self.cursor.executemany(self.statement, rows)
-        self._requested.extend(row[0] for row in rows)
+        if rows:
+            self._requested = rows[-1][0]
         self.count += len(rows)
 
     def check_positions(self) -> None:
-        """Prove every row is stored at the position it was given, and nothing else was added."""
+        """Prove every row is stored at the position it was given, and nothing else was added.
+
+        Each batch starts after the one before and the rowid is unique, so the
+        rows of a batch ascend only if they are all stored at their own
+        positions: the count and the last position prove it.
+        """
         statement = f"SELECT COUNT(*), MAX(rowid) FROM {self.table} WHERE rowid>?"
         self.cursor.execute(statement, (self.before,))
         count, last = self.cursor.fetchone()
-        if count != self.count or (count and last != self._requested[-1]):
+        if count != self.count or (count and last != self._requested):
             raise PersistenceError(
                 f"the store holds {count} events up to position {last} after the import, "
-                f"not the {self.count} up to position {self._requested[-1]} it was given"
+                f"not the {self.count} up to position {self._requested} it was given"
             )
-        self.positions = self._requested
+        self.last_position = last or 0
 
 
 class _HeldBulkInsert(BulkInsert):
+    """Rows held until the block ends, then given to the recorder at once (memory, MariaDB)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.stored: list[StoredEvent] = []
+        self.requested: list[int] = []
 
     def add(self, rows: list[Row]) -> None:
         self.stored.extend(
             StoredEvent(originator_id=UUID(hex=stream), originator_version=v, topic=t, state=state)
             for _, stream, v, t, state in rows
         )
+        self.requested.extend(row[0] for row in rows)
         self.count += len(rows)
+
+    def insert(self, recorder: Any) -> None:
+        """Give every held row to ``recorder`` in one call; note the positions it gave."""
+        given = list(recorder.insert_events(self.stored) or [])
+        if given:
+            self.last_position = given[-1]
+            self.renumbered = given != self.requested
 
 
 @contextmanager
@@ -111,7 +133,7 @@ def bulk_insert(events: EventStore) -> Iterator[BulkInsert]:
     held = _HeldBulkInsert()
     yield held
     if held.stored:
-        held.positions = list(recorder.insert_events(held.stored) or [])
+        held.insert(recorder)
 
 
 @contextmanager

@@ -40,8 +40,8 @@ all or nothing.
 from __future__ import annotations
 
 import json
-import operator
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
@@ -79,6 +79,8 @@ __all__ = [
 EXPORT_FORMAT = "lineagelog-events"
 EXPORT_VERSION = 1
 _PAGE = 5000
+_RANGE = 5000
+"""Positions rendered as one piece of work (a few of them, as text, are in memory at once)."""
 _PAYLOAD = ',"payload":'
 _dump = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 """Compact JSON, UTF-8 as is (``json.dumps`` with these options builds an encoder per call)."""
@@ -146,7 +148,8 @@ def export_events(
     out.write(_dump(header) + "\n")
     running = bytes.fromhex(SEAL_GENESIS)
     count, last = 0, since
-    for hashed in hashed_ranges(events, since, until, render=export_line, workers=workers):
+    ranges = hashed_ranges(events, since, until, render=export_line, workers=workers, span=_RANGE)
+    for hashed in ranges:
         bad = hashed.first_undecodable()
         if bad is not None:
             (position, stream, *_), _, error = bad
@@ -237,39 +240,55 @@ exact in every JSON reader (those that read numbers as doubles too).
 """
 
 
-def _split_lines(source: IO[str]) -> tuple[list[tuple[int, str]], dict[str, Any] | None, int]:
-    """Return the event lines (numbered from 2), the footer, and the last line's number."""
-    numbered: list[tuple[int, str]] = []
-    footer: dict[str, Any] | None = None
-    number = 1
-    for number, line in enumerate(source, start=2):
-        text = line.rstrip("\n")
-        if footer is not None:
-            if text.strip():
-                raise _bad(number, "follows the footer")
-            continue
-        if text.startswith('{"end"'):
-            footer = _parse_footer(number, text)
-            continue
-        numbered.append((number, text))
-    return numbered, footer, number
+_LINES_PER_CHUNK = 5000
+"""Event lines parsed and hashed as one piece of work (a few of them are in memory at once)."""
 
 
-def _chunks(numbered: list[tuple[int, str]], size: int = 20_000) -> list[list[tuple[int, str]]]:
-    return [numbered[i : i + size] for i in range(0, len(numbered), size)]
+class _EventLines:
+    """The event lines of an events file, read a chunk at a time, and then its footer."""
+
+    def __init__(self, source: IO[str]) -> None:
+        self.source = source
+        self.footer: dict[str, Any] | None = None
+        self.number = 1
+        """The number of the last line read (the header is line 1)."""
+        self.count = 0
+        """Event lines read so far."""
+
+    def chunks(self) -> Iterator[list[tuple[int, str]]]:
+        """The event lines, numbered from 2, ``_LINES_PER_CHUNK`` at a time."""
+        chunk: list[tuple[int, str]] = []
+        for number, line in enumerate(self.source, start=2):
+            self.number = number
+            text = line.rstrip("\n")
+            if self.footer is not None:
+                if text.strip():
+                    raise _bad(number, "follows the footer")
+                continue
+            if text.startswith('{"end"'):
+                self.footer = _parse_footer(number, text)
+                continue
+            chunk.append((number, text))
+            self.count += 1
+            if len(chunk) == _LINES_PER_CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
 
 @dataclass
 class _ParsedLines:
     """Event lines parsed and verified: their hashes for the checker, their rows for the store."""
 
+    first_line: int
     hashed: HashedRange = field(default_factory=HashedRange)
     rows: list[Row] = field(default_factory=list)
 
 
 def _parse_chunk(chunk: list[tuple[int, str]]) -> _ParsedLines:
     """Parse and hash event lines (in a worker process for a large file)."""
-    parsed = _ParsedLines()
+    parsed = _ParsedLines(chunk[0][0] if chunk else 0)
     for number, text in chunk:
         meta, state = _parse_event(number, text)
         position, version, topic = meta["position"], meta["stream_version"], meta["type"]
@@ -306,7 +325,11 @@ def import_events(
 ) -> ImportResult:
     """Insert every event of an export into the empty store ``events``; all or nothing.
 
-    ``workers`` processes parse and hash a large file (default: one per core).
+    The file is read, verified and inserted a few thousand lines at a time, so
+    memory does not grow with its length; the inserts commit together at the
+    end, once the whole file verified (an interrupted import leaves the store
+    as it was). ``workers`` processes parse and hash a large file (default: one
+    per core).
 
     Raises:
         ExportFormatError: the file is of another format or version, partial,
@@ -322,14 +345,11 @@ def import_events(
             "import only into an empty store (a new database URL)"
         )
     _parse_header(source.readline())
-    numbered, footer, number = _split_lines(source)
-    lines = len(numbered)
-    chunks = _chunks(numbered)
-    del numbered
+    lines = _EventLines(source)
     try:
         with bulk_insert(events) as store:
-            checker, positions = _verify(chunks, store, workers, lines)
-            _check_footer(footer, number, len(positions), positions, checker.running.hex())
+            checker, seen = _verify(lines.chunks(), store, workers)
+            _check_footer(lines.footer, lines.number, seen, checker.running.hex())
             if checker.problems:
                 listed = "; ".join(p.message for p in checker.problems[:5])
                 raise IntegrityError(
@@ -337,53 +357,55 @@ def import_events(
                     f"problem(s)): {listed}; nothing was imported"
                 )
     except PersistenceError as e:
-        raise StorageError(f"could not import {lines} events: {e}; nothing was imported") from e
-    if not positions:
-        return ImportResult(0, 0, checker.running.hex(), False, time.perf_counter() - started)
-    written = store.positions
+        raise StorageError(
+            f"could not import the {lines.count} events read: {e}; nothing was imported"
+        ) from e
     return ImportResult(
-        count=len(positions),
-        last_position=written[-1] if written else positions[-1],
+        count=seen.count,
+        last_position=store.last_position,
         digest=checker.running.hex(),
-        renumbered=bool(written) and written != positions,
+        renumbered=store.renumbered,
         seconds=time.perf_counter() - started,
     )
 
 
+@dataclass
+class _Positions:
+    """How many events were read, and the last one's position: each must be after the one before."""
+
+    count: int = 0
+    last: int = 0
+
+    def extend(self, parsed: _ParsedLines) -> None:
+        """Take the chunk's positions, refusing one not after the one before (naming its line)."""
+        last = self.last
+        for offset, event in enumerate(parsed.hashed.events):
+            if event[0] <= last:
+                number = parsed.first_line + offset
+                raise _bad(number, f"has position {event[0]}, not after {last}")
+            last = event[0]
+        self.count += len(parsed.hashed.events)
+        self.last = last
+
+
 def _verify(
-    chunks: list[list[tuple[int, str]]], store: BulkInsert, workers: int | None, lines: int
-) -> tuple[LogChecker, list[int]]:
-    """Parse, hash and check the event lines; return the checker and the events' positions.
+    chunks: Iterator[list[tuple[int, str]]], store: BulkInsert, workers: int | None
+) -> tuple[LogChecker, _Positions]:
+    """Parse, hash and check the event lines; return the checker and the positions read.
 
     Each chunk goes to ``store`` once checked, as long as the history verifies
     so far (when it does not, the import fails and nothing is written).
     """
     checker = LogChecker()
-    positions: list[int] = []
-    for chunk, parsed in zip(
-        chunks, parallel_map(_parse_chunk, chunks, workers=workers, items=lines), strict=True
-    ):
-        _check_ascending(chunk, parsed.hashed, positions)
+    seen = _Positions()
+    for parsed in parallel_map(_parse_chunk, chunks, workers=workers):
+        seen.extend(parsed)
         checker.accept_range(parsed.hashed)
         if not checker.problems:
             store.add(parsed.rows)
+        checker.seals()  # checks the seals read so far, and forgets what no later seal needs
     checker.seals(final=True)
-    return checker, positions
-
-
-def _check_ascending(
-    chunk: list[tuple[int, str]], hashed: HashedRange, positions: list[int]
-) -> None:
-    """Append the chunk's positions to ``positions``, refusing one not after the one before."""
-    added = [event[0] for event in hashed.events]
-    ordered = positions[-1:] + added
-    if not all(map(operator.lt, ordered, ordered[1:])):  # find the line to name
-        first = len(ordered) - len(added)  # 1: the chunk follows a position, 0: it is the first
-        for i in range(1, len(ordered)):
-            if ordered[i] <= ordered[i - 1]:
-                number = chunk[i - first][0]
-                raise _bad(number, f"has position {ordered[i]}, not after {ordered[i - 1]}")
-    positions.extend(added)
+    return checker, seen
 
 
 def _parse_footer(number: int, text: str) -> dict[str, Any]:
@@ -397,21 +419,22 @@ def _parse_footer(number: int, text: str) -> dict[str, Any]:
 
 
 def _check_footer(
-    footer: dict[str, Any] | None, number: int, count: int, positions: list[int], digest: str
+    footer: dict[str, Any] | None, number: int, seen: _Positions, digest: str
 ) -> None:
     if footer is None:
         raise ExportFormatError(
             f"the events file ends at line {number} without its footer: it was cut short; "
             "export it again; nothing was imported"
         )
+    count = seen.count
     if footer.get("count") != count or footer.get("digest") != digest:
         raise ExportFormatError(
             f"the events file's footer says {footer.get('count')} events with digest "
             f"{str(footer.get('digest'))[:16]}..., but the file holds {count} events with digest "
             f"{digest[:16]}...: lines were removed, added or reordered; nothing was imported"
         )
-    if positions and footer.get("last_position") != positions[-1]:
+    if count and footer.get("last_position") != seen.last:
         raise ExportFormatError(
             f"the events file's footer says the last position is {footer.get('last_position')} "
-            f"but its last event is at {positions[-1]}; nothing was imported"
+            f"but its last event is at {seen.last}; nothing was imported"
         )

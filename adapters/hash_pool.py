@@ -14,11 +14,10 @@ fields the caller reads (``Keep``).
 
 from __future__ import annotations
 
+import collections
 import hashlib
-import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -27,6 +26,8 @@ from lineagelog.adapters.stored_events import UndecodableEvent, check_topic, str
 from lineagelog.domain.seal import advance_digest
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from lineagelog.adapters.event_store import EventStore
 
 __all__ = [
@@ -180,19 +181,19 @@ def _work(args: tuple[int, int, Keep, Render | None]) -> HashedRange:
     return hash_range(_worker_events, *args)
 
 
-def _spans(events: EventStore, after: int, until: int) -> Iterator[tuple[int, int]]:
+def _spans(events: EventStore, after: int, until: int, span: int) -> Iterator[tuple[int, int]]:
     """Position ranges ``(a, b]`` that cover the events in ``(after, until]``, in order.
 
     Each starts just before an event that exists, so a gap in the positions
     (an imported log may jump from 5 to 2**53) costs one read, not one range
-    per ``_CHUNK`` positions: the number of ranges follows the number of events.
+    per ``span`` positions: the number of ranges follows the number of events.
     """
     while after < until:
         first = events.read_rows(after, 1, until)
         if not first:
             return
         start = first[0][0] - 1
-        stop = min(until, start + _CHUNK)
+        stop = min(until, start + span)
         yield after, stop
         after = stop
 
@@ -205,45 +206,99 @@ def hashed_ranges(
     keep: Keep = KEEP_NOTHING,
     render: Render | None = None,
     workers: int | None = None,
+    span: int = _CHUNK,
 ) -> Iterator[HashedRange]:
     """Every event in ``(after, until]``, hashed, in log order, a range at a time.
 
     ``workers`` processes (default: one per core) share the work when the log
     is on disk and longer than a few tens of thousands of events; ``render``
-    must then be a module-level function (it runs in the workers).
+    must then be a module-level function (it runs in the workers). A range
+    covers at most ``span`` positions, and only a few ranges are in memory at
+    once (one per worker and one more), so memory does not grow with the log.
     """
     count = (os.cpu_count() or 1) if workers is None else workers
     parallel = count > 1 and until - after > _PARALLEL_ABOVE and events.location.backend != "memory"
-    spans = _spans(events, after, until)
+    spans = _spans(events, after, until, span)
     if not parallel:
         for start, stop in spans:
             yield hash_range(events, start, stop, keep, render)
         return
-    ranges = [(a, b, keep, render) for a, b in spans]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=count, mp_context=context, initializer=_init_worker, initargs=(events.url,)
-    ) as pool:
-        yield from pool.map(_work, ranges)
+    ranges = ((a, b, keep, render) for a, b in spans)
+    with _pool(count, initializer=_init_worker, initargs=(events.url,)) as pool:
+        yield from _in_order(pool, _work, ranges, ahead=count + 1)
 
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Sized)
 R = TypeVar("R")
 
 
 def parallel_map(
-    fn: Callable[[T], R], chunks: Iterable[T], *, workers: int | None = None, items: int = 0
+    fn: Callable[[T], R],
+    chunks: Iterable[T],
+    *,
+    workers: int | None = None,
+    items: int | None = None,
 ) -> Iterator[R]:
     """Map ``fn`` over ``chunks`` in order, on worker processes for a large job.
 
     Workers are used above a few tens of thousands of ``items``; ``fn`` must
-    then be a module-level function.
+    then be a module-level function. When ``items`` is None the chunks are a
+    stream of unknown length: the first ones are read (counting the items of
+    each) until the job is known to be large or has ended. Chunks are read
+    from ``chunks`` only a few ahead of the results taken, so a stream of any
+    length is mapped in bounded memory.
     """
     count = (os.cpu_count() or 1) if workers is None else workers
+    stream = iter(chunks)
+    head: collections.deque[T] = collections.deque()
+    if items is None:
+        items = 0
+        for chunk in stream:
+            head.append(chunk)
+            items += len(chunk)
+            if items > _PARALLEL_ABOVE or count <= 1:
+                break
+    chunks = _popping(head, stream)
     if count <= 1 or items <= _PARALLEL_ABOVE:
         yield from map(fn, chunks)
         return
-    with ProcessPoolExecutor(
-        max_workers=count, mp_context=multiprocessing.get_context("spawn")
-    ) as pool:
-        yield from pool.map(fn, chunks)
+    with _pool(count) as pool:
+        yield from _in_order(pool, fn, chunks, ahead=count + 1)
+
+
+def _pool(count: int, **options: Any) -> ProcessPoolExecutor:
+    """``count`` spawned worker processes (imported here: every run's short seal needs none)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        max_workers=count, mp_context=multiprocessing.get_context("spawn"), **options
+    )
+
+
+def _popping(head: collections.deque[T], rest: Iterator[T]) -> Iterator[T]:
+    """The chunks read ahead, then the rest; each let go of once handed on."""
+    while head:
+        yield head.popleft()
+    yield from rest
+
+
+def _in_order(
+    pool: ProcessPoolExecutor, fn: Callable[[T], R], chunks: Iterable[T], *, ahead: int
+) -> Iterator[R]:
+    """``pool.map`` that submits a chunk only when fewer than ``ahead`` are pending.
+
+    ``Executor.map`` submits every chunk at once and keeps every result until it
+    is taken: the whole job in memory. This holds ``ahead`` of each.
+    """
+    pending: collections.deque[Future[R]] = collections.deque()
+    try:
+        for chunk in chunks:
+            pending.append(pool.submit(fn, chunk))
+            if len(pending) >= ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:  # stopped early (an error, or the caller had enough)
+            future.cancel()

@@ -215,11 +215,7 @@ def test_a_large_file_parsed_in_worker_processes_still_names_a_truncated_line(
     from lineagelog.adapters import export, hash_pool
 
     monkeypatch.setattr(hash_pool, "_PARALLEL_ABOVE", 0)
-    monkeypatch.setattr(
-        export,
-        "_chunks",
-        lambda numbered: [numbered[i : i + 5] for i in range(0, len(numbered), 5)],
-    )
+    monkeypatch.setattr(export, "_LINES_PER_CHUNK", 5)
     exported = _export(source, tmp_path / "events.jsonl")
     good = exported.read_text(encoding="utf-8")
     lines = _lines(exported)
@@ -241,11 +237,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     from lineagelog.adapters import export, hash_pool
 
     monkeypatch.setattr(hash_pool, "_PARALLEL_ABOVE", 0)
-    monkeypatch.setattr(
-        export,
-        "_chunks",
-        lambda numbered: [numbered[i : i + 5] for i in range(0, len(numbered), 5)],
-    )
+    monkeypatch.setattr(export, "_LINES_PER_CHUNK", 5)
 
 
 def test_an_import_refused_at_the_footer_rolls_back_the_chunks_already_written(
