@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlsplit
 from lineagelog.domain.errors import ConfigurationError
 from lineagelog.domain.redaction import is_secret_parameter, redact_text, redact_url
 
-__all__ = ["StoreLocation", "parse_database_url", "redact_location_text"]
+__all__ = ["StoreLocation", "parse_database_url", "redact_location_text", "sqlite_file"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,20 @@ def parse_database_url(url: str) -> StoreLocation:
         f"database URL {redact_url(url)!r} has unsupported scheme {scheme or '(none)'!r}; "
         f"{_EXAMPLES}, or another SQLAlchemy URL such as mysql+pymysql://user@host/db"
     )
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a ``sqlite:///`` URL names (absolute), or None for any other URL.
+
+    Unlike ``parse_database_url`` it creates nothing: read commands ask it
+    whether the database is there before anything would create it.
+    """
+    if not isinstance(url, str) or not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///") :].partition("?")[0]
+    if not path or path == ":memory:":
+        return None
+    return Path(path).expanduser().resolve()
 
 
 def _sqlite_location(url: str) -> StoreLocation:

@@ -97,9 +97,7 @@ def portable_uri(uri: str, name: str, artifact_version_id: object) -> str:
     return uri if at < 0 else uri[at + 1 :]
 
 
-def portable_visualizations(
-    visualizations: Any, name: str, artifact_version_id: object
-) -> Any:
+def portable_visualizations(visualizations: Any, name: str, artifact_version_id: object) -> Any:
     """``visualizations`` (``{"uri", "type"}`` dicts) with each URI in its portable form."""
     if not isinstance(visualizations, list):
         return visualizations
