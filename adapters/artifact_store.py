@@ -406,8 +406,9 @@ class ArtifactStore(ABC):
         """The store's stable name in cache keys: ``lineagelog-store:<id>``.
 
         The id is read from ``<root>/.lineagelog/store-id``, written there the
-        first time it is asked for (and kept by this object). It does not name the root, so a store moved or
-        copied with its folder (or its bucket prefix) keeps its cache hits.
+        first time it is asked for (and kept by this object). It does not name
+        the root, so a store moved or copied with its folder (or its bucket
+        prefix) keeps its cache hits.
 
         Raises:
             StorageError: when the id file cannot be read or written, or holds no id.

@@ -63,11 +63,11 @@ class EventStore(EventLog):
         try:
             if self.location.read_only:  # nothing may be created: read what is there
                 env["CREATE_TABLE"] = "n"
-                self.recorder = _open_recorder(env)
+                self.recorder: ApplicationRecorder = _open_recorder(env)
             elif self.location.backend == "postgresql":
                 with postgres_setup_lock(self.location):
                     _claim_database(self.location)
-                    self.recorder: ApplicationRecorder = _open_recorder(env)
+                    self.recorder = _open_recorder(env)
             else:
                 _claim_database(self.location)
                 self.recorder = _open_recorder(env)

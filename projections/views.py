@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lineagelog.domain.artifact_uri import portable_uri, portable_visualizations
 from lineagelog.domain.artifact_name import ArtifactName
+from lineagelog.domain.artifact_uri import portable_uri, portable_visualizations
 from lineagelog.domain.base import LineageAggregate
 from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
