@@ -401,6 +401,21 @@ class ArtifactStore(ABC):
                 "(LINEAGELOG_ARTIFACT_STORE, --artifact-store), or copy its files here"
             ) from e
 
+    def full_uri(self, recorded: str) -> str:
+        """The full URL a recorded URI names, worked out from the text alone (for showing it).
+
+        A relative URI is checked (no ``..``, scheme or absolute path) and joined
+        to the root; an absolute one is returned as it is. Nothing is resolved on
+        storage, so this costs no system call: ``locate`` is what reading uses.
+
+        Raises:
+            ArtifactUriError: a relative URI that would lead out of the root.
+
+        """
+        if is_relative_uri(recorded):
+            return self.join(self.root, check_relative_uri(recorded))
+        return recorded
+
     @cached_property
     def identity(self) -> str:
         """The store's stable name in cache keys: ``lineagelog-store:<id>``.

@@ -425,7 +425,7 @@ M = TypeVar("M", bound="DataclassInstance")
 def _full_uri(context: LineageContext, recorded: Any) -> Any:
     """The full URL of a recorded URI in the configured store; as recorded when it leads out."""
     try:
-        return context.artifacts.locate(recorded)
+        return context.artifacts.full_uri(recorded)
     except StorageError:
         return recorded  # shown, never used: loading reads the log and locates again
 
