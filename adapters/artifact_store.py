@@ -35,6 +35,7 @@ sizes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -448,15 +449,27 @@ class ArtifactStore(ABC):
         return IDENTITY_PREFIX + str(UUID(text))
 
     def _write_identity(self, url: str) -> None:
-        """Write a new id; when two writers race, the first file written wins (``x`` mode)."""
+        """Write a new id so that no reader ever sees a partly written file.
+
+        On a local disk the id is written to a temporary file and linked into
+        place (the link fails when another writer came first, whose id then
+        stands); an object store's upload is whole or absent anyway.
+        """
         data = f"{uuid4()}\n".encode()
-        try:
-            with self.open(url, "xb") as f:
-                f.write(data)
-        except FileExistsError:
-            pass
-        except (ValueError, NotImplementedError):  # a backend without exclusive creation
+        local = self.local_path(url)
+        if local is None:
             self.write_bytes(url, data)
+            return
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        scratch = f"{local}.{uuid4().hex}.tmp"
+        try:
+            with open(scratch, "xb") as f:
+                f.write(data)
+            with contextlib.suppress(FileExistsError):
+                os.link(scratch, local)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(scratch)
 
     def content_hash(self, uri: str) -> tuple[str, int]:
         """sha256 (hex) of the files under ``uri``, and their total size in bytes.
