@@ -9,7 +9,11 @@ guarantees that every path-taking method goes through ``check_within_root``.
 fsspec URL (a local folder, ``file://``, ``memory://``, ``s3://bucket/prefix``
 ...), and ``InMemoryArtifactStore`` there is the fake for unit tests.
 
-Layout: ``<root>/<artifact name>/<artifact version id>/<files>``.
+Layout: ``<root>/<artifact name>/<artifact version id>/<files>``. The log
+records URIs relative to the root (``recorded_uri``; ``locate`` turns them back
+into full URLs, refusing any that would lead out of the root), and the cache key
+names the store by ``identity``, an id written once into ``<root>/.lineagelog/``:
+a store moved or copied with its folder keeps both.
 
 Content hash framing (``ArtifactStore.content_hash``), version 1::
 
@@ -31,25 +35,33 @@ sizes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import struct
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from functools import cached_property
 from typing import IO, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from lineagelog.domain.errors import StorageError
+from lineagelog.domain.artifact_uri import check_relative_uri, is_relative_uri
+from lineagelog.domain.errors import ArtifactUriError, StorageError
 from lineagelog.domain.names import check_artifact_name
 
-__all__ = ["CONTENT_HASH_HEADER", "ArtifactStore"]
+__all__ = ["CONTENT_HASH_HEADER", "IDENTITY_FILE", "ArtifactStore"]
 
 CONTENT_HASH_HEADER = b"lineagelog-content-v1\0"
 _CHUNK = 1024 * 1024
 
 STORE_FOLDER = ".lineagelog"
 """The store's own folder under the root (write leases); see ``write_leases.RESERVED_FOLDER``."""
+
+IDENTITY_FILE = f"{STORE_FOLDER}/store-id"
+"""Holds the store's id, written once; a copy of the store's folder keeps it."""
+
+IDENTITY_PREFIX = "lineagelog-store:"
 
 
 def _is_uuid(text: str) -> bool:
@@ -74,7 +86,7 @@ class ArtifactStore(ABC):
     @property
     @abstractmethod
     def root(self) -> str:
-        """Normalized URL of the store's root folder; the store's identity in cache keys."""
+        """Normalized URL of the store's root folder (cache keys name ``identity`` instead)."""
 
     @abstractmethod
     def _resolve(self, path: str) -> str:
@@ -350,6 +362,114 @@ class ArtifactStore(ABC):
         uri = f"{self.root}/{name}/{artifact_version_id}"
         self.check_within_root(uri)
         return uri
+
+    def recorded_uri(self, path: str) -> str:
+        """The form of ``path`` the log records: its POSIX path relative to the root.
+
+        Raises:
+            StorageError: when ``path`` lies outside the root, or is the root itself.
+
+        """
+        relative = self.relpath(self.check_within_root(path), self.root)
+        if not relative:
+            raise StorageError(
+                f"{path!r} is the artifact store root {self.root!r} itself; "
+                "an artifact lies in a folder or file below it"
+            )
+        return relative
+
+    def locate(self, recorded: str) -> str:
+        """The full URL of a URI as the log records it (relative, or absolute in older logs).
+
+        A relative URI is joined to this store's root; an absolute one must lie
+        under it. Either way the result is checked like every other path.
+
+        Raises:
+            ArtifactUriError: when the URI is malformed or would lead out of the
+                root (``..``, an absolute path or scheme elsewhere, a symlink).
+
+        """
+        if is_relative_uri(recorded):
+            full = self.join(self.root, check_relative_uri(recorded))
+        else:
+            full = recorded
+        try:
+            return self.check_within_root(full)
+        except StorageError as e:
+            raise ArtifactUriError(
+                f"recorded artifact URI {recorded!r} does not lie in the artifact store "
+                f"{self.root!r}: {e}. It was recorded in another store: configure that store "
+                "(LINEAGELOG_ARTIFACT_STORE, --artifact-store), or copy its files here"
+            ) from e
+
+    def full_uri(self, recorded: str) -> str:
+        """The full URL a recorded URI names, worked out from the text alone (for showing it).
+
+        A relative URI is checked (no ``..``, scheme or absolute path) and joined
+        to the root; an absolute one is returned as it is. Nothing is resolved on
+        storage, so this costs no system call: ``locate`` is what reading uses.
+
+        Raises:
+            ArtifactUriError: a relative URI that would lead out of the root.
+
+        """
+        if is_relative_uri(recorded):
+            return self.join(self.root, check_relative_uri(recorded))
+        return recorded
+
+    @cached_property
+    def identity(self) -> str:
+        """The store's stable name in cache keys: ``lineagelog-store:<id>``.
+
+        The id is read from ``<root>/.lineagelog/store-id``, written there the
+        first time it is asked for (and kept by this object). It does not name
+        the root, so a store moved or copied with its folder (or its bucket
+        prefix) keeps its cache hits.
+
+        Raises:
+            StorageError: when the id file cannot be read or written, or holds no id.
+
+        """
+        url = self.join(self.root, IDENTITY_FILE)
+        try:
+            if not self.exists(url):
+                self._write_identity(url)
+            text = self.read_text(url).strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise StorageError(
+                f"cannot read or write the artifact store's id file {url!r}: {e}; "
+                "make the store writable (it is written once), or restore the file"
+            ) from e
+        if not _is_uuid(text):
+            raise StorageError(
+                f"the artifact store's id file {url!r} holds {text[:60]!r}, not an id; "
+                "restore it from a copy of the store, or delete it to give the store a new id "
+                "(earlier executions then stop being cache hits)"
+            )
+        return IDENTITY_PREFIX + str(UUID(text))
+
+    def _write_identity(self, url: str) -> None:
+        """Write a new id so that no reader ever sees a partly written file.
+
+        On a local disk the id is written to a temporary file and linked into
+        place (the link fails when another writer came first, whose id then
+        stands); an object store's upload is whole or absent anyway.
+        """
+        data = f"{uuid4()}\n".encode()
+        local = self.local_path(url)
+        if local is None:
+            self.write_bytes(url, data)
+            return
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        scratch = f"{local}.{uuid4().hex}.tmp"
+        try:
+            with open(scratch, "xb") as f:
+                f.write(data)
+            with contextlib.suppress(FileExistsError):
+                os.link(scratch, local)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(scratch)
 
     def content_hash(self, uri: str) -> tuple[str, int]:
         """sha256 (hex) of the files under ``uri``, and their total size in bytes.

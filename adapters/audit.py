@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from lineagelog.adapters.hash_pool import HashedRange, Keep, hashed_ranges
 from lineagelog.adapters.raw_events import RawEvent, hashed
 from lineagelog.adapters.stored_events import UndecodableEvent, stream_hex
+from lineagelog.domain.artifact_uri import portable_uri
 from lineagelog.domain.base import GENESIS_HASH
 from lineagelog.domain.errors import LineageError
 from lineagelog.domain.seal import SEAL_GENESIS, SEAL_STREAM_ID, advance_digest
@@ -283,7 +284,7 @@ class LogChecker:
             self.artifacts[avid] = _Artifact(
                 str(c.get("name")),
                 _integer(c.get("version")) or 0,
-                str(c.get("uri")),
+                portable_uri(str(c.get("uri")), str(c.get("name")), avid),
                 str(c.get("content_hash")),
                 position,
             )
@@ -422,7 +423,7 @@ class LogChecker:
             avid, a = item
             label = f"{a.name}:{a.version}"
             try:
-                actual, _ = store.content_hash(a.uri)
+                actual, _ = store.content_hash(store.locate(a.uri))
             except FileNotFoundError:
                 return AuditProblem(
                     "artifact-missing",

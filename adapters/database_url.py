@@ -9,15 +9,22 @@ with a message before any database is touched.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlsplit
 
 from lineagelog.domain.errors import ConfigurationError
 from lineagelog.domain.redaction import is_secret_parameter, redact_text, redact_url
 
-__all__ = ["StoreLocation", "parse_database_url", "redact_location_text"]
+__all__ = [
+    "StoreLocation",
+    "parse_database_url",
+    "read_only_sqlite",
+    "redact_location_text",
+    "sqlite_file",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,8 @@ class StoreLocation:
     env: dict[str, str]
     sqlalchemy_url: str
     schema: str | None = None
+    read_only: bool = False
+    """A SQLite file this process cannot write: opened read-only, views answer as they are."""
 
     @property
     def backend(self) -> str:
@@ -91,6 +100,46 @@ def parse_database_url(url: str) -> StoreLocation:
         f"database URL {redact_url(url)!r} has unsupported scheme {scheme or '(none)'!r}; "
         f"{_EXAMPLES}, or another SQLAlchemy URL such as mysql+pymysql://user@host/db"
     )
+
+
+def read_only_sqlite(location: StoreLocation) -> StoreLocation:
+    """``location`` opened read-only when it is a SQLite file this process cannot write.
+
+    The file counts as unwritable when it or its folder is (a read-only
+    filesystem says so even to root). SQLite then opens it with ``mode=ro``, or,
+    when the folder cannot hold the WAL's shared-memory file either, as
+    ``immutable`` (nothing can write a file on a read-only filesystem).
+    Any other location is returned as it is.
+    """
+    path = Path(location.env.get("SQLITE_DBNAME", ""))
+    if location.backend != "sqlite" or not path.is_file():
+        return location
+    folder_writable = os.access(path.parent, os.W_OK)
+    if os.access(path, os.W_OK) and folder_writable:
+        return location
+    shared = path.with_name(path.name + "-shm").exists()
+    mode = "mode=ro" if folder_writable or shared else "immutable=1"
+    uri = f"file:{quote(str(path))}?{mode}"
+    return replace(
+        location,
+        env={**location.env, "SQLITE_DBNAME": uri},
+        sqlalchemy_url=f"sqlite:///{uri}&uri=true",
+        read_only=True,
+    )
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a ``sqlite:///`` URL names (absolute), or None for any other URL.
+
+    Unlike ``parse_database_url`` it creates nothing: read commands ask it
+    whether the database is there before anything would create it.
+    """
+    if not isinstance(url, str) or not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///") :].partition("?")[0]
+    if not path or path == ":memory:":
+        return None
+    return Path(path).expanduser().resolve()
 
 
 def _sqlite_location(url: str) -> StoreLocation:

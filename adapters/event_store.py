@@ -31,6 +31,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from lineagelog.adapters.database_url import (
     StoreLocation,
     parse_database_url,
+    read_only_sqlite,
     redact_location_text,
 )
 from lineagelog.adapters.event_mapper import DomainEventMapper
@@ -59,14 +60,17 @@ class EventStore(EventLog):
 
     def __init__(self, url: str) -> None:
         """Open (and create on first use) the log selected by ``url``."""
-        self.location = parse_database_url(url)
+        self.location = read_only_sqlite(parse_database_url(url))
         self.url = url
         env: dict[str, Any] = {**self.location.env, "CREATE_TABLE": "y"}
         try:
-            if self.location.backend == "postgresql":
+            if self.location.read_only:  # nothing may be created: read what is there
+                env["CREATE_TABLE"] = "n"
+                self.recorder: ApplicationRecorder = _open_recorder(env)
+            elif self.location.backend == "postgresql":
                 with postgres_setup_lock(self.location):
                     _claim_database(self.location)
-                    self.recorder: ApplicationRecorder = _open_recorder(env)
+                    self.recorder = _open_recorder(env)
             else:
                 _claim_database(self.location)
                 self.recorder = _open_recorder(env)
@@ -97,6 +101,11 @@ class EventStore(EventLog):
         self._projection_decoder = ProjectionDecoder(transcoder.names)
         self._lock = threading.Lock()
 
+    @property
+    def read_only(self) -> bool:
+        """Whether the database was opened read-only (a SQLite file this process cannot write)."""
+        return self.location.read_only
+
     def _say(self, error: BaseException) -> str:
         """A driver error's message, without the URL's credentials it may quote."""
         return redact_location_text(str(error), self.location)
@@ -123,6 +132,12 @@ class EventStore(EventLog):
         events = [event for agg in aggregates for event in agg.collect_events()]
         if not events:
             return []
+        if self.read_only:
+            raise StorageError(
+                f"cannot record {len(events)} event(s): the database {redact_url(self.url)!r} "
+                "is read-only here (this process cannot write the file or its folder), so it "
+                "was opened for reading only; record from a writable copy of the project"
+            )
         stored = [self.mapper.to_stored_event(event) for event in events]
         try:
             positions = self.recorder.insert_events(stored)

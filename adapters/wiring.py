@@ -110,7 +110,12 @@ def open_views(events: EventStore) -> Views:
 
     """
     engine = create_view_engine(events.location)
-    projector = Projector(engine, events, bulk_writes=sqlite_bulk_writes)
+    projector = Projector(
+        engine, events, bulk_writes=sqlite_bulk_writes, read_only=events.read_only
+    )
+    if events.read_only:
+        projector.check_tables()
+        return Views(engine, projector, ViewQueries(engine))
     with events.setup_lock():  # PostgreSQL: many workers may start at once
         projector.create_tables()
     return Views(engine, projector, ViewQueries(engine))

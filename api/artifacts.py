@@ -154,7 +154,7 @@ class ArtifactRecorder:
                 materializer_cls=materializer,
                 extract_metadata=extract_metadata,
                 include_visualizations=include_visualizations,
-            )
+            ).as_recorded(self.context.artifacts)
             checkpoint("artifact.written")  # bytes stored, no event yet: orphan bytes at worst
             all_tags = as_tags(
                 [*self._cascade_tags, *config.tags, *tags], f"output {output_name!r}"
@@ -175,7 +175,7 @@ class ArtifactRecorder:
         return ProducedOutput(
             str(artifact_version_id),
             saved.content_hash,
-            uri,
+            saved.uri,
             saved.materializer,
             saved.data_type,
             name,
@@ -312,7 +312,7 @@ def load_input(context: LineageContext, produced: ProducedOutput) -> Any:
 
 def _load(context: LineageContext, version: Any, *, allow_pickle: bool, verify: bool) -> Any:
     return load_artifact(
-        uri=version.uri,
+        uri=context.artifacts.locate(version.uri),
         store=context.artifacts,
         materializer_source=version.materializer,
         data_type_source=version.data_type,

@@ -22,9 +22,14 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from lineagelog.api.content_check import bytes_problem
-from lineagelog.api.recorded import VIEWS_DISAGREE, RecordedExecution, recorded_execution
+from lineagelog.api.recorded import (
+    VIEWS_DISAGREE,
+    ProducedOutput,
+    RecordedExecution,
+    recorded_execution,
+)
 from lineagelog.domain.artifact_name import ArtifactName
-from lineagelog.domain.errors import LineageError
+from lineagelog.domain.errors import ArtifactUriError, LineageError
 from lineagelog.domain.names import artifact_name_id
 
 if TYPE_CHECKING:
@@ -132,7 +137,7 @@ def _reuse(
     }
     for output_name, problem in problems.items():
         if problem is not None:
-            if not any(context.artifacts.exists(o.uri) for o in execution.outputs.values()):
+            if not any(_exists(context, o) for o in execution.outputs.values()):
                 return "cached outputs were deleted from the artifact store"
             return (
                 f"cached output `{output_name}` of step run {execution.step_run_id} no longer "
@@ -148,3 +153,10 @@ def _reuse(
             changes.discard(aggregate)  # its applied VersionReused must not be saved
         return f"cannot reuse the outputs of step run {execution.step_run_id}: {e}"
     return None
+
+
+def _exists(context: LineageContext, output: ProducedOutput) -> bool:
+    try:
+        return context.artifacts.exists(output.location(context.artifacts))
+    except ArtifactUriError:
+        return False

@@ -43,6 +43,8 @@ class Settings:
     home: Path
     database_url: str
     artifact_store: str
+    database_source: str = "the argument"
+    """Where ``database_url`` came from, for messages: an argument, ``configure``, a variable."""
 
     def __repr__(self) -> str:
         # Both URLs may carry credentials; a logged or printed Settings must not.
@@ -137,11 +139,11 @@ def resolve_settings(
         .expanduser()
         .resolve()
     )
-    db = (
-        database_url
-        or _configured["database_url"]
-        or os.environ.get("LINEAGELOG_DATABASE_URL")
-        or f"sqlite:///{home_path / 'lineage.db'}"
+    db, source = _first(
+        (database_url, "the --database-url option or database_url= argument"),
+        (_configured["database_url"], "configure(database_url=...)"),
+        (os.environ.get("LINEAGELOG_DATABASE_URL"), "LINEAGELOG_DATABASE_URL"),
+        (f"sqlite:///{home_path / 'lineage.db'}", _home_source(home)),
     )
     store = (
         artifact_store
@@ -149,4 +151,19 @@ def resolve_settings(
         or os.environ.get("LINEAGELOG_ARTIFACT_STORE")
         or str(home_path / "artifacts")
     )
-    return Settings(home=home_path, database_url=db, artifact_store=store)
+    return Settings(home=home_path, database_url=db, artifact_store=store, database_source=source)
+
+
+def _first(*choices: tuple[str | None, str]) -> tuple[str, str]:
+    for value, source in choices:
+        if value:
+            return value, source
+    raise AssertionError("the last choice is always set")
+
+
+def _home_source(home: str | os.PathLike[str] | None) -> str:
+    if home or _configured["home"]:
+        return "the home folder given"
+    if os.environ.get("LINEAGELOG_HOME"):
+        return "LINEAGELOG_HOME"
+    return "the default home ./.lineagelog"

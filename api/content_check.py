@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lineagelog.domain.errors import ArtifactUriError
+
 if TYPE_CHECKING:
     from lineagelog.adapters.artifact_store import ArtifactStore
     from lineagelog.api.recorded import ProducedOutput
@@ -47,21 +49,25 @@ def bytes_problem(
         sentence saying what differs, naming the URI.
 
     """
+    try:
+        uri = output.location(store)
+    except ArtifactUriError as e:
+        return str(e)
     if always_hash or output.size <= HASH_UP_TO_BYTES:
         try:
-            actual, size = store.content_hash(output.uri)
+            actual, size = store.content_hash(uri)
         except FileNotFoundError:
-            return f"no files at {output.uri!r}"
+            return f"no files at {uri!r}"
         if actual != output.content_hash:
             return (
-                f"the files at {output.uri!r} ({size} bytes) hash to {actual}, "
+                f"the files at {uri!r} ({size} bytes) hash to {actual}, "
                 f"but {output.content_hash} ({output.size} bytes) was recorded"
             )
         return None
     try:
-        size = sum(store.size(f) for f in store.walk_files(output.uri))
+        size = sum(store.size(f) for f in store.walk_files(uri))
     except FileNotFoundError:
-        return f"no files at {output.uri!r}"
+        return f"no files at {uri!r}"
     if size != output.size:
-        return f"the files at {output.uri!r} hold {size} bytes, but {output.size} were recorded"
+        return f"the files at {uri!r} hold {size} bytes, but {output.size} were recorded"
     return None

@@ -6,15 +6,24 @@ the settings (only ``api`` reads the environment) and the per-process cache.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from lineagelog.adapters.database_url import sqlite_file
 from lineagelog.adapters.repository import AggregateRepository
 from lineagelog.adapters.wiring import LineageStores, open_stores
 from lineagelog.api.config import Settings, resolve_settings
+from lineagelog.domain.errors import DatabaseNotFoundError
 
-__all__ = ["LineageContext", "open_context"]
+__all__ = [
+    "LineageContext",
+    "check_database_exists",
+    "new_database_removed_on_failure",
+    "open_context",
+]
 
 
 @dataclass
@@ -44,10 +53,28 @@ _lock = threading.Lock()
 
 
 def open_context(
-    database_url: str | None = None, artifact_store: str | None = None, home: str | None = None
+    database_url: str | None = None,
+    artifact_store: str | None = None,
+    home: str | None = None,
+    *,
+    existing: bool = False,
 ) -> LineageContext:
-    """The shared context for these settings (opened once per process)."""
+    """The shared context for these settings (opened once per process).
+
+    Args:
+        database_url: the event log and views (else the settings').
+        artifact_store: where artifact bytes are (else the settings').
+        home: the folder of the default database and store (else the settings').
+        existing: only open a database that exists (read commands): a SQLite
+            file that is not there is an error, never created.
+
+    Raises:
+        DatabaseNotFoundError: ``existing`` and the SQLite file is missing.
+
+    """
     settings = resolve_settings(database_url, artifact_store, home)
+    if existing:
+        check_database_exists(settings)
     key = (settings.database_url, settings.artifact_store)
     with _lock:
         context = _contexts.get(key)
@@ -55,6 +82,56 @@ def open_context(
             context = build_context(settings)
             _contexts[key] = context
         return context
+
+
+def check_database_exists(settings: Settings) -> None:
+    """Refuse to go on when ``settings`` name a SQLite database file that does not exist.
+
+    Read commands call this, so a folder without a database is reported, naming
+    the file looked for and the setting that chose it, instead of a new empty
+    database being created there. Other databases (PostgreSQL...) are servers
+    that exist or fail to connect on their own.
+
+    Raises:
+        DatabaseNotFoundError: naming the missing file and where its name came from.
+
+    """
+    path = sqlite_file(settings.database_url)
+    if path is None or path.exists():
+        return
+    raise DatabaseNotFoundError(
+        f"no lineagelog database at {str(path)!r} (chosen by {settings.database_source}); "
+        "nothing was created. Run a pipeline here first, or name an existing database "
+        "with --database-url, LINEAGELOG_DATABASE_URL or LINEAGELOG_HOME"
+    )
+
+
+@contextlib.contextmanager
+def new_database_removed_on_failure(settings: Settings) -> Iterator[None]:
+    """Delete the SQLite database the block created if the block fails.
+
+    A refused import must not leave an empty database behind: the next read
+    command would find it and say the log is empty instead of that none exists.
+    A database that existed before the block is never touched.
+    """
+    path = sqlite_file(settings.database_url)
+    if path is None or path.exists():
+        yield
+        return
+    folder_existed = path.parent.exists()
+    try:
+        yield
+    except BaseException:
+        with _lock:
+            context = _contexts.pop((settings.database_url, settings.artifact_store), None)
+        if context is not None:
+            context.close()
+        for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
+        if not folder_existed:
+            with contextlib.suppress(OSError):  # only while empty: nothing else is removed
+                path.parent.rmdir()
+        raise
 
 
 def close_contexts() -> None:

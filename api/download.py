@@ -61,8 +61,8 @@ def download_files(
             f"artifact {label} ({version.id}) was deleted: its files are gone; "
             "`lineagelog artifacts show` says when and why"
         )
-    uri = recorded_version(context, version).uri
     store = context.artifacts
+    uri = store.locate(recorded_version(context, version).uri)
     try:
         files = store.walk_files(uri)
     except FileNotFoundError:

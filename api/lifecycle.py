@@ -242,6 +242,7 @@ class ArtifactLifecycle:
         The settings' tags are ``VersionTagged`` events in the same append.
         """
         settings = settings or VersionSettings()
+        saved = saved.as_recorded(self.context.artifacts)
 
         def register(a: ArtifactName) -> None:
             number = a.register_external_version(
@@ -302,7 +303,7 @@ class ArtifactLifecycle:
                 unless_reused_since=unless_reused_since,
             ),
         )
-        _remove_folder(self.context.artifacts, logged.uri)
+        _remove_folder(self.context.artifacts, logged.location(self.context.artifacts))
         self.context.catch_up()
         return recorded
 
@@ -493,7 +494,7 @@ def _local_copy(store: ArtifactStore, source: str | os.PathLike[str]) -> Iterato
 
 def _norm(store: ArtifactStore, uri: str) -> str:
     try:
-        return store.check_within_root(uri).rstrip("/")
+        return store.locate(uri).rstrip("/")
     except StorageError:
         return uri.rstrip("/")  # recorded in another store: it can never match a folder here
 

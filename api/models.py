@@ -21,6 +21,7 @@ from lineagelog.domain.errors import (
     AmbiguousReferenceError,
     ArtifactNotFoundError,
     RunNotFoundError,
+    StorageError,
 )
 from lineagelog.projections.records import (
     ArtifactVersionRecord,
@@ -83,6 +84,13 @@ class ArtifactVersion:
             cls,
             r,
             id=UUID(r.id),
+            uri=_full_uri(context, r.uri),
+            visualizations=[
+                {**v, "uri": _full_uri(context, v["uri"])}
+                if isinstance(v, dict) and "uri" in v
+                else v
+                for v in r.visualizations
+            ],
             producer_step_run_id=UUID(r.producer_step_run_id) if r.producer_step_run_id else None,
             user_metadata=r.run_metadata,
             _context=context,
@@ -412,6 +420,14 @@ def _single(step: StepRun, what: str, found: Mapping[str, ArtifactVersion]) -> A
 
 
 M = TypeVar("M", bound="DataclassInstance")
+
+
+def _full_uri(context: LineageContext, recorded: Any) -> Any:
+    """The full URL of a recorded URI in the configured store; as recorded when it leads out."""
+    try:
+        return context.artifacts.full_uri(recorded)
+    except StorageError:
+        return recorded  # shown, never used: loading reads the log and locates again
 
 
 def _built(model: type[M], record: Any, **converted: Any) -> M:

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from lineagelog.domain.artifact_name import ArtifactName
+from lineagelog.domain.artifact_uri import portable_uri
 from lineagelog.domain.names import artifact_name_id
 from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.values import CacheOutcome
 
 if TYPE_CHECKING:
+    from lineagelog.adapters.artifact_store import ArtifactStore
     from lineagelog.adapters.event_store import EventStore
 
 __all__ = [
@@ -49,6 +51,7 @@ class ProducedOutput:
     artifact_version_id: str
     content_hash: str
     uri: str
+    """Relative to the artifact store's root (``ArtifactStore.locate`` gives the full URL)."""
     materializer: str
     data_type: str
     name: str
@@ -63,7 +66,7 @@ class ProducedOutput:
         return cls(
             str(event.artifact_version_id),
             event.content_hash,
-            event.uri,
+            portable_uri(event.uri, event.name, event.artifact_version_id),
             event.materializer,
             event.data_type,
             event.name,
@@ -71,6 +74,15 @@ class ProducedOutput:
             event.size,
             event.version_name or str(event.version),
         )
+
+    def location(self, store: ArtifactStore) -> str:
+        """The full URL of this version's files in ``store``.
+
+        Raises:
+            ArtifactUriError: the recorded URI would lead out of the store.
+
+        """
+        return store.locate(self.uri)
 
     @property
     def label(self) -> str:

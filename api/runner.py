@@ -223,7 +223,7 @@ class PipelineRunner:
             outputs={
                 spec.name: self._declared_materializer(invocation, spec) for spec in step.outputs
             },
-            artifact_store=self.context.artifacts.root,
+            artifact_store=self.context.artifacts.identity,
         )
 
     def _declared_materializer(self, invocation: Invocation, spec: Any) -> str:

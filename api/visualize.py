@@ -74,14 +74,14 @@ def visualize(
         return
     echo(f"visualizations of {label}:")
     for vis in visualizations:
-        uri = vis["uri"]
+        uri = store.locate(vis["uri"])
         echo(f"  {vis['type']:<9} {store.local_path(uri) or uri}")
 
 
 def _displayable(store: ArtifactStore, vis: dict[str, str]) -> Any:
     from IPython.display import HTML, JSON, SVG, Image, Markdown
 
-    uri, kind = vis["uri"], vis["type"]
+    uri, kind = store.locate(vis["uri"]), vis["type"]
     if kind == "image":
         data = store.read_bytes(uri)
         if uri.lower().endswith(".svg"):

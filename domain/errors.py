@@ -30,9 +30,11 @@ equal to the real classes::
     │   ├── LineageNodeNotFoundError     no lineage node with that id
     │   ├── NoLineagePathError           two lineage nodes not on one path
     │   ├── PipelineNotFoundError        no run of a pipeline with that name
+    │   ├── DatabaseNotFoundError        a read command where no database exists
     │   └── AmbiguousReferenceError      an id prefix or name that names several things
     ├── StorageError                 the event store or artifact store failed
-    │   └── ConcurrencyConflict          another writer appended to the stream first
+    │   ├── ConcurrencyConflict          another writer appended to the stream first
+    │   └── ArtifactUriError             a recorded artifact URI that leads out of the store
     ├── IntegrityError               bytes or events that do not match the log
     ├── RunFailedError               a step raised; ``run_id`` says which run
     ├── InvalidLineageQueryError     a bad lineage direction, depth or position
@@ -65,8 +67,10 @@ __all__ = [
     "AnchorFileError",
     "ArtifactNotFoundError",
     "ArtifactSourceError",
+    "ArtifactUriError",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "DatabaseNotFoundError",
     "DeletedVersionError",
     "DiagramRenderError",
     "DownloadPathError",
@@ -196,6 +200,10 @@ class PipelineNotFoundError(NotFoundError):
     """No run of a pipeline with the given name (pipelines are known by their runs)."""
 
 
+class DatabaseNotFoundError(NotFoundError):
+    """A read command found no database where the settings point; nothing was created."""
+
+
 class AmbiguousReferenceError(NotFoundError):
     """An id prefix or a name that names more than one thing; ``candidates`` lists them."""
 
@@ -206,6 +214,14 @@ class AmbiguousReferenceError(NotFoundError):
 
 class StorageError(LineageError):
     """The event store or the artifact store could not do what was asked."""
+
+
+class ArtifactUriError(StorageError):
+    """An artifact URI read from the log or the views that would lead out of the artifact store.
+
+    URIs are recorded relative to the store's root (``model/<version id>``); one
+    holding ``..``, an absolute path or another scheme is refused, never followed.
+    """
 
 
 class IntegrityError(LineageError):

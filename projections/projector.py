@@ -8,6 +8,7 @@ inside the transaction (locked) so two projectors never apply an event twice.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -111,12 +112,17 @@ class Projector:
         *,
         page_size: int = 2000,
         bulk_writes: BulkWrites | None = None,
+        read_only: bool = False,
     ) -> None:
         """Project ``log`` into tables reached through ``engine``.
 
         ``bulk_writes`` tunes a connection of the driver for loading a whole log
         (the adapters know how; see ``adapters.view_engine.sqlite_bulk_writes``).
+        ``read_only``: the database cannot be written, so ``catch_up`` leaves the
+        views as they are and warns how far behind the log they are.
         """
+        self.read_only = read_only
+        self._warned_at = -1
         self.engine = engine.execution_options(**{WRITE_OPTION: True})
         self.log = log
         self.page_size = page_size
@@ -168,6 +174,35 @@ class Projector:
         elif unfinished:  # a rebuild was cut short
             self._finish_bulk_load()
 
+    def check_tables(self) -> None:
+        """Check, without writing, that the views exist in a layout this lineagelog reads.
+
+        For a database opened read-only, where ``create_tables`` cannot run.
+
+        Raises:
+            StorageError: the views are missing or of an older layout (they would
+                have to be created or rebuilt, which needs a writable database).
+            ConfigurationError: the database was written by a newer lineagelog.
+
+        """
+        try:
+            with self.engine.connect() as conn:
+                stored = conn.scalar(
+                    select(t.schema_info.c.value).where(t.schema_info.c.key == "views")
+                )
+        except SQLAlchemyError as e:
+            stored, cause = None, f" ({e.__class__.__name__}: {str(e).splitlines()[0]})"
+        else:
+            cause = ""
+        if stored is None or _older_views(stored):
+            raise StorageError(
+                f"the database {self.engine.url.database!r} is read-only and its views "
+                f"{'are missing' if stored is None else 'are of an older layout'}{cause}; "
+                "they can only be built where the database can be written: copy the "
+                "project folder somewhere writable and run the command there"
+            )
+        check_schema_version(stored, self.engine)
+
     def positions(self, conn: Connection | None = None) -> dict[str, int]:
         """The tracking position of every view."""
         query = select(t.tracking.c.view, t.tracking.c.position)
@@ -214,6 +249,9 @@ class Projector:
         positions = self.positions()
         start = min(positions.get(v, 0) for v in views)
         if start >= target:
+            return 0
+        if self.read_only:
+            self._warn_behind(start, target)
             return 0
         with cyclic_gc_paused():
             if connection is not None or target - start <= REBUILD_PAGE_SIZE:
@@ -312,6 +350,19 @@ class Projector:
             raise StorageError(
                 f"could not index the views: {e}; run `lineagelog projections rebuild`"
             ) from e
+
+    def _warn_behind(self, position: int, log_position: int) -> None:
+        """Say once per log position that read-only views answer as they are."""
+        if self._warned_at == log_position:
+            return
+        self._warned_at = log_position
+        logging.getLogger("lineagelog").warning(
+            "the database is read-only, so the views could not be brought up to date: "
+            "they answer as of log position %d, %d event(s) behind the log (position %d)",
+            position,
+            log_position - position,
+            log_position,
+        )
 
 
 @contextmanager

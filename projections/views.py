@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from lineagelog.domain.artifact_name import ArtifactName
+from lineagelog.domain.artifact_uri import portable_uri, portable_visualizations
 from lineagelog.domain.base import LineageAggregate
 from lineagelog.domain.openlineage import OpenLineageEvent
 from lineagelog.domain.run import PipelineRun
@@ -258,14 +259,16 @@ def _artifact_row(b: PageBatch, pos: int, e: Any, producer: str | None, output: 
             "name": e.name,
             "version": e.version,
             "version_name": version_name(e),
-            "uri": e.uri,
+            "uri": portable_uri(e.uri, e.name, e.artifact_version_id),
             "materializer": e.materializer,
             "data_type": e.data_type,
             "artifact_type": e.artifact_type,
             "content_hash": e.content_hash,
             "size": e.size,
             "metadata": e.metadata,
-            "visualizations": e.visualizations,
+            "visualizations": portable_visualizations(
+                e.visualizations, e.name, e.artifact_version_id
+            ),
             "run_metadata": e.run_metadata or {},
             "producer_step_run_id": producer,
             "producer_run_id": None,

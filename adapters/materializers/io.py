@@ -17,7 +17,7 @@ content hash matches the recorded one.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from lineagelog.adapters.materializers.base import (
@@ -55,6 +55,20 @@ class SavedArtifact:
     artifact_type: str
     metadata: dict[str, Any] = field(default_factory=dict)
     visualizations: list[dict[str, str]] = field(default_factory=list)
+
+    def as_recorded(self, store: ArtifactStore) -> SavedArtifact:
+        """The same with its URIs (and its visualizations') relative to the store's root.
+
+        That is how the log records them (``ArtifactStore.recorded_uri``), so a
+        project folder can move and its log still names its files.
+        """
+        return replace(
+            self,
+            uri=store.recorded_uri(self.uri),
+            visualizations=[
+                {**v, "uri": store.recorded_uri(v["uri"])} for v in self.visualizations
+            ],
+        )
 
 
 def save_artifact(

@@ -56,7 +56,7 @@ def run_projections(
 
     if interval <= 0:
         raise ConfigurationError(f"--interval {interval} must be positive, e.g. --interval 1")
-    context = open_context_for(database_url, artifact_store, catch_up=False)
+    context = open_context_for(database_url, artifact_store, catch_up=False, create=True)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
     wakeup = open_wakeup(context.events, stop, _say)

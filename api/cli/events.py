@@ -144,6 +144,8 @@ def import_(
         return
     from lineagelog.adapters.export import import_events
     from lineagelog.api.cli.session import open_context_for
+    from lineagelog.api.config import resolve_settings
+    from lineagelog.api.context import new_database_removed_on_failure
 
     anchors = None
     if anchor is not None:
@@ -161,8 +163,11 @@ def import_(
 
                 check_events_file(source, anchors, str(anchor))
                 source.seek(0)
-            context = open_context_for(database_url, artifact_store, catch_up=False)
-            result = import_events(context.events, source)
+            with new_database_removed_on_failure(resolve_settings(database_url, artifact_store)):
+                context = open_context_for(
+                    database_url, artifact_store, catch_up=False, create=True
+                )
+                result = import_events(context.events, source)
         except UnicodeDecodeError as e:
             raise LineageError(
                 f"{str(path)!r} is not UTF-8 text ({e}); nothing was imported"

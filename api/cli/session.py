@@ -20,17 +20,26 @@ __all__ = ["open_client", "open_context_for", "parse_as_of"]
 
 
 def open_context_for(
-    database_url: str | None, artifact_store: str | None, *, catch_up: bool = True
+    database_url: str | None,
+    artifact_store: str | None,
+    *,
+    catch_up: bool = True,
+    create: bool = False,
 ) -> LineageContext:
     """Open the stores named by the options (or the settings), views brought up to date.
 
     A database that cannot be opened or read becomes one ``StorageError`` naming it
-    (the adapters translate driver errors into ``LineageError`` subclasses).
+    (the adapters translate driver errors into ``LineageError`` subclasses). A
+    SQLite file that does not exist is a ``DatabaseNotFoundError`` naming it,
+    unless the command creates the database (``create``: importing a log, the
+    projection process).
     """
     from lineagelog.api.config import resolve_settings
-    from lineagelog.api.context import open_context
+    from lineagelog.api.context import check_database_exists, open_context
 
     settings = resolve_settings(database_url, artifact_store)
+    if not create:
+        check_database_exists(settings)
     try:
         context = open_context(settings.database_url, settings.artifact_store)
         if catch_up:

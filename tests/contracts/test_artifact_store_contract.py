@@ -23,7 +23,7 @@ import pytest
 
 from lineagelog.adapters.artifact_store import CONTENT_HASH_HEADER, ArtifactStore
 from lineagelog.adapters.fsspec_store import FsspecArtifactStore, InMemoryArtifactStore
-from lineagelog.domain.errors import InvalidArtifactNameError, StorageError
+from lineagelog.domain.errors import ArtifactUriError, InvalidArtifactNameError, StorageError
 
 
 def write_files(store: ArtifactStore, folder: str, files: dict[str, bytes]) -> None:
@@ -288,6 +288,46 @@ class ArtifactStoreContract:
 
         assert store.walk_files(store.root) == before
         assert not store.exists(f"{store.root}/copy.txt")
+
+    # -- recorded URIs and the store's identity -------------------------------------------
+
+    def test_a_version_folder_is_recorded_relative_to_the_root_and_located_back(self, store):
+        version_id = uuid.uuid4()
+        folder = store.version_uri("model", version_id)
+        store.write_bytes(f"{folder}/data.json", b"[1]")
+
+        recorded = store.recorded_uri(folder)
+
+        assert recorded == f"model/{version_id}"
+        assert store.locate(recorded) == folder
+        assert store.read_bytes(f"{store.locate(recorded)}/data.json") == b"[1]"
+
+    @pytest.mark.parametrize(
+        "recorded",
+        ["../evil.txt", "model/../../evil.txt", "model//x", "./model", "a\\..\\b", ""],
+    )
+    def test_a_recorded_uri_leading_out_of_the_root_is_refused(self, store, recorded):
+        with pytest.raises(ArtifactUriError) as caught:
+            store.locate(recorded)
+
+        assert repr(recorded) in str(caught.value)
+
+    def test_a_recorded_absolute_uri_outside_the_root_is_refused(self, store):
+        for recorded in outside_paths(store):
+            with pytest.raises(ArtifactUriError) as caught:
+                store.locate(recorded)
+
+            assert "does not lie in the artifact store" in str(caught.value)
+
+    def test_its_identity_is_written_once_and_read_by_every_store_on_the_root(self, store):
+        identity = store.identity
+
+        again = FsspecArtifactStore(store.root)  # another process opening the same store
+
+        assert identity.startswith("lineagelog-store:")
+        assert again.identity == identity
+        assert store.exists(f"{store.root}/.lineagelog/store-id")
+        assert store.root not in identity
 
 
 class TestInMemoryArtifactStore(ArtifactStoreContract):

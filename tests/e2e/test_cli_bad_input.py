@@ -56,8 +56,10 @@ def test_an_unreachable_database_names_it_without_the_password(tmp_path):
     assert "s3cret" not in result.stderr + result.stdout
 
 
-def test_an_unsupported_artifact_store_protocol_is_one_line(tmp_path):
-    result = lineagelog("runs", "list", db=f"sqlite:///{tmp_path / 'l.db'}", store="foo://bucket/x")
+def test_an_unsupported_artifact_store_protocol_is_one_line(stores):
+    db, _, _ = stores
+
+    result = lineagelog("runs", "list", db=db, store="foo://bucket/x")
 
     assert_one_line_error(result, "'foo'")
 
@@ -121,8 +123,9 @@ def test_a_truncated_event_file_imports_nothing(stores):
     result = lineagelog("events", "import", str(exported), db=target, store=str(tmp_path / "t"))
 
     assert_one_line_error(result, "nothing was imported")
+    assert not (tmp_path / "target.db").exists()
     listed = lineagelog("runs", "list", "--json", db=target, store=str(tmp_path / "t"))
-    assert listed.stdout.strip() == "[]"
+    assert_one_line_error(listed, "no lineagelog database")
 
 
 def test_an_as_of_that_is_neither_time_nor_position_is_one_line(stores):

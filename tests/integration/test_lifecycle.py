@@ -137,7 +137,11 @@ def test_deleting_a_version_records_a_tombstone_removes_bytes_and_keeps_the_line
     assert deleted.deleted
     assert not client.context.artifacts.exists(raw.uri)
     tombstone = _event(client, "VersionDeleted")
-    assert (tombstone.version, tombstone.reason, tombstone.uri) == (1, "wrong data", raw.uri)
+    assert (tombstone.version, tombstone.reason, tombstone.uri) == (
+        1,
+        "wrong data",
+        f"raw/{raw.id}",
+    )
     node = client.lineage("scaled:1").nodes[str(raw.id)]
     assert node.attributes["deleted"] is True
     assert [v.deleted for v in client.list_artifact_versions("raw")] == [True]

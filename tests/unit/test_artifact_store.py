@@ -137,3 +137,16 @@ def test_symlinked_file_pointing_outside_the_root_is_refused(tmp_path):
         store.write_bytes(f"{store.root}/m/data.bin", b"overwrite")
 
     assert (tmp_path / "secret.txt").read_bytes() == b"secret"
+
+
+def test_stores_racing_to_name_a_new_local_store_all_read_the_one_id_written(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = str(tmp_path / "store")
+    stores = [FsspecArtifactStore(root) for _ in range(16)]
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        identities = set(pool.map(lambda s: s.identity, stores))
+
+    assert len(identities) == 1
+    assert sorted(p.name for p in (tmp_path / "store" / ".lineagelog").iterdir()) == ["store-id"]
