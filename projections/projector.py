@@ -39,8 +39,9 @@ SCHEMA_VERSION = "3"
 
 - 2: events hash their whole topic (``EVENT_HASH_FORMAT`` 2). A version-1 database holds
   a log whose hash chains this lineagelog computes differently, so it is refused.
-- 3: views for run tags and tags, artifact version names, logged metadata, step source
-  code, and OpenLineage jobs, runs and datasets.
+- 3: artifact URIs relative to their store; views for run tags and tags, artifact
+  version names, logged metadata, step source code, and OpenLineage jobs, runs and
+  datasets.
 
 A database whose views are of an older layout (2 or more) gets its views rebuilt from
 the log when it is opened: the log is the only truth, the views are derived."""

@@ -57,3 +57,15 @@ def test_what_the_previous_release_recorded_reads_the_same(tmp_path: Path) -> No
     hit = runs[1].steps["load"]
     assert hit.cache_hit and hit.cache_reason and not runs[2].steps["load"].cache_hit
     assert str(numbers["1"].version) == "1" and numbers["1"].number == 1
+
+
+def test_the_previous_release_artifacts_load_after_the_project_moved(tmp_path: Path) -> None:
+    db, store = _copy(tmp_path)  # written under /tmp/fx/release, read from tmp_path now
+
+    client = Client(db, store)
+    numbers = client.get_artifact_version("numbers", 1)
+    reused = client.list_runs()[1].steps["load"].outputs["numbers"]
+
+    assert numbers.load(verify=True) == [0, 1, 2, 3, 4]
+    assert reused.id == numbers.id  # the cache hit of that release reused version 1
+    assert client.audit().ok  # artifact bytes included
