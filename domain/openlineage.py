@@ -51,8 +51,36 @@ def job_address(namespace: str, name: str) -> str:
 
 
 def dataset_node_id(namespace: str, name: str) -> str:
-    """The lineage node id of a dataset (uuid5 of its address)."""
-    return str(uuid5(OPENLINEAGE_NAMESPACE, dataset_address(namespace, name)))
+    """The lineage node id of a dataset (uuid5 of its address).
+
+    A dataset that is an artifact version's folder in a lineagelog artifact store
+    (its name ends ``<artifact name>/<version id>``) is named by that tail alone:
+    the store may be mounted, moved or copied anywhere, and artifact URIs are
+    recorded relative to it, yet it is the same dataset.
+
+    Examples:
+        >>> a = dataset_node_id("file", "/srv/store/model/0b9e8a52-6a3c-4a59-9f43-2b0e4bd4a0f1")
+        >>> a == dataset_node_id("s3://lake", "x/model/0b9e8a52-6a3c-4a59-9f43-2b0e4bd4a0f1")
+        True
+        >>> a == dataset_node_id("file", "/srv/raw.parquet")
+        False
+
+    """
+    tail = artifact_version_tail(name)
+    address = f"lineagelog-artifact:{tail}" if tail else dataset_address(namespace, name)
+    return str(uuid5(OPENLINEAGE_NAMESPACE, address))
+
+
+def artifact_version_tail(name: str) -> str | None:
+    """``<artifact name>/<version id>`` when ``name`` ends like an artifact version folder."""
+    parts = name.rstrip("/").split("/")
+    if len(parts) < 2:
+        return None
+    try:
+        version_id = UUID(parts[-1])
+    except ValueError:
+        return None
+    return f"{parts[-2]}/{version_id}" if parts[-2] else None
 
 
 def job_node_id(namespace: str, name: str) -> str:

@@ -9,7 +9,7 @@ of the events after ``since``, with the position of the event each stands for.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -38,14 +38,17 @@ def run_events(
     since: int = 0,
     until: int | None = None,
     namespace: str = DEFAULT_NAMESPACE,
+    locate: Callable[[str], str] = str,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(position, RunEvent) for every RunEvent of the events in ``(since, until]``.
+
+    ``locate`` gives the full URL of a recorded artifact URI (see ``RunEventMapper``).
 
     Raises:
         StorageError: the database could not be read, or an event not decoded.
 
     """
-    mapper = RunEventMapper(namespace)
+    mapper = RunEventMapper(namespace, locate)
     last = events.max_position() if until is None else until
     after = 0
     while after < last:
@@ -66,6 +69,7 @@ def export_openlineage(
     *,
     since: int = 0,
     namespace: str = DEFAULT_NAMESPACE,
+    locate: Callable[[str], str] = str,
 ) -> OpenLineageExport:
     """Write the RunEvents of the events after ``since`` to ``out``, one JSON object per line.
 
@@ -79,7 +83,9 @@ def export_openlineage(
     until = events.max_position()
     count = 0
     lines: list[str] = []
-    for _, run_event in run_events(events, since=since, until=until, namespace=namespace):
+    for _, run_event in run_events(
+        events, since=since, until=until, namespace=namespace, locate=locate
+    ):
         lines.append(dumps(run_event))
         count += 1
         if len(lines) >= _PAGE:

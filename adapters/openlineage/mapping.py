@@ -110,9 +110,17 @@ class RunEventMapper:
     start; ``emit=False`` feeds it events before the part wanted (``--since``).
     """
 
-    def __init__(self, namespace: str = DEFAULT_NAMESPACE) -> None:
-        """Map into job namespace ``namespace``."""
+    def __init__(
+        self, namespace: str = DEFAULT_NAMESPACE, locate: Callable[[str], str] = str
+    ) -> None:
+        """Map into job namespace ``namespace``.
+
+        ``locate`` turns a recorded artifact URI (relative to its store) into the
+        full URL where the bytes live (``ArtifactStore.full_uri``), which names the
+        dataset; without one, recorded URIs are taken as they are.
+        """
         self.namespace = namespace
+        self._locate = locate
         self._datasets: dict[str, dict[str, Any]] = {}
         self._pipelines: dict[str, str] = {}
         self._steps: dict[str, _Step] = {}
@@ -279,7 +287,7 @@ class RunEventMapper:
         yield from ()
 
     def _remember_artifact(self, e: Any) -> None:
-        namespace, name = dataset_of_uri(e.uri)
+        namespace, name = dataset_of_uri(self._locate(e.uri))
         version = e.version_name or str(e.version)
         self._datasets[e.artifact_version_id] = {
             "namespace": namespace,

@@ -11,6 +11,7 @@ Needs the ``openlineage`` extra (``openlineage-python``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,7 @@ def send_history(
     *,
     since: int = 0,
     namespace: str = DEFAULT_NAMESPACE,
+    locate: Callable[[str], str] = str,
 ) -> SendResult:
     """Send the RunEvents of the events after ``since``, in log order, through ``transport``.
 
@@ -74,7 +76,9 @@ def send_history(
     """
     until = events.max_position()
     sent = 0
-    for position, run_event in run_events(events, since=since, until=until, namespace=namespace):
+    for position, run_event in run_events(
+        events, since=since, until=until, namespace=namespace, locate=locate
+    ):
         try:
             transport.emit(run_event)
         except Exception as e:  # any transport's failure: requests, kafka, a file...

@@ -15,7 +15,8 @@ from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
 
 if TYPE_CHECKING:
-    from lineagelog.adapters.event_store import EventStore, Notification
+    from lineagelog.adapters.event_store import Notification
+    from lineagelog.api.context import LineageContext
 
 __all__ = ["events_app"]
 
@@ -66,7 +67,7 @@ def export(
 
     context = open_context_for(database_url, artifact_store, catch_up=False)
     if format_ is EventsFormat.openlineage:
-        _export_openlineage(context.events, output, since, namespace)
+        _export_openlineage(context, output, since, namespace)
         return
     from lineagelog.adapters.export import export_events
 
@@ -92,17 +93,29 @@ def export(
     )
 
 
-def _export_openlineage(events: EventStore, output: str, since: int, namespace: str) -> None:
+def _export_openlineage(context: LineageContext, output: str, since: int, namespace: str) -> None:
     from lineagelog.adapters.openlineage.export import export_openlineage
 
     if output == "-":
-        export_openlineage(events, sys.stdout, since=since, namespace=namespace)
+        export_openlineage(
+            context.events,
+            sys.stdout,
+            since=since,
+            namespace=namespace,
+            locate=context.artifacts.full_uri,
+        )
         return
     target = Path(output)
     partial = target.with_name(target.name + ".partial")
     try:
         with partial.open("w", encoding="utf-8") as out:
-            result = export_openlineage(events, out, since=since, namespace=namespace)
+            result = export_openlineage(
+                context.events,
+                out,
+                since=since,
+                namespace=namespace,
+                locate=context.artifacts.full_uri,
+            )
         partial.replace(target)
     except OSError as e:
         partial.unlink(missing_ok=True)

@@ -54,7 +54,7 @@ def import_openlineage_file(
         raise LineageError(f"cannot read {str(path)!r}: {e.strerror}") from None
     except UnicodeDecodeError as e:
         raise LineageError(f"{str(path)!r} is not UTF-8 text ({e}); nothing was imported") from None
-    context = open_context_for(database_url, artifact_store, catch_up=False)
+    context = open_context_for(database_url, artifact_store, catch_up=False, create=True)
     result = ingest_lines(context.repository, text.splitlines(), channel="file")
     context.catch_up()
     typer.echo(
@@ -84,7 +84,13 @@ def send(
 
     transport = http_transport(url, endpoint)
     context = open_context_for(database_url, artifact_store, catch_up=False)
-    result = send_history(context.events, transport, since=since, namespace=namespace)
+    result = send_history(
+        context.events,
+        transport,
+        since=since,
+        namespace=namespace,
+        locate=context.artifacts.full_uri,
+    )
     typer.echo(
         f"sent {result.sent} OpenLineage event(s) to {url} (log positions {since + 1}.."
         f"{result.until}); next time: --since {result.until}"
