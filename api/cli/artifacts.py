@@ -119,6 +119,8 @@ def version_summary(v: ArtifactVersion) -> dict[str, Any]:
         "created_at": v.created_at,
         "tags": list(v.tags),
         "deleted": v.deleted,
+        "deleted_at": v.deleted_at,
+        "deleted_reason": v.deleted_reason,
     }
 
 
@@ -148,6 +150,9 @@ def _print_detail(d: dict[str, Any]) -> None:
 
     say = typer.echo
     say(f"{d['name']}:{d['version']}" + ("  (deleted)" if d["deleted"] else ""))
+    if d["deleted"]:
+        say(f"  {'deleted':<15}{format_time(d['deleted_at'])}")
+        say(f"  {'reason':<15}{d['deleted_reason'] or '-'}")
     producer = d["producer"]
     rows = [
         ("id", d["id"]),
