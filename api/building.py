@@ -108,6 +108,9 @@ class Invocation:
     inputs: dict[str, StepOutput | ExternalInput]
     upstream: list[str] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
+    arguments: dict[str, Any] = field(default_factory=dict)
+    """The parameters' values as passed, which the step receives and the cache key encodes
+    with their types (``parameters`` is how the log shows them)."""
     cache_disabled: str | None = None
     """Why caching is off for this invocation by a setting (None: the settings allow it)."""
     cache_setting: bool | None = None
@@ -295,7 +298,7 @@ class DagBuilder:
                 parameters[name] = to_jsonable(value)
             except TypeError as e:
                 raise PipelineDefinitionError(
-                    f"parameter {name!r} of step {step.name!r} is not JSON-serializable ({e}); "
+                    f"parameter {name!r} of step {step.name!r} cannot be recorded ({e}); "
                     "pass plain values (numbers, strings, lists, dicts), or produce the value "
                     "in an upstream step and pass its output"
                 ) from None
@@ -303,7 +306,13 @@ class DagBuilder:
             {out.invocation_id for out in inputs.values() if isinstance(out, StepOutput)}
         )
         self.invocations[inv_id] = Invocation(
-            inv_id, step, parameters, inputs, upstream, self._after(step, after)
+            inv_id,
+            step,
+            parameters,
+            inputs,
+            upstream,
+            self._after(step, after),
+            arguments={name: bound.arguments[name] for name in parameters},
         )
         outputs = [StepOutput(inv_id, spec.name) for spec in step.outputs]
         if not outputs:

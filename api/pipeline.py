@@ -280,7 +280,7 @@ class Pipeline:
                 parameters[name] = to_jsonable(value)
             except TypeError as e:
                 raise PipelineDefinitionError(
-                    f"parameter {name!r} of pipeline {self.name!r} is not JSON-serializable ({e}); "
+                    f"parameter {name!r} of pipeline {self.name!r} cannot be recorded ({e}); "
                     "pass plain values (numbers, strings, lists, dicts)"
                 ) from None
         now = datetime.now(UTC)
