@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.api.cli.output import JsonFlag
 
 if TYPE_CHECKING:
@@ -18,8 +19,9 @@ if TYPE_CHECKING:
 
 __all__ = ["artifacts_app"]
 
-artifacts_app = typer.Typer(
-    help="Named, versioned artifacts: list them and show one version in detail.",
+artifacts_app = CommandGroup(
+    help="Named, versioned artifacts: list them, show one version in detail, tag and untag "
+    "versions, register existing data, delete a version.",
     no_args_is_help=True,
 )
 app.add_typer(artifacts_app, name="artifacts")

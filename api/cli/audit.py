@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.api.cli.output import JsonFlag
 
 if TYPE_CHECKING:
@@ -24,8 +25,9 @@ AnchorOption = Annotated[
     ),
 ]
 
-audit_app = typer.Typer(
-    help="Verify the event log's hash chains and seals, and every artifact's bytes.",
+audit_app = CommandGroup(
+    help="Verify the event log's hash chains and seals, and every artifact's bytes; "
+    "`audit seal` seals the log on demand.",
     invoke_without_command=True,
 )
 app.add_typer(audit_app, name="audit")

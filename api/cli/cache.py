@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.projections.choices import CACHE_OUTCOMES, check_choice
 
@@ -16,8 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = ["cache_app", "compare_ingredients"]
 
-cache_app = typer.Typer(
-    help="Cache decisions: which steps were served from cache, which ran again, and why.",
+cache_app = CommandGroup(
+    help="Cache decisions: list which steps were served from cache and which ran again, "
+    "explain why.",
     no_args_is_help=True,
 )
 app.add_typer(cache_app, name="cache")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lineagelog.api.cli.common import MAX_POSITION, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
 
@@ -18,9 +19,9 @@ if TYPE_CHECKING:
 
 __all__ = ["events_app"]
 
-events_app = typer.Typer(
+events_app = CommandGroup(
     help="The raw event log: export it as JSON Lines, import it into an empty store, "
-    "show the newest events.",
+    "tail the newest events.",
     no_args_is_help=True,
 )
 app.add_typer(events_app, name="events")
@@ -38,7 +39,7 @@ def export(
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
-    """Export the log (format `lineagelog-events` version 1, see adapters/export.py)."""
+    """Export the log as JSON Lines (format `lineagelog-events`, version 1), to stdout or -o FILE."""
     from lineagelog.adapters.export import export_events
     from lineagelog.api.cli.session import open_context_for
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.projections.choices import RUN_STATUSES
 
@@ -16,8 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = ["runs_app"]
 
-runs_app = typer.Typer(
-    help="Pipeline runs: list them, show one with its steps, cache outcomes and artifacts.",
+runs_app = CommandGroup(
+    help="Pipeline runs: list them, show one with its steps, cache outcomes and artifacts, "
+    "tag and untag them, recover runs whose process is gone.",
     no_args_is_help=True,
 )
 app.add_typer(runs_app, name="runs")

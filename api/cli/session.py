@@ -53,8 +53,11 @@ def open_client(database_url: str | None, artifact_store: str | None) -> Client:
     return Client(_context=open_context_for(database_url, artifact_store))
 
 
-def parse_as_of(value: str | None) -> datetime | int | None:
-    """Parse ``--as-of``: a log position (an integer) or an ISO time (naive means UTC)."""
+def parse_as_of(value: str | None, option: str = "--as-of") -> datetime | int | None:
+    """Parse ``--as-of`` (or ``option``): a log position (an integer) or an ISO time (naive: UTC).
+
+    Errors name ``option``, the option the value was given to.
+    """
     if value is None:
         return None
     text = value.strip()
@@ -62,7 +65,7 @@ def parse_as_of(value: str | None) -> datetime | int | None:
         position = int(text)
         if position > MAX_POSITION:
             raise LineageError(
-                f"--as-of {value!r} is past any log position (at most {MAX_POSITION}); "
+                f"{option} {value!r} is past any log position (at most {MAX_POSITION}); "
                 "give a position from `lineagelog events tail` or an ISO time"
             )
         return position
@@ -70,7 +73,7 @@ def parse_as_of(value: str | None) -> datetime | int | None:
         return datetime.fromisoformat(text)
     except ValueError:
         raise LineageError(
-            f"--as-of {value!r} is neither a log position (e.g. 42) nor an ISO time "
+            f"{option} {value!r} is neither a log position (e.g. 42) nor an ISO time "
             "(e.g. 2024-05-01T12:00:00)"
         ) from None
 
