@@ -39,7 +39,7 @@ def export(
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
-    """Export the log as JSON Lines (format `lineagelog-events`, version 1), to stdout or -o FILE."""
+    """Export the log as JSON Lines (format `lineagelog-events` version 1), to stdout or -o."""
     from lineagelog.adapters.export import export_events
     from lineagelog.api.cli.session import open_context_for
 
