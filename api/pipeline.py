@@ -22,6 +22,7 @@ from lineagelog.api.options import (
 from lineagelog.api.tagging import Tag, as_tags
 from lineagelog.domain.canonical import to_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
+from lineagelog.domain.names import control_characters
 
 if TYPE_CHECKING:
     from lineagelog.api.models import PipelineModel, Run
@@ -67,6 +68,7 @@ class Pipeline:
             raise PipelineDefinitionError(
                 f"pipeline name {self.name!r} is not a name; give a non-empty string"
             )
+        _check_printable("pipeline name", self.name)
         self.enable_cache: bool | None = None
         self.enable_artifact_metadata: bool | None = None
         self.enable_artifact_visualization: bool | None = None
@@ -290,6 +292,7 @@ class Pipeline:
             if template is None
             else format_name_template(template, self.substitutions, now=now, what="run name")
         )
+        _check_printable("run name", name)
         with building(self.name, self.step_options, self.extra) as builder:
             self.func(*bound.args, **bound.kwargs)
         if not builder.invocations:
@@ -422,3 +425,13 @@ def pipeline(
         )
 
     return decorate
+
+
+def _check_printable(what: str, name: str) -> None:
+    """Refuse a name holding control characters: tables and trees would run them in a terminal."""
+    found = control_characters(name)
+    if found:
+        raise PipelineDefinitionError(
+            f"{what} {name!r} contains the control character(s) {', '.join(found)} (a terminal "
+            "escape sequence would garble every table that shows it); use printable text"
+        )

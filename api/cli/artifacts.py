@@ -148,9 +148,11 @@ def _detail(client: Client, v: ArtifactVersion) -> dict[str, Any]:
 
 
 def _print_detail(d: dict[str, Any]) -> None:
-    from lineagelog.api.cli.output import format_size, format_time
+    from lineagelog.api.cli.output import format_size, format_time, printable
 
-    say = typer.echo
+    def say(text: str) -> None:
+        typer.echo(printable(text))
+
     say(f"{d['name']}:{d['version']}" + ("  (deleted)" if d["deleted"] else ""))
     if d["deleted"]:
         say(f"  {'deleted':<15}{format_time(d['deleted_at'])}")
@@ -181,9 +183,11 @@ def _describe_step(ref: dict[str, Any]) -> str:
 
 
 def _say_list(label: str, items: list[str]) -> None:
+    from lineagelog.api.cli.output import printable
+
     typer.echo(f"  {label:<15}{'-' if not items else ''}".rstrip())
     for item in items:
-        typer.echo(f"    {item}")
+        typer.echo(f"    {printable(item)}")
 
 
 def _text(value: object | None) -> str | None:

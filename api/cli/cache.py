@@ -99,13 +99,14 @@ def _print_explanation(r: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from lineagelog.api.cli.output import console
+    from lineagelog.api.cli.output import console, printable
 
     out = console()
     colour = {"hit": "green", "miss": "yellow", "disabled": "dim"}.get(str(r["outcome"]), "white")
-    out.print(f"[bold]{escape(r['step'])}[/bold] step run {r['step_run_id']} of run {r['run_id']}")
+    step = escape(printable(r["step"]))
+    out.print(f"[bold]{step}[/bold] step run {r['step_run_id']} of run {r['run_id']}")
     out.print(f"  decision   [{colour}]{r['outcome'] or 'none recorded'}[/{colour}]")
-    out.print(f"  reason     {escape(r['reason'] or '-')}")
+    out.print(f"  reason     {escape(printable(r['reason'] or '-'))}")
     out.print(f"  cache key  {r['cache_key'] or '-'}")
     compared = r["compared_with"]
     out.print(
@@ -129,12 +130,14 @@ def _print_explanation(r: dict[str, Any]) -> None:
 def _cell(value: Any) -> str:
     from rich.markup import escape
 
+    from lineagelog.api.cli.output import printable
+
     if value is None:
         return "-"
     text = repr(value) if not isinstance(value, str) else value
     if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
         text = text[:16] + "..."  # a sha256: the start is enough to tell two apart
-    return escape(text if len(text) <= 60 else text[:57] + "...")
+    return escape(printable(text if len(text) <= 60 else text[:57] + "..."))
 
 
 @cache_app.command("list")

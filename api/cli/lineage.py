@@ -98,10 +98,11 @@ def write_lineage(
 
     from lineagelog.adapters.graphviz import lineage_dot, render_dot
     from lineagelog.api.cli.lineage_text import lineage_tree
+    from lineagelog.api.cli.output import printable
 
     data: bytes | str
     if fmt == "text":
-        data = "\n".join(lineage_tree(lineage)) + "\n"
+        data = "\n".join(printable(line) for line in lineage_tree(lineage)) + "\n"
     elif fmt == "json":
         data = json.dumps(lineage.to_dict(), indent=2, default=str) + "\n"
     elif fmt == "dot":
