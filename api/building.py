@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from lineagelog.api.active_dag import active_dag
 from lineagelog.domain.cache_setting import cache_disabled_reason
-from lineagelog.domain.canonical import to_jsonable
+from lineagelog.domain.canonical import to_jsonable, typed_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
 from lineagelog.domain.step_settings import deciding_setting
 
@@ -246,7 +246,7 @@ class DagBuilder:
                 completed[name] = value
                 continue
             passed = given[name]
-            if isinstance(passed, StepOutput) or _jsonable_or_none(passed) != value:
+            if isinstance(passed, StepOutput) or _typed_or_none(passed) != _typed_or_none(value):
                 raise PipelineDefinitionError(
                     f"parameter {name!r} of step {step.name!r} is configured as {value!r} "
                     f"and passed as {passed!r} in the pipeline; set it in one place only"
@@ -418,9 +418,9 @@ class DagBuilder:
         return spec
 
 
-def _jsonable_or_none(value: Any) -> Any:
+def _typed_or_none(value: Any) -> Any:
     try:
-        return to_jsonable(value)
+        return typed_jsonable(value)
     except TypeError:
         return None
 

@@ -17,10 +17,11 @@ from lineagelog.api.options import (
     configure_switches,
     jsonable_mapping,
     merged,
+    recordable_mapping,
     substitution_texts,
 )
 from lineagelog.api.tagging import Tag, as_tags
-from lineagelog.domain.canonical import to_jsonable
+from lineagelog.domain.canonical import to_jsonable, typed_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
 from lineagelog.domain.names import control_characters
 
@@ -133,7 +134,7 @@ class Pipeline:
             },
         )
         if parameters is not None:
-            given = jsonable_mapping(owner, "parameters", parameters)
+            given = recordable_mapping(owner, "parameters", parameters)
             unknown = sorted(set(given) - set(self.signature.parameters))
             if unknown:
                 raise PipelineDefinitionError(
@@ -228,7 +229,7 @@ class Pipeline:
             for name, value in self.parameters.items():
                 if name not in given:
                     completed[name] = value
-                elif _jsonable_or_none(given[name]) != value:
+                elif _typed_or_none(given[name]) != _typed_or_none(value):
                     raise PipelineDefinitionError(
                         f"parameter {name!r} of pipeline {self.name!r} is configured as "
                         f"{value!r} and passed as {given[name]!r}; set it in one place only"
@@ -349,9 +350,9 @@ class Pipeline:
         return f"<pipeline {self.name!r}>"
 
 
-def _jsonable_or_none(value: Any) -> Any:
+def _typed_or_none(value: Any) -> Any:
     try:
-        return to_jsonable(value)
+        return typed_jsonable(value)
     except TypeError:
         return None
 

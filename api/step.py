@@ -24,6 +24,7 @@ from lineagelog.api.options import (
     configure_switches,
     jsonable_mapping,
     merged,
+    recordable_mapping,
     substitution_texts,
 )
 from lineagelog.domain.errors import PipelineDefinitionError
@@ -297,7 +298,7 @@ class Step:
             },
         )
         if parameters is not None:
-            given = jsonable_mapping(owner, "parameters", parameters)
+            given = recordable_mapping(owner, "parameters", parameters)
             self._check_parameter_names(given)
             self.parameters = merged(self.parameters, given, merge)
         if output_materializers is not None:

@@ -119,3 +119,16 @@ def test_a_pipeline_or_run_name_with_a_terminal_escape_is_refused_before_anythin
         passing.with_options(run_name=f"r{ESCAPE}")(x=1)
 
     assert Client().list_runs() == []
+
+
+def test_configured_parameters_reach_the_step_as_given(sqlite_stores: tuple[str, str]) -> None:
+    received.clear()
+
+    passing.with_options(parameters={"x": (1, 2)})()
+    passing_through_configured_step = pipeline(name="configured")(
+        lambda: take.with_options(parameters={"x": frozenset({3})})()
+    )
+    passing_through_configured_step()
+
+    assert received == [(1, 2), frozenset({3})]
+    assert [type(x) for x in received] == [tuple, frozenset]
