@@ -114,6 +114,8 @@ def _as_dict(value: object) -> dict[str, object]:
 
 
 def _print(report: AuditReport, *, artifacts: bool) -> None:
+    from lineagelog.api.cli.output import printable
+
     what = f"{report.events_checked} events, {report.seals_checked} seals"
     if artifacts:
         what += f", {report.artifacts_checked} artifacts"
@@ -126,7 +128,7 @@ def _print(report: AuditReport, *, artifacts: bool) -> None:
     else:
         typer.echo(f"audit FAILED: {len(report.problems)} problem(s) in {what}")
         for p in report.problems:
-            typer.echo(f"  [{p.kind}] {p.message}")
+            typer.echo(f"  [{p.kind}] {printable(p.message)}")
         if report.problems_truncated:
             typer.echo("  ... more problems were found; only the first ones are listed")
     if report.unsealed_tail:

@@ -147,6 +147,7 @@ def _line(n: Notification, as_json: bool) -> str:
 
     from lineagelog.adapters.raw_events import hashed, topic_type
     from lineagelog.adapters.stored_events import UndecodableEvent
+    from lineagelog.api.cli.output import printable
 
     kind = topic_type(n.topic)
     try:
@@ -167,4 +168,4 @@ def _line(n: Notification, as_json: bool) -> str:
         return json.dumps(record, ensure_ascii=False, default=str)
     when = str(content.get("timestamp", "?"))[:19].replace("T", " ")
     stream = str(n.originator_id)[:8]
-    return f"{n.id:>8}  {when}  {kind:<40} {stream} v{n.originator_version}"
+    return f"{n.id:>8}  {when}  {printable(kind):<40} {stream} v{n.originator_version}"
