@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
 from lineagelog.api.building import ArtifactSettings, building
-from lineagelog.api.naming import default_run_name, format_name_template
+from lineagelog.api.naming import check_printable_name, default_run_name, format_name_template
 from lineagelog.api.options import (
     check_options,
     checked_switches,
@@ -23,7 +23,6 @@ from lineagelog.api.options import (
 from lineagelog.api.tagging import Tag, as_tags
 from lineagelog.domain.canonical import to_jsonable, typed_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
-from lineagelog.domain.names import control_characters
 
 if TYPE_CHECKING:
     from lineagelog.api.models import PipelineModel, Run
@@ -69,7 +68,7 @@ class Pipeline:
             raise PipelineDefinitionError(
                 f"pipeline name {self.name!r} is not a name; give a non-empty string"
             )
-        _check_printable("pipeline name", self.name)
+        check_printable_name("pipeline name", self.name)
         self.enable_cache: bool | None = None
         self.enable_artifact_metadata: bool | None = None
         self.enable_artifact_visualization: bool | None = None
@@ -293,7 +292,7 @@ class Pipeline:
             if template is None
             else format_name_template(template, self.substitutions, now=now, what="run name")
         )
-        _check_printable("run name", name)
+        check_printable_name("run name", name)
         with building(self.name, self.step_options, self.extra) as builder:
             self.func(*bound.args, **bound.kwargs)
         if not builder.invocations:
@@ -426,13 +425,3 @@ def pipeline(
         )
 
     return decorate
-
-
-def _check_printable(what: str, name: str) -> None:
-    """Refuse a name holding control characters: tables and trees would run them in a terminal."""
-    found = control_characters(name)
-    if found:
-        raise PipelineDefinitionError(
-            f"{what} {name!r} contains the control character(s) {', '.join(found)} (a terminal "
-            "escape sequence would garble every table that shows it); use printable text"
-        )

@@ -110,11 +110,13 @@ def test_an_exception_message_with_a_lone_surrogate_ends_the_run_failed_and_read
 ESCAPE = "\x1b[2J"  # clears a terminal
 
 
-def test_a_pipeline_or_run_name_with_a_terminal_escape_is_refused_before_anything_runs(
+def test_a_pipeline_step_or_run_name_with_a_terminal_escape_is_refused_before_anything_runs(
     sqlite_stores: tuple[str, str],
 ) -> None:
     with pytest.raises(PipelineDefinitionError, match=r"pipeline name 'p\\x1b\[2J' contains"):
         pipeline(name=f"p{ESCAPE}")(lambda: None)
+    with pytest.raises(PipelineDefinitionError, match=r"step name 's\\x1b\[2J' contains"):
+        step(name=f"s{ESCAPE}")(lambda: None)
     with pytest.raises(PipelineDefinitionError, match=r"run name 'r\\x1b\[2J' contains .*\\x1b"):
         passing.with_options(run_name=f"r{ESCAPE}")(x=1)
 
