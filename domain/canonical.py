@@ -31,6 +31,8 @@ MAX_INT_DIGITS = 4000
 
 _INT_BOUND = 10**MAX_INT_DIGITS
 
+_PLAIN = frozenset((str, int, bool))  # types JSON holds as they are (exactly these, no subclass)
+
 _TAGS = frozenset(
     ("__float__", "__tuple__", "__set__", "__frozenset__", "__datetime__", "__uuid__", "__enum__")
 ) | {"__dict__"}
@@ -56,6 +58,8 @@ def readable_text(text: str) -> str:
 
 
 def _checked_str(value: str) -> str:
+    if value.isascii():  # the common case, answered without encoding
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as e:
@@ -85,7 +89,14 @@ def to_jsonable(value: Any) -> Any:
         >>> to_jsonable({"b": (1, 2), "a": UUID(int=1)})
         {'b': [1, 2], 'a': '00000000-0000-0000-0000-000000000001'}
     """
-    if value is None or isinstance(value, bool):
+    kind = type(value)
+    if kind is str:  # exact types first: event hashing passes through here for every field
+        return value if value.isascii() else _checked_str(value)
+    if kind is int:
+        return value if -_INT_BOUND < value < _INT_BOUND else _checked_int(value)
+    if kind is dict:
+        return {key: to_jsonable(item) for key, item in _checked_items(value)}
+    if value is None or kind is bool:
         return value
     if isinstance(value, str):
         return _checked_str(value)
@@ -126,6 +137,8 @@ def typed_jsonable(value: Any) -> Any:
         >>> typed_jsonable({"a": (1, 2), "b": [1, 2], "c": float("nan"), "d": "nan"})
         {'a': {'__tuple__': [1, 2]}, 'b': [1, 2], 'c': {'__float__': 'nan'}, 'd': 'nan'}
     """
+    if value is None or type(value) in _PLAIN:
+        return to_jsonable(value)
     if isinstance(value, Enum):
         kind = type(value)
         return {"__enum__": [f"{kind.__module__}:{kind.__qualname__}", typed_jsonable(value.value)]}
@@ -148,13 +161,13 @@ def typed_jsonable(value: Any) -> Any:
     return to_jsonable(value)
 
 
-def _checked_items(value: dict[Any, Any]) -> list[tuple[str, Any]]:
-    items = []
-    for key, item in value.items():
-        if not isinstance(key, str):
-            raise TypeError(f"dict key {key!r} is not a string")
-        items.append((_checked_str(key), item))
-    return items
+def _checked_items(value: dict[Any, Any]) -> Any:
+    for key in value:
+        if type(key) is not str or not key.isascii():
+            if not isinstance(key, str):
+                raise TypeError(f"dict key {key!r} is not a string")
+            _checked_str(key)
+    return value.items()
 
 
 def canonical_bytes(value: Any) -> bytes:
