@@ -19,6 +19,7 @@ __all__ = [
     "IngredientDifference",
     "compare_ingredients",
     "explain_miss",
+    "shown_value",
 ]
 
 CACHE_FORMAT_VERSION = 2
@@ -92,8 +93,18 @@ def _readable(value: Any) -> Any:
     return {tag: _readable(inner)}
 
 
+def shown_value(value: Any) -> str:
+    """An ingredient as a person reads it: a parameter's typed encoding back as Python text.
+
+    Examples:
+        >>> shown_value({"__tuple__": [1, {"__float__": "nan"}]})
+        '(1, nan)'
+    """
+    return repr(_readable(value))
+
+
 def _show(value: Any) -> str:
-    text = repr(_readable(value))
+    text = shown_value(value)
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 

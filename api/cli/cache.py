@@ -131,10 +131,11 @@ def _cell(value: Any) -> str:
     from rich.markup import escape
 
     from lineagelog.api.cli.output import printable
+    from lineagelog.domain.cache import shown_value
 
     if value is None:
         return "-"
-    text = repr(value) if not isinstance(value, str) else value
+    text = shown_value(value) if not isinstance(value, str) else value
     if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
         text = text[:16] + "..."  # a sha256: the start is enough to tell two apart
     return escape(printable(text if len(text) <= 60 else text[:57] + "..."))
