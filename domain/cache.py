@@ -81,7 +81,10 @@ def _readable(value: Any) -> Any:
         return tuple(_readable(item) for item in inner)
     if tag in ("__set__", "__frozenset__"):
         items = ", ".join(repr(_readable(item)) for item in inner)
-        return _Shown(f"{{{items}}}" if tag == "__set__" and inner else f"{tag[2:-2]}({{{items}}})")
+        kind = tag[2:-2]
+        if not inner:
+            return _Shown(f"{kind}()")
+        return _Shown(f"{{{items}}}" if kind == "set" else f"{kind}({{{items}}})")
     if tag == "__datetime__":
         return _Shown(f"datetime({inner!r})")
     if tag == "__uuid__":
@@ -99,6 +102,8 @@ def shown_value(value: Any) -> str:
     Examples:
         >>> shown_value({"__tuple__": [1, {"__float__": "nan"}]})
         '(1, nan)'
+        >>> [shown_value(typed_jsonable(v)) for v in ({2, 1}, frozenset({3}), set())]
+        ['{1, 2}', 'frozenset({3})', 'set()']
     """
     return repr(_readable(value))
 
