@@ -25,10 +25,15 @@ from lineagelog.api.building import ExternalInput, Invocation
 from lineagelog.api.config import pickle_fallback_enabled
 from lineagelog.api.content_check import bytes_problem
 from lineagelog.api.context import LineageContext
-from lineagelog.api.recorded import VIEWS_DISAGREE, ProducedOutput, recorded_output
+from lineagelog.api.recorded import (
+    VIEWS_DISAGREE,
+    ProducedOutput,
+    recorded_deletion,
+    recorded_output,
+)
 from lineagelog.api.step_context import StepContextOutput
 from lineagelog.api.tagging import Tag, as_tags, tag_artifact_version_in
-from lineagelog.domain.artifact_name import ArtifactName
+from lineagelog.domain.artifact_name import ArtifactName, describe_deletion
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
     IntegrityError,
@@ -353,6 +358,17 @@ def recorded_version(context: LineageContext, version: Any) -> ProducedOutput:
     return recorded
 
 
+def _raise_if_deleted(context: LineageContext, recorded: ProducedOutput, label: str) -> None:
+    """Raise ``ArtifactNotFoundError`` saying when and why, if the log tombstoned the version."""
+    tombstone = recorded_deletion(context.events, recorded.artifact_version_id, name=recorded.name)
+    if tombstone is not None:
+        raise ArtifactNotFoundError(
+            f"{label} was {describe_deletion(tombstone.timestamp, tombstone.reason)}, so it "
+            f"cannot be loaded; load a version that is not deleted (see `lineagelog artifacts "
+            f"list {recorded.name}`)"
+        )
+
+
 def load_artifact_version(
     context: LineageContext, version: Any, *, allow_pickle: bool = False, verify: bool = False
 ) -> Any:
@@ -369,6 +385,8 @@ def load_artifact_version(
     """
     recorded = recorded_version(context, version)
     label = f"artifact {recorded.label} ({recorded.artifact_version_id})"
+    if version.deleted:
+        _raise_if_deleted(context, recorded, label)
     try:
         return _load(context, recorded, allow_pickle=allow_pickle, verify=verify)
     except IntegrityError as e:
@@ -376,6 +394,7 @@ def load_artifact_version(
             f"{label}: {e}; do not trust this value, and run `lineagelog audit`"
         ) from None
     except ArtifactNotFoundError as e:
+        _raise_if_deleted(context, recorded, label)  # deleted since ``version`` was read
         raise ArtifactNotFoundError(
             f"{label} is missing from the artifact store: {e}; "
             "run `lineagelog audit` to see what else is gone"

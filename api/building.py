@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from lineagelog.api.active_dag import active_dag
 from lineagelog.domain.cache_setting import cache_disabled_reason
-from lineagelog.domain.canonical import to_jsonable
+from lineagelog.domain.canonical import to_jsonable, typed_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
 from lineagelog.domain.step_settings import deciding_setting
 
@@ -108,6 +108,9 @@ class Invocation:
     inputs: dict[str, StepOutput | ExternalInput]
     upstream: list[str] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
+    arguments: dict[str, Any] = field(default_factory=dict)
+    """The parameters' values as passed, which the step receives and the cache key encodes
+    with their types (``parameters`` is how the log shows them)."""
     cache_disabled: str | None = None
     """Why caching is off for this invocation by a setting (None: the settings allow it)."""
     cache_setting: bool | None = None
@@ -243,7 +246,7 @@ class DagBuilder:
                 completed[name] = value
                 continue
             passed = given[name]
-            if isinstance(passed, StepOutput) or _jsonable_or_none(passed) != value:
+            if isinstance(passed, StepOutput) or _typed_or_none(passed) != _typed_or_none(value):
                 raise PipelineDefinitionError(
                     f"parameter {name!r} of step {step.name!r} is configured as {value!r} "
                     f"and passed as {passed!r} in the pipeline; set it in one place only"
@@ -295,7 +298,7 @@ class DagBuilder:
                 parameters[name] = to_jsonable(value)
             except TypeError as e:
                 raise PipelineDefinitionError(
-                    f"parameter {name!r} of step {step.name!r} is not JSON-serializable ({e}); "
+                    f"parameter {name!r} of step {step.name!r} cannot be recorded ({e}); "
                     "pass plain values (numbers, strings, lists, dicts), or produce the value "
                     "in an upstream step and pass its output"
                 ) from None
@@ -303,7 +306,13 @@ class DagBuilder:
             {out.invocation_id for out in inputs.values() if isinstance(out, StepOutput)}
         )
         self.invocations[inv_id] = Invocation(
-            inv_id, step, parameters, inputs, upstream, self._after(step, after)
+            inv_id,
+            step,
+            parameters,
+            inputs,
+            upstream,
+            self._after(step, after),
+            arguments={name: bound.arguments[name] for name in parameters},
         )
         outputs = [StepOutput(inv_id, spec.name) for spec in step.outputs]
         if not outputs:
@@ -409,9 +418,9 @@ class DagBuilder:
         return spec
 
 
-def _jsonable_or_none(value: Any) -> Any:
+def _typed_or_none(value: Any) -> Any:
     try:
-        return to_jsonable(value)
+        return typed_jsonable(value)
     except TypeError:
         return None
 

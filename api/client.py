@@ -9,6 +9,7 @@ from uuid import UUID
 from lineagelog.api.models import Artifact, ArtifactVersion, PipelineModel, Run, StepRun
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
+    DeletedVersionError,
     InvalidTagError,
     LineageError,
     PipelineNotFoundError,
@@ -412,9 +413,21 @@ class Client:
         """Delete ``name:version``: a tombstone event first, then its bytes are removed.
 
         Lineage keeps the version, marked deleted; the cache never serves it again.
+
+        Raises:
+            DeletedVersionError: the version already was deleted (the message says
+                when and why); nothing is recorded, and bytes a crashed delete
+                left behind are removed.
+
         """
-        self._lifecycle("delete").delete(name, version, reason)
-        return self.get_artifact_version(name, version)
+        recorded = self._lifecycle("delete").delete(name, version, reason)
+        deleted = self.get_artifact_version(name, version)
+        if not recorded:
+            raise DeletedVersionError(
+                f"artifact {deleted.name}:{deleted.version} is already {deleted.deletion}; "
+                "nothing was recorded"
+            )
+        return deleted
 
     def gc(
         self,

@@ -58,8 +58,8 @@ def download_files(
         )
     if version.deleted:
         raise ArtifactNotFoundError(
-            f"artifact {label} ({version.id}) was deleted: its files are gone; "
-            "`lineagelog artifacts show` says when and why"
+            f"artifact {label} ({version.id}) was {version.deletion}: its files are gone; "
+            "download a version that is not deleted"
         )
     store = context.artifacts
     uri = store.locate(recorded_version(context, version).uri)

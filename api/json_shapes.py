@@ -100,6 +100,8 @@ def version_summary(v: ArtifactVersion) -> dict[str, Any]:
         "created_at": v.created_at,
         "tags": list(v.tags),
         "deleted": v.deleted,
+        "deleted_at": v.deleted_at,
+        "deleted_reason": v.deleted_reason,
     }
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from uuid import UUID
 
 from lineagelog.api.run_config import RunConfig, StepConfig
+from lineagelog.domain.artifact_name import describe_deletion
 from lineagelog.domain.errors import (
     AmbiguousReferenceError,
     ArtifactNotFoundError,
@@ -71,6 +72,10 @@ class ArtifactVersion:
     tags: tuple[str, ...]
     deleted: bool
     position: int
+    deleted_at: datetime | None
+    """When the version was deleted (None while it is not)."""
+    deleted_reason: str | None
+    """Why, as given to ``delete_artifact_version(reason=)`` (None while it is not deleted)."""
     _context: LineageContext = field(compare=False)
     _as_of: int | None = field(default=None, compare=False)
     _passes_as_step_input: ClassVar[bool] = True  # a pipeline call may pass it to a step
@@ -149,9 +154,19 @@ class ArtifactVersion:
 
         download_files(self._context, self, path, overwrite=overwrite)
 
+    @property
+    def deletion(self) -> str | None:
+        """``deleted at <time>: <reason>`` for a deleted version, None for a live one."""
+        if not self.deleted:
+            return None
+        return describe_deletion(self.deleted_at, self.deleted_reason)
+
     def __repr__(self) -> str:
         short_hash = self.content_hash[:12]
-        return f"ArtifactVersion({self.name}:{self.version}, id={self.id}, hash={short_hash})"
+        deleted = f", {self.deletion}" if self.deleted else ""
+        return (
+            f"ArtifactVersion({self.name}:{self.version}, id={self.id}, hash={short_hash}{deleted})"
+        )
 
 
 @dataclass(frozen=True, repr=False)

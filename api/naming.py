@@ -13,8 +13,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from lineagelog.domain.errors import PipelineDefinitionError
+from lineagelog.domain.names import control_characters
 
-__all__ = ["default_run_name", "format_name_template", "probe_template", "template_placeholders"]
+__all__ = [
+    "check_printable_name",
+    "default_run_name",
+    "format_name_template",
+    "probe_template",
+    "template_placeholders",
+]
 
 
 def template_placeholders(template: str) -> set[str]:
@@ -102,3 +109,17 @@ def probe_template(template: str) -> str:
     if "{" not in template and "}" not in template:
         return template
     return template.format_map({name: "x" for name in template_placeholders(template)})
+
+
+def check_printable_name(what: str, name: str) -> None:
+    """Refuse a name holding control characters: tables and trees would run them in a terminal.
+
+    Raises:
+        PipelineDefinitionError: naming ``what``, the name and its control characters.
+    """
+    found = control_characters(name)
+    if found:
+        raise PipelineDefinitionError(
+            f"{what} {name!r} contains the control character(s) {', '.join(found)} (a terminal "
+            "escape sequence would garble every table that shows it); use printable text"
+        )

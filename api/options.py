@@ -22,6 +22,7 @@ __all__ = [
     "configure_switches",
     "jsonable_mapping",
     "merged",
+    "recordable_mapping",
     "substitution_texts",
 ]
 
@@ -85,6 +86,16 @@ def jsonable_mapping(owner: str, option: str, given: Any) -> dict[str, Any]:
                 "use plain values (numbers, strings, lists, dicts)"
             ) from None
     return result
+
+
+def recordable_mapping(owner: str, option: str, given: Any) -> dict[str, Any]:
+    """A copy of ``given`` with its values as given, once each is known to be recordable.
+
+    For ``parameters``: the step receives the values themselves (a tuple stays a
+    tuple), and the log records them as ``jsonable_mapping`` would.
+    """
+    jsonable_mapping(owner, option, given)
+    return dict(given)
 
 
 def checked_cache_setting(owner: str, enable_cache: Any) -> bool:

@@ -10,17 +10,18 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
 from lineagelog.api.building import ArtifactSettings, building
-from lineagelog.api.naming import default_run_name, format_name_template
+from lineagelog.api.naming import check_printable_name, default_run_name, format_name_template
 from lineagelog.api.options import (
     check_options,
     checked_switches,
     configure_switches,
     jsonable_mapping,
     merged,
+    recordable_mapping,
     substitution_texts,
 )
 from lineagelog.api.tagging import Tag, as_tags
-from lineagelog.domain.canonical import to_jsonable
+from lineagelog.domain.canonical import to_jsonable, typed_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class Pipeline:
             raise PipelineDefinitionError(
                 f"pipeline name {self.name!r} is not a name; give a non-empty string"
             )
+        check_printable_name("pipeline name", self.name)
         self.enable_cache: bool | None = None
         self.enable_artifact_metadata: bool | None = None
         self.enable_artifact_visualization: bool | None = None
@@ -131,7 +133,7 @@ class Pipeline:
             },
         )
         if parameters is not None:
-            given = jsonable_mapping(owner, "parameters", parameters)
+            given = recordable_mapping(owner, "parameters", parameters)
             unknown = sorted(set(given) - set(self.signature.parameters))
             if unknown:
                 raise PipelineDefinitionError(
@@ -226,7 +228,7 @@ class Pipeline:
             for name, value in self.parameters.items():
                 if name not in given:
                     completed[name] = value
-                elif _jsonable_or_none(given[name]) != value:
+                elif _typed_or_none(given[name]) != _typed_or_none(value):
                     raise PipelineDefinitionError(
                         f"parameter {name!r} of pipeline {self.name!r} is configured as "
                         f"{value!r} and passed as {given[name]!r}; set it in one place only"
@@ -280,7 +282,7 @@ class Pipeline:
                 parameters[name] = to_jsonable(value)
             except TypeError as e:
                 raise PipelineDefinitionError(
-                    f"parameter {name!r} of pipeline {self.name!r} is not JSON-serializable ({e}); "
+                    f"parameter {name!r} of pipeline {self.name!r} cannot be recorded ({e}); "
                     "pass plain values (numbers, strings, lists, dicts)"
                 ) from None
         now = datetime.now(UTC)
@@ -290,6 +292,7 @@ class Pipeline:
             if template is None
             else format_name_template(template, self.substitutions, now=now, what="run name")
         )
+        check_printable_name("run name", name)
         with building(self.name, self.step_options, self.extra) as builder:
             self.func(*bound.args, **bound.kwargs)
         if not builder.invocations:
@@ -346,9 +349,9 @@ class Pipeline:
         return f"<pipeline {self.name!r}>"
 
 
-def _jsonable_or_none(value: Any) -> Any:
+def _typed_or_none(value: Any) -> Any:
     try:
-        return to_jsonable(value)
+        return typed_jsonable(value)
     except TypeError:
         return None
 

@@ -29,6 +29,7 @@ __all__ = [
     "VIEWS_DISAGREE",
     "ProducedOutput",
     "RecordedExecution",
+    "recorded_deletion",
     "recorded_execution",
     "recorded_output",
 ]
@@ -161,6 +162,21 @@ def recorded_output(
         ):
             written = _written_in(events, event.producer_step_run_id, wanted)
             return None if written is None else ProducedOutput.of_event(written)
+    return None
+
+
+def recorded_deletion(events: EventStore, artifact_version_id: object, *, name: str) -> Any:
+    """The ``VersionDeleted`` event that tombstoned ``artifact_version_id``, or None.
+
+    ``name`` says which stream to read (the artifact name's); the event found is
+    believed only when it names the very artifact version asked for.
+    """
+    wanted = _uuid(artifact_version_id)
+    if wanted is None:
+        return None
+    for event in events.stream_events(artifact_name_id(str(name))):
+        if isinstance(event, ArtifactName.VersionDeleted) and event.artifact_version_id == wanted:
+            return event
     return None
 
 

@@ -49,6 +49,7 @@ from lineagelog.api.step_context import (
 from lineagelog.api.tagging import Tag, tag_run_in
 from lineagelog.api.unmaterialized import unmaterialized_input, unmaterialized_parameters
 from lineagelog.domain.cache import CacheIngredients, explain_miss
+from lineagelog.domain.canonical import readable_text
 from lineagelog.domain.errors import (
     LineageError,
     NoMaterializerError,
@@ -215,7 +216,7 @@ class PipelineRunner:
         step = invocation.step
         return CacheIngredients(
             code_hash=step.code_hash,
-            parameters=invocation.parameters,
+            parameters=invocation.arguments,
             inputs={
                 name: self.produced[(out.invocation_id, out.output_name)].content_hash
                 for name, out in invocation.inputs.items()
@@ -363,7 +364,7 @@ class PipelineRunner:
     ) -> None:
         step = invocation.step
         try:
-            kwargs = dict(invocation.parameters)
+            kwargs = dict(invocation.arguments)
             checkpoint("step.inputs")  # inputs decided, not yet loaded: their bytes may change
             unmaterialized = unmaterialized_parameters(step.func)
             for name, out in invocation.inputs.items():
@@ -392,12 +393,14 @@ class PipelineRunner:
                     step_context.planned(spec.name),
                 )
         except Exception as error:  # a step may raise anything: record it, then re-raise
+            # The log holds valid Unicode only: a message with a lone surrogate must still
+            # end the run ``failed``, so it is recorded (and raised) escaped.
             raise _StepFailure(
-                f"{type(error).__name__}: {error}",
+                readable_text(f"{type(error).__name__}: {error}"),
                 {
                     "error_type": f"{type(error).__module__}.{type(error).__qualname__}",
-                    "message": str(error),
-                    "traceback": "".join(tb.format_exception(error)),
+                    "message": readable_text(str(error)),
+                    "traceback": readable_text("".join(tb.format_exception(error))),
                     "duration_s": time.perf_counter() - started,
                 },
             ) from error

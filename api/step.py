@@ -18,12 +18,13 @@ from lineagelog.adapters.materializers.sources import module_source
 from lineagelog.api.active_dag import current_builder
 from lineagelog.api.artifact_config import ArtifactConfig
 from lineagelog.api.code_hash import CodeHash, code_hash_of
-from lineagelog.api.naming import format_name_template, probe_template
+from lineagelog.api.naming import check_printable_name, format_name_template, probe_template
 from lineagelog.api.options import (
     check_options,
     configure_switches,
     jsonable_mapping,
     merged,
+    recordable_mapping,
     substitution_texts,
 )
 from lineagelog.domain.errors import PipelineDefinitionError
@@ -286,6 +287,7 @@ class Step:
                 raise PipelineDefinitionError(
                     f"{owner}: name={name!r} is not a name; give a non-empty string"
                 )
+            check_printable_name("step name", name)
             self.name = name
         configure_switches(
             owner,
@@ -297,7 +299,7 @@ class Step:
             },
         )
         if parameters is not None:
-            given = jsonable_mapping(owner, "parameters", parameters)
+            given = recordable_mapping(owner, "parameters", parameters)
             self._check_parameter_names(given)
             self.parameters = merged(self.parameters, given, merge)
         if output_materializers is not None:

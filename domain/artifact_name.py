@@ -35,9 +35,22 @@ __all__ = [
     "InvalidTagError",
     "VersionInUseError",
     "check_version_name",
+    "describe_deletion",
 ]
 
 MAX_VERSION_NAME_LENGTH = 100
+
+
+def describe_deletion(at: datetime | None, reason: str | None) -> str:
+    """How a deletion is told to a person: when, and why.
+
+    Examples:
+        >>> from datetime import UTC
+        >>> describe_deletion(datetime(2026, 12, 1, 5, 36, tzinfo=UTC), "bad rows")
+        "deleted at 2026-12-01T05:36:00+00:00 ('bad rows')"
+    """
+    when = at.isoformat(timespec="seconds") if at is not None else "an unknown time"
+    return f"deleted at {when} ({reason!r})" if reason else f"deleted at {when}"
 
 
 class ArtifactName(LineageAggregate):

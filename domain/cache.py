@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lineagelog.domain.canonical import digest, to_jsonable
+from lineagelog.domain.canonical import digest, typed_jsonable
 
 __all__ = [
     "CACHE_FORMAT_VERSION",
@@ -19,9 +19,12 @@ __all__ = [
     "IngredientDifference",
     "compare_ingredients",
     "explain_miss",
+    "shown_value",
 ]
 
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2
+"""2: parameters are encoded with their types (``typed_jsonable``): ``float('nan')`` is not
+``"nan"``, nor a tuple a list."""
 _SHOWN = 60
 
 
@@ -30,7 +33,7 @@ class CacheIngredients:
     """Everything that decides whether an earlier execution can be reused."""
 
     code_hash: str
-    parameters: dict[str, Any]
+    parameters: dict[str, Any]  # the values as passed to the step
     inputs: dict[str, str]  # input name -> content hash
     outputs: dict[str, str]  # output name -> materializer
     artifact_store: str
@@ -41,7 +44,7 @@ class CacheIngredients:
         return {
             "format": self.format,
             "code_hash": self.code_hash,
-            "parameters": to_jsonable(self.parameters),
+            "parameters": typed_jsonable(self.parameters),
             "inputs": dict(self.inputs),
             "outputs": dict(self.outputs),
             "artifact_store": self.artifact_store,
@@ -53,8 +56,60 @@ class CacheIngredients:
         return digest(self.as_dict())
 
 
+class _Shown:
+    """A value shown by a text of our choosing (an enum member by its qualified name)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _readable(value: Any) -> Any:
+    """A parameter as ``typed_jsonable`` encoded it, back in a form whose repr reads as Python."""
+    if isinstance(value, list):
+        return [_readable(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1:
+        return {key: _readable(item) for key, item in value.items()}
+    ((tag, inner),) = value.items()
+    if tag == "__float__":
+        return float(inner)
+    if tag == "__tuple__":
+        return tuple(_readable(item) for item in inner)
+    if tag in ("__set__", "__frozenset__"):
+        items = ", ".join(repr(_readable(item)) for item in inner)
+        kind = tag[2:-2]
+        if not inner:
+            return _Shown(f"{kind}()")
+        return _Shown(f"{{{items}}}" if kind == "set" else f"{kind}({{{items}}})")
+    if tag == "__datetime__":
+        return _Shown(f"datetime({inner!r})")
+    if tag == "__uuid__":
+        return _Shown(f"UUID({inner!r})")
+    if tag == "__enum__":
+        return _Shown(f"{inner[0].rsplit(':', 1)[-1]}({_readable(inner[1])!r})")
+    if tag == "__dict__":
+        return {key: _readable(item) for key, item in inner.items()}
+    return {tag: _readable(inner)}
+
+
+def shown_value(value: Any) -> str:
+    """An ingredient as a person reads it: a parameter's typed encoding back as Python text.
+
+    Examples:
+        >>> shown_value({"__tuple__": [1, {"__float__": "nan"}]})
+        '(1, nan)'
+        >>> [shown_value(typed_jsonable(v)) for v in ({2, 1}, frozenset({3}), set())]
+        ['{1, 2}', 'frozenset({3})', 'set()']
+    """
+    return repr(_readable(value))
+
+
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = shown_value(value)
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
@@ -164,6 +219,10 @@ def explain_miss(current: dict[str, Any], previous: dict[str, Any] | None) -> li
         >>> changed = CacheIngredients("c2", {"lr": 0.2}, {"data": "h1"}, {"output": "M"}, "s")
         >>> explain_miss(changed.as_dict(), base.as_dict())
         ['code changed', 'parameter `lr` changed 0.1 -> 0.2']
+        >>> as_tuple = CacheIngredients("c2", {"lr": (1, float("nan"))}, {}, {}, "s")
+        >>> as_list = CacheIngredients("c2", {"lr": [1, "nan"]}, {}, {}, "s")
+        >>> explain_miss(as_tuple.as_dict(), as_list.as_dict())
+        ["parameter `lr` changed [1, 'nan'] -> (1, nan)"]
     """
     if previous is None:
         return ["no earlier execution"]

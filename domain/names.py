@@ -12,6 +12,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "artifact_name_id",
     "check_artifact_name",
+    "control_characters",
     "default_artifact_name",
     "step_code_id",
     "tag_name_id",
@@ -65,6 +66,19 @@ def check_artifact_name(name: object) -> str:
             "not starting with '.' or '-')"
         )
     return name
+
+
+def control_characters(text: str) -> list[str]:
+    r"""The control characters in ``text`` (terminal escapes among them), each once, escaped.
+
+    Examples:
+        >>> control_characters("run\x1b[31m")
+        ['\\x1b']
+        >>> control_characters("run 1")
+        []
+    """
+    found = {ch for ch in text if unicodedata.category(ch) == "Cc"}
+    return sorted(ch.encode("unicode_escape").decode("ascii") for ch in found)
 
 
 def default_artifact_name(pipeline: str, step: str, output: str) -> str:

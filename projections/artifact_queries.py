@@ -92,6 +92,7 @@ class ArtifactQueries(ViewReader):
         self, row: Row[Any], tags: Sequence[str], as_of: int | None
     ) -> ArtifactVersionRecord:
         m = row._asdict()
+        deleted = visible(m["deleted_pos"], as_of)
         return ArtifactVersionRecord(
             id=m["id"],
             name=m["name"],
@@ -110,8 +111,10 @@ class ArtifactQueries(ViewReader):
             output_name=m["output_name"],
             created_at=m["created_at"],
             position=m["position"],
-            deleted=visible(m["deleted_pos"], as_of),
+            deleted=deleted,
             tags=tuple(sorted(tags)),
+            deleted_at=m["deleted_at"] if deleted else None,
+            deleted_reason=m["deleted_reason"] if deleted else None,
         )
 
     def _tags(self, conn: Any, ids: Sequence[str], as_of: int | None) -> dict[str, list[str]]:

@@ -39,6 +39,8 @@ class ArtifactVersionRecord:
     position: int
     deleted: bool = False
     tags: tuple[str, ...] = ()
+    deleted_at: datetime | None = None
+    deleted_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,7 @@ artifact_versions = Table(
     Column("position", BigInteger, nullable=False),
     Column("deleted_at", UtcDateTime()),
     Column("deleted_pos", BigInteger),
+    Column("deleted_reason", Text),
     Index(f"ux_{PREFIX}artifact_versions_name_version", "name", "version", unique=True),
     Index(f"ux_{PREFIX}artifact_versions_name_version_name", "name", "version_name", unique=True),
 )

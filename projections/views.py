@@ -277,6 +277,7 @@ def _artifact_row(b: PageBatch, pos: int, e: Any, producer: str | None, output: 
             "position": pos,
             "deleted_at": None,
             "deleted_pos": None,
+            "deleted_reason": None,
         },
         key=(str(e.artifact_version_id),),
     )
@@ -315,7 +316,7 @@ def _version_deleted(b: PageBatch, pos: int, e: Any) -> None:
     b.update(
         t.artifact_versions,
         (str(e.artifact_version_id),),
-        {"deleted_at": _ts(e.timestamp), "deleted_pos": pos},
+        {"deleted_at": _ts(e.timestamp), "deleted_pos": pos, "deleted_reason": e.reason},
     )
 
 

@@ -10,13 +10,15 @@ from typing import Annotated, Any
 import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.api.json_shapes import version_detail, version_summary
 
 __all__ = ["artifacts_app", "version_summary"]
 
-artifacts_app = typer.Typer(
-    help="Named, versioned artifacts: list them and show one version in detail.",
+artifacts_app = CommandGroup(
+    help="Named, versioned artifacts: list them, show one version in detail, tag and untag "
+    "versions, register existing data, delete a version.",
     no_args_is_help=True,
 )
 app.add_typer(artifacts_app, name="artifacts")
@@ -104,10 +106,15 @@ def show_artifact(
 
 
 def _print_detail(d: dict[str, Any]) -> None:
-    from lineagelog.api.cli.output import format_size, format_time
+    from lineagelog.api.cli.output import format_size, format_time, printable
 
-    say = typer.echo
+    def say(text: str) -> None:
+        typer.echo(printable(text))
+
     say(f"{d['name']}:{d['version']}" + ("  (deleted)" if d["deleted"] else ""))
+    if d["deleted"]:
+        say(f"  {'deleted':<15}{format_time(d['deleted_at'])}")
+        say(f"  {'reason':<15}{d['deleted_reason'] or '-'}")
     producer = d["producer"]
     rows = [
         ("id", d["id"]),
@@ -134,6 +141,8 @@ def _describe_step(ref: dict[str, Any]) -> str:
 
 
 def _say_list(label: str, items: list[str]) -> None:
+    from lineagelog.api.cli.output import printable
+
     typer.echo(f"  {label:<15}{'-' if not items else ''}".rstrip())
     for item in items:
-        typer.echo(f"    {item}")
+        typer.echo(f"    {printable(item)}")

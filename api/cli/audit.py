@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.api.cli.output import JsonFlag
 
 if TYPE_CHECKING:
@@ -24,8 +25,9 @@ AnchorOption = Annotated[
     ),
 ]
 
-audit_app = typer.Typer(
-    help="Verify the event log's hash chains and seals, and every artifact's bytes.",
+audit_app = CommandGroup(
+    help="Verify the event log's hash chains and seals, and every artifact's bytes; "
+    "`audit seal` seals the log on demand.",
     invoke_without_command=True,
 )
 app.add_typer(audit_app, name="audit")
@@ -112,6 +114,8 @@ def _as_dict(value: object) -> dict[str, object]:
 
 
 def _print(report: AuditReport, *, artifacts: bool) -> None:
+    from lineagelog.api.cli.output import printable
+
     what = f"{report.events_checked} events, {report.seals_checked} seals"
     if artifacts:
         what += f", {report.artifacts_checked} artifacts"
@@ -124,7 +128,7 @@ def _print(report: AuditReport, *, artifacts: bool) -> None:
     else:
         typer.echo(f"audit FAILED: {len(report.problems)} problem(s) in {what}")
         for p in report.problems:
-            typer.echo(f"  [{p.kind}] {p.message}")
+            typer.echo(f"  [{p.kind}] {printable(p.message)}")
         if report.problems_truncated:
             typer.echo("  ... more problems were found; only the first ones are listed")
     if report.unsealed_tail:

@@ -8,14 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.api.json_shapes import cache_explanation, compare_ingredients
 from lineagelog.projections.choices import CACHE_OUTCOMES, check_choice
 
 __all__ = ["cache_app", "compare_ingredients"]
 
-cache_app = typer.Typer(
-    help="Cache decisions: which steps were served from cache, which ran again, and why.",
+cache_app = CommandGroup(
+    help="Cache decisions: list which steps were served from cache and which ran again, "
+    "explain why.",
     no_args_is_help=True,
 )
 app.add_typer(cache_app, name="cache")
@@ -50,13 +52,14 @@ def _print_explanation(r: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from lineagelog.api.cli.output import console
+    from lineagelog.api.cli.output import console, printable
 
     out = console()
     colour = {"hit": "green", "miss": "yellow", "disabled": "dim"}.get(str(r["outcome"]), "white")
-    out.print(f"[bold]{escape(r['step'])}[/bold] step run {r['step_run_id']} of run {r['run_id']}")
+    step = escape(printable(r["step"]))
+    out.print(f"[bold]{step}[/bold] step run {r['step_run_id']} of run {r['run_id']}")
     out.print(f"  decision   [{colour}]{r['outcome'] or 'none recorded'}[/{colour}]")
-    out.print(f"  reason     {escape(r['reason'] or '-')}")
+    out.print(f"  reason     {escape(printable(r['reason'] or '-'))}")
     out.print(f"  cache key  {r['cache_key'] or '-'}")
     compared = r["compared_with"]
     out.print(
@@ -80,12 +83,15 @@ def _print_explanation(r: dict[str, Any]) -> None:
 def _cell(value: Any) -> str:
     from rich.markup import escape
 
+    from lineagelog.api.cli.output import printable
+    from lineagelog.domain.cache import shown_value
+
     if value is None:
         return "-"
-    text = repr(value) if not isinstance(value, str) else value
+    text = shown_value(value) if not isinstance(value, str) else value
     if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
         text = text[:16] + "..."  # a sha256: the start is enough to tell two apart
-    return escape(text if len(text) <= 60 else text[:57] + "...")
+    return escape(printable(text if len(text) <= 60 else text[:57] + "..."))
 
 
 @cache_app.command("list")

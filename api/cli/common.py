@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from lineagelog.api.cli.help_format import CommandGroup
+
 __all__ = ["MAX_COUNT", "MAX_POSITION", "ArtifactStoreUrl", "DatabaseUrl", "app"]
 
 MAX_POSITION = 2**63 - 1
@@ -14,7 +16,7 @@ MAX_POSITION = 2**63 - 1
 MAX_COUNT = 2**31 - 1
 """The largest ``--limit`` or ``--depth`` a command takes."""
 
-app = typer.Typer(
+app = CommandGroup(
     name="lineagelog",
     help="An event-sourced lineage engine for ML pipelines: runs, cache decisions and "
     "artifacts as an append-only log, with queryable views over it.",

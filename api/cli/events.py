@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lineagelog.api.cli.common import MAX_POSITION, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
 
@@ -37,9 +38,9 @@ Format = Annotated[
     ),
 ]
 
-events_app = typer.Typer(
+events_app = CommandGroup(
     help="The raw event log: export it as JSON Lines, import it into an empty store, "
-    "show the newest events.",
+    "tail the newest events.",
     no_args_is_help=True,
 )
 app.add_typer(events_app, name="events")
@@ -62,7 +63,7 @@ def export(
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
-    """Export the log (`lineagelog-events` version 1, see adapters/export.py) or OpenLineage."""
+    """Export the log as JSON Lines (lineagelog-events version 1, or OpenLineage RunEvents)."""
     from lineagelog.api.cli.session import open_context_for
 
     context = open_context_for(database_url, artifact_store, catch_up=False)
@@ -224,6 +225,7 @@ def _line(n: Notification, as_json: bool) -> str:
     import json
 
     from lineagelog.adapters.raw_events import topic_type
+    from lineagelog.api.cli.output import printable
     from lineagelog.api.json_shapes import event_record
 
     record = event_record(n)
@@ -233,4 +235,4 @@ def _line(n: Notification, as_json: bool) -> str:
     kind = topic_type(n.topic) if "error" not in content else f"undecodable {n.topic}"
     when = str(content.get("timestamp", "?"))[:19].replace("T", " ")
     stream = str(n.originator_id)[:8]
-    return f"{n.id:>8}  {when}  {kind:<40} {stream} v{n.originator_version}"
+    return f"{n.id:>8}  {when}  {printable(kind):<40} {stream} v{n.originator_version}"

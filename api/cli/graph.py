@@ -9,6 +9,7 @@ import typer
 
 from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.cli.lineage import FORMATS, Collapse, NoLegend, OutputFile, Rankdir
+from lineagelog.api.cli.output import JsonFlag
 
 __all__ = ["graph"]
 
@@ -34,6 +35,7 @@ def graph(
     rankdir: Rankdir = "LR",
     collapse: Collapse = False,
     no_legend: NoLegend = False,
+    as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
@@ -50,7 +52,7 @@ def graph(
     from lineagelog.api.cli.lineage import choose_format, diagram_options, write_lineage
     from lineagelog.api.cli.session import open_client
 
-    chosen = choose_format(fmt, output, "dot")
+    chosen = choose_format(fmt, output, "dot", as_json=as_json)
     options = diagram_options(rankdir, collapse, no_legend)
     client = open_client(database_url, artifact_store)
     found = client.get_pipeline_run(run)  # an unknown run is a RunNotFoundError naming it

@@ -135,7 +135,7 @@ def delete_artifact(
             f"`artifacts delete` needs an explicit version, got the name {ref!r}; write "
             f"NAME:VERSION (e.g. {name}:{version}) or the version's id"
         )
-    if not yes:
+    if not yes and not found.deleted:  # a deleted version has nothing left to lose
         if not sys.stdin.isatty():
             raise LineageError(
                 f"`artifacts delete {ref}` asks for confirmation and there is no terminal to "

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
 
 if TYPE_CHECKING:
@@ -48,13 +49,20 @@ Collapse = Annotated[
 NoLegend = Annotated[bool, typer.Option("--no-legend", help="Leave the legend off the diagram.")]
 
 
-def choose_format(fmt: str | None, output: Path | None, default: str) -> str:
-    """Pick the output format: ``--format``, else the output file's suffix, else ``default``.
+def choose_format(
+    fmt: str | None, output: Path | None, default: str, *, as_json: bool = False
+) -> str:
+    """Pick the output format: ``--json``, ``--format``, the output file's suffix, or ``default``.
 
     Raises:
-        LineageError: an unknown format, or a file suffix that names none.
+        LineageError: an unknown format, a file suffix that names none, or
+            ``--json`` with another ``--format``.
 
     """
+    if as_json:
+        if fmt is not None and fmt.strip().lower() != "json":
+            raise LineageError(f"--json and --format {fmt} ask for two formats; pass one of them")
+        return "json"
     if fmt is not None:
         chosen = fmt.strip().lower()
         if chosen not in FORMATS:
@@ -90,10 +98,11 @@ def write_lineage(
 
     from lineagelog.adapters.graphviz import lineage_dot, render_dot
     from lineagelog.api.cli.lineage_text import lineage_tree
+    from lineagelog.api.cli.output import printable
 
     data: bytes | str
     if fmt == "text":
-        data = "\n".join(lineage_tree(lineage)) + "\n"
+        data = "\n".join(printable(line) for line in lineage_tree(lineage)) + "\n"
     elif fmt == "json":
         data = json.dumps(lineage.to_dict(), indent=2, default=str) + "\n"
     elif fmt == "dot":
@@ -172,6 +181,7 @@ def lineage(
     rankdir: Rankdir = "LR",
     collapse: Collapse = False,
     no_legend: NoLegend = False,
+    as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
@@ -192,7 +202,7 @@ def lineage(
     if upstream + downstream + both > 1:
         raise LineageError("choose one of --upstream, --downstream and --both")
     direction = "downstream" if downstream else "both" if both else "upstream"
-    chosen = choose_format(fmt, output, "text")
+    chosen = choose_format(fmt, output, "text", as_json=as_json)
     options = diagram_options(rankdir, collapse, no_legend)
     client = open_client(database_url, artifact_store)
     at = parse_as_of(as_of)

@@ -12,11 +12,12 @@ from typing import Annotated
 import typer
 
 from lineagelog.api.cli.common import MAX_POSITION, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.domain.errors import LineageError
 
 __all__ = ["import_openlineage_file", "openlineage_app"]
 
-openlineage_app = typer.Typer(
+openlineage_app = CommandGroup(
     help="OpenLineage: import RunEvents other tools wrote, send lineagelog's history to a "
     "consumer such as Marquez.",
     no_args_is_help=True,

@@ -6,6 +6,7 @@ rich is imported lazily so ``lineagelog --help`` stays quick.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -26,6 +27,7 @@ __all__ = [
     "format_size",
     "format_time",
     "print_table",
+    "printable",
     "short_id",
 ]
 
@@ -33,6 +35,29 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts, 
 """The ``--json`` flag every listing takes."""
 
 _console: Console | None = None
+
+_KEPT_CONTROLS = frozenset("\n\t")
+
+
+def printable(text: object) -> str:
+    r"""``text`` with control characters (terminal escape sequences) written as escapes.
+
+    Names and messages come from the log, where a terminal escape could hide or
+    fake what a table shows; newlines and tabs are kept.
+
+    Examples:
+        >>> print(printable("run\x1b[2J"))
+        run\x1b[2J
+    """
+    shown = str(text)
+    if shown.isprintable():
+        return shown
+    return "".join(
+        ch
+        if ch in _KEPT_CONTROLS or unicodedata.category(ch) != "Cc"
+        else ch.encode("unicode_escape").decode("ascii")
+        for ch in shown
+    )
 
 
 def console() -> Console:
@@ -60,8 +85,9 @@ def print_table(
 ) -> None:
     """Print a rich table, or ``empty`` when there are no rows."""
     from rich.table import Table
+    from rich.text import Text
 
-    materialized = [[("-" if cell is None else str(cell)) for cell in row] for row in rows]
+    materialized = [[("-" if cell is None else printable(cell)) for cell in row] for row in rows]
     if not materialized:
         typer.echo(empty)
         return
@@ -69,7 +95,7 @@ def print_table(
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in materialized:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # a value is text, never rich markup
     console().print(table)
 
 

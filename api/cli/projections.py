@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
 
@@ -18,8 +19,9 @@ if TYPE_CHECKING:
 
 __all__ = ["projections_app"]
 
-projections_app = typer.Typer(
-    help="The views built from the event log: see how far behind they are, rebuild them.",
+projections_app = CommandGroup(
+    help="The views built from the event log: their status (how far behind they are), "
+    "rebuild them, run the projection process that keeps them current.",
     no_args_is_help=True,
 )
 app.add_typer(projections_app, name="projections")

@@ -32,7 +32,7 @@ def replay(
     from lineagelog.api.cli.session import open_client, parse_as_of
     from lineagelog.api.client import Client
 
-    moment = parse_as_of(until)
+    moment = parse_as_of(until, "--until")
     assert moment is not None  # --until is required
     replayed = open_client(database_url, artifact_store).replay(until=moment)
     try:

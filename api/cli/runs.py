@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lineagelog.api.cli.common import MAX_COUNT, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.api.json_shapes import run_seconds, run_summary
 from lineagelog.projections.choices import RUN_STATUSES
@@ -17,8 +19,9 @@ if TYPE_CHECKING:
 
 __all__ = ["run_summary", "runs_app"]
 
-runs_app = typer.Typer(
-    help="Pipeline runs: list them, show one with its steps, cache outcomes and artifacts.",
+runs_app = CommandGroup(
+    help="Pipeline runs: list them, show one with its steps, cache outcomes and artifacts, "
+    "tag and untag them, recover runs whose process is gone.",
     no_args_is_help=True,
 )
 app.add_typer(runs_app, name="runs")
@@ -167,23 +170,25 @@ def _print_run(r: Run) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from lineagelog.api.cli.output import console, format_duration, format_time
+    from lineagelog.api.cli.output import console, format_duration, format_time, printable
 
     out = console()
     colour = {"completed": "green", "failed": "red", "running": "yellow"}.get(r.status, "white")
-    out.print(f"[bold]{escape(r.pipeline_name)} / {escape(r.run_name)}[/bold]")
+    out.print(
+        f"[bold]{escape(printable(r.pipeline_name))} / {escape(printable(r.run_name))}[/bold]"
+    )
     out.print(f"  id        {r.id}", markup=False)
     out.print(f"  status    [{colour}]{r.status}[/{colour}]")
     out.print(
         f"  started   {format_time(r.started_at)}   duration {format_duration(run_seconds(r))}"
     )
     if r.tags:
-        out.print(f"  tags      {', '.join(r.tags)}", markup=False)
+        out.print(f"  tags      {printable(', '.join(r.tags))}", markup=False)
     if r.parameters:
         params = ", ".join(f"{k}={v!r}" for k, v in r.parameters.items())
-        out.print(f"  params    {params}", markup=False)
+        out.print(f"  params    {printable(params)}", markup=False)
     if r.failed_step:
-        out.print(f"  failed    step {r.failed_step}: {r.error}", markup=False)
+        out.print(f"  failed    step {printable(f'{r.failed_step}: {r.error}')}", markup=False)
     table = Table(show_edge=False, pad_edge=False, title_justify="left")
     for column in ("STEP", "ID", "STATUS", "DURATION", "CACHE", "INPUTS", "OUTPUTS"):
         table.add_column(column, overflow="fold")
@@ -193,17 +198,21 @@ def _print_run(r: Run) -> None:
         if s.cache_reason:
             cache += f": {_UUID.sub(lambda m: m.group(0)[:8], s.cache_reason)}"
         table.add_row(
-            escape(s.name),
+            escape(printable(s.name)),
             str(s.id)[:8],
             f"[{style}]{s.status}[/{style}]" if style else s.status,
             format_duration(s.duration_s),
-            escape(cache),
-            escape(", ".join(f"{k}={v.name}:{v.version}" for k, v in s.inputs.items()) or "-"),
-            escape(", ".join(f"{k}={v.name}:{v.version}" for k, v in s.outputs.items()) or "-"),
+            escape(printable(cache)),
+            escape(printable(_versions(s.inputs))),
+            escape(printable(_versions(s.outputs))),
         )
     out.print()
     out.print(table)
     for s in r.steps.values():
         if s.status == "failed":
-            error = escape(f"{s.error_type}: {s.error_message}")
-            out.print(f"\n[red]{escape(s.name)} failed:[/red] {error}")
+            error = escape(printable(f"{s.error_type}: {s.error_message}"))
+            out.print(f"\n[red]{escape(printable(s.name))} failed:[/red] {error}")
+
+
+def _versions(versions: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v.name}:{v.version}" for k, v in versions.items()) or "-"

@@ -169,6 +169,8 @@ HUGE = str(10**30)
         (("events", "export", "--since", HUGE), "--since"),
         (("lineage", "numbers", "--as-of", HUGE), "--as-of"),
         (("lineage", "numbers", "--as-of", "²"), "--as-of"),
+        (("replay", "--until", HUGE), "--until '1000"),
+        (("replay", "--until", "last tuesday"), "--until 'last tuesday'"),
     ],
 )
 def test_numbers_are_checked_before_they_reach_sql(stores, args, named):

@@ -101,6 +101,23 @@ def test_delete_asks_first_then_tombstones_and_removes_the_bytes(home: Path) -> 
     assert cli_json(home, "artifacts", "show", "scaled:1")["deleted"] is False
 
 
+def test_show_says_when_and_why_a_version_was_deleted_and_deleting_again_says_it_is(
+    home: Path,
+) -> None:
+    cli_json(home, "artifacts", "delete", "raw:1", "--yes", "--reason", "bad rows")
+
+    shown = cli(home, "artifacts", "show", "raw:1")
+    as_json = cli_json(home, "artifacts", "show", "raw:1")
+    again = cli(home, "artifacts", "delete", "raw:1", "--yes")
+
+    assert as_json["deleted_reason"] == "bad rows" and as_json["deleted_at"]
+    assert "  reason         bad rows" in shown.stdout.splitlines()
+    assert any(line.startswith("  deleted        20") for line in shown.stdout.splitlines())
+    assert again.returncode == 1
+    assert again.stderr.startswith("error: artifact raw:1 is already deleted at ")
+    assert "('bad rows'); nothing was recorded" in again.stderr
+
+
 def test_delete_of_an_unknown_version_is_one_line_on_stderr(home: Path) -> None:
     result = cli(home, "artifacts", "delete", "raw:9", "--yes")
 

@@ -49,6 +49,16 @@ def test_lineage_downstream_as_json_reaches_what_was_built_from_the_node(sqlite_
     assert {e["kind"] for e in graph["edges"]} >= {"consumed", "produced"}
 
 
+def test_lineage_and_graph_take_json_as_every_listing_does(sqlite_stores, runs):
+    first, _ = runs
+
+    lineage = run_cli("lineage", "numbers:1", "--downstream", "--json", stores=sqlite_stores)
+    graph = run_cli("graph", str(first.id), "--json", stores=sqlite_stores)
+
+    assert json.loads(lineage.stdout)["direction"] == "downstream"
+    assert str(first.steps["total_2"].id) in {n["id"] for n in json.loads(graph.stdout)["nodes"]}
+
+
 def test_lineage_depth_limits_the_hops(sqlite_stores, runs):
     result = run_cli("lineage", "evens:1", "--depth", "1", "-f", "json", stores=sqlite_stores)
 

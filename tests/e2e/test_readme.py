@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+HAS_DOT = shutil.which("dot") is not None
 
 
 def run_python(
@@ -20,18 +24,60 @@ def run_python(
     )
 
 
-def test_readme_example_runs_in_a_fresh_process(tmp_path: Path):
+def _blocks(readme: str, language: str) -> list[str]:
+    """The README's fenced blocks of ``language`` ("" for plain ones), in order."""
+    fences = re.findall(r"^```(\w*)\n(.*?)^```$", readme, re.S | re.M)
+    return [text for lang, text in fences if lang == language]
+
+
+def _python_examples(readme: str) -> list[str]:
+    return _blocks(readme, "python")
+
+
+def _commands(readme: str) -> list[str]:
+    """The ``lineagelog`` commands of the README's command blocks that hold no placeholder.
+
+    Two commands may share a line (a column each); a placeholder is a word in
+    capitals (RUN, FILE) or a ``[bracketed]`` option.
+    """
+    commands = []
+    for block in _blocks(readme, ""):
+        for line in block.splitlines():
+            for part in re.split(r"\s{2,}(?=lineagelog )", line.split("  #")[0].strip()):
+                if part.startswith("lineagelog ") and not re.search(r"\[|\b[A-Z_]{2,}\b", part):
+                    commands.append(part)
+    return commands
+
+
+def test_readme_examples_run_as_written_in_order_in_a_fresh_process(tmp_path: Path):
     readme = (ROOT / "README.md").read_text()
-    code = re.search(r"```python\n(.*?)```", readme, re.S)
-    assert code is not None, "README has no python example"
     script = tmp_path / "example.py"
-    script.write_text(code.group(1))
+    script.write_text("\n".join(_python_examples(readme)))
 
     result = run_python([str(script)], tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "lineage.db").exists()
     assert any((tmp_path / "artifacts" / "numbers").iterdir())
+    for command in _commands(readme):
+        if command.endswith((".svg", ".png", ".pdf")) and not HAS_DOT:
+            continue  # diagrams need Graphviz's `dot`
+        ran = run_python(["-m", "lineagelog.api.cli", *shlex.split(command)[1:]], tmp_path)
+        assert ran.returncode == 0, (command, ran.stderr)
+
+
+def test_readme_says_how_unnamed_outputs_are_named_and_they_are(tmp_path: Path):
+    readme = (ROOT / "README.md").read_text()
+    said = re.search(r"above, `([^`]+)` and `([^`]+)`", readme)
+    assert said is not None, "README gives no example of unnamed outputs' names"
+    script = tmp_path / "example.py"
+    script.write_text(_python_examples(readme)[0])
+    assert run_python([str(script)], tmp_path).returncode == 0
+
+    listed = run_python(["-m", "lineagelog.api.cli", "artifacts", "list", "--json"], tmp_path)
+
+    names = {a["name"] for a in json.loads(listed.stdout)}
+    assert set(said.groups()) <= names
 
 
 def test_readme_starts_with_the_two_setup_commands():

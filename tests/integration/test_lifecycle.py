@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,11 @@ from scaling_pipeline import calls, scaling
 from lineagelog.api import Client
 from lineagelog.api.context import open_context
 from lineagelog.domain.artifact_name import DeletedVersionError
-from lineagelog.domain.errors import InvalidArtifactNameError, NoMaterializerError
+from lineagelog.domain.errors import (
+    ArtifactNotFoundError,
+    InvalidArtifactNameError,
+    NoMaterializerError,
+)
 
 
 def _event_types(client: Client) -> list[str]:
@@ -167,13 +172,61 @@ def test_deleting_twice_records_one_tombstone_and_removes_bytes_a_crash_left(
     scaling(n=3)
     client = Client()
     raw = client.get_artifact_version("raw", 1)
-    client.delete_artifact_version("raw", 1)
+    client.delete_artifact_version("raw", 1, reason="wrong data")
     client.context.artifacts.write_text(raw.uri + "/data.json", "[0, 1, 2]")  # as after a crash
 
-    client.delete_artifact_version("raw", 1)
+    with pytest.raises(
+        DeletedVersionError, match=r"raw:1 is already deleted at .* \('wrong data'\); nothing was"
+    ):
+        client.delete_artifact_version("raw", 1)
 
     assert _event_types(client).count("VersionDeleted") == 1
     assert not client.context.artifacts.exists(raw.uri)
+
+
+def test_a_deleted_version_says_when_and_why_when_loaded_and_shown(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    scaling(n=3)
+    client = Client()
+    read_before = client.get_artifact_version("raw", 1)
+
+    client.delete_artifact_version("raw", 1, reason="wrong data")
+
+    deleted = client.get_artifact_version("raw", 1)
+    tombstone = _event(client, "VersionDeleted")
+    when = tombstone.timestamp.isoformat(timespec="seconds")
+    assert (deleted.deleted_at, deleted.deleted_reason) == (tombstone.timestamp, "wrong data")
+    assert repr(deleted).endswith(f", deleted at {when} ('wrong data'))")
+    for version in (deleted, read_before):  # also a version read before the delete
+        with pytest.raises(
+            ArtifactNotFoundError,
+            match=rf"raw:1 .* was deleted at {re.escape(when)} \('wrong data'\)",
+        ):
+            version.load()
+    assert "deleted" not in repr(client.get_artifact_version("scaled", 1))
+
+
+def test_a_version_read_as_of_before_its_deletion_is_live_and_rebuilds_the_same(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    scaling(n=3)
+    client = Client()
+    before = client.context.events.max_position()
+    client.delete_artifact_version("raw", 1, reason="wrong data")
+    now = client.get_artifact_version("raw", 1)
+
+    open_context().projector.rebuild()
+
+    past = Client().as_of(before).get_artifact_version("raw", 1)
+    assert (past.deleted, past.deleted_at, past.deleted_reason, past.deletion) == (
+        False,
+        None,
+        None,
+        None,
+    )
+    rebuilt = Client().get_artifact_version("raw", 1)
+    assert (rebuilt.deleted_at, rebuilt.deleted_reason) == (now.deleted_at, "wrong data")
 
 
 def test_a_client_reading_the_past_refuses_to_change_the_present(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -224,13 +224,32 @@ def test_cache_key_changes_with_every_ingredient():
         CacheIngredients("code", {"lr": 0.1}, {"data": "h2"}, {"output": "M"}, "store"),
         CacheIngredients("code", {"lr": 0.1}, {"data": "h1"}, {"output": "N"}, "store"),
         CacheIngredients("code", {"lr": 0.1}, {"data": "h1"}, {"output": "M"}, "store2"),
-        CacheIngredients("code", {"lr": 0.1}, {"data": "h1"}, {"output": "M"}, "store", format=2),
+        CacheIngredients("code", {"lr": 0.1}, {"data": "h1"}, {"output": "M"}, "store", format=1),
     ]
 
     keys = {v.key for v in variants}
 
     assert base.key not in keys
     assert len(keys) == len(variants)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+        ((1, 2), [1, 2]),
+        ({1, 2}, [1, 2]),
+        ({1}, frozenset({1})),
+        (datetime(2026, 1, 1, tzinfo=UTC), "2026-01-01T00:00:00+00:00"),
+        ((1,), {"__tuple__": [1]}),
+        ([float("nan")], ["nan"]),
+    ],
+)
+def test_cache_key_tells_apart_values_the_log_shows_alike(one, other):
+    keys = [CacheIngredients("c", {"p": v}, {}, {}, "s").key for v in (one, other)]
+
+    assert keys[0] != keys[1]
 
 
 def test_cache_key_ignores_dict_order():
