@@ -145,6 +145,8 @@ class VersionSummary(BaseModel):
     created_at: Time
     tags: list[str]
     deleted: bool
+    deleted_at: Time | None = None
+    deleted_reason: str | None = None
 
 
 class StepRef(BaseModel):
