@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CTE, Integer, String, bindparam, case, literal, select, union, union_all
 
 from lineagelog.projections import schema as t
+from lineagelog.projections.run_status import all_steps_cached
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Row, Select
@@ -126,6 +127,7 @@ def _nodes_query(reached: CTE, dated: bool) -> Select[Any]:
         r.c.run_name.label("r_run_name"),
         r.c.status.label("r_status"),
         r.c.ended_pos.label("r_ended_pos"),
+        all_steps_cached(r.c.id).label("r_fully_cached"),
         r.c.started_at.label("r_started_at"),
     ).select_from(
         reached.join(n, n.c.id == reached.c.id)
