@@ -10,6 +10,8 @@ How a diagram reads:
   A served artifact is drawn a second time inside the run that reused it
   (dashed), with a dotted line from the original, which stays in the run that
   made it; a cached step run has a dotted line from the step run it reused;
+- the run's name and status head its frame as a text node placed before its
+  first steps, not as the frame's label, which lines between runs would cross;
 - failed steps are red, running ones amber, deleted artifacts grey and dotted;
   the root has a thick border;
 - edges carry no labels (they would overlap where they cross between runs):
@@ -333,7 +335,7 @@ def lineage_diagram(
             frame.attr(label="", tooltip=f"run {run_id}", id=f"run_{run_id}", **plan.look("frame"))
             if run_id == lineage.root:
                 plan.used.add("root")
-                frame.attr(**LOOKS["root"].attrs)
+                frame.attr(penwidth=LOOKS["root"].attrs["penwidth"])
             header = f"header_{run_id}"
             text = labels.get(run_id, f"run {_short(run_id)}")
             frame.node(header, text, shape="plaintext", tooltip=f"run {run_id}")
