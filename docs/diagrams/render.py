@@ -54,21 +54,24 @@ def preparation() -> None:
     clean(fetch())
 
 
-def _draw(home: Path, *args: str) -> None:
-    command = [sys.executable, "-m", "lineagelog.api.cli", *args]
-    env = {**os.environ, "LINEAGELOG_HOME": str(home)}
-    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
-
-
 def render(folder: Path, home: Path) -> list[Path]:
     """Run the example pipelines under ``home`` and write their diagrams into ``folder``."""
-    configure(home=home)
+    # Named outright, so settings in the environment cannot send the runs elsewhere.
+    settings = configure(
+        database_url=f"sqlite:///{home / 'lineage.db'}", artifact_store=str(home / "artifacts")
+    )
+    env = {
+        **os.environ,
+        "LINEAGELOG_DATABASE_URL": settings.database_url,
+        "LINEAGELOG_ARTIFACT_STORE": settings.artifact_store,
+    }
     folder.mkdir(parents=True, exist_ok=True)
     written = []
 
     def draw(name: str, *args: str) -> None:
         path = folder / f"{name}.png"
-        _draw(home, *args, "-o", str(path))
+        command = [sys.executable, "-m", "lineagelog.api.cli", *args, "-o", str(path)]
+        subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
         written.append(path)
 
     training()

@@ -5,9 +5,11 @@ import re
 import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cli import run_python
 from parts import require_dot
 
 from lineagelog.adapters.graphviz import (
@@ -382,3 +384,17 @@ def test_a_fully_cached_run_reports_cached_in_its_lineage(sqlite_stores):
     assert Client().lineage(str(first.id)).nodes[str(first.id)].attributes["status"] == "completed"
     assert started.nodes[str(second.id)].attributes["status"] == "running"
     assert f"run {str(second.id)[:8]} · cached" in lineage_dot(graph)
+
+
+@needs_dot
+def test_the_readme_diagrams_exist_and_the_render_script_draws_them_again(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    shown = re.findall(r"\(docs/diagrams/([\w-]+\.png)\)", (root / "README.md").read_text())
+
+    done = run_python(str(root / "docs" / "diagrams" / "render.py"), str(tmp_path), timeout=300)
+
+    assert done.returncode == 0, done.stderr
+    assert len(shown) >= 5 and all((root / "docs" / "diagrams" / name).is_file() for name in shown)
+    drawn = {Path(line).name for line in done.stdout.split()}
+    assert set(shown) <= drawn
+    assert all((tmp_path / name).read_bytes().startswith(b"\x89PNG") for name in shown)
