@@ -127,7 +127,8 @@ def _nodes_query(reached: CTE, dated: bool) -> Select[Any]:
         r.c.run_name.label("r_run_name"),
         r.c.status.label("r_status"),
         r.c.ended_pos.label("r_ended_pos"),
-        all_steps_cached(r.c.id).label("r_fully_cached"),
+        # Only a run's own row needs it: a step row would scan its run's steps for nothing.
+        case((n.c.kind == "run", all_steps_cached(r.c.id)), else_=False).label("r_fully_cached"),
         r.c.started_at.label("r_started_at"),
     ).select_from(
         reached.join(n, n.c.id == reached.c.id)
