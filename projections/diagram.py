@@ -5,14 +5,21 @@ How a diagram reads:
 - artifact versions are notes (``name:version`` and a short id), step runs are
   rounded boxes (invocation, short id, status), a run given as the root with no
   step runs in view is a folder;
-- step runs are grouped in one cluster per pipeline run; an artifact sits in
-  the cluster of the step run that produced it;
-- a cache hit is dashed and names the step run it reused; the artifact it served
-  hangs off a dashed ``reused`` edge; failed steps are red, running ones amber,
-  deleted artifacts grey and dotted; the root has a thick border;
+- each pipeline run is a frame (cluster) holding its whole DAG: its step runs,
+  the artifacts they produced, and the artifacts its cache hits served again.
+  A served artifact is drawn a second time inside the run that reused it
+  (dashed), with a dotted line from the original, which stays in the run that
+  made it; a cached step run has a dotted line from the step run it reused;
+- the run's name and status head its frame as a text node placed before its
+  first steps, not as the frame's label, which lines between runs would cross;
+- failed steps are red, running ones amber, deleted artifacts grey and dotted;
+  the root has a thick border;
+- edges carry no labels (they would overlap where they cross between runs):
+  their meaning is in the legend, and in tooltips;
 - every node carries a tooltip (id, hash, times) that SVG viewers show on hover,
   and its lineage id as its SVG element id;
-- a legend explains the shapes and lines; the layout runs left to right.
+- a small legend explains each look the diagram uses, and only those
+  (``lineagelog.projections.diagram_legend``); the layout runs left to right.
 
 Building DOT text needs only the ``graphviz`` Python package (no program);
 ``LineageGraph.to_dot`` and the CLI's ``--format dot`` both come from here, and
@@ -21,9 +28,11 @@ Building DOT text needs only the ``graphviz`` Python package (no program);
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from lineagelog.projections.diagram_legend import draw_legend
+from lineagelog.projections.diagram_style import LOOKS, Look, artifact_look, step_look
 from lineagelog.projections.graph import collapse_invocations
 
 if TYPE_CHECKING:
@@ -32,7 +41,7 @@ if TYPE_CHECKING:
     import graphviz
     import networkx as nx
 
-__all__ = ["DiagramOptions", "DrawnLineage", "lineage_diagram", "lineage_dot"]
+__all__ = ["DiagramOptions", "DrawnLineage", "lineage_diagram", "lineage_dot", "served_node_id"]
 
 
 class DrawnLineage(Protocol):
@@ -63,14 +72,6 @@ class DrawnLineage(Protocol):
 
 
 _FONT = "Helvetica"
-_COLORS = {
-    "artifact": "#e8f1fb",
-    "artifact_deleted": "#eeeeee",
-    "completed": "#e6f4ea",
-    "cached": "#f3f3f3",
-    "failed": "#fbe3e4",
-    "running": "#fff4d6",
-}
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ class DiagramOptions:
     title: str | None = None
 
 
+def served_node_id(run_id: str, artifact_version_id: str) -> str:
+    """Return the DOT id of an artifact version drawn again in a run whose cache hit served it."""
+    return f"served_{run_id}_{artifact_version_id}"
+
+
 def _short(value: object) -> str:
     return str(value)[:8]
 
@@ -96,134 +102,171 @@ def _time(value: object) -> str:
     return value.isoformat(timespec="seconds") if hasattr(value, "isoformat") else str(value)
 
 
-def _step_style(attributes: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+def _attributes(data: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(data.get("attributes") or {})
+
+
+@dataclass
+class _Plan:
+    """Where each node goes: its run's frame (``home``) or none, and the served copies."""
+
+    home: dict[str, str | None] = field(default_factory=dict)
+    served: dict[tuple[str, str], str] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+
+    def look(self, key: str) -> dict[str, str]:
+        self.used.add(key)
+        return dict(LOOKS[key].attrs)
+
+
+def _run_of_step(data: Mapping[str, Any]) -> str | None:
+    run_id = _attributes(data).get("run_id")
+    return None if run_id is None else str(run_id)
+
+
+def _plan(g: nx.DiGraph, order: Mapping[str, tuple[int, str]]) -> _Plan:
+    plan = _Plan()
+    step_runs = {n: _run_of_step(d) for n, d in g.nodes(data=True) if d.get("kind") == "step_run"}
+    for node_id in sorted(g.nodes, key=lambda n: order.get(n, (0, str(n)))):
+        kind = g.nodes[node_id].get("kind")
+        if kind == "step_run":
+            plan.home[node_id] = step_runs[node_id]
+        elif kind == "artifact":  # in the frame of the run whose step produced it
+            producers = [
+                p for p in g.predecessors(node_id) if g.edges[p, node_id].get("kind") == "produced"
+            ]
+            plan.home[node_id] = step_runs.get(producers[0]) if producers else None
+        elif node_id not in step_runs.values():
+            plan.home[node_id] = None  # a run with no steps in view is a node of its own
+    for src, dst, data in g.edges(data=True):
+        if data.get("kind") != "reused" or src not in plan.home or dst not in plan.home:
+            continue
+        run_id = plan.home[src]
+        if run_id is not None and run_id != plan.home[dst]:
+            plan.served[(run_id, dst)] = served_node_id(run_id, dst)
+    return plan
+
+
+def _artifact_node(node_id: str, data: Mapping[str, Any], plan: _Plan) -> dict[str, str]:
+    attributes = _attributes(data)
+    name, version = attributes.get("name"), attributes.get("version")
+    title = f"{name}:{version}" if name is not None else str(data.get("label", node_id))
+    deleted = bool(attributes.get("deleted"))
+    attrs = plan.look(artifact_look(deleted=deleted, served=False).key)
+    lines = [title, _short(node_id)] + (["deleted"] if deleted else [])
+    tooltip = [f"artifact {node_id}"]
+    if attributes.get("content_hash"):
+        tooltip.append(f"sha256 {attributes['content_hash']}")
+    for key in ("data_type", "size", "uri", "producer_step_run_id", "created_at"):
+        if attributes.get(key) is not None:
+            tooltip.append(f"{key.replace('_', ' ')}: {_time(attributes[key])}")
+    return {**attrs, "label": "\n".join(lines), "tooltip": "\n".join(tooltip)}
+
+
+def _served_node(artifact_id: str, data: Mapping[str, Any], plan: _Plan) -> dict[str, str]:
+    attributes = _attributes(data)
+    name, version = attributes.get("name"), attributes.get("version")
+    title = f"{name}:{version}" if name is not None else str(data.get("label", artifact_id))
+    attrs = plan.look(artifact_look(deleted=False, served=True).key)
+    tooltip = f"artifact {artifact_id}\nserved from cache in this run; made by step run " + str(
+        attributes.get("producer_step_run_id") or "(unknown)"
+    )
+    lines = [title, f"{_short(artifact_id)} · from cache"]
+    return {**attrs, "label": "\n".join(lines), "tooltip": tooltip}
+
+
+def _step_node(node_id: str, data: Mapping[str, Any], plan: _Plan) -> dict[str, str]:
+    attributes = _attributes(data)
+    look: Look = step_look(attributes)
+    attrs = plan.look(look.key)
+    invocation = data.get("label") if data.get("members") else None
+    invocation = invocation or attributes.get("invocation_id") or data.get("label", node_id)
     status = str(attributes.get("status") or "running")
-    outcome = attributes.get("cache_outcome")
-    style = ["rounded", "filled"]
-    extra: list[str] = []
-    attrs = {"shape": "box", "fillcolor": _COLORS["completed"], "color": "#2e7d32"}
-    if outcome == "hit":
-        style.append("dashed")
-        attrs.update(fillcolor=_COLORS["cached"], color="#616161")
-        original = attributes.get("original_step_run_id")
-        extra.append(f"cached from {_short(original)}" if original else "cached")
-    if status == "failed":
-        attrs.update(fillcolor=_COLORS["failed"], color="#c62828", fontcolor="#b71c1c")
-        attrs["penwidth"] = "2"
-        extra.append("FAILED")
-    elif status in ("running", "started"):
-        attrs.update(fillcolor=_COLORS["running"], color="#ef6c00")
-        extra.append("running")
-    attrs["style"] = ",".join(style)
-    return attrs, extra
+    lines = [str(invocation), f"{_short(node_id)} · {status}"]
+    original = attributes.get("original_step_run_id")
+    if attributes.get("cache_outcome") == "hit":
+        lines.append(f"cached from {_short(original)}" if original else "cached")
+    if look.key == "step_failed":
+        lines.append("FAILED")
+    tooltip = [f"step_run {node_id}"]
+    for key in ("step_name", "status", "cache_outcome", "original_step_run_id", "run_id"):
+        if attributes.get(key) is not None:
+            tooltip.append(f"{key.replace('_', ' ')}: {attributes[key]}")
+    if attributes.get("started_at") is not None:
+        tooltip.append(f"started: {_time(attributes['started_at'])}")
+    if data.get("members"):
+        tooltip.append("invocations: " + ", ".join(map(str, data["members"])))
+    return {**attrs, "label": "\n".join(lines), "tooltip": "\n".join(tooltip)}
 
 
-def _artifact_style(*, deleted: bool) -> dict[str, str]:
-    attrs = {"shape": "note", "style": "filled", "fillcolor": _COLORS["artifact"]}
-    attrs["color"] = "#1565c0"
-    if deleted:
-        attrs.update(style="filled,dotted", fillcolor=_COLORS["artifact_deleted"])
-        attrs["fontcolor"] = "#757575"
-    return attrs
+def _run_node(node_id: str, data: Mapping[str, Any], plan: _Plan) -> dict[str, str]:
+    attributes = _attributes(data)
+    attrs = plan.look("run")
+    lines = [
+        str(attributes.get("run_name") or data.get("label", node_id)),
+        f"run {_short(node_id)}",
+    ]
+    tooltip = [f"run {node_id}"]
+    for key in ("pipeline", "status", "started_at"):
+        if attributes.get(key) is not None:
+            tooltip.append(f"{key.replace('_', ' ')}: {_time(attributes[key])}")
+    return {**attrs, "label": "\n".join(lines), "tooltip": "\n".join(tooltip)}
 
 
-def _node_attrs(node_id: str, data: dict[str, Any], root: str) -> dict[str, str]:
+def _node(node_id: str, data: Mapping[str, Any], plan: _Plan, root: str) -> dict[str, str]:
     kind = data.get("kind")
-    attributes: dict[str, Any] = data.get("attributes") or {}
-    label = str(data.get("label", node_id))
-    tooltip = [f"{kind} {node_id}"]
     if kind == "artifact":
-        name, version = attributes.get("name"), attributes.get("version")
-        title = f"{name}:{version}" if name is not None else label
-        lines = [title, _short(node_id)]
-        attrs = _artifact_style(deleted=bool(attributes.get("deleted")))
-        if attributes.get("deleted"):
-            lines.append("deleted")
-        if attributes.get("content_hash"):
-            tooltip.append(f"sha256 {attributes['content_hash']}")
-        for key in ("data_type", "size", "uri", "producer_step_run_id", "created_at"):
-            if attributes.get(key) is not None:
-                tooltip.append(f"{key.replace('_', ' ')}: {_time(attributes[key])}")
+        attrs = _artifact_node(node_id, data, plan)
     elif kind == "step_run":
-        invocation = label if data.get("members") else attributes.get("invocation_id") or label
-        attrs, extra = _step_style(attributes)
-        status = str(attributes.get("status") or "running")
-        lines = [str(invocation), f"{_short(node_id)} · {status}", *extra]
-        for key in ("step_name", "status", "cache_outcome", "original_step_run_id", "run_id"):
-            if attributes.get(key) is not None:
-                tooltip.append(f"{key.replace('_', ' ')}: {attributes[key]}")
-        if attributes.get("started_at") is not None:
-            tooltip.append(f"started: {_time(attributes['started_at'])}")
-        if data.get("members"):
-            tooltip.append("invocations: " + ", ".join(map(str, data["members"])))
+        attrs = _step_node(node_id, data, plan)
     else:
-        lines = [str(attributes.get("run_name") or label), f"run {_short(node_id)}"]
-        attrs = {"shape": "folder", "style": "filled", "fillcolor": "#ffffff"}
-        for key in ("pipeline", "status", "started_at"):
-            if attributes.get(key) is not None:
-                tooltip.append(f"{key.replace('_', ' ')}: {_time(attributes[key])}")
+        attrs = _run_node(node_id, data, plan)
     if node_id == root:
-        attrs["penwidth"] = "3"
-        tooltip[0] += " (root of this diagram)"
-    attrs["label"] = "\n".join(lines)
-    attrs["tooltip"] = "\n".join(tooltip)
+        plan.used.add("root")
+        attrs["penwidth"] = LOOKS["root"].attrs["penwidth"]
+        attrs["tooltip"] = attrs["tooltip"].replace("\n", " (root of this diagram)\n", 1)
     attrs["id"] = node_id
     return attrs
 
 
-def _edge_attrs(kind: str, src_data: dict[str, Any]) -> dict[str, str]:
-    if kind == "reused":
-        original = (src_data.get("attributes") or {}).get("original_step_run_id")
-        label = f"reused from {_short(original)}" if original else "reused"
-        return {"style": "dashed", "label": label, "color": "#616161", "fontcolor": "#616161"}
-    if kind == "cached_from":
-        return {"style": "dotted", "label": "cache hit of", "color": "#616161", "dir": "back"}
-    return {"tooltip": kind}
+_EDGE_TOOLTIPS = {
+    "consumed": "consumed",
+    "produced": "produced",
+    "reused": "served from cache",
+    "cached_from": "cache hit of",
+}
 
 
-def _cluster_of(node_id: str, data: dict[str, Any], g: nx.DiGraph) -> str | None:
-    attributes: dict[str, Any] = data.get("attributes") or {}
-    if data.get("kind") == "step_run":
-        run_id = attributes.get("run_id")
-        return None if run_id is None else str(run_id)
-    if data.get("kind") == "artifact":
-        producer = attributes.get("producer_step_run_id")
-        if producer is not None and producer in g.nodes:
-            producer_attributes = g.nodes[producer].get("attributes") or {}
-            run_id = producer_attributes.get("run_id")
-            return None if run_id is None else str(run_id)
-    return None
+@dataclass(frozen=True)
+class _Line:
+    src: str
+    dst: str
+    look: str
+    tooltip: str
 
 
-def _legend(dot: graphviz.Digraph) -> None:
-    with dot.subgraph(name="cluster_legend") as key:
-        key.attr(label="legend", style="rounded", color="#9e9e9e", fontcolor="#616161")
-        key.attr("node", fontsize="9")
-        # Drawn with the same styles as the diagram's own nodes, so the key cannot drift.
-        key.node(
-            "legend_artifact", "artifact version\nname:version", **_artifact_style(deleted=False)
-        )
-        for name, label, attributes in (
-            ("legend_step", "step run", {"status": "completed"}),
-            (
-                "legend_cached",
-                "cached step run\n(reused an earlier one)",
-                {"status": "completed", "cache_outcome": "hit"},
-            ),
-            ("legend_failed", "failed step run", {"status": "failed"}),
-        ):
-            key.node(name, label, **_step_style(attributes)[0])
-        key.node("legend_deleted", "deleted artifact", **_artifact_style(deleted=True))
-        key.edge("legend_artifact", "legend_step", label="consumed / produced", fontsize="8")
-        key.edge(
-            "legend_cached",
-            "legend_deleted",
-            label="reused (served from cache)",
-            style="dashed",
-            fontsize="8",
-            color="#616161",
-        )
-        key.edge("legend_step", "legend_failed", style="invis")
+def _lines(g: nx.DiGraph, plan: _Plan, order: Mapping[str, tuple[int, str]]) -> list[_Line]:
+    """Every edge to draw, with served copies standing in for originals inside a reusing run."""
+    lines: list[_Line] = []
+    linked: set[str] = set()
+    edges = sorted(g.edges(data=True), key=lambda e: (order.get(e[0], (0, "")), str(e[1])))
+    for src, dst, data in edges:
+        kind = str(data.get("kind"))
+        if kind not in _EDGE_TOOLTIPS or src not in plan.home or dst not in plan.home:
+            continue  # ``contains`` is the frame itself
+        if kind == "cached_from":
+            lines.append(_Line(src, dst, "cache", _EDGE_TOOLTIPS[kind]))
+            continue
+        if kind == "consumed":
+            src = plan.served.get((str(plan.home[dst]), src), src)
+        elif kind == "reused":
+            copy = plan.served.get((str(plan.home[src]), dst))
+            if copy is not None and copy not in linked:
+                linked.add(copy)
+                lines.append(_Line(dst, copy, "cache", "served again by a cache hit"))
+            dst = copy or dst
+        lines.append(_Line(src, dst, "flow", _EDGE_TOOLTIPS[kind]))
+    return lines
 
 
 def _title(lineage: DrawnLineage, options: DiagramOptions) -> str:
@@ -272,54 +315,61 @@ def lineage_diagram(
         compound="true",
     )
     dot.attr("node", fontname=_FONT, fontsize="10")
-    dot.attr("edge", fontname=_FONT, fontsize="9", color="#424242")
+    dot.attr("edge", fontname=_FONT, fontsize="9")
     order = {n.id: (n.position, n.id) for n in lineage.nodes.values()}
-    clusters: dict[str, list[str]] = {}
-    runs_with_steps = {
-        str((data.get("attributes") or {}).get("run_id"))
-        for _, data in g.nodes(data=True)
-        if data.get("kind") == "step_run"
-    }
-    loose: list[str] = []
-    for node_id in sorted(g.nodes, key=lambda n: order.get(n, (0, str(n)))):
-        data = g.nodes[node_id]
-        if data.get("kind") == "run" and node_id in runs_with_steps:
-            continue  # the run is drawn as the cluster around its step runs
-        cluster = _cluster_of(node_id, data, g)
-        (clusters.setdefault(cluster, []) if cluster is not None else loose).append(node_id)
-    for node_id in loose:
-        dot.node(node_id, **_node_attrs(node_id, g.nodes[node_id], lineage.root))
+    plan = _plan(g, order)
+    frames: dict[str, list[str]] = {}
+    for node_id, run_id in plan.home.items():
+        if run_id is None:
+            dot.node(node_id, **_node(node_id, g.nodes[node_id], plan, lineage.root))
+        else:
+            frames.setdefault(run_id, []).append(node_id)
+    copies: dict[str, list[tuple[str, str]]] = {}
+    for (run_id, artifact_id), copy in plan.served.items():
+        frames.setdefault(run_id, [])
+        copies.setdefault(run_id, []).append((artifact_id, copy))
+    lines = _lines(g, plan, order)
     labels = _run_labels(g)
-    for index, (run_id, members) in enumerate(clusters.items()):
-        with dot.subgraph(name=f"cluster_run_{index}") as run:
-            bold = run_id == lineage.root
-            run.attr(
-                label=labels.get(run_id, f"run {_short(run_id)}"),
-                style="rounded",
-                color="#212121" if bold else "#9e9e9e",
-                penwidth="2" if bold else "1",
-                tooltip=f"run {run_id}",
-                id=f"run_{run_id}",
-                fontsize="10",
-            )
+    for index, (run_id, members) in enumerate(frames.items()):
+        with dot.subgraph(name=f"cluster_run_{index}") as frame:
+            frame.attr(label="", tooltip=f"run {run_id}", id=f"run_{run_id}", **plan.look("frame"))
+            if run_id == lineage.root:
+                plan.used.add("root")
+                frame.attr(penwidth=LOOKS["root"].attrs["penwidth"])
+            header = f"header_{run_id}"
+            text = labels.get(run_id, f"run {_short(run_id)}")
+            frame.node(header, text, shape="plaintext", tooltip=f"run {run_id}")
             for node_id in members:
-                run.node(node_id, **_node_attrs(node_id, g.nodes[node_id], lineage.root))
-    drawn = {n for cluster in clusters.values() for n in cluster} | set(loose)
-    edges = sorted(g.edges(data=True), key=lambda e: (order.get(e[0], (0, "")), str(e[1])))
-    for src, dst, data in edges:
-        kind = str(data.get("kind"))
-        if src not in drawn or dst not in drawn:
-            continue
-        dot.edge(src, dst, **_edge_attrs(kind, g.nodes[src]))
+                frame.node(node_id, **_node(node_id, g.nodes[node_id], plan, lineage.root))
+            for artifact_id, copy in copies.get(run_id, []):
+                frame.node(copy, id=copy, **_served_node(artifact_id, g.nodes[artifact_id], plan))
+            for first in _first_in_frame(members, copies.get(run_id, []), lines):
+                frame.edge(header, first, style="invis")
+    for line in lines:
+        dot.edge(line.src, line.dst, tooltip=line.tooltip, **plan.look(line.look))
     if options.legend:
-        _legend(dot)
+        draw_legend(dot, plan.used)
     return dot
+
+
+def _first_in_frame(
+    members: list[str], copies: list[tuple[str, str]], lines: list[_Line]
+) -> list[str]:
+    """The nodes of a run's frame that nothing in the frame points at.
+
+    The run's name is a header node placed before them (left of them, or above
+    them top to bottom) rather than the frame's label, which lines coming into
+    the frame from other runs would cross.
+    """
+    inside = set(members) | {copy for _, copy in copies}
+    pointed_at = {line.dst for line in lines if line.src in inside and line.dst in inside}
+    return [node for node in [*members, *(copy for _, copy in copies)] if node not in pointed_at]
 
 
 def _run_labels(g: nx.DiGraph) -> dict[str, str]:
     labels: dict[str, str] = {}
     for node_id, data in g.nodes(data=True):
-        attributes: dict[str, Any] = data.get("attributes") or {}
+        attributes = _attributes(data)
         if data.get("kind") == "step_run" and attributes.get("run_id"):
             run_id = str(attributes["run_id"])
             text = attributes.get("run_label") or "run"

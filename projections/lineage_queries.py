@@ -28,6 +28,7 @@ from lineagelog.projections.lineage import LineageEdge, LineageGraph, LineageNod
 from lineagelog.projections.lineage_walk import hops_from_root, walk_statements
 from lineagelog.projections.queries import ViewQueries
 from lineagelog.projections.references import References
+from lineagelog.projections.run_status import reported_run_status
 from lineagelog.projections.view_reader import visible
 
 if TYPE_CHECKING:
@@ -206,6 +207,8 @@ def _attributes(row: Row[Any], as_of: int | None) -> dict[str, Any]:
     return {
         "pipeline": row.r_pipeline,
         "run_name": row.r_run_name,
-        "status": row.r_status if visible(row.r_ended_pos, as_of) else "running",
+        "status": reported_run_status(
+            row.r_status, ended=visible(row.r_ended_pos, as_of), fully_cached=row.r_fully_cached
+        ),
         "started_at": _utc(row.r_started_at),
     }

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CTE, Integer, String, bindparam, case, literal, select, union, union_all
 
 from lineagelog.projections import schema as t
+from lineagelog.projections.run_status import all_steps_cached
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Row, Select
@@ -138,6 +139,8 @@ def _nodes_query(reached: CTE, dated: bool) -> Select[Any]:
         r.c.run_name.label("r_run_name"),
         r.c.status.label("r_status"),
         r.c.ended_pos.label("r_ended_pos"),
+        # Only a run's own row needs it: a step row would scan its run's steps for nothing.
+        case((n.c.kind == "run", all_steps_cached(r.c.id)), else_=False).label("r_fully_cached"),
         r.c.started_at.label("r_started_at"),
         ol.c.namespace.label("ol_namespace"),
         ol.c.name.label("ol_name"),

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, case, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, Row, and_, bindparam, case, func, not_, or_, select
 
 from lineagelog.domain.errors import RunNotFoundError, StepRunNotFoundError
 from lineagelog.projections import schema as t
 from lineagelog.projections.records import PipelineRecord, RunRecord, StepRunRecord
+from lineagelog.projections.run_status import all_steps_cached, reported_run_status
 from lineagelog.projections.view_reader import ViewReader, as_utc, tag_held, visible
 
 __all__ = ["RunQueries"]
@@ -38,11 +39,7 @@ _LATEST_INGREDIENTS = (
 )
 
 
-_ALL_STEPS_CACHED = and_(
-    exists().where(_sr.c.run_id == t.runs.c.id),
-    ~exists().where(_sr.c.run_id == t.runs.c.id, _sr.c.status != "cached"),
-)
-"""True for a run every step of which was served from the cache (no new event needed)."""
+_ALL_STEPS_CACHED = all_steps_cached(t.runs.c.id)
 _FULLY_CACHED = _ALL_STEPS_CACHED.label("fully_cached")
 
 
@@ -65,11 +62,8 @@ class RunQueries(ViewReader):
     """
 
     def _reported_status(self, row: Row[Any], ended: bool) -> str:
-        if not ended:
-            return "running"
-        if row.status == "completed" and getattr(row, "fully_cached", False):
-            return "cached"
-        return str(row.status)
+        fully_cached = bool(getattr(row, "fully_cached", False))
+        return reported_run_status(str(row.status), ended=ended, fully_cached=fully_cached)
 
     def _run_tags(
         self, conn: Any, run_ids: Sequence[str], as_of: int | None

@@ -41,7 +41,9 @@ def graph(
 ) -> None:
     """Draw a run's step DAG with its input and output artifacts (DOT on stdout by default).
 
-    Cache hits are dashed and linked to the step runs they reused; failed steps are red.
+    Cache hits are dashed; what they served is drawn again in the run, dotted to its original.
+
+    Failed steps are red; the legend lists only the looks the diagram uses.
 
     For example:
 

@@ -212,7 +212,8 @@ def test_dot_is_valid_quotes_labels_and_clusters_runs(lineage):
     _check_dot(text)
     assert 'label="raw \\"data\\":1\n' in text
     assert text.count("subgraph cluster_run_") == 2
-    assert 's1 -> s3 [label="cache hit of" color="#616161" dir=back style=dotted]' in text
+    cache_line = text[text.index("\ts1 -> s3 [") :].split("]", 1)[0]
+    assert "style=dotted" in cache_line and "label=" not in cache_line
     root = text[text.index("\tout [") :].split("]", 1)[0]
     assert 'label="p::total::output:1\nout"' in root and "penwidth=3" in root
 
@@ -223,4 +224,4 @@ def test_collapsed_dot_draws_one_node_per_repeated_step(lineage):
     _check_dot(text)
     assert "s2 [" not in text and "s2 ->" not in text
     assert 'label="total x2\n' in text
-    assert "s1 -> out [tooltip=produced]" in text
+    assert re.search(r"\ts1 -> out \[[^\]]*tooltip=produced", text)
