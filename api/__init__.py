@@ -6,6 +6,8 @@ Example:
 
 from __future__ import annotations
 
+from lineagelog.adapters.executors import StepExecutor
+from lineagelog.adapters.executors.dask import DaskExecutor
 from lineagelog.adapters.materializers import (
     ArtifactType,
     BaseMaterializer,
@@ -51,6 +53,7 @@ from lineagelog.domain.errors import (
     DownloadPathError,
     DownloadTargetExistsError,
     DuplicateVersionError,
+    ExecutorError,
     ExportFormatError,
     GraphvizNotFoundError,
     IntegrityError,
@@ -76,10 +79,12 @@ from lineagelog.domain.errors import (
     RunNotFoundError,
     SealMovedBackError,
     StepContextError,
+    StepNotSerializableError,
     StepRunNotFoundError,
     StepRunStateError,
     StorageError,
     UnknownFormatError,
+    UnreachableStoreError,
     UnsafeLoadError,
     UntrustedTypeError,
     VersionInUseError,
@@ -103,12 +108,14 @@ __all__ = [
     "ConcurrencyConflict",
     "ConfigurationError",
     "DType",
+    "DaskExecutor",
     "DataclassMaterializer",
     "DeletedVersionError",
     "DiagramRenderError",
     "DownloadPathError",
     "DownloadTargetExistsError",
     "DuplicateVersionError",
+    "ExecutorError",
     "ExportFormatError",
     "ExternalArtifact",
     "GraphvizNotFoundError",
@@ -144,6 +151,8 @@ __all__ = [
     "StepConfig",
     "StepContext",
     "StepContextError",
+    "StepExecutor",
+    "StepNotSerializableError",
     "StepRun",
     "StepRunNotFoundError",
     "StepRunStateError",
@@ -154,6 +163,7 @@ __all__ = [
     "UUIDMaterializer",
     "UnknownFormatError",
     "UnmaterializedArtifact",
+    "UnreachableStoreError",
     "UnsafeLoadError",
     "UntrustedTypeError",
     "Uri",

@@ -173,6 +173,18 @@ step_outputs = Table(
     sqlite_with_rowid=False,
 )
 
+step_attempts = Table(
+    PREFIX + "step_attempts",
+    metadata,
+    _id("step_run_id", primary_key=True),
+    Column("attempt", Integer, primary_key=True),  # 1, 2... (a worker died mid-step)
+    Column("worker", String(255), nullable=False),
+    Column("executor", String(255), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 artifact_versions = Table(
     PREFIX + "artifact_versions",
     metadata,
@@ -280,7 +292,7 @@ run_metadata = Table(
 """One row per key of every metadata event: merged in position order when read."""
 
 VIEW_TABLES: dict[str, tuple[Table, ...]] = {
-    "runs": (runs, run_tags, step_runs, step_outputs),
+    "runs": (runs, run_tags, step_runs, step_outputs, step_attempts),
     "catalog": (artifact_versions, artifact_tags, tags),
     "cache": (cache_entries,),
     "lineage": (lineage_nodes, lineage_edges, timeline),

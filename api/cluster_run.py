@@ -1,0 +1,247 @@
+"""A run whose step bodies execute on an executor's workers; the driver keeps the log.
+
+The driver walks the DAG: a step whose inputs exist is started and its cache
+decided here, as in the local runner, so a hit never reaches the cluster; a miss
+is packed (``RemoteStep``) and submitted. Independent steps therefore run at the
+same time. While they run, the driver appends what it hears: ``AttemptStarted``
+when a worker begins a step (a worker that died and a retry elsewhere show as two
+attempts), then, when the step returns, its outputs (``ArtifactWritten``) and
+``StepSucceeded``, or ``StepFailed``. Each planned output folder is covered by a
+write lease held by the driver from submission until its version is recorded, so
+``gc`` never takes bytes whose event is on its way.
+
+After a failure no new step is submitted (``on_failure="stop"``) and the ones
+running finish and are recorded; with ``on_failure="continue"`` every step that
+does not depend on a failed one still runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lineagelog.adapters.executors import ExecutorTask, TaskFinished, TaskStarted
+from lineagelog.adapters.write_leases import write_lease
+from lineagelog.api.artifact_config import ArtifactConfig
+from lineagelog.api.remote_step import RemoteResult, RemoteStep
+from lineagelog.api.step_context import StepContextOutput, plan_outputs
+from lineagelog.api.step_failure import StepFailure
+from lineagelog.api.unmaterialized import unmaterialized_parameters
+from lineagelog.domain.errors import ExecutorError, StepNotSerializableError
+from lineagelog.projections.faults import checkpoint
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.executors import StepExecutor
+    from lineagelog.api.building import DagBuilder, Invocation
+    from lineagelog.api.runner import PipelineRunner
+
+__all__ = ["ClusterRun", "check_sendable"]
+
+log = logging.getLogger("lineagelog.run")
+
+
+def check_sendable(executor: StepExecutor, pipeline: str, builder: DagBuilder) -> None:
+    """Refuse, before anything is recorded, a step that cannot run on the executor's workers.
+
+    Raises:
+        StepNotSerializableError: a step function or parameter that does not serialize,
+            or an ``UnmaterializedArtifact`` input (it reads the log, which workers do not).
+    """
+    for invocation in builder.invocations.values():
+        label = f"step {invocation.id!r} of pipeline {pipeline!r}"
+        reads_log = sorted(unmaterialized_parameters(invocation.step.func) & set(invocation.inputs))
+        if reads_log:
+            raise StepNotSerializableError(
+                f"{label} takes {reads_log} as UnmaterializedArtifact, which reads the log, and "
+                "on an executor's workers only the driver does; take the loaded value instead, "
+                "or run the pipeline with executor='local'"
+            )
+        executor.check_sendable((invocation.step, invocation.parameters), label)
+
+
+@dataclass
+class _Submitted:
+    """A step on the cluster: what the driver needs to record its end."""
+
+    invocation: Invocation
+    run_id: uuid.UUID
+    step_run_id: uuid.UUID
+    started: float
+    planned: dict[str, StepContextOutput]
+    leases: contextlib.ExitStack
+    attempts: list[str] = field(default_factory=list)
+
+
+class ClusterRun:
+    """Drives one run's steps through ``executor``; the runner records every event."""
+
+    def __init__(self, runner: PipelineRunner, executor: StepExecutor) -> None:
+        """Run the steps of ``runner``'s pipeline on ``executor`` (opened by the runner)."""
+        self.runner = runner
+        self.executor = executor
+        self._submitted: dict[str, _Submitted] = {}
+
+    def run(self, builder: DagBuilder, run_id: uuid.UUID) -> tuple[str, StepFailure] | None:
+        """Run every step whose inputs come to exist; return the first failure, if any."""
+        pending = list(builder.invocations.values())  # call order: the order to submit in
+        done: set[str] = set()
+        failed: set[str] = set()  # failed, or never started because an input is missing
+        first: tuple[str, StepFailure] | None = None
+        try:
+            while True:
+                if first is None or self.runner.on_failure == "continue":
+                    pending = self._start_ready(pending, done, failed, run_id)
+                if not self._submitted:
+                    return first
+                for news in self.executor.wait():
+                    if isinstance(news, TaskStarted):
+                        self._attempt_started(news)
+                        continue
+                    submitted = self._submitted.pop(news.key)
+                    with submitted.leases:
+                        failure = self._finished(submitted, news)
+                    if failure is None:
+                        done.add(submitted.invocation.id)
+                    else:
+                        failed.add(submitted.invocation.id)
+                        first = first or (submitted.invocation.id, failure)
+        finally:
+            for submitted in self._submitted.values():
+                submitted.leases.close()
+
+    # -- submitting ----------------------------------------------------------------------
+
+    def _start_ready(
+        self, pending: list[Invocation], done: set[str], failed: set[str], run_id: uuid.UUID
+    ) -> list[Invocation]:
+        """Decide every step whose inputs exist; submit the misses. Returns the rest."""
+        progressed = True
+        while progressed:  # a hit makes its outputs exist at once: look again
+            progressed = False
+            waiting = []
+            for invocation in pending:
+                if not failed.isdisjoint(invocation.upstream):
+                    failed.add(invocation.id)  # never started: an input it needs does not exist
+                    progressed = True
+                elif done.issuperset(invocation.upstream):
+                    progressed = True
+                    if self._start(invocation, run_id):
+                        done.add(invocation.id)
+                else:
+                    waiting.append(invocation)
+            pending = waiting
+        return pending
+
+    def _start(self, invocation: Invocation, run_id: uuid.UUID) -> bool:
+        """Start the step run and decide; submit a miss. True when a cache hit served it."""
+        runner = self.runner
+        step_run_id, started = uuid.uuid4(), time.perf_counter()
+        if runner.decide_step(invocation, run_id, step_run_id, started):
+            return True
+        context = runner.context
+        planned = plan_outputs(context, runner.pipeline, invocation)
+        leases = contextlib.ExitStack()
+        for output in planned.values():
+            leases.enter_context(
+                write_lease(context.artifacts, output.artifact_version_id, output.artifact_name)
+            )
+        work = RemoteStep.of(
+            invocation,
+            pipeline=runner.pipeline,
+            run_name=runner.run_name,
+            run_id=run_id,
+            step_run_id=step_run_id,
+            inputs={
+                name: runner.produced[(out.invocation_id, out.output_name)]
+                for name, out in invocation.inputs.items()
+            },
+            planned=planned,
+            store=context.artifacts,
+            pickle_fallback=runner.recorder.pickle_fallback,
+        )
+        key = str(step_run_id)
+        self._submitted[key] = _Submitted(invocation, run_id, step_run_id, started, planned, leases)
+        try:
+            self.executor.submit(ExecutorTask(key, work.label, work))
+        except BaseException:
+            self._submitted.pop(key).leases.close()
+            raise
+        log.info("%s submitted to %s", work.label, self.executor.name)
+        return False
+
+    # -- hearing back ----------------------------------------------------------------------
+
+    def _attempt_started(self, news: TaskStarted) -> None:
+        submitted = self._submitted.get(news.key)
+        if submitted is None:
+            return  # a late message about a step already recorded
+        submitted.attempts.append(news.worker)
+        self.runner.change_step_run(
+            submitted.step_run_id,
+            lambda step_run: step_run.start_attempt(
+                worker=news.worker, executor=self.executor.name
+            ),
+        )
+        log.info(
+            "step %r running on %s (attempt %d)",
+            submitted.invocation.id,
+            news.worker,
+            len(submitted.attempts),
+        )
+
+    def _finished(self, submitted: _Submitted, news: TaskFinished) -> StepFailure | None:
+        """Record how the step ended; the failure, when it did not succeed."""
+        invocation, runner = submitted.invocation, self.runner
+        duration = time.perf_counter() - submitted.started
+        if news.error is None and news.lost_worker is None:
+            self._record_success(submitted, news.result)
+            log.info("step %r completed on %s", invocation.id, news.worker)
+            return None
+        if news.error is not None:
+            error: BaseException = news.error
+            failure = StepFailure.of(error, duration, news.traceback)
+        else:
+            error = ExecutorError(
+                f"step {invocation.id!r} of pipeline {runner.pipeline!r} was lost: the worker "
+                f"{news.lost_worker} died while running it, after {len(submitted.attempts)} "
+                f"attempt(s) on {submitted.attempts}; see the workers' logs, and give the "
+                "executor more retries if workers are expected to die"
+            )
+            failure = StepFailure.of(error, duration)
+        failure.__cause__ = error
+        runner.record_step_failure(submitted.step_run_id, failure)
+        log.info("step %r failed: %s", invocation.id, failure.summary)
+        return failure
+
+    def _record_success(self, submitted: _Submitted, result: RemoteResult) -> None:
+        invocation, runner = submitted.invocation, self.runner
+        if result.step_run_metadata:
+            runner.change_step_run(
+                submitted.step_run_id,
+                lambda step_run: step_run.log_metadata(result.step_run_metadata),
+            )
+        outputs = invocation.step.outputs
+        for index, spec in enumerate(outputs):
+            planned = result.planned[spec.name]
+            runner.produced[(invocation.id, spec.name)] = runner.recorder.record_saved(
+                submitted.step_run_id,
+                planned.artifact_name,
+                planned.artifact_version_id,
+                spec.name,
+                result.saved[spec.name],
+                spec.config or ArtifactConfig(),
+                succeed_started=submitted.started if index == len(outputs) - 1 else None,
+                tags=planned.tags,
+                planned=planned,
+            )
+            checkpoint("artifact.recorded")
+        if not outputs:
+            runner.change_step_run(
+                submitted.step_run_id,
+                lambda step_run: step_run.succeed(time.perf_counter() - submitted.started),
+            )
+        runner.remember_execution(invocation, submitted.run_id, submitted.step_run_id)
