@@ -26,7 +26,6 @@ from lineagelog.api.options import (
     merged,
     substitution_texts,
 )
-
 from lineagelog.api.tagging import Tag, as_tags
 from lineagelog.domain.canonical import to_jsonable
 from lineagelog.domain.errors import PipelineDefinitionError
