@@ -1,0 +1,288 @@
+"""Steps on Dask: real worker processes, the driver as the only writer of the log.
+
+A session-wide ``LocalCluster`` of four worker processes serves most tests
+(``DaskExecutor(client=...)``); the temporary cluster of ``executor="dask"``, a
+cluster whose worker a test kills, and a ``dask scheduler`` with two ``dask worker``
+processes on loopback (the existing-address path, with the S3 store) are started
+by the tests that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from parts import require_module
+from views import stored_event_rows, view_rows
+from waiting import wait_until
+
+import dask_pipelines as p
+from lineagelog.api import (
+    Client,
+    DaskExecutor,
+    RunFailedError,
+    StepContextError,
+    StepNotSerializableError,
+    UnreachableStoreError,
+    pipeline,
+    step,
+)
+from lineagelog.api.context import open_context
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[object]:
+    """A local cluster of four single-threaded worker processes, shared by this module."""
+    distributed = require_module("distributed", "dask")
+    cluster = distributed.LocalCluster(
+        n_workers=4, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.fixture
+def on_dask(dask_client: object) -> DaskExecutor:
+    return DaskExecutor(client=dask_client)
+
+
+def assert_sound(client: Client) -> None:
+    """The audit is clean and every view equals its rebuild from the log."""
+    assert client.audit().ok
+    context = open_context()
+    context.catch_up()
+    incremental = view_rows(context)
+    context.projector.rebuild()
+    assert view_rows(context) == incremental
+
+
+def lineage_shape(client: Client, run_id: str) -> set[tuple[str, str, str]]:
+    """The run's lineage as (from, kind, to), nodes named by their labels (runs by their kind)."""
+    graph = client.lineage(run_id, "both", depth=10)
+    labels = {n.id: n.kind if n.kind == "run" else n.label for n in graph.nodes.values()}
+    return {(labels[e.src], e.kind, labels[e.dst]) for e in graph.edges}
+
+
+def test_the_readme_pipeline_gives_on_dask_what_it_gives_locally(
+    sqlite_stores: tuple[str, str], tmp_path: Path, on_dask: DaskExecutor
+) -> None:
+    local = p.numbers.run(
+        n=10,
+        database_url=f"sqlite:///{tmp_path / 'local.db'}",
+        artifact_store=str(tmp_path / "local_artifacts"),
+    )
+
+    run = p.numbers.run(n=10, executor=on_dask)
+
+    assert run.status == local.status == "completed"
+    for name, step_run in local.steps.items():
+        mine = run.steps[name]
+        assert mine.status == step_run.status == "completed"
+        for output, version in step_run.outputs.items():
+            assert mine.outputs[output].load() == version.load()
+            assert mine.outputs[output].version == version.version
+            assert mine.outputs[output].name == version.name
+    local_client = Client(f"sqlite:///{tmp_path / 'local.db'}", str(tmp_path / "local_artifacts"))
+    assert lineage_shape(Client(), str(run.id)) == lineage_shape(local_client, str(local.id))
+    workers = {Client().get_run(run.id).steps[name].worker for name in run.steps}
+    assert workers <= set(on_dask_workers(on_dask)) and None not in workers
+    assert_sound(Client())
+
+
+def on_dask_workers(executor: DaskExecutor) -> list[str]:
+    return list(executor._given_client.scheduler_info()["workers"])  # type: ignore[attr-defined]
+
+
+def test_a_rerun_is_served_from_cache_without_a_task_reaching_the_cluster(
+    sqlite_stores: tuple[str, str], dask_client: object, on_dask: DaskExecutor
+) -> None:
+    distributed = require_module("distributed", "dask")
+    p.numbers.run(n=6, executor=on_dask)
+
+    with distributed.get_task_stream(dask_client) as stream:
+        rerun = p.numbers.run(n=6, executor=on_dask)
+
+    cached = {name for name, s in rerun.steps.items() if s.status == "cached"}
+    assert cached == {"load", "split"}
+    ran = {f"lineagelog-{rerun.steps[name].id}" for name in ("total", "total_2")}
+    assert {task["key"] for task in stream.data} == ran  # only the two uncached steps
+    assert_sound(Client())
+
+
+def test_independent_steps_run_at_the_same_time_as_the_log_records_them(
+    sqlite_stores: tuple[str, str], on_dask: DaskExecutor
+) -> None:
+    run = p.fan_out.run(width=8, seconds=0.5, executor=on_dask)
+
+    steps = Client().get_run(run.id).steps.values()
+    spans = [(s.attempts[-1].started_at, s.ended_at) for s in steps]
+    most_at_once = max(sum(1 for start, end in spans if start <= t < end) for t, _ in spans)
+    assert len(spans) == 8
+    assert most_at_once >= 3  # four workers; one after another would give 1
+    assert len({s.worker for s in steps}) == 4
+    assert_sound(Client())
+
+
+def test_a_failing_step_fails_the_run_as_locally_and_running_steps_are_recorded(
+    sqlite_stores: tuple[str, str], on_dask: DaskExecutor
+) -> None:
+    with pytest.raises(RunFailedError) as raised:
+        p.failing_branch.run(seconds=1.0, executor=on_dask)
+
+    assert isinstance(raised.value.__cause__, ValueError)
+    assert raised.value.failed_step == "fails"
+    run = Client().get_run(raised.value.run_id)
+    assert run.status == "failed"
+    assert run.steps["fails"].status == "failed"
+    assert "in fails\n" in run.steps["fails"].traceback  # as the worker formatted it
+    assert run.steps["fails"].traceback.endswith("ValueError: bad input\n")
+    assert run.steps["slow"].status == "completed"  # already running: finished and recorded
+    assert set(run.steps) == {"fails", "slow"}  # nothing new submitted after the failure
+    assert_sound(Client())
+
+
+def test_on_failure_continue_runs_every_step_that_does_not_depend_on_the_failed_one(
+    sqlite_stores: tuple[str, str], on_dask: DaskExecutor
+) -> None:
+    with pytest.raises(RunFailedError) as raised:
+        p.failing_branch.run(seconds=0.2, executor=on_dask, on_failure="continue")
+
+    run = Client().get_run(raised.value.run_id)
+    assert run.status == "failed"
+    assert {name: s.status for name, s in run.steps.items()} == {
+        "fails": "failed",
+        "slow": "completed",
+        "after_2": "completed",
+    }
+    assert run.steps["after_2"].outputs["output"].load() == 8
+    assert_sound(Client())
+
+
+def test_on_failure_continue_works_the_same_in_this_process(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    with pytest.raises(RunFailedError):
+        p.failing_branch.run(seconds=0.0, on_failure="continue")
+
+    run = Client().list_runs()[0]
+    assert {name: s.status for name, s in run.steps.items()} == {
+        "fails": "failed",
+        "slow": "completed",
+        "after_2": "completed",
+    }
+    assert all(s.worker is None for s in Client().get_run(run.id).steps.values())
+    assert_sound(Client())
+
+
+def test_a_worker_killed_mid_step_is_retried_elsewhere_and_both_attempts_are_logged(
+    sqlite_stores: tuple[str, str], tmp_path: Path
+) -> None:
+    require_module("distributed", "dask")
+    kill_when_started(tmp_path, sqlite_stores[0])
+
+    run = p.kill_me.run(marker_folder=str(tmp_path), executor=DaskExecutor(n_workers=2))
+
+    step_run = Client().get_run(run.id).steps["killable"]
+    assert run.status == "completed"
+    assert [a.attempt for a in step_run.attempts] == [1, 2]
+    assert step_run.attempts[0].worker != step_run.attempts[1].worker
+    assert_sound(Client())
+
+
+def test_a_step_whose_worker_dies_with_no_retries_left_fails_naming_the_lost_worker(
+    sqlite_stores: tuple[str, str], tmp_path: Path
+) -> None:
+    require_module("distributed", "dask")
+    kill_when_started(tmp_path, sqlite_stores[0])
+
+    with pytest.raises(RunFailedError) as raised:
+        p.kill_me.run(marker_folder=str(tmp_path), executor=DaskExecutor(n_workers=2, retries=0))
+
+    run = Client().get_run(raised.value.run_id)
+    lost = run.steps["killable"]
+    assert run.status == "failed" and lost.status == "failed"
+    assert lost.attempts[0].worker in str(raised.value)
+    assert "died while running it" in lost.error_message
+    assert_sound(Client())
+
+
+def kill_when_started(folder: Path, database_url: str) -> None:
+    """SIGKILL the worker of the first attempt of ``killable`` once the log shows it started."""
+    import threading
+
+    def attempt_recorded() -> bool:
+        return any(row[3].endswith("AttemptStarted") for row in stored_event_rows(database_url))
+
+    def kill() -> None:
+        marker = folder / "started"
+        wait_until(marker.exists, 60, "the step to start on a worker")
+        wait_until(lambda: marker.read_text().strip(), 5, "the worker to write its pid")
+        wait_until(attempt_recorded, 30, "the driver to record the attempt")
+        os.kill(int(marker.read_text()), signal.SIGKILL)
+
+    threading.Thread(target=kill, daemon=True).start()
+
+
+def test_a_memory_store_is_refused_before_anything_is_recorded(
+    tmp_path: Path, on_dask: DaskExecutor
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'lineage.db'}"
+
+    with pytest.raises(UnreachableStoreError, match="memory://"):
+        p.numbers.run(database_url=database_url, artifact_store="memory://x", executor=on_dask)
+
+    assert Client(database_url, "memory://x").list_runs() == []
+
+
+def test_a_step_that_cannot_be_pickled_is_refused_naming_it(
+    sqlite_stores: tuple[str, str], on_dask: DaskExecutor
+) -> None:
+    import threading
+
+    lock = threading.Lock()
+
+    @step(enable_cache=False)
+    def holds_a_lock() -> int:
+        with lock:
+            return 1
+
+    @pipeline
+    def locked() -> None:
+        holds_a_lock()
+
+    with pytest.raises(StepNotSerializableError, match="step 'holds_a_lock'"):
+        locked.run(executor=on_dask)
+
+    assert Client().list_runs() == []
+
+
+def test_a_step_on_a_worker_uses_its_context_and_its_metadata_reaches_the_log(
+    sqlite_stores: tuple[str, str], on_dask: DaskExecutor
+) -> None:
+    run = p.context_pipeline.run(n=4, executor=on_dask)
+
+    step_run = Client().get_run(run.id).steps["uses_the_context"]
+    count = step_run.outputs["count"]
+    assert count.load() == 4
+    assert count.run_metadata["seen_by"] == run.run_name
+    assert count.run_metadata["items"] == 4
+    assert step_run.run_metadata["step_run_id"] == str(step_run.id)
+    assert_sound(Client())
+
+
+def test_save_artifact_inside_a_step_on_a_worker_fails_the_step_saying_what_to_do(
+    sqlite_stores: tuple[str, str], on_dask: DaskExecutor
+) -> None:
+    with pytest.raises(RunFailedError) as raised:
+        p.save_inside_pipeline.run(executor=on_dask)
+
+    assert isinstance(raised.value.__cause__, StepContextError)
+    assert "return values as outputs" in str(raised.value.__cause__)
+    assert_sound(Client())
