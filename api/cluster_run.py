@@ -22,7 +22,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from lineagelog.adapters.executors import ExecutorTask, TaskFinished, TaskStarted
 from lineagelog.adapters.write_leases import write_lease
@@ -35,11 +35,47 @@ from lineagelog.domain.errors import ExecutorError, StepNotSerializableError
 from lineagelog.projections.faults import checkpoint
 
 if TYPE_CHECKING:
-    from lineagelog.adapters.executors import StepExecutor
-    from lineagelog.api.building import DagBuilder, Invocation
-    from lineagelog.api.runner import PipelineRunner
+    from collections.abc import Callable
 
-__all__ = ["ClusterRun", "check_sendable"]
+    from lineagelog.adapters.executors import StepExecutor
+    from lineagelog.api.artifacts import ArtifactRecorder, ProducedOutput
+    from lineagelog.api.building import DagBuilder, Invocation
+    from lineagelog.api.context import LineageContext
+    from lineagelog.api.executors import OnFailure
+    from lineagelog.domain.step_run import StepRun
+
+__all__ = ["ClusterRun", "RunRecorder", "check_sendable"]
+
+
+class RunRecorder(Protocol):
+    """What a cluster run needs from the runner: its cache decisions and its appends."""
+
+    context: LineageContext
+    pipeline: str
+    run_name: str
+    on_failure: OnFailure
+    produced: dict[tuple[str, str], ProducedOutput]
+
+    @property
+    def recorder(self) -> ArtifactRecorder:
+        """Records the outputs the workers saved."""
+
+    def decide_step(
+        self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID, started: float
+    ) -> bool:
+        """Start the step run and record its cache decision; True when a hit served it."""
+
+    def remember_execution(
+        self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID
+    ) -> None:
+        """Let later steps with the same ingredients hit this execution."""
+
+    def record_step_failure(self, step_run_id: uuid.UUID, failure: StepFailure) -> None:
+        """Append the step's ``StepFailed``."""
+
+    def change_step_run(self, step_run_id: uuid.UUID, change: Callable[[StepRun], object]) -> None:
+        """Apply ``change`` to a step run of this run and append its events."""
+
 
 log = logging.getLogger("lineagelog.run")
 
@@ -79,7 +115,7 @@ class _Submitted:
 class ClusterRun:
     """Drives one run's steps through ``executor``; the runner records every event."""
 
-    def __init__(self, runner: PipelineRunner, executor: StepExecutor) -> None:
+    def __init__(self, runner: RunRecorder, executor: StepExecutor) -> None:
         """Run the steps of ``runner``'s pipeline on ``executor`` (opened by the runner)."""
         self.runner = runner
         self.executor = executor

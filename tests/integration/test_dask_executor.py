@@ -14,12 +14,12 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import dask_pipelines as p
 import pytest
 from parts import require_module
 from views import stored_event_rows, view_rows
 from waiting import wait_until
 
-import dask_pipelines as p
 from lineagelog.api import (
     Client,
     DaskExecutor,
