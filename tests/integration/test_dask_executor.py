@@ -286,3 +286,155 @@ def test_save_artifact_inside_a_step_on_a_worker_fails_the_step_saying_what_to_d
     assert isinstance(raised.value.__cause__, StepContextError)
     assert "return values as outputs" in str(raised.value.__cause__)
     assert_sound(Client())
+
+
+@pytest.fixture
+def scheduler_address(tmp_path: Path, s3_store: str) -> Iterator[str]:
+    """A `dask scheduler` and two `dask worker` processes on loopback, started here.
+
+    They are started after ``s3_store`` put the S3 settings in the environment, so the
+    workers reach the loopback S3 server as the driver does.
+    """
+    import subprocess
+    import sys
+
+    require_module("distributed", "dask")
+    scheduler_file = tmp_path / "scheduler.json"
+    here = Path(__file__).parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here), str(here.parent)])}
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    started = [
+        subprocess.Popen(
+            [
+                *dask,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(scheduler_file),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        wait_until(scheduler_file.exists, 60, "the dask scheduler to write its address")
+        wait_until(lambda: scheduler_file.read_text().strip(), 5, "the scheduler file")
+        for _ in range(2):
+            started.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "distributed.cli.dask_worker",
+                        "--scheduler-file",
+                        str(scheduler_file),
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        import json
+
+        address = json.loads(scheduler_file.read_text())["address"]
+        import distributed
+
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for process in reversed(started):
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_an_existing_scheduler_with_two_workers_runs_the_readme_pipeline_on_s3(
+    tmp_path: Path, s3_store: str, scheduler_address: str
+) -> None:
+    host_port = scheduler_address.removeprefix("tcp://")
+    database_url = f"sqlite:///{tmp_path / 'lineage.db'}"
+
+    run = p.numbers.run(
+        n=10, database_url=database_url, artifact_store=s3_store, executor=f"dask://{host_port}"
+    )
+
+    client = Client(database_url, s3_store)
+    recorded = client.get_run(run.id)
+    assert run.status == "completed"
+    assert recorded.steps["total_2"].outputs["output"].load() == 25
+    assert {a.executor for s in recorded.steps.values() for a in s.attempts} == {
+        f"dask {scheduler_address}"
+    }
+    assert all(s.worker for s in recorded.steps.values())
+    assert client.audit().ok
+
+
+def test_the_environment_selects_a_temporary_local_cluster(
+    sqlite_stores: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_module("distributed", "dask")
+    monkeypatch.setenv("LINEAGELOG_EXECUTOR", "dask")
+
+    run = p.numbers(n=4)
+
+    steps = Client().get_run(run.id).steps.values()
+    assert run.status == "completed"
+    assert {a.executor for s in steps for a in s.attempts} == {"dask local"}
+    assert_sound(Client())
+
+
+def test_a_folder_a_worker_cannot_see_is_refused_before_anything_is_recorded(
+    tmp_path: Path, s3_store: str, scheduler_address: str
+) -> None:
+    # The scheduler's workers run in this machine's file system, so they see the folder;
+    # a worker in its own mount namespace, with an empty /tmp, stands for a remote one.
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare(1) to give a worker a file system of its own")
+    blind = subprocess.Popen(
+        [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            f"mount -t tmpfs none /tmp && exec {sys.executable} -m distributed.cli.dask_worker "
+            f"{scheduler_address} --nthreads 1 --no-dashboard --host 127.0.0.1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        import distributed
+
+        with distributed.Client(scheduler_address) as client:
+            client.wait_for_workers(3, timeout=60)
+        database_url = f"sqlite:///{tmp_path / 'lineage.db'}"
+        with pytest.raises(UnreachableStoreError, match="cannot read the artifact store"):
+            p.numbers.run(
+                database_url=database_url,
+                artifact_store=str(tmp_path / "artifacts"),
+                executor=DaskExecutor(address=scheduler_address),
+            )
+        assert Client(database_url, str(tmp_path / "artifacts")).list_runs() == []
+    finally:
+        blind.terminate()
+        blind.wait(timeout=20)
