@@ -438,3 +438,34 @@ def test_a_folder_a_worker_cannot_see_is_refused_before_anything_is_recorded(
     finally:
         blind.terminate()
         blind.wait(timeout=20)
+
+
+def test_attempts_survive_export_and_import_and_as_of_before_one_does_not_see_it(
+    sqlite_stores: tuple[str, str], tmp_path: Path, on_dask: DaskExecutor
+) -> None:
+    from lineagelog.adapters.export import export_events, import_events
+
+    run = p.fan_out.run(width=2, seconds=0.0, executor=on_dask)
+    source = Client()
+    rows = stored_event_rows(sqlite_stores[0])
+    first_attempt = min(row[0] for row in rows if row[3].endswith("AttemptStarted"))
+    exported = tmp_path / "events.jsonl"
+    with exported.open("w", encoding="utf-8") as out:
+        export_events(source.context.events, out)
+
+    copy = Client(f"sqlite:///{tmp_path / 'copy.db'}", sqlite_stores[1])
+    with exported.open(encoding="utf-8") as events:
+        import_events(copy.context.events, events)
+
+    def attempts(client: Client) -> dict[str, list[tuple[int, str, str]]]:
+        steps = client.get_run(run.id).steps
+        return {
+            n: [(a.attempt, a.worker, a.executor) for a in s.attempts] for n, s in steps.items()
+        }
+
+    assert copy.audit().ok
+    assert attempts(copy) == attempts(source)
+    assert all(len(found) == 1 for found in attempts(source).values())
+    before, at = source.as_of(first_attempt - 1), source.as_of(first_attempt)
+    assert sum(len(found) for found in attempts(before).values()) == 0
+    assert sum(len(found) for found in attempts(at).values()) == 1
