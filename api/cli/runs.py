@@ -204,7 +204,19 @@ def _step_detail(s: StepRun) -> dict[str, Any]:
         "outputs": {k: _artifact_ref(v) for k, v in s.outputs.items()},
         "error_type": s.error_type,
         "error_message": s.error_message,
+        "worker": s.worker,
+        "attempts": [
+            {"attempt": a.attempt, "worker": a.worker, "executor": a.executor} for a in s.attempts
+        ],
     }
+
+
+def _worker_cell(s: StepRun) -> str:
+    """``tcp://10.0.0.5:4001``, with the attempts when a worker was lost (``(2 attempts)``)."""
+    if not s.attempts:
+        return "-"
+    more = f" ({len(s.attempts)} attempts)" if len(s.attempts) > 1 else ""
+    return f"{s.attempts[-1].worker}{more}"
 
 
 def _artifact_ref(v: Any) -> dict[str, Any]:
@@ -233,17 +245,22 @@ def _print_run(r: Run) -> None:
     if r.failed_step:
         out.print(f"  failed    step {r.failed_step}: {r.error}", markup=False)
     table = Table(show_edge=False, pad_edge=False, title_justify="left")
-    for column in ("STEP", "ID", "STATUS", "DURATION", "CACHE", "INPUTS", "OUTPUTS"):
+    # Where each step ran, for runs whose steps went to an executor's workers.
+    on_workers = any(s.attempts for s in r.steps.values())
+    columns = ("STEP", "ID", "STATUS", "DURATION", "CACHE", "INPUTS", "OUTPUTS")
+    for column in (*columns[:3], "WORKER", *columns[3:]) if on_workers else columns:
         table.add_column(column, overflow="fold")
     for s in r.steps.values():
         style = {"failed": "red", "cached": "dim", "running": "yellow"}.get(s.status, "")
         cache = s.cache_outcome or "-"
         if s.cache_reason:
             cache += f": {_UUID.sub(lambda m: m.group(0)[:8], s.cache_reason)}"
+        where = [_worker_cell(s)] if on_workers else []
         table.add_row(
             escape(s.name),
             str(s.id)[:8],
             f"[{style}]{s.status}[/{style}]" if style else s.status,
+            *where,
             format_duration(s.duration_s),
             escape(cache),
             escape(", ".join(f"{k}={v.name}:{v.version}" for k, v in s.inputs.items()) or "-"),

@@ -469,3 +469,24 @@ def test_attempts_survive_export_and_import_and_as_of_before_one_does_not_see_it
     before, at = source.as_of(first_attempt - 1), source.as_of(first_attempt)
     assert sum(len(found) for found in attempts(before).values()) == 0
     assert sum(len(found) for found in attempts(at).values()) == 1
+
+
+def test_the_demo_on_dask_says_where_steps_run_and_runs_show_lists_the_workers(
+    tmp_path: Path,
+) -> None:
+    import re
+
+    from cli import run_cli
+
+    require_module("distributed", "dask")
+    stores = (f"sqlite:///{tmp_path / 'lineage.db'}", str(tmp_path / "artifacts"))
+
+    demo = run_cli("demo", "--executor", "dask", stores=stores, cwd=tmp_path)
+    run_id = re.findall(r"id=([0-9a-f-]{36})", demo.stdout)[0]
+    shown = run_cli("runs", "show", run_id, stores=stores, cwd=tmp_path)
+
+    assert demo.returncode == 0, demo.stderr
+    assert re.search(r"step 'train' running on tcp://127\.0\.0\.1:\d+ \(attempt 1\)", demo.stdout)
+    assert re.search(r"train\s+completed\s+miss\s+-> model:1  on tcp://", demo.stdout)
+    assert shown.returncode == 0, shown.stderr
+    assert "WORKER" in shown.stdout and "tcp://127.0.0.1:" in shown.stdout
