@@ -175,8 +175,11 @@ class DaskExecutor(StepExecutor):
             ) from e
 
     def submit(self, task: ExecutorTask) -> None:
-        """Send ``task`` to the scheduler; its news arrive through ``wait``."""
-        self.check_sendable(task.work, task.label)
+        """Send ``task`` to the scheduler; its news arrive through ``wait``.
+
+        The runner checked with ``check_sendable`` what the task carries; a task that
+        still cannot be serialized fails as its step (Dask reports it on the future).
+        """
         future = self._client.submit(
             _attempt, task.work, self._topic, task.key, key=f"lineagelog-{task.key}", pure=False
         )
