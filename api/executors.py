@@ -16,7 +16,7 @@ from typing import Any, Literal, get_args
 
 from lineagelog.adapters.executors import StepExecutor
 from lineagelog.adapters.executors.dask import DaskExecutor
-from lineagelog.domain.errors import ExecutorError
+from lineagelog.domain.errors import ExecutorError, PipelineDefinitionError
 
 __all__ = [
     "EXECUTOR_VARIABLE",
@@ -63,13 +63,20 @@ def checked_on_failure(owner: str, given: Any) -> OnFailure:
     """``given`` if it is ``"stop"`` or ``"continue"``, else a clear error naming it.
 
     Raises:
-        ExecutorError: naming ``owner`` and the value.
+        PipelineDefinitionError: naming ``owner`` and the value (a ZenML failure hook,
+            a callable, is said to be one).
     """
     if given in get_args(OnFailure):
         return given  # type: ignore[no-any-return]
-    raise ExecutorError(
-        f"{owner}: on_failure={given!r} must be 'stop' (start no step after a failure) or "
-        "'continue' (run every step that does not depend on the failed one)"
+    hook = (
+        "ZenML's failure hooks (a function as on_failure) are not part of lineagelog; "
+        if callable(given)
+        else ""
+    )
+    raise PipelineDefinitionError(
+        f"{owner}: on_failure={given!r} is refused: {hook}give 'stop' (start no step after a "
+        "failure, the default) or 'continue' (run every step that does not depend on the "
+        "failed one)"
     )
 
 

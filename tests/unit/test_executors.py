@@ -24,6 +24,7 @@ from lineagelog.api import (
     Client,
     DaskExecutor,
     ExecutorError,
+    PipelineDefinitionError,
     RunFailedError,
     pipeline,
     step,
@@ -183,8 +184,10 @@ def test_dask_executor_options_that_cannot_apply_are_refused(options: dict[str, 
 
 
 def test_on_failure_accepts_stop_or_continue_only(memory_stores) -> None:
-    with pytest.raises(ExecutorError, match="on_failure='later'"):
+    with pytest.raises(PipelineDefinitionError, match="on_failure='later' is refused"):
         branches.run(on_failure="later")  # type: ignore[arg-type]
+    with pytest.raises(PipelineDefinitionError, match="ZenML's failure hooks"):
+        branches.configure(on_failure=print)  # type: ignore[arg-type]
 
 
 def _decided(outcome: CacheOutcome) -> StepRun:
