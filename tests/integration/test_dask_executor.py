@@ -213,18 +213,25 @@ def test_a_step_whose_worker_dies_with_no_retries_left_fails_naming_the_lost_wor
     assert_sound(Client())
 
 
+def attempt_recorded(database_url: str) -> bool:
+    """Whether the log holds an ``AttemptStarted`` (False while it has no table yet)."""
+    import sqlite3
+
+    try:
+        return any(row[3].endswith("AttemptStarted") for row in stored_event_rows(database_url))
+    except sqlite3.OperationalError:
+        return False
+
+
 def kill_when_started(folder: Path, database_url: str) -> None:
     """SIGKILL the worker of the first attempt of ``killable`` once the log shows it started."""
     import threading
-
-    def attempt_recorded() -> bool:
-        return any(row[3].endswith("AttemptStarted") for row in stored_event_rows(database_url))
 
     def kill() -> None:
         marker = folder / "started"
         wait_until(marker.exists, 60, "the step to start on a worker")
         wait_until(lambda: marker.read_text().strip(), 5, "the worker to write its pid")
-        wait_until(attempt_recorded, 30, "the driver to record the attempt")
+        wait_until(lambda: attempt_recorded(database_url), 30, "the driver to record the attempt")
         os.kill(int(marker.read_text()), signal.SIGKILL)
 
     threading.Thread(target=kill, daemon=True).start()
@@ -490,3 +497,45 @@ def test_the_demo_on_dask_says_where_steps_run_and_runs_show_lists_the_workers(
     assert re.search(r"train\s+completed\s+miss\s+-> model:1  on tcp://", demo.stdout)
     assert shown.returncode == 0, shown.stderr
     assert "WORKER" in shown.stdout and "tcp://127.0.0.1:" in shown.stdout
+
+
+DRIVER = """
+import sys
+import dask_pipelines as p
+p.kill_me.run(marker_folder=sys.argv[1], executor="dask://" + sys.argv[2])
+"""
+
+
+def test_a_driver_killed_while_its_steps_run_on_dask_leaves_a_recoverable_run(
+    sqlite_stores: tuple[str, str], tmp_path: Path, dask_client: object
+) -> None:
+    import subprocess
+    import sys
+
+    address = dask_client.scheduler.address.removeprefix("tcp://")  # type: ignore[attr-defined]
+    here = Path(__file__).parent
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(here), str(here.parent)]),
+        "LINEAGELOG_DATABASE_URL": sqlite_stores[0],
+        "LINEAGELOG_ARTIFACT_STORE": sqlite_stores[1],
+    }
+    driver = subprocess.Popen([sys.executable, "-c", DRIVER, str(tmp_path), address], env=env)
+    try:
+        wait_until(
+            lambda: attempt_recorded(sqlite_stores[0]),
+            60,
+            "the driver to record that the step started on a worker",
+        )
+    finally:
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(timeout=20)
+        dask_client.restart()  # type: ignore[attr-defined]  # its step would hold a worker
+
+    report = Client().recover_runs(apply=True)
+
+    run = Client().list_runs()[0]
+    assert [d.verdict for d in report.decisions] == ["interrupted"]
+    assert run.status == "interrupted"
+    assert run.steps["killable"].status == "interrupted"
+    assert_sound(Client())
