@@ -120,6 +120,7 @@ class ClusterRun:
         self.runner = runner
         self.executor = executor
         self._submitted: dict[str, _Submitted] = {}
+        self._refused: tuple[str, StepFailure] | None = None  # the first step submit refused
 
     def run(self, builder: DagBuilder, run_id: uuid.UUID) -> tuple[str, StepFailure] | None:
         """Run every step whose inputs come to exist; return the first failure, if any."""
@@ -131,6 +132,7 @@ class ClusterRun:
             while True:
                 if first is None or self.runner.on_failure == "continue":
                     pending = self._start_ready(pending, done, failed, run_id)
+                    first = first or self._refused
                 if not self._submitted:
                     return first
                 for news in self.executor.wait():
@@ -159,21 +161,30 @@ class ClusterRun:
         while progressed:  # a hit makes its outputs exist at once: look again
             progressed = False
             waiting = []
-            for invocation in pending:
+            for index, invocation in enumerate(pending):
                 if not failed.isdisjoint(invocation.upstream):
                     failed.add(invocation.id)  # never started: an input it needs does not exist
                     progressed = True
                 elif done.issuperset(invocation.upstream):
                     progressed = True
-                    if self._start(invocation, run_id):
+                    started = self._start(invocation, run_id)
+                    if started is True:
                         done.add(invocation.id)
+                    elif isinstance(started, StepFailure):
+                        failed.add(invocation.id)
+                        if self.runner.on_failure == "stop":
+                            return waiting + pending[index + 1 :]
                 else:
                     waiting.append(invocation)
             pending = waiting
         return pending
 
-    def _start(self, invocation: Invocation, run_id: uuid.UUID) -> bool:
-        """Start the step run and decide; submit a miss. True when a cache hit served it."""
+    def _start(self, invocation: Invocation, run_id: uuid.UUID) -> bool | StepFailure:
+        """Start the step run and decide; submit a miss. True when a cache hit served it.
+
+        A step the executor refuses to take (its connection to the cluster lost, say)
+        fails as a step, so the run ends failed rather than left running.
+        """
         runner = self.runner
         step_run_id, started = uuid.uuid4(), time.perf_counter()
         if runner.decide_step(invocation, run_id, step_run_id, started):
@@ -203,9 +214,12 @@ class ClusterRun:
         self._submitted[key] = _Submitted(invocation, run_id, step_run_id, started, planned, leases)
         try:
             self.executor.submit(ExecutorTask(key, work.label, work))
-        except BaseException:
-            self._submitted.pop(key).leases.close()
-            raise
+        except Exception as error:  # the executor's own errors, or its engine's
+            submitted = self._submitted.pop(key)
+            with submitted.leases:
+                failure = self._record_failure(submitted, TaskFinished(key, None, error=error))
+            self._refused = self._refused or (invocation.id, failure)
+            return failure
         log.info("%s submitted to %s", work.label, self.executor.name)
         return False
 
@@ -231,12 +245,16 @@ class ClusterRun:
 
     def _finished(self, submitted: _Submitted, news: TaskFinished) -> StepFailure | None:
         """Record how the step ended; the failure, when it did not succeed."""
-        invocation, runner = submitted.invocation, self.runner
-        duration = time.perf_counter() - submitted.started
         if news.error is None and news.lost_worker is None:
             self._record_success(submitted, news.result)
-            log.info("step %r completed on %s", invocation.id, news.worker)
+            log.info("step %r completed on %s", submitted.invocation.id, news.worker)
             return None
+        return self._record_failure(submitted, news)
+
+    def _record_failure(self, submitted: _Submitted, news: TaskFinished) -> StepFailure:
+        """Record the step's failure: the error it raised, or the worker lost under it."""
+        invocation, runner = submitted.invocation, self.runner
+        duration = time.perf_counter() - submitted.started
         if news.error is not None:
             error: BaseException = news.error
             failure = StepFailure.of(error, duration, news.traceback)

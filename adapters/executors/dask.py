@@ -13,7 +13,6 @@ it happens. A task whose worker died is run again by the scheduler; more than
 from __future__ import annotations
 
 import queue
-import threading
 import time
 import traceback
 import uuid
@@ -103,8 +102,7 @@ class DaskExecutor(StepExecutor):
         self._futures: dict[str, Any] = {}
         self._attempts: dict[str, list[str]] = {}  # key -> workers of the attempts seen
         self._seen: set[str] = set()  # attempt nonces already reported
-        self._given_up: set[str] = set()
-        self._lock = threading.Lock()
+        self._given_up: set[str] = set()  # keys already reported finished
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -264,9 +262,11 @@ class DaskExecutor(StepExecutor):
                 )
             )
             return news
+        from distributed import KilledWorker
+
         workers = self._attempts.get(key, [])
         error = future.exception() if future.status == "error" else None
-        if type(error).__name__ == "KilledWorker":
+        if isinstance(error, KilledWorker):
             lost = workers[-1] if workers else _last_worker(error)
             return [TaskFinished(key, worker=None, lost_worker=lost)]
         if error is None:

@@ -230,3 +230,28 @@ def test_a_cache_hit_or_an_ended_step_run_starts_no_attempt() -> None:
         hit.start_attempt(worker="a", executor="dask")
     with pytest.raises(StepRunStateError, match="already ended"):
         ended.start_attempt(worker="a", executor="dask")
+
+
+class LostClusterExecutor(InProcessExecutor):
+    """Takes the first task, then has lost its cluster: ``submit`` raises."""
+
+    def submit(self, task: ExecutorTask) -> None:
+        if self.submitted:
+            raise OSError("connection to the scheduler was closed")
+        super().submit(task)
+
+
+def test_a_step_the_executor_cannot_take_fails_the_run_instead_of_leaving_it_running(
+    memory_stores,
+) -> None:
+    with pytest.raises(RunFailedError) as raised:
+        branches.run(executor=LostClusterExecutor())
+
+    run = Client().get_run(raised.value.run_id)
+    assert run.status == "failed"
+    assert isinstance(raised.value.__cause__, OSError)
+    assert {name: s.status for name, s in run.steps.items()} == {
+        "produce": "completed",
+        "explode": "failed",  # and nothing submitted after it
+    }
+    assert run.steps["explode"].error_message == "connection to the scheduler was closed"
