@@ -160,7 +160,7 @@ class ClusterRun:
         progressed = True
         while progressed:  # a hit makes its outputs exist at once: look again
             progressed = False
-            waiting = []
+            waiting: list[Invocation] = []
             for index, invocation in enumerate(pending):
                 if not failed.isdisjoint(invocation.upstream):
                     failed.add(invocation.id)  # never started: an input it needs does not exist
