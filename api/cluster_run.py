@@ -139,7 +139,9 @@ class ClusterRun:
                     if isinstance(news, TaskStarted):
                         self._attempt_started(news)
                         continue
-                    submitted = self._submitted.pop(news.key)
+                    submitted = self._submitted.pop(news.key, None)
+                    if submitted is None:
+                        continue  # not a step of this run (an executor reused across runs)
                     with submitted.leases:
                         failure = self._finished(submitted, news)
                     if failure is None:

@@ -130,7 +130,12 @@ class DaskExecutor(StepExecutor):
                 "or an object store such as 's3://bucket/prefix'"
             )
         distributed = _import_distributed()
+        # A new session: news of an earlier run's tasks (cancelled at its close) stay out.
         self._topic = f"lineagelog-{uuid.uuid4().hex}"
+        self._news = queue.Queue()
+        self._attempts.clear()
+        self._seen.clear()
+        self._given_up.clear()
         if self._given_client is not None:
             self._client = self._given_client
         elif self.address is not None:
@@ -182,7 +187,8 @@ class DaskExecutor(StepExecutor):
             _attempt, task.work, self._topic, task.key, key=f"lineagelog-{task.key}", pure=False
         )
         self._futures[task.key] = future
-        future.add_done_callback(lambda done, key=task.key: self._news.put(("done", (key, done))))
+        news = self._news  # this session's: a callback firing after close reaches no later run
+        future.add_done_callback(lambda done, key=task.key: news.put(("done", (key, done))))
 
     def wait(self) -> list[TaskNews]:
         """Block until something happened to a submitted task; return everything so far."""
