@@ -6,6 +6,8 @@ Example:
 
 from __future__ import annotations
 
+from lineagelog.adapters.executors import StepExecutor
+from lineagelog.adapters.executors.dask import DaskExecutor
 from lineagelog.adapters.materializers import (
     ArtifactType,
     BaseMaterializer,
@@ -53,6 +55,7 @@ from lineagelog.domain.errors import (
     DownloadPathError,
     DownloadTargetExistsError,
     DuplicateVersionError,
+    ExecutorError,
     ExportFormatError,
     GraphvizNotFoundError,
     IntegrityError,
@@ -81,11 +84,13 @@ from lineagelog.domain.errors import (
     RunNotFoundError,
     SealMovedBackError,
     StepContextError,
+    StepNotSerializableError,
     StepRunNotFoundError,
     StepRunStateError,
     StorageError,
     UnknownFormatError,
     UnprotectedServerError,
+    UnreachableStoreError,
     UnsafeLoadError,
     UntrustedTypeError,
     VersionInUseError,
@@ -110,6 +115,7 @@ __all__ = [
     "ConcurrencyConflict",
     "ConfigurationError",
     "DType",
+    "DaskExecutor",
     "DatabaseNotFoundError",
     "DataclassMaterializer",
     "DeletedVersionError",
@@ -117,6 +123,7 @@ __all__ = [
     "DownloadPathError",
     "DownloadTargetExistsError",
     "DuplicateVersionError",
+    "ExecutorError",
     "ExportFormatError",
     "ExternalArtifact",
     "GraphvizNotFoundError",
@@ -155,6 +162,8 @@ __all__ = [
     "StepConfig",
     "StepContext",
     "StepContextError",
+    "StepExecutor",
+    "StepNotSerializableError",
     "StepRun",
     "StepRunNotFoundError",
     "StepRunStateError",
@@ -166,6 +175,7 @@ __all__ = [
     "UnknownFormatError",
     "UnmaterializedArtifact",
     "UnprotectedServerError",
+    "UnreachableStoreError",
     "UnsafeLoadError",
     "UntrustedTypeError",
     "Uri",

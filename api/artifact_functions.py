@@ -100,6 +100,8 @@ def save_artifact(
         include_visualizations=include_visualizations,
     )
     running = current_step_context()
+    if running is not None and running.on_worker:
+        running.lineage  # noqa: B018 (refuses: a step on a worker returns values as outputs)
     if running is None or running.writer is None:
         return Client().save_artifact(data, name, materializer=materializer, settings=settings)
     return _save_in_step(running, running.writer, data, name, materializer, settings)

@@ -49,13 +49,18 @@ from lineagelog.domain.step_run import StepRun
 from lineagelog.projections.faults import checkpoint
 
 if TYPE_CHECKING:
+    from lineagelog.adapters.artifact_store import ArtifactStore
     from lineagelog.adapters.materializers import BaseMaterializer, SavedArtifact
+    from lineagelog.api.step import Step
 
 __all__ = [
     "ArtifactRecorder",
     "ProducedOutput",
+    "check_untouched",
     "load_artifact_version",
     "load_input",
+    "load_stored_input",
+    "output_materializer",
     "recorded_version",
 ]
 
@@ -101,18 +106,17 @@ class ArtifactRecorder:
         on the new version in the same append.
         """
         name = spec.artifact_name or default_artifact_name(self.pipeline, invocation.id, spec.name)
-        override = invocation.step.output_materializers.get(spec.name)
-        try:
-            materializer = override or materializer_for_value(
-                value, pickle_fallback=self.pickle_fallback
-            )
-        except NoMaterializerError as e:
-            raise NoMaterializerError(
-                f"output {spec.name!r} of step {invocation.id!r} (pipeline {self.pipeline!r}): {e}"
-            ) from None
+        materializer = output_materializer(
+            invocation.step,
+            invocation.id,
+            self.pipeline,
+            spec.name,
+            value,
+            pickle_fallback=self.pickle_fallback,
+        )
         if planned is not None:
             name = planned.artifact_name
-            self._check_untouched(invocation, planned)
+            check_untouched(self.context.artifacts, invocation.id, planned)
         return self.write(
             step_run_id,
             name,
@@ -161,22 +165,53 @@ class ArtifactRecorder:
                 include_visualizations=include_visualizations,
             ).as_recorded(self.context.artifacts)
             checkpoint("artifact.written")  # bytes stored, no event yet: orphan bytes at worst
-            all_tags = as_tags(
-                [*self._cascade_tags, *config.tags, *tags], f"output {output_name!r}"
-            )
-            number, version_name = self._record_version(
+            produced = self.record_saved(
                 step_run_id,
                 name,
                 artifact_version_id,
                 output_name,
                 saved,
-                succeed_started,
                 config,
-                save_type,
-                all_tags,
-                planned.run_metadata if planned is not None else None,
+                succeed_started=succeed_started,
+                save_type=save_type,
+                tags=tags,
+                planned=planned,
             )
         checkpoint("artifact.recorded")
+        return produced
+
+    def record_saved(
+        self,
+        step_run_id: uuid.UUID,
+        name: str,
+        artifact_version_id: uuid.UUID,
+        output_name: str,
+        saved: SavedArtifact,
+        config: ArtifactConfig,
+        *,
+        succeed_started: float | None = None,
+        save_type: str = "step_output",
+        tags: Sequence[Tag] = (),
+        planned: StepContextOutput | None = None,
+    ) -> ProducedOutput:
+        """Record ``saved`` (bytes already in the store, hashed) as a new version of ``name``.
+
+        A step on a worker saved the bytes; the driver records them here, as ``write``
+        does for a step in this process. The caller holds the version's write lease.
+        """
+        all_tags = as_tags([*self._cascade_tags, *config.tags, *tags], f"output {output_name!r}")
+        number, version_name = self._record_version(
+            step_run_id,
+            name,
+            artifact_version_id,
+            output_name,
+            saved,
+            succeed_started,
+            config,
+            save_type,
+            all_tags,
+            planned.run_metadata if planned is not None else None,
+        )
         return ProducedOutput(
             str(artifact_version_id),
             saved.content_hash,
@@ -188,17 +223,6 @@ class ArtifactRecorder:
             saved.size,
             version_name,
         )
-
-    def _check_untouched(self, invocation: Invocation, planned: StepContextOutput) -> None:
-        """Refuse an output folder the step body wrote into through the step context's URI."""
-        store, uri = self.context.artifacts, planned.artifact_uri
-        if store.exists(uri) and store.walk_files(uri):
-            raise StepContextError(
-                f"step {invocation.id!r} wrote files into {uri!r}, the URI of its output "
-                f"{planned.name!r}, before returning; lineagelog writes an output's folder only "
-                "through its materializer (so its bytes are hashed as one version): write those "
-                "files in a materializer's save(), or return them as a Path output"
-            )
 
     def _record_version(
         self,
@@ -260,6 +284,45 @@ class ArtifactRecorder:
         )
 
 
+def output_materializer(
+    step: Step,
+    invocation_id: str,
+    pipeline: str,
+    output_name: str,
+    value: Any,
+    *,
+    pickle_fallback: bool,
+) -> type[BaseMaterializer]:
+    """The materializer of an output: the step's override, else the one for the value's type.
+
+    Raises:
+        NoMaterializerError: naming the output, the step and the pipeline.
+    """
+    override = step.output_materializers.get(output_name)
+    try:
+        return override or materializer_for_value(value, pickle_fallback=pickle_fallback)
+    except NoMaterializerError as e:
+        raise NoMaterializerError(
+            f"output {output_name!r} of step {invocation_id!r} (pipeline {pipeline!r}): {e}"
+        ) from None
+
+
+def check_untouched(store: ArtifactStore, invocation_id: str, planned: StepContextOutput) -> None:
+    """Refuse an output folder the step body wrote into through the step context's URI.
+
+    Raises:
+        StepContextError: naming the step, the URI and what to do instead.
+    """
+    uri = planned.artifact_uri
+    if store.exists(uri) and store.walk_files(uri):
+        raise StepContextError(
+            f"step {invocation_id!r} wrote files into {uri!r}, the URI of its output "
+            f"{planned.name!r}, before returning; lineagelog writes an output's folder only "
+            "through its materializer (so its bytes are hashed as one version): write those "
+            "files in a materializer's save(), or return them as a Path output"
+        )
+
+
 def record_external_input(
     context: LineageContext, pipeline: str, external: ExternalInput
 ) -> ProducedOutput:
@@ -304,21 +367,26 @@ def load_input(context: LineageContext, produced: ProducedOutput) -> Any:
         IntegrityError: the stored bytes no longer match the recorded ones.
 
     """
+    return load_stored_input(context.artifacts, produced)
+
+
+def load_stored_input(store: ArtifactStore, produced: ProducedOutput) -> Any:
+    """``load_input`` from ``store`` alone: what a step on a worker, away from the log, does."""
     pickled = _is_pickle(produced.materializer)
-    problem = bytes_problem(context.artifacts, produced, always_hash=pickled)
+    problem = bytes_problem(store, produced, always_hash=pickled)
     if problem is not None:
         raise IntegrityError(
             f"input artifact {produced.label} ({produced.artifact_version_id}) no longer "
             f"matches its recorded bytes: {problem}; the step did not run on it. "
             "Run `lineagelog audit` to see what else changed"
         )
-    return _load(context, produced, allow_pickle=pickled, verify=False)
+    return _load(store, produced, allow_pickle=pickled, verify=False)
 
 
-def _load(context: LineageContext, version: Any, *, allow_pickle: bool, verify: bool) -> Any:
+def _load(store: ArtifactStore, version: Any, *, allow_pickle: bool, verify: bool) -> Any:
     return load_artifact(
-        uri=context.artifacts.locate(version.uri),
-        store=context.artifacts,
+        uri=store.locate(version.uri),
+        store=store,
         materializer_source=version.materializer,
         data_type_source=version.data_type,
         allow_pickle=allow_pickle,
@@ -388,7 +456,7 @@ def load_artifact_version(
     if version.deleted:
         _raise_if_deleted(context, recorded, label)
     try:
-        return _load(context, recorded, allow_pickle=allow_pickle, verify=verify)
+        return _load(context.artifacts, recorded, allow_pickle=allow_pickle, verify=verify)
     except IntegrityError as e:
         raise IntegrityError(
             f"{label}: {e}; do not trust this value, and run `lineagelog audit`"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lineagelog.adapters.materializers.registry import MaterializerRegistry
 from lineagelog.domain.errors import ConfigurationError
@@ -62,6 +63,7 @@ def configure(
     artifact_store: str | None = None,
     home: str | os.PathLike[str] | None = None,
     pickle_fallback: bool | None = None,
+    executor: Any = None,
 ) -> Settings:
     """Set the process-wide defaults used by pipelines and ``Client()``.
 
@@ -76,9 +78,13 @@ def configure(
             with cloudpickle (warning once per type; the artifact's event names
             ``PickleFallbackMaterializer``), as ZenML does; False refuses them
             (the default). Loading a pickle always needs ``allow_pickle``.
+        executor: where pipelines run their steps unless they say otherwise:
+            ``"local"``, ``"dask"``, ``"dask://HOST:PORT"`` or a ``DaskExecutor``
+            (None: ``LINEAGELOG_EXECUTOR``, else local).
 
     Raises:
         ConfigurationError: when ``pickle_fallback`` is not True, False or None.
+        ExecutorError: when ``executor`` names no executor.
 
     Examples:
         >>> settings = configure(database_url="memory://", artifact_store="memory://doc")
@@ -91,6 +97,9 @@ def configure(
         raise ConfigurationError(
             f"configure(pickle_fallback={pickle_fallback!r}): pass True, False or None"
         )
+    from lineagelog.api.executors import configure_executor
+
+    configure_executor(executor)
     _configured["database_url"] = database_url
     _configured["artifact_store"] = artifact_store
     _configured["home"] = None if home is None else str(home)

@@ -197,6 +197,17 @@ def log_metadata(
     if given_models:
         raise InvalidMetadataError(_NO_MODELS.format(given=given_models))
     step_context = current_step_context()
+    if step_context is not None and step_context.on_worker:
+        # Only the driver writes the log: what concerns the running step travels back to it.
+        elsewhere = (step_id, run_id_name_or_prefix, artifact_version_id, artifact_version)
+        if infer_artifact and all(t is None for t in elsewhere):
+            _output_of_running_step(step_context, artifact_name, metadata)
+            return
+        targets = (step_id, step_name, run_id_name_or_prefix, artifact_version_id, artifact_name)
+        if not infer_artifact and artifact_version is None and all(t is None for t in targets):
+            step_context.defer_step_run_metadata(metadata)
+            return
+        step_context.lineage  # noqa: B018 (refuses, saying what a step on a worker can log)
     context, on_saved = _stores(step_context)
     if step_id is not None:
         _log_on_step_run(context, _full_id(context, step_id, "step run"), metadata, None)

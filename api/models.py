@@ -26,6 +26,7 @@ from lineagelog.domain.errors import (
 )
 from lineagelog.projections.records import (
     ArtifactVersionRecord,
+    AttemptRecord,
     PipelineRecord,
     RunRecord,
     StepRunRecord,
@@ -197,6 +198,13 @@ class StepRun:
     config: StepConfig
     run_metadata: dict[str, Any]
     """ZenML's name: the metadata logged on this step run, merged in log order."""
+    attempts: tuple[AttemptRecord, ...]
+    """Where its body ran on an executor's workers, attempt by attempt (none in the driver)."""
+
+    @property
+    def worker(self) -> str | None:
+        """The worker the step ran on (its last attempt's), None when it ran in the driver."""
+        return self.attempts[-1].worker if self.attempts else None
 
     @classmethod
     def from_record(

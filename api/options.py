@@ -33,7 +33,7 @@ _OUT_OF_SCOPE = {
     ),
     "settings": (
         "Docker, resource, orchestrator and step-operator settings (settings=) do not apply: "
-        "lineagelog runs every step in this process; remove settings="
+        "lineagelog runs steps in this process or on Dask (executor='dask'); remove settings="
     ),
     "config_path": (
         "YAML run configurations (config_path=) are not read by lineagelog; pass the options "
@@ -41,7 +41,10 @@ _OUT_OF_SCOPE = {
     ),
     "schedule": "schedules (schedule=) are not part of lineagelog; start runs from a scheduler",
     "build": "Docker builds (build=) are not part of lineagelog; remove build=",
-    "step_operator": "step operators are not part of lineagelog: every step runs in this process",
+    "step_operator": (
+        "step operators are not part of lineagelog: steps run in this process, or on Dask "
+        "with executor='dask'"
+    ),
     "experiment_tracker": "experiment trackers are not part of lineagelog; remove the option",
 }
 """ZenML options that belong to parts of ZenML lineagelog does not have, and what to do."""

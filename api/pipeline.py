@@ -10,6 +10,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
 from lineagelog.api.building import ArtifactSettings, building
+from lineagelog.api.executors import (
+    ExecutorChoice,
+    OnFailure,
+    checked_executor,
+    checked_on_failure,
+    executor_for,
+)
 from lineagelog.api.naming import check_printable_name, default_run_name, format_name_template
 from lineagelog.api.options import (
     check_options,
@@ -37,6 +44,8 @@ _PIPELINE_OPTIONS = [
     "extra",
     "substitutions",
     "tags",
+    "executor",
+    "on_failure",
 ]
 _WITH_OPTIONS = ["run_name", "steps", "step_configurations", *_PIPELINE_OPTIONS]
 
@@ -59,6 +68,8 @@ class Pipeline:
         extra: dict[str, Any] | None = None,
         substitutions: dict[str, str] | None = None,
         tags: Sequence[str | Tag] | None = None,
+        executor: ExecutorChoice | None = None,
+        on_failure: OnFailure | None = None,
         **options: Any,
     ) -> None:
         """Wrap ``func``; see ``pipeline`` for the options."""
@@ -78,6 +89,8 @@ class Pipeline:
         self.tags: list[Tag] = []
         self.run_name: str | None = None
         self.step_options: dict[str, dict[str, Any]] = {}
+        self.executor: ExecutorChoice | None = None
+        self.on_failure: OnFailure | None = None
         self.signature = inspect.signature(func)
         functools.update_wrapper(self, func)
         self.configure(
@@ -88,6 +101,8 @@ class Pipeline:
             extra=extra,
             substitutions=substitutions,
             tags=tags,
+            executor=executor,
+            on_failure=on_failure,
             **options,
         )
 
@@ -101,6 +116,8 @@ class Pipeline:
         extra: dict[str, Any] | None = None,
         substitutions: dict[str, str] | None = None,
         tags: Sequence[str | Tag] | None = None,
+        executor: ExecutorChoice | None = None,
+        on_failure: OnFailure | None = None,
         merge: bool = True,
         **options: Any,
     ) -> Pipeline:
@@ -113,16 +130,23 @@ class Pipeline:
         ``merge=True`` dict options merge into the current ones, else replace
         them. ``tags`` (names or ``Tag`` objects) go on every run of the
         pipeline; with ``merge=True`` they are added to the current ones, as
-        ZenML merges the tags given in each place. ZenML options of parts
+        ZenML merges the tags given in each place. ``executor`` says where its
+        steps run (``lineagelog.api.executors``); ``on_failure="continue"`` keeps
+        running the steps that do not depend on a failed one. ZenML options of parts
         lineagelog does not have (``settings``, ``model``, ``schedule``...) are
         refused.
 
         Raises:
             PipelineDefinitionError: an unknown or out-of-scope option, or a bad value.
             InvalidTagError: a tag that is not a usable name or ``Tag``.
+            ExecutorError: an ``executor`` or ``on_failure`` that names nothing.
         """
         owner = f"pipeline {self.name!r}"
         check_options(owner, options, _PIPELINE_OPTIONS)
+        if executor is not None:
+            self.executor = checked_executor(owner, executor)
+        if on_failure is not None:
+            self.on_failure = checked_on_failure(owner, on_failure)
         configure_switches(
             owner,
             self,
@@ -164,6 +188,8 @@ class Pipeline:
         extra: dict[str, Any] | None = None,
         substitutions: dict[str, str] | None = None,
         tags: Sequence[str | Tag] | None = None,
+        executor: ExecutorChoice | None = None,
+        on_failure: OnFailure | None = None,
         merge: bool = True,
         **options: Any,
     ) -> Pipeline:
@@ -194,6 +220,8 @@ class Pipeline:
             extra=extra,
             substitutions=substitutions,
             tags=tags,
+            executor=executor,
+            on_failure=on_failure,
             merge=merge,
         )
         if run_name is not None:
@@ -251,13 +279,21 @@ class Pipeline:
         enable_artifact_visualization: bool | None = None,
         database_url: str | None = None,
         artifact_store: str | None = None,
+        executor: ExecutorChoice | None = None,
+        on_failure: OnFailure | None = None,
         **kwargs: Any,
     ) -> Run:
         """Run with explicit options (run name, cache, stores) besides the parameters.
 
         ``run_name`` may be a template (``"{date}"``, ``"{time}"``, substitutions);
         ``enable_cache``, ``enable_artifact_metadata`` and ``enable_artifact_visualization``
-        here are the run's settings and override every step's.
+        here are the run's settings and override every step's. ``executor`` and
+        ``on_failure`` override the pipeline's for this run.
+
+        Raises:
+            RunFailedError: a step failed; ``run_id`` names the run.
+            ExecutorError: the executor cannot run the steps (no cluster, a store its
+                workers cannot reach, a step that cannot travel there).
         """
         from lineagelog.api.context import open_context  # the stores load on first run
         from lineagelog.api.models import Run
@@ -274,6 +310,11 @@ class Pipeline:
                 "enable_artifact_metadata": enable_artifact_metadata,
                 "enable_artifact_visualization": enable_artifact_visualization,
             },
+        )
+        owner = f"pipeline {self.name!r}: run()"
+        run_executor = None if executor is None else checked_executor(owner, executor)
+        failure_mode = (
+            checked_on_failure(owner, on_failure) if on_failure is not None else self.on_failure
         )
         bound = self._bind(args, kwargs)
         parameters: dict[str, Any] = {}
@@ -318,6 +359,8 @@ class Pipeline:
             else self.enable_cache is not False,
             run_name=name,
             tags=self.tags,
+            executor=executor_for(run_executor, self.executor),
+            on_failure=failure_mode or "stop",
         )
         run_id = runner.run(builder, parameters)  # raises RunFailedError when a step fails
         context.catch_up()
@@ -371,6 +414,8 @@ def pipeline(
     extra: dict[str, Any] | None = None,
     substitutions: dict[str, str] | None = None,
     tags: Sequence[str | Tag] | None = None,
+    executor: ExecutorChoice | None = None,
+    on_failure: OnFailure | None = None,
     **options: Any,
 ) -> Callable[[Callable[..., Any]], Pipeline]: ...
 
@@ -387,6 +432,8 @@ def pipeline(
     extra: dict[str, Any] | None = None,
     substitutions: dict[str, str] | None = None,
     tags: Sequence[str | Tag] | None = None,
+    executor: ExecutorChoice | None = None,
+    on_failure: OnFailure | None = None,
     **options: Any,
 ) -> Pipeline | Callable[[Callable[..., Any]], Pipeline]:
     """Turn a function that calls steps into a pipeline.
@@ -404,6 +451,10 @@ def pipeline(
         substitutions: values for placeholders of run name templates.
         tags: tags for every run: names, or ``Tag(name=..., exclusive=...,
             cascade=...)``; a cascade tag also goes on the run's new outputs.
+        executor: where the steps run: ``"local"`` (this process, the default),
+            ``"dask"``, ``"dask://HOST:PORT"`` or ``DaskExecutor(...)``.
+        on_failure: ``"stop"`` (the default) starts no step after one fails;
+            ``"continue"`` runs every step that does not depend on a failed one.
         options: ZenML options lineagelog does not have are refused with a
             message (``settings``, ``model``, ``schedule``...).
     """
@@ -421,6 +472,8 @@ def pipeline(
             extra=extra,
             substitutions=substitutions,
             tags=tags,
+            executor=executor,
+            on_failure=on_failure,
             **options,
         )
 

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback as tb
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from lineagelog.adapters.materializers import materializer_for, materializer_source
 from lineagelog.adapters.repository import DEFAULT_ATTEMPTS, Changes
@@ -34,10 +33,12 @@ from lineagelog.api.artifacts import (
 )
 from lineagelog.api.building import DagBuilder, Invocation, executing_step
 from lineagelog.api.cache_hits import find_hit
+from lineagelog.api.cluster_run import ClusterRun, check_sendable
 from lineagelog.api.code_record import record_step_code
 from lineagelog.api.context import LineageContext
 from lineagelog.api.environment import capture_environment
 from lineagelog.api.recorded import RecordedExecution
+from lineagelog.api.remote_step import split_result
 from lineagelog.api.step_context import (
     PipelineInfo,
     PipelineRunInfo,
@@ -46,14 +47,13 @@ from lineagelog.api.step_context import (
     plan_outputs,
     running_step,
 )
+from lineagelog.api.step_failure import StepFailure
 from lineagelog.api.tagging import Tag, tag_run_in
 from lineagelog.api.unmaterialized import unmaterialized_input, unmaterialized_parameters
 from lineagelog.domain.cache import CacheIngredients, explain_miss
-from lineagelog.domain.canonical import readable_text
 from lineagelog.domain.errors import (
     LineageError,
     NoMaterializerError,
-    PipelineDefinitionError,
     RunFailedError,
 )
 from lineagelog.domain.names import check_artifact_name, default_artifact_name
@@ -61,6 +61,10 @@ from lineagelog.domain.run import PipelineRun
 from lineagelog.domain.step_run import StepRun
 from lineagelog.domain.values import CacheOutcome
 from lineagelog.projections.faults import checkpoint
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.executors import StepExecutor
+    from lineagelog.api.executors import OnFailure
 
 __all__ = ["PipelineRunner"]
 
@@ -88,16 +92,23 @@ class PipelineRunner:
         enable_cache: bool,
         run_name: str,
         tags: Sequence[Tag] = (),
+        executor: StepExecutor | None = None,
+        on_failure: OnFailure = "stop",
     ) -> None:
         """Prepare to run ``pipeline`` with the stores of ``context``.
 
         ``tags`` go on the run as it starts; the ``cascade`` ones on its new outputs too.
+        ``executor`` runs the step bodies elsewhere (None: here, one after another).
+        ``on_failure="continue"`` keeps running the steps that do not depend on a
+        failed one; the run still ends failed.
         """
         self.context = context
         self.pipeline = pipeline
         self.enable_cache = enable_cache
         self.run_name = run_name
         self.tags = list(tags)
+        self.executor = executor
+        self.on_failure = on_failure
         self.produced: dict[tuple[str, str], ProducedOutput] = {}
         # Read-your-writes without a catch-up per step: the cache decisions of this
         # run see (a) the views, caught up to ``_views_at``, and (b) the executions
@@ -106,6 +117,7 @@ class PipelineRunner:
         self._views_at = 0
         self._own_positions: set[int] = set()
         self._own_executions: dict[str, RecordedExecution] = {}
+        self._keys: dict[uuid.UUID, str] = {}  # step run id -> its cache key, until it ends
         self._repository = context.repository
         self._recorder = ArtifactRecorder(
             context,
@@ -117,8 +129,22 @@ class PipelineRunner:
     # -- the run -------------------------------------------------------------------
 
     def run(self, builder: DagBuilder, parameters: dict[str, Any]) -> uuid.UUID:
-        """Execute every invocation; return the run id (raises RunFailedError on failure)."""
+        """Execute every invocation; return the run id (raises RunFailedError on failure).
+
+        With an executor, it is opened (and the store checked from its workers)
+        and every step checked to travel there before anything is recorded.
+        """
         self._check_artifact_names(builder)
+        if self.executor is None:
+            return self._run(builder, parameters)
+        self.executor.open(self.context.artifacts)
+        try:
+            check_sendable(self.executor, self.pipeline, builder)
+            return self._run(builder, parameters)
+        finally:
+            self.executor.close()
+
+    def _run(self, builder: DagBuilder, parameters: dict[str, Any]) -> uuid.UUID:
         for external in builder.external_inputs:
             key = (external.invocation_id, external.output_name)
             self.produced[key] = record_external_input(self.context, self.pipeline, external)
@@ -145,19 +171,22 @@ class PipelineRunner:
             attempts=DEFAULT_ATTEMPTS if self.tags else _OWN_STREAMS,
             on_saved=self._own_positions.update,
         )
-        for invocation in builder.invocations.values():
-            step_run_id = uuid.uuid4()
-            try:
-                self._run_step(invocation, run_id, step_run_id)
-            except _StepFailure as failure:
-                self._fail(run_id, step_run_id, invocation.id, failure)
-                self._seal()
-                raise RunFailedError(
-                    f"pipeline {self.pipeline!r} failed at step {invocation.id!r}: "
-                    f"{failure.summary}; see `lineagelog runs show {run_id}`",
-                    run_id=run_id,
-                    failed_step=invocation.id,
-                ) from failure.__cause__
+        if self.executor is None:
+            first_failure = self._run_here(builder, run_id)
+        else:
+            first_failure = ClusterRun(self, self.executor).run(builder, run_id)
+        if first_failure is not None:
+            invocation_id, failure = first_failure
+            self._repository.change(
+                run_id,
+                PipelineRun,
+                lambda run: run.fail(invocation_id, failure.summary),
+                fastforward=True,
+                attempts=_RUN_STREAM,
+                on_saved=self._own_positions.update,
+            )
+            self._seal()
+            raise self._run_failed(run_id, invocation_id, failure) from failure.__cause__
         checkpoint("run.ending")
         self._repository.change(
             run_id,
@@ -170,8 +199,62 @@ class PipelineRunner:
         self._seal()
         return run_id
 
+    def _run_here(self, builder: DagBuilder, run_id: uuid.UUID) -> tuple[str, StepFailure] | None:
+        """Run every step in this process, in call order; the first failure, when continuing.
+
+        Stopping at a failure records the step's failure and the run's in one append
+        and raises; continuing records the step's and skips the steps depending on it.
+        """
+        first: tuple[str, StepFailure] | None = None
+        failed: set[str] = set()
+        for invocation in builder.invocations.values():
+            if failed and not failed.isdisjoint(invocation.upstream):
+                failed.add(invocation.id)  # never started: an input it needs does not exist
+                continue
+            step_run_id = uuid.uuid4()
+            try:
+                self._run_step(invocation, run_id, step_run_id)
+            except StepFailure as failure:
+                if self.on_failure == "stop":
+                    self._fail(run_id, step_run_id, invocation.id, failure)
+                    self._seal()
+                    raise self._run_failed(run_id, invocation.id, failure) from failure.__cause__
+                self.record_step_failure(step_run_id, failure)
+                failed.add(invocation.id)
+                first = first or (invocation.id, failure)
+        return first
+
+    def _run_failed(
+        self, run_id: uuid.UUID, invocation_id: str, failure: StepFailure
+    ) -> RunFailedError:
+        return RunFailedError(
+            f"pipeline {self.pipeline!r} failed at step {invocation_id!r}: "
+            f"{failure.summary}; see `lineagelog runs show {run_id}`",
+            run_id=run_id,
+            failed_step=invocation_id,
+        )
+
+    def record_step_failure(self, step_run_id: uuid.UUID, failure: StepFailure) -> None:
+        """Record that the step failed, the run going on (``on_failure="continue"``, a cluster)."""
+        self.change_step_run(step_run_id, lambda step_run: step_run.fail(**failure.recorded))
+
+    def change_step_run(self, step_run_id: uuid.UUID, change: Callable[[StepRun], object]) -> None:
+        """Apply ``change`` to a step run of this run and append its events."""
+        self._repository.change(
+            step_run_id,
+            StepRun,
+            change,
+            attempts=_OWN_STREAMS,
+            on_saved=self._own_positions.update,
+        )
+
+    @property
+    def recorder(self) -> ArtifactRecorder:
+        """Writes and records this run's outputs."""
+        return self._recorder
+
     def _fail(
-        self, run_id: uuid.UUID, step_run_id: uuid.UUID, invocation_id: str, failure: _StepFailure
+        self, run_id: uuid.UUID, step_run_id: uuid.UUID, invocation_id: str, failure: StepFailure
     ) -> None:
         """Record the step's failure and the run's, in one append."""
 
@@ -246,8 +329,20 @@ class PipelineRunner:
 
     def _run_step(self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID) -> None:
         started = time.perf_counter()
+        if self.decide_step(invocation, run_id, step_run_id, started):
+            return
+        self._execute(invocation, run_id, step_run_id, started)
+        self.remember_execution(invocation, run_id, step_run_id)
+
+    def decide_step(
+        self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID, started: float
+    ) -> bool:
+        """Start the step run and record its cache decision; True when a hit served it.
+
+        A hit's outputs are in ``produced`` when this returns; a miss (or disabled)
+        is for the caller to execute.
+        """
         ingredients = self._ingredients(invocation)
-        key = ingredients.key
         disabled = self._disabled_reason(invocation)
 
         def start(changes: Changes) -> StepRun:
@@ -277,13 +372,19 @@ class PipelineRunner:
             what=f"record the cache decision of step {invocation.id!r} (other writers kept "
             "changing the artifact names it reuses)",
         )
-        if served is not None:
-            for name, produced in served.outputs.items():
-                self.produced[(invocation.id, name)] = produced
-            return
-        self._execute(invocation, run_id, step_run_id, started)
+        if served is None:
+            self._keys[step_run_id] = ingredients.key
+            return False
+        for name, produced in served.outputs.items():
+            self.produced[(invocation.id, name)] = produced
+        return True
+
+    def remember_execution(
+        self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID
+    ) -> None:
+        """Let later steps of this run with the same ingredients hit this execution."""
         self._own_executions.setdefault(
-            key,
+            self._keys.pop(step_run_id),
             RecordedExecution(
                 step_run_id,
                 run_id,
@@ -380,7 +481,7 @@ class PipelineRunner:
                 running_step(step_context),
             ):
                 result = step.func(**kwargs)
-            values = self._split_result(invocation, result)
+            values = split_result(invocation.id, step, result)
             for index, (spec, value) in enumerate(zip(step.outputs, values, strict=True)):
                 last = index == len(values) - 1
                 self.produced[(invocation.id, spec.name)] = self._recorder.write_output(
@@ -393,17 +494,7 @@ class PipelineRunner:
                     step_context.planned(spec.name),
                 )
         except Exception as error:  # a step may raise anything: record it, then re-raise
-            # The log holds valid Unicode only: a message with a lone surrogate must still
-            # end the run ``failed``, so it is recorded (and raised) escaped.
-            raise _StepFailure(
-                readable_text(f"{type(error).__name__}: {error}"),
-                {
-                    "error_type": f"{type(error).__module__}.{type(error).__qualname__}",
-                    "message": readable_text(str(error)),
-                    "traceback": readable_text("".join(tb.format_exception(error))),
-                    "duration_s": time.perf_counter() - started,
-                },
-            ) from error
+            raise StepFailure.of(error, time.perf_counter() - started) from error
         if not step.outputs:
             self._repository.change(
                 step_run_id,
@@ -412,29 +503,3 @@ class PipelineRunner:
                 attempts=_OWN_STREAMS,
                 on_saved=self._own_positions.update,
             )
-
-    def _split_result(self, invocation: Invocation, result: Any) -> list[Any]:
-        outputs = invocation.step.outputs
-        if len(outputs) == 0:
-            return []
-        if len(outputs) == 1:
-            return [result]
-        if not isinstance(result, tuple) or len(result) != len(outputs):
-            got = (
-                f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
-            )
-            raise PipelineDefinitionError(
-                f"step {invocation.id!r} declares {len(outputs)} outputs "
-                f"{[o.name for o in outputs]} but returned {got}; return a tuple with one value "
-                "per declared output"
-            )
-        return list(result)
-
-
-class _StepFailure(Exception):
-    """Carries a step's failure out of the step, its cause the original error."""
-
-    def __init__(self, summary: str, recorded: dict[str, Any]) -> None:
-        super().__init__(summary)
-        self.summary = summary
-        self.recorded = recorded  # the ``StepFailed`` fields

@@ -25,6 +25,7 @@ from lineagelog.domain.metadata import checked_metadata
 from lineagelog.domain.names import default_artifact_name
 
 if TYPE_CHECKING:
+    from lineagelog.adapters.artifact_store import ArtifactStore
     from lineagelog.api.building import Invocation
     from lineagelog.api.context import LineageContext
     from lineagelog.api.tagging import Tag
@@ -88,7 +89,11 @@ class StepContextOutput:
 def plan_outputs(
     context: LineageContext, pipeline: str, invocation: Invocation
 ) -> dict[str, StepContextOutput]:
-    """Choose each output's artifact version id, URI and materializer before the step runs."""
+    """Choose each output's artifact version id, URI and materializer before the step runs.
+
+    The plan is plain data: it travels with a step sent to a worker, and comes back
+    with the metadata and tags the step added to its outputs there.
+    """
     planned: dict[str, StepContextOutput] = {}
     for spec in invocation.step.outputs:
         name = spec.artifact_name or default_artifact_name(pipeline, invocation.id, spec.name)
@@ -136,21 +141,59 @@ class StepContext:
         pipeline_run: PipelineRunInfo,
         step_run: StepRunInfo,
         outputs: Mapping[str, StepContextOutput],
-        lineage: LineageContext,
+        lineage: LineageContext | None,
         on_saved: Callable[[list[int]], object] | None = None,
         writer: OutputWriter | None = None,
+        artifact_store: ArtifactStore | None = None,
     ) -> None:
-        """Describe one step execution (the runner makes it; steps call ``get_step_context``)."""
+        """Describe one step execution (the runner makes it; steps call ``get_step_context``).
+
+        ``lineage`` is None for a step running on a worker (``executor="dask"``): only
+        the driver writes the log, so what the step logs on its own step run is kept
+        here (``step_run_metadata``) and recorded by the driver with the step's outputs,
+        and whatever needs the log itself is refused with a ``StepContextError``.
+        ``artifact_store`` is the run's store (``lineage.artifacts`` by default).
+        """
         self.pipeline_run = pipeline_run
         self.step_run = step_run
         self.step_name = step_run.name
         self._outputs = dict(outputs)
-        self.lineage = lineage
-        """The stores of the run: metadata logged inside the step goes to the same log."""
+        self._lineage = lineage
+        self.artifact_store = artifact_store or (lineage.artifacts if lineage else None)
+        self.step_run_metadata: dict[str, Any] = {}
+        """Metadata a step on a worker logged on its own step run, for the driver to record."""
         self.on_saved = on_saved
         """Called with the positions of events appended on the step's behalf."""
         self.writer = writer
         """The run's artifact recorder: ``save_artifact`` inside the step writes through it."""
+
+    @property
+    def on_worker(self) -> bool:
+        """Whether the step runs on a worker, away from the log (``executor="dask"``)."""
+        return self._lineage is None
+
+    @property
+    def lineage(self) -> LineageContext:
+        """The stores of the run: metadata logged inside the step goes to the same log.
+
+        Raises:
+            StepContextError: the step runs on a worker, where the log is not written.
+        """
+        if self._lineage is None:
+            raise StepContextError(
+                f"{self.label} runs on a worker, and only the process that started the run "
+                "writes the log: inside a step on Dask, log metadata on the step itself "
+                "(log_metadata(metadata)) or on its outputs (add_output_metadata, "
+                "log_metadata(..., infer_artifact=True)), tag its outputs "
+                "(add_tags(..., infer_artifact=True)), and return values as outputs instead "
+                "of save_artifact; do the rest after the run, or use executor='local'"
+            )
+        return self._lineage
+
+    def defer_step_run_metadata(self, metadata: dict[str, Any]) -> None:
+        """Keep metadata logged on this step run on a worker, for the driver to record."""
+        checked_metadata(metadata)
+        self.step_run_metadata.update(metadata)
 
     @property
     def label(self) -> str:
@@ -240,7 +283,8 @@ class StepContext:
                 "materializer is chosen by the type of the value the step returns; declare the "
                 "output's type (-> MyType) or pass data_type= or custom_materializer_class="
             )
-        return make_materializer(materializer, output.artifact_uri, self.lineage.artifacts)
+        assert self.artifact_store is not None  # the runner always gives one
+        return make_materializer(materializer, output.artifact_uri, self.artifact_store)
 
     def get_output_metadata(self, output_name: str | None = None) -> dict[str, Any]:
         """The metadata added to the output so far in this step.

@@ -37,6 +37,9 @@ equal to the real classes::
     │   └── ArtifactUriError             a recorded artifact URI that leads out of the store
     ├── IntegrityError               bytes or events that do not match the log
     ├── RunFailedError               a step raised; ``run_id`` says which run
+    ├── ExecutorError                the executor cannot run the steps (no cluster, bad option)
+    │   ├── UnreachableStoreError        an artifact store the workers cannot reach
+    │   └── StepNotSerializableError     a step that cannot travel to the workers
     ├── InvalidLineageQueryError     a bad lineage direction, depth or position
     ├── InvalidFilterError           a listing filter (status, outcome) no row can have
     ├── DownloadPathError            download_files to a path that is not a .zip
@@ -76,6 +79,7 @@ __all__ = [
     "DownloadPathError",
     "DownloadTargetExistsError",
     "DuplicateVersionError",
+    "ExecutorError",
     "ExportFormatError",
     "GraphvizNotFoundError",
     "IntegrityError",
@@ -104,11 +108,13 @@ __all__ = [
     "RunNotFoundError",
     "SealMovedBackError",
     "StepContextError",
+    "StepNotSerializableError",
     "StepRunNotFoundError",
     "StepRunStateError",
     "StorageError",
     "UnknownFormatError",
     "UnprotectedServerError",
+    "UnreachableStoreError",
     "UnsafeLoadError",
     "UntrustedTypeError",
     "VersionInUseError",
@@ -238,6 +244,18 @@ class RunFailedError(LineageError):
         super().__init__(message)
         self.run_id = run_id
         self.failed_step = failed_step
+
+
+class ExecutorError(LineageError):
+    """The executor cannot run the steps: no cluster at the address, a bad executor option."""
+
+
+class UnreachableStoreError(ExecutorError):
+    """The workers cannot reach the artifact store (``memory://``, a folder they do not see)."""
+
+
+class StepNotSerializableError(ExecutorError):
+    """A step function (or a parameter of it) cannot be sent to the workers."""
 
 
 class InvalidLineageQueryError(LineageError, ValueError):

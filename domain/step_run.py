@@ -38,6 +38,7 @@ class StepRun(LineageAggregate):
             aggregate.status = StepStatus.RUNNING
             aggregate.cache_outcome = None
             aggregate.outputs = {}
+            aggregate.attempts = 0
 
     class CacheDecided(LineageAggregate.Event):
         """The cache decided hit, miss or disabled, and said why."""
@@ -83,6 +84,20 @@ class StepRun(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.outputs[self.output_name] = str(self.artifact_version_id)
 
+    class AttemptStarted(LineageAggregate.Event):
+        """The step's body began on a worker of an executor (``attempt`` counts from 1).
+
+        A step sent to a cluster records one per attempt: a worker that died mid-step
+        shows as an attempt followed by another on a different worker.
+        """
+
+        attempt: int
+        worker: str
+        executor: str
+
+        def apply(self, aggregate: Any) -> None:  # noqa: D102
+            aggregate.attempts = self.attempt
+
     class StepSucceeded(LineageAggregate.Event):
         """The step finished: executed (``cached`` false) or served from cache."""
 
@@ -126,6 +141,7 @@ class StepRun(LineageAggregate):
         status: StepStatus
         cache_outcome: CacheOutcome | None
         outputs: dict[str, str]
+        attempts: int
 
     @classmethod
     def start(
@@ -225,6 +241,22 @@ class StepRun(LineageAggregate):
             run_metadata=dict(run_metadata or {}),
             save_type=save_type,
         )
+
+    def start_attempt(self, *, worker: str, executor: str) -> int:
+        """Record that the body began on ``worker`` (emits ``AttemptStarted``); its number.
+
+        Raises:
+            StepRunStateError: the step run has ended, or was not decided a miss or disabled.
+        """
+        self.check_running("start an attempt")
+        if self.cache_outcome is None or self.cache_outcome is CacheOutcome.HIT:
+            raise StepRunStateError(
+                f"step run {self.id} ({self.invocation_id}) runs no body: its cache decision "
+                f"is {self.cache_outcome}"
+            )
+        attempt = getattr(self, "attempts", 0) + 1
+        self.trigger_event(self.AttemptStarted, attempt=attempt, worker=worker, executor=executor)
+        return attempt
 
     def succeed(self, duration_s: float) -> None:
         """Mark the step run succeeded (emits ``StepSucceeded``)."""

@@ -7,8 +7,13 @@ sit above the API, as any user's code does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from lineagelog.api.cli.common import ArtifactStoreUrl, DatabaseUrl, app
 from lineagelog.api.client import Client
@@ -18,10 +23,43 @@ from lineagelog.api.models import Run
 __all__ = ["demo", "run_demo", "write_demo_diagram"]
 
 
+ExecutorName = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="where the steps run: local (this process), dask (a temporary local cluster), "
+        "or dask://HOST:PORT (a running scheduler)",
+    ),
+]
+
+
 @app.command()
-def demo(database_url: DatabaseUrl = None, artifact_store: ArtifactStoreUrl = None) -> None:
+def demo(
+    database_url: DatabaseUrl = None,
+    artifact_store: ArtifactStoreUrl = None,
+    executor: ExecutorName = "local",
+) -> None:
     """Run an example pipeline twice: the second run is served from cache."""
-    run_demo(resolve_settings(database_url, artifact_store))
+    run_demo(resolve_settings(database_url, artifact_store), executor=executor)
+
+
+@contextmanager
+def _progress(say: Callable[[str], None]) -> Iterator[None]:
+    """Say what the runner reports while steps run on an executor (which step, on which worker)."""
+
+    class Say(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            say(f"  .. {record.getMessage()}")
+
+    logger, handler = logging.getLogger("lineagelog.run"), Say(logging.INFO)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _describe(run: Run, say: Callable[[str], None]) -> None:
@@ -29,17 +67,21 @@ def _describe(run: Run, say: Callable[[str], None]) -> None:
     for name, step in run.steps.items():
         outputs = ", ".join(f"{av.name}:{av.version}" for av in step.outputs.values()) or "-"
         outcome = "served from cache" if step.cache_hit else step.cache_outcome or "?"
-        say(f"  {name:<12} {step.status:<10} {outcome:<18} -> {outputs}")
+        where = f"  on {step.worker}" if step.worker else ""
+        say(f"  {name:<12} {step.status:<10} {outcome:<18} -> {outputs}{where}")
         if step.cache_reason:
             say(f"  {'':<12} why: {step.cache_reason}")
 
 
-def run_demo(settings: Settings, say: Callable[[str], None] = print) -> tuple[Run, Run]:
-    """Run the training example twice with ``settings``; return both runs."""
+def run_demo(
+    settings: Settings, say: Callable[[str], None] = print, executor: str = "local"
+) -> tuple[Run, Run]:
+    """Run the training example twice with ``settings`` on ``executor``; return both runs."""
     from lineagelog.examples.training import training
 
     db, store = settings.database_url, settings.artifact_store
-    first = training.run(database_url=db, artifact_store=store)
+    with _progress(say):
+        first = training.run(database_url=db, artifact_store=store, executor=executor)
     executed = sum(not step.cache_hit for step in first.steps.values())
     if executed == len(first.steps):
         say("First run: every step executes.")
@@ -49,7 +91,8 @@ def run_demo(settings: Settings, say: Callable[[str], None] = print) -> tuple[Ru
             "serves the rest (the demo ran in this folder before)."
         )
     _describe(first, say)
-    second = training.run(database_url=db, artifact_store=store)
+    with _progress(say):
+        second = training.run(database_url=db, artifact_store=store, executor=executor)
     say("")
     say("Second run, same code and inputs: the cache serves what it can.")
     _describe(second, say)

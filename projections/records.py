@@ -8,6 +8,7 @@ from typing import Any
 
 __all__ = [
     "ArtifactVersionRecord",
+    "AttemptRecord",
     "CachedExecution",
     "PipelineRecord",
     "RunRecord",
@@ -44,6 +45,16 @@ class ArtifactVersionRecord:
 
 
 @dataclass(frozen=True)
+class AttemptRecord:
+    """One attempt at a step's body on a worker of an executor."""
+
+    attempt: int
+    worker: str
+    executor: str
+    started_at: datetime
+
+
+@dataclass(frozen=True)
 class StepRunRecord:
     """One step execution: status, cache outcome and reason, inputs and outputs.
 
@@ -74,6 +85,13 @@ class StepRunRecord:
     error_message: str | None
     traceback: str | None
     started_pos: int
+    attempts: tuple[AttemptRecord, ...] = ()
+    """Where the body ran, attempt by attempt (steps sent to a cluster; none in this process)."""
+
+    @property
+    def worker(self) -> str | None:
+        """The worker of the last attempt, or None for a step that ran in the driver."""
+        return self.attempts[-1].worker if self.attempts else None
 
     @property
     def cache_hit(self) -> bool:

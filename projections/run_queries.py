@@ -16,7 +16,12 @@ from sqlalchemy import ColumnElement, Row, and_, bindparam, case, func, not_, or
 
 from lineagelog.domain.errors import RunNotFoundError, StepRunNotFoundError
 from lineagelog.projections import schema as t
-from lineagelog.projections.records import PipelineRecord, RunRecord, StepRunRecord
+from lineagelog.projections.records import (
+    AttemptRecord,
+    PipelineRecord,
+    RunRecord,
+    StepRunRecord,
+)
 from lineagelog.projections.run_status import all_steps_cached, reported_run_status
 from lineagelog.projections.view_reader import ViewReader, as_utc, tag_held, visible
 
@@ -107,6 +112,7 @@ class RunQueries(ViewReader):
         outputs: dict[str, str],
         as_of: int | None,
         with_ingredients: bool = False,
+        attempts: tuple[AttemptRecord, ...] = (),
     ) -> StepRunRecord:
         m = row._asdict()  # one dict instead of ~25 attribute lookups on the Row
         decided = visible(m["cache_pos"], as_of)
@@ -135,6 +141,7 @@ class RunQueries(ViewReader):
             error_message=m["error_message"] if ended else None,
             traceback=m["traceback"] if ended else None,
             started_pos=m["started_pos"],
+            attempts=attempts,
         )
 
     def _steps_of(
@@ -165,12 +172,37 @@ class RunQueries(ViewReader):
                 out_query = out_query.where(so.c.position <= as_of)
             for out in conn.execute(out_query):
                 outputs[out.step_run_id][out.output_name] = out.artifact_version_id
+        attempts = self._attempts_of(conn, run_ids, as_of) if step_rows else {}
         by_run: dict[str, list[StepRunRecord]] = defaultdict(list)
         for row in step_rows:
             by_run[row.run_id].append(
-                self._step_record(row, outputs[row.id], as_of, with_ingredients)
+                self._step_record(
+                    row, outputs[row.id], as_of, with_ingredients, tuple(attempts.get(row.id, ()))
+                )
             )
         return by_run
+
+    def _attempts_of(
+        self, conn: Any, run_ids: Sequence[str], as_of: int | None
+    ) -> dict[str, list[AttemptRecord]]:
+        """The attempts of the step runs of ``run_ids`` on an executor's workers, in order."""
+        sr, sa = t.step_runs, t.step_attempts
+        query = (
+            select(sa)
+            .join(sr, sr.c.id == sa.c.step_run_id)
+            .where(sr.c.run_id.in_(run_ids))
+            .order_by(sa.c.step_run_id, sa.c.attempt)
+        )
+        if as_of is not None:
+            query = query.where(sa.c.position <= as_of)
+        found: dict[str, list[AttemptRecord]] = defaultdict(list)
+        for row in conn.execute(query):
+            found[row.step_run_id].append(
+                AttemptRecord(
+                    row.attempt, row.worker, row.executor, as_utc(row.started_at) or row.started_at
+                )
+            )
+        return found
 
     def get_run(
         self, run_id: str, as_of: int | None = None, with_ingredients: bool = False

@@ -186,6 +186,19 @@ step_code = Table(
 )
 """The source text each code hash stood for, recorded by the first run of that code."""
 
+
+step_attempts = Table(
+    PREFIX + "step_attempts",
+    metadata,
+    _id("step_run_id", primary_key=True),
+    Column("attempt", Integer, primary_key=True),  # 1, 2... (a worker died mid-step)
+    Column("worker", String(255), nullable=False),
+    Column("executor", String(255), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 artifact_versions = Table(
     PREFIX + "artifact_versions",
     metadata,
@@ -328,7 +341,7 @@ dataset_locations = Table(
 """Where each artifact version's bytes live, as an OpenLineage dataset node id (lineage view)."""
 
 VIEW_TABLES: dict[str, tuple[Table, ...]] = {
-    "runs": (runs, run_tags, step_runs, step_outputs, step_code),
+    "runs": (runs, run_tags, step_runs, step_outputs, step_code, step_attempts),
     "catalog": (artifact_versions, artifact_tags, tags),
     "cache": (cache_entries,),
     "lineage": (

@@ -219,6 +219,20 @@ def _step_failed(b: PageBatch, pos: int, e: Any) -> None:
     )
 
 
+def _attempt_started(b: PageBatch, pos: int, e: Any) -> None:
+    b.insert(
+        t.step_attempts,
+        {
+            "step_run_id": str(e.originator_id),
+            "attempt": e.attempt,
+            "worker": e.worker,
+            "executor": e.executor,
+            "started_at": _ts(e.timestamp),
+            "position": pos,
+        },
+    )
+
+
 def _step_interrupted(b: PageBatch, pos: int, e: Any) -> None:
     b.update(
         t.step_runs,
@@ -442,6 +456,7 @@ HANDLERS: dict[str, dict[EventClass, Handler]] = {
         StepRun.StepFailed: _step_failed,
         StepRun.StepInterrupted: _step_interrupted,
         StepCode.CodeRecorded: _code_recorded,
+        StepRun.AttemptStarted: _attempt_started,
     },
     "catalog": {
         StepRun.ArtifactWritten: _artifact_written,

@@ -15,7 +15,7 @@ from lineagelog.api.json_shapes import run_seconds, run_summary
 from lineagelog.projections.choices import RUN_STATUSES
 
 if TYPE_CHECKING:
-    from lineagelog.api.models import Run
+    from lineagelog.api.models import Run, StepRun
 
 __all__ = ["run_summary", "runs_app"]
 
@@ -166,6 +166,18 @@ def show_run(
     _print_run(found)
 
 
+def _worker_cell(s: StepRun) -> str:
+    """``tcp://10.0.0.5:4001``, with the attempts when a worker was lost (``(2 attempts)``)."""
+    if not s.attempts:
+        return "-"
+    more = f" ({len(s.attempts)} attempts)" if len(s.attempts) > 1 else ""
+    return f"{s.attempts[-1].worker}{more}"
+
+
+def _artifact_ref(v: Any) -> dict[str, Any]:
+    return {"id": v.id, "name": v.name, "version": v.version}
+
+
 def _print_run(r: Run) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -190,17 +202,22 @@ def _print_run(r: Run) -> None:
     if r.failed_step:
         out.print(f"  failed    step {printable(f'{r.failed_step}: {r.error}')}", markup=False)
     table = Table(show_edge=False, pad_edge=False, title_justify="left")
-    for column in ("STEP", "ID", "STATUS", "DURATION", "CACHE", "INPUTS", "OUTPUTS"):
+    # Where each step ran, for runs whose steps went to an executor's workers.
+    on_workers = any(s.attempts for s in r.steps.values())
+    columns = ("STEP", "ID", "STATUS", "DURATION", "CACHE", "INPUTS", "OUTPUTS")
+    for column in (*columns[:3], "WORKER", *columns[3:]) if on_workers else columns:
         table.add_column(column, overflow="fold")
     for s in r.steps.values():
         style = {"failed": "red", "cached": "dim", "running": "yellow"}.get(s.status, "")
         cache = s.cache_outcome or "-"
         if s.cache_reason:
             cache += f": {_UUID.sub(lambda m: m.group(0)[:8], s.cache_reason)}"
+        where = [_worker_cell(s)] if on_workers else []
         table.add_row(
             escape(printable(s.name)),
             str(s.id)[:8],
             f"[{style}]{s.status}[/{style}]" if style else s.status,
+            *where,
             format_duration(s.duration_s),
             escape(printable(cache)),
             escape(printable(_versions(s.inputs))),

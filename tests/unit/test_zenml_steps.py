@@ -139,7 +139,7 @@ def test_configure_merges_dict_options_unless_merge_is_false():
     [
         ("model", "my_model", "Model Control Plane"),
         ("settings", {"docker": {"requirements": ["scikit-learn"]}}, "Docker"),
-        ("step_operator", "sagemaker", "every step runs in this process"),
+        ("step_operator", "sagemaker", "or on Dask with executor=.dask."),
         ("on_failure", "notify", "lineagelog does not support it"),
     ],
 )

@@ -1,0 +1,11 @@
+"""Where steps run: the executor port and its adapters (in this process, on Dask)."""
+
+from lineagelog.adapters.executors.port import (
+    ExecutorTask,
+    StepExecutor,
+    TaskFinished,
+    TaskNews,
+    TaskStarted,
+)
+
+__all__ = ["ExecutorTask", "StepExecutor", "TaskFinished", "TaskNews", "TaskStarted"]

@@ -1,0 +1,378 @@
+"""``DaskExecutor``: steps run as tasks on a dask.distributed cluster.
+
+Three ways to get a cluster: none given starts a temporary ``LocalCluster`` of
+worker processes for the run and closes it after; ``address="tcp://host:port"``
+connects to a running scheduler; ``client=`` reuses the caller's
+``distributed.Client`` (left open). Tasks travel with Dask's own serialization
+(cloudpickle). Each attempt tells the driver where it started through a Dask
+event topic of its own, so the driver sees the progress, retries included, as
+it happens. A task whose worker died is run again by the scheduler; more than
+``retries`` such restarts end the task as lost, naming the worker that died.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lineagelog.adapters.executors.port import (
+    ExecutorTask,
+    StepExecutor,
+    TaskFinished,
+    TaskNews,
+    TaskStarted,
+)
+from lineagelog.domain.errors import (
+    ExecutorError,
+    StepNotSerializableError,
+    UnreachableStoreError,
+)
+from lineagelog.domain.redaction import redact_url
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.artifact_store import ArtifactStore
+
+__all__ = ["DaskExecutor"]
+
+_PROBE_FOLDER = ".lineagelog/probes"
+
+
+class DaskExecutor(StepExecutor):
+    """Run steps on Dask: a temporary local cluster, a scheduler's address, or a client.
+
+    Args:
+        address: a running scheduler (``"tcp://10.0.0.5:8786"``); None, with no
+            ``client``, starts a ``LocalCluster`` of worker processes for each run.
+        client: a ``distributed.Client`` to reuse; it is not closed after the run.
+        n_workers: worker processes of the temporary ``LocalCluster`` (Dask's
+            default when None: one per core).
+        retries: how many times a step whose worker died is started again on
+            another worker before the step fails (a step that raises is not retried).
+
+    Raises:
+        ExecutorError: ``address`` and ``client`` both given, or a bad number.
+
+    Examples:
+        >>> DaskExecutor(address="tcp://127.0.0.1:8786").name
+        'dask tcp://127.0.0.1:8786'
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        client: Any = None,
+        n_workers: int | None = None,
+        retries: int = 1,
+    ) -> None:
+        if address is not None and client is not None:
+            raise ExecutorError(
+                f"DaskExecutor(address={address!r}, client=...) names two clusters; "
+                "give the scheduler's address or a client, not both"
+            )
+        if address is not None and (not isinstance(address, str) or not address.strip()):
+            raise ExecutorError(
+                f"DaskExecutor(address={address!r}): give a scheduler address such as "
+                "'tcp://127.0.0.1:8786'"
+            )
+        for option, value, least in (("retries", retries, 0), ("n_workers", n_workers, 1)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < least
+            ):
+                raise ExecutorError(
+                    f"DaskExecutor({option}={value!r}): give a whole number of at least {least}"
+                )
+        if n_workers is not None and (address is not None or client is not None):
+            raise ExecutorError(
+                f"DaskExecutor(n_workers={n_workers}) sizes the temporary local cluster, but "
+                "an existing cluster was given; size that cluster where it is started"
+            )
+        self.address = address
+        self.retries = retries
+        self.n_workers = n_workers
+        self._given_client = client
+        self._client: Any = None
+        self._cluster: Any = None
+        self._topic = ""
+        self._news: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._futures: dict[str, Any] = {}
+        self._attempts: dict[str, list[str]] = {}  # key -> workers of the attempts seen
+        self._seen: set[str] = set()  # attempt nonces already reported
+        self._given_up: set[str] = set()  # keys already reported finished
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        """``dask local``, ``dask tcp://host:port`` or ``dask client``, as the log records it."""
+        if self._given_client is not None:
+            return f"dask {self._given_client.scheduler.address}"
+        return f"dask {redact_url(self.address)}" if self.address else "dask local"
+
+    def __repr__(self) -> str:
+        return f"DaskExecutor({self.name.removeprefix('dask ')!r}, retries={self.retries})"
+
+    # -- the port ------------------------------------------------------------------------
+
+    def open(self, artifact_store: ArtifactStore) -> None:
+        """Connect (or start a local cluster), then check every worker reaches the store.
+
+        Raises:
+            ExecutorError: no scheduler at the address, or ``distributed`` is missing.
+            UnreachableStoreError: ``memory://``, or a store some worker cannot read.
+        """
+        if artifact_store.root.startswith("memory://"):
+            raise UnreachableStoreError(
+                f"the artifact store {artifact_store.root!r} lives in this process's memory, "
+                "which Dask's worker processes cannot see; use a folder (with a local cluster) "
+                "or an object store such as 's3://bucket/prefix'"
+            )
+        distributed = _import_distributed()
+        # A new session: news of an earlier run's tasks (cancelled at its close) stay out.
+        self._topic = f"lineagelog-{uuid.uuid4().hex}"
+        self._news = queue.Queue()
+        self._attempts.clear()
+        self._seen.clear()
+        self._given_up.clear()
+        if self._given_client is not None:
+            self._client = self._given_client
+        elif self.address is not None:
+            try:
+                self._client = distributed.Client(self.address, timeout="10s")
+            except OSError as e:
+                raise ExecutorError(
+                    f"no Dask scheduler answered at {redact_url(self.address)!r} ({e}); start "
+                    "one (`dask scheduler`) or fix the address"
+                ) from e
+        else:
+            import dask
+
+            with dask.config.set({"distributed.scheduler.allowed-failures": self.retries}):
+                self._cluster = distributed.LocalCluster(
+                    n_workers=self.n_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+            self._client = distributed.Client(self._cluster)
+        self._client.subscribe_topic(self._topic, self._on_event)
+        self._check_store(artifact_store)
+
+    def check_sendable(self, what: Any, label: str) -> None:
+        """Refuse ``what`` unless Dask can serialize it (cloudpickle), naming ``label``.
+
+        Raises:
+            StepNotSerializableError: naming ``label`` and the serializer's complaint.
+        """
+        import cloudpickle
+
+        try:
+            cloudpickle.dumps(what)
+        except Exception as e:  # cloudpickle raises many kinds for what it cannot pickle
+            raise StepNotSerializableError(
+                f"{label} cannot be sent to the Dask workers: {type(e).__name__}: {e}; make "
+                "everything the step uses importable or picklable (no open files, locks or "
+                "connections in closures or parameters), or run it with executor='local'"
+            ) from e
+
+    def submit(self, task: ExecutorTask) -> None:
+        """Send ``task`` to the scheduler; its news arrive through ``wait``.
+
+        The runner checked with ``check_sendable`` what the task carries; a task that
+        still cannot be serialized fails as its step (Dask reports it on the future).
+        """
+        future = self._client.submit(
+            _attempt, task.work, self._topic, task.key, key=f"lineagelog-{task.key}", pure=False
+        )
+        self._futures[task.key] = future
+        news = self._news  # this session's: a callback firing after close reaches no later run
+        future.add_done_callback(lambda done, key=task.key: news.put(("done", (key, done))))
+
+    def wait(self) -> list[TaskNews]:
+        """Block until something happened to a submitted task; return everything so far."""
+        items = [self._news.get()]
+        while True:
+            try:
+                items.append(self._news.get_nowait())
+            except queue.Empty:
+                break
+        news: list[TaskNews] = []
+        for kind, payload in items:
+            if kind == "started":
+                news.extend(self._started(*payload))
+            else:
+                news.extend(self._finished(*payload))
+        return news
+
+    def close(self) -> None:
+        """Cancel what still runs, forget the topic, close what this executor started."""
+        if self._client is None:
+            return
+        try:
+            pending = [f for f in self._futures.values() if not f.done()]
+            if pending:
+                self._client.cancel(pending)
+            self._client.unsubscribe_topic(self._topic)
+        finally:
+            if self._given_client is None:
+                self._client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+            self._client = self._cluster = None
+            self._futures.clear()
+
+    # -- news ------------------------------------------------------------------------------
+
+    def _on_event(self, event: Any) -> None:
+        """Called on the client's event loop with ``(timestamp, message)``."""
+        _, message = event
+        self._news.put(
+            ("started", (message["key"], message["worker"], message["at"], message["nonce"]))
+        )
+
+    def _started(self, key: str, worker: str, at: float, nonce: str) -> list[TaskNews]:
+        if nonce in self._seen or key in self._given_up:
+            return []
+        self._seen.add(nonce)
+        workers = self._attempts.setdefault(key, [])
+        workers.append(worker)
+        if len(workers) > self.retries + 1:
+            # The scheduler restarted it once more than asked: stop it and say who died.
+            self._given_up.add(key)
+            future = self._futures.get(key)
+            if future is not None:
+                self._client.cancel([future])
+            return [TaskFinished(key, worker=None, lost_worker=workers[-2])]
+        return [TaskStarted(key, worker, at)]
+
+    def _finished(self, key: str, future: Any) -> list[TaskNews]:
+        if key in self._given_up:
+            return []
+        self._given_up.add(key)
+        if future.status == "finished":
+            outcome: _Outcome = future.result()
+            news: list[TaskNews] = []
+            if outcome.nonce not in self._seen:  # the result overtook the start message
+                self._seen.add(outcome.nonce)
+                self._attempts.setdefault(key, []).append(outcome.worker)
+                news.append(TaskStarted(key, outcome.worker, outcome.started_at))
+            news.append(
+                TaskFinished(
+                    key,
+                    worker=outcome.worker,
+                    result=outcome.result,
+                    error=outcome.error,
+                    traceback=outcome.traceback,
+                )
+            )
+            return news
+        from distributed import KilledWorker
+
+        workers = self._attempts.get(key, [])
+        error = future.exception() if future.status == "error" else None
+        if isinstance(error, KilledWorker):
+            lost = workers[-1] if workers else _last_worker(error)
+            return [TaskFinished(key, worker=None, lost_worker=lost)]
+        if error is None:
+            error = ExecutorError(f"the Dask task of {key} was {future.status}")
+        return [
+            TaskFinished(
+                key,
+                worker=workers[-1] if workers else None,
+                error=error,
+                traceback="".join(traceback.format_exception(error)),
+            )
+        ]
+
+    # -- the store -------------------------------------------------------------------------
+
+    def _check_store(self, store: ArtifactStore) -> None:
+        token = uuid.uuid4().hex
+        probe = store.join(store.root, f"{_PROBE_FOLDER}/{token}")
+        store.write_text(probe, token)
+        try:
+            seen = self._client.run(_reads, store, probe, token)
+        finally:
+            store.remove(probe)
+        if not seen:
+            raise ExecutorError(
+                f"the Dask cluster at {self.name.removeprefix('dask ')} has no workers; start "
+                "some (`dask worker ADDRESS`) and run again"
+            )
+        blind = sorted(worker for worker, ok in seen.items() if not ok)
+        if blind:
+            raise UnreachableStoreError(
+                f"the Dask workers {blind} cannot read the artifact store {store.root!r} "
+                "(a file written there by this process is not there for them); use a store "
+                "every worker reaches, such as 's3://bucket/prefix', or a shared folder"
+            )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What an attempt sends back: where and when it ran, and its result or error."""
+
+    worker: str
+    nonce: str
+    started_at: float
+    result: Any = None
+    error: BaseException | None = None
+    traceback: str | None = None
+
+
+def _attempt(work: Any, topic: str, key: str) -> _Outcome:
+    """Run on a worker: announce the attempt, run ``work``, return what happened."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    nonce, started_at = uuid.uuid4().hex, time.time()
+    worker.log_event(
+        topic, {"key": key, "worker": worker.address, "at": started_at, "nonce": nonce}
+    )
+    try:
+        result = work()
+    except Exception as error:  # a step may raise anything: it goes back to the driver
+        return _Outcome(
+            worker.address,
+            nonce,
+            started_at,
+            error=_sendable(error),
+            traceback="".join(traceback.format_exception(error)),
+        )
+    return _Outcome(worker.address, nonce, started_at, result=result)
+
+
+def _sendable(error: BaseException) -> BaseException:
+    """``error`` if it pickles, else a ``RuntimeError`` that says what it was."""
+    import cloudpickle
+
+    try:
+        cloudpickle.loads(cloudpickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"{type(error).__module__}.{type(error).__qualname__}: {error}")
+    return error
+
+
+def _reads(store: ArtifactStore, probe: str, token: str) -> bool:
+    """Run on every worker: whether the probe the driver wrote is there, as written."""
+    try:
+        return store.read_bytes(probe).decode() == token
+    except Exception:  # any failure to read means this worker cannot use the store
+        return False
+
+
+def _last_worker(error: BaseException | None) -> str:
+    last = getattr(error, "last_worker", None)
+    return str(getattr(last, "address", last) or "an unknown worker")
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as e:
+        raise ExecutorError(
+            "running steps on Dask needs the 'distributed' package: pip install 'lineagelog[dask]'"
+        ) from e
+    return distributed

@@ -1,0 +1,303 @@
+"""A run whose step bodies execute on an executor's workers; the driver keeps the log.
+
+The driver walks the DAG: a step whose inputs exist is started and its cache
+decided here, as in the local runner, so a hit never reaches the cluster; a miss
+is packed (``RemoteStep``) and submitted. Independent steps therefore run at the
+same time. While they run, the driver appends what it hears: ``AttemptStarted``
+when a worker begins a step (a worker that died and a retry elsewhere show as two
+attempts), then, when the step returns, its outputs (``ArtifactWritten``) and
+``StepSucceeded``, or ``StepFailed``. Each planned output folder is covered by a
+write lease held by the driver from submission until its version is recorded, so
+``gc`` never takes bytes whose event is on its way.
+
+After a failure no new step is submitted (``on_failure="stop"``) and the ones
+running finish and are recorded; with ``on_failure="continue"`` every step that
+does not depend on a failed one still runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from lineagelog.adapters.executors import ExecutorTask, TaskFinished, TaskStarted
+from lineagelog.adapters.write_leases import write_lease
+from lineagelog.api.artifact_config import ArtifactConfig
+from lineagelog.api.remote_step import RemoteResult, RemoteStep
+from lineagelog.api.step_context import StepContextOutput, plan_outputs
+from lineagelog.api.step_failure import StepFailure
+from lineagelog.api.unmaterialized import unmaterialized_parameters
+from lineagelog.domain.errors import ExecutorError, StepNotSerializableError
+from lineagelog.projections.faults import checkpoint
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from lineagelog.adapters.executors import StepExecutor
+    from lineagelog.api.artifacts import ArtifactRecorder, ProducedOutput
+    from lineagelog.api.building import DagBuilder, Invocation
+    from lineagelog.api.context import LineageContext
+    from lineagelog.api.executors import OnFailure
+    from lineagelog.domain.step_run import StepRun
+
+__all__ = ["ClusterRun", "RunRecorder", "check_sendable"]
+
+
+class RunRecorder(Protocol):
+    """What a cluster run needs from the runner: its cache decisions and its appends."""
+
+    context: LineageContext
+    pipeline: str
+    run_name: str
+    on_failure: OnFailure
+    produced: dict[tuple[str, str], ProducedOutput]
+
+    @property
+    def recorder(self) -> ArtifactRecorder:
+        """Records the outputs the workers saved."""
+
+    def decide_step(
+        self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID, started: float
+    ) -> bool:
+        """Start the step run and record its cache decision; True when a hit served it."""
+
+    def remember_execution(
+        self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID
+    ) -> None:
+        """Let later steps with the same ingredients hit this execution."""
+
+    def record_step_failure(self, step_run_id: uuid.UUID, failure: StepFailure) -> None:
+        """Append the step's ``StepFailed``."""
+
+    def change_step_run(self, step_run_id: uuid.UUID, change: Callable[[StepRun], object]) -> None:
+        """Apply ``change`` to a step run of this run and append its events."""
+
+
+log = logging.getLogger("lineagelog.run")
+
+
+def check_sendable(executor: StepExecutor, pipeline: str, builder: DagBuilder) -> None:
+    """Refuse, before anything is recorded, a step that cannot run on the executor's workers.
+
+    Raises:
+        StepNotSerializableError: a step function or parameter that does not serialize,
+            or an ``UnmaterializedArtifact`` input (it reads the log, which workers do not).
+    """
+    for invocation in builder.invocations.values():
+        label = f"step {invocation.id!r} of pipeline {pipeline!r}"
+        reads_log = sorted(unmaterialized_parameters(invocation.step.func) & set(invocation.inputs))
+        if reads_log:
+            raise StepNotSerializableError(
+                f"{label} takes {reads_log} as UnmaterializedArtifact, which reads the log, and "
+                "on an executor's workers only the driver does; take the loaded value instead, "
+                "or run the pipeline with executor='local'"
+            )
+        executor.check_sendable((invocation.step, invocation.parameters), label)
+
+
+@dataclass
+class _Submitted:
+    """A step on the cluster: what the driver needs to record its end."""
+
+    invocation: Invocation
+    run_id: uuid.UUID
+    step_run_id: uuid.UUID
+    started: float
+    planned: dict[str, StepContextOutput]
+    leases: contextlib.ExitStack
+    attempts: list[str] = field(default_factory=list)
+
+
+class ClusterRun:
+    """Drives one run's steps through ``executor``; the runner records every event."""
+
+    def __init__(self, runner: RunRecorder, executor: StepExecutor) -> None:
+        """Run the steps of ``runner``'s pipeline on ``executor`` (opened by the runner)."""
+        self.runner = runner
+        self.executor = executor
+        self._submitted: dict[str, _Submitted] = {}
+        self._refused: tuple[str, StepFailure] | None = None  # the first step submit refused
+
+    def run(self, builder: DagBuilder, run_id: uuid.UUID) -> tuple[str, StepFailure] | None:
+        """Run every step whose inputs come to exist; return the first failure, if any."""
+        pending = list(builder.invocations.values())  # call order: the order to submit in
+        done: set[str] = set()
+        failed: set[str] = set()  # failed, or never started because an input is missing
+        first: tuple[str, StepFailure] | None = None
+        try:
+            while True:
+                if first is None or self.runner.on_failure == "continue":
+                    pending = self._start_ready(pending, done, failed, run_id)
+                    first = first or self._refused
+                if not self._submitted:
+                    return first
+                for news in self.executor.wait():
+                    if isinstance(news, TaskStarted):
+                        self._attempt_started(news)
+                        continue
+                    submitted = self._submitted.pop(news.key, None)
+                    if submitted is None:
+                        continue  # not a step of this run (an executor reused across runs)
+                    with submitted.leases:
+                        failure = self._finished(submitted, news)
+                    if failure is None:
+                        done.add(submitted.invocation.id)
+                    else:
+                        failed.add(submitted.invocation.id)
+                        first = first or (submitted.invocation.id, failure)
+        finally:
+            for submitted in self._submitted.values():
+                submitted.leases.close()
+
+    # -- submitting ----------------------------------------------------------------------
+
+    def _start_ready(
+        self, pending: list[Invocation], done: set[str], failed: set[str], run_id: uuid.UUID
+    ) -> list[Invocation]:
+        """Decide every step whose inputs exist; submit the misses. Returns the rest."""
+        progressed = True
+        while progressed:  # a hit makes its outputs exist at once: look again
+            progressed = False
+            waiting: list[Invocation] = []
+            for index, invocation in enumerate(pending):
+                if not failed.isdisjoint(invocation.upstream):
+                    failed.add(invocation.id)  # never started: an input it needs does not exist
+                    progressed = True
+                elif done.issuperset(invocation.upstream):
+                    progressed = True
+                    started = self._start(invocation, run_id)
+                    if started is True:
+                        done.add(invocation.id)
+                    elif isinstance(started, StepFailure):
+                        failed.add(invocation.id)
+                        if self.runner.on_failure == "stop":
+                            return waiting + pending[index + 1 :]
+                else:
+                    waiting.append(invocation)
+            pending = waiting
+        return pending
+
+    def _start(self, invocation: Invocation, run_id: uuid.UUID) -> bool | StepFailure:
+        """Start the step run and decide; submit a miss. True when a cache hit served it.
+
+        A step the executor refuses to take (its connection to the cluster lost, say)
+        fails as a step, so the run ends failed rather than left running.
+        """
+        runner = self.runner
+        step_run_id, started = uuid.uuid4(), time.perf_counter()
+        if runner.decide_step(invocation, run_id, step_run_id, started):
+            return True
+        context = runner.context
+        planned = plan_outputs(context, runner.pipeline, invocation)
+        leases = contextlib.ExitStack()
+        for output in planned.values():
+            leases.enter_context(
+                write_lease(context.artifacts, output.artifact_version_id, output.artifact_name)
+            )
+        work = RemoteStep.of(
+            invocation,
+            pipeline=runner.pipeline,
+            run_name=runner.run_name,
+            run_id=run_id,
+            step_run_id=step_run_id,
+            inputs={
+                name: runner.produced[(out.invocation_id, out.output_name)]
+                for name, out in invocation.inputs.items()
+            },
+            planned=planned,
+            store=context.artifacts,
+            pickle_fallback=runner.recorder.pickle_fallback,
+        )
+        key = str(step_run_id)
+        self._submitted[key] = _Submitted(invocation, run_id, step_run_id, started, planned, leases)
+        try:
+            self.executor.submit(ExecutorTask(key, work.label, work))
+        except Exception as error:  # the executor's own errors, or its engine's
+            submitted = self._submitted.pop(key)
+            with submitted.leases:
+                failure = self._record_failure(submitted, TaskFinished(key, None, error=error))
+            self._refused = self._refused or (invocation.id, failure)
+            return failure
+        log.info("%s submitted to %s", work.label, self.executor.name)
+        return False
+
+    # -- hearing back ----------------------------------------------------------------------
+
+    def _attempt_started(self, news: TaskStarted) -> None:
+        submitted = self._submitted.get(news.key)
+        if submitted is None:
+            return  # a late message about a step already recorded
+        submitted.attempts.append(news.worker)
+        self.runner.change_step_run(
+            submitted.step_run_id,
+            lambda step_run: step_run.start_attempt(
+                worker=news.worker, executor=self.executor.name
+            ),
+        )
+        log.info(
+            "step %r running on %s (attempt %d)",
+            submitted.invocation.id,
+            news.worker,
+            len(submitted.attempts),
+        )
+
+    def _finished(self, submitted: _Submitted, news: TaskFinished) -> StepFailure | None:
+        """Record how the step ended; the failure, when it did not succeed."""
+        if news.error is None and news.lost_worker is None:
+            self._record_success(submitted, news.result)
+            log.info("step %r completed on %s", submitted.invocation.id, news.worker)
+            return None
+        return self._record_failure(submitted, news)
+
+    def _record_failure(self, submitted: _Submitted, news: TaskFinished) -> StepFailure:
+        """Record the step's failure: the error it raised, or the worker lost under it."""
+        invocation, runner = submitted.invocation, self.runner
+        duration = time.perf_counter() - submitted.started
+        if news.error is not None:
+            error: BaseException = news.error
+            failure = StepFailure.of(error, duration, news.traceback)
+        else:
+            error = ExecutorError(
+                f"step {invocation.id!r} of pipeline {runner.pipeline!r} was lost: the worker "
+                f"{news.lost_worker} died while running it, after {len(submitted.attempts)} "
+                f"attempt(s) on {submitted.attempts}; see the workers' logs, and give the "
+                "executor more retries if workers are expected to die"
+            )
+            failure = StepFailure.of(error, duration)
+        failure.__cause__ = error
+        runner.record_step_failure(submitted.step_run_id, failure)
+        log.info("step %r failed: %s", invocation.id, failure.summary)
+        return failure
+
+    def _record_success(self, submitted: _Submitted, result: RemoteResult) -> None:
+        invocation, runner = submitted.invocation, self.runner
+        if result.step_run_metadata:
+            runner.change_step_run(
+                submitted.step_run_id,
+                lambda step_run: step_run.log_metadata(result.step_run_metadata),
+            )
+        outputs = invocation.step.outputs
+        for index, spec in enumerate(outputs):
+            planned = result.planned[spec.name]
+            runner.produced[(invocation.id, spec.name)] = runner.recorder.record_saved(
+                submitted.step_run_id,
+                planned.artifact_name,
+                planned.artifact_version_id,
+                spec.name,
+                result.saved[spec.name],
+                spec.config or ArtifactConfig(),
+                succeed_started=submitted.started if index == len(outputs) - 1 else None,
+                tags=planned.tags,
+                planned=planned,
+            )
+            checkpoint("artifact.recorded")
+        if not outputs:
+            runner.change_step_run(
+                submitted.step_run_id,
+                lambda step_run: step_run.succeed(time.perf_counter() - submitted.started),
+            )
+        runner.remember_execution(invocation, submitted.run_id, submitted.step_run_id)

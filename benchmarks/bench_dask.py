@@ -1,0 +1,100 @@
+"""Steps on Dask: per-step overhead on a local process cluster, and a parallel fan-out.
+
+Per-step overhead is the slope between a 5-step and a 50-step linear pipeline of a
+trivial step (cache misses), run on a ``LocalCluster`` of worker processes that
+stays up between runs (``DaskExecutor(client=...)``), so cluster start-up cancels
+out; the same slope in this process is printed beside it. The fan-out is 8
+independent steps that each sleep 0.5 s, on 4 workers, against the local executor
+(one after another: 4 s). A fixed pure-Python reference loop is timed too.
+
+    python benchmarks/bench_dask.py [--repeats 5] [--workers 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from bench_step_overhead import make_chain, reference_loop, timed
+
+
+def make_fan_out(width: int, seconds: float):
+    from lineagelog.api import pipeline, step
+
+    @step(enable_cache=False)
+    def sleeper(index: int) -> int:
+        time.sleep(seconds)
+        return index
+
+    @pipeline(name=f"fan_out_{width}")
+    def fan_out() -> None:
+        for index in range(width):
+            sleeper(index=index)
+
+    return fan_out
+
+
+def slope(short, long_, repeats: int, **run_options) -> list[float]:
+    """Seconds per step between the 5- and 50-step chains, each run a miss (a new seed)."""
+    short(seed=-1, **run_options), long_(seed=-1, **run_options)  # warm up
+    slopes = []
+    for _ in range(repeats):
+        seed = uuid.uuid4().int % 10**9
+        t5 = timed(short.run, seed=seed, **run_options)
+        t50 = timed(long_.run, seed=seed, **run_options)
+        slopes.append((t50 - t5) / 45)
+    return slopes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+
+    import distributed
+
+    from lineagelog.api import DaskExecutor, configure
+
+    cluster = distributed.LocalCluster(
+        n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    client = distributed.Client(cluster)
+    try:
+        with tempfile.TemporaryDirectory() as home:
+            configure(
+                database_url=f"sqlite:///{Path(home) / 'bench.db'}",
+                artifact_store=str(Path(home) / "artifacts"),
+            )
+            executor = DaskExecutor(client=client)
+            short, long_ = make_chain(5, "chain5"), make_chain(50, "chain50")
+            on_dask = slope(short, long_, args.repeats, executor=executor)
+            here = slope(short, long_, args.repeats)
+            fan_out = make_fan_out(8, 0.5)
+            fan_out.run(executor=executor)  # warm up
+            fan_dask = [timed(fan_out.run, executor=executor) for _ in range(args.repeats)]
+            fan_here = [timed(fan_out.run) for _ in range(max(1, args.repeats // 2))]
+            reference = [reference_loop() for _ in range(args.repeats)]
+            configure()
+    finally:
+        client.close()
+        cluster.close()
+
+    ms, procs = 1000, f"{args.workers} worker processes"
+    med = statistics.median
+    print(f"per-step overhead on Dask, {procs}: median {med(on_dask) * ms:7.2f} ms")
+    print(f"per-step overhead in this process:       median {med(here) * ms:7.2f} ms")
+    print(f"8 x 0.5 s fan-out on Dask, {procs}:  median {med(fan_dask):7.2f} s")
+    print(f"8 x 0.5 s fan-out in this process:       median {med(fan_here):7.2f} s")
+    print(f"pure-Python reference loop:              median {med(reference) * ms:7.2f} ms")
+    print(f"(repeats: {args.repeats}; embedded SQLite, local folder store)")
+
+
+if __name__ == "__main__":
+    main()
