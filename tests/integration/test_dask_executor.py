@@ -93,6 +93,12 @@ def test_the_readme_pipeline_gives_on_dask_what_it_gives_locally(
     assert lineage_shape(Client(), str(run.id)) == lineage_shape(local_client, str(local.id))
     workers = {Client().get_run(run.id).steps[name].worker for name in run.steps}
     assert workers <= set(on_dask_workers(on_dask)) and None not in workers
+    recorded = [
+        r.event.uri
+        for r in Client().context.events.read_for_projection(0, 10_000)
+        if type(r.event).__name__ == "ArtifactWritten"
+    ]
+    assert recorded and not any(uri.startswith(("/", "file:")) for uri in recorded)
     assert_sound(Client())
 
 
