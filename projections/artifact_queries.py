@@ -225,8 +225,13 @@ class ArtifactQueries(ViewReader):
         limit: int | None = None,
         include_deleted: bool = True,
         as_of: int | None = None,
+        offset: int = 0,
     ) -> list[ArtifactVersionRecord]:
-        """Artifact versions, by name then version, optionally with a tag."""
+        """Artifact versions, by name then version, optionally with a tag.
+
+        ``offset`` skips that many versions of the ordered list in the query
+        itself, so a page deep in a large catalog reads only its own rows.
+        """
         av, tg = t.artifact_versions, t.artifact_tags
         query = select(av).order_by(av.c.name, av.c.version)
         if name is not None:
@@ -243,6 +248,8 @@ class ArtifactQueries(ViewReader):
                     or_(tg.c.removed_pos.is_(None), tg.c.removed_pos > as_of),
                 )
             query = query.where(av.c.id.in_(tagged))
+        if offset:
+            query = query.offset(offset)
         if limit is not None:
             query = query.limit(limit)
         with self._connect() as conn:

@@ -124,6 +124,23 @@ def test_artifact_versions_by_tag_and_one_with_its_visualizations(server, histor
     assert "<script>" in shown.text
 
 
+def test_artifact_versions_come_in_pages_that_join_up_to_the_whole_list(server) -> None:
+    everything = get(server, "/api/v1/artifact-versions", limit=1000).json()
+    pages, offset = [], 0
+    while offset is not None:
+        answer = get(server, "/api/v1/artifact-versions", limit=2, offset=offset).json()
+        pages.append(answer["items"])
+        offset = answer["next_offset"]
+
+    of_report = get(server, "/api/v1/artifact-versions", name="report", limit=1, offset=1).json()
+
+    assert everything["next_offset"] is None
+    assert [v for p in pages for v in p] == everything["items"]
+    assert all(len(p) == 2 for p in pages[:-1]) and 1 <= len(pages[-1]) <= 2
+    assert [v["version"] for v in of_report["items"]] == ["2"]
+    assert of_report["next_offset"] == 2
+
+
 def test_run_graph_and_diagram_downloads(server, history) -> None:
     _, runs = history
 

@@ -55,8 +55,8 @@ def list_versions(
     """Artifact versions by name and version, optionally of one name or with one tag."""
     if name is not None:
         client.get_artifact(name)  # an unknown name is a 404, not an empty page
-    versions = client.list_artifact_versions(name=name, tag=tag, limit=offset + limit + 1)
-    rows = [version_summary(v) for v in versions[offset:]]
+    versions = client.list_artifact_versions(name=name, tag=tag, limit=limit + 1, offset=offset)
+    rows = [version_summary(v) for v in versions]
     return page(rows, offset, limit, len(rows) > limit)
 
 
