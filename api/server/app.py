@@ -19,6 +19,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from lineagelog.api.server.docs_page import DOCS_PATH, add_docs_page
 from lineagelog.api.server.problems import install_problem_handlers, problem
 from lineagelog.api.server.routers import ROUTERS
 from lineagelog.api.server.security import APP_CSP, COOKIE, PUBLIC_PATHS, Access
@@ -46,6 +47,8 @@ def create_app(client: Client, access: Access | None = None) -> FastAPI:
         summary="Runs, artifacts, cache decisions and lineage, now or as of any moment.",
         version=_version(),
         lifespan=lifespan,
+        docs_url=None,  # served by add_docs_page from the vendored Swagger UI, not a CDN
+        redoc_url=None,  # ReDoc would load from a CDN; /docs and /openapi.json remain
     )
     app.state.client = client
     app.state.access = rules
@@ -55,6 +58,7 @@ def create_app(client: Client, access: Access | None = None) -> FastAPI:
         module = importlib.import_module(f"lineagelog.api.server.routers.{name}")
         app.include_router(module.router)
     _add_page(app, rules)
+    add_docs_page(app)
     app.middleware("http")(_guard(rules))
     return app
 
@@ -87,8 +91,9 @@ def _secure(response: Response, path: str) -> None:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
-    if path in ("/docs", "/redoc"):
-        return  # FastAPI's own pages load their scripts from a CDN; they carry no data
+    if path == DOCS_PATH:  # its own CSP: the vendored Swagger UI and its one inline script
+        headers["X-Frame-Options"] = "DENY"
+        return
     if "content-security-policy" in headers:  # a sandboxed visualization, framed by the app
         headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return
