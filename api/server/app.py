@@ -10,19 +10,20 @@ from __future__ import annotations
 import asyncio
 import html
 import importlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from lineagelog.api.server.docs_page import DOCS_PATH, add_docs_page
-from lineagelog.api.server.problems import install_problem_handlers, problem
+from lineagelog.api.server.docs_page import add_docs_page
+from lineagelog.api.server.guard import Guard
+from lineagelog.api.server.problems import install_problem_handlers
 from lineagelog.api.server.routers import ROUTERS
-from lineagelog.api.server.security import APP_CSP, COOKIE, PUBLIC_PATHS, Access
+from lineagelog.api.server.security import COOKIE, Access
 
 if TYPE_CHECKING:
     from lineagelog.api.client import Client
@@ -59,46 +60,8 @@ def create_app(client: Client, access: Access | None = None) -> FastAPI:
         app.include_router(module.router)
     _add_page(app, rules)
     add_docs_page(app)
-    app.middleware("http")(_guard(rules))
+    app.add_middleware(Guard, rules=rules)
     return app
-
-
-def _guard(
-    rules: Access,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        path = request.url.path
-        if path not in PUBLIC_PATHS and not rules.allows(
-            request.headers.get("authorization"), request.cookies.get(COOKIE)
-        ):
-            if request.method == "GET" and path == "/":
-                return RedirectResponse("/login", status_code=303)
-            response: Response = problem(
-                401, "Unauthorized", "this server needs its token: send Authorization: Bearer TOKEN"
-            )
-            response.headers["WWW-Authenticate"] = "Bearer"
-        else:
-            response = await call_next(request)
-        _secure(response, path)
-        return response
-
-    return guard
-
-
-def _secure(response: Response, path: str) -> None:
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    if path == DOCS_PATH:  # its own CSP: the vendored Swagger UI and its one inline script
-        headers["X-Frame-Options"] = "DENY"
-        return
-    if "content-security-policy" in headers:  # a sandboxed visualization, framed by the app
-        headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        return
-    headers["Content-Security-Policy"] = APP_CSP
-    headers["X-Frame-Options"] = "DENY"
 
 
 def _add_page(app: FastAPI, rules: Access) -> None:

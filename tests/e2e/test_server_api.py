@@ -97,6 +97,23 @@ def test_lineage_now_and_as_of_a_position_before_a_run(server, history) -> None:
     assert not now["truncated"]
 
 
+def test_a_lineage_answer_has_exactly_the_documented_shape(server) -> None:
+    from lineagelog.api.server.models import Lineage
+
+    answer = get(server, "/api/v1/lineage", node="evens:1", direction="both", depth=2).json()
+    schema = get(server, "/openapi.json").json()["paths"]["/api/v1/lineage"]["get"]
+
+    assert Lineage.model_validate(answer).model_dump(mode="json") == answer
+    assert "Lineage" in json.dumps(schema["responses"]["200"])
+    assert {p["name"] for p in schema["parameters"]} == {
+        "node",
+        "direction",
+        "depth",
+        "max_nodes",
+        "as_of",
+    }
+
+
 def test_a_lineage_answer_is_capped_and_says_so(server) -> None:
     answer = get(
         server, "/api/v1/lineage", node="numbers:1", direction="both", depth=10, max_nodes=3
@@ -204,8 +221,14 @@ def test_errors_are_one_json_message_naming_the_bad_value(
 
 
 def test_healthz_and_the_openapi_page(server) -> None:
+    docs = get(server, "/docs")
+
     assert get(server, "/healthz").json()["status"] == "ok"
-    assert get(server, "/docs").status_code == 200
+    assert docs.status_code == 200
+    assert "/static/vendor/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text
+    assert docs.headers["content-security-policy"].startswith("default-src 'self'")
+    assert "'sha256-" in docs.headers["content-security-policy"]
+    assert get(server, "/redoc").status_code == 404  # ReDoc would load from a CDN
     assert "/api/v1/lineage" in get(server, "/openapi.json").json()["paths"]
 
 
