@@ -1,7 +1,8 @@
 // A layered (Sugiyama-style) layout for big lineage graphs, linear in their size.
 // dagre's crossing minimisation grows much faster than the graph; above a few hundred nodes
 // the explorer places nodes here instead: ranks by longest path from the sources, then each
-// rank ordered by the mean position of its neighbours (down and up sweeps), then spaced.
+// rank ordered by the mean position of its neighbours (down and up sweeps), then spaced;
+// a rank too tall for the screen folds into several columns.
 "use strict";
 
 window.lineagelogLayered = (function () {
@@ -40,7 +41,7 @@ window.lineagelogLayered = (function () {
 
   // Positions {id: {x, y}} for nodes `ids` and edges `[src, dst]`, ranks left to right.
   function positions(ids, edges, options) {
-    const { rankSep = 220, nodeSep = 46, sweeps = 2 } = options || {};
+    const { rankSep = 220, nodeSep = 46, columnSep = 170, sweeps = 2 } = options || {};
     const known = new Set(ids);
     const kept = edges.filter(([s, d]) => known.has(s) && known.has(d) && s !== d);
     const rank = ranks(ids, kept);
@@ -56,11 +57,19 @@ window.lineagelogLayered = (function () {
       sweep(dense, preds, index);
       sweep([...dense].reverse(), succs, index);
     }
+    // A rank taller than the graph is wide (a hub's thousand consumers) folds into columns,
+    // so the drawing keeps a shape a screen can show.
+    const maxRows = Math.max(12, Math.ceil(Math.sqrt(ids.length) * 1.5));
     const placed = {};
-    dense.forEach((layer, r) => {
-      const top = -((layer.length - 1) * nodeSep) / 2;
-      layer.forEach((id, i) => { placed[id] = { x: r * rankSep, y: top + i * nodeSep }; });
-    });
+    let x = 0;
+    for (const layer of dense) {
+      const rows = Math.min(layer.length, maxRows);
+      const top = -((rows - 1) * nodeSep) / 2;
+      layer.forEach((id, i) => {
+        placed[id] = { x: x + Math.floor(i / rows) * columnSep, y: top + (i % rows) * nodeSep };
+      });
+      x += Math.floor((layer.length - 1) / rows) * columnSep + rankSep;
+    }
     return placed;
   }
 
