@@ -283,8 +283,13 @@ class ArtifactQueries(ViewReader):
             tags = self._tags(conn, [r.id for r in rows], as_of) if rows else {}
         return [self._artifact_record(r, tags.get(r.id, []), as_of) for r in rows]
 
-    def artifact_names(self, as_of: int | None = None) -> list[tuple[str, int, int]]:
-        """Each artifact name with its number of versions and latest version."""
+    def artifact_names(
+        self, as_of: int | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[tuple[str, int, int]]:
+        """Each artifact name with its number of versions and latest version, by name.
+
+        ``limit`` and ``offset`` page through the names in the query itself.
+        """
         av = t.artifact_versions
         query = (
             select(av.c.name, func.count(), func.max(av.c.version))
@@ -293,6 +298,10 @@ class ArtifactQueries(ViewReader):
         )
         if as_of is not None:
             query = query.where(av.c.position <= as_of)
+        if offset:
+            query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
         with self._connect() as conn:
             return [(row[0], int(row[1]), int(row[2])) for row in conn.execute(query)]
 

@@ -150,12 +150,16 @@ def test_artifact_versions_come_in_pages_that_join_up_to_the_whole_list(server) 
         offset = answer["next_offset"]
 
     of_report = get(server, "/api/v1/artifact-versions", name="report", limit=1, offset=1).json()
+    names = get(server, "/api/v1/artifacts", limit=1000).json()["items"]
+    second_name = get(server, "/api/v1/artifacts", limit=1, offset=1).json()
 
     assert everything["next_offset"] is None
     assert [v for p in pages for v in p] == everything["items"]
     assert all(len(p) == 2 for p in pages[:-1]) and 1 <= len(pages[-1]) <= 2
     assert [v["version"] for v in of_report["items"]] == ["2"]
     assert of_report["next_offset"] == 2
+    assert [n["name"] for n in names] == sorted({v["name"] for v in everything["items"]})
+    assert second_name["items"] == names[1:2] and second_name["next_offset"] == 2
 
 
 def test_run_graph_and_diagram_downloads(server, history) -> None:
