@@ -324,12 +324,20 @@ class Client:
         return [Artifact.from_latest(self, v) for v in latest]
 
     def list_artifact_versions(
-        self, name: str | None = None, tag: str | None = None, limit: int | None = None
+        self,
+        name: str | None = None,
+        tag: str | None = None,
+        limit: int | None = None,
+        *,
+        offset: int = 0,
     ) -> list[ArtifactVersion]:
-        """Artifact versions by name and version, optionally only those with ``tag``."""
+        """Artifact versions by name and version, optionally only those with ``tag``.
+
+        ``limit`` and ``offset`` page through them (``offset`` versions skipped first).
+        """
         self._fresh()
         records = self._context.queries.list_artifact_versions(
-            name=name, tag=tag, limit=limit, as_of=self._as_of
+            name=name, tag=tag, limit=limit, offset=offset, as_of=self._as_of
         )
         return [ArtifactVersion.from_record(self._context, r, self._as_of) for r in records]
 

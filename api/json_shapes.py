@@ -56,8 +56,16 @@ def run_summary(r: Run) -> dict[str, Any]:
 
 
 def run_detail(r: Run) -> dict[str, Any]:
-    """A run with its steps, as ``runs show --json`` prints it."""
-    return {**run_summary(r), "steps": [step_detail(s) for s in r.steps.values()]}
+    """A run with its steps, as ``runs show --json`` prints it.
+
+    ``environment`` is where the run's steps ran, as its ``RunStarted`` recorded
+    it: host, Python, platform, process id, package versions.
+    """
+    return {
+        **run_summary(r),
+        "environment": r.environment,
+        "steps": [step_detail(s) for s in r.steps.values()],
+    }
 
 
 def step_detail(s: StepRun) -> dict[str, Any]:

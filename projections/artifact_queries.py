@@ -228,8 +228,13 @@ class ArtifactQueries(ViewReader):
         limit: int | None = None,
         include_deleted: bool = True,
         as_of: int | None = None,
+        offset: int = 0,
     ) -> list[ArtifactVersionRecord]:
-        """Artifact versions, by name then version, optionally with a tag."""
+        """Artifact versions, by name then version, optionally with a tag.
+
+        ``offset`` skips that many versions of the ordered list in the query
+        itself, so a page deep in a large catalog reads only its own rows.
+        """
         av, tg = t.artifact_versions, t.artifact_tags
         query = select(av).order_by(av.c.name, av.c.version)
         if name is not None:
@@ -246,6 +251,8 @@ class ArtifactQueries(ViewReader):
                     or_(tg.c.removed_pos.is_(None), tg.c.removed_pos > as_of),
                 )
             query = query.where(av.c.id.in_(tagged))
+        if offset:
+            query = query.offset(offset)
         if limit is not None:
             query = query.limit(limit)
         with self._connect() as conn:
@@ -279,8 +286,13 @@ class ArtifactQueries(ViewReader):
             tags = self._tags(conn, [r.id for r in rows], as_of) if rows else {}
         return [self._artifact_record(r, tags.get(r.id, []), as_of) for r in rows]
 
-    def artifact_names(self, as_of: int | None = None) -> list[tuple[str, int, int]]:
-        """Each artifact name with its number of versions and latest version."""
+    def artifact_names(
+        self, as_of: int | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[tuple[str, int, int]]:
+        """Each artifact name with its number of versions and latest version, by name.
+
+        ``limit`` and ``offset`` page through the names in the query itself.
+        """
         av = t.artifact_versions
         query = (
             select(av.c.name, func.count(), func.max(av.c.version))
@@ -289,6 +301,10 @@ class ArtifactQueries(ViewReader):
         )
         if as_of is not None:
             query = query.where(av.c.position <= as_of)
+        if offset:
+            query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
         with self._connect() as conn:
             return [(row[0], int(row[1]), int(row[2])) for row in conn.execute(query)]
 

@@ -37,7 +37,18 @@ from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CTE, Integer, String, bindparam, case, literal, select, union, union_all
+from sqlalchemy import (
+    CTE,
+    Integer,
+    String,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    union,
+    union_all,
+)
 
 from lineagelog.projections import schema as t
 from lineagelog.projections.run_status import all_steps_cached
@@ -161,10 +172,13 @@ def _edges_query(reached: CTE, direction: str, dated: bool) -> Select[Any]:
     e = t.lineage_edges
     # Join on the side the walk came along, so the edges read are the ones walked.
     near, far = (e.c.src, e.c.dst) if direction == "downstream" else (e.c.dst, e.c.src)
+    # coalesce(far, far) is far, but not an indexed column: given the bare column, SQLite
+    # probes the primary key (src, dst) once per reached node *per member of the list*,
+    # quadratic in the answer (12 s for a hub's 6,700 nodes, 0.06 s this way).
     query = (
         select(e.c.src, e.c.dst, e.c.kind, e.c.position, e.c.created_at)
         .select_from(reached.join(e, near == reached.c.id))
-        .where(far.in_(select(reached.c.id)))
+        .where(func.coalesce(far, far).in_(select(reached.c.id)))
     )
     if dated:
         query = query.where(e.c.position <= bindparam("as_of", type_=Integer))

@@ -10,18 +10,20 @@ from __future__ import annotations
 import asyncio
 import html
 import importlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from lineagelog.api.server.problems import install_problem_handlers, problem
+from lineagelog.api.server.docs_page import add_docs_page
+from lineagelog.api.server.guard import Guard
+from lineagelog.api.server.problems import install_problem_handlers
 from lineagelog.api.server.routers import ROUTERS
-from lineagelog.api.server.security import APP_CSP, COOKIE, PUBLIC_PATHS, Access
+from lineagelog.api.server.security import COOKIE, Access
 
 if TYPE_CHECKING:
     from lineagelog.api.client import Client
@@ -46,6 +48,8 @@ def create_app(client: Client, access: Access | None = None) -> FastAPI:
         summary="Runs, artifacts, cache decisions and lineage, now or as of any moment.",
         version=_version(),
         lifespan=lifespan,
+        docs_url=None,  # served by add_docs_page from the vendored Swagger UI, not a CDN
+        redoc_url=None,  # ReDoc would load from a CDN; /docs and /openapi.json remain
     )
     app.state.client = client
     app.state.access = rules
@@ -55,45 +59,9 @@ def create_app(client: Client, access: Access | None = None) -> FastAPI:
         module = importlib.import_module(f"lineagelog.api.server.routers.{name}")
         app.include_router(module.router)
     _add_page(app, rules)
-    app.middleware("http")(_guard(rules))
+    add_docs_page(app)
+    app.add_middleware(Guard, rules=rules)
     return app
-
-
-def _guard(
-    rules: Access,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        path = request.url.path
-        if path not in PUBLIC_PATHS and not rules.allows(
-            request.headers.get("authorization"), request.cookies.get(COOKIE)
-        ):
-            if request.method == "GET" and path == "/":
-                return RedirectResponse("/login", status_code=303)
-            response: Response = problem(
-                401, "Unauthorized", "this server needs its token: send Authorization: Bearer TOKEN"
-            )
-            response.headers["WWW-Authenticate"] = "Bearer"
-        else:
-            response = await call_next(request)
-        _secure(response, path)
-        return response
-
-    return guard
-
-
-def _secure(response: Response, path: str) -> None:
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    if path in ("/docs", "/redoc"):
-        return  # FastAPI's own pages load their scripts from a CDN; they carry no data
-    if "content-security-policy" in headers:  # a sandboxed visualization, framed by the app
-        headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        return
-    headers["Content-Security-Policy"] = APP_CSP
-    headers["X-Frame-Options"] = "DENY"
 
 
 def _add_page(app: FastAPI, rules: Access) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "client_of",
     "page",
     "reader",
+    "reading",
     "writer",
 ]
 
@@ -45,9 +46,13 @@ def client_of(request: Request) -> Client:
 
 def reader(request: Request, as_of: AsOf = None) -> Client:
     """The Client to answer with: now, or as of the ``as_of`` parameter."""
+    return reading(client_of(request), as_of)
+
+
+def reading(client: Client, as_of: str | None) -> Client:
+    """``client`` now, or as of ``as_of`` (a log position or an ISO time, as typed)."""
     from lineagelog.api.cli.session import parse_as_of
 
-    client = client_of(request)
     moment = parse_as_of(as_of, "as_of")
     return client if moment is None else client.as_of(moment)
 

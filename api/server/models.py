@@ -121,6 +121,9 @@ class StepDetail(BaseModel):
 class RunDetail(RunSummary):
     """A run with its steps, as ``lineagelog runs show --json`` prints it."""
 
+    environment: dict[str, Any] = Field(
+        description="where the steps ran: host, python, platform, pid, package versions"
+    )
     steps: list[StepDetail]  # type: ignore[assignment]  # the CLI's shape: a count in lists
 
 

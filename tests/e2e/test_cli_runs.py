@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 
 import pytest
 from cli import assert_one_line_error, run_cli
@@ -86,6 +88,8 @@ def test_runs_show_accepts_an_id_prefix_and_prints_json(sqlite_stores, two_runs)
     assert steps["load"]["cache_reason"] == "no earlier execution"
     assert steps["split"]["outputs"]["evens"]["name"] == "evens"
     assert steps["load"]["duration_s"] is not None
+    assert shown["environment"]["host"] == socket.gethostname()  # where its steps ran
+    assert shown["environment"]["pid"] == os.getpid()  # the runs ran in this test's process
 
 
 def test_runs_show_names_the_failed_step_and_its_error(sqlite_stores):

@@ -97,6 +97,23 @@ def test_lineage_now_and_as_of_a_position_before_a_run(server, history) -> None:
     assert not now["truncated"]
 
 
+def test_a_lineage_answer_has_exactly_the_documented_shape(server) -> None:
+    from lineagelog.api.server.models import Lineage
+
+    answer = get(server, "/api/v1/lineage", node="evens:1", direction="both", depth=2).json()
+    schema = get(server, "/openapi.json").json()["paths"]["/api/v1/lineage"]["get"]
+
+    assert Lineage.model_validate(answer).model_dump(mode="json") == answer
+    assert "Lineage" in json.dumps(schema["responses"]["200"])
+    assert {p["name"] for p in schema["parameters"]} == {
+        "node",
+        "direction",
+        "depth",
+        "max_nodes",
+        "as_of",
+    }
+
+
 def test_a_lineage_answer_is_capped_and_says_so(server) -> None:
     answer = get(
         server, "/api/v1/lineage", node="numbers:1", direction="both", depth=10, max_nodes=3
@@ -122,6 +139,27 @@ def test_artifact_versions_by_tag_and_one_with_its_visualizations(server, histor
     assert shown.headers["content-type"].startswith("text/html")
     assert "sandbox" in shown.headers["content-security-policy"]
     assert "<script>" in shown.text
+
+
+def test_artifact_versions_come_in_pages_that_join_up_to_the_whole_list(server) -> None:
+    everything = get(server, "/api/v1/artifact-versions", limit=1000).json()
+    pages, offset = [], 0
+    while offset is not None:
+        answer = get(server, "/api/v1/artifact-versions", limit=2, offset=offset).json()
+        pages.append(answer["items"])
+        offset = answer["next_offset"]
+
+    of_report = get(server, "/api/v1/artifact-versions", name="report", limit=1, offset=1).json()
+    names = get(server, "/api/v1/artifacts", limit=1000).json()["items"]
+    second_name = get(server, "/api/v1/artifacts", limit=1, offset=1).json()
+
+    assert everything["next_offset"] is None
+    assert [v for p in pages for v in p] == everything["items"]
+    assert all(len(p) == 2 for p in pages[:-1]) and 1 <= len(pages[-1]) <= 2
+    assert [v["version"] for v in of_report["items"]] == ["2"]
+    assert of_report["next_offset"] == 2
+    assert [n["name"] for n in names] == sorted({v["name"] for v in everything["items"]})
+    assert second_name["items"] == names[1:2] and second_name["next_offset"] == 2
 
 
 def test_run_graph_and_diagram_downloads(server, history) -> None:
@@ -187,8 +225,14 @@ def test_errors_are_one_json_message_naming_the_bad_value(
 
 
 def test_healthz_and_the_openapi_page(server) -> None:
+    docs = get(server, "/docs")
+
     assert get(server, "/healthz").json()["status"] == "ok"
-    assert get(server, "/docs").status_code == 200
+    assert docs.status_code == 200
+    assert "/static/vendor/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text
+    assert docs.headers["content-security-policy"].startswith("default-src 'self'")
+    assert "'sha256-" in docs.headers["content-security-policy"]
+    assert get(server, "/redoc").status_code == 404  # ReDoc would load from a CDN
     assert "/api/v1/lineage" in get(server, "/openapi.json").json()["paths"]
 
 

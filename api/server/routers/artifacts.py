@@ -39,9 +39,13 @@ _IMAGES = {".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 @router.get("/artifacts", response_model=Page[ArtifactName])
 def list_artifacts(client: Reader, limit: Limit = 100, offset: Offset = 0) -> Any:
     """Artifact names with their version counts and latest version number."""
-    names = client.context.queries.artifact_names(as_of=client.as_of_position)
+    if client.as_of_position is None:
+        client.context.catch_up()  # read-your-writes, as every Client query does
+    names = client.context.queries.artifact_names(
+        as_of=client.as_of_position, limit=limit + 1, offset=offset
+    )
     rows = [{"name": n, "versions": c, "latest": latest} for n, c, latest in names]
-    return page(rows[offset:], offset, limit, len(rows) > offset + limit)
+    return page(rows, offset, limit, len(rows) > limit)
 
 
 @router.get("/artifact-versions", response_model=Page[VersionSummary])
@@ -55,8 +59,8 @@ def list_versions(
     """Artifact versions by name and version, optionally of one name or with one tag."""
     if name is not None:
         client.get_artifact(name)  # an unknown name is a 404, not an empty page
-    versions = client.list_artifact_versions(name=name, tag=tag, limit=offset + limit + 1)
-    rows = [version_summary(v) for v in versions[offset:]]
+    versions = client.list_artifact_versions(name=name, tag=tag, limit=limit + 1, offset=offset)
+    rows = [version_summary(v) for v in versions]
     return page(rows, offset, limit, len(rows) > limit)
 
 

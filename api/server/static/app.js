@@ -141,9 +141,9 @@
     return [
       { selector: "node", style: {
         label: "data(label)", "text-wrap": "wrap", "text-max-width": 150, "font-size": 11,
-        "text-valign": "center", "text-halign": "center", color: "#1f2933", width: "label",
-        height: "label", padding: 9, shape: "round-rectangle", "border-width": 1.5,
-        "font-family": "system-ui, Helvetica, Arial, sans-serif" } },
+        "text-valign": "center", "text-halign": "center", color: "#1f2933", width: "data(w)",
+        height: "data(h)", padding: 9, shape: "round-rectangle", "border-width": 1.5,
+        "font-family": "system-ui, Helvetica, Arial, sans-serif", "min-zoomed-font-size": 5 } },
       ...byLook,
       { selector: "node.artifact, node.deleted", style: { shape: "cut-rectangle" } },
       { selector: "node.deleted", style: { "border-style": "dotted", color: "#757575" } },
@@ -155,8 +155,10 @@
       { selector: "edge", style: {
         width: 1.3, "line-color": "#9aa5b1", "target-arrow-color": "#9aa5b1", "target-arrow-shape": "triangle",
         "curve-style": "bezier", "arrow-scale": 0.8 } },
+      { selector: "edge.fast", style: { "curve-style": "straight" } },
       { selector: "edge.reused, edge.cache_hit_of", style: { "line-style": "dashed", "line-color": "#616161", "target-arrow-color": "#616161" } },
-      { selector: ".path", style: { "border-color": "#8e24aa", "line-color": "#8e24aa", "target-arrow-color": "#8e24aa", "border-width": 3.5, width: 3, "z-index": 10 } },
+      { selector: "node.path", style: { "border-color": "#8e24aa", "border-width": 3.5, "z-index": 10 } },
+      { selector: "edge.path", style: { "line-color": "#8e24aa", "target-arrow-color": "#8e24aa", width: 3, "z-index": 10 } },
       { selector: ".faded", style: { opacity: 0.25 } },
     ];
   }
@@ -179,7 +181,7 @@
     for (const n of view.graph.nodes.values()) {
       const { label, look } = nodeLook(n);
       const classes = [look, n.id === view.graph.root ? "root" : ""].join(" ");
-      elements.push({ group: "nodes", data: { id: n.id, label, kind: n.kind }, classes });
+      elements.push({ group: "nodes", data: { id: n.id, label, kind: n.kind, ...labelBox(label) }, classes });
     }
     for (const [key, e] of view.graph.edges) {
       if (view.graph.nodes.has(e.src) && view.graph.nodes.has(e.dst)) {
@@ -187,15 +189,47 @@
       }
     }
     const started = performance.now();
-    cy.batch(() => { cy.elements().remove(); cy.add(elements); });
-    const big = view.graph.nodes.size > 400;
-    cy.layout({ name: "dagre", rankDir: "LR", nodeSep: big ? 8 : 22, rankSep: big ? 40 : 70, edgeSep: 6, animate: false }).run();
+    const big = view.graph.nodes.size > BIG_GRAPH;
+    cy.batch(() => {
+      cy.elements().remove();
+      cy.add(elements);
+      if (big) cy.edges().addClass("fast");
+    });
+    cy.layout(layoutFor(cy, big)).run();
     cy.fit(undefined, 24);
     if (cy.zoom() > 1.25) { cy.zoom(1.25); cy.center(); } // a small graph stays at reading size
-    view.drawnMs = performance.now() - started;
     $("cy").dataset.nodes = String(cy.nodes().length);
     $("cy").dataset.edges = String(cy.edges().length);
-    $("cy").dataset.drawnMs = String(Math.round(view.drawnMs));
+    delete $("cy").dataset.drawnMs;
+    cy.one("render", () => requestAnimationFrame(() => { // laid out and painted
+      view.drawnMs = performance.now() - started;
+      $("cy").dataset.drawnMs = String(Math.round(view.drawnMs));
+    }));
+    cy.forceRender();
+  }
+  // A node's size from its label, measured once (cytoscape's width: "label" is deprecated).
+  const FONT = "11px system-ui, Helvetica, Arial, sans-serif";
+  const MAX_TEXT = 150;
+  let measure = null;
+  function labelBox(label) {
+    if (!measure) { measure = document.createElement("canvas").getContext("2d"); measure.font = FONT; }
+    let lines = 0, widest = 0;
+    for (const line of String(label).split("\n")) {
+      const width = measure.measureText(line).width;
+      lines += Math.max(1, Math.ceil(width / MAX_TEXT));
+      widest = Math.max(widest, Math.min(width, MAX_TEXT));
+    }
+    return { w: Math.ceil(widest) + 4, h: lines * 14 };
+  }
+  // dagre reads best; its crossing minimisation is too slow for big graphs (4.7 s at 1,000
+  // nodes), where the linear layered layout of layered.js places them instead.
+  const BIG_GRAPH = 500;
+  function layoutFor(cy, big) {
+    if (!big) return { name: "dagre", rankDir: "LR", nodeSep: 22, rankSep: 70, edgeSep: 6, animate: false };
+    const ids = cy.nodes().map((n) => n.id());
+    const edges = cy.edges().map((e) => [e.data("source"), e.data("target")]);
+    const placed = lineagelogLayered.positions(ids, edges);
+    return { name: "preset", positions: (node) => placed[node.id()], fit: false, animate: false };
   }
   function resetGraph() { view.graph = { nodes: new Map(), edges: new Map() }; view.picked = []; }
 
@@ -330,7 +364,7 @@
     $("panel").replaceChildren(el("div", {},
       el("h2", {}, s.invocation || cache.step),
       dl([["step run", id], ["run", `${run.pipeline} / ${run.run_name}`], ["status", s.status], ["started", when(s.started_at)],
-        ["ended", when(s.ended_at)], ["duration", duration(s.duration_s)], ["ran in", (run.parameters && s.step) ? `pipeline ${run.pipeline}, step ${s.step}` : null],
+        ["ended", when(s.ended_at)], ["duration", duration(s.duration_s)], ["ran on", whereItRan(run.environment)], ["step", s.step],
         ["error", s.error_type ? `${s.error_type}: ${s.error_message}` : null]]),
       el("h3", {}, "cache decision"),
       el("div", { class: `reason ${outcome}` }, el("b", {}, outcome), cache.reason ? ` — ${cache.reason}` : ""),
@@ -340,6 +374,12 @@
           differing.map((r) => el("tr", {}, el("td", {}, r.ingredient), el("td", { class: "mono" }, short(JSON.stringify(r.this)).padEnd(8)), el("td", { class: "mono" }, r.compared === null ? "-" : short(JSON.stringify(r.compared))))))] : null,
       Object.keys(s.parameters || {}).length ? [el("h3", {}, "parameters"), el("pre", {}, JSON.stringify(s.parameters, null, 2))] : null,
       el("h3", {}, "inputs"), refs(s.inputs), el("h3", {}, "outputs"), refs(s.outputs)));
+  }
+  // Where a step ran: the host and interpreter its run recorded when it started.
+  function whereItRan(env) {
+    if (!env || !env.host) return null;
+    const python = env.python ? `Python ${env.python}${env.implementation && env.implementation !== "CPython" ? ` (${env.implementation})` : ""}` : null;
+    return [env.host, python, env.platform, env.pid ? `pid ${env.pid}` : null].filter(Boolean).join(" · ");
   }
   async function artifactPanel(id) {
     const v = await api(`/artifact-versions/${encodeURIComponent(id)}`, { as_of: asOf() });
