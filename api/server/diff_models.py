@@ -145,6 +145,7 @@ class RootCause(BaseModel):
     new: Any
     code: CodeChange | None
     path: list[str] = Field(description="labels of the aligned nodes from the cause down")
+    path_keys: list[str] = Field(description="the same nodes by key (``nodes[].key``)")
     consequences: list[str]
 
 
