@@ -1,5 +1,5 @@
 """Root causes in lineage of other shapes: a step that is not reproducible, a diamond,
-and the same comparisons on PostgreSQL.
+and the same comparisons on PostgreSQL and MariaDB.
 
 Each pipeline is a module written to a file and imported (``load_module``), so a
 step's code can change between two runs as it does when someone edits it.
@@ -162,11 +162,18 @@ def test_a_change_in_one_branch_of_a_diamond_leaves_the_other_branch_alone(
     }
 
 
-@pytest.mark.postgres
-def test_comparisons_on_postgresql_find_the_same_root_causes_now_and_as_of(
-    postgres_url: str, load_module: Any, tmp_path: Path
+@pytest.mark.parametrize(
+    "server_url",
+    [
+        pytest.param("postgres_url", marks=pytest.mark.postgres, id="postgresql"),
+        pytest.param("mariadb_url", marks=pytest.mark.mariadb, id="mariadb"),
+    ],
+)
+def test_comparisons_on_a_database_server_find_the_same_root_causes_now_and_as_of(
+    server_url: str, request: pytest.FixtureRequest, load_module: Any, tmp_path: Path
 ) -> None:
-    configure(database_url=postgres_url, artifact_store=str(tmp_path / "artifacts"))
+    database_url = request.getfixturevalue(server_url)
+    configure(database_url=database_url, artifact_store=str(tmp_path / "artifacts"))
     try:
         first = _diamond(load_module, odds="* 1").diamond(n=4)
         second = _diamond(load_module, odds="* 1").diamond(n=6)
