@@ -3,9 +3,12 @@
 A run comparison reads the two runs with their steps' ingredients, every
 artifact version they read or wrote, and the recorded source of their code
 hashes: five queries, whatever the number of steps. A trace of two artifact
-versions walks both upstream graphs (the lineage walk of ``lineage_walk``)
-and reads the step runs and versions it reached: four queries a side. Deleted
-versions are read as the log recorded them; no artifact bytes are touched.
+versions walks both upstream graphs at once (the lineage walk of
+``lineage_walk``, seeded with both versions) and reads, in the same statement,
+only the columns of the step runs and versions reached that a trace compares,
+as plain tuples with their JSON decoded here: one query, and one more for the
+recorded sources of the code hashes met. Deleted versions are read as the log
+recorded them; no artifact bytes are touched.
 """
 
 from __future__ import annotations
