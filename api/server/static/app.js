@@ -503,7 +503,8 @@
     for (const e of answer.edges) elements.push({ group: "edges", data: { id: `${e.src}>${e.dst}`, source: e.src, target: e.dst } });
     cy.batch(() => { cy.elements().remove(); cy.add(elements); });
     cy.resize();
-    cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 22, rankSep: 70, edgeSep: 6, animate: false }).run();
+    const big = answer.nodes.length > 400; // long histories: tighter, as the lineage view does
+    cy.layout({ name: "dagre", rankDir: "LR", nodeSep: big ? 8 : 22, rankSep: big ? 40 : 70, edgeSep: 6, animate: false }).run();
     cy.fit(undefined, 24);
     if (cy.zoom() > 1.25) { cy.zoom(1.25); cy.center(); }
     $("compare-cy").dataset.nodes = String(cy.nodes().length);
