@@ -145,6 +145,7 @@ def artifact_comparison_dict(comparison: ArtifactComparison) -> dict[str, Any]:
                 "new": to_jsonable(c.new),
                 "code": _code(c.code),
                 "path": comparison.path_labels(c),
+                "path_keys": list(c.path),
                 "consequences": list(c.consequences),
             }
             for c in comparison.root_causes

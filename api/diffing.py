@@ -97,7 +97,7 @@ def value_difference(
         else:
             changes, more = structural_diff(old, new)
             return ValueDifference("values", (*described, *changes), more)
-    changes, more = structural_diff(a.metadata, b.metadata)
+    changes, more = structural_diff(dict(record_a.metadata), dict(record_b.metadata))
     if changes:
         return ValueDifference(
             "metadata", (*described, *changes), more, f"values not loaded: {reason}"

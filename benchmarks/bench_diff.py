@@ -8,7 +8,10 @@ their first parameter (so every step differs), and two runs of a 500-step chain
 Measures the median of ``Client.diff_runs`` (target < 50 ms) and of
 ``Client.diff_artifacts(..., compare_values=False)`` on the two final versions
 (target < 100 ms; no artifact bytes are read), next to the fixed pure-Python
-reference loop of ``bench_step_overhead`` so machines can be compared.
+reference loop of ``bench_step_overhead`` so machines can be compared. The
+median of the process's CPU time is printed beside the wall-clock median: on
+a machine shared with other work, it is the figure that does not count the
+time spent waiting for a core.
 """
 
 from __future__ import annotations
@@ -17,12 +20,22 @@ import argparse
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_queries import median_ms
 from bench_step_overhead import make_chain, reference_loop
+
+
+def median_cpu_ms(fn, repeats: int) -> float:
+    samples = []
+    for _ in range(repeats):
+        started = time.process_time()
+        fn()
+        samples.append(time.process_time() - started)
+    return statistics.median(samples) * 1000
 
 
 def main() -> None:
@@ -65,7 +78,8 @@ def main() -> None:
             ),
         ]
         for label, query in measures:
-            print(f"{label + ':':<40} median {median_ms(query, args.repeats):7.2f} ms")
+            wall, cpu = median_ms(query, args.repeats), median_cpu_ms(query, args.repeats)
+            print(f"{label + ':':<40} median {wall:7.2f} ms (CPU {cpu:7.2f} ms)")
         reference = [reference_loop() for _ in range(5)]
         label = "pure-Python reference loop:"
         print(f"{label:<40} median {statistics.median(reference) * 1000:7.2f} ms")

@@ -46,7 +46,11 @@ StepChange = Literal["added", "removed", "changed", "same"]
 
 @dataclass(frozen=True)
 class VersionFacts:
-    """What the log recorded about one artifact version (deleted ones too)."""
+    """What the log recorded about one artifact version (deleted ones too) that lineage compares.
+
+    A version's materializer metadata is not here: it is compared only for the
+    two versions asked about, from their catalog records.
+    """
 
     id: str
     name: str
@@ -55,7 +59,6 @@ class VersionFacts:
     materializer: str
     data_type: str
     size: int
-    metadata: dict[str, Any]
     producer_step_run_id: str | None
     deleted: bool = False
 

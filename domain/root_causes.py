@@ -12,7 +12,7 @@ the histories diverge are the root causes, each with the path from it down to
 the two versions and the changed versions it led to.
 
 Examples:
-    >>> v = lambda i, ver, h, p=None: VersionFacts(i, "raw", ver, h, "M", "list", 1, {}, p)
+    >>> v = lambda i, ver, h, p=None: VersionFacts(i, "raw", ver, h, "M", "list", 1, p)
     >>> old, new = v("a", "4", "h4"), v("b", "5", "h5")
     >>> [c.description for c in trace_root_causes(old, new, {}, {}, {}).root_causes]
     ['raw was version 4, now 5, registered outside any pipeline']

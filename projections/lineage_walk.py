@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
     from lineagelog.projections.lineage import LineageEdge
 
-__all__ = ["hops_from_root", "reached_statement", "walk_statements"]
+__all__ = ["hops_from_root", "reached_ids", "walk_statements"]
 
 _UPSTREAM_KINDS = ("consumed", "produced", "cached_from", "stored_as", "registered_from")
 _DOWNSTREAM_KINDS = (
@@ -87,23 +87,19 @@ def walk_statements(direction: str, limited: bool, dated: bool) -> tuple[Select[
     return _nodes_query(reached, dated), _edges_query(reached, direction, dated)
 
 
-def _walk(direction: str, limited: bool, dated: bool) -> CTE:
+def _walk(direction: str, limited: bool, dated: bool, roots: tuple[str, ...] = ("root",)) -> CTE:
     e = t.lineage_edges
     visible = [e.c.position <= bindparam("as_of", type_=Integer)] if dated else []
-    root = bindparam("root", type_=String)
+    params = [bindparam(name, type_=String) for name in roots]
     zero = literal(0, Integer)
-    # The seeds: the root and, when the root is a run, its step runs.
-    seed_cols: list[ColumnElement[Any]] = [
-        root.label("id"),
-        zero.label("stop"),
-    ]
-    step_cols: list[ColumnElement[Any]] = [e.c.dst.label("id"), zero.label("stop")]
-    if limited:
-        seed_cols.append(zero.label("hops"))
-        step_cols.append(zero.label("hops"))
+    # The seeds: the roots and, when a root is a run, its step runs.
+    hops = [zero.label("hops")] if limited else []
+    seed_rows = [select(root.label("id"), zero.label("stop"), *hops) for root in params]
+    of_root = e.c.src == params[0] if len(params) == 1 else e.c.src.in_(params)
+    step_cols: list[ColumnElement[Any]] = [e.c.dst.label("id"), zero.label("stop"), *hops]
     seeds = union_all(
-        select(*seed_cols),
-        select(*step_cols).where(e.c.src == root, e.c.kind == "contains", *visible),
+        *seed_rows,
+        select(*step_cols).where(of_root, e.c.kind == "contains", *visible),
     ).subquery(f"{direction}_seeds")
     walk = select(*seeds.c).cte(f"{direction}_walk", recursive=True)
     if direction == "upstream":
@@ -219,12 +215,11 @@ def hops_from_root(
 
 
 @functools.cache
-def reached_statement(direction: str, dated: bool) -> Select[Any]:
-    """The id and kind of every node a walk from ``root`` reaches, without their attributes.
+def reached_ids(direction: str, dated: bool, roots: tuple[str, ...] = ("root",)) -> CTE:
+    """The ids of every node a walk from the roots reaches, as a CTE with one column, ``id``.
 
-    Takes the bound parameters ``root`` and ``as_of`` (when ``dated``); for callers
-    that read the nodes' rows themselves (a comparison reads whole step runs).
+    The roots are bound parameters named by ``roots`` (a comparison walks upstream
+    of two versions at once: a node upstream of both is read once); ``as_of`` is
+    bound too when ``dated``. For callers that join the nodes' rows themselves.
     """
-    reached = select(_walk(direction, False, dated).c.id).distinct().cte("reached_ids")
-    n = t.lineage_nodes
-    return select(n.c.id, n.c.kind).join(reached, reached.c.id == n.c.id)
+    return select(_walk(direction, False, dated, roots).c.id).distinct().cte("reached_ids")

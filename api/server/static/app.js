@@ -162,9 +162,14 @@
       { selector: ".faded", style: { opacity: 0.25 } },
     ];
   }
+  let dagreReady = false;
+  function useDagre() {
+    if (!dagreReady) cytoscape.use(cytoscapeDagre); // once per page, whichever graph comes first
+    dagreReady = true;
+  }
   function ensureCy() {
     if (view.cy) return view.cy;
-    cytoscape.use(cytoscapeDagre);
+    useDagre();
     view.cy = cytoscape({ container: $("cy"), style: style(), minZoom: 0.05, maxZoom: 3 });
     view.cy.on("tap", "node", (event) => onNodeTap(event.target, event.originalEvent));
     view.cy.on("tap", (event) => { if (event.target === view.cy) clearPath(); });
@@ -349,6 +354,7 @@
       dl([["id", run.id], ["status", run.status], ["started", when(run.started_at)], ["duration", duration(run.duration_s)],
         ["cached steps", `${run.cached_steps} of ${run.steps.length}`], ["failed step", run.failed_step], ["error", run.error]]),
       Object.keys(run.parameters).length ? [el("h3", {}, "parameters"), el("pre", {}, JSON.stringify(run.parameters, null, 2))] : null,
+      compareLinkForRun(run),
       el("h3", {}, "steps"),
       run.steps.map((s) => el("div", { class: "link", onclick: () => stepPanel(s.id).catch(showError) },
         el("span", { class: `status ${s.cache_outcome === "hit" ? "cached" : s.status}` }, s.cache_outcome === "hit" ? "cached" : s.status), " ", s.invocation)));
@@ -389,6 +395,7 @@
       dl([["id", v.id], ["type", v.data_type], ["artifact type", v.artifact_type], ["size", `${v.size} bytes`],
         ["sha256", short(v.content_hash)], ["created", when(v.created_at)], ["materializer", v.materializer.split(".").pop()]]),
       el("h3", {}, "tags"), v.tags.length ? v.tags.map((t) => el("span", { class: "tag" }, t)) : el("span", { class: "note" }, "none"),
+      compareLinkForVersion(v),
       el("h3", {}, "producer"), v.producer ? stepLink(v.producer) : el("span", { class: "note" }, "registered outside a step"),
       el("h3", {}, "consumers"), v.consumers.length ? v.consumers.map(stepLink) : el("span", { class: "note" }, "none yet"),
       Object.keys(v.metadata).length ? [el("h3", {}, "metadata"), dl(Object.entries(v.metadata).map(([k, m]) => [k, typeof m === "object" ? JSON.stringify(m) : m]))] : null,
@@ -414,6 +421,171 @@
   function csvTable(text) {
     const rows = text.trim().split(/\r?\n/).slice(0, 51).map((line) => line.split(","));
     return el("table", {}, rows.map((cells, i) => el("tr", {}, cells.map((c) => el(i ? "td" : "th", {}, c)))));
+  }
+
+  // -- comparison: two runs step by step, or two artifact versions to their root causes -----------
+  const compare = { cy: null, answer: null, focused: null };
+  view.compare = compare; // for tests and the console: the comparison on screen
+  async function showCompare() {
+    const s = view.state;
+    showPanel("compare");
+    $("compare-a").value = s.a || "";
+    $("compare-b").value = s.b || "";
+    $("compare-kind").value = s.kind || "";
+    fillCompareChoices().catch(() => {}); // suggestions only: the form works without them
+    for (const id of ["compare-runs", "compare-artifacts", "compare-legend"]) $(id).hidden = true;
+    compare.answer = null;
+    if (!s.a || !s.b) {
+      $("compare-title").textContent = "Compare two runs, or two artifact versions: name them above";
+      return;
+    }
+    $("compare-title").textContent = "comparing…";
+    const answer = await api("/diff", { a: s.a, b: s.b, kind: s.kind, as_of: asOf() });
+    compare.answer = answer;
+    if (answer.kind === "runs") showRunComparison(answer);
+    else showArtifactComparison(answer);
+  }
+  async function fillCompareChoices() {
+    const list = $("compare-choices");
+    if (list.dataset.asOf === asOf() && list.children.length) return;
+    const [runs, versions] = await Promise.all([
+      api("/runs", { limit: 50, as_of: asOf() }), api("/artifact-versions", { limit: 200, as_of: asOf() }),
+    ]);
+    list.replaceChildren(
+      ...runs.items.map((r) => el("option", { value: r.id }, `run ${r.pipeline} / ${r.run_name} (${r.status})`)),
+      ...versions.items.map((v) => el("option", { value: `${v.name}:${v.version}` }, `artifact ${v.name}:${v.version}`)));
+    list.dataset.asOf = asOf();
+  }
+  function compareWith(a, b) {
+    return { view: "compare", a, b, as_of: asOf() || undefined };
+  }
+  function compareLinkForVersion(v) {
+    if (!v.number || v.number < 2) return null;
+    const previous = `${v.name}:${v.number - 1}`;
+    return el("p", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); go(compareWith(previous, `${v.name}:${v.version}`)); } },
+      `why does it differ from ${previous}?`));
+  }
+  function compareLinkForRun(run) {
+    return el("p", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); go({ view: "compare", a: run.id, kind: "runs", as_of: asOf() || undefined }); } },
+      "compare this run with another"));
+  }
+  function codeDiff(code) {
+    if (!code) return null;
+    if (!code.diff) return el("p", { class: "note" }, code.note || "no source recorded");
+    const lines = code.diff.split("\n").map((line) => el("span", { class: line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : null }, line, "\n"));
+    return [el("pre", { class: "code-diff" }, lines), code.note ? el("p", { class: "note" }, code.note) : null];
+  }
+  const versionText = (v) => (v ? `${v.name}:${v.version}${v.deleted ? " (deleted)" : ""}` : "-");
+  function showRunComparison(answer) {
+    const { old: a, new: b } = answer;
+    const differing = answer.steps.filter((s) => s.change !== "same").length;
+    const verdict = answer.same ? "no difference" : `${differing} of ${answer.steps.length} steps differ`;
+    $("compare-title").textContent = `${a.pipeline} / ${a.name} → ${b.pipeline} / ${b.name}: ${verdict}`;
+    const params = answer.parameters.map((d) => el("li", {}, d.reason || `${d.kind} ${d.name}`));
+    const rows = answer.steps.map((s) => {
+      const outcome = (x) => (x ? (x.cache_outcome === "hit" ? "cached" : x.status) : "-");
+      const outputs = s.outputs.map((o) => el("li", {}, `${o.name}: ${o.same ? "same content" : `${versionText(o.old)} → ${versionText(o.new)}`}`));
+      const differences = s.differences.map((d) => el("li", {}, d.reason || d.kind));
+      if (s.old && s.new && s.old.error !== s.new.error) differences.push(el("li", {}, `error: ${s.new.error || "none"}`));
+      return el("tr", { class: s.change, "data-step": s.invocation_id },
+        el("td", { class: "mono" }, s.invocation_id),
+        el("td", {}, el("span", { class: `change ${s.change}` }, s.change)),
+        el("td", {}, `${outcome(s.old)} → ${outcome(s.new)}`),
+        el("td", {}, differences.length ? el("ul", {}, differences) : "-", s.code ? el("details", {}, el("summary", {}, "code diff"), codeDiff(s.code)) : null),
+        el("td", {}, el("ul", {}, outputs)),
+        el("td", {}, `${duration(s.old && s.old.duration_s)} → ${duration(s.new && s.new.duration_s)}`));
+    });
+    $("compare-runs").replaceChildren(el("div", {},
+      params.length ? [el("h3", {}, "run parameters"), el("ul", {}, params)] : null,
+      el("table", {}, el("thead", {}, el("tr", {}, ["step", "change", "cache", "what differs", "outputs", "time"].map((h) => el("th", {}, h)))), el("tbody", {}, rows))));
+    $("compare-runs").hidden = false;
+  }
+  function compareStyle() {
+    return [
+      { selector: "node", style: {
+        label: "data(label)", "text-wrap": "wrap", "text-max-width": 170, "font-size": 11,
+        "text-valign": "center", "text-halign": "center", color: "#1f2933", width: "label",
+        height: "label", padding: 9, shape: "round-rectangle", "border-width": 1.5,
+        "background-color": "#f3f3f3", "border-color": "#9e9e9e",
+        "font-family": "system-ui, Helvetica, Arial, sans-serif" } },
+      { selector: "node.artifact", style: { shape: "cut-rectangle" } },
+      { selector: "node.differs", style: { "background-color": "#fff4d6", "border-color": "#ef6c00" } },
+      { selector: "node.same", style: { color: "#757575" } },
+      { selector: "node.root", style: { "border-width": 3.5 } },
+      { selector: "node.cause", style: { "border-color": "#c62828", "border-width": 4 } },
+      { selector: "edge", style: {
+        width: 1.3, "line-color": "#9aa5b1", "target-arrow-color": "#9aa5b1", "target-arrow-shape": "triangle",
+        "curve-style": "bezier", "arrow-scale": 0.8 } },
+      { selector: "node.path", style: { "border-color": "#8e24aa", "border-width": 3.5, "z-index": 10 } },
+      { selector: "edge.path", style: { "line-color": "#8e24aa", "target-arrow-color": "#8e24aa", width: 3, "z-index": 10 } },
+      { selector: "node.cause.path", style: { "border-color": "#c62828", "border-width": 4 } },
+      { selector: ".faded", style: { opacity: 0.25 } },
+    ];
+  }
+  function showArtifactComparison(answer) {
+    const { old: a, new: b } = answer;
+    $("compare-title").textContent = `${versionText(a)} → ${versionText(b)}: ` + (answer.same_content
+      ? "the same content" : `${answer.root_causes.length} root cause${answer.root_causes.length === 1 ? "" : "s"}`);
+    $("compare-artifacts").hidden = false;
+    $("compare-legend").hidden = false;
+    if (!compare.cy) {
+      useDagre();
+      compare.cy = cytoscape({ container: $("compare-cy"), style: compareStyle(), minZoom: 0.05, maxZoom: 3 });
+      compare.cy.on("tap", (event) => { if (event.target === compare.cy) focusCause(null); });
+    }
+    const cy = compare.cy;
+    const causeAt = new Map(answer.root_causes.map((c, i) => [c.path_keys[0], i]));
+    const roots = new Set(answer.nodes.filter((n) => n.old_id === a.id && n.new_id === b.id).map((n) => n.key));
+    const elements = answer.nodes.map((n) => ({
+      group: "nodes", data: { id: n.key, label: n.label, kind: n.kind },
+      classes: [n.kind, n.differs ? "differs" : "same", roots.has(n.key) ? "root" : "", causeAt.has(n.key) ? "cause" : ""].join(" "),
+    }));
+    for (const e of answer.edges) elements.push({ group: "edges", data: { id: `${e.src}>${e.dst}`, source: e.src, target: e.dst } });
+    cy.batch(() => { cy.elements().remove(); cy.add(elements); });
+    cy.resize();
+    const big = answer.nodes.length > 400; // long histories: tighter, as the lineage view does
+    cy.layout({ name: "dagre", rankDir: "LR", nodeSep: big ? 8 : 22, rankSep: big ? 40 : 70, edgeSep: 6, animate: false }).run();
+    cy.fit(undefined, 24);
+    if (cy.zoom() > 1.25) { cy.zoom(1.25); cy.center(); }
+    $("compare-cy").dataset.nodes = String(cy.nodes().length);
+    $("compare-panel").replaceChildren(artifactComparisonPanel(answer));
+    focusCause(null);
+  }
+  function focusCause(index) {
+    // All causes' paths are highlighted; one in focus fades the rest of the graph.
+    const cy = compare.cy;
+    const causes = compare.answer ? compare.answer.root_causes : [];
+    const chosen = index === null ? causes : [causes[index]];
+    compare.focused = index;
+    cy.elements().removeClass("path faded");
+    if (index !== null) cy.elements().addClass("faded");
+    for (const cause of chosen) {
+      cause.path_keys.forEach((key, i) => {
+        cy.$id(key).removeClass("faded").addClass("path");
+        if (i > 0) cy.$id(`${cause.path_keys[i - 1]}>${key}`).removeClass("faded").addClass("path");
+      });
+    }
+    for (const item of document.querySelectorAll("#compare-panel .cause")) {
+      item.classList.toggle("focused", Number(item.dataset.index) === index);
+    }
+    $("compare-cy").dataset.pathNodes = String(cy.nodes(".path").length);
+  }
+  function artifactComparisonPanel(answer) {
+    const value = answer.value;
+    return el("div", {},
+      el("h2", {}, answer.same_content ? "Same content" : "Root causes"),
+      answer.root_causes.length ? null : el("p", { class: "note" }, answer.same_content ? "The two versions hold the same bytes." : "No divergence found upstream."),
+      answer.root_causes.map((c, i) => el("div", { class: "cause", "data-index": i, onclick: () => focusCause(compare.focused === i ? null : i) },
+        el("b", {}, c.kind), c.step ? ` in ${c.step}` : "", el("div", {}, c.description),
+        el("div", { class: "note" }, c.path.join(" → ")),
+        c.code ? el("details", {}, el("summary", {}, "code diff"), codeDiff(c.code)) : null,
+        c.consequences.length ? el("div", { class: "note" }, `led to: ${c.consequences.join(", ")}`) : null)),
+      value ? [el("h3", {}, `how the values differ (by ${value.how})`),
+        el("ul", {}, value.changes.map((ch) => el("li", { class: "mono" }, `${ch.path}: ${ch.old ?? "-"} → ${ch.new ?? "-"}`))),
+        value.more ? el("p", { class: "note" }, `and ${value.more} more`) : null,
+        value.note ? el("p", { class: "note" }, value.note) : null] : null,
+      el("h3", {}, "versions"),
+      dl([["baseline", `${versionText(answer.old)} (${short(answer.old.content_hash)})`], ["compared", `${versionText(answer.new)} (${short(answer.new.content_hash)})`]]));
   }
 
   // -- live: new events without a reload --------------------------------------------------------------
@@ -446,6 +618,7 @@
   function showPanel(name) {
     $("runs-view").hidden = name !== "runs";
     $("graph-view").hidden = name !== "graph";
+    $("compare-view").hidden = name !== "compare";
     for (const a of document.querySelectorAll(".bar nav a")) {
       a.classList.toggle("active", a.dataset.view === (view.state.view === "run" ? "runs" : view.state.view));
     }
@@ -457,6 +630,7 @@
     try {
       if (view.state.view === "lineage") await showLineage();
       else if (view.state.view === "run" && view.state.id) await showRun();
+      else if (view.state.view === "compare") await showCompare();
       else { await showRuns(false); markFresh(); }
     } catch (error) {
       showError(error);
@@ -475,6 +649,10 @@
     $("runs-status").addEventListener("change", () => showRuns(false).catch(showError));
     $("runs-more").addEventListener("click", () => showRuns(true).catch(showError));
     $("fit").addEventListener("click", () => view.cy && view.cy.fit(undefined, 24));
+    $("compare-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      go({ ...compareWith($("compare-a").value.trim(), $("compare-b").value.trim()), kind: $("compare-kind").value || undefined });
+    });
     window.addEventListener("hashchange", route);
     loadHistory().then(route, showError);
     listen();
