@@ -97,6 +97,14 @@ class RunSummary(BaseModel):
     tags: list[str]
 
 
+class Attempt(BaseModel):
+    """One start of a step run on an executor's worker."""
+
+    attempt: int
+    worker: str
+    executor: str
+
+
 class StepDetail(BaseModel):
     """A step run as ``lineagelog runs show --json`` lists it."""
 
@@ -116,6 +124,12 @@ class StepDetail(BaseModel):
     outputs: dict[str, ArtifactRef]
     error_type: str | None
     error_message: str | None
+    worker: str | None = Field(
+        default=None, description="the executor's worker it ran on last (None: in process)"
+    )
+    attempts: list[Attempt] = Field(
+        default_factory=list, description="each start on a worker (more than one: a worker died)"
+    )
 
 
 class RunDetail(RunSummary):

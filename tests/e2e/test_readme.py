@@ -30,8 +30,23 @@ def _blocks(readme: str, language: str) -> list[str]:
     return [text for lang, text in fences if lang == language]
 
 
+_OWN_FILE = re.compile(r"^# (\w+\.py)\b")
+"""A python block whose first line names a file is a script of its own, run as that file."""
+
+
 def _python_examples(readme: str) -> list[str]:
-    return _blocks(readme, "python")
+    """The python blocks that continue one walkthrough, in order."""
+    return [b for b in _blocks(readme, "python") if not _OWN_FILE.match(b)]
+
+
+def _own_scripts(readme: str) -> dict[str, str]:
+    """The python blocks that are scripts of their own, by the file name they give."""
+    found = {}
+    for block in _blocks(readme, "python"):
+        named = _OWN_FILE.match(block)
+        if named:
+            found[named.group(1)] = block
+    return found
 
 
 def _commands(readme: str) -> list[str]:
@@ -64,6 +79,16 @@ def test_readme_examples_run_as_written_in_order_in_a_fresh_process(tmp_path: Pa
             continue  # diagrams need Graphviz's `dot`
         ran = run_python(["-m", "lineagelog.api.cli", *shlex.split(command)[1:]], tmp_path)
         assert ran.returncode == 0, (command, ran.stderr)
+
+
+def test_readme_scripts_of_their_own_run_as_written(tmp_path: Path):
+    scripts = _own_scripts((ROOT / "README.md").read_text())
+
+    assert scripts, "the README's Dask example is a script of its own"
+    for name, text in scripts.items():
+        (tmp_path / name).write_text(text)
+        result = run_python([str(tmp_path / name)], tmp_path, timeout=300)
+        assert result.returncode == 0, (name, result.stderr)
 
 
 def test_readme_says_how_unnamed_outputs_are_named_and_they_are(tmp_path: Path):
