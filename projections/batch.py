@@ -176,8 +176,13 @@ class PageBatch:
         else:
             self._updates[table].setdefault(key, {}).update(values)
 
-    def flush(self) -> None:
-        """Write every pending change: inserts first, then grouped updates."""
+    def flush(self, connection: Connection | None = None) -> None:
+        """Write every pending change: inserts first, then grouped updates.
+
+        ``connection`` writes them instead of the one the handlers read through.
+        """
+        if connection is not None:
+            self.connection = connection
         dialect = self.connection.dialect.name
         if dialect == "sqlite":
             self._flush_sqlite()

@@ -38,7 +38,7 @@ from lineagelog.projections.batch import PageBatch
 from lineagelog.projections.bulk_load import cyclic_gc_paused
 from lineagelog.projections.dispatch import apply_events, dispatch_of
 from lineagelog.projections.faults import checkpoint
-from lineagelog.projections.ports import BulkWrites, EventLog, RecordedEvent
+from lineagelog.projections.ports import WRITE_OPTION, BulkWrites, EventLog, RecordedEvent
 
 __all__ = ["LOCK_BUDGET_S", "ONLINE_REBUILD_KEY", "rebuild_online"]
 
@@ -83,9 +83,11 @@ def rebuild_online(
 
     """
     try:
-        with engine.connect() as conn, bulk_writes(conn), cyclic_gc_paused():
+        reading = engine.execution_options(**{WRITE_OPTION: False})
+        with engine.connect() as conn, reading.connect() as reader, bulk_writes(conn):
             copies, start = _prepare(conn, tuple(views), layout)
-            position = _load(conn, log, copies, start, progress)
+            with cyclic_gc_paused():
+                position = _load(conn, reader, log, copies, start, progress)
             position = _switch(conn, log, copies, position)
             _drop_old(conn, copies)
             return position - start
@@ -125,6 +127,7 @@ def _prepare(conn: Connection, views: tuple[str, ...], layout: str) -> tuple[_Co
 
 def _load(
     conn: Connection,
+    reader: Connection,
     log: EventLog,
     copies: _Copies,
     position: int,
@@ -139,9 +142,11 @@ def _load(
         page = log.read_for_projection(position, page_size, until=end)  # no lock held
         if not page:
             return position
+        with reader.begin():  # handlers read the copies from a snapshot, no lock held
+            batch = _batch(reader, page, copies)
         started = time.perf_counter()
-        with conn.begin():
-            _apply(conn, page, copies)
+        with conn.begin():  # only the writes hold the lock: writers polling for it get turns
+            _flush(conn, batch, copies, page[-1].position)
             checkpoint("online_rebuild.page")
         held = time.perf_counter() - started
         position = page[-1].position
@@ -158,12 +163,16 @@ def _next_page_size(size: int, applied: int, held: float) -> int:
     return max(_MIN_PAGE, min(_MAX_PAGE, wanted, size * 2))
 
 
-def _apply(conn: Connection, page: Sequence[RecordedEvent], copies: _Copies) -> None:
-    """Apply ``page`` to the copies and record their new position (caller's transaction)."""
+def _batch(conn: Connection, page: Sequence[RecordedEvent], copies: _Copies) -> PageBatch:
+    """The copies' row changes for ``page``, read through ``conn``, not yet written."""
     batch = PageBatch(conn, copies.tables)
     apply_events(batch, page, dispatch_of(copies.views, set(copies.views), {}))
-    batch.flush()
-    position = page[-1].position
+    return batch
+
+
+def _flush(conn: Connection, batch: PageBatch, copies: _Copies, position: int) -> None:
+    """Write ``batch`` and record the copies' new position (caller's transaction)."""
+    batch.flush(conn)
     conn.execute(update(t.schema_info).where(_marker_row()).values(value=copies.marker(position)))
 
 
@@ -179,7 +188,7 @@ def _switch(conn: Connection, log: EventLog, copies: _Copies, position: int) -> 
             page = log.read_for_projection(position, _MAX_PAGE, until=end)
             if not page:
                 break
-            _apply(conn, page, copies)
+            _flush(conn, _batch(conn, page, copies), copies, page[-1].position)
             position = page[-1].position
         checkpoint("online_rebuild.switch")
         for live, copy in copies.tables.items():
