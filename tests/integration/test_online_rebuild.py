@@ -6,6 +6,7 @@ checkpoints), pipelines writing while it runs.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from views import view_rows
 
-from lineagelog.api import Client, add_tags, log_metadata, save_artifact
+from lineagelog.api import Client, RunFailedError, add_tags, log_metadata, save_artifact
 from lineagelog.api.context import open_context
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -30,7 +31,7 @@ WORKER = Path(__file__).with_name("rebuild_worker.py")
 def _history(client: Client, db: str, store: str, runs: int) -> None:
     """Runs (some failing, some cached), tags, a deleted version, metadata, a saved version."""
     for i in range(runs):
-        try:
+        with contextlib.suppress(RunFailedError):  # the failing runs are part of it
             crashy.run(
                 n=1 + i % 4,
                 fail=i % 7 == 6,
@@ -38,8 +39,6 @@ def _history(client: Client, db: str, store: str, runs: int) -> None:
                 database_url=db,
                 artifact_store=store,
             )
-        except Exception:  # noqa: BLE001 - the failing runs are part of the history
-            pass
     latest = client.list_artifact_versions(name="total")[-1]
     client.tag_artifact("total", latest.version, "prod")
     client.tag_artifact("total", latest.version, "best")
@@ -57,7 +56,8 @@ def _leftovers(db: str) -> list[str]:
     with open_context(db).engine.connect() as conn:
         names = conn.execute(
             text(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE '%\\_\\_next' ESCAPE '\\' "
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND (name LIKE '%\\_\\_next' ESCAPE '\\' "
                 "OR name LIKE '%\\_\\_old' ESCAPE '\\')"
             )
         )
