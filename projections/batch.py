@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, and_, bindparam
+from sqlalchemy import JSON, Connection, Row, Table, and_, bindparam, literal, select
 from sqlalchemy.engine import Dialect
 
 from lineagelog.domain.errors import StorageError
@@ -99,12 +99,18 @@ def _plain_json(column_type: Any, dialect: Dialect) -> bool:
 class PageBatch:
     """Pending row changes for one page of events, flushed in one transaction."""
 
-    def __init__(self, connection: Connection) -> None:
-        """Collect changes to be written through ``connection``."""
+    def __init__(self, connection: Connection, tables: Mapping[Table, Table] | None = None) -> None:
+        """Collect changes to be written through ``connection``.
+
+        ``tables`` redirects a view table to another of the same columns (an online
+        rebuild loads tables beside the live ones): handlers name the view's table.
+        """
         self.connection = connection
+        self._tables = dict(tables or {})
         self._inserts: dict[Table, dict[Any, dict[str, Any]]] = defaultdict(dict)
         self._updates: dict[Table, dict[Any, dict[str, Any]]] = defaultdict(dict)
         self._serial = 0
+        self._lookups: dict[Table, str] = {}
 
     def insert(self, table: Table, row: dict[str, Any], key: Any = None) -> None:
         """Insert ``row``; ``key`` (the primary key values) lets later changes merge into it."""
@@ -117,6 +123,51 @@ class PageBatch:
         """Return the rows inserted into ``table`` in this page so far, with their keys."""
         return list(self._inserts[table].items())
 
+    def exists(self, table: Table, key: tuple[Any, ...]) -> bool:
+        """Whether ``table`` holds a row whose primary key is ``key``, pending or stored.
+
+        A pending row is found only when it was inserted with its ``key``. On SQLite
+        the lookup goes straight to the driver: handlers ask it once per event.
+        """
+        if key in self._inserts[table]:
+            return True
+        if self.connection.dialect.name == "sqlite":
+            return self._exists_sqlite(table, key)
+        target = self._target(table)
+        columns = target.primary_key.columns
+        where = and_(*(column == value for column, value in zip(columns, key, strict=True)))
+        found = self.connection.execute(select(literal(1)).select_from(target).where(where))
+        return found.first() is not None
+
+    def stored_rows(
+        self, table: Table, columns: Sequence[str], where: Mapping[str, Any]
+    ) -> list[Row[Any]]:
+        """Return ``columns`` of the stored rows of ``table`` equal to ``where`` (None: IS NULL).
+
+        Rows pending in this page are not among them (see ``pending_rows``).
+        """
+        target = self._target(table)
+        conditions = [
+            target.c[name].is_(None) if value is None else target.c[name] == value
+            for name, value in where.items()
+        ]
+        statement = select(*(target.c[name] for name in columns)).where(*conditions)
+        return list(self.connection.execute(statement))
+
+    def _target(self, table: Table) -> Table:
+        return self._tables.get(table, table)
+
+    def _exists_sqlite(self, table: Table, key: tuple[Any, ...]) -> bool:
+        statement = self._lookups.get(table)
+        if statement is None:
+            quote = self.connection.dialect.identifier_preparer.quote
+            where = " AND ".join(f"{quote(c.name)} = ?" for c in table.primary_key.columns)
+            statement = f"SELECT 1 FROM {self._table_name(table)} WHERE {where} LIMIT 1"
+            self._lookups[table] = statement
+        driver = self.connection.connection.driver_connection
+        assert driver is not None
+        return driver.execute(statement, key).fetchone() is not None
+
     def update(self, table: Table, key: tuple[Any, ...], values: dict[str, Any]) -> None:
         """Set ``values`` on the row whose primary key is ``key``."""
         row = self._inserts[table].get(key)
@@ -125,8 +176,13 @@ class PageBatch:
         else:
             self._updates[table].setdefault(key, {}).update(values)
 
-    def flush(self) -> None:
-        """Write every pending change: inserts first, then grouped updates."""
+    def flush(self, connection: Connection | None = None) -> None:
+        """Write every pending change: inserts first, then grouped updates.
+
+        ``connection`` writes them instead of the one the handlers read through.
+        """
+        if connection is not None:
+            self.connection = connection
         dialect = self.connection.dialect.name
         if dialect == "sqlite":
             self._flush_sqlite()
@@ -222,7 +278,8 @@ class PageBatch:
                     yield table, name, binds, columns, group
 
     def _table_name(self, table: Table) -> str:
-        """The quoted name of ``table``, in the schema the connection maps it to."""
+        """The quoted name of ``table`` (or its redirect), in the connection's schema."""
+        table = self._target(table)
         preparer = self.connection.dialect.identifier_preparer
         schemas = self.connection.get_execution_options().get("schema_translate_map") or {}
         schema = schemas.get(table.schema, table.schema)
@@ -238,7 +295,7 @@ class PageBatch:
                 inserted = list(rows.values())
                 if timestamps:
                     inserted = [_native_timestamps(row, timestamps) for row in inserted]
-                self.connection.execute(table.insert(), inserted)
+                self.connection.execute(self._target(table).insert(), inserted)
 
     def _update_core(self) -> None:
         for table, updates in self._updates.items():
@@ -252,9 +309,10 @@ class PageBatch:
                 params.update({f"v_{name}": value for name, value in values.items()})
                 groups[tuple(sorted(values))].append(params)
             for columns, params_list in groups.items():
+                target = self._target(table)
                 statement = (
-                    table.update()
-                    .where(and_(*(table.c[name] == bindparam(f"k_{name}") for name in pk)))
+                    target.update()
+                    .where(and_(*(target.c[name] == bindparam(f"k_{name}") for name in pk)))
                     .values({name: bindparam(f"v_{name}") for name in columns})
                 )
                 self.connection.execute(statement, params_list)

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from lineagelog.domain.openlineage import (
     dataset_address,
     dataset_node_id,
@@ -84,9 +82,8 @@ def _join_located_artifacts(b: PageBatch, pos: int, e: Any, dataset: str) -> Non
         for key, row in b.pending_rows(t.dataset_locations)
         if key[0] == dataset
     }
-    loc = t.dataset_locations
-    stored = b.connection.execute(
-        select(loc.c.artifact_version_id, loc.c.produced).where(loc.c.dataset_id == dataset)
+    stored = b.stored_rows(
+        t.dataset_locations, ["artifact_version_id", "produced"], {"dataset_id": dataset}
     )
     for avid, produced in stored:
         found.setdefault(avid, produced)
@@ -102,10 +99,7 @@ def _join(b: PageBatch, pos: int, e: Any, dataset: str, avid: str, produced: boo
 
 
 def _node_exists(b: PageBatch, node: str) -> bool:
-    if any(key == (node,) for key, _ in b.pending_rows(t.openlineage_nodes)):
-        return True
-    n = t.openlineage_nodes
-    return b.connection.execute(select(n.c.id).where(n.c.id == node)).first() is not None
+    return b.exists(t.openlineage_nodes, (node,))
 
 
 def _ensure_node(
@@ -151,13 +145,7 @@ def _ensure_node(
 
 def _ensure_edge(b: PageBatch, pos: int, e: Any, src: str, dst: str, kind: str) -> None:
     key = (src, dst, kind)
-    if key in dict(b.pending_rows(t.openlineage_edges)):
-        return
-    o = t.openlineage_edges
-    found = b.connection.execute(
-        select(o.c.src).where(o.c.src == src, o.c.dst == dst, o.c.kind == kind)
-    ).first()
-    if found is not None:
+    if b.exists(t.openlineage_edges, key):
         return
     b.insert(t.openlineage_edges, {"src": src, "dst": dst, "kind": kind}, key=key)
     b.insert(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -27,10 +27,12 @@ from lineagelog.projections.bulk_load import (
     finish_bulk_load,
     start_bulk_load,
 )
+from lineagelog.projections.dispatch import apply_events, dispatch_of
 from lineagelog.projections.faults import checkpoint
+from lineagelog.projections.online_rebuild import rebuild_online
 from lineagelog.projections.ownership import claim_database, old_hash_format_message
 from lineagelog.projections.ports import WRITE_OPTION, BulkWrites, EventLog, RecordedEvent
-from lineagelog.projections.views import ALWAYS, HANDLERS, VIEWS, Handler
+from lineagelog.projections.views import VIEWS
 
 __all__ = ["Progress", "Projector", "ViewStatus", "check_schema_version"]
 
@@ -293,7 +295,7 @@ class Projector:
                 batch = PageBatch(conn)
                 last = page[-1].position
                 moved = {view for view in views if last > current.get(view, 0)}
-                _apply_events(batch, page, _dispatch(views, moved, current))
+                apply_events(batch, page, dispatch_of(views, moved, current))
                 batch.flush()
                 checkpoint("projector.page")  # rows written, tracking not yet moved
                 if moved:
@@ -308,16 +310,28 @@ class Projector:
         checkpoint("projector.committed")
 
     def rebuild(
-        self, views: Sequence[str] = VIEWS, progress: Progress | None = None
+        self,
+        views: Sequence[str] = VIEWS,
+        progress: Progress | None = None,
+        *,
+        online: bool = False,
     ) -> tuple[int, float]:
         """Recreate the tables of ``views`` and replay the whole log into them.
 
-        The tables are made anew (in this lineagelog's layout) and loaded in
-        bulk (see ``bulk_load``); ``create_tables`` finishes a rebuild cut short.
-        Returns (events read, seconds taken).
+        Offline (the default), the tables are made anew (in this lineagelog's
+        layout) and loaded in bulk (see ``bulk_load``), holding the write lock for
+        long stretches; ``create_tables`` finishes a rebuild cut short. ``online``
+        loads copies in short transactions while writers and queries carry on,
+        then switches them in (see ``online_rebuild``); a rerun finishes one cut
+        short. Returns (events read, seconds taken).
         """
         started = time.perf_counter()
         self.create_tables()
+        if online:
+            count = rebuild_online(
+                self.engine, self.log, views, SCHEMA_VERSION, self._bulk_writes, progress
+            )
+            return count, time.perf_counter() - started
         try:
             with self.engine.begin() as conn:
                 self._start_rebuild(conn, views)
@@ -375,39 +389,3 @@ def _transaction(engine: Engine, connection: Connection | None) -> Iterator[Conn
     else:
         with connection.begin():
             yield connection
-
-
-Dispatch = dict[str, list[tuple[int, Handler]]]
-
-
-def _dispatch(views: Iterable[str], moved: set[str], current: dict[str, int]) -> Dispatch:
-    """Event type name -> (view position, handler) of every view that moves, in view order.
-
-    Read from ``HANDLERS`` at every page, so a handler replaced at run time is used.
-    """
-    # Stored events reach handlers as light records named after their event class.
-    names = {cls.__name__ for view in moved for cls in HANDLERS[view]}
-    dispatch: Dispatch = {name: [] for name in names}
-    always: list[tuple[int, Handler]] = []
-    for view in views:
-        if view not in moved:
-            continue
-        done = current.get(view, 0)
-        for cls, handler in HANDLERS[view].items():
-            dispatch[cls.__name__].append((done, handler))
-        if view in ALWAYS:
-            always.append((done, ALWAYS[view]))
-    if always:
-        for handlers in dispatch.values():
-            handlers.extend(always)
-        dispatch[""] = always  # any other type
-    return dispatch
-
-
-def _apply_events(batch: PageBatch, page: Sequence[RecordedEvent], dispatch: Dispatch) -> None:
-    """Run each event's handlers, event by event (each table belongs to one view)."""
-    other = dispatch.get("", [])
-    for position, domain_event in page:
-        for done, handler in dispatch.get(type(domain_event).__name__, other):
-            if position > done:
-                handler(batch, position, domain_event)

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.artifact_uri import portable_uri, portable_visualizations
 from lineagelog.domain.base import LineageAggregate
@@ -100,12 +98,8 @@ def _closed(table: Any, owner: str, owner_id: str, tag: str, b: PageBatch, pos: 
         if key[:2] == (owner_id, tag) and row["removed_pos"] is None:
             row["removed_pos"] = pos
             return
-    open_row = b.connection.execute(
-        select(table.c.added_pos).where(
-            table.c[owner] == owner_id, table.c.tag == tag, table.c.removed_pos.is_(None)
-        )
-    ).first()
-    if open_row is not None:
+    where = {owner: owner_id, "tag": tag, "removed_pos": None}
+    for open_row in b.stored_rows(table, ["added_pos"], where)[:1]:
         b.update(table, (owner_id, tag, open_row.added_pos), {"removed_pos": pos})
 
 
