@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
     Notification,
     PersistenceError,
     RecordConflictError,
+    StoredEvent,
     UUIDAsHex,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -48,7 +49,10 @@ from lineagelog.projections.ports import EventLog, RecordedEvent
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
 
-__all__ = ["EventStore", "Notification"]
+__all__ = ["EventStore", "Notification", "SavedEvents"]
+
+SavedEvents = Callable[[Sequence[int], Sequence["StoredEvent"]], object]
+"""An observer of appends: the positions and the stored events of one successful append."""
 
 # ``Notification`` (eventsourcing's): one stored event as ``read_notifications`` returns it;
 # re-exported so the layers above name it through this adapter, not the library.
@@ -96,6 +100,7 @@ class EventStore(EventLog):
         self.mapper: Mapper[UUID] = DomainEventMapper(transcoder=transcoder)
         self._projection_decoder = ProjectionDecoder(transcoder.names)
         self._lock = threading.Lock()
+        self._observers: tuple[SavedEvents, ...] = ()
 
     def _say(self, error: BaseException) -> str:
         """A driver error's message, without the URL's credentials it may quote."""
@@ -133,7 +138,37 @@ class EventStore(EventLog):
             ) from e
         except PersistenceError as e:
             raise StorageError(f"could not append {len(stored)} event(s): {self._say(e)}") from e
-        return list(positions or [])
+        saved = list(positions or [])
+        for observer in self._observers:
+            observer(saved, stored)
+        return saved
+
+    def observe(self, observer: SavedEvents) -> None:
+        """Call ``observer`` with the positions and stored events of every later append.
+
+        It is called on the appending thread right after the append committed, so it
+        must only hand the events on (live OpenLineage emission queues them).
+        """
+        self._observers = (*self._observers, observer)
+
+    def stop_observing(self, observer: SavedEvents) -> None:
+        """No longer call ``observer`` (one that was never added is ignored)."""
+        self._observers = tuple(o for o in self._observers if o is not observer)
+
+    def decode_saved(self, position: int, stored: StoredEvent) -> RecordedEvent:
+        """One event an observer was handed, decoded as ``read_for_projection`` decodes it.
+
+        Raises:
+            StorageError: the event does not decode.
+
+        """
+        try:
+            event = self._projection_decoder.decode(
+                str(stored.originator_id), stored.originator_version, stored.topic, stored.state
+            )
+        except UndecodableEvent as e:
+            raise StorageError(f"could not decode the event at position {position}: {e}") from e
+        return RecordedEvent(position, event)
 
     # -- reading streams -------------------------------------------------------
 

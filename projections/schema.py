@@ -326,6 +326,18 @@ dataset_locations = Table(
 )
 """Where each artifact version's bytes live, as an OpenLineage dataset node id (lineage view)."""
 
+openlineage_deliveries = Table(
+    PREFIX + "openlineage_deliveries",
+    metadata,
+    Column("consumer", String(512), primary_key=True),
+    Column("delivered", BigInteger, nullable=False),
+    Column("failed", BigInteger, nullable=False),
+    Column("first_undelivered", BigInteger),
+    Column("last_error", Text),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+"""How live OpenLineage emission fared, per consumer: not a view (the log does not say it)."""
+
 VIEW_TABLES: dict[str, tuple[Table, ...]] = {
     "runs": (runs, run_tags, step_runs, step_outputs, step_code),
     "catalog": (artifact_versions, artifact_tags, tags),

@@ -42,6 +42,8 @@ __all__ = [
     "DEFAULT_NAMESPACE",
     "PRODUCER",
     "RUN_EVENT_SCHEMA_URL",
+    "ArtifactFacts",
+    "ArtifactLookup",
     "RunEventMapper",
     "dumps",
     "facet_schema_url",
@@ -91,6 +93,26 @@ def _facet(file_name: str, **fields: Any) -> dict[str, Any]:
     return {"_producer": PRODUCER, "_schemaURL": facet_schema_url(file_name), **fields}
 
 
+@dataclass(frozen=True)
+class ArtifactFacts:
+    """What the mapper needs of an artifact version, as its writing event carries it."""
+
+    artifact_version_id: str
+    uri: str
+    name: str
+    version: int
+    version_name: str | None
+    content_hash: str
+    size: int
+    materializer: str
+    data_type: str
+    artifact_type: str
+
+
+ArtifactLookup = Callable[[str], ArtifactFacts | None]
+"""Finds an artifact version by id (``None``: no such version)."""
+
+
 @dataclass
 class _Step:
     run_id: str
@@ -110,9 +132,17 @@ class RunEventMapper:
     start; ``emit=False`` feeds it events before the part wanted (``--since``).
     """
 
-    def __init__(self, namespace: str = DEFAULT_NAMESPACE) -> None:
-        """Map into job namespace ``namespace``."""
+    def __init__(
+        self, namespace: str = DEFAULT_NAMESPACE, *, lookup: ArtifactLookup | None = None
+    ) -> None:
+        """Map into job namespace ``namespace``.
+
+        ``lookup`` finds an artifact version the mapper has not seen written (a
+        live mapper starts at the end of the log, and a step reads versions of
+        earlier runs); without it such a version is left out of the datasets.
+        """
         self.namespace = namespace
+        self._lookup = lookup
         self._datasets: dict[str, dict[str, Any]] = {}
         self._pipelines: dict[str, str] = {}
         self._steps: dict[str, _Step] = {}
@@ -156,6 +186,15 @@ class RunEventMapper:
             },
         }
 
+    def _dataset(self, artifact_version_id: str) -> dict[str, Any] | None:
+        dataset = self._datasets.get(artifact_version_id)
+        if dataset is None and self._lookup is not None:
+            found = self._lookup(artifact_version_id)
+            if found is not None:
+                self._remember_artifact(found)
+                dataset = self._datasets[artifact_version_id]
+        return dataset
+
     def _event(
         self,
         event_type: str,
@@ -173,8 +212,8 @@ class RunEventMapper:
             "schemaURL": RUN_EVENT_SCHEMA_URL,
             "run": {"runId": run_id, "facets": run_facets},
             "job": job,
-            "inputs": [self._datasets[a] for a in inputs if a in self._datasets],
-            "outputs": [self._datasets[a] for a in outputs if a in self._datasets],
+            "inputs": [d for d in map(self._dataset, inputs) if d is not None],
+            "outputs": [d for d in map(self._dataset, outputs) if d is not None],
         }
 
     def _run_started(self, e: Any) -> Iterator[dict[str, Any]]:

@@ -21,7 +21,7 @@ from lineagelog.domain.errors import ConfigurationError, OpenLineageDeliveryErro
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
 
-__all__ = ["SendResult", "http_transport", "send_history"]
+__all__ = ["SendResult", "consumer_name", "http_transport", "send_history"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,19 @@ class SendResult:
 
     sent: int
     until: int
+
+
+def consumer_name(transport: Any) -> str:
+    """How delivery figures name a transport's consumer: its URL, its file, else its kind."""
+    config = getattr(transport, "config", None)
+    url = getattr(config, "url", None)
+    if isinstance(url, str):
+        endpoint = getattr(config, "endpoint", None) or ""
+        return f"{url.rstrip('/')}/{endpoint.lstrip('/')}" if endpoint else url
+    path = getattr(config, "log_file_path", None)
+    if isinstance(path, str):
+        return f"file:{path}"
+    return str(getattr(transport, "kind", None) or type(transport).__name__)
 
 
 def http_transport(url: str, endpoint: str = "api/v1/lineage", timeout: float = 10.0) -> Any:
