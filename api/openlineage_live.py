@@ -8,7 +8,9 @@ disabled, exactly as the openlineage-python client sees it:
   ``OPENLINEAGE_CONFIG`` or an ``openlineage.yml`` in the working directory or
   ``~/.openlineage/``, or ``OPENLINEAGE__TRANSPORT__...`` variables choose the
   transport (HTTP, file, console, Kafka... any the client knows);
-- ``OPENLINEAGE_NAMESPACE`` is the job namespace (default ``lineagelog``).
+- ``OPENLINEAGE_NAMESPACE`` is the job namespace (default ``lineagelog``);
+  ``LINEAGELOG_OPENLINEAGE_SCHEMA_BASE`` where lineagelog's facet schemas are
+  served (``_schemaURL``; e.g. ``http://lineage:8080/openlineage/facets``).
 
 Nothing configured means no emission (the client alone would fall back to
 printing every event on the console). ``LINEAGELOG_OPENLINEAGE_DRAIN`` is how
@@ -32,9 +34,16 @@ from lineagelog.domain.errors import ConfigurationError
 if TYPE_CHECKING:
     from lineagelog.adapters.wiring import LineageStores
 
-__all__ = ["DRAIN_VARIABLE", "drain_seconds", "openlineage_configured", "start_live_emission"]
+__all__ = [
+    "DRAIN_VARIABLE",
+    "SCHEMA_BASE_VARIABLE",
+    "drain_seconds",
+    "openlineage_configured",
+    "start_live_emission",
+]
 
 DRAIN_VARIABLE = "LINEAGELOG_OPENLINEAGE_DRAIN"
+SCHEMA_BASE_VARIABLE = "LINEAGELOG_OPENLINEAGE_SCHEMA_BASE"
 _DEFAULT_DRAIN = 5.0
 
 _log = logging.getLogger(__name__)
@@ -134,6 +143,7 @@ def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
         status=DeliveryStatusStore(stores.engine),
         namespace=os.environ.get("OPENLINEAGE_NAMESPACE") or DEFAULT_NAMESPACE,
         lookup=lookup,
+        schema_base=os.environ.get(SCHEMA_BASE_VARIABLE) or None,
         drain=drain,
     )
     atexit.register(emitter.close)  # a script that never closes its context still drains

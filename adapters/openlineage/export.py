@@ -38,14 +38,17 @@ def run_events(
     since: int = 0,
     until: int | None = None,
     namespace: str = DEFAULT_NAMESPACE,
+    schema_base: str | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(position, RunEvent) for every RunEvent of the events in ``(since, until]``.
+
+    ``schema_base``: where lineagelog's facet schemas are served (``RunEventMapper``).
 
     Raises:
         StorageError: the database could not be read, or an event not decoded.
 
     """
-    mapper = RunEventMapper(namespace)
+    mapper = RunEventMapper(namespace, schema_base=schema_base)
     last = events.max_position() if until is None else until
     after = 0
     while after < last:
@@ -66,6 +69,7 @@ def export_openlineage(
     *,
     since: int = 0,
     namespace: str = DEFAULT_NAMESPACE,
+    schema_base: str | None = None,
 ) -> OpenLineageExport:
     """Write the RunEvents of the events after ``since`` to ``out``, one JSON object per line.
 
@@ -79,7 +83,9 @@ def export_openlineage(
     until = events.max_position()
     count = 0
     lines: list[str] = []
-    for _, run_event in run_events(events, since=since, until=until, namespace=namespace):
+    for _, run_event in run_events(
+        events, since=since, until=until, namespace=namespace, schema_base=schema_base
+    ):
         lines.append(dumps(run_event))
         count += 1
         if len(lines) >= _PAGE:

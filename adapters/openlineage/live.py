@@ -76,19 +76,21 @@ class LiveEmitter:
         status: DeliveryStatusStore,
         namespace: str = DEFAULT_NAMESPACE,
         lookup: ArtifactLookup | None = None,
+        schema_base: str | None = None,
         drain: float = 5.0,
     ) -> None:
         """Start emitting what is appended to ``events`` from now on.
 
         ``transport`` is an openlineage-python transport (``emit(event)``);
         ``consumer`` names it in the delivery figures (its URL, its file...);
-        ``drain`` is how long ``close`` waits for what is still queued.
+        ``schema_base`` is where lineagelog's facet schemas are served (see
+        ``RunEventMapper``); ``drain`` is how long ``close`` waits for what is still queued.
         """
         self.consumer = consumer
         self._events = events
         self._transport = transport
         self._status = status
-        self._mapper = RunEventMapper(namespace, lookup=lookup)
+        self._mapper = RunEventMapper(namespace, lookup=lookup, schema_base=schema_base)
         self._queue: queue.SimpleQueue[tuple[Sequence[int], Sequence[StoredEvent]] | None] = (
             queue.SimpleQueue()
         )

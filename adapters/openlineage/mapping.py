@@ -25,14 +25,13 @@ are written sorted: the same log maps to the same bytes.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from lineagelog import __name__ as _package
+from lineagelog.adapters.openlineage.schemas import facet_schema_url
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.openlineage import OpenLineageEvent, dataset_of_uri
 from lineagelog.domain.run import PipelineRun
@@ -73,24 +72,12 @@ dumps: Callable[[Any], str] = json.JSONEncoder(
 """Deterministic compact JSON (sorted keys): one line per event."""
 
 
-@functools.cache
-def facet_schema_url(file_name: str) -> str:
-    """The ``_schemaURL`` of a facet: its schema's ``$id`` and its definition's pointer.
-
-    ``file_name`` is a schema file of the vendored specification
-    (``ParentRunFacet.json``) or of lineagelog's own facets.
-    """
-    root = resources.files("lineagelog.adapters.openlineage")
-    for folder in (root / "spec" / "facets", root / "facets"):
-        entry = folder / file_name
-        if entry.is_file():
-            schema_id = json.loads(entry.read_text("utf-8"))["$id"]
-            return f"{schema_id}#/$defs/{file_name.removesuffix('.json')}"
-    raise KeyError(f"no facet schema {file_name!r} in the package")  # a bug, not bad input
-
-
-def _facet(file_name: str, **fields: Any) -> dict[str, Any]:
-    return {"_producer": PRODUCER, "_schemaURL": facet_schema_url(file_name), **fields}
+def _facet(file_name: str, schema_base: str | None = None, **fields: Any) -> dict[str, Any]:
+    return {
+        "_producer": PRODUCER,
+        "_schemaURL": facet_schema_url(file_name, schema_base),
+        **fields,
+    }
 
 
 @dataclass(frozen=True)
@@ -129,20 +116,28 @@ class RunEventMapper:
 
     It remembers what later events need (each artifact version's dataset, each
     pipeline run's name, each open step run), so it must see the log from its
-    start; ``emit=False`` feeds it events before the part wanted (``--since``).
+    start (``export.run_events`` maps events before ``--since`` without writing them).
     """
 
     def __init__(
-        self, namespace: str = DEFAULT_NAMESPACE, *, lookup: ArtifactLookup | None = None
+        self,
+        namespace: str = DEFAULT_NAMESPACE,
+        *,
+        lookup: ArtifactLookup | None = None,
+        schema_base: str | None = None,
     ) -> None:
         """Map into job namespace ``namespace``.
 
         ``lookup`` finds an artifact version the mapper has not seen written (a
         live mapper starts at the end of the log, and a step reads versions of
         earlier runs); without it such a version is left out of the datasets.
+        ``schema_base`` is where lineagelog's own facet schemas are served
+        (``_schemaURL`` ``{schema_base}/LineagelogCacheRunFacet.json#...``); by
+        default it is their ``$id``, which ``schemas.shipped_schema`` resolves.
         """
         self.namespace = namespace
         self._lookup = lookup
+        self._schema_base = schema_base
         self._datasets: dict[str, dict[str, Any]] = {}
         self._pipelines: dict[str, str] = {}
         self._steps: dict[str, _Step] = {}
@@ -272,6 +267,7 @@ class RunEventMapper:
             return
         step.cache = _facet(
             "LineagelogCacheRunFacet.json",
+            self._schema_base,
             outcome=e.outcome,
             reason=e.reason,
             cacheKey=e.cache_key,
@@ -337,6 +333,7 @@ class RunEventMapper:
                 ),
                 "lineagelog_artifact": _facet(
                     "LineagelogArtifactDatasetFacet.json",
+                    self._schema_base,
                     artifactVersionId=e.artifact_version_id,
                     contentHash=e.content_hash,
                     size=e.size,

@@ -76,6 +76,7 @@ def send_history(
     *,
     since: int = 0,
     namespace: str = DEFAULT_NAMESPACE,
+    schema_base: str | None = None,
 ) -> SendResult:
     """Send the RunEvents of the events after ``since``, in log order, through ``transport``.
 
@@ -87,7 +88,9 @@ def send_history(
     """
     until = events.max_position()
     sent = 0
-    for position, run_event in run_events(events, since=since, until=until, namespace=namespace):
+    for position, run_event in run_events(
+        events, since=since, until=until, namespace=namespace, schema_base=schema_base
+    ):
         try:
             transport.emit(run_event)
         except Exception as e:  # any transport's failure: requests, kafka, a file...

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lineagelog.api.cli.common import MAX_POSITION, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.common import (
+    MAX_POSITION,
+    ArtifactStoreUrl,
+    DatabaseUrl,
+    SchemaBase,
+    app,
+)
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
 
@@ -58,15 +64,21 @@ def export(
         str,
         typer.Option(help="With --format openlineage: the job namespace of lineagelog's jobs."),
     ] = "lineagelog",
+    schema_base: SchemaBase = None,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
     """Export the log (`lineagelog-events` version 1, see adapters/export.py) or OpenLineage."""
     from lineagelog.api.cli.session import open_context_for
 
+    if schema_base is not None and format_ is not EventsFormat.openlineage:
+        raise LineageError(
+            "--schema-base names where OpenLineage facet schemas are served; "
+            "use it with --format openlineage"
+        )
     context = open_context_for(database_url, artifact_store, catch_up=False)
     if format_ is EventsFormat.openlineage:
-        _export_openlineage(context.events, output, since, namespace)
+        _export_openlineage(context.events, output, since, namespace, schema_base)
         return
     from lineagelog.adapters.export import export_events
 
@@ -92,17 +104,23 @@ def export(
     )
 
 
-def _export_openlineage(events: EventStore, output: str, since: int, namespace: str) -> None:
+def _export_openlineage(
+    events: EventStore, output: str, since: int, namespace: str, schema_base: str | None
+) -> None:
     from lineagelog.adapters.openlineage.export import export_openlineage
 
     if output == "-":
-        export_openlineage(events, sys.stdout, since=since, namespace=namespace)
+        export_openlineage(
+            events, sys.stdout, since=since, namespace=namespace, schema_base=schema_base
+        )
         return
     target = Path(output)
     partial = target.with_name(target.name + ".partial")
     try:
         with partial.open("w", encoding="utf-8") as out:
-            result = export_openlineage(events, out, since=since, namespace=namespace)
+            result = export_openlineage(
+                events, out, since=since, namespace=namespace, schema_base=schema_base
+            )
         partial.replace(target)
     except OSError as e:
         partial.unlink(missing_ok=True)

@@ -11,7 +11,13 @@ from typing import Annotated, Any
 
 import typer
 
-from lineagelog.api.cli.common import MAX_POSITION, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.common import (
+    MAX_POSITION,
+    ArtifactStoreUrl,
+    DatabaseUrl,
+    SchemaBase,
+    app,
+)
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
 
@@ -76,6 +82,7 @@ def send(
         int, typer.Option(min=0, max=MAX_POSITION, help="Only events after this log position.")
     ] = 0,
     namespace: Namespace = "lineagelog",
+    schema_base: SchemaBase = None,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
@@ -90,7 +97,9 @@ def send(
 
     transport = http_transport(url, endpoint)
     context = open_context_for(database_url, artifact_store, catch_up=False)
-    result = send_history(context.events, transport, since=since, namespace=namespace)
+    result = send_history(
+        context.events, transport, since=since, namespace=namespace, schema_base=schema_base
+    )
     DeliveryStatusStore(context.engine).settled(consumer_name(transport), since)
     typer.echo(
         f"sent {result.sent} OpenLineage event(s) to {url} (log positions {since + 1}.."

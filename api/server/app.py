@@ -21,7 +21,13 @@ from fastapi.staticfiles import StaticFiles
 
 from lineagelog.api.server.problems import install_problem_handlers, problem
 from lineagelog.api.server.routers import ROUTERS
-from lineagelog.api.server.security import APP_CSP, COOKIE, PUBLIC_PATHS, Access
+from lineagelog.api.server.security import (
+    APP_CSP,
+    COOKIE,
+    PUBLIC_PATHS,
+    PUBLIC_PREFIXES,
+    Access,
+)
 
 if TYPE_CHECKING:
     from lineagelog.api.client import Client
@@ -66,7 +72,8 @@ def _guard(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         path = request.url.path
-        if path not in PUBLIC_PATHS and not rules.allows(
+        public = path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+        if not public and not rules.allows(
             request.headers.get("authorization"), request.cookies.get(COOKIE)
         ):
             if request.method == "GET" and path == "/":

@@ -8,5 +8,13 @@ from __future__ import annotations
 
 __all__ = ["ROUTERS"]
 
-ROUTERS: tuple[str, ...] = ("health", "runs", "artifacts", "lineage", "events", "openlineage")
+ROUTERS: tuple[str, ...] = (
+    "health",
+    "runs",
+    "artifacts",
+    "lineage",
+    "events",
+    "openlineage",
+    "openlineage_schemas",
+)
 """Modules under ``lineagelog.api.server.routers`` whose ``router`` the app includes."""
