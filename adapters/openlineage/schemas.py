@@ -66,7 +66,7 @@ def shipped_schema(url: str) -> dict[str, Any] | None:
 
     """
     text = _by_id().get(url.split("#", 1)[0])
-    return None if text is None else json.loads(text)  # type: ignore[no-any-return]
+    return None if text is None else json.loads(text)
 
 
 @functools.cache
