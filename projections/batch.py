@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Connection, Table, and_, bindparam
 from sqlalchemy.engine import Dialect
 
 from lineagelog.domain.errors import StorageError
 from lineagelog.projections.schema import UtcDateTime
+
+if TYPE_CHECKING:
+    from lineagelog.projections.ports import RecordedEvent
 
 __all__ = ["PageBatch", "utc_text"]
 
@@ -99,9 +102,15 @@ def _plain_json(column_type: Any, dialect: Dialect) -> bool:
 class PageBatch:
     """Pending row changes for one page of events, flushed in one transaction."""
 
-    def __init__(self, connection: Connection) -> None:
-        """Collect changes to be written through ``connection``."""
+    def __init__(self, connection: Connection, page: Sequence[RecordedEvent] = ()) -> None:
+        """Collect changes to be written through ``connection`` for the events of ``page``.
+
+        Handlers may look at the whole ``page`` to read once what its events need
+        (instead of a query per event), and keep what they read in ``memo``.
+        """
         self.connection = connection
+        self.page = page
+        self.memo: dict[str, Any] = {}
         self._inserts: dict[Table, dict[Any, dict[str, Any]]] = defaultdict(dict)
         self._updates: dict[Table, dict[Any, dict[str, Any]]] = defaultdict(dict)
         self._serial = 0

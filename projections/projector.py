@@ -250,7 +250,7 @@ class Projector:
         try:
             with _transaction(self.engine, connection) as conn:
                 current = self.positions(conn)
-                batch = PageBatch(conn)
+                batch = PageBatch(conn, page)
                 last = page[-1].position
                 moved = {view for view in views if last > current.get(view, 0)}
                 _apply_events(batch, page, _dispatch(views, moved, current))

@@ -301,6 +301,8 @@ openlineage_nodes = Table(
     Column("name", Text, nullable=False),
     Column("run_id", String(36)),  # an OpenLineage run's own runId
     Column("position", BigInteger, nullable=False),
+    Column("status", String(16)),  # a run's: running, then completed, failed or aborted
+    Column("ended_pos", BigInteger),  # where a run's first terminal event was applied
     sqlite_with_rowid=False,
 )
 """Datasets, jobs and runs that OpenLineage events named (lineage view), keyed by node id."""

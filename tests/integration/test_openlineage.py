@@ -367,6 +367,41 @@ def test_a_dataset_named_before_or_after_the_artifact_is_joined_the_same_on_rebu
     assert Client().audit().ok
 
 
+def test_an_openlineage_run_has_the_status_of_its_first_terminal_event_and_its_parent_contains_it(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    context = open_context()
+    task, dag = str(uuid.uuid4()), str(uuid.uuid4())
+    parent = {
+        "_producer": "https://airflow.example",
+        "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ParentRunFacet.json"
+        "#/$defs/ParentRunFacet",
+        "run": {"runId": dag},
+        "job": {"namespace": "airflow", "name": "dag"},
+    }
+    positions = []
+    for event_type in ("START", "COMPLETE", "FAIL"):  # a late FAIL does not undo the end
+        event = run_event(event_type, run_id=task, job=("airflow", "dag.task"))
+        event["run"]["facets"]["parent"] = parent
+        positions += ingest_event(context.repository, json.dumps(event)).positions
+    context.catch_up()
+    incremental = view_rows(context)
+    task_node, dag_node = openlineage_run_node_id(task), openlineage_run_node_id(dag)
+
+    context.projector.rebuild()
+
+    client = Client()
+    assert view_rows(context) == incremental
+    now = client.lineage(dag_node, direction="downstream")
+    assert (dag_node, task_node, "contains") in {(e.src, e.dst, e.kind) for e in now.edges}
+    assert now.nodes[task_node].attributes["status"] == "completed"
+    assert now.nodes[dag_node].attributes["status"] == "running"  # known only as a parent
+    before_end = client.lineage(dag_node, direction="downstream", as_of=positions[0])
+    assert before_end.nodes[task_node].attributes["status"] == "running"
+    assert job_node_id("airflow", "dag") in client.lineage("job:airflow:dag").nodes
+    assert client.audit().ok
+
+
 def test_received_events_survive_export_import_and_as_of_before_them_does_not_see_them(
     sqlite_stores: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -390,22 +425,32 @@ def test_received_events_survive_export_import_and_as_of_before_them_does_not_se
         Client().lineage("dataset:s3://lake:features", as_of=before)
 
 
-def test_an_exported_history_imported_into_an_empty_store_has_the_same_lineage(
-    sqlite_stores: tuple[str, str], tmp_path: Path
-) -> None:
-    training_uncached()
-    training_uncached()
-    source = Client()
+def _imported_copy(source: Client, tmp_path: Path) -> Client:
     exported = tmp_path / "history.openlineage.jsonl"
     with exported.open("w", encoding="utf-8") as out:
         export_openlineage(source.context.events, out)
-
     copy = Client(f"sqlite:///{tmp_path / 'copy.db'}", str(tmp_path / "copy-artifacts"))
     with exported.open(encoding="utf-8") as lines:
         ingest_lines(copy.context.repository, lines)
+    return copy
 
+
+@pytest.mark.parametrize("direction", ["upstream", "downstream"])
+def test_an_exported_history_with_cache_hits_imported_into_an_empty_store_has_the_same_lineage(
+    sqlite_stores: tuple[str, str], tmp_path: Path, direction: str
+) -> None:
+    training_uncached()
+    training_uncached()
+    training()
+    training()  # cache hits: cached_from their originals, their outputs reused, not produced
+    source = Client()
+
+    copy = _imported_copy(source, tmp_path)
+
+    kinds = {"consumed", "produced", "cached_from", "reused"}
+    seen: set[str] = set()
     for version in source.list_artifact_versions():
-        original = source.lineage(version.id)
+        original = source.lineage(version.id, direction=direction)
         as_node = {
             n.id: (
                 dataset_node_id(*dataset_of_uri(n.attributes["uri"]))
@@ -415,9 +460,13 @@ def test_an_exported_history_imported_into_an_empty_store_has_the_same_lineage(
             for n in original.nodes.values()
         }
         expected = {
-            (as_node[e.src], as_node[e.dst], e.kind)
-            for e in original.edges
-            if e.kind in ("consumed", "produced")
+            (as_node[e.src], as_node[e.dst], e.kind) for e in original.edges if e.kind in kinds
         }
-        imported = copy.lineage(as_node[str(version.id)])
-        assert {(e.src, e.dst, e.kind) for e in imported.edges if e.kind != "contains"} == expected
+        imported = copy.lineage(as_node[str(version.id)], direction=direction)
+        assert {(e.src, e.dst, e.kind) for e in imported.edges if e.kind in kinds} == expected
+        assert {e.kind for e in imported.edges} - kinds <= {"contains"}
+        seen |= {kind for _, _, kind in expected}
+    # Upstream, a version has only its producer: a cache hit that reused it is not one.
+    assert {"cached_from", "reused"} & seen == (
+        {"cached_from", "reused"} if direction == "downstream" else set()
+    )
