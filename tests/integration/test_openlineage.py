@@ -154,7 +154,7 @@ def _exported(context: Any, **options: Any) -> list[dict[str, Any]]:
 
 
 def test_every_exported_event_validates_against_the_spec_and_our_facet_schemas(
-    sqlite_stores: tuple[str, str],
+    any_stores: tuple[str, str],
 ) -> None:
     training()
     training()  # cache hits: COMPLETE runs whose outputs are the reused versions
@@ -189,7 +189,7 @@ def test_every_exported_event_validates_against_the_spec_and_our_facet_schemas(
 
 
 def test_the_same_log_exports_the_same_bytes_and_since_leaves_out_earlier_events(
-    sqlite_stores: tuple[str, str],
+    any_stores: tuple[str, str],
 ) -> None:
     training()
     middle = open_context().events.max_position()
@@ -218,7 +218,7 @@ def test_the_same_log_exports_the_same_bytes_and_since_leaves_out_earlier_events
     ("name", "event"), spec_example_events(), ids=lambda v: v if isinstance(v, str) else ""
 )
 def test_the_specifications_example_events_are_accepted(
-    sqlite_stores: tuple[str, str], name: str, event: dict[str, Any]
+    any_stores: tuple[str, str], name: str, event: dict[str, Any]
 ) -> None:
     context = open_context()
 
@@ -250,7 +250,7 @@ def test_the_specifications_example_events_are_accepted(
     ],
 )
 def test_an_event_broken_in_a_required_field_is_refused_naming_it_and_appends_nothing(
-    sqlite_stores: tuple[str, str], breaking: Any, field: str
+    any_stores: tuple[str, str], breaking: Any, field: str
 ) -> None:
     context = open_context()
     event = run_event(inputs=[("s3://lake", "raw")])
@@ -266,7 +266,7 @@ def test_an_event_broken_in_a_required_field_is_refused_naming_it_and_appends_no
 
 
 def test_the_same_event_twice_is_recorded_once_and_unknown_custom_facets_are_kept(
-    sqlite_stores: tuple[str, str],
+    any_stores: tuple[str, str],
 ) -> None:
     context = open_context()
     event = run_event()
@@ -287,7 +287,7 @@ def test_the_same_event_twice_is_recorded_once_and_unknown_custom_facets_are_kep
 
 
 def test_a_file_with_one_bad_line_is_refused_whole_naming_the_line(
-    sqlite_stores: tuple[str, str],
+    any_stores: tuple[str, str],
 ) -> None:
     context = open_context()
     good = json.dumps(run_event())
@@ -303,7 +303,7 @@ def test_a_file_with_one_bad_line_is_refused_whole_naming_the_line(
 
 
 def test_an_external_job_writes_a_dataset_a_pipeline_reads_and_lineage_connects_them(
-    sqlite_stores: tuple[str, str], tmp_path: Path
+    any_stores: tuple[str, str], tmp_path: Path
 ) -> None:
     raw = tmp_path / "raw.csv"
     raw.write_text("a,b\n1,2\n")
@@ -345,7 +345,7 @@ def test_an_external_job_writes_a_dataset_a_pipeline_reads_and_lineage_connects_
 
 
 def test_a_dataset_named_before_or_after_the_artifact_is_joined_the_same_on_rebuild(
-    sqlite_stores: tuple[str, str], tmp_path: Path
+    any_stores: tuple[str, str], tmp_path: Path
 ) -> None:
     training()
     model = Client().get_artifact_version("model")
@@ -368,7 +368,7 @@ def test_a_dataset_named_before_or_after_the_artifact_is_joined_the_same_on_rebu
 
 
 def test_an_openlineage_run_has_the_status_of_its_first_terminal_event_and_its_parent_contains_it(
-    sqlite_stores: tuple[str, str],
+    any_stores: tuple[str, str],
 ) -> None:
     context = open_context()
     task, dag = str(uuid.uuid4()), str(uuid.uuid4())
@@ -403,7 +403,7 @@ def test_an_openlineage_run_has_the_status_of_its_first_terminal_event_and_its_p
 
 
 def test_received_events_survive_export_import_and_as_of_before_them_does_not_see_them(
-    sqlite_stores: tuple[str, str], tmp_path: Path
+    any_stores: tuple[str, str], tmp_path: Path
 ) -> None:
     training()
     before = open_context().events.max_position()
@@ -437,7 +437,7 @@ def _imported_copy(source: Client, tmp_path: Path) -> Client:
 
 @pytest.mark.parametrize("direction", ["upstream", "downstream"])
 def test_an_exported_history_with_cache_hits_imported_into_an_empty_store_has_the_same_lineage(
-    sqlite_stores: tuple[str, str], tmp_path: Path, direction: str
+    any_stores: tuple[str, str], tmp_path: Path, direction: str
 ) -> None:
     training_uncached()
     training_uncached()

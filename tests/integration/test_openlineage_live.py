@@ -99,7 +99,7 @@ def _exported(since: int = 0) -> list[dict[str, Any]]:
 
 
 def test_a_pipeline_run_is_sent_live_as_the_export_would_write_it(
-    sqlite_stores: tuple[str, str], consumer: Consumer, monkeypatch: pytest.MonkeyPatch
+    any_stores: tuple[str, str], consumer: Consumer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENLINEAGE_URL", consumer.url)
     monkeypatch.setenv("OPENLINEAGE_NAMESPACE", "lineagelog")
@@ -115,7 +115,7 @@ def test_a_pipeline_run_is_sent_live_as_the_export_would_write_it(
 
 
 def test_a_later_process_names_the_versions_of_earlier_runs_its_cache_hits_reuse(
-    sqlite_stores: tuple[str, str], consumer: Consumer, monkeypatch: pytest.MonkeyPatch
+    any_stores: tuple[str, str], consumer: Consumer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     training()  # not emitted: OpenLineage is not configured yet
     close_contexts()
@@ -136,7 +136,7 @@ def test_a_later_process_names_the_versions_of_earlier_runs_its_cache_hits_reuse
 
 
 def test_a_consumer_that_is_down_fails_nothing_and_what_it_missed_is_counted_and_sent_later(
-    sqlite_stores: tuple[str, str],
+    any_stores: tuple[str, str],
     down_url: str,
     tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -153,8 +153,8 @@ def test_a_consumer_that_is_down_fails_nothing_and_what_it_missed_is_counted_and
     assert emitter is not None
     figures = emitter.close(10)
     close_contexts()
-    status = run_cli("openlineage", "status", "--json", *store_options(*sqlite_stores))
-    projections = run_cli("projections", "status", *store_options(*sqlite_stores))
+    status = run_cli("openlineage", "status", "--json", *store_options(*any_stores))
+    projections = run_cli("projections", "status", *store_options(*any_stores))
 
     assert run.status == "completed"
     expected = _exported()
@@ -171,11 +171,11 @@ def test_a_consumer_that_is_down_fails_nothing_and_what_it_missed_is_counted_and
     try:
         sent = run_cli(
             "openlineage", "send", "--url", down_url, "--since", "0",
-            *store_options(*sqlite_stores),
+            *store_options(*any_stores),
         )  # fmt: skip
     finally:
         consumer.close()
-    after = run_cli("openlineage", "status", "--json", *store_options(*sqlite_stores))
+    after = run_cli("openlineage", "status", "--json", *store_options(*any_stores))
 
     assert sent.returncode == 0, sent.stderr
     assert consumer.received == expected
@@ -183,7 +183,7 @@ def test_a_consumer_that_is_down_fails_nothing_and_what_it_missed_is_counted_and
 
 
 def test_a_slow_consumer_does_not_stall_the_run_and_what_was_left_is_counted(
-    sqlite_stores: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+    any_stores: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     slow = Consumer(delay=2.0)
     monkeypatch.setenv("OPENLINEAGE_URL", slow.url)
@@ -206,7 +206,7 @@ def test_a_slow_consumer_does_not_stall_the_run_and_what_was_left_is_counted(
 
 
 def test_openlineage_disabled_turns_emission_off_whatever_else_is_set(
-    sqlite_stores: tuple[str, str], consumer: Consumer, monkeypatch: pytest.MonkeyPatch
+    any_stores: tuple[str, str], consumer: Consumer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENLINEAGE_URL", consumer.url)
     monkeypatch.setenv("OPENLINEAGE_DISABLED", "true")
@@ -218,7 +218,7 @@ def test_openlineage_disabled_turns_emission_off_whatever_else_is_set(
 
 
 def test_the_file_transport_of_an_openlineage_yml_gets_the_run(
-    sqlite_stores: tuple[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    any_stores: tuple[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     written = tmp_path / "events.jsonl"
     config = tmp_path / "openlineage.yml"
