@@ -237,15 +237,36 @@ class EventStore(EventLog):
         on SQLite the rows are read straight from the table, without a
         ``Notification`` and a ``UUID`` per row.
         """
+        return self.decode_rows(self.read_rows(after, limit, until))
+
+    def event_name(self, topic: str) -> str:
+        """The class name of the events of ``topic`` (``StepStarted``), to skip rows undecoded.
+
+        Raises:
+            StorageError: the topic names no lineagelog event.
+
+        """
+        try:
+            return self._projection_decoder.event_class(topic).__name__
+        except UndecodableEvent as e:
+            raise StorageError(f"the log holds an event of unknown topic {topic!r}: {e}") from e
+
+    def decode_rows(self, rows: Sequence[tuple[int, Any, int, str, bytes]]) -> list[RecordedEvent]:
+        """Rows of ``read_rows`` decoded as ``read_for_projection`` decodes them.
+
+        Raises:
+            StorageError: an event does not decode.
+
+        """
         decode = self._projection_decoder.decode
         try:
             return [
                 RecordedEvent(position, decode(dashed_uuid(stream), version, topic, state))
-                for position, stream, version, topic, state in self.read_rows(after, limit, until)
+                for position, stream, version, topic, state in rows
             ]
         except UndecodableEvent as e:
             raise StorageError(
-                f"could not decode an event of the log after position {after}: {e}; "
+                f"could not decode an event of the log after position {rows[0][0] - 1}: {e}; "
                 "run `lineagelog audit` to find the damaged event"
             ) from e
 

@@ -51,16 +51,24 @@ def run_events(
     mapper = RunEventMapper(namespace, schema_base=schema_base)
     last = events.max_position() if until is None else until
     after = 0
+    handled: dict[str, bool] = {}
     while after < last:
-        page = events.read_for_projection(after, _PAGE, last)
-        if not page:
+        rows = events.read_rows(after, _PAGE, last)
+        if not rows:
             return
-        for recorded in page:
+        wanted = []
+        for row in rows:  # decode only what the mapper reads (not VersionRegistered...)
+            topic = row[3]
+            if topic not in handled:
+                handled[topic] = mapper.handles(events.event_name(topic))
+            if handled[topic]:
+                wanted.append(row)
+        for recorded in events.decode_rows(wanted) if wanted else ():
             mapped = mapper.map(recorded.event)
             if recorded.position > since:
                 for run_event in mapped:
                     yield recorded.position, run_event
-        after = page[-1].position
+        after = rows[-1][0]
 
 
 def export_openlineage(

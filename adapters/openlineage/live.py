@@ -165,8 +165,9 @@ class LiveEmitter:
                 if self._stopped:
                     return
                 self._outbox.extend(self._map(*item))
+            time.sleep(0)
             while self._send_next():
-                pass
+                time.sleep(0)  # hand the GIL back between events: the run comes first
             if self._failing and time.monotonic() - self._flushed_at > _FLUSH_EVERY:
                 self._flush()
 

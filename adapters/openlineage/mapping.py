@@ -156,6 +156,10 @@ class RunEventMapper:
             OpenLineageEvent.Received.__name__: self._received,
         }
 
+    def handles(self, event_name: str) -> bool:
+        """Whether events of class ``event_name`` may map to RunEvents (others need no decoding)."""
+        return event_name in self._handlers
+
     def map(self, event: Any) -> list[dict[str, Any]]:
         """The RunEvents one lineagelog event stands for (often none), as JSON-able dicts.
 
