@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
 import threading
 import time
@@ -60,6 +61,21 @@ class Consumer:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def openlineage_environment() -> Iterator[None]:
+    """Put the ``OPENLINEAGE*`` variables back as they were.
+
+    The openlineage-python client writes ``OPENLINEAGE__TRANSPORT__...`` aliases of
+    ``OPENLINEAGE_URL`` into ``os.environ`` itself, behind monkeypatch's back; left
+    there, they would turn emission on for every later test (and server) of the worker.
+    """
+    before = {k: v for k, v in os.environ.items() if k.startswith("OPENLINEAGE")}
+    yield
+    for key in [k for k in os.environ if k.startswith("OPENLINEAGE")]:
+        del os.environ[key]
+    os.environ.update(before)
 
 
 @pytest.fixture
