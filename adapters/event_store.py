@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
     Notification,
     PersistenceError,
     RecordConflictError,
+    StoredEvent,
     UUIDAsHex,
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -49,7 +50,10 @@ from lineagelog.projections.ports import EventLog, RecordedEvent
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
 
-__all__ = ["EventStore", "Notification"]
+__all__ = ["EventStore", "Notification", "SavedEvents"]
+
+SavedEvents = Callable[[Sequence[int], Sequence["StoredEvent"]], object]
+"""An observer of appends: the positions and the stored events of one successful append."""
 
 # ``Notification`` (eventsourcing's): one stored event as ``read_notifications`` returns it;
 # re-exported so the layers above name it through this adapter, not the library.
@@ -100,6 +104,7 @@ class EventStore(EventLog):
         self.mapper: Mapper[UUID] = DomainEventMapper(transcoder=transcoder)
         self._projection_decoder = ProjectionDecoder(transcoder.names)
         self._lock = threading.Lock()
+        self._observers: tuple[SavedEvents, ...] = ()
 
     @property
     def read_only(self) -> bool:
@@ -148,7 +153,37 @@ class EventStore(EventLog):
             ) from e
         except PersistenceError as e:
             raise StorageError(f"could not append {len(stored)} event(s): {self._say(e)}") from e
-        return list(positions or [])
+        saved = list(positions or [])
+        for observer in self._observers:
+            observer(saved, stored)
+        return saved
+
+    def observe(self, observer: SavedEvents) -> None:
+        """Call ``observer`` with the positions and stored events of every later append.
+
+        It is called on the appending thread right after the append committed, so it
+        must only hand the events on (live OpenLineage emission queues them).
+        """
+        self._observers = (*self._observers, observer)
+
+    def stop_observing(self, observer: SavedEvents) -> None:
+        """No longer call ``observer`` (one that was never added is ignored)."""
+        self._observers = tuple(o for o in self._observers if o is not observer)
+
+    def decode_saved(self, position: int, stored: StoredEvent) -> RecordedEvent:
+        """One event an observer was handed, decoded as ``read_for_projection`` decodes it.
+
+        Raises:
+            StorageError: the event does not decode.
+
+        """
+        try:
+            event = self._projection_decoder.decode(
+                str(stored.originator_id), stored.originator_version, stored.topic, stored.state
+            )
+        except UndecodableEvent as e:
+            raise StorageError(f"could not decode the event at position {position}: {e}") from e
+        return RecordedEvent(position, event)
 
     # -- reading streams -------------------------------------------------------
 
@@ -217,15 +252,36 @@ class EventStore(EventLog):
         on SQLite the rows are read straight from the table, without a
         ``Notification`` and a ``UUID`` per row.
         """
+        return self.decode_rows(self.read_rows(after, limit, until))
+
+    def event_name(self, topic: str) -> str:
+        """The class name of the events of ``topic`` (``StepStarted``), to skip rows undecoded.
+
+        Raises:
+            StorageError: the topic names no lineagelog event.
+
+        """
+        try:
+            return self._projection_decoder.event_class(topic).__name__
+        except UndecodableEvent as e:
+            raise StorageError(f"the log holds an event of unknown topic {topic!r}: {e}") from e
+
+    def decode_rows(self, rows: Sequence[tuple[int, Any, int, str, bytes]]) -> list[RecordedEvent]:
+        """Rows of ``read_rows`` decoded as ``read_for_projection`` decodes them.
+
+        Raises:
+            StorageError: an event does not decode.
+
+        """
         decode = self._projection_decoder.decode
         try:
             return [
                 RecordedEvent(position, decode(dashed_uuid(stream), version, topic, state))
-                for position, stream, version, topic, state in self.read_rows(after, limit, until)
+                for position, stream, version, topic, state in rows
             ]
         except UndecodableEvent as e:
             raise StorageError(
-                f"could not decode an event of the log after position {after}: {e}; "
+                f"could not decode an event of the log after position {rows[0][0] - 1}: {e}; "
                 "run `lineagelog audit` to find the damaged event"
             ) from e
 

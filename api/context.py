@@ -11,12 +11,17 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from lineagelog.adapters.database_url import sqlite_file
 from lineagelog.adapters.repository import AggregateRepository
 from lineagelog.adapters.wiring import LineageStores, open_stores
 from lineagelog.api.config import Settings, resolve_settings
+from lineagelog.api.openlineage_live import start_live_emission
 from lineagelog.domain.errors import DatabaseNotFoundError
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.openlineage.live import LiveEmitter
 
 __all__ = [
     "LineageContext",
@@ -35,17 +40,27 @@ class LineageContext(LineageStores):
     """
 
     settings: Settings = field(kw_only=True)
+    live_emission: LiveEmitter | None = field(default=None, kw_only=True)
+    """Sends RunEvents while pipelines run when OpenLineage is configured (``openlineage_live``)."""
 
     @cached_property
     def repository(self) -> AggregateRepository:
         """Where aggregates are changed; it keeps saved ones (a stale one is caught, reloaded)."""
         return AggregateRepository(self.events)
 
+    def close(self) -> None:
+        """Drain live OpenLineage emission (bounded), then release connections."""
+        if self.live_emission is not None:
+            self.live_emission.close()
+        super().close()
+
 
 def build_context(settings: Settings) -> LineageContext:
     """Open the stores named by ``settings`` and create the view tables."""
     stores = open_stores(settings.database_url, settings.artifact_store)
-    return LineageContext(settings=settings, **stores.parts())
+    return LineageContext(
+        settings=settings, live_emission=start_live_emission(stores), **stores.parts()
+    )
 
 
 _contexts: dict[tuple[str, str], LineageContext] = {}

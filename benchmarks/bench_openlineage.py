@@ -4,7 +4,11 @@
   generator) to a file, lineagelog events read per second (target >= 50,000/s);
 - ingestion: RunEvents POSTed one per request by one client with keep-alive
   (``httpx.Client``) to uvicorn serving ``openlineage_router`` on loopback,
-  into a SQLite file (target >= 1,000 events/s).
+  into a SQLite file (target >= 1,000 events/s);
+- live emission: a pipeline of ``--live-steps`` uncached steps run ``--repeats``
+  times without emission, then with the openlineage-python file transport
+  configured (``OPENLINEAGE_CONFIG``); the difference of the median run times
+  per step (target < 0.3 ms per step).
 
 A fixed pure-Python reference loop is timed too, so figures from machines (or
 moments) of different speed can be compared.
@@ -119,6 +123,60 @@ def bench_ingest(args: argparse.Namespace, folder: Path) -> None:
     thread.join(10)
 
 
+def bench_live(args: argparse.Namespace, folder: Path) -> None:
+    import os
+
+    from lineagelog.api import pipeline, step
+    from lineagelog.api.config import configure
+    from lineagelog.api.context import close_contexts, open_context
+
+    @step(enable_cache=False)
+    def add_one(x: int) -> int:
+        return x + 1
+
+    @pipeline(enable_cache=False)
+    def chain() -> None:
+        x = add_one(0)
+        for _ in range(args.live_steps - 1):
+            x = add_one(x)
+
+    def use(label: str) -> None:
+        configure(database_url=f"sqlite:///{folder / (label + '.db')}", artifact_store=str(folder))
+
+    use("off")
+    chain()  # warm up; the store opened without OpenLineage configured: no emitter
+    config = folder / "openlineage.yml"
+    written = folder / "openlineage-events.jsonl"
+    config.write_text(f"transport:\n  type: file\n  log_file_path: {written}\n  append: true\n")
+    os.environ["OPENLINEAGE_CONFIG"] = str(config)
+    try:
+        use("on")
+        chain()  # opens this store with the emitter
+    finally:
+        del os.environ["OPENLINEAGE_CONFIG"]
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(args.repeats):  # interleaved, so a busy moment hits both alike
+        for label in ("off", "on"):
+            use(label)
+            started = time.perf_counter()
+            chain()
+            times[label].append(time.perf_counter() - started)
+    use("on")
+    emitter = open_context().live_emission
+    assert emitter is not None
+    drained = emitter.close(60)
+    assert drained.failed == 0, drained
+    close_contexts()
+    off, on = statistics.median(times["off"]), statistics.median(times["on"])
+    lines = len(written.read_text().splitlines())
+    per_step = (on - off) / args.live_steps * 1000
+    print(
+        f"live emission (file transport): {args.live_steps} steps per run, median run "
+        f"{off * 1000:.1f} ms without, {on * 1000:.1f} ms with: {per_step:+.3f} ms per step "
+        f"({lines:,} RunEvents written)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5000, help="step runs to generate")
@@ -130,12 +188,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--live-steps", type=int, default=50)
     args = parser.parse_args()
     reference = [_reference_loop() for _ in range(5)]
     print(f"pure-Python reference loop: median {statistics.median(reference) * 1000:.2f} ms")
     with tempfile.TemporaryDirectory() as tmp:
         bench_export(args, Path(tmp))
         bench_ingest(args, Path(tmp))
+        bench_live(args, Path(tmp))
 
 
 if __name__ == "__main__":

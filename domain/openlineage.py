@@ -14,6 +14,8 @@ lives at and one another tool reads are the same node.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from uuid import UUID, uuid5
@@ -50,6 +52,26 @@ def job_address(namespace: str, name: str) -> str:
     return f"job:{namespace}:{name}"
 
 
+_PREFIX = OPENLINEAGE_NAMESPACE.bytes
+
+
+def _node_id(name: str) -> str:
+    """``str(uuid5(OPENLINEAGE_NAMESPACE, name))``, without a ``UUID`` object (a hot path).
+
+    Examples:
+        >>> _node_id("job:a:b") == str(uuid5(OPENLINEAGE_NAMESPACE, "job:a:b"))
+        True
+
+    """
+    sha1 = hashlib.sha1(_PREFIX + name.encode("utf-8"), usedforsecurity=False)
+    raw = bytearray(sha1.digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    x = raw.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def dataset_node_id(namespace: str, name: str) -> str:
     """The lineage node id of a dataset (uuid5 of its address).
 
@@ -68,7 +90,7 @@ def dataset_node_id(namespace: str, name: str) -> str:
     """
     tail = artifact_version_tail(name)
     address = f"lineagelog-artifact:{tail}" if tail else dataset_address(namespace, name)
-    return str(uuid5(OPENLINEAGE_NAMESPACE, address))
+    return _node_id(address)
 
 
 def artifact_version_tail(name: str) -> str | None:
@@ -83,9 +105,10 @@ def artifact_version_tail(name: str) -> str | None:
     return f"{parts[-2]}/{version_id}" if parts[-2] else None
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def job_node_id(namespace: str, name: str) -> str:
     """The lineage node id of a job (uuid5 of its address)."""
-    return str(uuid5(OPENLINEAGE_NAMESPACE, job_address(namespace, name)))
+    return _node_id(job_address(namespace, name))
 
 
 def openlineage_run_node_id(run_id: str) -> str:
@@ -94,7 +117,7 @@ def openlineage_run_node_id(run_id: str) -> str:
     An exported lineagelog run keeps its id as its OpenLineage ``runId``; imported
     into the same store it must not become that run's node.
     """
-    return str(uuid5(OPENLINEAGE_NAMESPACE, f"run:{run_id.lower()}"))
+    return _node_id(f"run:{run_id.lower()}")
 
 
 def received_event_id(document: Any) -> UUID:
@@ -134,7 +157,10 @@ class OpenLineageEvent(LineageAggregate):
 
         The other fields are read from ``document`` when it was received: what the
         lineage view needs, without parsing the document again. ``channel`` says
-        how it came (``http``, ``file``).
+        how it came (``http``, ``file``). ``cached_from`` is set for a run whose
+        ``lineagelog_cache`` facet says it was a cache hit: the ``runId`` of the run
+        that wrote the outputs it lists, which it reused rather than produced
+        (events recorded before this field existed read as None).
         """
 
         document: str
@@ -148,6 +174,7 @@ class OpenLineageEvent(LineageAggregate):
         parent: dict[str, str] | None  # run_id, job_namespace, job_name
         inputs: list[list[str]]  # [namespace, name] pairs
         outputs: list[list[str]]
+        cached_from: str | None = None  # a lineagelog cache hit: the run whose outputs it reused
 
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.run_id = self.run_id
@@ -182,7 +209,16 @@ class OpenLineageEvent(LineageAggregate):
             parent=parent,
             inputs=_datasets(parsed.get("inputs")),
             outputs=_datasets(parsed.get("outputs")),
+            cached_from=_cached_from(run.get("facets")),
         )
+
+
+def _cached_from(facets: Any) -> str | None:
+    cache = (facets or {}).get("lineagelog_cache")
+    if not isinstance(cache, dict) or cache.get("outcome") != "hit":
+        return None
+    original = cache.get("originalStepRunId")
+    return str(original).lower() if isinstance(original, str) else None
 
 
 def _datasets(listed: Any) -> list[list[str]]:

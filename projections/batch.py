@@ -19,13 +19,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Connection, Row, Table, and_, bindparam, literal, select
 from sqlalchemy.engine import Dialect
 
 from lineagelog.domain.errors import StorageError
 from lineagelog.projections.schema import UtcDateTime
+
+if TYPE_CHECKING:
+    from lineagelog.projections.ports import RecordedEvent
 
 __all__ = ["PageBatch", "utc_text"]
 
@@ -99,13 +102,23 @@ def _plain_json(column_type: Any, dialect: Dialect) -> bool:
 class PageBatch:
     """Pending row changes for one page of events, flushed in one transaction."""
 
-    def __init__(self, connection: Connection, tables: Mapping[Table, Table] | None = None) -> None:
-        """Collect changes to be written through ``connection``.
+    def __init__(
+        self,
+        connection: Connection,
+        page: Sequence[RecordedEvent] = (),
+        tables: Mapping[Table, Table] | None = None,
+    ) -> None:
+        """Collect changes to be written through ``connection`` for the events of ``page``.
 
+        Handlers may look at the whole ``page`` to read once what its events need
+        (instead of a query per event), and keep what they read in ``memo``.
         ``tables`` redirects a view table to another of the same columns (an online
-        rebuild loads tables beside the live ones): handlers name the view's table.
+        rebuild loads tables beside the live ones): handlers name the view's table,
+        and read through ``table()``.
         """
         self.connection = connection
+        self.page = page
+        self.memo: dict[str, Any] = {}
         self._tables = dict(tables or {})
         self._inserts: dict[Table, dict[Any, dict[str, Any]]] = defaultdict(dict)
         self._updates: dict[Table, dict[Any, dict[str, Any]]] = defaultdict(dict)
@@ -133,7 +146,7 @@ class PageBatch:
             return True
         if self.connection.dialect.name == "sqlite":
             return self._exists_sqlite(table, key)
-        target = self._target(table)
+        target = self.table(table)
         columns = target.primary_key.columns
         where = and_(*(column == value for column, value in zip(columns, key, strict=True)))
         found = self.connection.execute(select(literal(1)).select_from(target).where(where))
@@ -146,7 +159,7 @@ class PageBatch:
 
         Rows pending in this page are not among them (see ``pending_rows``).
         """
-        target = self._target(table)
+        target = self.table(table)
         conditions = [
             target.c[name].is_(None) if value is None else target.c[name] == value
             for name, value in where.items()
@@ -154,7 +167,11 @@ class PageBatch:
         statement = select(*(target.c[name] for name in columns)).where(*conditions)
         return list(self.connection.execute(statement))
 
-    def _target(self, table: Table) -> Table:
+    def table(self, table: Table) -> Table:
+        """The table rows of view table ``table`` are read from and written to in this batch.
+
+        The view's own, or the copy an online rebuild loads (``tables``).
+        """
         return self._tables.get(table, table)
 
     def _exists_sqlite(self, table: Table, key: tuple[Any, ...]) -> bool:
@@ -279,7 +296,7 @@ class PageBatch:
 
     def _table_name(self, table: Table) -> str:
         """The quoted name of ``table`` (or its redirect), in the connection's schema."""
-        table = self._target(table)
+        table = self.table(table)
         preparer = self.connection.dialect.identifier_preparer
         schemas = self.connection.get_execution_options().get("schema_translate_map") or {}
         schema = schemas.get(table.schema, table.schema)
@@ -295,7 +312,7 @@ class PageBatch:
                 inserted = list(rows.values())
                 if timestamps:
                     inserted = [_native_timestamps(row, timestamps) for row in inserted]
-                self.connection.execute(self._target(table).insert(), inserted)
+                self.connection.execute(self.table(table).insert(), inserted)
 
     def _update_core(self) -> None:
         for table, updates in self._updates.items():
@@ -309,7 +326,7 @@ class PageBatch:
                 params.update({f"v_{name}": value for name, value in values.items()})
                 groups[tuple(sorted(values))].append(params)
             for columns, params_list in groups.items():
-                target = self._target(table)
+                target = self.table(table)
                 statement = (
                     target.update()
                     .where(and_(*(target.c[name] == bindparam(f"k_{name}") for name in pk)))

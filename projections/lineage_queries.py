@@ -184,7 +184,12 @@ def _attributes(row: Row[Any], as_of: int | None) -> dict[str, Any]:
     if row.kind in ("dataset", "job"):
         return {"namespace": row.ol_namespace, "name": row.ol_name}
     if row.kind == "openlineage_run":
-        return {"job_namespace": row.ol_namespace, "job_name": row.ol_name, "run_id": row.ol_run_id}
+        return {
+            "job_namespace": row.ol_namespace,
+            "job_name": row.ol_name,
+            "run_id": row.ol_run_id,
+            "status": row.ol_status if visible(row.ol_ended_pos, as_of) else "running",
+        }
     if row.kind == "step_run":
         decided = visible(row.sr_cache_pos, as_of)
         attributes: dict[str, Any] = {

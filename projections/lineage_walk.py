@@ -152,6 +152,8 @@ def _nodes_query(reached: CTE, dated: bool) -> Select[Any]:
         ol.c.namespace.label("ol_namespace"),
         ol.c.name.label("ol_name"),
         ol.c.run_id.label("ol_run_id"),
+        ol.c.status.label("ol_status"),
+        ol.c.ended_pos.label("ol_ended_pos"),
     ).select_from(
         reached.join(n, n.c.id == reached.c.id)
         .outerjoin(av, av.c.id == n.c.id)

@@ -165,7 +165,7 @@ def _next_page_size(size: int, applied: int, held: float) -> int:
 
 def _batch(conn: Connection, page: Sequence[RecordedEvent], copies: _Copies) -> PageBatch:
     """The copies' row changes for ``page``, read through ``conn``, not yet written."""
-    batch = PageBatch(conn, copies.tables)
+    batch = PageBatch(conn, page, copies.tables)
     apply_events(batch, page, dispatch_of(copies.views, set(copies.views), {}))
     return batch
 

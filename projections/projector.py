@@ -292,7 +292,7 @@ class Projector:
         try:
             with _transaction(self.engine, connection) as conn:
                 current = self.positions(conn)
-                batch = PageBatch(conn)
+                batch = PageBatch(conn, page)
                 last = page[-1].position
                 moved = {view for view in views if last > current.get(view, 0)}
                 apply_events(batch, page, dispatch_of(views, moved, current))

@@ -315,6 +315,8 @@ openlineage_nodes = Table(
     Column("name", Text, nullable=False),
     Column("run_id", String(36)),  # an OpenLineage run's own runId
     Column("position", BigInteger, nullable=False),
+    Column("status", String(16)),  # a run's: running, then completed, failed or aborted
+    Column("ended_pos", BigInteger),  # where a run's first terminal event was applied
     sqlite_with_rowid=False,
 )
 """Datasets, jobs and runs that OpenLineage events named (lineage view), keyed by node id."""
@@ -339,6 +341,18 @@ dataset_locations = Table(
     sqlite_with_rowid=False,
 )
 """Where each artifact version's bytes live, as an OpenLineage dataset node id (lineage view)."""
+
+openlineage_deliveries = Table(
+    PREFIX + "openlineage_deliveries",
+    metadata,
+    Column("consumer", String(512), primary_key=True),
+    Column("delivered", BigInteger, nullable=False),
+    Column("failed", BigInteger, nullable=False),
+    Column("first_undelivered", BigInteger),
+    Column("last_error", Text),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+"""How live OpenLineage emission fared, per consumer: not a view (the log does not say it)."""
 
 VIEW_TABLES: dict[str, tuple[Table, ...]] = {
     "runs": (runs, run_tags, step_runs, step_outputs, step_code, step_attempts),

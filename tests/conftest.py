@@ -1,7 +1,8 @@
 """Fixtures shared by every test layer: real stores and the servers some tests need.
 
 Stores: ``sqlite_store_urls`` is a real SQLite file and artifact folder in the
-test's own folder; ``sqlite_stores`` is the same, configured as the default.
+test's own folder; ``sqlite_stores`` is the same, configured as the default;
+``any_stores`` runs a test twice, configured on SQLite and on PostgreSQL.
 
 PostgreSQL: ``postgres_url`` is a throwaway database (``lineagelog_test_<random>``)
 on the server named by ``LINEAGELOG_TEST_POSTGRES_URL`` (default
@@ -62,6 +63,26 @@ def sqlite_stores(sqlite_store_urls: tuple[str, str]) -> Iterator[tuple[str, str
     database_url, artifact_store = sqlite_store_urls
     configure(database_url=database_url, artifact_store=artifact_store)
     yield database_url, artifact_store
+    configure()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Real stores configured as the default: once a SQLite file, once a PostgreSQL database.
+
+    The artifact folder is a real folder in either case.
+    """
+    from lineagelog.api.config import configure
+    from lineagelog.api.context import close_contexts
+
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{tmp_path / 'lineage.db'}"
+    else:
+        database_url = request.getfixturevalue("postgres_url")
+    artifact_store = str(tmp_path / "artifacts")
+    configure(database_url=database_url, artifact_store=artifact_store)
+    yield database_url, artifact_store
+    close_contexts()
     configure()
 
 

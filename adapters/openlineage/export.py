@@ -38,29 +38,39 @@ def run_events(
     since: int = 0,
     until: int | None = None,
     namespace: str = DEFAULT_NAMESPACE,
+    schema_base: str | None = None,
     locate: Callable[[str], str] = str,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(position, RunEvent) for every RunEvent of the events in ``(since, until]``.
 
+    ``schema_base``: where lineagelog's facet schemas are served (``RunEventMapper``);
     ``locate`` gives the full URL of a recorded artifact URI (see ``RunEventMapper``).
 
     Raises:
         StorageError: the database could not be read, or an event not decoded.
 
     """
-    mapper = RunEventMapper(namespace, locate)
+    mapper = RunEventMapper(namespace, schema_base=schema_base, locate=locate)
     last = events.max_position() if until is None else until
     after = 0
+    handled: dict[str, bool] = {}
     while after < last:
-        page = events.read_for_projection(after, _PAGE, last)
-        if not page:
+        rows = events.read_rows(after, _PAGE, last)
+        if not rows:
             return
-        for recorded in page:
+        wanted = []
+        for row in rows:  # decode only what the mapper reads (not VersionRegistered...)
+            topic = row[3]
+            if topic not in handled:
+                handled[topic] = mapper.handles(events.event_name(topic))
+            if handled[topic]:
+                wanted.append(row)
+        for recorded in events.decode_rows(wanted) if wanted else ():
             mapped = mapper.map(recorded.event)
             if recorded.position > since:
                 for run_event in mapped:
                     yield recorded.position, run_event
-        after = page[-1].position
+        after = rows[-1][0]
 
 
 def export_openlineage(
@@ -69,6 +79,7 @@ def export_openlineage(
     *,
     since: int = 0,
     namespace: str = DEFAULT_NAMESPACE,
+    schema_base: str | None = None,
     locate: Callable[[str], str] = str,
 ) -> OpenLineageExport:
     """Write the RunEvents of the events after ``since`` to ``out``, one JSON object per line.
@@ -84,7 +95,12 @@ def export_openlineage(
     count = 0
     lines: list[str] = []
     for _, run_event in run_events(
-        events, since=since, until=until, namespace=namespace, locate=locate
+        events,
+        since=since,
+        until=until,
+        namespace=namespace,
+        schema_base=schema_base,
+        locate=locate,
     ):
         lines.append(dumps(run_event))
         count += 1

@@ -25,14 +25,13 @@ are written sorted: the same log maps to the same bytes.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from lineagelog import __name__ as _package
+from lineagelog.adapters.openlineage.schemas import facet_schema_url
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.openlineage import OpenLineageEvent, dataset_of_uri
 from lineagelog.domain.run import PipelineRun
@@ -42,6 +41,8 @@ __all__ = [
     "DEFAULT_NAMESPACE",
     "PRODUCER",
     "RUN_EVENT_SCHEMA_URL",
+    "ArtifactFacts",
+    "ArtifactLookup",
     "RunEventMapper",
     "dumps",
     "facet_schema_url",
@@ -71,24 +72,32 @@ dumps: Callable[[Any], str] = json.JSONEncoder(
 """Deterministic compact JSON (sorted keys): one line per event."""
 
 
-@functools.cache
-def facet_schema_url(file_name: str) -> str:
-    """The ``_schemaURL`` of a facet: its schema's ``$id`` and its definition's pointer.
-
-    ``file_name`` is a schema file of the vendored specification
-    (``ParentRunFacet.json``) or of lineagelog's own facets.
-    """
-    root = resources.files("lineagelog.adapters.openlineage")
-    for folder in (root / "spec" / "facets", root / "facets"):
-        entry = folder / file_name
-        if entry.is_file():
-            schema_id = json.loads(entry.read_text("utf-8"))["$id"]
-            return f"{schema_id}#/$defs/{file_name.removesuffix('.json')}"
-    raise KeyError(f"no facet schema {file_name!r} in the package")  # a bug, not bad input
+def _facet(file_name: str, schema_base: str | None = None, **fields: Any) -> dict[str, Any]:
+    return {
+        "_producer": PRODUCER,
+        "_schemaURL": facet_schema_url(file_name, schema_base),
+        **fields,
+    }
 
 
-def _facet(file_name: str, **fields: Any) -> dict[str, Any]:
-    return {"_producer": PRODUCER, "_schemaURL": facet_schema_url(file_name), **fields}
+@dataclass(frozen=True)
+class ArtifactFacts:
+    """What the mapper needs of an artifact version, as its writing event carries it."""
+
+    artifact_version_id: str
+    uri: str
+    name: str
+    version: int
+    version_name: str | None
+    content_hash: str
+    size: int
+    materializer: str
+    data_type: str
+    artifact_type: str
+
+
+ArtifactLookup = Callable[[str], ArtifactFacts | None]
+"""Finds an artifact version by id (``None``: no such version)."""
 
 
 @dataclass
@@ -107,19 +116,32 @@ class RunEventMapper:
 
     It remembers what later events need (each artifact version's dataset, each
     pipeline run's name, each open step run), so it must see the log from its
-    start; ``emit=False`` feeds it events before the part wanted (``--since``).
+    start (``export.run_events`` maps events before ``--since`` without writing them).
     """
 
     def __init__(
-        self, namespace: str = DEFAULT_NAMESPACE, locate: Callable[[str], str] = str
+        self,
+        namespace: str = DEFAULT_NAMESPACE,
+        *,
+        lookup: ArtifactLookup | None = None,
+        schema_base: str | None = None,
+        locate: Callable[[str], str] = str,
     ) -> None:
         """Map into job namespace ``namespace``.
 
+        ``lookup`` finds an artifact version the mapper has not seen written (a
+        live mapper starts at the end of the log, and a step reads versions of
+        earlier runs); without it such a version is left out of the datasets.
+        ``schema_base`` is where lineagelog's own facet schemas are served
+        (``_schemaURL`` ``{schema_base}/LineagelogCacheRunFacet.json#...``); by
+        default it is their ``$id``, which ``schemas.shipped_schema`` resolves.
         ``locate`` turns a recorded artifact URI (relative to its store) into the
         full URL where the bytes live (``ArtifactStore.full_uri``), which names the
         dataset; without one, recorded URIs are taken as they are.
         """
         self.namespace = namespace
+        self._lookup = lookup
+        self._schema_base = schema_base
         self._locate = locate
         self._datasets: dict[str, dict[str, Any]] = {}
         self._pipelines: dict[str, str] = {}
@@ -138,6 +160,10 @@ class RunEventMapper:
             ArtifactName.ExternalVersionRegistered.__name__: self._external_registered,
             OpenLineageEvent.Received.__name__: self._received,
         }
+
+    def handles(self, event_name: str) -> bool:
+        """Whether events of class ``event_name`` may map to RunEvents (others need no decoding)."""
+        return event_name in self._handlers
 
     def map(self, event: Any) -> list[dict[str, Any]]:
         """The RunEvents one lineagelog event stands for (often none), as JSON-able dicts.
@@ -164,6 +190,15 @@ class RunEventMapper:
             },
         }
 
+    def _dataset(self, artifact_version_id: str) -> dict[str, Any] | None:
+        dataset = self._datasets.get(artifact_version_id)
+        if dataset is None and self._lookup is not None:
+            found = self._lookup(artifact_version_id)
+            if found is not None:
+                self._remember_artifact(found)
+                dataset = self._datasets[artifact_version_id]
+        return dataset
+
     def _event(
         self,
         event_type: str,
@@ -181,8 +216,8 @@ class RunEventMapper:
             "schemaURL": RUN_EVENT_SCHEMA_URL,
             "run": {"runId": run_id, "facets": run_facets},
             "job": job,
-            "inputs": [self._datasets[a] for a in inputs if a in self._datasets],
-            "outputs": [self._datasets[a] for a in outputs if a in self._datasets],
+            "inputs": [d for d in map(self._dataset, inputs) if d is not None],
+            "outputs": [d for d in map(self._dataset, outputs) if d is not None],
         }
 
     def _run_started(self, e: Any) -> Iterator[dict[str, Any]]:
@@ -241,6 +276,7 @@ class RunEventMapper:
             return
         step.cache = _facet(
             "LineagelogCacheRunFacet.json",
+            self._schema_base,
             outcome=e.outcome,
             reason=e.reason,
             cacheKey=e.cache_key,
@@ -306,6 +342,7 @@ class RunEventMapper:
                 ),
                 "lineagelog_artifact": _facet(
                     "LineagelogArtifactDatasetFacet.json",
+                    self._schema_base,
                     artifactVersionId=e.artifact_version_id,
                     contentHash=e.content_hash,
                     size=e.size,

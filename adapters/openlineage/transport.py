@@ -22,7 +22,7 @@ from lineagelog.domain.errors import ConfigurationError, OpenLineageDeliveryErro
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
 
-__all__ = ["SendResult", "http_transport", "send_history"]
+__all__ = ["SendResult", "consumer_name", "http_transport", "send_history"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,19 @@ class SendResult:
 
     sent: int
     until: int
+
+
+def consumer_name(transport: Any) -> str:
+    """How delivery figures name a transport's consumer: its URL, its file, else its kind."""
+    config = getattr(transport, "config", None)
+    url = getattr(config, "url", None)
+    if isinstance(url, str):
+        endpoint = getattr(config, "endpoint", None) or ""
+        return f"{url.rstrip('/')}/{endpoint.lstrip('/')}" if endpoint else url
+    path = getattr(config, "log_file_path", None)
+    if isinstance(path, str):
+        return f"file:{path}"
+    return str(getattr(transport, "kind", None) or type(transport).__name__)
 
 
 def http_transport(url: str, endpoint: str = "api/v1/lineage", timeout: float = 10.0) -> Any:
@@ -64,6 +77,7 @@ def send_history(
     *,
     since: int = 0,
     namespace: str = DEFAULT_NAMESPACE,
+    schema_base: str | None = None,
     locate: Callable[[str], str] = str,
 ) -> SendResult:
     """Send the RunEvents of the events after ``since``, in log order, through ``transport``.
@@ -77,7 +91,12 @@ def send_history(
     until = events.max_position()
     sent = 0
     for position, run_event in run_events(
-        events, since=since, until=until, namespace=namespace, locate=locate
+        events,
+        since=since,
+        until=until,
+        namespace=namespace,
+        schema_base=schema_base,
+        locate=locate,
     ):
         try:
             transport.emit(run_event)

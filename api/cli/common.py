@@ -8,7 +8,14 @@ import typer
 
 from lineagelog.api.cli.help_format import CommandGroup
 
-__all__ = ["MAX_COUNT", "MAX_POSITION", "ArtifactStoreUrl", "DatabaseUrl", "app"]
+__all__ = [
+    "MAX_COUNT",
+    "MAX_POSITION",
+    "ArtifactStoreUrl",
+    "DatabaseUrl",
+    "SchemaBase",
+    "app",
+]
 
 MAX_POSITION = 2**63 - 1
 """The largest log position a database stores (a signed 64-bit integer)."""
@@ -56,6 +63,15 @@ DatabaseUrl = Annotated[
         envvar="LINEAGELOG_DATABASE_URL",
         help="Event store URL (sqlite:///path, postgresql://..., memory://).",
         show_envvar=True,
+    ),
+]
+SchemaBase = Annotated[
+    str | None,
+    typer.Option(
+        "--schema-base",
+        help="Where lineagelog's OpenLineage facet schemas are served, for their _schemaURL "
+        "(e.g. http://lineage:8080/openlineage/facets, as `lineagelog serve` serves them); "
+        "default: their $id, resolved from the package.",
     ),
 ]
 ArtifactStoreUrl = Annotated[

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lineagelog.api.cli.common import MAX_POSITION, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.common import (
+    MAX_POSITION,
+    ArtifactStoreUrl,
+    DatabaseUrl,
+    SchemaBase,
+    app,
+)
 from lineagelog.api.cli.help_format import CommandGroup
 from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
@@ -60,15 +66,21 @@ def export(
         str,
         typer.Option(help="With --format openlineage: the job namespace of lineagelog's jobs."),
     ] = "lineagelog",
+    schema_base: SchemaBase = None,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
     """Export the log as JSON Lines (lineagelog-events version 1, or OpenLineage RunEvents)."""
     from lineagelog.api.cli.session import open_context_for
 
+    if schema_base is not None and format_ is not EventsFormat.openlineage:
+        raise LineageError(
+            "--schema-base names where OpenLineage facet schemas are served; "
+            "use it with --format openlineage"
+        )
     context = open_context_for(database_url, artifact_store, catch_up=False)
     if format_ is EventsFormat.openlineage:
-        _export_openlineage(context, output, since, namespace)
+        _export_openlineage(context, output, since, namespace, schema_base)
         return
     from lineagelog.adapters.export import export_events
 
@@ -94,7 +106,9 @@ def export(
     )
 
 
-def _export_openlineage(context: LineageContext, output: str, since: int, namespace: str) -> None:
+def _export_openlineage(
+    context: LineageContext, output: str, since: int, namespace: str, schema_base: str | None
+) -> None:
     from lineagelog.adapters.openlineage.export import export_openlineage
 
     if output == "-":
@@ -103,6 +117,7 @@ def _export_openlineage(context: LineageContext, output: str, since: int, namesp
             sys.stdout,
             since=since,
             namespace=namespace,
+            schema_base=schema_base,
             locate=context.artifacts.full_uri,
         )
         return
@@ -115,6 +130,7 @@ def _export_openlineage(context: LineageContext, output: str, since: int, namesp
                 out,
                 since=since,
                 namespace=namespace,
+                schema_base=schema_base,
                 locate=context.artifacts.full_uri,
             )
         partial.replace(target)

@@ -7,15 +7,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from lineagelog.api.cli.common import MAX_POSITION, ArtifactStoreUrl, DatabaseUrl, app
+from lineagelog.api.cli.common import (
+    MAX_POSITION,
+    ArtifactStoreUrl,
+    DatabaseUrl,
+    SchemaBase,
+    app,
+)
 from lineagelog.api.cli.help_format import CommandGroup
+from lineagelog.api.cli.output import JsonFlag
 from lineagelog.domain.errors import LineageError
 
-__all__ = ["import_openlineage_file", "openlineage_app"]
+__all__ = ["delivery_lines", "import_openlineage_file", "openlineage_app"]
 
 openlineage_app = CommandGroup(
     help="OpenLineage: import RunEvents other tools wrote, send lineagelog's history to a "
@@ -76,11 +83,17 @@ def send(
         int, typer.Option(min=0, max=MAX_POSITION, help="Only events after this log position.")
     ] = 0,
     namespace: Namespace = "lineagelog",
+    schema_base: SchemaBase = None,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
     """POST the history (after --since) as OpenLineage RunEvents, one per request."""
-    from lineagelog.adapters.openlineage.transport import http_transport, send_history
+    from lineagelog.adapters.openlineage.delivery import DeliveryStatusStore
+    from lineagelog.adapters.openlineage.transport import (
+        consumer_name,
+        http_transport,
+        send_history,
+    )
     from lineagelog.api.cli.session import open_context_for
 
     transport = http_transport(url, endpoint)
@@ -90,9 +103,69 @@ def send(
         transport,
         since=since,
         namespace=namespace,
+        schema_base=schema_base,
         locate=context.artifacts.full_uri,
     )
+    DeliveryStatusStore(context.engine).settled(consumer_name(transport), since)
     typer.echo(
         f"sent {result.sent} OpenLineage event(s) to {url} (log positions {since + 1}.."
         f"{result.until}); next time: --since {result.until}"
     )
+
+
+@openlineage_app.command("status")
+def status(
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+    artifact_store: ArtifactStoreUrl = None,
+) -> None:
+    """How live emission fared per consumer: delivered, failed, where to resend from."""
+    from lineagelog.adapters.openlineage.delivery import DeliveryStatusStore
+    from lineagelog.api.cli.output import emit_json, print_table
+    from lineagelog.api.cli.session import open_context_for
+
+    context = open_context_for(database_url, artifact_store, catch_up=False)
+    records = DeliveryStatusStore(context.engine).all()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "consumer": r.consumer,
+                    "delivered": r.delivered,
+                    "failed": r.failed,
+                    "first_undelivered": r.first_undelivered,
+                    "last_error": r.last_error,
+                    "updated_at": r.updated_at.isoformat(),
+                }
+                for r in records
+            ]
+        )
+        return
+    print_table(
+        None,
+        ["CONSUMER", "DELIVERED", "FAILED", "RESEND", "LAST ERROR"],
+        [
+            (
+                r.consumer,
+                r.delivered,
+                r.failed,
+                "-" if r.first_undelivered is None else f"--since {r.first_undelivered - 1}",
+                r.last_error or "",
+            )
+            for r in records
+        ],
+        empty="no live OpenLineage emission recorded (set OPENLINEAGE_URL to turn it on)",
+    )
+
+
+def delivery_lines(engine: Any) -> list[str]:
+    """One line per consumer that is owed events, for ``projections status``."""
+    from lineagelog.adapters.openlineage.delivery import DeliveryStatusStore
+
+    return [
+        f"OpenLineage: {r.failed} event(s) not delivered to {r.consumer} (last error: "
+        f"{r.last_error}); send them with `lineagelog openlineage send --since "
+        f"{r.first_undelivered - 1}`"
+        for r in DeliveryStatusStore(engine).all()
+        if r.first_undelivered is not None
+    ]

@@ -58,6 +58,10 @@ def status(
         [(s.view, s.position, s.log_position, s.lag) for s in rows],
         empty="no views",
     )
+    from lineagelog.api.cli.openlineage import delivery_lines
+
+    for line in delivery_lines(context.engine):
+        typer.echo(line)
 
 
 @projections_app.command("rebuild")

@@ -16,7 +16,7 @@ from starlette.requests import HTTPConnection
 
 from lineagelog.api.server.docs_page import DOCS_PATH
 from lineagelog.api.server.problems import problem
-from lineagelog.api.server.security import APP_CSP, COOKIE, PUBLIC_PATHS
+from lineagelog.api.server.security import APP_CSP, COOKIE, PUBLIC_PATHS, PUBLIC_PREFIXES
 
 if TYPE_CHECKING:
     from starlette.responses import Response
@@ -47,7 +47,8 @@ class Guard:
                 secure(MutableHeaders(scope=message), path)
             await send(message)
 
-        refusal = None if path in PUBLIC_PATHS else self._refusal(scope)
+        public = path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+        refusal = None if public else self._refusal(scope)
         if refusal is None:
             await self.app(scope, receive, send_secured)
         else:

@@ -20,6 +20,7 @@ __all__ = [
     "APP_CSP",
     "COOKIE",
     "PUBLIC_PATHS",
+    "PUBLIC_PREFIXES",
     "VISUALIZATION_CSP",
     "Access",
     "check_binding",
@@ -31,6 +32,9 @@ COOKIE = "lineagelog_session"
 
 PUBLIC_PATHS = frozenset({"/healthz", "/login", "/static/app.css"})
 """Routes that answer without credentials (the sign-in page and its style sheet)."""
+
+PUBLIC_PREFIXES = ("/openlineage/facets/",)
+"""Route prefixes that answer without credentials: the facet schemas a ``_schemaURL`` names."""
 
 APP_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

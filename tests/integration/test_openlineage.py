@@ -154,7 +154,7 @@ def _exported(context: Any, **options: Any) -> list[dict[str, Any]]:
 
 
 def test_every_exported_event_validates_against_the_spec_and_our_facet_schemas(
-    sqlite_stores: tuple[str, str],
+    any_stores: tuple[str, str],
 ) -> None:
     training()
     training()  # cache hits: COMPLETE runs whose outputs are the reused versions
@@ -189,7 +189,7 @@ def test_every_exported_event_validates_against_the_spec_and_our_facet_schemas(
 
 
 def test_the_same_log_exports_the_same_bytes_and_since_leaves_out_earlier_events(
-    sqlite_stores: tuple[str, str],
+    any_stores: tuple[str, str],
 ) -> None:
     training()
     middle = open_context().events.max_position()
@@ -218,7 +218,7 @@ def test_the_same_log_exports_the_same_bytes_and_since_leaves_out_earlier_events
     ("name", "event"), spec_example_events(), ids=lambda v: v if isinstance(v, str) else ""
 )
 def test_the_specifications_example_events_are_accepted(
-    sqlite_stores: tuple[str, str], name: str, event: dict[str, Any]
+    any_stores: tuple[str, str], name: str, event: dict[str, Any]
 ) -> None:
     context = open_context()
 
@@ -250,7 +250,7 @@ def test_the_specifications_example_events_are_accepted(
     ],
 )
 def test_an_event_broken_in_a_required_field_is_refused_naming_it_and_appends_nothing(
-    sqlite_stores: tuple[str, str], breaking: Any, field: str
+    any_stores: tuple[str, str], breaking: Any, field: str
 ) -> None:
     context = open_context()
     event = run_event(inputs=[("s3://lake", "raw")])
@@ -266,7 +266,7 @@ def test_an_event_broken_in_a_required_field_is_refused_naming_it_and_appends_no
 
 
 def test_the_same_event_twice_is_recorded_once_and_unknown_custom_facets_are_kept(
-    sqlite_stores: tuple[str, str],
+    any_stores: tuple[str, str],
 ) -> None:
     context = open_context()
     event = run_event()
@@ -287,7 +287,7 @@ def test_the_same_event_twice_is_recorded_once_and_unknown_custom_facets_are_kep
 
 
 def test_a_file_with_one_bad_line_is_refused_whole_naming_the_line(
-    sqlite_stores: tuple[str, str],
+    any_stores: tuple[str, str],
 ) -> None:
     context = open_context()
     good = json.dumps(run_event())
@@ -303,7 +303,7 @@ def test_a_file_with_one_bad_line_is_refused_whole_naming_the_line(
 
 
 def test_an_external_job_writes_a_dataset_a_pipeline_reads_and_lineage_connects_them(
-    sqlite_stores: tuple[str, str], tmp_path: Path
+    any_stores: tuple[str, str], tmp_path: Path
 ) -> None:
     raw = tmp_path / "raw.csv"
     raw.write_text("a,b\n1,2\n")
@@ -345,7 +345,7 @@ def test_an_external_job_writes_a_dataset_a_pipeline_reads_and_lineage_connects_
 
 
 def test_a_dataset_named_before_or_after_the_artifact_is_joined_the_same_on_rebuild(
-    sqlite_stores: tuple[str, str], tmp_path: Path
+    any_stores: tuple[str, str], tmp_path: Path
 ) -> None:
     training()
     model = Client().get_artifact_version("model")
@@ -367,8 +367,43 @@ def test_a_dataset_named_before_or_after_the_artifact_is_joined_the_same_on_rebu
     assert Client().audit().ok
 
 
+def test_an_openlineage_run_has_the_status_of_its_first_terminal_event_and_its_parent_contains_it(
+    any_stores: tuple[str, str],
+) -> None:
+    context = open_context()
+    task, dag = str(uuid.uuid4()), str(uuid.uuid4())
+    parent = {
+        "_producer": "https://airflow.example",
+        "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ParentRunFacet.json"
+        "#/$defs/ParentRunFacet",
+        "run": {"runId": dag},
+        "job": {"namespace": "airflow", "name": "dag"},
+    }
+    positions = []
+    for event_type in ("START", "COMPLETE", "FAIL"):  # a late FAIL does not undo the end
+        event = run_event(event_type, run_id=task, job=("airflow", "dag.task"))
+        event["run"]["facets"]["parent"] = parent
+        positions += ingest_event(context.repository, json.dumps(event)).positions
+    context.catch_up()
+    incremental = view_rows(context)
+    task_node, dag_node = openlineage_run_node_id(task), openlineage_run_node_id(dag)
+
+    context.projector.rebuild()
+
+    client = Client()
+    assert view_rows(context) == incremental
+    now = client.lineage(dag_node, direction="downstream")
+    assert (dag_node, task_node, "contains") in {(e.src, e.dst, e.kind) for e in now.edges}
+    assert now.nodes[task_node].attributes["status"] == "completed"
+    assert now.nodes[dag_node].attributes["status"] == "running"  # known only as a parent
+    before_end = client.lineage(dag_node, direction="downstream", as_of=positions[0])
+    assert before_end.nodes[task_node].attributes["status"] == "running"
+    assert job_node_id("airflow", "dag") in client.lineage("job:airflow:dag").nodes
+    assert client.audit().ok
+
+
 def test_received_events_survive_export_import_and_as_of_before_them_does_not_see_them(
-    sqlite_stores: tuple[str, str], tmp_path: Path
+    any_stores: tuple[str, str], tmp_path: Path
 ) -> None:
     training()
     before = open_context().events.max_position()
@@ -390,22 +425,32 @@ def test_received_events_survive_export_import_and_as_of_before_them_does_not_se
         Client().lineage("dataset:s3://lake:features", as_of=before)
 
 
-def test_an_exported_history_imported_into_an_empty_store_has_the_same_lineage(
-    sqlite_stores: tuple[str, str], tmp_path: Path
-) -> None:
-    training_uncached()
-    training_uncached()
-    source = Client()
+def _imported_copy(source: Client, tmp_path: Path) -> Client:
     exported = tmp_path / "history.openlineage.jsonl"
     with exported.open("w", encoding="utf-8") as out:
         export_openlineage(source.context.events, out)
-
     copy = Client(f"sqlite:///{tmp_path / 'copy.db'}", str(tmp_path / "copy-artifacts"))
     with exported.open(encoding="utf-8") as lines:
         ingest_lines(copy.context.repository, lines)
+    return copy
 
+
+@pytest.mark.parametrize("direction", ["upstream", "downstream"])
+def test_an_exported_history_with_cache_hits_imported_into_an_empty_store_has_the_same_lineage(
+    any_stores: tuple[str, str], tmp_path: Path, direction: str
+) -> None:
+    training_uncached()
+    training_uncached()
+    training()
+    training()  # cache hits: cached_from their originals, their outputs reused, not produced
+    source = Client()
+
+    copy = _imported_copy(source, tmp_path)
+
+    kinds = {"consumed", "produced", "cached_from", "reused"}
+    seen: set[str] = set()
     for version in source.list_artifact_versions():
-        original = source.lineage(version.id)
+        original = source.lineage(version.id, direction=direction)
         as_node = {
             n.id: (
                 dataset_node_id(*dataset_of_uri(n.attributes["uri"]))
@@ -415,9 +460,13 @@ def test_an_exported_history_imported_into_an_empty_store_has_the_same_lineage(
             for n in original.nodes.values()
         }
         expected = {
-            (as_node[e.src], as_node[e.dst], e.kind)
-            for e in original.edges
-            if e.kind in ("consumed", "produced")
+            (as_node[e.src], as_node[e.dst], e.kind) for e in original.edges if e.kind in kinds
         }
-        imported = copy.lineage(as_node[str(version.id)])
-        assert {(e.src, e.dst, e.kind) for e in imported.edges if e.kind != "contains"} == expected
+        imported = copy.lineage(as_node[str(version.id)], direction=direction)
+        assert {(e.src, e.dst, e.kind) for e in imported.edges if e.kind in kinds} == expected
+        assert {e.kind for e in imported.edges} - kinds <= {"contains"}
+        seen |= {kind for _, _, kind in expected}
+    # Upstream, a version has only its producer: a cache hit that reused it is not one.
+    assert {"cached_from", "reused"} & seen == (
+        {"cached_from", "reused"} if direction == "downstream" else set()
+    )

@@ -48,7 +48,7 @@ PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.20.0/client/python
 
 
 @pytest.fixture
-def lineage_server(sqlite_stores: tuple[str, str]) -> Iterator[str]:
+def lineage_server(any_stores: tuple[str, str]) -> Iterator[str]:
     """A real uvicorn on a free loopback port serving only the OpenLineage router."""
     app = fastapi.FastAPI()
     app.include_router(openlineage_router())
@@ -140,7 +140,7 @@ def test_the_same_event_posted_twice_is_accepted_and_recorded_once(lineage_serve
 
 
 def test_the_file_transports_output_is_imported(
-    sqlite_stores: tuple[str, str], tmp_path: Path
+    any_stores: tuple[str, str], tmp_path: Path
 ) -> None:
     log = tmp_path / "openlineage.jsonl"
     client = OpenLineageClient(
@@ -149,7 +149,7 @@ def test_the_file_transports_output_is_imported(
     for event in _events("dag.transform"):
         client.emit(event)
 
-    result = run_cli("openlineage", "import", str(log), *store_options(*sqlite_stores))
+    result = run_cli("openlineage", "import", str(log), *store_options(*any_stores))
 
     assert result.returncode == 0, result.stderr
     assert "imported 2 OpenLineage event(s)" in result.stdout
@@ -169,13 +169,13 @@ def answer() -> None:
 
 
 def test_the_history_is_sent_to_a_consumer_and_lands_as_its_lineage(
-    lineage_server: str, sqlite_store_urls: tuple[str, str], tmp_path: Path
+    lineage_server: str, any_stores: tuple[str, str], tmp_path: Path
 ) -> None:
     source_db = f"sqlite:///{tmp_path / 'source.db'}"
     source = Client(source_db, str(tmp_path / "source-artifacts"))
     configure(database_url=source_db, artifact_store=str(tmp_path / "source-artifacts"))
     answer()  # into the source store; the server records into the default one
-    configure(database_url=sqlite_store_urls[0], artifact_store=sqlite_store_urls[1])
+    configure(database_url=any_stores[0], artifact_store=any_stores[1])
 
     result = run_cli(
         "openlineage", "send", "--url", lineage_server,

@@ -16,5 +16,6 @@ ROUTERS: tuple[str, ...] = (
     "diff",
     "events",
     "openlineage",
+    "openlineage_schemas",
 )
 """Modules under ``lineagelog.api.server.routers`` whose ``router`` the app includes."""

@@ -1,0 +1,266 @@
+"""Live OpenLineage emission: RunEvents sent while pipelines run, off the appending thread.
+
+``LiveEmitter`` observes the event store (``EventStore.observe``): after every
+append the appending thread only puts the stored events on a queue. A
+background thread decodes them, maps them (``RunEventMapper``, which finds
+artifact versions of earlier runs through ``lookup``) and hands each RunEvent to
+an openlineage-python transport. A consumer that is down, slow or refusing never
+fails or stalls a pipeline: its errors are caught, logged (once per run of
+failures) and counted, and the figures are added to ``DeliveryStatusStore``
+with the first log position not delivered, from which ``lineagelog openlineage
+send --since`` delivers the rest later.
+
+Only lineagelog's own events are emitted: RunEvents another tool sent in
+(``OpenLineageEvent.Received``) already reached their own consumers.
+
+Closing waits a bounded time for the queue to drain; what is still queued or in
+flight then is counted as undelivered.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lineagelog.adapters.openlineage.mapping import (
+    DEFAULT_NAMESPACE,
+    ArtifactLookup,
+    RunEventMapper,
+)
+from lineagelog.domain.errors import LineageError
+from lineagelog.domain.openlineage import OpenLineageEvent
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from eventsourcing.persistence import StoredEvent
+
+    from lineagelog.adapters.event_store import EventStore
+    from lineagelog.adapters.openlineage.delivery import DeliveryStatusStore
+
+__all__ = ["DeliveryFigures", "LiveEmitter"]
+
+_log = logging.getLogger(__name__)
+
+_STOP = None
+_FLUSH_EVERY = 2.0
+"""Seconds between writes of the figures while failures happen (the database is shared)."""
+
+_RECEIVED = OpenLineageEvent.Received.__name__
+
+
+@dataclass(frozen=True)
+class DeliveryFigures:
+    """What this emitter did so far: RunEvents delivered and not, the first position owed."""
+
+    delivered: int
+    failed: int
+    first_undelivered: int | None
+    last_error: str | None
+
+
+class LiveEmitter:
+    """Sends the RunEvents of every later append through ``transport``, in a background thread."""
+
+    def __init__(
+        self,
+        events: EventStore,
+        transport: Any,
+        *,
+        consumer: str,
+        status: DeliveryStatusStore,
+        namespace: str = DEFAULT_NAMESPACE,
+        lookup: ArtifactLookup | None = None,
+        schema_base: str | None = None,
+        drain: float = 5.0,
+    ) -> None:
+        """Start emitting what is appended to ``events`` from now on.
+
+        ``transport`` is an openlineage-python transport (``emit(event)``);
+        ``consumer`` names it in the delivery figures (its URL, its file...);
+        ``schema_base`` is where lineagelog's facet schemas are served (see
+        ``RunEventMapper``); ``drain`` is how long ``close`` waits for what is still queued.
+        """
+        self.consumer = consumer
+        self._events = events
+        self._transport = transport
+        self._status = status
+        self._mapper = RunEventMapper(namespace, lookup=lookup, schema_base=schema_base)
+        self._queue: queue.SimpleQueue[tuple[Sequence[int], Sequence[StoredEvent]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._outbox: deque[tuple[int, dict[str, Any]]] = deque()
+        self._in_flight: int | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._failing = False
+        self._delivered = self._failed = 0
+        self._unflushed = (0, 0)
+        self._first_undelivered: int | None = None
+        self._last_error: str | None = None
+        self._flushed_at = 0.0
+        self._drain = drain
+        self._closed: DeliveryFigures | None = None
+        self._thread = threading.Thread(
+            target=self._work, name="lineagelog-openlineage", daemon=True
+        )
+        self._thread.start()
+        events.observe(self.saved)
+
+    def saved(self, positions: Sequence[int], stored: Sequence[StoredEvent]) -> None:
+        """The observer: queue one append's events (all the appending thread does)."""
+        self._queue.put((positions, stored))
+
+    def figures(self) -> DeliveryFigures:
+        """The figures so far (this emitter's own, not yet those of other processes)."""
+        with self._lock:
+            return DeliveryFigures(
+                self._delivered, self._failed, self._first_undelivered, self._last_error
+            )
+
+    def close(self, timeout: float | None = None) -> DeliveryFigures:
+        """Stop observing, wait for what is queued, record the figures; again: the same figures.
+
+        It waits up to ``timeout`` seconds (default: ``drain``); what is still
+        queued or in flight then counts as undelivered.
+        """
+        if self._closed is not None:
+            return self._closed
+        timeout = self._drain if timeout is None else timeout
+        self._events.stop_observing(self.saved)
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        with self._lock:
+            self._stopped = True
+            if self._thread.is_alive():
+                self._abandon(timeout)
+        figures = self.figures()
+        self._flush(final=True)
+        if figures.failed:
+            since = (figures.first_undelivered or 1) - 1
+            _log.warning(
+                "OpenLineage: %d event(s) were not delivered to %s (last error: %s); send them "
+                "with `lineagelog openlineage send --since %d`",
+                figures.failed,
+                self.consumer,
+                figures.last_error,
+                since,
+            )
+        self._closed = figures
+        return figures
+
+    # -- the background thread ---------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            with self._lock:
+                if self._stopped:
+                    return
+                self._outbox.extend(self._map(*item))
+            time.sleep(0)
+            while self._send_next():
+                time.sleep(0)  # hand the GIL back between events: the run comes first
+            if self._failing and time.monotonic() - self._flushed_at > _FLUSH_EVERY:
+                self._flush()
+
+    def _map(
+        self, positions: Sequence[int], stored: Sequence[StoredEvent]
+    ) -> list[tuple[int, dict[str, Any]]]:
+        mapped: list[tuple[int, dict[str, Any]]] = []
+        for position, one in zip(positions, stored, strict=True):
+            try:
+                event = self._events.decode_saved(position, one).event
+                if type(event).__name__ != _RECEIVED:
+                    mapped.extend((position, run_event) for run_event in self._mapper.map(event))
+            except (LineageError, KeyError, AttributeError, TypeError, ValueError) as e:
+                self._count_failure(position, f"could not map the event: {e}")
+        return mapped
+
+    def _send_next(self) -> bool:
+        with self._lock:
+            if self._stopped or not self._outbox:
+                return False
+            position, run_event = self._outbox.popleft()
+            self._in_flight = position
+        try:
+            self._transport.emit(run_event)
+        except Exception as e:  # any transport's failure: requests, kafka, a file...
+            error: str | None = f"{type(e).__name__}: {e}"
+        else:
+            error = None
+        with self._lock:
+            self._in_flight = None
+            if self._stopped:  # close() counted it as undelivered already
+                return False
+            if error is None:
+                self._delivered += 1
+                self._unflushed = (self._unflushed[0] + 1, self._unflushed[1])
+                self._failing = False
+            else:
+                self._count_failure(position, error)
+        return True
+
+    def _count_failure(self, position: int, error: str) -> None:
+        """Count one undelivered RunEvent (the lock is held)."""
+        if not self._failing:
+            _log.warning(
+                "OpenLineage: could not deliver the event of log position %d to %s: %s; the "
+                "pipeline goes on, failures are counted (`lineagelog openlineage status`)",
+                position,
+                self.consumer,
+                error,
+            )
+        self._failing = True
+        self._failed += 1
+        self._unflushed = (self._unflushed[0], self._unflushed[1] + 1)
+        if self._first_undelivered is None or position < self._first_undelivered:
+            self._first_undelivered = position
+        self._last_error = error
+
+    def _abandon(self, timeout: float) -> None:
+        """Count what is queued or in flight as undelivered (the lock is held)."""
+        left = list(self._outbox)
+        self._outbox.clear()
+        if self._in_flight is not None:
+            left.insert(0, (self._in_flight, {}))
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not _STOP:
+                left.extend(self._map(*item))
+        error = f"still queued when the process ended ({timeout:g}s to drain)"
+        for position, _ in left:
+            self._count_failure(position, error)
+
+    def _flush(self, *, final: bool = False) -> None:
+        """Add the unrecorded figures to the store; kept for the next time if it is busy."""
+        with self._lock:
+            delivered, failed = self._unflushed
+            self._unflushed = (0, 0)
+            first, error = self._first_undelivered, self._last_error
+            self._flushed_at = time.monotonic()
+        if not (delivered or failed):
+            return
+        try:
+            self._status.add(
+                self.consumer,
+                delivered=delivered,
+                failed=failed,
+                first_undelivered=first,
+                last_error=error if failed else None,
+            )
+        except LineageError as e:  # a busy database while a run appends: next time
+            with self._lock:
+                self._unflushed = (self._unflushed[0] + delivered, self._unflushed[1] + failed)
+            if final:
+                _log.warning("OpenLineage: could not record the delivery figures: %s", e)
