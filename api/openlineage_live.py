@@ -145,6 +145,7 @@ def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
         lookup=lookup,
         schema_base=os.environ.get(SCHEMA_BASE_VARIABLE) or None,
         drain=drain,
+        locate=stores.artifacts.full_uri,
     )
     atexit.register(emitter.close)  # a script that never closes its context still drains
     return emitter

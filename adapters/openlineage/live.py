@@ -36,7 +36,7 @@ from lineagelog.domain.errors import LineageError
 from lineagelog.domain.openlineage import OpenLineageEvent
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from eventsourcing.persistence import StoredEvent
 
@@ -78,19 +78,23 @@ class LiveEmitter:
         lookup: ArtifactLookup | None = None,
         schema_base: str | None = None,
         drain: float = 5.0,
+        locate: Callable[[str], str] = str,
     ) -> None:
         """Start emitting what is appended to ``events`` from now on.
 
         ``transport`` is an openlineage-python transport (``emit(event)``);
         ``consumer`` names it in the delivery figures (its URL, its file...);
         ``schema_base`` is where lineagelog's facet schemas are served (see
-        ``RunEventMapper``); ``drain`` is how long ``close`` waits for what is still queued.
+        ``RunEventMapper``); ``drain`` is how long ``close`` waits for what is still queued;
+        ``locate`` gives the full URL of a recorded artifact URI (see ``RunEventMapper``).
         """
         self.consumer = consumer
         self._events = events
         self._transport = transport
         self._status = status
-        self._mapper = RunEventMapper(namespace, lookup=lookup, schema_base=schema_base)
+        self._mapper = RunEventMapper(
+            namespace, lookup=lookup, schema_base=schema_base, locate=locate
+        )
         self._queue: queue.SimpleQueue[tuple[Sequence[int], Sequence[StoredEvent]] | None] = (
             queue.SimpleQueue()
         )

@@ -26,7 +26,7 @@ __all__ = ["delivery_lines", "import_openlineage_file", "openlineage_app"]
 
 openlineage_app = CommandGroup(
     help="OpenLineage: import RunEvents other tools wrote, send lineagelog's history to a "
-    "consumer such as Marquez.",
+    "consumer such as Marquez, and status: what live emission delivered or missed.",
     no_args_is_help=True,
 )
 app.add_typer(openlineage_app, name="openlineage")

@@ -110,8 +110,9 @@ def training(lr: float = 0.1) -> None:
 
 def _exported(since: int = 0) -> list[dict[str, Any]]:
     """The log's RunEvents after ``since`` as the export writes them, nulls dropped as sent."""
-    events = open_context().events
-    return [Serde.remove_nulls_and_enums(e) for _, e in run_events(events, since=since)]
+    context = open_context()
+    found = run_events(context.events, since=since, locate=context.artifacts.full_uri)
+    return [Serde.remove_nulls_and_enums(e) for _, e in found]
 
 
 def test_a_pipeline_run_is_sent_live_as_the_export_would_write_it(
