@@ -6,8 +6,9 @@ Example:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from lineagelog.adapters.executors import StepExecutor
-from lineagelog.adapters.executors.dask import DaskExecutor
 from lineagelog.adapters.materializers import (
     ArtifactType,
     BaseMaterializer,
@@ -196,3 +197,15 @@ __all__ = [
     "save_artifact",
     "step",
 ]
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.executors.dask import DaskExecutor
+
+
+def __getattr__(name: str) -> Any:
+    """``DaskExecutor``, imported when first asked for: most runs never need it."""
+    if name == "DaskExecutor":
+        from lineagelog.adapters.executors.dask import DaskExecutor
+
+        return DaskExecutor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
