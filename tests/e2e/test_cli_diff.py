@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from cli import HAS_DOT, assert_one_line_error, run_cli
+from cli import assert_one_line_error, run_cli
 
 from lineagelog.examples.numbers_pipeline import numbers
 
@@ -46,8 +46,7 @@ def test_diff_of_two_versions_as_json_names_the_root_cause_and_its_path(sqlite_s
     assert answer["value"]["how"] == "values"
 
 
-@pytest.mark.skipif(not HAS_DOT, reason="needs the Graphviz dot program")
-def test_diff_draws_the_aligned_histories_as_svg(sqlite_stores, two_runs, tmp_path):
+def test_diff_draws_the_aligned_histories_as_svg(sqlite_stores, two_runs, tmp_path, dot_program):
     drawn = tmp_path / "diff.svg"
 
     result = run_cli("diff", "evens:1", "evens:2", "-o", str(drawn), stores=sqlite_stores)

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from browser import shot, wait_js
 from cli import run_cli
-from parts import require_module, unavailable
+from parts import require_module
 from served import Server, build_history, serve
 from waiting import wait_until
 
 require_module("fastapi", "server")
 require_module("playwright", "test")
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"  # copied to docs/ by hand
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -41,38 +38,6 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
 def server(stores) -> Iterator[Server]:
     with serve(stores) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if shutil.which("chromium") is None:
-        unavailable("Debian's chromium", "install it: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser) -> Iterator[object]:
-    opened = browser.new_page(viewport={"width": 1400, "height": 820})
-    errors: list[str] = []
-    opened.on("pageerror", lambda e: errors.append(str(e)))
-    yield opened
-    opened.close()
-    assert errors == []
-
-
-def wait_js(page, expression: str) -> None:
-    """Wait until ``expression`` holds in the page (the app's CSP forbids playwright's eval)."""
-    wait_until(lambda: page.evaluate(expression), 20, expression)
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def drawn_nodes(page) -> int:

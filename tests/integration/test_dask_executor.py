@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dask_pipelines as p
 import pytest
-from parts import require_module
+from parts import require_module, unavailable
 from views import stored_event_rows, view_rows
 from waiting import wait_until
 
@@ -420,7 +420,7 @@ def test_a_folder_a_worker_cannot_see_is_refused_before_anything_is_recorded(
     import sys
 
     if shutil.which("unshare") is None or os.geteuid() != 0:
-        pytest.skip("needs root and unshare(1) to give a worker a file system of its own")
+        unavailable("root and unshare(1)", "run as root on Linux to give a worker its own mounts")
     blind = subprocess.Popen(
         [
             "unshare",
