@@ -38,15 +38,8 @@ from lineagelog.domain.openlineage import (
     openlineage_run_node_id,
 )
 
-# shared/ beside the clone (CI), or two levels up (a worktree under wt/)
-SPEC = next(
-    (
-        folder / "shared" / "reference" / "openlineage" / "spec"
-        for folder in Path(__file__).resolve().parents[3:5]
-        if (folder / "shared" / "reference" / "openlineage" / "spec").is_dir()
-    ),
-    Path("shared/reference/openlineage/spec"),
-)
+# the specification's example documents, copied into the tests (see its README)
+SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "openlineage_spec"
 
 _PLACES = (
     ("InputDatasetFacet", "inputFacets"),
