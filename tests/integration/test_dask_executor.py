@@ -414,7 +414,10 @@ def test_a_folder_a_worker_cannot_see_is_refused_before_anything_is_recorded(
     tmp_path: Path, s3_store: str, scheduler_address: str
 ) -> None:
     # The scheduler's workers run in this machine's file system, so they see the folder;
-    # a worker in its own mount namespace, with an empty /tmp, stands for a remote one.
+    # a worker in its own mount namespace, where this test's folder is an empty tmpfs,
+    # stands for a remote one (only that folder is hidden: the clone and its virtual
+    # environment may themselves lie under /tmp).
+    import shlex
     import shutil
     import subprocess
     import sys
@@ -429,7 +432,8 @@ def test_a_folder_a_worker_cannot_see_is_refused_before_anything_is_recorded(
             "private",
             "sh",
             "-c",
-            f"mount -t tmpfs none /tmp && exec {sys.executable} -m distributed.cli.dask_worker "
+            f"mount -t tmpfs none {shlex.quote(str(tmp_path))} && exec {sys.executable} "
+            f"-m distributed.cli.dask_worker "
             f"{scheduler_address} --nthreads 1 --no-dashboard --host 127.0.0.1",
         ],
         stdout=subprocess.DEVNULL,
