@@ -194,20 +194,24 @@ class Client:
         )
         return [Run.from_record(self._context, r, as_of=self._as_of) for r in records]
 
-    def tag_run(self, run_id: UUID | str, tag: str) -> Run:
-        """Add ``tag`` to a run (``RunTagged``; an exclusive tag leaves its other holder)."""
+    def tag_run(self, run_id: UUID | str, tag: str, *more: str) -> Run:
+        """Add ``tag`` (and ``more``) to a run in one append (``RunTagged``).
+
+        An exclusive tag leaves the pipeline's other run that held it.
+        """
         from lineagelog.api.tagging import Tag, Tagger
 
         self._lifecycle("tag")
-        Tagger(self._context).tag_run(UUID(self._fresh().run(run_id)), [Tag(tag)])
+        tags = [Tag(name) for name in (tag, *more)]
+        Tagger(self._context).tag_run(UUID(self._fresh().run(run_id)), tags)
         return self.get_run(run_id)
 
-    def untag_run(self, run_id: UUID | str, tag: str) -> Run:
-        """Remove ``tag`` from a run (``RunUntagged``; a no-op when it is not there)."""
+    def untag_run(self, run_id: UUID | str, tag: str, *more: str) -> Run:
+        """Remove ``tag`` (and ``more``) from a run in one append (no-ops for absent ones)."""
         from lineagelog.api.tagging import Tagger
 
         self._lifecycle("untag")
-        Tagger(self._context).untag_run(UUID(self._fresh().run(run_id)), [tag])
+        Tagger(self._context).untag_run(UUID(self._fresh().run(run_id)), [tag, *more])
         return self.get_run(run_id)
 
     def create_tag(self, name: str, exclusive: bool = False) -> TagRecord:
@@ -353,14 +357,26 @@ class Client:
             )
         return ArtifactLifecycle(self._context)
 
-    def tag_artifact(self, name: str, version: int | str, tag: str) -> ArtifactVersion:
-        """Add ``tag`` to ``name:version`` (an event; a no-op when it is already there)."""
-        self._lifecycle("tag").tag(name, version, tag)
+    def tag_artifact(self, name: str, version: int | str, tag: str, *more: str) -> ArtifactVersion:
+        """Add ``tag`` (and ``more``) to ``name:version`` in one append (``VersionTagged``).
+
+        No-ops for tags already there; an exclusive tag moves here from another version.
+        """
+        from lineagelog.api.tagging import Tag, Tagger
+
+        self._lifecycle("tag")
+        tags = [Tag(t) for t in (tag, *more)]
+        Tagger(self._context).tag_artifact_version(name, version, tags)
         return self.get_artifact_version(name, version)
 
-    def untag_artifact(self, name: str, version: int | str, tag: str) -> ArtifactVersion:
-        """Remove ``tag`` from ``name:version`` (an event; a no-op when it is not there)."""
-        self._lifecycle("untag").untag(name, version, tag)
+    def untag_artifact(
+        self, name: str, version: int | str, tag: str, *more: str
+    ) -> ArtifactVersion:
+        """Remove ``tag`` (and ``more``) from ``name:version`` in one append (no-ops if absent)."""
+        from lineagelog.api.tagging import Tagger
+
+        self._lifecycle("untag")
+        Tagger(self._context).untag_artifact_version(name, version, [tag, *more])
         return self.get_artifact_version(name, version)
 
     def register_artifact(

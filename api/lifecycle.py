@@ -35,7 +35,7 @@ from uuid import UUID
 from lineagelog.adapters.processes import is_uuid
 from lineagelog.adapters.write_leases import RESERVED_FOLDER, read_leases, write_lease
 from lineagelog.api.recorded import VIEWS_DISAGREE, recorded_output
-from lineagelog.api.tagging import Tag, Tagger
+from lineagelog.api.tagging import as_tags, tag_artifact_version_in
 from lineagelog.domain.artifact_name import ArtifactName, VersionInUseError
 from lineagelog.domain.errors import (
     ArtifactNotFoundError,
@@ -56,6 +56,7 @@ from lineagelog.domain.names import artifact_name_id, check_artifact_name
 if TYPE_CHECKING:
     from lineagelog.adapters.artifact_store import ArtifactStore
     from lineagelog.adapters.materializers import BaseMaterializer, SavedArtifact
+    from lineagelog.adapters.repository import Changes
     from lineagelog.api.context import LineageContext
 
 __all__ = [
@@ -128,18 +129,6 @@ class ArtifactLifecycle:
         self.queries = context.lifecycle
 
     # -- tags ------------------------------------------------------------------------
-
-    def tag(self, name: str, version: int | str, tag: str) -> None:
-        """Add ``tag`` to ``name:version`` (records ``VersionTagged``; no-op if present).
-
-        ``version`` is a version name (``"1.0"``, ``"3"``) or number, here and below.
-        Through ``Tagger``, as every tagging: an exclusive tag moves to this version.
-        """
-        Tagger(self.context).tag_artifact_version(name, version, [Tag(tag)])
-
-    def untag(self, name: str, version: int | str, tag: str) -> None:
-        """Remove ``tag`` from ``name:version`` (records ``VersionUntagged``; no-op if absent)."""
-        Tagger(self.context).untag_artifact_version(name, version, [tag])
 
     # -- register ----------------------------------------------------------------------
 
@@ -239,12 +228,21 @@ class ArtifactLifecycle:
     ) -> None:
         """Record bytes already written and hashed as a new version of ``name``.
 
-        The settings' tags are ``VersionTagged`` events in the same append.
+        The settings' tags are ``VersionTagged`` events in the same append, through the
+        tagging every path uses (an exclusive tag moves here from another version).
         """
         settings = settings or VersionSettings()
         saved = saved.as_recorded(self.context.artifacts)
 
-        def register(a: ArtifactName) -> None:
+        tags = as_tags(list(settings.tags), f"artifact {name!r}")
+
+        def register(changes: Changes) -> None:
+            a = changes.get(
+                artifact_name_id(name),
+                ArtifactName,
+                create=lambda: ArtifactName.register_name(name),
+                fastforward=True,
+            )
             number = a.register_external_version(
                 artifact_version_id=artifact_version_id,
                 source=source,
@@ -259,10 +257,12 @@ class ArtifactLifecycle:
                 version_name=settings.version,
                 run_metadata=settings.run_metadata,
             )
-            for tag in settings.tags:
-                a.tag(number, tag)
+            tag_artifact_version_in(changes, a, number, tags)  # exclusive ones move here
 
-        self._change(name, register, create=True)
+        self.context.repository.change_together(
+            register, attempts=_MAX_RETRIES, what=f"register a version of artifact {name!r}"
+        )
+        self.context.catch_up()
 
     # -- delete --------------------------------------------------------------------------
 

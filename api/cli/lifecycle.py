@@ -67,8 +67,7 @@ def _change_tags(
     found = client.get_artifact_version(ref)
     name, number = found.name, found.version
     change = client.tag_artifact if add else client.untag_artifact
-    for tag in tags:
-        av = change(name, number, tag)
+    av = change(name, number, *tags)  # one append for all of them
     _report(
         as_json,
         {"name": name, "version": number, "tags": list(av.tags)},

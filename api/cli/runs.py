@@ -133,8 +133,7 @@ def _change_tags(
     found = client.get_run(run)
     run_id = str(found.id)
     change = client.tag_run if add else client.untag_run
-    for tag in tags:
-        found = change(run_id, tag)
+    found = change(run_id, *tags)  # one append for all of them
     if as_json:
         emit_json({"id": found.id, "run_name": found.run_name, "tags": list(found.tags)})
         return

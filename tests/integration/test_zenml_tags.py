@@ -370,3 +370,18 @@ def test_two_runs_taking_an_exclusive_tag_at_the_same_moment_end_with_one_holder
     assert [r.id for r in client.list_runs(tag="champion")] == [first.id]
     assert "champion" not in client.get_run(second.id).tags
     assert client.audit(verify_artifacts=False).ok
+
+
+def test_an_exclusive_tag_given_to_save_artifact_moves_as_on_any_other_path(
+    sqlite_stores: tuple[str, str],
+) -> None:
+    from lineagelog.api import save_artifact
+
+    client = Client()
+    client.create_tag("best", exclusive=True)
+    save_artifact([1], "scores", tags=["best"])
+    save_artifact([2], "scores", tags=["best"])
+
+    tagged = [str(v.version) for v in client.list_artifact_versions("scores", tag="best")]
+    assert tagged == ["2"]
+    assert client.audit(verify_artifacts=False).ok
