@@ -20,35 +20,20 @@ folder that holds it).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from generated_history import add_history_options, history_generator, remove_sqlite
 
 from lineagelog.adapters.audit import audit_log
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.export import export_events, import_events
 from lineagelog.adapters.sealing import seal_log
 from lineagelog.domain.run import PipelineRun
-
-
-def _generator() -> Any:
-    path = Path(__file__).with_name("bench_lineage.py")
-    spec = importlib.util.spec_from_file_location("bench_lineage", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_lineage"] = module
-    spec.loader.exec_module(module)
-    return module.HistoryGenerator
-
-
-def _fresh(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _cpu() -> float:
@@ -78,13 +63,7 @@ def _median(label: str, events: int, repeats: int, fn: Callable[[], Any]) -> flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=62_000, help="step runs to generate")
-    parser.add_argument("--steps-per-run", type=int, default=10)
-    parser.add_argument("--pipelines", type=int, default=20)
-    parser.add_argument("--hit-rate", type=float, default=0.2)
-    parser.add_argument("--chain-rate", type=float, default=0.02)
-    parser.add_argument("--batch", type=int, default=2000, help="aggregates per save")
-    parser.add_argument("--seed", type=int, default=42)
+    add_history_options(parser)
     parser.add_argument("--folder", default="/tmp/lineagelog-bench-audit")
     parser.add_argument("--reuse", action="store_true", help="keep an existing database")
     parser.add_argument("--repeats", type=int, default=3)
@@ -95,11 +74,11 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     source_path = folder / "lineage.db"
     if not args.reuse:
-        _fresh(source_path)
+        remove_sqlite(source_path)
     store = EventStore(f"sqlite:///{source_path}")
     if store.max_position() == 0:
         print(f"generating {args.steps:,} step runs into {source_path}")
-        generator = _generator()(store, args)
+        generator = history_generator()(store, args)
         started = time.perf_counter()
         generator.run(progress=False)
         took = time.perf_counter() - started
@@ -141,7 +120,7 @@ def main() -> None:
     target_path = folder / "imported.db"
 
     def import_() -> None:
-        _fresh(target_path)
+        remove_sqlite(target_path)
         target = EventStore(f"sqlite:///{target_path}")
         try:
             with exported.open(encoding="utf-8") as source:

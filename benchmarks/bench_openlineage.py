@@ -19,18 +19,17 @@ moments) of different speed can be compared.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 import json
 import socket
 import statistics
-import sys
 import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+
+from generated_history import add_history_options, history_generator
 
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.openlineage.export import export_openlineage
@@ -42,16 +41,6 @@ def _reference_loop() -> float:
     for i in range(10**6):
         total += i * 3
     return time.perf_counter() - started
-
-
-def _generator() -> Any:
-    path = Path(__file__).with_name("bench_lineage.py")
-    spec = importlib.util.spec_from_file_location("bench_lineage", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_lineage"] = module
-    spec.loader.exec_module(module)
-    return module.HistoryGenerator
 
 
 def _event(i: int) -> bytes:
@@ -71,7 +60,7 @@ def _event(i: int) -> bytes:
 
 def bench_export(args: argparse.Namespace, folder: Path) -> None:
     store = EventStore(f"sqlite:///{folder / 'history.db'}")
-    generator = _generator()(store, args)
+    generator = history_generator()(store, args)
     generator.run(progress=False)
     events = store.max_position()
     times = []
@@ -179,13 +168,7 @@ def bench_live(args: argparse.Namespace, folder: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=5000, help="step runs to generate")
-    parser.add_argument("--steps-per-run", type=int, default=10)
-    parser.add_argument("--pipelines", type=int, default=20)
-    parser.add_argument("--hit-rate", type=float, default=0.2)
-    parser.add_argument("--chain-rate", type=float, default=0.02)
-    parser.add_argument("--batch", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=42)
+    add_history_options(parser, steps=5000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--live-steps", type=int, default=50)

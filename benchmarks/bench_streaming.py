@@ -22,7 +22,6 @@ Run with the ``lineagelog`` package importable (``pip install -e .`` or
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
 import subprocess
@@ -32,20 +31,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from generated_history import add_history_options, history_generator, remove_sqlite
+
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.sealing import seal_log
 
 MIB = 2**20
-
-
-def _generator() -> Any:
-    path = Path(__file__).with_name("bench_lineage.py")
-    spec = importlib.util.spec_from_file_location("bench_lineage", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_lineage"] = module
-    spec.loader.exec_module(module)
-    return module.HistoryGenerator
 
 
 class _SealingStore:
@@ -65,11 +56,6 @@ class _SealingStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
-
-
-def _fresh(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _tree_rss(pid: int) -> int:
@@ -137,13 +123,7 @@ def _report(label: str, events: int, runs: list[tuple[float, int, int]]) -> None
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=62_000, help="step runs to generate")
-    parser.add_argument("--steps-per-run", type=int, default=10)
-    parser.add_argument("--pipelines", type=int, default=20)
-    parser.add_argument("--hit-rate", type=float, default=0.2)
-    parser.add_argument("--chain-rate", type=float, default=0.02)
-    parser.add_argument("--batch", type=int, default=2000, help="aggregates per save")
-    parser.add_argument("--seed", type=int, default=42)
+    add_history_options(parser)
     parser.add_argument("--folder", default="/tmp/lineagelog-bench-streaming")
     parser.add_argument("--reuse", action="store_true", help="keep an existing database")
     parser.add_argument("--repeats", type=int, default=3)
@@ -153,12 +133,12 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     source = folder / "lineage.db"
     if not args.reuse:
-        _fresh(source)
+        remove_sqlite(source)
     store = EventStore(f"sqlite:///{source}")
     if store.max_position() == 0:
         print(f"generating {args.steps:,} step runs into {source}")
         started = time.perf_counter()
-        generator = _generator()(_SealingStore(store), args)
+        generator = history_generator()(_SealingStore(store), args)
         generator.run(progress=False)
         seal_log(store)
         print(
@@ -177,7 +157,7 @@ def main() -> None:
     print(f"file: {exported.stat().st_size / MIB:,.0f} MiB")
     imports = []
     for _ in range(args.repeats):
-        _fresh(target)
+        remove_sqlite(target)
         imports.append(
             measured([*cli, "import", str(exported), "--database-url", f"sqlite:///{target}"])
         )
