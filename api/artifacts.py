@@ -163,7 +163,7 @@ class ArtifactRecorder:
                 materializer_cls=materializer,
                 extract_metadata=extract_metadata,
                 include_visualizations=include_visualizations,
-            ).as_recorded(self.context.artifacts)
+            )
             checkpoint("artifact.written")  # bytes stored, no event yet: orphan bytes at worst
             produced = self.record_saved(
                 step_run_id,
@@ -198,7 +198,10 @@ class ArtifactRecorder:
 
         A step on a worker saved the bytes; the driver records them here, as ``write``
         does for a step in this process. The caller holds the version's write lease.
+        ``saved`` names the full URL it was written to; the log records it relative to
+        the store (``SavedArtifact.as_recorded``), whoever wrote it.
         """
+        saved = saved.as_recorded(self.context.artifacts)
         all_tags = as_tags([*self._cascade_tags, *config.tags, *tags], f"output {output_name!r}")
         number, version_name = self._record_version(
             step_run_id,

@@ -288,8 +288,7 @@ class ClusterRun:
                 planned.artifact_name,
                 planned.artifact_version_id,
                 spec.name,
-                # the worker saved at the full URL; the log records it relative to the store
-                result.saved[spec.name].as_recorded(runner.recorder.context.artifacts),
+                result.saved[spec.name],
                 spec.config or ArtifactConfig(),
                 succeed_started=submitted.started if index == len(outputs) - 1 else None,
                 tags=planned.tags,
