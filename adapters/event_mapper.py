@@ -14,6 +14,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from lineagelog.adapters.stored_events import encode_row, stored_row
 from lineagelog.domain.errors import IntegrityError
 from lineagelog.domain.topics import event_class
 
@@ -21,7 +22,17 @@ __all__ = ["DomainEventMapper"]
 
 
 class DomainEventMapper(Mapper[UUID]):
-    """A ``Mapper`` that decodes only the event classes lineagelog defines."""
+    """A ``Mapper`` that decodes only the event classes lineagelog defines.
+
+    It stores rows in the compact encoding of ``stored_events`` (a topic code, the
+    payload deflated) and reads rows of either encoding through ``stored_row``.
+    """
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        """Encode a domain event as a compact stored row."""
+        plain = super().to_stored_event(domain_event)
+        topic, state = encode_row(plain.topic, plain.state)
+        return StoredEvent(plain.originator_id, plain.originator_version, topic, state)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         """Decode a stored event whose topic names a lineagelog event class.
@@ -30,11 +41,14 @@ class DomainEventMapper(Mapper[UUID]):
             IntegrityError: the topic names no lineagelog event; nothing was imported.
 
         """
-        if event_class(stored_event.topic) is None:
+        topic, state = stored_row(stored_event.topic, stored_event.state)
+        if event_class(topic) is None:
             raise IntegrityError(
                 f"the event of stream {stored_event.originator_id} version "
-                f"{stored_event.originator_version} has type {stored_event.topic!r}, which is "
+                f"{stored_event.originator_version} has type {topic!r}, which is "
                 "not an event lineagelog records: the log was forged or written by another "
                 "program; nothing was imported for it. Run `lineagelog audit` to see the damage"
             )
-        return super().to_domain_event(stored_event)
+        return super().to_domain_event(
+            StoredEvent(stored_event.originator_id, stored_event.originator_version, topic, state)
+        )

@@ -42,6 +42,7 @@ from lineagelog.adapters.projection_events import (
     UndecodableEvent,
     dashed_uuid,
 )
+from lineagelog.adapters.stored_events import stored_row
 from lineagelog.domain.errors import ConcurrencyConflict, ConfigurationError, StorageError
 from lineagelog.domain.redaction import redact_url
 from lineagelog.projections.ownership import claim_database
@@ -177,9 +178,10 @@ class EventStore(EventLog):
             StorageError: the event does not decode.
 
         """
+        topic, state = stored_row(stored.topic, stored.state)
         try:
             event = self._projection_decoder.decode(
-                str(stored.originator_id), stored.originator_version, stored.topic, stored.state
+                str(stored.originator_id), stored.originator_version, topic, state
             )
         except UndecodableEvent as e:
             raise StorageError(f"could not decode the event at position {position}: {e}") from e
@@ -228,13 +230,21 @@ class EventStore(EventLog):
     def read_notifications(
         self, after: int, limit: int, until: int | None = None
     ) -> Sequence[Notification]:
-        """Raw stored notifications with positions in ``(after, until]``, at most ``limit``."""
+        """Stored notifications with positions in ``(after, until]``, at most ``limit``.
+
+        Their topics are whole and their payloads JSON, whichever encoding the rows
+        have (``stored_events.stored_row``).
+        """
         try:
-            return self.recorder.select_notifications(
+            stored = self.recorder.select_notifications(
                 start=after, limit=limit, stop=until, inclusive_of_start=False
             )
         except PersistenceError as e:
             raise StorageError(f"could not read the event log after {after}: {self._say(e)}") from e
+        return [
+            Notification(n.originator_id, n.originator_version, *stored_row(n.topic, n.state), n.id)
+            for n in stored
+        ]
 
     def read(self, after: int, limit: int, until: int | None = None) -> list[RecordedEvent]:
         """Return decoded events with positions in ``(after, until]``, at most ``limit``."""
@@ -292,7 +302,8 @@ class EventStore(EventLog):
 
         The rows of ``read_notifications``; on SQLite read straight from the
         table, without a ``Notification`` and a ``UUID`` per row (the stream id is
-        then hex text, elsewhere a UUID).
+        then hex text, elsewhere a UUID). Topics are whole and payloads JSON,
+        whichever encoding the rows have (``stored_events.stored_row``).
         """
         recorder = self.recorder
         if not isinstance(recorder, SQLiteApplicationRecorder):
@@ -316,9 +327,13 @@ class EventStore(EventLog):
                 cursor.row_factory = None  # plain tuples, not sqlite3.Row
                 cursor.execute(statement, params)
                 rows: list[tuple[int, Any, int, str, bytes]] = cursor.fetchall()
-                return rows
         except (PersistenceError, sqlite3.Error) as e:
             raise StorageError(f"could not read the event log after {after}: {self._say(e)}") from e
+        decode = stored_row
+        return [
+            (position, stream, version, *decode(topic, state))
+            for position, stream, version, topic, state in rows
+        ]
 
     def iter_all(self, after: int = 0, page: int = 1000) -> Iterator[RecordedEvent]:
         """Every event after ``after``, reading the log page by page."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from lineagelog.adapters.stored_events import stored_row
 from lineagelog.projections import schema
 
 if TYPE_CHECKING:
@@ -56,10 +57,18 @@ def sqlite_database(location: str | Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def stored_event_rows(location: str | Path) -> list[tuple[Any, ...]]:
-    """The log's rows as stored: rowid, originator id and version, topic, state."""
+def stored_event_rows(location: str | Path, *, decoded: bool = True) -> list[tuple[Any, ...]]:
+    """The log's rows: rowid, originator id and version, topic, state.
+
+    ``decoded``: the whole topic and the JSON payload, whichever encoding the row
+    has (``stored_events.stored_row``; a test that edits a payload writes it back
+    as JSON, which the store reads too); otherwise the bytes as stored.
+    """
     with sqlite_database(location) as conn:
-        return conn.execute(
+        rows = conn.execute(
             "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
             "ORDER BY rowid"
         ).fetchall()
+    if not decoded:
+        return rows
+    return [(p, s, v, *stored_row(topic, state)) for p, s, v, topic, state in rows]

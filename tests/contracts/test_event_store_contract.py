@@ -29,6 +29,7 @@ from lineagelog.adapters.bulk_insert import Row, bulk_insert
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.export import ExportFormatError, export_events, import_events
 from lineagelog.adapters.point_in_time import aggregate_as_of, stream_version_at
+from lineagelog.adapters.stored_events import stored_row
 from lineagelog.adapters.view_engine import create_view_engine
 from lineagelog.domain.artifact_name import ArtifactName
 from lineagelog.domain.errors import ConcurrencyConflict, ConfigurationError, StorageError
@@ -77,7 +78,7 @@ def run_row(position: int, name: str) -> Row:
     run = start_run(name)
     event = run.collect_events()[0]
     stored = EventStore("memory://").mapper.to_stored_event(event)
-    return (position, stored.originator_id.hex, 1, stored.topic, stored.state)
+    return (position, stored.originator_id.hex, 1, *stored_row(stored.topic, stored.state))
 
 
 class EventStoreContract:

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from cli import run_cli, run_python
 
+from lineagelog.adapters.stored_events import stored_row
+
 PIPELINE = textwrap.dedent(
     """
     from typing import Annotated
@@ -57,7 +59,9 @@ def test_audit_passes_on_an_untouched_history(home: Path) -> None:
 
 def test_audit_exits_non_zero_and_lists_a_modified_event(home: Path) -> None:
     with sqlite3.connect(_db(home)) as conn:
-        state = conn.execute("SELECT state FROM stored_events WHERE rowid=1").fetchone()[0]
+        _topic, state = stored_row(
+            *conn.execute("SELECT topic, state FROM stored_events WHERE rowid=1").fetchone()
+        )
         conn.execute(
             "UPDATE stored_events SET state=? WHERE rowid=1",
             (state.replace(b'"loading"', b'"loadinG"'),),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from views import stored_event_rows
 
 from lineagelog.adapters.audit import audit_log
 from lineagelog.adapters.event_store import EventStore
@@ -49,11 +50,8 @@ def _import(store: EventStore, path: Path) -> Any:
 
 
 def _stored(path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as conn:
-        return conn.execute(
-            "SELECT rowid, originator_id, originator_version, topic, state "
-            "FROM stored_events ORDER BY rowid"
-        ).fetchall()
+    """The log's rows, whole topics and JSON payloads whichever encoding they are stored in."""
+    return stored_event_rows(path)
 
 
 def _lines(path: Path) -> list[str]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import random
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from views import stored_event_rows
 
 from lineagelog.api import Client, RunFailedError, pipeline, step
 from lineagelog.domain.errors import RunNotFoundError
@@ -91,8 +91,7 @@ def test_replay_until_a_moment_agrees_with_as_of_that_moment(
 ) -> None:
     _random_history(random.Random(3))
     client = Client()
-    with sqlite3.connect(tmp_path / "lineage.db") as conn:
-        states = [row[0] for row in conn.execute("SELECT state FROM stored_events ORDER BY rowid")]
+    states = [row[4] for row in stored_event_rows(tmp_path / "lineage.db")]
     stamp = states[len(states) // 2].split(b'"_data_":"', 1)[1].split(b'"', 1)[0].decode()
     moment = datetime.fromisoformat(stamp)
 

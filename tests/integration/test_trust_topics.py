@@ -24,6 +24,7 @@ from views import sqlite_database
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.export import ExportFormatError, export_events, import_events
 from lineagelog.adapters.raw_events import decode_state, hash_content, topic_type
+from lineagelog.adapters.stored_events import TOPIC_CODES
 from lineagelog.api import Client
 from lineagelog.api.context import close_contexts
 from lineagelog.domain.errors import (
@@ -79,7 +80,8 @@ def _forge_topic(tmp_path: Path, name: str = "lineage.db") -> int:
     """Rewrite the module of the first ``VersionRegistered`` topic; return its position."""
     with sqlite_database(tmp_path / name) as conn:
         (position,) = conn.execute(
-            "SELECT MIN(rowid) FROM stored_events WHERE topic = ?", (_REGISTERED,)
+            "SELECT MIN(rowid) FROM stored_events WHERE topic IN (?, ?)",
+            (_REGISTERED, TOPIC_CODES[_REGISTERED]),  # the compact code, or the whole topic
         ).fetchone()
         conn.execute("UPDATE stored_events SET topic = ? WHERE rowid = ?", (_FORGED, position))
     return int(position)
