@@ -68,7 +68,7 @@ class HistoryGenerator:
         )
         self.models: deque[str] = deque(maxlen=200)
         self.hubs: list[str] = []
-        self.steps = self.artifacts = self.events = 0
+        self.steps = self.artifacts = self.events = self.run_number = 0
         self.templates = [self._template(p) for p in range(args.pipelines)]
 
     def _template(self, index: int) -> list[tuple[str, str, int]]:
@@ -175,12 +175,18 @@ class HistoryGenerator:
         self.events += len(self.store.save(*pending.values()))
 
     def run(self, progress: bool = True) -> None:
-        self._seed_hubs()
+        self.grow(self.args.steps, progress)
+
+    def grow(self, steps: int, progress: bool = True) -> None:
+        """Append runs until the history holds ``steps`` step runs (seeding the hubs first)."""
+        if not self.hubs:
+            self._seed_hubs()
+            self.run_number = 0
         batch: dict[int, Any] = {}
-        run_number = 0
-        started = time.perf_counter()
-        while self.steps < self.args.steps:
-            run_number += 1
+        started, first_events = time.perf_counter(), self.events
+        while self.steps < steps:
+            self.run_number += 1
+            run_number = self.run_number
             pipeline_index = self.rng.randrange(len(self.templates))
             pipeline = f"pipeline_{pipeline_index:02d}"
             run = PipelineRun.start(
@@ -212,7 +218,7 @@ class HistoryGenerator:
                 self.events += len(self.store.save(*batch.values()))
                 batch.clear()
                 if progress and run_number % 500 == 0:
-                    rate = self.events / (time.perf_counter() - started)
+                    rate = (self.events - first_events) / (time.perf_counter() - started)
                     print(f"  {self.steps:>8,} step runs, {self.events:>9,} events ({rate:,.0f}/s)")
         if batch:
             self.events += len(self.store.save(*batch.values()))
