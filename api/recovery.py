@@ -117,10 +117,16 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _last_event_at(context: LineageContext, run: RunRecord) -> datetime:
-    latest = context.queries.last_event_time([run.id, *(s.id for s in run.steps.values())])
-    if latest is None:
-        return _aware(run.started_at)
-    return _aware(latest)
+    """When the latest event of the run's stream or its steps' was recorded.
+
+    Read from the log: the last event of each stream is one lookup of its primary key.
+    """
+    stamps = [
+        event.timestamp
+        for stream in (run.id, *(s.id for s in run.steps.values()))
+        if (event := context.events.last_event(UUID(stream))) is not None
+    ]
+    return _aware(max(stamps, key=_aware)) if stamps else _aware(run.started_at)
 
 
 def _pid_of(environment: dict[str, Any]) -> int | None:

@@ -36,7 +36,7 @@ from lineagelog.projections.views import VIEWS
 
 __all__ = ["Progress", "Projector", "ViewStatus", "check_schema_version"]
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 """The layout of the views, and of the log's hashes.
 
 - 2: events hash their whole topic (``EVENT_HASH_FORMAT`` 2). A version-1 database holds
@@ -44,6 +44,9 @@ SCHEMA_VERSION = "3"
 - 3: artifact URIs relative to their store; views for run tags and tags, artifact
   version names, logged metadata, step source code, and OpenLineage jobs, runs and
   datasets.
+- 4: narrower views: the timeline holds only each event's position and moment (as
+  microseconds), and indexes no query uses are gone. (The log's rows are written in
+  a compact encoding too, which every lineagelog since reads; older rows read as before.)
 
 A database whose views are of an older layout (2 or more) gets its views rebuilt from
 the log when it is opened: the log is the only truth, the views are derived."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, and_, bindparam, case, func, not_, or_, select
@@ -413,13 +412,3 @@ class RunQueries(ViewReader):
         with self._connect() as conn:
             row = conn.execute(_LATEST_INGREDIENTS, params).first()
         return None if row is None else (row.id, row.ingredients)
-
-    def last_event_time(self, stream_ids: Sequence[str]) -> datetime | None:
-        """When the latest event of any of ``stream_ids`` was recorded (None if none was)."""
-        with self._connect() as conn:
-            latest = conn.scalar(
-                select(func.max(t.timeline.c.timestamp)).where(
-                    t.timeline.c.stream_id.in_(list(stream_ids))
-                )
-            )
-        return as_utc(latest)

@@ -16,7 +16,7 @@ take a name such as ``runs`` from another application sharing the database;
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -37,7 +37,15 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
-__all__ = ["LEGACY_NAMES", "OWN_TABLES", "PREFIX", "VIEW_TABLES", "metadata"]
+__all__ = [
+    "LEGACY_NAMES",
+    "OWN_TABLES",
+    "PREFIX",
+    "VIEW_TABLES",
+    "UtcMicros",
+    "metadata",
+    "utc_micros",
+]
 
 PREFIX = "lineagelog_"
 """Every table lineagelog creates for its views starts with this: a database may
@@ -79,6 +87,52 @@ class UtcDateTime(TypeDecorator[datetime]):
             return datetime.fromisoformat(value)
         moment: datetime = value
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def utc_micros(moment: datetime | str | int) -> int:
+    """A moment as whole microseconds since 1970 UTC (what ``UtcMicros`` stores).
+
+    Accepts a datetime (a naive one is taken as UTC), ISO 8601 text (projection
+    records), or the microseconds themselves.
+
+    Examples:
+        >>> utc_micros("1970-01-01T00:00:01.000002+00:00")
+        1000002
+
+    """
+    if type(moment) is int:
+        return moment
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    assert isinstance(moment, datetime)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+class UtcMicros(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp stored as an integer of microseconds since 1970.
+
+    Eight bytes at most instead of 32 characters of text: for the timeline, which
+    has a row (and an index entry) per event. Compares and sorts chronologically.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        """A datetime, ISO text or microseconds as microseconds."""
+        return None if value is None else utc_micros(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Microseconds as an aware UTC datetime."""
+        if value is None:
+            return None
+        return _EPOCH + timedelta(microseconds=int(value))
 
 
 _Position = BigInteger().with_variant(Integer(), "sqlite")
@@ -215,8 +269,7 @@ artifact_versions = Table(
     Column("metadata", JSON, nullable=False),
     Column("visualizations", JSON, nullable=False),
     Column("run_metadata", JSON, nullable=False),
-    _id("producer_step_run_id", index=True),
-    _id("producer_run_id"),
+    _id("producer_step_run_id"),  # read, never searched: no index (schema 4)
     Column("output_name", String(255)),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("position", BigInteger, nullable=False),
@@ -286,11 +339,12 @@ timeline = Table(
     PREFIX + "timeline",
     metadata,
     Column("position", _Position, primary_key=True, autoincrement=False),
-    Column("timestamp", UtcDateTime(), nullable=False, index=True),
-    _id("stream_id", nullable=False),
-    Column("stream_version", Integer, nullable=False),
-    Column("event_type", String(64), nullable=False),
+    Column("timestamp", UtcMicros(), nullable=False, index=True),
 )
+"""When each event was recorded: turns a moment into a log position (``position_at``).
+
+Only the position and the moment (schema 4): which stream an event belongs to
+is the log's to say (its primary key), not a copy here per event."""
 
 run_metadata = Table(
     PREFIX + "run_metadata",

@@ -279,7 +279,6 @@ def _artifact_row(b: PageBatch, pos: int, e: Any, producer: str | None, output: 
             ),
             "run_metadata": e.run_metadata or {},
             "producer_step_run_id": producer,
-            "producer_run_id": None,
             "output_name": output,
             "created_at": _ts(e.timestamp),
             "position": pos,
@@ -423,13 +422,7 @@ def _both(first: Handler, second: Handler) -> Handler:
 def _timeline(b: PageBatch, pos: int, e: Any) -> None:
     b.insert(
         t.timeline,
-        {
-            "position": pos,
-            "timestamp": _ts(e.timestamp),
-            "stream_id": str(e.originator_id),
-            "stream_version": e.originator_version,
-            "event_type": type(e).__name__,
-        },
+        {"position": pos, "timestamp": t.utc_micros(e.timestamp)},
     )
 
 

@@ -5,6 +5,7 @@ import random
 import threading
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import pytest
 from sqlalchemy import delete, select, text, update
@@ -163,18 +164,15 @@ def test_get_run_as_of_a_position_before_the_end_shows_it_running(sqlite_stores)
     started = client.get_run(run.id)
     first_step_done = min(s.started_at for s in started.steps.values())
     del first_step_done
-    positions = sorted(r.position for r in context_timeline(client) if r.stream_id == str(run.id))
+    events = client.context.events
+    stream = UUID(str(run.id)).hex
+    positions = [p for p, s, *_ in events.read_rows(0, events.max_position()) if s == stream]
 
     before_end = client.as_of(positions[-1] - 1).get_run(run.id)
 
     assert before_end.status == "running"
     assert client.get_run(run.id).status == "completed"
     assert len(before_end.steps) == len(started.steps)
-
-
-def context_timeline(client: Client) -> list[Any]:
-    with client.context.engine.connect() as conn:
-        return list(conn.execute(select(t.timeline)))
 
 
 def test_as_of_a_position_before_a_run_started_does_not_know_it(sqlite_stores):
@@ -308,9 +306,11 @@ def test_views_of_an_older_layout_are_rebuilt_from_the_log_when_opened(sqlite_st
     with context.engine.begin() as conn:  # views an older lineagelog made, in its layout
         conn.execute(delete(t.runs))
         conn.exec_driver_sql("DROP TABLE lineagelog_timeline")
-        conn.exec_driver_sql(
-            "CREATE TABLE lineagelog_timeline (position BIGINT NOT NULL, "
-            "timestamp VARCHAR(32) NOT NULL, PRIMARY KEY (position))"
+        conn.exec_driver_sql(  # schema 3's timeline: a stream id and text timestamp per event
+            "CREATE TABLE lineagelog_timeline (position INTEGER NOT NULL, "
+            "timestamp VARCHAR(32) NOT NULL, stream_id VARCHAR(36) NOT NULL, "
+            "stream_version INTEGER NOT NULL, event_type VARCHAR(64) NOT NULL, "
+            "PRIMARY KEY (position))"
         )
         version = t.schema_info.c.key == "views"
         conn.execute(update(t.schema_info).where(version).values(value=older))
@@ -318,7 +318,8 @@ def test_views_of_an_older_layout_are_rebuilt_from_the_log_when_opened(sqlite_st
     Projector(context.engine, context.events).create_tables()  # what every client does on open
 
     assert snapshot(context.engine) == expected
-    assert "stream_id" in _table_sql(context.engine, "lineagelog_timeline")
+    assert "stream_id" not in _table_sql(context.engine, "lineagelog_timeline")
+    assert "timestamp BIGINT" in _table_sql(context.engine, "lineagelog_timeline")
     with context.engine.connect() as conn:
         stored = conn.scalar(select(t.schema_info.c.value).where(t.schema_info.c.key == "views"))
         assert stored == SCHEMA_VERSION
