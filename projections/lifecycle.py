@@ -76,18 +76,21 @@ class LifecycleQueries:
         consumptions (``consumed`` edges, timed by their ``StepStarted``) in a
         run still running. With ``version_ids``, only the uses of those versions.
         """
-        e, sr, r = t.lineage_edges, t.step_runs, t.runs
+        e, sr, r, tl = t.lineage_edges, t.step_runs, t.runs, t.timeline
+        created_at = tl.c.timestamp  # the moment of the event at the edge's position
         running = r.c.ended_pos.is_(None)
         shapes: tuple[tuple[Literal["reused", "consumed"], Any, Any, Any], ...] = (
             # (kind, the edge end that is the version, the end that is the step run, filter)
-            ("reused", e.c.dst, e.c.src, or_(running, e.c.created_at >= since)),
+            ("reused", e.c.dst, e.c.src, or_(running, created_at >= since)),
             ("consumed", e.c.src, e.c.dst, running),
         )
         uses = []
         with self.engine.connect() as conn:
             for kind, version_end, step_end, condition in shapes:
                 query = (
-                    select(version_end, e.c.created_at, sr.c.invocation_id, r.c.run_name, running)
+                    select(version_end, created_at, sr.c.invocation_id, r.c.run_name, running)
+                    .select_from(e)
+                    .join(tl, tl.c.position == e.c.position)
                     .join(sr, sr.c.id == step_end)
                     .join(r, r.c.id == sr.c.run_id)
                     .where(e.c.kind == kind, condition)

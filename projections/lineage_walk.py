@@ -119,9 +119,10 @@ def _walk(direction: str, limited: bool, dated: bool, roots: tuple[str, ...] = (
 
 def _nodes_query(reached: CTE, dated: bool) -> Select[Any]:
     n, av, sr, r = t.lineage_nodes, t.artifact_versions, t.step_runs, t.runs
-    ol = t.openlineage_nodes
+    ol, tl = t.openlineage_nodes, t.timeline
     query = select(
         n,
+        tl.c.timestamp.label("created_at"),  # the moment of the event at the node's position
         av.c.name.label("av_name"),
         av.c.version_name.label("av_version"),
         av.c.content_hash.label("av_content_hash"),
@@ -160,6 +161,7 @@ def _nodes_query(reached: CTE, dated: bool) -> Select[Any]:
         .outerjoin(sr, sr.c.id == n.c.id)
         .outerjoin(r, r.c.id == n.c.run_id)  # a run's run_id is its own id
         .outerjoin(ol, ol.c.id == n.c.id)
+        .outerjoin(tl, tl.c.position == n.c.position)
     )
     if dated:
         query = query.where(n.c.position <= bindparam("as_of", type_=Integer))
@@ -173,9 +175,12 @@ def _edges_query(reached: CTE, direction: str, dated: bool) -> Select[Any]:
     # coalesce(far, far) is far, but not an indexed column: given the bare column, SQLite
     # probes the primary key (src, dst) once per reached node *per member of the list*,
     # quadratic in the answer (12 s for a hub's 6,700 nodes, 0.06 s this way).
+    tl = t.timeline
     query = (
-        select(e.c.src, e.c.dst, e.c.kind, e.c.position, e.c.created_at)
-        .select_from(reached.join(e, near == reached.c.id))
+        select(e.c.src, e.c.dst, e.c.kind, e.c.position, tl.c.timestamp.label("created_at"))
+        .select_from(
+            reached.join(e, near == reached.c.id).outerjoin(tl, tl.c.position == e.c.position)
+        )
         .where(func.coalesce(far, far).in_(select(reached.c.id)))
     )
     if dated:

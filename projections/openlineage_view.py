@@ -50,7 +50,7 @@ from lineagelog.domain.openlineage import (
 )
 from lineagelog.domain.step_run import StepRun
 from lineagelog.projections import schema as t
-from lineagelog.projections.batch import PageBatch, utc_text
+from lineagelog.projections.batch import PageBatch
 
 __all__ = ["JOIN_KINDS", "RUN_STATUSES", "artifact_located", "openlineage_received"]
 
@@ -323,7 +323,6 @@ def _ensure_node(
             "label": label,
             "run_id": None,
             "position": pos,
-            "created_at": utc_text(e.timestamp),
         },
         key=(node,),
     )
@@ -345,7 +344,6 @@ def _ensure_edge(
             "dst": dst,
             "kind": kind,
             "position": pos,
-            "created_at": utc_text(e.timestamp),
         },
         key=key,
     )

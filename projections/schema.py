@@ -318,8 +318,7 @@ lineage_nodes = Table(
     Column("kind", String(16), nullable=False),
     Column("label", Text, nullable=False),
     _id("run_id"),
-    Column("position", BigInteger, nullable=False),
-    Column("created_at", UtcDateTime(), nullable=False),
+    Column("position", BigInteger, nullable=False),  # when: the timeline's row of it (schema 4)
     sqlite_with_rowid=False,
 )
 
@@ -329,8 +328,7 @@ lineage_edges = Table(
     _id("src", primary_key=True),
     _id("dst", primary_key=True),
     Column("kind", String(16), primary_key=True),
-    Column("position", BigInteger, nullable=False),
-    Column("created_at", UtcDateTime(), nullable=False),
+    Column("position", BigInteger, nullable=False),  # when: the timeline's row of it (schema 4)
     Index(f"ix_{PREFIX}lineage_edges_dst", "dst", "position"),
     sqlite_with_rowid=False,
 )

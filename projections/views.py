@@ -364,7 +364,6 @@ def _node(
             "label": label,
             "run_id": run_id,
             "position": pos,
-            "created_at": _ts(e.timestamp),
         },
         key=(node_id,),
     )
@@ -373,7 +372,7 @@ def _node(
 def _edge(b: PageBatch, pos: int, e: Any, src: str, dst: str, kind: str) -> None:
     b.insert(
         t.lineage_edges,
-        {"src": src, "dst": dst, "kind": kind, "position": pos, "created_at": _ts(e.timestamp)},
+        {"src": src, "dst": dst, "kind": kind, "position": pos},
         key=(src, dst, kind),
     )
 

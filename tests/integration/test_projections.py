@@ -248,31 +248,40 @@ def test_a_page_whose_rows_name_different_columns_writes_each_row_whole(sqlite_s
     random_pipeline(n=1)
     context = open_context()
     moment = datetime(2026, 1, 1, 12, tzinfo=UTC)
-    row = {"id": "n1", "kind": "run", "label": "one", "run_id": "r", "position": 1}
+    row = {
+        "id": "n1",
+        "pipeline": "p",
+        "run_name": "one",
+        "parameters": {},
+        "dag": {},
+        "environment": {},
+        "status": "failed",
+        "started_at": moment,
+        "started_pos": 1,
+        "failed_step": "s",
+    }
     with context.engine.begin() as conn:
         batch = PageBatch(conn)
-        batch.insert(t.lineage_nodes, row | {"created_at": moment})
+        batch.insert(t.runs, row)
         reordered = {k: row[k] for k in reversed(row)}
-        batch.insert(t.lineage_nodes, reordered | {"id": "n2", "created_at": moment})
-        without_run = {k: v for k, v in row.items() if k != "run_id"}
-        batch.insert(t.lineage_nodes, without_run | {"id": "n3", "created_at": moment})
+        batch.insert(t.runs, reordered | {"id": "n2"})
+        without_step = {k: v for k, v in row.items() if k != "failed_step"}
+        batch.insert(t.runs, without_step | {"id": "n3"})
         batch.flush()
         stored = conn.execute(
-            select(t.lineage_nodes.c.id, t.lineage_nodes.c.label, t.lineage_nodes.c.run_id)
-            .where(t.lineage_nodes.c.id.in_(["n1", "n2", "n3"]))
-            .order_by(t.lineage_nodes.c.id)
+            select(t.runs.c.id, t.runs.c.run_name, t.runs.c.failed_step)
+            .where(t.runs.c.id.in_(["n1", "n2", "n3"]))
+            .order_by(t.runs.c.id)
         ).all()
         stamps = set(
             conn.scalars(
-                text(
-                    "SELECT created_at FROM lineagelog_lineage_nodes WHERE id IN ('n1', 'n2', 'n3')"
-                )
+                text("SELECT started_at FROM lineagelog_runs WHERE id IN ('n1', 'n2', 'n3')")
             )
         )
 
     assert [tuple(r) for r in stored] == [
-        ("n1", "one", "r"),
-        ("n2", "one", "r"),
+        ("n1", "one", "s"),
+        ("n2", "one", "s"),
         ("n3", "one", None),
     ]
     assert stamps == {"2026-01-01T12:00:00.000000+00:00"}
