@@ -149,9 +149,9 @@ def print_plans(path: Path, engine: Any) -> None:
     raw = sqlite3.connect(path)
     for direction, dated in (("upstream", False), ("downstream", False), ("upstream", True)):
         for statement in walk_statements(direction, False, dated):
-            sql = str(statement.compile(engine, compile_kwargs={"render_postcompile": True}))
-            params = {"root": root, "depth": None, "as_of": 10**12}
-            plan = raw.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+            bound = statement.params(root=root, depth=None, as_of=10**12)
+            sql = str(bound.compile(engine, compile_kwargs={"literal_binds": True}))
+            plan = raw.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
             print(f"-- {direction}{' as_of' if dated else ''}")
             for row in plan:
                 print("   ", row[-1])

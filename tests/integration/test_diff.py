@@ -14,6 +14,7 @@ import pytest
 from views import sqlite_database, view_rows
 
 from lineagelog.adapters.export import export_events, import_events
+from lineagelog.adapters.stored_events import TOPIC_CODES
 from lineagelog.api import Client, InvalidComparisonError, save_artifact
 from lineagelog.api.context import open_context
 from lineagelog.domain.root_causes import ArtifactComparison
@@ -344,7 +345,10 @@ def test_a_history_recorded_before_sources_says_it_has_no_source(
     _training(load_module).training()
     _training(load_module, clean="* 3").training()
     with sqlite_database(sqlite_stores[0]) as db:  # the log as an older lineagelog wrote it
-        db.execute("DELETE FROM stored_events WHERE topic LIKE '%:StepCode.CodeRecorded'")
+        recorded = "lineagelog.domain.step_code:StepCode.CodeRecorded"  # stored whole or as code
+        db.execute(
+            "DELETE FROM stored_events WHERE topic IN (?, ?)", (recorded, TOPIC_CODES[recorded])
+        )
     context = open_context()
     context.projector.rebuild()
 
