@@ -56,6 +56,7 @@ from lineagelog.adapters.stored_events import (
     UndecodableEvent,
     check_topic,
     dashed_uuid,
+    encode_row,
     parse_stream_id,
 )
 from lineagelog.domain.errors import ExportFormatError, IntegrityError, StorageError
@@ -310,7 +311,8 @@ def _parse_chunk(chunk: list[tuple[int, str]]) -> _ParsedLines:
             raise _bad(
                 number, f"(position {position}) does not hash to its recorded hash: it was modified"
             )
-        parsed.rows.append((position, stream, version, topic, state))
+        # Stored compact, as the event store writes (encoded here: in the worker for a large file).
+        parsed.rows.append((position, stream, version, *encode_row(topic, state)))
     return parsed
 
 

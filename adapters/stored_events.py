@@ -111,7 +111,7 @@ def stream_hex(originator_id: Any) -> str:
 
 # -- the compact encoding of a stored row --------------------------------------------
 #
-# A row written since schema 5 holds a short topic code (``TOPIC_CODES``) instead of
+# A row written since schema 4 holds a short topic code (``TOPIC_CODES``) instead of
 # the whole topic, and its payload deflated against a fixed dictionary behind a
 # one-byte marker (``_DEFLATED_1``). A row written before (or imported from an
 # events file) holds the whole topic and the JSON itself; both read the same.

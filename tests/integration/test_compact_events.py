@@ -7,6 +7,7 @@ old databases, imports) read the same, every reader decodes both through
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from views import sqlite_database, stored_event_rows
 
 from lineagelog.adapters.audit import audit_log
 from lineagelog.adapters.event_store import EventStore
+from lineagelog.adapters.export import export_events, import_events
 from lineagelog.adapters.raw_events import hashed
 from lineagelog.adapters.stored_events import TOPIC_CODES, encode_row, stored_row
 from lineagelog.api import Client
@@ -101,3 +103,23 @@ def test_a_damaged_deflated_payload_is_reported_undecodable_not_a_crash(
 
     undecodable = [p for p in report.problems if p.kind == "undecodable"]
     assert [p.position for p in undecodable] == [victim[0]]
+
+
+def test_an_imported_log_is_stored_compact_and_audits_to_the_same_digest(
+    history: Client, tmp_path: Path
+) -> None:
+    exported = io.StringIO()
+    export_events(history.context.events, exported)
+    target_path = tmp_path / "imported.db"
+    target = EventStore(f"sqlite:///{target_path}")
+    try:
+        import_events(target, io.StringIO(exported.getvalue()))
+        digest = audit_log(target).digest
+    finally:
+        target.close()
+
+    raw = stored_event_rows(target_path, decoded=False)
+    assert raw and all(state[:1] == b"\x01" for *_, state in raw)
+    assert {topic for *_, topic, _ in raw} <= set(TOPIC_CODES.values())
+    assert stored_event_rows(target_path) == stored_event_rows(tmp_path / "lineage.db")
+    assert digest == audit_log(history.context.events).digest
