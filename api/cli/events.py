@@ -202,12 +202,31 @@ def import_(
             raise LineageError(
                 f"{str(path)!r} is not UTF-8 text ({e}); nothing was imported"
             ) from None
-    context.catch_up()
+    _project_imported(context)
     note = " (the target numbered positions differently)" if result.renumbered else ""
     typer.echo(
         f"imported {result.count} events up to position {result.last_position}{note} "
         f"in {result.seconds:.2f}s; digest sha256 {result.digest}"
     )
+
+
+def _project_imported(context: LineageContext) -> None:
+    """Build the views of a log just imported into an empty store, in bounded memory.
+
+    The views were empty, so they are loaded in bulk, as a rebuild loads them, in
+    pages of ``LEAN_REBUILD_PAGE_SIZE`` events and a small SQLite page cache: the
+    command's memory stays that of the streaming import, whatever the log's length.
+    """
+    from lineagelog.adapters.view_engine import sqlite_lean_bulk_writes
+    from lineagelog.projections.projector import LEAN_REBUILD_PAGE_SIZE, Projector
+
+    projector = Projector(
+        context.projector.engine,
+        context.events,
+        bulk_writes=sqlite_lean_bulk_writes,
+        rebuild_page_size=LEAN_REBUILD_PAGE_SIZE,
+    )
+    projector.rebuild()
 
 
 @events_app.command("tail")
