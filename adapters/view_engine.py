@@ -24,8 +24,9 @@ __all__ = [
 BULK_CACHE_KIB = -262_144
 """SQLite page cache of a rebuild (256 MiB, as a negative number of KiB)."""
 
-LEAN_CACHE_KIB = -32_768
-"""SQLite page cache of a rebuild in a process that must stay small (32 MiB)."""
+LEAN_CACHE_KIB = -8_192
+"""SQLite page cache of a rebuild in a process that must stay small (8 MiB; it bounds
+the memory SQLite sorts in when it indexes the views too)."""
 
 
 def create_view_engine(location: StoreLocation) -> Engine:

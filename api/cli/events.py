@@ -220,6 +220,7 @@ def _project_imported(context: LineageContext) -> None:
     from lineagelog.adapters.view_engine import sqlite_lean_bulk_writes
     from lineagelog.projections.projector import LEAN_REBUILD_PAGE_SIZE, Projector
 
+    _give_back_freed_memory()
     projector = Projector(
         context.projector.engine,
         context.events,
@@ -227,6 +228,27 @@ def _project_imported(context: LineageContext) -> None:
         rebuild_page_size=LEAN_REBUILD_PAGE_SIZE,
     )
     projector.rebuild()
+
+
+def _give_back_freed_memory() -> None:
+    """Return to the system the memory the import freed, so the views start from little.
+
+    The import's batches and SQLite page cache are freed, but C's allocator keeps
+    the pages (``malloc_trim`` on glibc gives them back).
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if sys.platform != "linux" or name is None:
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return
+    trim(0)
 
 
 @events_app.command("tail")
