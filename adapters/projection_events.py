@@ -53,6 +53,11 @@ _raw_decode = json.JSONDecoder().raw_decode
 """``json.loads`` without its whitespace handling: (value, end index)."""
 
 
+def _is_tagged(value: Any) -> bool:
+    """Whether ``value`` is a transcoder's tagged value (``_type_``, ``_data_``)."""
+    return type(value) is dict and len(value) == 2 and "_type_" in value and "_data_" in value
+
+
 class ProjectionDecoder:
     """Decodes stored payloads into ``ProjectedEvent`` records."""
 
@@ -61,6 +66,7 @@ class ProjectionDecoder:
         self._transcodings = dict(transcodings)
         self._hooked = json.JSONDecoder(object_hook=self._untag_or_keep)
         self._classes: dict[str, type[ProjectedEvent]] = {}
+        self._tagged_keys: dict[str, tuple[str, ...]] = {}  # per topic: fields tagged last time
 
     def event_class(self, topic: str) -> type[ProjectedEvent]:
         """Return the record class of ``topic`` (``module:Outer.EventName`` -> ``EventName``).
@@ -111,7 +117,7 @@ class ProjectionDecoder:
             raise UndecodableEvent(f"payload is a JSON {type(fields).__name__}, not an object")
         tagged = text.count('"_type_"')
         if tagged:
-            fields = self._untag_fields(fields, text, tagged)
+            fields = self._untag_fields(fields, text, tagged, topic)
         fields.pop("class_version", None)
         fields["originator_id"] = stream_id
         fields["originator_version"] = version
@@ -119,13 +125,23 @@ class ProjectionDecoder:
         record.__dict__ = fields
         return record
 
-    def _untag_fields(self, fields: dict[str, Any], text: str, tagged: int) -> dict[str, Any]:
-        found = 0
+    def _untag_fields(
+        self, fields: dict[str, Any], text: str, tagged: int, topic: str
+    ) -> dict[str, Any]:
+        # Events of one topic tag the same fields: try those first, then every field.
+        keys = self._tagged_keys.get(topic, ())
+        if len(keys) == tagged and all(_is_tagged(fields.get(key)) for key in keys):
+            untag = self._untag
+            for key in keys:
+                fields[key] = untag(fields[key])
+            return fields
+        found: list[str] = []
         for key, value in fields.items():
-            if type(value) is dict and len(value) == 2 and "_type_" in value and "_data_" in value:
+            if _is_tagged(value):
                 fields[key] = self._untag(value)
-                found += 1
-        if found == tagged:
+                found.append(key)
+        if len(found) == tagged:
+            self._tagged_keys[topic] = tuple(found)
             return fields
         # Tagged values nested deeper (or "_type_" inside a string): decode with a hook.
         decoded = self._hooked.decode(text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -14,10 +14,19 @@ from lineagelog.projections.ports import WRITE_OPTION
 if TYPE_CHECKING:
     from lineagelog.adapters.database_url import StoreLocation
 
-__all__ = ["create_view_engine", "sqlite_bulk_writes", "sqlite_write_locking"]
+__all__ = [
+    "create_view_engine",
+    "sqlite_bulk_writes",
+    "sqlite_lean_bulk_writes",
+    "sqlite_write_locking",
+]
 
 BULK_CACHE_KIB = -262_144
 """SQLite page cache of a rebuild (256 MiB, as a negative number of KiB)."""
+
+LEAN_CACHE_KIB = -8_192
+"""SQLite page cache of a rebuild in a process that must stay small (8 MiB; it bounds
+the memory SQLite sorts in when it indexes the views too)."""
 
 
 def create_view_engine(location: StoreLocation) -> Engine:
@@ -65,11 +74,12 @@ def sqlite_write_locking(engine: Engine) -> None:
 
 
 @contextmanager
-def sqlite_bulk_writes(connection: Connection) -> Iterator[None]:
+def sqlite_bulk_writes(connection: Connection, cache_kib: int = BULK_CACHE_KIB) -> Iterator[None]:
     """On SQLite, checkpoint the WAL once at the end, and use a larger page cache.
 
     The WAL is otherwise checkpointed (with an fsync) every thousand pages,
-    which a rebuild of a large log reaches at every commit.
+    which a rebuild of a large log reaches at every commit. ``cache_kib``: the
+    page cache, as SQLite's ``cache_size`` (negative: KiB).
     """
     if connection.dialect.name != "sqlite":
         yield
@@ -78,10 +88,15 @@ def sqlite_bulk_writes(connection: Connection) -> Iterator[None]:
     assert driver is not None
     (cache_size,) = driver.execute("PRAGMA cache_size").fetchone()
     driver.execute("PRAGMA wal_autocheckpoint = 0")
-    driver.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+    driver.execute(f"PRAGMA cache_size = {int(cache_kib)}")
     try:
         yield
     finally:
         driver.execute(f"PRAGMA cache_size = {int(cache_size)}")
         driver.execute("PRAGMA wal_autocheckpoint = 1000")
         driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def sqlite_lean_bulk_writes(connection: Connection) -> AbstractContextManager[None]:
+    """``sqlite_bulk_writes`` with a page cache of ``LEAN_CACHE_KIB``, for bounded memory."""
+    return sqlite_bulk_writes(connection, LEAN_CACHE_KIB)

@@ -82,11 +82,18 @@ def _column_binds(table: Table, dialect: Dialect) -> dict[str, Bind | None]:
             if isinstance(column.type, UtcDateTime):
                 binds[column.name] = None  # see _bound
             elif _plain_json(column.type, dialect):
-                binds[column.name] = json.dumps  # what SQLAlchemy's bind calls, without its checks
+                binds[column.name] = _json_text  # what SQLAlchemy's bind calls, without its checks
             else:
                 binds[column.name] = column.type._cached_bind_processor(dialect)
         _binds[key] = binds
     return binds
+
+
+def _json_text(value: Any) -> str:
+    """``json.dumps(value)``, with empty objects and lists (most metadata) spelled at once."""
+    if not value and (type(value) is dict or type(value) is list):
+        return "{}" if type(value) is dict else "[]"
+    return json.dumps(value)
 
 
 def _plain_json(column_type: Any, dialect: Dialect) -> bool:

@@ -11,10 +11,12 @@ lock while it loads them, so every writer waits for it. An online rebuild:
    copies in a short write transaction that also records how far the copies are
    (the ``online_rebuild`` row of ``schema_info``). Pages grow or shrink so that a
    transaction holds the write lock about ``LOCK_BUDGET_S``;
-3. once the copies are within a page of the log's end, in one transaction:
-   applies the last events, renames the live tables away (``__old``) and the
-   copies into their place, and moves the views' tracking to the copies' position;
-4. drops the old tables, a transaction each.
+3. once the copies are within a quarter of a page of the log's end, in one
+   transaction: applies the last events, renames the live tables away (``__old``)
+   and the copies into their place, and moves the views' tracking to the copies'
+   position;
+4. empties the old tables in short transactions and drops them (SQLite frees a
+   dropped table's pages in the dropping transaction).
 
 Until the switch, queries read the live views, which catch-up keeps current.
 A rebuild killed before the switch leaves the live views as they were; the next
@@ -26,9 +28,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, Engine, Index, MetaData, Table, inspect, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Index,
+    MetaData,
+    Table,
+    delete,
+    inspect,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import ColumnElement
 
@@ -48,8 +63,21 @@ ONLINE_REBUILD_KEY = "online_rebuild"
 LOCK_BUDGET_S = 0.05
 """How long one of the online rebuild's transactions aims to hold the write lock."""
 
+TURN_S = 0.06
+"""How long the write lock is left free between two of the online rebuild's transactions.
+
+A SQLite writer that finds the lock taken sleeps and tries again (SQLite's busy
+handler): 1, 2, 5, 10... ms later, never more than 50 ms apart during its first
+228 ms of waiting. A free gap longer than 50 ms after each transaction of at most
+``LOCK_BUDGET_S`` (or a few times that) cannot be slept through, so a writer waits
+about one of the rebuild's transactions, not a run of them."""
+
 NEXT, OLD = "__next", "__old"
+_FREE_SINCE = "lineagelog_online_rebuild_free_since"
 _FIRST_PAGE, _MIN_PAGE, _MAX_PAGE = 200, 20, 20_000
+_MAX_DELETE = 200_000
+_TAIL_ROUNDS = 20
+"""Pages at the log's tail after which the switch takes the rest, however busy the writers."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +128,7 @@ def rebuild_online(
 
 def _prepare(conn: Connection, views: tuple[str, ...], layout: str) -> tuple[_Copies, int]:
     """The copies to load and the position they stand at (resumed, or new and empty)."""
-    with conn.begin():
+    with _turn(conn):
         _drop_tables(conn, [name + OLD for name in _live_names()])  # a switch cut short
         stored = conn.scalar(select(t.schema_info.c.value).where(_marker_row())) or ""
         live = [table for view in views for table in t.VIEW_TABLES[view]]
@@ -133,19 +161,20 @@ def _load(
     position: int,
     progress: Callable[[int, int], None] | None,
 ) -> int:
-    """Apply pages to the copies until they are within a page of the log's end."""
-    page_size, first = _FIRST_PAGE, position
+    """Apply pages to the copies until the switch has only a few events left to apply."""
+    page_size, first, tail_rounds = _FIRST_PAGE, position, 0
     while True:
         end = log.max_position()
-        if end - position <= page_size:
+        if end - position <= _switch_events(page_size) or tail_rounds > _TAIL_ROUNDS:
             return position
+        tail_rounds += end - position <= page_size  # at the tail, chasing the writers
         page = log.read_for_projection(position, page_size, until=end)  # no lock held
         if not page:
             return position
         with reader.begin():  # handlers read the copies from a snapshot, no lock held
             batch = _batch(reader, page, copies)
-        started = time.perf_counter()
-        with conn.begin():  # only the writes hold the lock: writers polling for it get turns
+        with _turn(conn):  # only the writes hold the lock: writers polling for it get turns
+            started = time.perf_counter()
             _flush(conn, batch, copies, page[-1].position)
             checkpoint("online_rebuild.page")
         held = time.perf_counter() - started
@@ -155,12 +184,21 @@ def _load(
             progress(position - first, end - first)
 
 
-def _next_page_size(size: int, applied: int, held: float) -> int:
+def _switch_events(page_size: int) -> int:
+    """Events few enough for the switch to read, decode and apply holding the lock.
+
+    A page's events are read and decoded before its transaction, but the switch's
+    are not, which costs about three times their writing: a quarter of a page.
+    """
+    return max(_MIN_PAGE, page_size // 4)
+
+
+def _next_page_size(size: int, applied: int, held: float, ceiling: int = _MAX_PAGE) -> int:
     """The page that would have held the lock ``LOCK_BUDGET_S`` at the last page's pace."""
-    if applied < size:
+    if applied < size and held <= LOCK_BUDGET_S:
         return size
     wanted = int(applied * LOCK_BUDGET_S / max(held, 1e-4))
-    return max(_MIN_PAGE, min(_MAX_PAGE, wanted, size * 2))
+    return max(_MIN_PAGE, min(ceiling, wanted, size * 2))
 
 
 def _batch(conn: Connection, page: Sequence[RecordedEvent], copies: _Copies) -> PageBatch:
@@ -178,7 +216,7 @@ def _flush(conn: Connection, batch: PageBatch, copies: _Copies, position: int) -
 
 def _switch(conn: Connection, log: EventLog, copies: _Copies, position: int) -> int:
     """Apply the last events and put the copies in the live tables' place, in one transaction."""
-    with conn.begin():
+    with _turn(conn):
         query = select(t.tracking.c.position).where(t.tracking.c.view.in_(copies.views))
         if conn.dialect.name != "sqlite":
             query = query.with_for_update()  # concurrent catch-ups wait for the switch
@@ -201,10 +239,50 @@ def _switch(conn: Connection, log: EventLog, copies: _Copies, position: int) -> 
 
 
 def _drop_old(conn: Connection, copies: _Copies) -> None:
-    """Drop the tables the switch put aside, one transaction each (writers get turns)."""
+    """Drop the tables the switch put aside, in short transactions (writers get turns).
+
+    SQLite frees every page of a dropped table in the dropping transaction, which
+    for a view of millions of rows holds the lock for seconds: its rows are deleted
+    first, as many per transaction as fit ``LOCK_BUDGET_S``.
+    """
     for live in copies.tables:
+        old = Table(live.name + OLD, MetaData(), *(Column(c.name) for c in live.primary_key))
+        with _turn(conn):
+            present = old.name in _table_names(conn)
+        if present and conn.dialect.name == "sqlite":
+            _empty_in_turns(conn, old)
+        with _turn(conn):
+            _drop_tables(conn, [old.name])
+
+
+def _empty_in_turns(conn: Connection, table: Table) -> None:
+    """Delete every row of ``table``, a transaction at a time, each about ``LOCK_BUDGET_S``."""
+    key = tuple_(*table.c) if len(table.c) > 1 else table.c[0]
+    rows = _FIRST_PAGE
+    while True:
+        with _turn(conn):
+            started = time.perf_counter()
+            deleted = conn.execute(
+                delete(table).where(key.in_(select(*table.c).limit(rows)))
+            ).rowcount
+        if deleted < rows:
+            return
+        rows = _next_page_size(rows, deleted, time.perf_counter() - started, ceiling=_MAX_DELETE)
+
+
+@contextmanager
+def _turn(conn: Connection) -> Iterator[None]:
+    """A transaction on ``conn`` begun at least ``TURN_S`` after its previous one ended."""
+    free_since = conn.info.get(_FREE_SINCE)
+    if free_since is not None:
+        wait = free_since + TURN_S - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+    try:
         with conn.begin():
-            _drop_tables(conn, [live.name + OLD])
+            yield
+    finally:
+        conn.info[_FREE_SINCE] = time.perf_counter()
 
 
 def _marker_row() -> ColumnElement[bool]:
@@ -255,8 +333,12 @@ def _rename(conn: Connection, old: str, new: str) -> None:
     conn.exec_driver_sql(f"ALTER TABLE {source} RENAME TO {preparer.quote(new)}")
 
 
+def _table_names(conn: Connection) -> set[str]:
+    return set(inspect(conn).get_table_names(schema=_schema(conn)))
+
+
 def _drop_tables(conn: Connection, names: list[str]) -> None:
-    existing = set(inspect(conn).get_table_names(schema=_schema(conn)))
+    existing = _table_names(conn)
     for name in names:
         if name in existing:
             Table(name, MetaData()).drop(conn)

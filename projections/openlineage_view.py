@@ -94,7 +94,7 @@ def artifact_located(produced: bool) -> Any:
     def handle(b: PageBatch, pos: int, e: Any) -> None:
         index = _PageIndex.of(b)
         avid = str(e.artifact_version_id)
-        dataset = _located_dataset(e)
+        dataset = index.located.pop(id(e), None) or _located_dataset(e)
         b.insert(
             t.dataset_locations,
             {
@@ -178,6 +178,7 @@ class _PageIndex:
     edges: set[tuple[str, str, str]] = field(default_factory=set)
     locations: dict[str, dict[str, bool]] = field(default_factory=dict)
     drawn: dict[int, _Drawn] = field(default_factory=dict)
+    located: dict[int, str] = field(default_factory=dict)  # id(event) -> its dataset node
 
     @classmethod
     def of(cls, b: PageBatch) -> _PageIndex:
@@ -198,12 +199,16 @@ class _PageIndex:
         """What the page's events need of the stored rows, read once (``table``: where from)."""
         index = cls()
         index.drawn = {id(e): _Drawn.of(e) for _, e in page if type(e).__name__ == _RECEIVED}
-        located = {_located_dataset(e) for _, e in page if type(e).__name__ in _LOCATED}
-        if not (index.drawn or located):
+        index.located = {
+            id(e): _located_dataset(e) for _, e in page if type(e).__name__ in _LOCATED
+        }
+        located = set(index.located.values())
+        n = table(t.openlineage_nodes)
+        if not index.drawn and not (located and conn.execute(select(n.c.id).limit(1)).first()):
+            # Artifacts alone only join dataset nodes that exist: none (most logs) to look up.
             return index
         drawn = list(index.drawn.values())
         named = {node for d in drawn for node in d.nodes()} | located
-        n = table(t.openlineage_nodes)
         for ids in _chunks(sorted(named)):
             rows = conn.execute(select(n.c.id, n.c.status, n.c.ended_pos).where(n.c.id.in_(ids)))
             for node, status, ended in rows:
@@ -239,6 +244,8 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 def _located_dataset(e: Any) -> str:
     uri = e.uri if type(e).__name__ == _WRITTEN else e.source
+    if type(uri) is str and uri[:1] == "/":  # a path (the usual form): no URL to parse
+        return dataset_node_id("file", uri)
     return dataset_node_id(*dataset_of_uri(uri))
 
 

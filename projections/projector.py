@@ -34,7 +34,14 @@ from lineagelog.projections.ownership import claim_database, old_hash_format_mes
 from lineagelog.projections.ports import WRITE_OPTION, BulkWrites, EventLog, RecordedEvent
 from lineagelog.projections.views import VIEWS
 
-__all__ = ["Progress", "Projector", "ViewStatus", "check_schema_version"]
+__all__ = [
+    "LEAN_REBUILD_PAGE_SIZE",
+    "REBUILD_PAGE_SIZE",
+    "Progress",
+    "Projector",
+    "ViewStatus",
+    "check_schema_version",
+]
 
 SCHEMA_VERSION = "4"
 """The layout of the views, and of the log's hashes.
@@ -55,6 +62,9 @@ _OLD_HASH_SCHEMA = "1"  # the schema version of databases whose events hash form
 
 REBUILD_PAGE_SIZE = 20_000
 """Events per transaction during a rebuild (at least; catch-up uses ``page_size``)."""
+
+LEAN_REBUILD_PAGE_SIZE = 5_000
+"""Events per transaction of a rebuild in bounded memory (a page is decoded whole)."""
 
 Progress = Callable[[int, int], None]
 """Called after each page with (events applied so far, events to apply in all)."""
@@ -119,11 +129,14 @@ class Projector:
         page_size: int = 2000,
         bulk_writes: BulkWrites | None = None,
         read_only: bool = False,
+        rebuild_page_size: int = REBUILD_PAGE_SIZE,
     ) -> None:
         """Project ``log`` into tables reached through ``engine``.
 
         ``bulk_writes`` tunes a connection of the driver for loading a whole log
         (the adapters know how; see ``adapters.view_engine.sqlite_bulk_writes``).
+        ``rebuild_page_size``: events per transaction when far behind or rebuilding
+        (``LEAN_REBUILD_PAGE_SIZE`` and a lean ``bulk_writes`` bound the memory).
         ``read_only``: the database cannot be written, so ``catch_up`` leaves the
         views as they are and warns how far behind the log they are.
         """
@@ -133,6 +146,7 @@ class Projector:
         self.log = log
         self.page_size = page_size
         self._bulk_writes: BulkWrites = bulk_writes or _untuned
+        self.rebuild_page_size = rebuild_page_size
         self._for_update = engine.dialect.name != "sqlite"
 
     def create_tables(self) -> None:
@@ -260,10 +274,10 @@ class Projector:
             self._warn_behind(start, target)
             return 0
         with cyclic_gc_paused():
-            if connection is not None or target - start <= REBUILD_PAGE_SIZE:
+            if connection is not None or target - start <= self.rebuild_page_size:
                 return self._apply_pages(start, target, views, progress, page_size, connection)
             # Far behind (a new follower, a copied log): bulk writes and rebuild-sized pages.
-            page_size = max(page_size, REBUILD_PAGE_SIZE)
+            page_size = max(page_size, self.rebuild_page_size)
             with self.engine.connect() as conn, self._bulk_writes(conn):
                 return self._apply_pages(start, target, views, progress, page_size, conn)
 
@@ -353,7 +367,7 @@ class Projector:
         """Replay the whole log into the emptied ``views``, then key and index them."""
         # Bigger pages than catch-up: fewer commits, while each transaction still
         # holds the write lock for about a second.
-        page_size = max(self.page_size, REBUILD_PAGE_SIZE)
+        page_size = max(self.page_size, self.rebuild_page_size)
         with self.engine.connect() as conn, self._bulk_writes(conn):
             count = self._catch_up(None, views, progress, page_size, conn)
             self._finish_bulk_load(conn)

@@ -202,12 +202,53 @@ def import_(
             raise LineageError(
                 f"{str(path)!r} is not UTF-8 text ({e}); nothing was imported"
             ) from None
-    context.catch_up()
+    _project_imported(context)
     note = " (the target numbered positions differently)" if result.renumbered else ""
     typer.echo(
         f"imported {result.count} events up to position {result.last_position}{note} "
         f"in {result.seconds:.2f}s; digest sha256 {result.digest}"
     )
+
+
+def _project_imported(context: LineageContext) -> None:
+    """Build the views of a log just imported into an empty store, in bounded memory.
+
+    The views were empty, so they are loaded in bulk, as a rebuild loads them, in
+    pages of ``LEAN_REBUILD_PAGE_SIZE`` events and a small SQLite page cache: the
+    command's memory stays that of the streaming import, whatever the log's length.
+    """
+    from lineagelog.adapters.view_engine import sqlite_lean_bulk_writes
+    from lineagelog.projections.projector import LEAN_REBUILD_PAGE_SIZE, Projector
+
+    _give_back_freed_memory()
+    projector = Projector(
+        context.projector.engine,
+        context.events,
+        bulk_writes=sqlite_lean_bulk_writes,
+        rebuild_page_size=LEAN_REBUILD_PAGE_SIZE,
+    )
+    projector.rebuild()
+
+
+def _give_back_freed_memory() -> None:
+    """Return to the system the memory the import freed, so the views start from little.
+
+    The import's batches and SQLite page cache are freed, but C's allocator keeps
+    the pages (``malloc_trim`` on glibc gives them back).
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if sys.platform != "linux" or name is None:
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return
+    trim(0)
 
 
 @events_app.command("tail")

@@ -7,6 +7,7 @@ checkpoints), pipelines writing while it runs.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sqlite3
 import subprocess
 import sys
@@ -15,11 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from views import view_rows
 
 from lineagelog.api import Client, RunFailedError, add_tags, log_metadata, save_artifact
 from lineagelog.api.context import open_context
+from lineagelog.projections.online_rebuild import TURN_S
+from lineagelog.projections.ports import WRITE_OPTION
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -164,3 +167,38 @@ def test_pipelines_keep_running_while_an_online_rebuild_runs_and_no_writer_waits
     maintained = view_rows(client.context)
     client.context.projector.rebuild()
     assert view_rows(client.context) == maintained
+
+
+def test_an_online_rebuild_leaves_the_write_lock_free_between_its_transactions(sqlite_stores):
+    db, store = sqlite_stores
+    client = Client(db, store)
+    _history(client, db, store, runs=30)
+    client.context.catch_up()
+    engine = client.context.projector.engine
+    moments: list[tuple[str, float]] = []
+
+    def began(conn) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            moments.append(("begin", time.perf_counter()))
+
+    def ended(conn) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            moments.append(("end", time.perf_counter()))
+
+    event.listen(engine, "begin", began)
+    event.listen(engine, "commit", ended)
+    try:
+        client.context.projector.create_tables()  # short, and not the rebuild's own
+        opening = len(moments) // 2
+        client.context.projector.rebuild(online=True)  # opens the views again, then rebuilds
+    finally:
+        event.remove(engine, "begin", began)
+        event.remove(engine, "commit", ended)
+
+    gaps = [
+        later - earlier
+        for (kind, earlier), (next_kind, later) in itertools.pairwise(moments)
+        if (kind, next_kind) == ("end", "begin")
+    ][2 * opening :]
+    assert len(gaps) >= 5, moments  # copies made, pages loaded, switched, old tables dropped
+    assert min(gaps) >= TURN_S, (min(gaps), TURN_S)
