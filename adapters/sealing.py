@@ -13,8 +13,8 @@ Who seals, and who waits:
   before it, so one sealer at a time is enough, and writers ending runs
   together do not queue behind each other's seals or conflict on the one seal
   stream.
-- A sealer, after releasing the lock, seals again (a few passes at most) when the
-  log grew while it sealed: a run that ended meanwhile and found the lock taken
+- A sealer, after releasing the lock, seals again (``SEAL_PASSES`` at most) when
+  the log grew while it sealed: a run that ended meanwhile and found the lock taken
   is covered by that next pass, or by a sealer that took the lock after it was
   released (which reads the end of the log only once it holds the lock).
 
@@ -53,8 +53,13 @@ if TYPE_CHECKING:
 
 __all__ = ["SEAL_PASSES", "SealResult", "seal_after_run", "seal_log", "sealer_lock"]
 
-SEAL_PASSES = 3
-"""Seals one ``seal_after_run`` takes at most (the log kept growing while it sealed)."""
+SEAL_PASSES = 8
+"""Seals one ``seal_after_run`` takes at most while the log keeps growing as it seals.
+
+Each pass seals only what was appended during the one before (a few events, a
+few milliseconds), so the last run ends of a burst are covered, and a process
+that happens to hold the lock under a steady load stops after a bounded time.
+"""
 
 
 @dataclass(frozen=True)
@@ -124,9 +129,10 @@ def seal_after_run(
             if not held:
                 return result  # the holder seals again after us if the log grew
             result = _seal_held(events, 3, repository, seen)
-        covered = max([*seen, result.position or 0])
-        if events.max_position() <= covered:  # nothing appended while we sealed
-            return result
+        target = seen[-1]  # the end of the log the seal covers (its last attempt's reading)
+        latest = events.max_position()
+        if latest <= target or latest == result.position == target + 1:
+            return result  # nothing but (at most) this seal was appended while it sealed
     return result
 
 
@@ -222,21 +228,26 @@ def sealer_lock(events: EventStore, *, wait: bool) -> Iterator[bool]:
 
 @contextlib.contextmanager
 def _postgres_lock(events: EventStore, *, wait: bool) -> Iterator[bool]:
-    """A transaction-level advisory lock on a pooled connection, per database and schema."""
+    """A session-level advisory lock on a pooled connection, per database and schema.
+
+    Not a transaction's: a long seal (hashing millions of events) would outlast
+    the pool's idle-in-transaction timeout. The server releases it when the
+    process dies; a connection that cannot release it is closed, never pooled.
+    """
+    import psycopg
     from eventsourcing.persistence import PersistenceError
 
     datastore = events.recorder.datastore  # type: ignore[attr-defined]  # the PostgreSQL one
-    schema = events.location.schema or "public"
+    key = (_LOCK, events.location.schema or "public")
     with contextlib.ExitStack() as stack:
         try:
             conn = stack.enter_context(datastore.get_connection())
-            stack.enter_context(conn.transaction())
             if wait:
-                conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK, schema))
+                conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", key)
                 held = True
             else:
                 row = conn.execute(
-                    "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s)) AS held", (_LOCK, schema)
+                    "SELECT pg_try_advisory_lock(%s, hashtext(%s)) AS held", key
                 ).fetchone()
                 held = bool(row and row["held"])
         except PersistenceError as e:
@@ -244,7 +255,14 @@ def _postgres_lock(events: EventStore, *, wait: bool) -> Iterator[bool]:
                 f"could not take the sealer lock of the log: {events._say(e)}; "
                 "check that the database is reachable, then seal again (`lineagelog audit seal`)"
             ) from e
-        yield held  # leaving commits (or rolls back on an error): the lock is released
+        try:
+            yield held
+        finally:
+            if held:
+                try:
+                    conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
+                except psycopg.Error:
+                    conn.close()  # the pool drops it, and the server releases the lock
 
 
 @contextlib.contextmanager
