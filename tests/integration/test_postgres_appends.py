@@ -57,7 +57,8 @@ def test_events_of_one_append_get_consecutive_positions_in_order(postgres_url: s
             run.complete()
         positions = store.save(*runs)
         assert positions == list(range(1, 7))
-        order = [(str(e.event.originator_id), e.event.originator_version) for e in store.read(0, 10)]
+        read = store.read(0, 10)
+        order = [(str(e.event.originator_id), e.event.originator_version) for e in read]
         assert order == [(str(r.id), v) for r in runs for v in (1, 2)]
     finally:
         store.close()
