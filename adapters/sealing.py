@@ -27,8 +27,8 @@ of run ends may the newest events wait for the next run's end (or
 The lock is only about waiting: correctness never depends on it. Two seals
 racing anyway (a sealer without the lock, an old process) still collide on the
 seal stream's version, and the loser recomputes on top of the winner.
-PostgreSQL: a transaction-level advisory lock (released by the server if the
-process dies). SQLite: ``flock`` on ``<database>-seal`` next to the database.
+PostgreSQL: a session-level advisory lock per database and schema (released
+by the server if the process dies). SQLite: ``flock`` on ``<database>-seal`` next to the database.
 In memory: a lock of the process.
 """
 
