@@ -13,10 +13,11 @@ Who seals, and who waits:
   before it, so one sealer at a time is enough, and writers ending runs
   together do not queue behind each other's seals or conflict on the one seal
   stream.
-- A sealer, after releasing the lock, seals again (``SEAL_PASSES`` at most) when
-  the log grew while it sealed: a run that ended meanwhile and found the lock taken
-  is covered by that next pass, or by a sealer that took the lock after it was
-  released (which reads the end of the log only once it holds the lock).
+- Any sealer (either kind), after releasing the lock, seals again
+  (``SEAL_PASSES`` at most, never waiting for the lock) when the log grew while
+  it sealed: a run that ended meanwhile and found the lock taken is covered by
+  that next pass, or by a sealer that took the lock after it was released
+  (which reads the end of the log only once it holds the lock).
 
 What a run's end guarantees: when it returns, its events are covered by a seal
 in the log, or by the seal the process holding the sealer lock takes next (the
@@ -102,8 +103,9 @@ def seal_log(
         StorageError: the database failed.
 
     """
-    with sealer_lock(events, wait=True):
-        return _seal_held(events, attempts, repository, [])
+    sealed = _seal_passes(events, repository, attempts=attempts, passes=SEAL_PASSES, wait=True)
+    assert sealed is not None  # waiting, the first pass always holds the lock
+    return sealed
 
 
 def seal_after_run(
@@ -122,16 +124,35 @@ def seal_after_run(
         StorageError: the database failed.
 
     """
+    return _seal_passes(events, repository, attempts=3, passes=passes, wait=False)
+
+
+def _seal_passes(
+    events: EventStore,
+    repository: AggregateRepository | None,
+    *,
+    attempts: int,
+    passes: int,
+    wait: bool,
+) -> SealResult | None:
+    """Seal under the sealer lock, then again while the log grew during the last pass.
+
+    ``wait``: wait for the lock the first time (later passes never wait). Returns
+    the last seal written (or found), None if the lock was never free. Any sealer
+    makes the later passes, an explicit one too: a run's end that found the lock
+    taken counts on its holder to cover it.
+    """
     result: SealResult | None = None
-    for _ in range(passes):
+    for done in range(passes):
         seen: list[int] = []  # the end of the log as this pass read it, under the lock
-        with sealer_lock(events, wait=False) as held:
+        with sealer_lock(events, wait=wait and done == 0) as held:
             if not held:
                 return result  # the holder seals again after us if the log grew
-            result = _seal_held(events, 3, repository, seen)
+            sealed = _seal_held(events, attempts, repository, seen)
+        result = sealed if sealed.written or result is None else result
         target = seen[-1]  # the end of the log the seal covers (its last attempt's reading)
         latest = events.max_position()
-        if latest <= target or latest == result.position == target + 1:
+        if latest <= target or latest == sealed.position == target + 1:
             return result  # nothing but (at most) this seal was appended while it sealed
     return result
 
