@@ -14,7 +14,7 @@ Who seals, and who waits:
   together do not queue behind each other's seals or conflict on the one seal
   stream.
 - Any sealer (either kind), after releasing the lock, seals again
-  (``SEAL_PASSES`` at most, never waiting for the lock) when the log grew while
+  (``SEAL_PASSES`` at most, never waiting for the lock) when a run ended while
   it sealed: a run that ended meanwhile and found the lock taken is covered by
   that next pass, or by a sealer that took the lock after it was released
   (which reads the end of the log only once it holds the lock).
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 __all__ = ["SEAL_PASSES", "SealResult", "seal_after_run", "seal_log", "sealer_lock"]
 
 SEAL_PASSES = 8
-"""Seals one ``seal_after_run`` takes at most while the log keeps growing as it seals.
+"""Seals one sealer takes at most while runs keep ending as it seals.
 
 Each pass seals only what was appended during the one before (a few events, a
 few milliseconds), so the last run ends of a burst are covered, and a process
@@ -135,7 +135,7 @@ def _seal_passes(
     passes: int,
     wait: bool,
 ) -> SealResult | None:
-    """Seal under the sealer lock, then again while the log grew during the last pass.
+    """Seal under the sealer lock, then again while runs ended during the last pass.
 
     ``wait``: wait for the lock the first time (later passes never wait). Returns
     the last seal written (or found), None if the lock was never free. Any sealer
@@ -147,14 +147,44 @@ def _seal_passes(
         seen: list[int] = []  # the end of the log as this pass read it, under the lock
         with sealer_lock(events, wait=wait and done == 0) as held:
             if not held:
-                return result  # the holder seals again after us if the log grew
+                return result  # the holder seals again after us if a run ended
             sealed = _seal_held(events, attempts, repository, seen)
         result = sealed if sealed.written or result is None else result
         target = seen[-1]  # the end of the log the seal covers (its last attempt's reading)
-        latest = events.max_position()
-        if latest <= target or latest == sealed.position == target + 1:
-            return result  # nothing but (at most) this seal was appended while it sealed
+        if not _run_ended_after(events, target, sealed.position):
+            return result  # no run ended while it sealed: nobody counts on another pass
     return result
+
+
+_RUN_ENDS = frozenset({"RunCompleted", "RunFailed", "RunInterrupted"})
+"""The events a run's end appends before it seals (``seal_after_run``)."""
+
+_SCAN_LIMIT = 10_000
+"""Events after a seal looked at for a run's end; beyond them, seal again anyway."""
+
+
+def _run_ended_after(events: EventStore, target: int, own: int | None) -> bool:
+    """Whether a run ended after ``target`` (other than by the seal at ``own``).
+
+    Only a run's end relies on another sealer, so growth of the log by anything
+    else (steps of runs still going) needs no further pass. An event this cannot
+    name, or more than ``_SCAN_LIMIT`` of them, counts as a run's end.
+    """
+    after, scanned = target, 0
+    while scanned < _SCAN_LIMIT:
+        page = events.read_notifications(after, 500)
+        for row in page:
+            if row.id == own:
+                continue
+            try:
+                if events.event_name(row.topic) in _RUN_ENDS:
+                    return True
+            except StorageError:
+                return True
+        if len(page) < 500:
+            return False
+        after, scanned = page[-1].id, scanned + len(page)
+    return True
 
 
 def _seal_held(
