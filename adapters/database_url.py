@@ -212,6 +212,8 @@ def _postgres_location(url: str) -> StoreLocation:
     host = parts.hostname or "localhost"
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # One round trip per append (adapters.postgres_log), same locking and durability.
+        "APPLICATION_RECORDER_TOPIC": "lineagelog.adapters.postgres_log:LogRecorder",
         "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": host,
         "POSTGRES_PORT": str(port),

@@ -267,11 +267,16 @@ class PipelineRunner:
         )
 
     def _seal(self) -> None:
-        """Seal the log now that the run ended; a failed seal must not fail the run."""
-        from lineagelog.adapters.sealing import seal_log
+        """Seal the log now that the run ended, unless another process is sealing it.
+
+        A run's end never waits for another writer's seal: when another process
+        holds the sealer lock, that process seals again after it (see
+        ``adapters.sealing``). A failed seal must not fail the run.
+        """
+        from lineagelog.adapters.sealing import seal_after_run
 
         try:
-            seal_log(self.context.events, repository=self._repository)
+            seal_after_run(self.context.events, repository=self._repository)
         except LineageError as e:
             logging.getLogger(__name__).warning("run ended but the log could not be sealed: %s", e)
 
