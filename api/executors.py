@@ -15,7 +15,6 @@ import os
 from typing import Any, Literal, get_args
 
 from lineagelog.adapters.executors import StepExecutor
-from lineagelog.adapters.executors.dask import DaskExecutor
 from lineagelog.domain.errors import ExecutorError, PipelineDefinitionError
 
 __all__ = [
@@ -108,6 +107,8 @@ def _made(choice: ExecutorChoice) -> StepExecutor | None:
         return choice
     if choice == "local":
         return None
+    from lineagelog.adapters.executors.dask import DaskExecutor  # only a Dask run loads it
+
     if choice == "dask":
         return DaskExecutor()
     return DaskExecutor(address="tcp://" + choice.removeprefix("dask://"))
