@@ -120,7 +120,7 @@ def test_the_public_names_load_when_asked_for():
 def test_an_unknown_public_name_is_an_attribute_error_naming_it():
     import lineagelog.api
 
-    with pytest.raises(AttributeError, match="'lineagelog.api' has no attribute 'Clinet'"):
+    with pytest.raises(AttributeError, match=r"'lineagelog\.api' has no attribute 'Clinet'"):
         lineagelog.api.Clinet  # noqa: B018
 
 
