@@ -30,10 +30,10 @@ from uuid import UUID
 
 from lineagelog.adapters import processes
 from lineagelog.domain.errors import LineageError, StorageError
-from lineagelog.domain.lifecycle import WriteLease
 
 if TYPE_CHECKING:
     from lineagelog.adapters.artifact_store import ArtifactStore
+    from lineagelog.domain.lifecycle import WriteLease
 
 __all__ = ["LEASES_FOLDER", "RESERVED_FOLDER", "read_leases", "write_lease"]
 
@@ -105,6 +105,8 @@ def read_leases(store: ArtifactStore) -> list[WriteLease]:
 
 
 def _read_lease(store: ArtifactStore, uri: str, version_id: str, now: float) -> WriteLease:
+    from lineagelog.domain.lifecycle import WriteLease  # gc reads leases; writers never load it
+
     record = _parse(store.read_bytes(uri) if store.size(uri) <= _MAX_LEASE_BYTES else b"")
     if record is None:
         modified = store.modified(uri)

@@ -12,11 +12,12 @@ is set wins: ``pipeline.run(executor=...)``, the pipeline's own
 from __future__ import annotations
 
 import os
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
-from lineagelog.adapters.executors import StepExecutor
-from lineagelog.adapters.executors.dask import DaskExecutor
 from lineagelog.domain.errors import ExecutorError, PipelineDefinitionError
+
+if TYPE_CHECKING:
+    from lineagelog.adapters.executors import StepExecutor
 
 __all__ = [
     "EXECUTOR_VARIABLE",
@@ -30,7 +31,7 @@ __all__ = [
 
 EXECUTOR_VARIABLE = "LINEAGELOG_EXECUTOR"
 
-ExecutorChoice = str | StepExecutor
+ExecutorChoice: TypeAlias = "str | StepExecutor"
 """``"local"``, ``"dask"``, ``"dask://HOST:PORT"``, or an executor object."""
 
 OnFailure = Literal["stop", "continue"]
@@ -45,6 +46,8 @@ def checked_executor(owner: str, given: Any) -> ExecutorChoice:
     Raises:
         ExecutorError: naming ``owner``, the value and the accepted forms.
     """
+    from lineagelog.adapters.executors import StepExecutor  # only a run given an executor
+
     if isinstance(given, StepExecutor):
         return given
     if isinstance(given, str):
@@ -104,10 +107,14 @@ def executor_for(*choices: ExecutorChoice | None) -> StepExecutor | None:
 
 
 def _made(choice: ExecutorChoice) -> StepExecutor | None:
+    from lineagelog.adapters.executors import StepExecutor
+
     if isinstance(choice, StepExecutor):
         return choice
     if choice == "local":
         return None
+    from lineagelog.adapters.executors.dask import DaskExecutor  # only a Dask run loads it
+
     if choice == "dask":
         return DaskExecutor()
     return DaskExecutor(address="tcp://" + choice.removeprefix("dask://"))

@@ -25,13 +25,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lineagelog.adapters.openlineage.delivery import DeliveryStatusStore
-from lineagelog.adapters.openlineage.live import LiveEmitter
-from lineagelog.adapters.openlineage.mapping import DEFAULT_NAMESPACE, ArtifactFacts
-from lineagelog.adapters.openlineage.transport import consumer_name
 from lineagelog.domain.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from lineagelog.adapters.openlineage.live import LiveEmitter
     from lineagelog.adapters.wiring import LineageStores
 
 __all__ = [
@@ -107,6 +104,12 @@ def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
         return None
     if transport is None or transport.kind == "noop":
         return None
+    # Only a process that emits loads the adapters (and the mapping's tables).
+    from lineagelog.adapters.openlineage.delivery import DeliveryStatusStore
+    from lineagelog.adapters.openlineage.live import LiveEmitter
+    from lineagelog.adapters.openlineage.mapping import DEFAULT_NAMESPACE, ArtifactFacts
+    from lineagelog.adapters.openlineage.transport import consumer_name
+
     queries = stores.queries
     projector = stores.projector
 

@@ -33,7 +33,6 @@ from lineagelog.api.artifacts import (
 )
 from lineagelog.api.building import DagBuilder, Invocation, executing_step
 from lineagelog.api.cache_hits import find_hit
-from lineagelog.api.cluster_run import ClusterRun, check_sendable
 from lineagelog.api.code_record import record_step_code
 from lineagelog.api.context import LineageContext
 from lineagelog.api.environment import capture_environment
@@ -137,6 +136,8 @@ class PipelineRunner:
         self._check_artifact_names(builder)
         if self.executor is None:
             return self._run(builder, parameters)
+        from lineagelog.api.cluster_run import check_sendable  # a local run never loads it
+
         self.executor.open(self.context.artifacts)
         try:
             check_sendable(self.executor, self.pipeline, builder)
@@ -174,6 +175,8 @@ class PipelineRunner:
         if self.executor is None:
             first_failure = self._run_here(builder, run_id)
         else:
+            from lineagelog.api.cluster_run import ClusterRun
+
             first_failure = ClusterRun(self, self.executor).run(builder, run_id)
         if first_failure is not None:
             invocation_id, failure = first_failure

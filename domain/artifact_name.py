@@ -56,7 +56,14 @@ def describe_deletion(at: datetime | None, reason: str | None) -> str:
 class ArtifactName(LineageAggregate):
     """A named, versioned artifact: the sequence of its versions and their tags."""
 
-    class NameRegistered(LineageAggregate.Created):
+    class Event(LineageAggregate.Event):
+        """Base of the events of ``ArtifactName``.
+
+        Its events derive from it as written: eventsourcing would otherwise redefine each
+        one under a base of its own making, a second dataclass per event class at import.
+        """
+
+    class NameRegistered(LineageAggregate.Created, Event):
         """The first version of a name is about to be registered."""
 
         name: str
@@ -69,7 +76,7 @@ class ArtifactName(LineageAggregate):
             aggregate.last_reused = {}
             aggregate.version_names = {}
 
-    class VersionRegistered(LineageAggregate.Event):
+    class VersionRegistered(Event):
         """Version number ``version`` of this name is the artifact version ``artifact_version_id``.
 
         ``version_name`` is what users call it: the number as text unless a name
@@ -87,7 +94,7 @@ class ArtifactName(LineageAggregate):
             aggregate.tags[self.version] = set()
             aggregate.version_names[self.version] = self.version_name or str(self.version)
 
-    class VersionTagged(LineageAggregate.Event):
+    class VersionTagged(Event):
         """A tag was added to a version."""
 
         version: int
@@ -97,7 +104,7 @@ class ArtifactName(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.tags[self.version].add(self.tag)
 
-    class VersionUntagged(LineageAggregate.Event):
+    class VersionUntagged(Event):
         """A tag was removed from a version."""
 
         version: int
@@ -107,7 +114,7 @@ class ArtifactName(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.tags[self.version].discard(self.tag)
 
-    class ExternalVersionRegistered(LineageAggregate.Event):
+    class ExternalVersionRegistered(Event):
         """Existing data was copied into the store and registered as a version, no step run.
 
         Carries everything the catalog needs (the counterpart of a step's
@@ -134,7 +141,7 @@ class ArtifactName(LineageAggregate):
             aggregate.tags[self.version] = set()
             aggregate.version_names[self.version] = self.version_name or str(self.version)
 
-    class VersionDeleted(LineageAggregate.Event):
+    class VersionDeleted(Event):
         """A version was tombstoned; its bytes are removed from the store after this event."""
 
         version: int
@@ -145,7 +152,7 @@ class ArtifactName(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.deleted.add(self.version)
 
-    class VersionReused(LineageAggregate.Event):
+    class VersionReused(Event):
         """A cache hit reused this version as an output of step run ``step_run_id``."""
 
         version: int
@@ -157,7 +164,7 @@ class ArtifactName(LineageAggregate):
             # prune that comes after reads when the version was last reused.
             aggregate.last_reused[self.version] = self.timestamp
 
-    class VersionMetadataLogged(LineageAggregate.Event):
+    class VersionMetadataLogged(Event):
         """Metadata was logged on a version (by its producing step, or later by anyone)."""
 
         version: int

@@ -152,7 +152,14 @@ def dataset_of_uri(uri: str) -> DatasetRef:
 class OpenLineageEvent(LineageAggregate):
     """One RunEvent another tool sent, accepted after validation against the specification."""
 
-    class Received(LineageAggregate.Created):
+    class Event(LineageAggregate.Event):
+        """Base of the events of ``OpenLineageEvent``.
+
+        Its events derive from it as written: eventsourcing would otherwise redefine each
+        one under a base of its own making, a second dataclass per event class at import.
+        """
+
+    class Received(LineageAggregate.Created, Event):
         """An OpenLineage RunEvent arrived and validated; ``document`` is it as it arrived.
 
         The other fields are read from ``document`` when it was received: what the

@@ -20,7 +20,14 @@ class PipelineRun(LineageAggregate):
     Tags come and go at any time, before or after the run ended (ZenML's run tags).
     """
 
-    class RunStarted(LineageAggregate.Created):
+    class Event(LineageAggregate.Event):
+        """Base of the events of ``PipelineRun``.
+
+        Its events derive from it as written: eventsourcing would otherwise redefine each
+        one under a base of its own making, a second dataclass per event class at import.
+        """
+
+    class RunStarted(LineageAggregate.Created, Event):
         """A pipeline run started, with everything needed to reproduce it."""
 
         pipeline: str
@@ -40,13 +47,13 @@ class PipelineRun(LineageAggregate):
             aggregate.error = None
             aggregate.tags = set()
 
-    class RunCompleted(LineageAggregate.Event):
+    class RunCompleted(Event):
         """Every step of the run succeeded or was served from cache."""
 
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.status = RunStatus.COMPLETED
 
-    class RunFailed(LineageAggregate.Event):
+    class RunFailed(Event):
         """A step failed; the steps downstream of it did not run."""
 
         failed_step: str
@@ -57,7 +64,7 @@ class PipelineRun(LineageAggregate):
             aggregate.failed_step = self.failed_step
             aggregate.error = self.error
 
-    class RunInterrupted(LineageAggregate.Event):
+    class RunInterrupted(Event):
         """The process running the run vanished; recorded by recovery, never guessed."""
 
         reason: str
@@ -66,7 +73,7 @@ class PipelineRun(LineageAggregate):
             aggregate.status = RunStatus.INTERRUPTED
             aggregate.error = self.reason
 
-    class RunTagged(LineageAggregate.Event):
+    class RunTagged(Event):
         """A tag was added to the run."""
 
         tag: str
@@ -74,7 +81,7 @@ class PipelineRun(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.tags.add(self.tag)
 
-    class RunUntagged(LineageAggregate.Event):
+    class RunUntagged(Event):
         """A tag was removed from the run (by the user, or moved to another run as exclusive)."""
 
         tag: str
@@ -82,7 +89,7 @@ class PipelineRun(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.tags.discard(self.tag)
 
-    class RunMetadataLogged(LineageAggregate.Event):
+    class RunMetadataLogged(Event):
         """Metadata was logged on this run (while it ran, or after it ended)."""
 
         metadata: dict[str, Any]

@@ -60,7 +60,14 @@ def advance_digest(previous: bytes, stream_id: str, version: int, event_hash: st
 class LogSeal(LineageAggregate):
     """The log's seals: each ``Sealed`` event commits to every event before a position."""
 
-    class SealOpened(LineageAggregate.Created):
+    class Event(LineageAggregate.Event):
+        """Base of the events of ``LogSeal``.
+
+        Its events derive from it as written: eventsourcing would otherwise redefine each
+        one under a base of its own making, a second dataclass per event class at import.
+        """
+
+    class SealOpened(LineageAggregate.Created, Event):
         """The log's seal stream was opened (before its first seal)."""
 
         seal_format: int
@@ -70,7 +77,7 @@ class LogSeal(LineageAggregate):
             aggregate.event_count = 0
             aggregate.digest = SEAL_GENESIS
 
-    class Sealed(LineageAggregate.Event):
+    class Sealed(Event):
         """Every event up to ``up_to_position`` (``event_count`` of them) digests to ``digest``."""
 
         up_to_position: int

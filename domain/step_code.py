@@ -23,7 +23,14 @@ MAX_SOURCE_LENGTH = 1_000_000
 class StepCode(LineageAggregate):
     """The source text a step's code hash stood for."""
 
-    class CodeRecorded(LineageAggregate.Created):
+    class Event(LineageAggregate.Event):
+        """Base of the events of ``StepCode``.
+
+        Its events derive from it as written: eventsourcing would otherwise redefine each
+        one under a base of its own making, a second dataclass per event class at import.
+        """
+
+    class CodeRecorded(LineageAggregate.Created, Event):
         """A step's source was recorded for the first run of its code hash.
 
         ``source`` is None when Python could not read it (a step made by ``exec``);

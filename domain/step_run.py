@@ -20,7 +20,14 @@ __all__ = ["StepRun", "StepRunStateError"]
 class StepRun(LineageAggregate):
     """One execution of one step invocation inside a pipeline run."""
 
-    class StepStarted(LineageAggregate.Created):
+    class Event(LineageAggregate.Event):
+        """Base of the events of ``StepRun``.
+
+        Its events derive from it as written: eventsourcing would otherwise redefine each
+        one under a base of its own making, a second dataclass per event class at import.
+        """
+
+    class StepStarted(LineageAggregate.Created, Event):
         """A step invocation started, with its code, parameters and inputs."""
 
         run_id: UUID
@@ -40,7 +47,7 @@ class StepRun(LineageAggregate):
             aggregate.outputs = {}
             aggregate.attempts = 0
 
-    class CacheDecided(LineageAggregate.Event):
+    class CacheDecided(Event):
         """The cache decided hit, miss or disabled, and said why."""
 
         cache_key: str
@@ -55,7 +62,7 @@ class StepRun(LineageAggregate):
             if aggregate.cache_outcome is CacheOutcome.HIT:
                 aggregate.outputs = dict(self.reused_outputs)
 
-    class ArtifactWritten(LineageAggregate.Event):
+    class ArtifactWritten(Event):
         """An output's bytes were written and hashed, and got a version number.
 
         ``version_name`` is the version's name (its number as text unless one was
@@ -84,7 +91,7 @@ class StepRun(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.outputs[self.output_name] = str(self.artifact_version_id)
 
-    class AttemptStarted(LineageAggregate.Event):
+    class AttemptStarted(Event):
         """The step's body began on a worker of an executor (``attempt`` counts from 1).
 
         A step sent to a cluster records one per attempt: a worker that died mid-step
@@ -98,7 +105,7 @@ class StepRun(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.attempts = self.attempt
 
-    class StepSucceeded(LineageAggregate.Event):
+    class StepSucceeded(Event):
         """The step finished: executed (``cached`` false) or served from cache."""
 
         duration_s: float
@@ -107,7 +114,7 @@ class StepRun(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.status = StepStatus.CACHED if self.cached else StepStatus.COMPLETED
 
-    class StepFailed(LineageAggregate.Event):
+    class StepFailed(Event):
         """The step raised."""
 
         error_type: str
@@ -118,7 +125,7 @@ class StepRun(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.status = StepStatus.FAILED
 
-    class StepInterrupted(LineageAggregate.Event):
+    class StepInterrupted(Event):
         """The process running the step vanished; recorded by recovery, never guessed."""
 
         reason: str
@@ -126,7 +133,7 @@ class StepRun(LineageAggregate):
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.status = StepStatus.INTERRUPTED
 
-    class StepMetadataLogged(LineageAggregate.Event):
+    class StepMetadataLogged(Event):
         """Metadata was logged on this step run (while it ran, or after it ended)."""
 
         metadata: dict[str, Any]

@@ -24,7 +24,14 @@ __all__ = ["TagName"]
 class TagName(LineageAggregate):
     """A tag, by name: whether it is exclusive."""
 
-    class TagCreated(LineageAggregate.Created):
+    class Event(LineageAggregate.Event):
+        """Base of the events of ``TagName``.
+
+        Its events derive from it as written: eventsourcing would otherwise redefine each
+        one under a base of its own making, a second dataclass per event class at import.
+        """
+
+    class TagCreated(LineageAggregate.Created, Event):
         """A tag was used (or created) for the first time."""
 
         name: str
@@ -35,7 +42,7 @@ class TagName(LineageAggregate):
             aggregate.exclusive = self.exclusive
             aggregate.run_holders = {}
 
-    class RunHolderChanged(LineageAggregate.Event):
+    class RunHolderChanged(Event):
         """An exclusive tag went to a run: the one run of its pipeline that holds it now."""
 
         pipeline: str
