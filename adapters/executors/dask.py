@@ -6,7 +6,11 @@ connects to a running scheduler; ``client=`` reuses the caller's
 ``distributed.Client`` (left open). Tasks travel with Dask's own serialization
 (cloudpickle). Each attempt tells the driver where it started through a Dask
 event topic of its own, so the driver sees the progress, retries included, as
-it happens. A task whose worker died is run again by the scheduler; more than
+it happens. A worker that dies at once may never get that message out, so a
+small scheduler plugin (sent by value, nothing of lineagelog needs to be
+installed on the scheduler) reports on the same topic every task of the run
+that was processing on a worker when the scheduler lost it: no attempt goes
+unrecorded. A task whose worker died is run again by the scheduler; more than
 ``retries`` such restarts end the task as lost, naming the worker that died.
 """
 
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["DaskExecutor"]
 
 _PROBE_FOLDER = ".lineagelog/probes"
+_KEY_PREFIX = "lineagelog-"  # the Dask keys of the runner's tasks
 
 
 class DaskExecutor(StepExecutor):
@@ -158,6 +163,7 @@ class DaskExecutor(StepExecutor):
                 )
             self._client = distributed.Client(self._cluster)
         self._client.subscribe_topic(self._topic, self._on_event)
+        self._client.register_plugin(_loss_watch(self._topic, _KEY_PREFIX), name=self._topic)
         self._check_store(artifact_store)
 
     def check_sendable(self, what: Any, label: str) -> None:
@@ -184,7 +190,7 @@ class DaskExecutor(StepExecutor):
         still cannot be serialized fails as its step (Dask reports it on the future).
         """
         future = self._client.submit(
-            _attempt, task.work, self._topic, task.key, key=f"lineagelog-{task.key}", pure=False
+            _attempt, task.work, self._topic, task.key, key=f"{_KEY_PREFIX}{task.key}", pure=False
         )
         self._futures[task.key] = future
         news = self._news  # this session's: a callback firing after close reaches no later run
@@ -202,6 +208,8 @@ class DaskExecutor(StepExecutor):
         for kind, payload in items:
             if kind == "started":
                 news.extend(self._started(*payload))
+            elif kind == "lost":
+                news.extend(self._lost(*payload))
             else:
                 news.extend(self._finished(*payload))
         return news
@@ -215,6 +223,7 @@ class DaskExecutor(StepExecutor):
             if pending:
                 self._client.cancel(pending)
             self._client.unsubscribe_topic(self._topic)
+            self._client.unregister_scheduler_plugin(self._topic)
         finally:
             if self._given_client is None:
                 self._client.close()
@@ -227,10 +236,31 @@ class DaskExecutor(StepExecutor):
 
     def _on_event(self, event: Any) -> None:
         """Called on the client's event loop with ``(timestamp, message)``."""
-        _, message = event
+        at, message = event
+        if "lost" in message:  # from the scheduler: the worker died under one of our tasks
+            self._news.put(("lost", (message["lost"], message["worker"], at)))
+            return
         self._news.put(
             ("started", (message["key"], message["worker"], message["at"], message["nonce"]))
         )
+
+    def _lost(self, dask_key: str, worker: str, at: float) -> list[TaskNews]:
+        """An attempt ended by its worker's death: recorded even if it never said it started."""
+        key = dask_key.removeprefix(_KEY_PREFIX)
+        if key not in self._futures or key in self._given_up:
+            return []
+        workers = self._attempts.setdefault(key, [])
+        news: list[TaskNews] = []
+        if worker not in workers[-1:]:  # else its start was heard: already an attempt
+            workers.append(worker)
+            news.append(TaskStarted(key, worker, at))
+        if len(workers) > self.retries:  # that was the last attempt allowed
+            self._given_up.add(key)
+            future = self._futures.get(key)
+            if future is not None and not future.done():
+                self._client.cancel([future])
+            news.append(TaskFinished(key, worker=None, lost_worker=worker))
+        return news
 
     def _started(self, key: str, worker: str, at: float, nonce: str) -> list[TaskNews]:
         if nonce in self._seen or key in self._given_up:
@@ -273,8 +303,12 @@ class DaskExecutor(StepExecutor):
         workers = self._attempts.get(key, [])
         error = future.exception() if future.status == "error" else None
         if isinstance(error, KilledWorker):
-            lost = workers[-1] if workers else _last_worker(error)
-            return [TaskFinished(key, worker=None, lost_worker=lost)]
+            lost = _last_worker(error)
+            news = []
+            if lost is not None and lost not in workers[-1:]:  # no news of it heard yet
+                workers.append(lost)
+                news.append(TaskStarted(key, lost, time.time()))
+            return [*news, TaskFinished(key, worker=None, lost_worker=lost or "a lost worker")]
         if error is None:
             error = ExecutorError(f"the Dask task of {key} was {future.status}")
         return [
@@ -344,6 +378,40 @@ def _attempt(work: Any, topic: str, key: str) -> _Outcome:
     return _Outcome(worker.address, nonce, started_at, result=result)
 
 
+def _loss_watch(topic: str, prefix: str) -> Any:
+    """A scheduler plugin reporting on ``topic`` each of our tasks a lost worker was running.
+
+    The class is made here so that cloudpickle sends it by value: the scheduler
+    needs ``distributed``, not lineagelog. It follows which worker each task of
+    ``prefix`` is processing on; a task leaving ``processing`` because its worker
+    is gone from the scheduler is reported as ``{"lost": key, "worker": address}``.
+    """
+    from distributed.diagnostics.plugin import SchedulerPlugin
+
+    class LineagelogLossWatch(SchedulerPlugin):
+        def __init__(self) -> None:
+            self.scheduler: Any = None
+            self.processing_on: dict[str, str] = {}
+
+        async def start(self, scheduler: Any) -> None:
+            self.scheduler = scheduler
+
+        def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+            if not isinstance(key, str) or not key.startswith(prefix) or self.scheduler is None:
+                return
+            if finish == "processing":
+                task = self.scheduler.tasks.get(key)
+                worker = getattr(getattr(task, "processing_on", None), "address", None)
+                if worker is not None:
+                    self.processing_on[key] = worker
+            elif start == "processing":
+                worker = self.processing_on.pop(key, None)
+                if worker is not None and worker not in self.scheduler.workers:
+                    self.scheduler.log_event(topic, {"lost": key, "worker": worker})
+
+    return LineagelogLossWatch()
+
+
 def _sendable(error: BaseException) -> BaseException:
     """``error`` if it pickles, else a ``RuntimeError`` that says what it was."""
     import cloudpickle
@@ -363,9 +431,10 @@ def _reads(store: ArtifactStore, probe: str, token: str) -> bool:
         return False
 
 
-def _last_worker(error: BaseException | None) -> str:
+def _last_worker(error: BaseException | None) -> str | None:
     last = getattr(error, "last_worker", None)
-    return str(getattr(last, "address", last) or "an unknown worker")
+    address = getattr(last, "address", last)
+    return str(address) if address else None
 
 
 def _import_distributed() -> Any:

@@ -202,6 +202,36 @@ def test_a_worker_killed_mid_step_is_retried_elsewhere_and_both_attempts_are_log
     assert_sound(Client())
 
 
+@pytest.mark.parametrize("retries", [1, 0])
+def test_a_worker_that_dies_at_the_first_line_of_a_step_still_shows_as_an_attempt(
+    sqlite_stores: tuple[str, str], tmp_path: Path, retries: int
+) -> None:
+    require_module("distributed", "dask")
+    executor = DaskExecutor(n_workers=2, retries=retries)
+
+    if retries:
+        run = p.kill_at_once.run(marker_folder=str(tmp_path), executor=executor)
+        run_id = run.id
+    else:
+        with pytest.raises(RunFailedError) as raised:
+            p.kill_at_once.run(marker_folder=str(tmp_path), executor=executor)
+        run_id = raised.value.run_id
+
+    step_run = Client().get_run(run_id).steps["dies_at_once"]
+    killed_pid = int((tmp_path / "killed").read_text())
+    assert [a.attempt for a in step_run.attempts] == list(range(1, retries + 2))
+    assert all(a.worker.startswith("tcp://") for a in step_run.attempts)
+    assert {a.executor for a in step_run.attempts} == {"dask local"}
+    if retries:
+        assert step_run.status == "completed"
+        assert step_run.attempts[0].worker != step_run.attempts[1].worker
+        assert step_run.outputs["survivor"].load() != killed_pid  # the retry ran elsewhere
+    else:
+        assert step_run.status == "failed"
+        assert step_run.attempts[0].worker in step_run.error_message
+    assert_sound(Client())
+
+
 def test_a_step_whose_worker_dies_with_no_retries_left_fails_naming_the_lost_worker(
     sqlite_stores: tuple[str, str], tmp_path: Path
 ) -> None:
