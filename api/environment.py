@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from importlib import metadata
 from typing import Any
 
-__all__ = ["capture_environment"]
+__all__ = ["capture_environment", "this_process"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,3 +79,8 @@ def capture_environment(step_modules: Iterable[str]) -> dict[str, Any]:
         if found is not None:
             packages[found[0]] = found[1]
     return {**_static(), "pid": os.getpid(), "packages": packages}
+
+
+def this_process() -> str:
+    """This process as a step's worker: ``host (pid 4242)``, where a local step runs."""
+    return f"{_static()['host']} (pid {os.getpid()})"

@@ -36,7 +36,7 @@ from lineagelog.api.cache_hits import find_hit
 from lineagelog.api.cluster_run import ClusterRun, check_sendable
 from lineagelog.api.code_record import record_step_code
 from lineagelog.api.context import LineageContext
-from lineagelog.api.environment import capture_environment
+from lineagelog.api.environment import capture_environment, this_process
 from lineagelog.api.recorded import RecordedExecution
 from lineagelog.api.remote_step import split_result
 from lineagelog.api.step_context import (
@@ -360,6 +360,8 @@ class PipelineRunner:
                     for name, out in invocation.inputs.items()
                 },
                 step_run_id=step_run_id,
+                executor=self.executor.name if self.executor is not None else "local",
+                worker=None if self.executor is not None else this_process(),
             )
 
         # The hit's append conflicts when a reused version got a tombstone (or any
