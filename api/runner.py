@@ -68,6 +68,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PipelineRunner"]
 
+_progress = logging.getLogger("lineagelog.run")  # what the CLI shows while steps run
+
 CACHE_LOOKUP_VIEWS = ("runs", "catalog", "cache")
 """The views a cache decision reads: cache entries, their outputs, earlier ingredients."""
 
@@ -331,6 +333,7 @@ class PipelineRunner:
         started = time.perf_counter()
         if self.decide_step(invocation, run_id, step_run_id, started):
             return
+        _progress.info("step %r running on %s (local)", invocation.id, this_process())
         self._execute(invocation, run_id, step_run_id, started)
         self.remember_execution(invocation, run_id, step_run_id)
 
