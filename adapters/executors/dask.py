@@ -6,9 +6,11 @@ connects to a running scheduler; ``client=`` reuses the caller's
 ``distributed.Client`` (left open). Tasks travel with Dask's own serialization
 (cloudpickle). Each attempt tells the driver where it started through a Dask
 event topic of its own, so the driver sees the progress, retries included, as
-it happens. A worker that dies at once may never get that message out, so a
-small scheduler plugin (sent by value, nothing of lineagelog needs to be
-installed on the scheduler) reports on the same topic every task of the run
+it happens; its outcome (the outputs' descriptions, or the error) comes back the
+same way, which spares the round trips of gathering a task's result. A worker
+that dies at once may never get its first message out, so a small scheduler
+plugin (sent by value, nothing of lineagelog needs to be installed on the
+scheduler) reports on the same topic every task of the run
 that was processing on a worker when the scheduler lost it: no attempt goes
 unrecorded. A task whose worker died is run again by the scheduler; more than
 ``retries`` such restarts end the task as lost, naming the worker that died.
@@ -44,6 +46,11 @@ __all__ = ["DaskExecutor"]
 
 _PROBE_FOLDER = ".lineagelog/probes"
 _KEY_PREFIX = "lineagelog-"  # the Dask keys of the runner's tasks
+_PUSH_LIMIT = 256 * 1024
+"""Outcomes up to this size (pickled) go to the driver on the run's topic, in the worker's
+message stream; larger ones wait for the driver to gather the task's result (two more
+round trips through the scheduler)."""
+_RECORDED_WAIT_S = 30.0
 
 
 class DaskExecutor(StepExecutor):
@@ -108,6 +115,7 @@ class DaskExecutor(StepExecutor):
         self._attempts: dict[str, list[str]] = {}  # key -> workers of the attempts seen
         self._seen: set[str] = set()  # attempt nonces already reported
         self._given_up: set[str] = set()  # keys already reported finished
+        self._pushed_keys: set[str] = set()  # keys whose outcome came on the topic
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -141,6 +149,7 @@ class DaskExecutor(StepExecutor):
         self._attempts.clear()
         self._seen.clear()
         self._given_up.clear()
+        self._pushed_keys.clear()
         if self._given_client is not None:
             self._client = self._given_client
         elif self.address is not None:
@@ -160,6 +169,9 @@ class DaskExecutor(StepExecutor):
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
+                    # The scheduler's HTTP endpoint (metrics) on a free port: the default
+                    # 8787 taken by another cluster would print a warning on every run.
+                    scheduler_kwargs={"dashboard_address": ":0"},
                 )
             self._client = distributed.Client(self._cluster)
         self._client.subscribe_topic(self._topic, self._on_event)
@@ -196,6 +208,33 @@ class DaskExecutor(StepExecutor):
         news = self._news  # this session's: a callback firing after close reaches no later run
         future.add_done_callback(lambda done, key=task.key: news.put(("done", (key, done))))
 
+    def _pushed(self, key: str, data: bytes) -> list[TaskNews]:
+        """The outcome an attempt sent on the topic (Dask's result of the task is None)."""
+        if key in self._given_up:
+            return []
+        import cloudpickle
+
+        self._given_up.add(key)
+        self._pushed_keys.add(key)
+        return self._outcome_news(key, cloudpickle.loads(data))
+
+    def _outcome_news(self, key: str, outcome: _Outcome) -> list[TaskNews]:
+        news: list[TaskNews] = []
+        if outcome.nonce not in self._seen:  # the outcome overtook the start message
+            self._seen.add(outcome.nonce)
+            self._attempts.setdefault(key, []).append(outcome.worker)
+            news.append(TaskStarted(key, outcome.worker, outcome.started_at))
+        news.append(
+            TaskFinished(
+                key,
+                worker=outcome.worker,
+                result=outcome.result,
+                error=outcome.error,
+                traceback=outcome.traceback,
+            )
+        )
+        return news
+
     def wait(self) -> list[TaskNews]:
         """Block until something happened to a submitted task; return everything so far."""
         items = [self._news.get()]
@@ -210,6 +249,8 @@ class DaskExecutor(StepExecutor):
                 news.extend(self._started(*payload))
             elif kind == "lost":
                 news.extend(self._lost(*payload))
+            elif kind == "outcome":
+                news.extend(self._pushed(*payload))
             else:
                 news.extend(self._finished(*payload))
         return news
@@ -219,9 +260,15 @@ class DaskExecutor(StepExecutor):
         if self._client is None:
             return
         try:
-            pending = [f for f in self._futures.values() if not f.done()]
-            if pending:
-                self._client.cancel(pending)
+            pending = {k: f for k, f in self._futures.items() if not f.done()}
+            # A task whose outcome came on the topic is recorded: let Dask see it end (a
+            # rerun after its worker died in between rewrites the folder it names).
+            recorded = [f for k, f in pending.items() if k in self._pushed_keys]
+            if recorded:
+                _import_distributed().wait(recorded, timeout=_RECORDED_WAIT_S)
+            running = [f for k, f in pending.items() if k not in self._pushed_keys]
+            if running:
+                self._client.cancel(running)
             self._client.unsubscribe_topic(self._topic)
             self._client.unregister_scheduler_plugin(self._topic)
         finally:
@@ -237,6 +284,9 @@ class DaskExecutor(StepExecutor):
     def _on_event(self, event: Any) -> None:
         """Called on the client's event loop with ``(timestamp, message)``."""
         at, message = event
+        if "outcome" in message:  # an attempt's outcome, sent without waiting for a gather
+            self._news.put(("outcome", (message["key"], message["outcome"])))
+            return
         if "lost" in message:  # from the scheduler: the worker died under one of our tasks
             self._news.put(("lost", (message["lost"], message["worker"], at)))
             return
@@ -279,25 +329,17 @@ class DaskExecutor(StepExecutor):
 
     def _finished(self, key: str, future: Any) -> list[TaskNews]:
         if key in self._given_up:
-            return []
+            return []  # its outcome came on the topic, or it was given up
         self._given_up.add(key)
         if future.status == "finished":
-            outcome: _Outcome = future.result()
-            news: list[TaskNews] = []
-            if outcome.nonce not in self._seen:  # the result overtook the start message
-                self._seen.add(outcome.nonce)
-                self._attempts.setdefault(key, []).append(outcome.worker)
-                news.append(TaskStarted(key, outcome.worker, outcome.started_at))
-            news.append(
-                TaskFinished(
-                    key,
-                    worker=outcome.worker,
-                    result=outcome.result,
-                    error=outcome.error,
-                    traceback=outcome.traceback,
+            outcome: _Outcome | None = future.result()
+            if outcome is None:  # sent on the topic, which always comes first: it was lost
+                missing = ExecutorError(
+                    f"the outcome of the Dask task of {key} was sent to the driver and lost "
+                    "on the way; run the pipeline again"
                 )
-            )
-            return news
+                return [TaskFinished(key, worker=None, error=missing)]
+            return self._outcome_news(key, outcome)
         from distributed import KilledWorker
 
         workers = self._attempts.get(key, [])
@@ -356,8 +398,12 @@ class _Outcome:
     traceback: str | None = None
 
 
-def _attempt(work: Any, topic: str, key: str) -> _Outcome:
-    """Run on a worker: announce the attempt, run ``work``, return what happened."""
+def _attempt(work: Any, topic: str, key: str) -> _Outcome | None:
+    """Run on a worker: announce the attempt, run ``work``, send back what happened.
+
+    The outcome goes on ``topic`` when small (None is then the task's result), else
+    it is the task's result for the driver to gather.
+    """
     from distributed import get_worker
 
     worker = get_worker()
@@ -368,14 +414,31 @@ def _attempt(work: Any, topic: str, key: str) -> _Outcome:
     try:
         result = work()
     except Exception as error:  # a step may raise anything: it goes back to the driver
-        return _Outcome(
+        outcome = _Outcome(
             worker.address,
             nonce,
             started_at,
             error=_sendable(error),
             traceback="".join(traceback.format_exception(error)),
         )
-    return _Outcome(worker.address, nonce, started_at, result=result)
+    else:
+        outcome = _Outcome(worker.address, nonce, started_at, result=result)
+    return _delivered(worker, topic, key, outcome)
+
+
+def _delivered(worker: Any, topic: str, key: str, outcome: _Outcome) -> _Outcome | None:
+    """None once ``outcome`` is on its way on ``topic``; ``outcome`` if too large for that."""
+    import cloudpickle
+
+    try:
+        data = cloudpickle.dumps(outcome)
+    except Exception:  # Dask's own serialization of the result reports what is wrong
+        return outcome
+    if len(data) > _PUSH_LIMIT:
+        return outcome
+    # Sent before the task's end on the same stream: the driver hears it first.
+    worker.log_event(topic, {"key": key, "outcome": data})
+    return None
 
 
 def _loss_watch(topic: str, prefix: str) -> Any:
@@ -385,6 +448,7 @@ def _loss_watch(topic: str, prefix: str) -> Any:
     needs ``distributed``, not lineagelog. It follows which worker each task of
     ``prefix`` is processing on; a task leaving ``processing`` because its worker
     is gone from the scheduler is reported as ``{"lost": key, "worker": address}``.
+    It also clears the topic's messages from the scheduler's memory once sent.
     """
     from distributed.diagnostics.plugin import SchedulerPlugin
 
@@ -408,6 +472,14 @@ def _loss_watch(topic: str, prefix: str) -> Any:
                 worker = self.processing_on.pop(key, None)
                 if worker is not None and worker not in self.scheduler.workers:
                     self.scheduler.log_event(topic, {"lost": key, "worker": worker})
+
+        def log_event(self, name: str, msg: Any) -> None:
+            # Called once the event went to the driver: the scheduler need not keep the
+            # run's messages (outcomes included) for as long as it lives.
+            if name == topic and self.scheduler is not None:
+                topics = getattr(getattr(self.scheduler, "_broker", None), "_topics", None)
+                if isinstance(topics, dict) and name in topics:
+                    topics[name].events.clear()
 
     return LineagelogLossWatch()
 
