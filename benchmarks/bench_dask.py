@@ -75,6 +75,7 @@ def main() -> None:
 
     import distributed
 
+    from lineagelog.adapters.executors.dask import quiet_workers
     from lineagelog.api import DaskExecutor, configure
 
     cluster = distributed.LocalCluster(
@@ -102,6 +103,7 @@ def main() -> None:
             reference = [reference_loop() for _ in range(args.repeats)]
             configure()
     finally:
+        quiet_workers(client)  # closed in order: heartbeats, client, then the cluster
         client.close()
         cluster.close()
 

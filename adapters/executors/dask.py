@@ -18,6 +18,7 @@ unrecorded. A task whose worker died is run again by the scheduler; more than
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
 import traceback
@@ -42,7 +43,7 @@ from lineagelog.domain.redaction import redact_url
 if TYPE_CHECKING:
     from lineagelog.adapters.artifact_store import ArtifactStore
 
-__all__ = ["DaskExecutor"]
+__all__ = ["DaskExecutor", "quiet_workers"]
 
 _PROBE_FOLDER = ".lineagelog/probes"
 _KEY_PREFIX = "lineagelog-"  # the Dask keys of the runner's tasks
@@ -263,15 +264,23 @@ class DaskExecutor(StepExecutor):
             pending = {k: f for k, f in self._futures.items() if not f.done()}
             # A task whose outcome came on the topic is recorded: let Dask see it end (a
             # rerun after its worker died in between rewrites the folder it names).
-            recorded = [f for k, f in pending.items() if k in self._pushed_keys]
-            if recorded:
-                _import_distributed().wait(recorded, timeout=_RECORDED_WAIT_S)
+            deadline = time.monotonic() + _RECORDED_WAIT_S
+            for key, future in pending.items():
+                if key in self._pushed_keys:
+                    # What it ends with was recorded already: only its end matters here.
+                    with contextlib.suppress(Exception):
+                        future.result(timeout=max(0.0, deadline - time.monotonic()))
             running = [f for k, f in pending.items() if k not in self._pushed_keys]
             if running:
                 self._client.cancel(running)
             self._client.unsubscribe_topic(self._topic)
-            self._client.unregister_scheduler_plugin(self._topic)
+            # A scheduler that went away took the plugin with it; the run's own outcome
+            # (raised or returned by the runner) must not be replaced by that.
+            with contextlib.suppress(OSError, ValueError):
+                self._client.unregister_scheduler_plugin(self._topic)
         finally:
+            if self._cluster is not None:
+                quiet_workers(self._client)
             if self._given_client is None:
                 self._client.close()
             if self._cluster is not None:
@@ -493,6 +502,23 @@ def _sendable(error: BaseException) -> BaseException:
     except Exception:
         return RuntimeError(f"{type(error).__module__}.{type(error).__qualname__}: {error}")
     return error
+
+
+def quiet_workers(client: Any) -> None:
+    """Stop the workers' heartbeats before their cluster is closed.
+
+    A heartbeat on its way when the scheduler drops the worker fails with a
+    ``CommClosedError`` the worker prints as an error (dask/distributed#7105),
+    though nothing went wrong: the cluster is being closed on purpose. With the
+    heartbeats stopped (and any one in flight answered, ``run`` waits for every
+    worker), the shutdown has nothing to print.
+    """
+    with contextlib.suppress(Exception):  # a worker already gone has no heartbeat to stop
+        client.run(_stop_heartbeat)
+
+
+def _stop_heartbeat(dask_worker: Any) -> None:
+    dask_worker.periodic_callbacks["heartbeat"].stop()
 
 
 def _reads(store: ArtifactStore, probe: str, token: str) -> bool:
