@@ -138,11 +138,15 @@ class ClusterRun:
         done: set[str] = set()
         failed: set[str] = set()  # failed, or never started because an input is missing
         first: tuple[str, StepFailure] | None = None
+        # Leases of versions just recorded: dropped once the steps they unblock are
+        # submitted, so removing their files is not on the way from one step to the next.
+        recorded: list[contextlib.ExitStack] = []
         try:
             while True:
                 if first is None or self.runner.on_failure == "continue":
                     pending = self._start_ready(pending, done, failed, run_id)
                     first = first or self._refused
+                _release(recorded)
                 if not self._submitted:
                     return first
                 for news in self.executor.wait():
@@ -152,8 +156,8 @@ class ClusterRun:
                     submitted = self._submitted.pop(news.key, None)
                     if submitted is None:
                         continue  # not a step of this run (an executor reused across runs)
-                    with submitted.leases:
-                        failure = self._finished(submitted, news)
+                    recorded.append(submitted.leases)
+                    failure = self._finished(submitted, news)
                     if failure is None:
                         done.add(submitted.invocation.id)
                     else:
@@ -161,6 +165,7 @@ class ClusterRun:
                         first = first or (submitted.invocation.id, failure)
                 self._record_attempts()
         finally:
+            _release(recorded)
             for submitted in self._submitted.values():
                 submitted.leases.close()
 
@@ -342,3 +347,9 @@ class ClusterRun:
                 lambda step_run: step_run.succeed(time.perf_counter() - submitted.started),
             )
         runner.remember_execution(invocation, submitted.run_id, submitted.step_run_id)
+
+
+def _release(leases: list[contextlib.ExitStack]) -> None:
+    """Drop the write leases of versions recorded (or given up)."""
+    while leases:
+        leases.pop().close()
