@@ -193,13 +193,15 @@ class ArtifactRecorder:
         save_type: str = "step_output",
         tags: Sequence[Tag] = (),
         planned: StepContextOutput | None = None,
+        before: Callable[[StepRun], object] | None = None,
     ) -> ProducedOutput:
         """Record ``saved`` (bytes already in the store, hashed) as a new version of ``name``.
 
         A step on a worker saved the bytes; the driver records them here, as ``write``
         does for a step in this process. The caller holds the version's write lease.
         ``saved`` names the full URL it was written to; the log records it relative to
-        the store (``SavedArtifact.as_recorded``), whoever wrote it.
+        the store (``SavedArtifact.as_recorded``), whoever wrote it. ``before`` changes
+        the step run first, in the same append (the driver's news of its attempts).
         """
         saved = saved.as_recorded(self.context.artifacts)
         all_tags = as_tags([*self._cascade_tags, *config.tags, *tags], f"output {output_name!r}")
@@ -214,6 +216,7 @@ class ArtifactRecorder:
             save_type,
             all_tags,
             planned.run_metadata if planned is not None else None,
+            before,
         )
         return ProducedOutput(
             str(artifact_version_id),
@@ -239,6 +242,7 @@ class ArtifactRecorder:
         save_type: str,
         tags: Sequence[Tag],
         logged_metadata: dict[str, Any] | None,
+        before: Callable[[StepRun], object] | None = None,
     ) -> tuple[int, str]:
         """Take the next version number of ``name`` and record the artifact, atomically.
 
@@ -261,6 +265,8 @@ class ArtifactRecorder:
             if logged_metadata:
                 artifact.log_version_metadata(number, logged_metadata)
             step_run = changes.get(step_run_id, StepRun)
+            if before is not None:
+                before(step_run)
             step_run.record_artifact(
                 output_name=output_name,
                 artifact_version_id=artifact_version_id,

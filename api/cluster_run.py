@@ -5,10 +5,12 @@ decided here, as in the local runner, so a hit never reaches the cluster; a miss
 is packed (``RemoteStep``) and submitted. Independent steps therefore run at the
 same time. While they run, the driver appends what it hears: ``AttemptStarted``
 when a worker begins a step (a worker that died and a retry elsewhere show as two
-attempts), then, when the step returns, its outputs (``ArtifactWritten``) and
-``StepSucceeded``, or ``StepFailed``. Each planned output folder is covered by a
-write lease held by the driver from submission until its version is recorded, so
-``gc`` never takes bytes whose event is on its way.
+attempts, also when the worker died before it could say it started), then, when
+the step returns, its outputs (``ArtifactWritten``) and ``StepSucceeded``, or
+``StepFailed``. An attempt heard of together with the step's end (a step shorter
+than the news' way back) goes in the same append as that end. Each planned output
+folder is covered by a write lease held by the driver from submission until its
+version is recorded, so ``gc`` never takes bytes whose event is on its way.
 
 After a failure no new step is submitted (``on_failure="stop"``) and the ones
 running finish and are recorded; with ``on_failure="continue"`` every step that
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Protocol
 from lineagelog.adapters.executors import ExecutorTask, TaskFinished, TaskStarted
 from lineagelog.adapters.write_leases import write_lease
 from lineagelog.api.artifact_config import ArtifactConfig
-from lineagelog.api.remote_step import RemoteResult, RemoteStep
+from lineagelog.api.remote_step import PackedStep, RemoteResult, RemoteStep
 from lineagelog.api.step_context import StepContextOutput, plan_outputs
 from lineagelog.api.step_failure import StepFailure
 from lineagelog.api.unmaterialized import unmaterialized_parameters
@@ -87,6 +89,7 @@ def check_sendable(executor: StepExecutor, pipeline: str, builder: DagBuilder) -
         StepNotSerializableError: a step function or parameter that does not serialize,
             or an ``UnmaterializedArtifact`` input (it reads the log, which workers do not).
     """
+    checked: set[int] = set()  # a step called fifty times is pickled once
     for invocation in builder.invocations.values():
         label = f"step {invocation.id!r} of pipeline {pipeline!r}"
         reads_log = sorted(unmaterialized_parameters(invocation.step.func) & set(invocation.inputs))
@@ -96,7 +99,11 @@ def check_sendable(executor: StepExecutor, pipeline: str, builder: DagBuilder) -
                 "on an executor's workers only the driver does; take the loaded value instead, "
                 "or run the pipeline with executor='local'"
             )
-        executor.check_sendable((invocation.step, invocation.parameters), label)
+        if id(invocation.step) not in checked:
+            executor.check_sendable(invocation.step, label)
+            checked.add(id(invocation.step))
+        if invocation.parameters:
+            executor.check_sendable(invocation.parameters, label)
 
 
 @dataclass
@@ -110,6 +117,8 @@ class _Submitted:
     planned: dict[str, StepContextOutput]
     leases: contextlib.ExitStack
     attempts: list[str] = field(default_factory=list)
+    unrecorded: list[TaskStarted] = field(default_factory=list)
+    """Attempts heard of but not yet appended (they go with the next append of the step)."""
 
 
 class ClusterRun:
@@ -120,6 +129,7 @@ class ClusterRun:
         self.runner = runner
         self.executor = executor
         self._submitted: dict[str, _Submitted] = {}
+        self._packed: dict[int, PackedStep] = {}  # id(step) -> pickled once for the run
         self._refused: tuple[str, StepFailure] | None = None  # the first step submit refused
 
     def run(self, builder: DagBuilder, run_id: uuid.UUID) -> tuple[str, StepFailure] | None:
@@ -128,11 +138,15 @@ class ClusterRun:
         done: set[str] = set()
         failed: set[str] = set()  # failed, or never started because an input is missing
         first: tuple[str, StepFailure] | None = None
+        # Leases of versions just recorded: dropped once the steps they unblock are
+        # submitted, so removing their files is not on the way from one step to the next.
+        recorded: list[contextlib.ExitStack] = []
         try:
             while True:
                 if first is None or self.runner.on_failure == "continue":
                     pending = self._start_ready(pending, done, failed, run_id)
                     first = first or self._refused
+                _release(recorded)
                 if not self._submitted:
                     return first
                 for news in self.executor.wait():
@@ -142,14 +156,16 @@ class ClusterRun:
                     submitted = self._submitted.pop(news.key, None)
                     if submitted is None:
                         continue  # not a step of this run (an executor reused across runs)
-                    with submitted.leases:
-                        failure = self._finished(submitted, news)
+                    recorded.append(submitted.leases)
+                    failure = self._finished(submitted, news)
                     if failure is None:
                         done.add(submitted.invocation.id)
                     else:
                         failed.add(submitted.invocation.id)
                         first = first or (submitted.invocation.id, failure)
+                self._record_attempts()
         finally:
+            _release(recorded)
             for submitted in self._submitted.values():
                 submitted.leases.close()
 
@@ -198,8 +214,12 @@ class ClusterRun:
             leases.enter_context(
                 write_lease(context.artifacts, output.artifact_version_id, output.artifact_name)
             )
+        packed = self._packed.get(id(invocation.step))
+        if packed is None:
+            packed = self._packed[id(invocation.step)] = PackedStep.of(invocation.step)
         work = RemoteStep.of(
             invocation,
+            packed,
             pipeline=runner.pipeline,
             run_name=runner.run_name,
             run_id=run_id,
@@ -232,18 +252,42 @@ class ClusterRun:
         if submitted is None:
             return  # a late message about a step already recorded
         submitted.attempts.append(news.worker)
-        self.runner.change_step_run(
-            submitted.step_run_id,
-            lambda step_run: step_run.start_attempt(
-                worker=news.worker, executor=self.executor.name
-            ),
-        )
+        submitted.unrecorded.append(news)
         log.info(
             "step %r running on %s (attempt %d)",
             submitted.invocation.id,
             news.worker,
             len(submitted.attempts),
         )
+
+    def _record_attempts(self) -> None:
+        """Append the attempts heard of for steps still running (one append per step)."""
+        for submitted in self._submitted.values():
+            if submitted.unrecorded:
+                self.runner.change_step_run(submitted.step_run_id, self._attempts_of(submitted))
+                submitted.unrecorded.clear()
+
+    def _attempts_of(self, submitted: _Submitted) -> Callable[[StepRun], object]:
+        """A change starting the attempts heard of; applied again if the append is retried."""
+        heard = list(submitted.unrecorded)
+        executor = self.executor.name
+
+        def start_attempts(step_run: StepRun) -> None:
+            for news in heard:
+                step_run.start_attempt(worker=news.worker, executor=executor)
+
+        return start_attempts
+
+    def _change_ending(self, submitted: _Submitted, change: Callable[[StepRun], object]) -> None:
+        """Append ``change`` after the attempts not yet recorded, in one append."""
+        attempts = self._attempts_of(submitted)
+
+        def ending(step_run: StepRun) -> None:
+            attempts(step_run)
+            change(step_run)
+
+        self.runner.change_step_run(submitted.step_run_id, ending)
+        submitted.unrecorded.clear()
 
     def _finished(self, submitted: _Submitted, news: TaskFinished) -> StepFailure | None:
         """Record how the step ended; the failure, when it did not succeed."""
@@ -269,19 +313,19 @@ class ClusterRun:
             )
             failure = StepFailure.of(error, duration)
         failure.__cause__ = error
-        runner.record_step_failure(submitted.step_run_id, failure)
+        self._change_ending(submitted, lambda step_run: step_run.fail(**failure.recorded))
         log.info("step %r failed: %s", invocation.id, failure.summary)
         return failure
 
     def _record_success(self, submitted: _Submitted, result: RemoteResult) -> None:
         invocation, runner = submitted.invocation, self.runner
         if result.step_run_metadata:
-            runner.change_step_run(
-                submitted.step_run_id,
-                lambda step_run: step_run.log_metadata(result.step_run_metadata),
+            self._change_ending(
+                submitted, lambda step_run: step_run.log_metadata(result.step_run_metadata)
             )
         outputs = invocation.step.outputs
         for index, spec in enumerate(outputs):
+            attempts = self._attempts_of(submitted) if submitted.unrecorded else None
             planned = result.planned[spec.name]
             runner.produced[(invocation.id, spec.name)] = runner.recorder.record_saved(
                 submitted.step_run_id,
@@ -293,11 +337,19 @@ class ClusterRun:
                 succeed_started=submitted.started if index == len(outputs) - 1 else None,
                 tags=planned.tags,
                 planned=planned,
+                before=attempts,
             )
+            submitted.unrecorded.clear()
             checkpoint("artifact.recorded")
         if not outputs:
-            runner.change_step_run(
-                submitted.step_run_id,
+            self._change_ending(
+                submitted,
                 lambda step_run: step_run.succeed(time.perf_counter() - submitted.started),
             )
         runner.remember_execution(invocation, submitted.run_id, submitted.step_run_id)
+
+
+def _release(leases: list[contextlib.ExitStack]) -> None:
+    """Drop the write leases of versions recorded (or given up)."""
+    while leases:
+        leases.pop().close()

@@ -18,7 +18,7 @@ from email.parser import HeaderParser
 from importlib import metadata
 from typing import Any
 
-__all__ = ["capture_environment", "installed_version"]
+__all__ = ["capture_environment", "installed_version", "this_process"]
 
 
 def installed_version(distribution: str) -> str:
@@ -102,3 +102,8 @@ def capture_environment(step_modules: Iterable[str]) -> dict[str, Any]:
         if found is not None:
             packages[found[0]] = found[1]
     return {**_static(), "pid": os.getpid(), "packages": packages}
+
+
+def this_process() -> str:
+    """This process as a step's worker: ``host (pid 4242)``, where a local step runs."""
+    return f"{_static()['host']} (pid {os.getpid()})"

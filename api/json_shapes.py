@@ -87,9 +87,16 @@ def step_detail(s: StepRun) -> dict[str, Any]:
         "outputs": {k: artifact_ref(v) for k, v in s.outputs.items()},
         "error_type": s.error_type,
         "error_message": s.error_message,
+        "executor": s.executor,
         "worker": s.worker,
         "attempts": [
-            {"attempt": a.attempt, "worker": a.worker, "executor": a.executor} for a in s.attempts
+            {
+                "attempt": a.attempt,
+                "worker": a.worker,
+                "executor": a.executor,
+                "started_at": a.started_at,
+            }
+            for a in s.attempts
         ],
     }
 

@@ -200,11 +200,21 @@ class StepRun:
     """ZenML's name: the metadata logged on this step run, merged in log order."""
     attempts: tuple[AttemptRecord, ...]
     """Where its body ran on an executor's workers, attempt by attempt (none in the driver)."""
+    executor: str | None
+    """Where its body runs: ``local`` (the driver) or an executor's name (``dask local``);
+    None for step runs recorded before the log said it."""
+    started_worker: str | None
+    """The worker its ``StepStarted`` names: the driver process (``host (pid N)``) for a
+    local step; None for a step sent to an executor, whose workers are in ``attempts``."""
 
     @property
     def worker(self) -> str | None:
-        """The worker the step ran on (its last attempt's), None when it ran in the driver."""
-        return self.attempts[-1].worker if self.attempts else None
+        """Where the step ran: its last attempt's worker, else the driver process it started in.
+
+        None for a step sent to an executor that no worker began (a cache hit, or
+        one never started), and for step runs recorded before the log said it.
+        """
+        return self.attempts[-1].worker if self.attempts else self.started_worker
 
     @classmethod
     def from_record(

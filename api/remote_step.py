@@ -8,11 +8,19 @@ the body inside a step context without the log, and materializes each output int
 its planned folder. What comes back (``RemoteResult``) is plain data: the saved
 outputs (hash, URI, materializer, metadata, visualizations), the metadata and tags
 the step added to them, and the metadata it logged on its own step run.
+
+The step itself (its function, closures and all) is pickled once per run by the
+driver (``PackedStep``) and travels as those bytes; a worker unpickles each
+distinct step once and keeps it, so a chain of fifty calls of one step pickles
+and unpickles it once rather than fifty times.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -37,7 +45,44 @@ if TYPE_CHECKING:
     from lineagelog.api.recorded import ProducedOutput
     from lineagelog.api.step import Step
 
-__all__ = ["RemoteResult", "RemoteStep", "split_result"]
+__all__ = ["PackedStep", "RemoteResult", "RemoteStep", "split_result"]
+
+
+_UNPACKED_LIMIT = 256  # distinct steps a worker keeps unpickled
+_unpacked: OrderedDict[str, Step] = OrderedDict()
+_unpacked_lock = threading.Lock()  # a worker may run several threads
+
+
+@dataclass(frozen=True)
+class PackedStep:
+    """A step pickled once on the driver: its bytes and their digest (the workers' cache key)."""
+
+    digest: str
+    data: bytes
+
+    @classmethod
+    def of(cls, step: Step) -> PackedStep:
+        """Pickle ``step`` with cloudpickle (by value where its module is not importable)."""
+        import cloudpickle
+
+        data = cloudpickle.dumps(step)
+        return cls(hashlib.sha256(data).hexdigest(), data)
+
+    def unpack(self) -> Step:
+        """The step, unpickled at most once per worker process while it stays in the cache."""
+        with _unpacked_lock:
+            cached = _unpacked.get(self.digest)
+            if cached is not None:
+                _unpacked.move_to_end(self.digest)
+                return cached
+        import cloudpickle
+
+        step: Step = cloudpickle.loads(self.data)
+        with _unpacked_lock:
+            _unpacked[self.digest] = step
+            while len(_unpacked) > _UNPACKED_LIMIT:
+                _unpacked.popitem(last=False)
+        return step
 
 
 @dataclass(frozen=True)
@@ -62,7 +107,7 @@ class RemoteStep:
     run_id: UUID
     step_run_id: UUID
     invocation_id: str
-    step: Step
+    packed: PackedStep
     parameters: dict[str, Any]
     inputs: dict[str, ProducedOutput]
     planned: dict[str, StepContextOutput]
@@ -75,6 +120,7 @@ class RemoteStep:
     def of(
         cls,
         invocation: Invocation,
+        packed: PackedStep,
         *,
         pipeline: str,
         run_name: str,
@@ -85,14 +131,17 @@ class RemoteStep:
         store: ArtifactStore,
         pickle_fallback: bool,
     ) -> RemoteStep:
-        """Pack ``invocation`` (only what the worker needs: no views, no log, no clients)."""
+        """Pack ``invocation`` (only what the worker needs: no views, no log, no clients).
+
+        ``packed`` is ``invocation.step`` pickled (``PackedStep.of``), shared by its calls.
+        """
         return cls(
             pipeline,
             run_name,
             run_id,
             step_run_id,
             invocation.id,
-            invocation.step,
+            packed,
             dict(invocation.parameters),
             inputs,
             planned,
@@ -110,6 +159,7 @@ class RemoteStep:
     def __call__(self) -> RemoteResult:
         """Load the inputs, run the body, write the outputs; raise what the step raised."""
         started = time.perf_counter()
+        step = self.packed.unpack()
         for planned in self.planned.values():
             # An earlier attempt on a worker that died may have left part of a folder.
             if self.store.exists(planned.artifact_uri):
@@ -125,13 +175,13 @@ class RemoteStep:
             artifact_store=self.store,
         )
         with executing_step(self.label), running_step(context):
-            result = self.step.func(**kwargs)
-        values = split_result(self.invocation_id, self.step, result)
+            result = step.func(**kwargs)
+        values = split_result(self.invocation_id, step, result)
         saved: dict[str, SavedArtifact] = {}
-        for spec, value in zip(self.step.outputs, values, strict=True):
+        for spec, value in zip(step.outputs, values, strict=True):
             planned = context.planned(spec.name)
             materializer = output_materializer(
-                self.step,
+                step,
                 self.invocation_id,
                 self.pipeline,
                 spec.name,

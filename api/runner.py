@@ -35,7 +35,7 @@ from lineagelog.api.building import DagBuilder, Invocation, executing_step
 from lineagelog.api.cache_hits import find_hit
 from lineagelog.api.code_record import record_step_code
 from lineagelog.api.context import LineageContext
-from lineagelog.api.environment import capture_environment
+from lineagelog.api.environment import capture_environment, this_process
 from lineagelog.api.recorded import RecordedExecution
 from lineagelog.api.remote_step import split_result
 from lineagelog.api.step_context import (
@@ -66,6 +66,8 @@ if TYPE_CHECKING:
     from lineagelog.api.executors import OnFailure
 
 __all__ = ["PipelineRunner"]
+
+_progress = logging.getLogger("lineagelog.run")  # what the CLI shows while steps run
 
 CACHE_LOOKUP_VIEWS = ("runs", "catalog", "cache")
 """The views a cache decision reads: cache entries, their outputs, earlier ingredients."""
@@ -339,6 +341,7 @@ class PipelineRunner:
         started = time.perf_counter()
         if self.decide_step(invocation, run_id, step_run_id, started):
             return
+        _progress.info("step %r running on %s (local)", invocation.id, this_process())
         self._execute(invocation, run_id, step_run_id, started)
         self.remember_execution(invocation, run_id, step_run_id)
 
@@ -368,6 +371,8 @@ class PipelineRunner:
                     for name, out in invocation.inputs.items()
                 },
                 step_run_id=step_run_id,
+                executor=self.executor.name if self.executor is not None else "local",
+                worker=None if self.executor is not None else this_process(),
             )
 
         # The hit's append conflicts when a reused version got a tombstone (or any

@@ -5,7 +5,10 @@ trivial step (cache misses), run on a ``LocalCluster`` of worker processes that
 stays up between runs (``DaskExecutor(client=...)``), so cluster start-up cancels
 out; the same slope in this process is printed beside it. The fan-out is 8
 independent steps that each sleep 0.5 s, on 4 workers, against the local executor
-(one after another: 4 s). A fixed pure-Python reference loop is timed too.
+(one after another: 4 s). Beside the overhead, a no-op Dask task's round trip on
+the same cluster (submit, run, fetch its result, one after another) says which
+part of the per-step figure is Dask's own. A fixed pure-Python reference loop is
+timed too.
 
     python benchmarks/bench_dask.py [--repeats 5] [--workers 4]
 """
@@ -51,6 +54,18 @@ def slope(short, long_, repeats: int, **run_options) -> list[float]:
     return slopes
 
 
+def noop(index: int) -> int:
+    return index
+
+
+def dask_round_trip(client, count: int = 50) -> float:
+    """Seconds per no-op task submitted and awaited one after another (Dask's floor)."""
+    started = time.perf_counter()
+    for index in range(count):
+        client.submit(noop, index, pure=False).result()
+    return (time.perf_counter() - started) / count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
@@ -60,6 +75,7 @@ def main() -> None:
 
     import distributed
 
+    from lineagelog.adapters.executors.dask import quiet_workers
     from lineagelog.api import DaskExecutor, configure
 
     cluster = distributed.LocalCluster(
@@ -74,7 +90,11 @@ def main() -> None:
             )
             executor = DaskExecutor(client=client)
             short, long_ = make_chain(5, "chain5"), make_chain(50, "chain50")
-            on_dask = slope(short, long_, args.repeats, executor=executor)
+            dask_round_trip(client, 10)  # warm up
+            round_trips, on_dask = [], []
+            for _ in range(args.repeats):  # alternated, so both see the same noise
+                round_trips.append(dask_round_trip(client))
+                on_dask.extend(slope(short, long_, 1, executor=executor))
             here = slope(short, long_, args.repeats)
             fan_out = make_fan_out(8, 0.5)
             fan_out.run(executor=executor)  # warm up
@@ -83,12 +103,14 @@ def main() -> None:
             reference = [reference_loop() for _ in range(args.repeats)]
             configure()
     finally:
+        quiet_workers(client)  # closed in order: heartbeats, client, then the cluster
         client.close()
         cluster.close()
 
     ms, procs = 1000, f"{args.workers} worker processes"
     med = statistics.median
     print(f"per-step overhead on Dask, {procs}: median {med(on_dask) * ms:7.2f} ms")
+    print(f"  of which a no-op Dask task round trip:  median {med(round_trips) * ms:7.2f} ms")
     print(f"per-step overhead in this process:       median {med(here) * ms:7.2f} ms")
     print(f"8 x 0.5 s fan-out on Dask, {procs}:  median {med(fan_dask):7.2f} s")
     print(f"8 x 0.5 s fan-out in this process:       median {med(fan_here):7.2f} s")

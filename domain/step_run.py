@@ -28,7 +28,16 @@ class StepRun(LineageAggregate):
         """
 
     class StepStarted(LineageAggregate.Created, Event):
-        """A step invocation started, with its code, parameters and inputs."""
+        """A step invocation started, with its code, parameters and inputs, and where it runs.
+
+        ``executor`` is where its body runs: ``local`` (the driver's own process) or
+        an executor's name (``dask tcp://10.0.0.5:8786``). ``worker`` is the process
+        that runs it, when known as the step starts: the driver's (``host (pid N)``)
+        for ``local``. A step sent to a cluster is started, and its cache decided,
+        before it is submitted, so its worker is not known yet: each attempt's worker
+        is in an ``AttemptStarted``. Events recorded before these fields existed read
+        None (and their hashes, which never held them, are unchanged).
+        """
 
         run_id: UUID
         pipeline: str
@@ -38,6 +47,8 @@ class StepRun(LineageAggregate):
         code_hash: str
         parameters: dict[str, Any]
         inputs: dict[str, str]  # input name -> artifact version id
+        executor: str | None = None
+        worker: str | None = None
 
         def apply(self, aggregate: Any) -> None:  # noqa: D102
             aggregate.run_id = self.run_id
@@ -163,8 +174,10 @@ class StepRun(LineageAggregate):
         parameters: dict[str, Any],
         inputs: dict[str, str],
         step_run_id: UUID | None = None,
+        executor: str | None = None,
+        worker: str | None = None,
     ) -> StepRun:
-        """Start a step run (emits ``StepStarted``)."""
+        """Start a step run (emits ``StepStarted``) to run on ``executor`` (on ``worker``)."""
         return cls._create(
             cls.StepStarted,
             id=step_run_id or uuid4(),
@@ -177,6 +190,8 @@ class StepRun(LineageAggregate):
             code_hash=code_hash,
             parameters=parameters,
             inputs=inputs,
+            executor=executor,
+            worker=worker,
         )
 
     def decide_cache(

@@ -67,7 +67,7 @@ def _describe(run: Run, say: Callable[[str], None]) -> None:
     for name, step in run.steps.items():
         outputs = ", ".join(f"{av.name}:{av.version}" for av in step.outputs.values()) or "-"
         outcome = "served from cache" if step.cache_hit else step.cache_outcome or "?"
-        where = f"  on {step.worker}" if step.worker else ""
+        where = f"  on {step.worker}" if step.worker and not step.cache_hit else ""
         say(f"  {name:<12} {step.status:<10} {outcome:<18} -> {outputs}{where}")
         if step.cache_reason:
             say(f"  {'':<12} why: {step.cache_reason}")

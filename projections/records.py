@@ -87,11 +87,19 @@ class StepRunRecord:
     started_pos: int
     attempts: tuple[AttemptRecord, ...] = ()
     """Where the body ran, attempt by attempt (steps sent to a cluster; none in this process)."""
+    executor: str | None = None
+    """Where the body runs, as ``StepStarted`` says: ``local`` or an executor's name."""
+    started_worker: str | None = None
+    """The worker ``StepStarted`` names: the driver process for ``local``, else None."""
 
     @property
     def worker(self) -> str | None:
-        """The worker of the last attempt, or None for a step that ran in the driver."""
-        return self.attempts[-1].worker if self.attempts else None
+        """The last attempt's worker; else the one the step started on (the driver, locally).
+
+        None for a step sent to a cluster that no worker began, and for step runs
+        recorded before ``StepStarted`` said where it runs.
+        """
+        return self.attempts[-1].worker if self.attempts else self.started_worker
 
     @property
     def cache_hit(self) -> bool:

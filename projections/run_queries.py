@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, case, func, not_, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, case, func, not_, or_, select
 
 from lineagelog.domain.errors import RunNotFoundError, StepRunNotFoundError
 from lineagelog.projections import schema as t
@@ -55,6 +55,18 @@ def _status_is(status: str) -> ColumnElement[bool]:
     if status == "completed":
         return and_(r.c.status == "completed", not_(_ALL_STEPS_CACHED))
     return r.c.status == status
+
+
+_PLACE = (
+    t.step_places.c.executor.label("place_executor"),
+    t.step_places.c.worker.label("place_worker"),
+)
+"""Where a step run's body runs (``StepStarted``), read beside its row."""
+
+
+def _placed(query: Select[Any]) -> Select[Any]:
+    """``query`` of step runs, joined to where each runs (none for older step runs)."""
+    return query.outerjoin(t.step_places, t.step_places.c.step_run_id == t.step_runs.c.id)
 
 
 class RunQueries(ViewReader):
@@ -141,6 +153,8 @@ class RunQueries(ViewReader):
             traceback=m["traceback"] if ended else None,
             started_pos=m["started_pos"],
             attempts=attempts,
+            executor=m.get("place_executor"),
+            started_worker=m.get("place_worker"),
         )
 
     def _steps_of(
@@ -159,7 +173,9 @@ class RunQueries(ViewReader):
         where: list[ColumnElement[bool]] = [sr.c.run_id.in_(run_ids)]
         if as_of is not None:
             where.append(sr.c.started_pos <= as_of)
-        step_rows = conn.execute(select(*columns).where(*where).order_by(sr.c.started_pos)).all()
+        step_rows = conn.execute(
+            _placed(select(*columns, *_PLACE)).where(*where).order_by(sr.c.started_pos)
+        ).all()
         outputs: dict[str, dict[str, str]] = defaultdict(dict)
         if step_rows:
             out_query = (
@@ -349,7 +365,7 @@ class RunQueries(ViewReader):
             out_where.append(so.c.position <= as_of)
         outputs: dict[str, dict[str, str]] = defaultdict(dict)
         with self._connect() as conn:
-            rows = conn.execute(select(sr).where(*where)).all()
+            rows = conn.execute(_placed(select(sr, *_PLACE)).where(*where)).all()
             query = select(so.c.step_run_id, so.c.output_name, so.c.artifact_version_id)
             for out in conn.execute(query.where(*out_where)):
                 outputs[out.step_run_id][out.output_name] = out.artifact_version_id

@@ -253,6 +253,18 @@ step_attempts = Table(
     sqlite_with_rowid=False,
 )
 
+step_places = Table(
+    PREFIX + "step_places",
+    metadata,
+    _id("step_run_id", primary_key=True),
+    Column("executor", String(255), nullable=False),
+    Column("worker", String(255)),  # known as it starts only in the driver (``local``)
+    Column("position", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""Where each step run's body runs, as its ``StepStarted`` says (no row for events older
+than that field: a table of its own, so databases of this schema version gain it as is)."""
+
 artifact_versions = Table(
     PREFIX + "artifact_versions",
     metadata,
@@ -407,7 +419,7 @@ openlineage_deliveries = Table(
 """How live OpenLineage emission fared, per consumer: not a view (the log does not say it)."""
 
 VIEW_TABLES: dict[str, tuple[Table, ...]] = {
-    "runs": (runs, run_tags, step_runs, step_outputs, step_code, step_attempts),
+    "runs": (runs, run_tags, step_runs, step_outputs, step_code, step_attempts, step_places),
     "catalog": (artifact_versions, artifact_tags, tags),
     "cache": (cache_entries,),
     "lineage": (

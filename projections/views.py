@@ -142,6 +142,7 @@ def _step_started(b: PageBatch, pos: int, e: Any) -> None:
         },
         key=(str(e.originator_id),),
     )
+    _step_placed(b, pos, e)
 
 
 def _cache_decided(b: PageBatch, pos: int, e: Any) -> None:
@@ -211,6 +212,19 @@ def _step_failed(b: PageBatch, pos: int, e: Any) -> None:
             "traceback": e.traceback,
         },
     )
+
+
+def _step_placed(b: PageBatch, pos: int, e: Any) -> None:
+    if e.executor is not None:  # None: recorded before StepStarted said where it runs
+        b.insert(
+            t.step_places,
+            {
+                "step_run_id": str(e.originator_id),
+                "executor": e.executor,
+                "worker": e.worker,
+                "position": pos,
+            },
+        )
 
 
 def _attempt_started(b: PageBatch, pos: int, e: Any) -> None:

@@ -6,12 +6,19 @@ connects to a running scheduler; ``client=`` reuses the caller's
 ``distributed.Client`` (left open). Tasks travel with Dask's own serialization
 (cloudpickle). Each attempt tells the driver where it started through a Dask
 event topic of its own, so the driver sees the progress, retries included, as
-it happens. A task whose worker died is run again by the scheduler; more than
+it happens; its outcome (the outputs' descriptions, or the error) comes back the
+same way, which spares the round trips of gathering a task's result. A worker
+that dies at once may never get its first message out, so a small scheduler
+plugin (sent by value, nothing of lineagelog needs to be installed on the
+scheduler) reports on the same topic every task of the run
+that was processing on a worker when the scheduler lost it: no attempt goes
+unrecorded. A task whose worker died is run again by the scheduler; more than
 ``retries`` such restarts end the task as lost, naming the worker that died.
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
 import traceback
@@ -36,9 +43,15 @@ from lineagelog.domain.redaction import redact_url
 if TYPE_CHECKING:
     from lineagelog.adapters.artifact_store import ArtifactStore
 
-__all__ = ["DaskExecutor"]
+__all__ = ["DaskExecutor", "quiet_workers"]
 
 _PROBE_FOLDER = ".lineagelog/probes"
+_KEY_PREFIX = "lineagelog-"  # the Dask keys of the runner's tasks
+_PUSH_LIMIT = 256 * 1024
+"""Outcomes up to this size (pickled) go to the driver on the run's topic, in the worker's
+message stream; larger ones wait for the driver to gather the task's result (two more
+round trips through the scheduler)."""
+_RECORDED_WAIT_S = 30.0
 
 
 class DaskExecutor(StepExecutor):
@@ -103,6 +116,7 @@ class DaskExecutor(StepExecutor):
         self._attempts: dict[str, list[str]] = {}  # key -> workers of the attempts seen
         self._seen: set[str] = set()  # attempt nonces already reported
         self._given_up: set[str] = set()  # keys already reported finished
+        self._pushed_keys: set[str] = set()  # keys whose outcome came on the topic
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -136,6 +150,7 @@ class DaskExecutor(StepExecutor):
         self._attempts.clear()
         self._seen.clear()
         self._given_up.clear()
+        self._pushed_keys.clear()
         if self._given_client is not None:
             self._client = self._given_client
         elif self.address is not None:
@@ -155,9 +170,13 @@ class DaskExecutor(StepExecutor):
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
+                    # The scheduler's HTTP endpoint (metrics) on a free port: the default
+                    # 8787 taken by another cluster would print a warning on every run.
+                    scheduler_kwargs={"dashboard_address": ":0"},
                 )
             self._client = distributed.Client(self._cluster)
         self._client.subscribe_topic(self._topic, self._on_event)
+        self._client.register_plugin(_loss_watch(self._topic, _KEY_PREFIX), name=self._topic)
         self._check_store(artifact_store)
 
     def check_sendable(self, what: Any, label: str) -> None:
@@ -184,11 +203,38 @@ class DaskExecutor(StepExecutor):
         still cannot be serialized fails as its step (Dask reports it on the future).
         """
         future = self._client.submit(
-            _attempt, task.work, self._topic, task.key, key=f"lineagelog-{task.key}", pure=False
+            _attempt, task.work, self._topic, task.key, key=f"{_KEY_PREFIX}{task.key}", pure=False
         )
         self._futures[task.key] = future
         news = self._news  # this session's: a callback firing after close reaches no later run
         future.add_done_callback(lambda done, key=task.key: news.put(("done", (key, done))))
+
+    def _pushed(self, key: str, data: bytes) -> list[TaskNews]:
+        """The outcome an attempt sent on the topic (Dask's result of the task is None)."""
+        if key in self._given_up:
+            return []
+        import cloudpickle
+
+        self._given_up.add(key)
+        self._pushed_keys.add(key)
+        return self._outcome_news(key, cloudpickle.loads(data))
+
+    def _outcome_news(self, key: str, outcome: _Outcome) -> list[TaskNews]:
+        news: list[TaskNews] = []
+        if outcome.nonce not in self._seen:  # the outcome overtook the start message
+            self._seen.add(outcome.nonce)
+            self._attempts.setdefault(key, []).append(outcome.worker)
+            news.append(TaskStarted(key, outcome.worker, outcome.started_at))
+        news.append(
+            TaskFinished(
+                key,
+                worker=outcome.worker,
+                result=outcome.result,
+                error=outcome.error,
+                traceback=outcome.traceback,
+            )
+        )
+        return news
 
     def wait(self) -> list[TaskNews]:
         """Block until something happened to a submitted task; return everything so far."""
@@ -202,6 +248,10 @@ class DaskExecutor(StepExecutor):
         for kind, payload in items:
             if kind == "started":
                 news.extend(self._started(*payload))
+            elif kind == "lost":
+                news.extend(self._lost(*payload))
+            elif kind == "outcome":
+                news.extend(self._pushed(*payload))
             else:
                 news.extend(self._finished(*payload))
         return news
@@ -211,11 +261,26 @@ class DaskExecutor(StepExecutor):
         if self._client is None:
             return
         try:
-            pending = [f for f in self._futures.values() if not f.done()]
-            if pending:
-                self._client.cancel(pending)
+            pending = {k: f for k, f in self._futures.items() if not f.done()}
+            # A task whose outcome came on the topic is recorded: let Dask see it end (a
+            # rerun after its worker died in between rewrites the folder it names).
+            deadline = time.monotonic() + _RECORDED_WAIT_S
+            for key, future in pending.items():
+                if key in self._pushed_keys:
+                    # What it ends with was recorded already: only its end matters here.
+                    with contextlib.suppress(Exception):
+                        future.result(timeout=max(0.0, deadline - time.monotonic()))
+            running = [f for k, f in pending.items() if k not in self._pushed_keys]
+            if running:
+                self._client.cancel(running)
             self._client.unsubscribe_topic(self._topic)
+            # A scheduler that went away took the plugin with it; the run's own outcome
+            # (raised or returned by the runner) must not be replaced by that.
+            with contextlib.suppress(OSError, ValueError):
+                self._client.unregister_scheduler_plugin(self._topic)
         finally:
+            if self._cluster is not None:
+                quiet_workers(self._client)
             if self._given_client is None:
                 self._client.close()
             if self._cluster is not None:
@@ -227,10 +292,34 @@ class DaskExecutor(StepExecutor):
 
     def _on_event(self, event: Any) -> None:
         """Called on the client's event loop with ``(timestamp, message)``."""
-        _, message = event
+        at, message = event
+        if "outcome" in message:  # an attempt's outcome, sent without waiting for a gather
+            self._news.put(("outcome", (message["key"], message["outcome"])))
+            return
+        if "lost" in message:  # from the scheduler: the worker died under one of our tasks
+            self._news.put(("lost", (message["lost"], message["worker"], at)))
+            return
         self._news.put(
             ("started", (message["key"], message["worker"], message["at"], message["nonce"]))
         )
+
+    def _lost(self, dask_key: str, worker: str, at: float) -> list[TaskNews]:
+        """An attempt ended by its worker's death: recorded even if it never said it started."""
+        key = dask_key.removeprefix(_KEY_PREFIX)
+        if key not in self._futures or key in self._given_up:
+            return []
+        workers = self._attempts.setdefault(key, [])
+        news: list[TaskNews] = []
+        if worker not in workers[-1:]:  # else its start was heard: already an attempt
+            workers.append(worker)
+            news.append(TaskStarted(key, worker, at))
+        if len(workers) > self.retries:  # that was the last attempt allowed
+            self._given_up.add(key)
+            future = self._futures.get(key)
+            if future is not None and not future.done():
+                self._client.cancel([future])
+            news.append(TaskFinished(key, worker=None, lost_worker=worker))
+        return news
 
     def _started(self, key: str, worker: str, at: float, nonce: str) -> list[TaskNews]:
         if nonce in self._seen or key in self._given_up:
@@ -249,32 +338,28 @@ class DaskExecutor(StepExecutor):
 
     def _finished(self, key: str, future: Any) -> list[TaskNews]:
         if key in self._given_up:
-            return []
+            return []  # its outcome came on the topic, or it was given up
         self._given_up.add(key)
         if future.status == "finished":
-            outcome: _Outcome = future.result()
-            news: list[TaskNews] = []
-            if outcome.nonce not in self._seen:  # the result overtook the start message
-                self._seen.add(outcome.nonce)
-                self._attempts.setdefault(key, []).append(outcome.worker)
-                news.append(TaskStarted(key, outcome.worker, outcome.started_at))
-            news.append(
-                TaskFinished(
-                    key,
-                    worker=outcome.worker,
-                    result=outcome.result,
-                    error=outcome.error,
-                    traceback=outcome.traceback,
+            outcome: _Outcome | None = future.result()
+            if outcome is None:  # sent on the topic, which always comes first: it was lost
+                missing = ExecutorError(
+                    f"the outcome of the Dask task of {key} was sent to the driver and lost "
+                    "on the way; run the pipeline again"
                 )
-            )
-            return news
+                return [TaskFinished(key, worker=None, error=missing)]
+            return self._outcome_news(key, outcome)
         from distributed import KilledWorker
 
         workers = self._attempts.get(key, [])
         error = future.exception() if future.status == "error" else None
         if isinstance(error, KilledWorker):
-            lost = workers[-1] if workers else _last_worker(error)
-            return [TaskFinished(key, worker=None, lost_worker=lost)]
+            lost = _last_worker(error)
+            news = []
+            if lost is not None and lost not in workers[-1:]:  # no news of it heard yet
+                workers.append(lost)
+                news.append(TaskStarted(key, lost, time.time()))
+            return [*news, TaskFinished(key, worker=None, lost_worker=lost or "a lost worker")]
         if error is None:
             error = ExecutorError(f"the Dask task of {key} was {future.status}")
         return [
@@ -322,8 +407,12 @@ class _Outcome:
     traceback: str | None = None
 
 
-def _attempt(work: Any, topic: str, key: str) -> _Outcome:
-    """Run on a worker: announce the attempt, run ``work``, return what happened."""
+def _attempt(work: Any, topic: str, key: str) -> _Outcome | None:
+    """Run on a worker: announce the attempt, run ``work``, send back what happened.
+
+    The outcome goes on ``topic`` when small (None is then the task's result), else
+    it is the task's result for the driver to gather.
+    """
     from distributed import get_worker
 
     worker = get_worker()
@@ -334,14 +423,74 @@ def _attempt(work: Any, topic: str, key: str) -> _Outcome:
     try:
         result = work()
     except Exception as error:  # a step may raise anything: it goes back to the driver
-        return _Outcome(
+        outcome = _Outcome(
             worker.address,
             nonce,
             started_at,
             error=_sendable(error),
             traceback="".join(traceback.format_exception(error)),
         )
-    return _Outcome(worker.address, nonce, started_at, result=result)
+    else:
+        outcome = _Outcome(worker.address, nonce, started_at, result=result)
+    return _delivered(worker, topic, key, outcome)
+
+
+def _delivered(worker: Any, topic: str, key: str, outcome: _Outcome) -> _Outcome | None:
+    """None once ``outcome`` is on its way on ``topic``; ``outcome`` if too large for that."""
+    import cloudpickle
+
+    try:
+        data = cloudpickle.dumps(outcome)
+    except Exception:  # Dask's own serialization of the result reports what is wrong
+        return outcome
+    if len(data) > _PUSH_LIMIT:
+        return outcome
+    # Sent before the task's end on the same stream: the driver hears it first.
+    worker.log_event(topic, {"key": key, "outcome": data})
+    return None
+
+
+def _loss_watch(topic: str, prefix: str) -> Any:
+    """A scheduler plugin reporting on ``topic`` each of our tasks a lost worker was running.
+
+    The class is made here so that cloudpickle sends it by value: the scheduler
+    needs ``distributed``, not lineagelog. It follows which worker each task of
+    ``prefix`` is processing on; a task leaving ``processing`` because its worker
+    is gone from the scheduler is reported as ``{"lost": key, "worker": address}``.
+    It also clears the topic's messages from the scheduler's memory once sent.
+    """
+    from distributed.diagnostics.plugin import SchedulerPlugin
+
+    class LineagelogLossWatch(SchedulerPlugin):
+        def __init__(self) -> None:
+            self.scheduler: Any = None
+            self.processing_on: dict[str, str] = {}
+
+        async def start(self, scheduler: Any) -> None:
+            self.scheduler = scheduler
+
+        def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+            if not isinstance(key, str) or not key.startswith(prefix) or self.scheduler is None:
+                return
+            if finish == "processing":
+                task = self.scheduler.tasks.get(key)
+                worker = getattr(getattr(task, "processing_on", None), "address", None)
+                if worker is not None:
+                    self.processing_on[key] = worker
+            elif start == "processing":
+                worker = self.processing_on.pop(key, None)
+                if worker is not None and worker not in self.scheduler.workers:
+                    self.scheduler.log_event(topic, {"lost": key, "worker": worker})
+
+        def log_event(self, name: str, msg: Any) -> None:
+            # Called once the event went to the driver: the scheduler need not keep the
+            # run's messages (outcomes included) for as long as it lives.
+            if name == topic and self.scheduler is not None:
+                topics = getattr(getattr(self.scheduler, "_broker", None), "_topics", None)
+                if isinstance(topics, dict) and name in topics:
+                    topics[name].events.clear()
+
+    return LineagelogLossWatch()
 
 
 def _sendable(error: BaseException) -> BaseException:
@@ -355,6 +504,23 @@ def _sendable(error: BaseException) -> BaseException:
     return error
 
 
+def quiet_workers(client: Any) -> None:
+    """Stop the workers' heartbeats before their cluster is closed.
+
+    A heartbeat on its way when the scheduler drops the worker fails with a
+    ``CommClosedError`` the worker prints as an error (dask/distributed#7105),
+    though nothing went wrong: the cluster is being closed on purpose. With the
+    heartbeats stopped (and any one in flight answered, ``run`` waits for every
+    worker), the shutdown has nothing to print.
+    """
+    with contextlib.suppress(Exception):  # a worker already gone has no heartbeat to stop
+        client.run(_stop_heartbeat)
+
+
+def _stop_heartbeat(dask_worker: Any) -> None:
+    dask_worker.periodic_callbacks["heartbeat"].stop()
+
+
 def _reads(store: ArtifactStore, probe: str, token: str) -> bool:
     """Run on every worker: whether the probe the driver wrote is there, as written."""
     try:
@@ -363,9 +529,10 @@ def _reads(store: ArtifactStore, probe: str, token: str) -> bool:
         return False
 
 
-def _last_worker(error: BaseException | None) -> str:
+def _last_worker(error: BaseException | None) -> str | None:
     last = getattr(error, "last_worker", None)
-    return str(getattr(last, "address", last) or "an unknown worker")
+    address = getattr(last, "address", last)
+    return str(address) if address else None
 
 
 def _import_distributed() -> Any:

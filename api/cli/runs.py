@@ -173,6 +173,15 @@ def _worker_cell(s: StepRun) -> str:
     return f"{s.attempts[-1].worker}{more}"
 
 
+def _executor_line(r: Run) -> str:
+    """Where the steps ran: ``local, on host (pid 42)`` or ``dask tcp://...``; '' if unrecorded."""
+    places = sorted(
+        {(s.executor, s.started_worker) for s in r.steps.values() if s.executor is not None},
+        key=str,
+    )
+    return ", ".join(f"{e}, on {w}" if w else e for e, w in places)
+
+
 def _artifact_ref(v: Any) -> dict[str, Any]:
     return {"id": v.id, "name": v.name, "version": v.version}
 
@@ -200,6 +209,9 @@ def _print_run(r: Run) -> None:
         out.print(f"  params    {printable(params)}", markup=False)
     if r.failed_step:
         out.print(f"  failed    step {printable(f'{r.failed_step}: {r.error}')}", markup=False)
+    executor = _executor_line(r)
+    if executor:
+        out.print(f"  executor  {printable(executor)}", markup=False)
     table = Table(show_edge=False, pad_edge=False, title_justify="left")
     # Where each step ran, for runs whose steps went to an executor's workers.
     on_workers = any(s.attempts for s in r.steps.values())

@@ -103,6 +103,7 @@ class Attempt(BaseModel):
     attempt: int
     worker: str
     executor: str
+    started_at: Time | None = Field(default=None, description="when the driver heard of it")
 
 
 class StepDetail(BaseModel):
@@ -124,8 +125,15 @@ class StepDetail(BaseModel):
     outputs: dict[str, ArtifactRef]
     error_type: str | None
     error_message: str | None
+    executor: str | None = Field(
+        default=None,
+        description="where its body runs: 'local' (the driver) or an executor's name "
+        "(None: recorded before the log said it)",
+    )
     worker: str | None = Field(
-        default=None, description="the executor's worker it ran on last (None: in process)"
+        default=None,
+        description="where it ran: the last attempt's worker on an executor, else the "
+        "driver's process ('host (pid N)'); None: not started on a worker, or not recorded",
     )
     attempts: list[Attempt] = Field(
         default_factory=list, description="each start on a worker (more than one: a worker died)"

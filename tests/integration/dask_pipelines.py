@@ -7,6 +7,7 @@ one behaviour each (independent sleepers, a failing branch, a step a test kills)
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Annotated
@@ -90,6 +91,21 @@ def killable(marker_folder: str) -> Annotated[int, "survivor"]:
 @pipeline
 def kill_me(marker_folder: str):
     killable(marker_folder=marker_folder)
+
+
+@step(enable_cache=False)
+def dies_at_once(marker_folder: str) -> Annotated[int, "survivor"]:
+    """The first attempt SIGKILLs its own worker at its first line; a retry returns at once."""
+    marker = Path(marker_folder) / "killed"
+    if not marker.exists():
+        marker.write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return os.getpid()
+
+
+@pipeline
+def kill_at_once(marker_folder: str):
+    dies_at_once(marker_folder=marker_folder)
 
 
 @step

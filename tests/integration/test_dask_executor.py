@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -183,7 +184,44 @@ def test_on_failure_continue_works_the_same_in_this_process(
         "slow": "completed",
         "after_2": "completed",
     }
-    assert all(s.worker is None for s in Client().get_run(run.id).steps.values())
+    here = f"{socket.gethostname()} (pid {os.getpid()})"
+    steps = Client().get_run(run.id).steps.values()
+    assert {(s.executor, s.started_worker, s.worker) for s in steps} == {("local", here, here)}
+    assert all(not s.attempts for s in steps)  # the driver ran them: no executor's attempts
+    assert_sound(Client())
+
+
+def test_where_a_step_runs_is_in_its_step_started_event_the_views_json_and_runs_show(
+    sqlite_stores: tuple[str, str], on_dask: DaskExecutor, tmp_path: Path
+) -> None:
+    import json
+
+    from cli import run_cli
+
+    local = p.fan_out.run(width=2, seconds=0.0)
+    on_cluster = p.fan_out.run(width=2, seconds=0.0, executor=on_dask)
+    served = p.fan_out.run(width=2, seconds=0.0, executor=on_dask, enable_cache=True)
+
+    started = [row for row in stored_event_rows(sqlite_stores[0]) if row[3].endswith("StepStarted")]
+    payloads = [json.loads(row[4]) for row in started]
+    here = f"{socket.gethostname()} (pid {os.getpid()})"
+    assert [(d["executor"], d["worker"]) for d in payloads] == [("local", here)] * 2 + [
+        (on_dask.name, None)
+    ] * 4  # on a cluster the worker is not known yet: each attempt's is in AttemptStarted
+    cluster_steps = Client().get_run(on_cluster.id).steps.values()
+    assert {s.executor for s in cluster_steps} == {on_dask.name}
+    assert all(
+        s.worker == s.attempts[-1].worker and s.started_worker is None for s in cluster_steps
+    )
+    hits = Client().get_run(served.id).steps.values()
+    assert all(s.cache_hit and s.worker is None and s.executor == on_dask.name for s in hits)
+    stores = sqlite_stores
+    shown = run_cli("runs", "show", str(local.id), stores=stores, cwd=tmp_path)
+    assert f"executor  local, on {here}" in shown.stdout, shown.stdout
+    shown = run_cli("runs", "show", str(on_cluster.id), "--json", stores=stores, cwd=tmp_path)
+    steps = json.loads(shown.stdout)["steps"]
+    assert {s["executor"] for s in steps} == {on_dask.name}
+    assert all(s["worker"] == s["attempts"][-1]["worker"] for s in steps)
     assert_sound(Client())
 
 
@@ -199,6 +237,36 @@ def test_a_worker_killed_mid_step_is_retried_elsewhere_and_both_attempts_are_log
     assert run.status == "completed"
     assert [a.attempt for a in step_run.attempts] == [1, 2]
     assert step_run.attempts[0].worker != step_run.attempts[1].worker
+    assert_sound(Client())
+
+
+@pytest.mark.parametrize("retries", [1, 0])
+def test_a_worker_that_dies_at_the_first_line_of_a_step_still_shows_as_an_attempt(
+    sqlite_stores: tuple[str, str], tmp_path: Path, retries: int
+) -> None:
+    require_module("distributed", "dask")
+    executor = DaskExecutor(n_workers=2, retries=retries)
+
+    if retries:
+        run = p.kill_at_once.run(marker_folder=str(tmp_path), executor=executor)
+        run_id = run.id
+    else:
+        with pytest.raises(RunFailedError) as raised:
+            p.kill_at_once.run(marker_folder=str(tmp_path), executor=executor)
+        run_id = raised.value.run_id
+
+    step_run = Client().get_run(run_id).steps["dies_at_once"]
+    killed_pid = int((tmp_path / "killed").read_text())
+    assert [a.attempt for a in step_run.attempts] == list(range(1, retries + 2))
+    assert all(a.worker.startswith("tcp://") for a in step_run.attempts)
+    assert {a.executor for a in step_run.attempts} == {"dask local"}
+    if retries:
+        assert step_run.status == "completed"
+        assert step_run.attempts[0].worker != step_run.attempts[1].worker
+        assert step_run.outputs["survivor"].load() != killed_pid  # the retry ran elsewhere
+    else:
+        assert step_run.status == "failed"
+        assert step_run.attempts[0].worker in step_run.error_message
     assert_sound(Client())
 
 

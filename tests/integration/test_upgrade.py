@@ -54,6 +54,8 @@ def test_what_the_previous_release_recorded_reads_the_same(tmp_path: Path) -> No
     assert [r.status for r in runs] == ["completed"] * 3  # `total` never caches
     assert numbers["1"].tags == ("prod",) and not numbers["1"].deleted
     assert numbers["2"].deleted
+    steps = [s for r in runs for s in r.steps.values()]
+    assert {(s.executor, s.worker, s.attempts) for s in steps} == {(None, None, ())}  # not said
     hit = runs[1].steps["load"]
     assert hit.cache_hit and hit.cache_reason and not runs[2].steps["load"].cache_hit
     assert str(numbers["1"].version) == "1" and numbers["1"].number == 1

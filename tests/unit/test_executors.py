@@ -255,3 +255,43 @@ def test_a_step_the_executor_cannot_take_fails_the_run_instead_of_leaving_it_run
         "explode": "failed",  # and nothing submitted after it
     }
     assert run.steps["explode"].error_message == "connection to the scheduler was closed"
+
+
+class CountingExecutor(InProcessExecutor):
+    """Remembers what the runner asked it to check before sending."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checked: list[Any] = []
+
+    def check_sendable(self, what: Any, label: str) -> None:
+        self.checked.append(what)
+
+
+@pipeline
+def counted_often() -> None:
+    values = produce(n=2)
+    for _ in range(5):
+        count(values)
+
+
+def test_a_step_called_many_times_is_checked_and_packed_once_per_run(memory_stores) -> None:
+    executor = CountingExecutor()
+
+    counted_often.run(executor=executor)
+
+    steps = [what for what in executor.checked if not isinstance(what, dict)]
+    assert sorted(s.name for s in steps) == ["count", "produce"]  # not one per call
+    assert {"n": 2} in executor.checked  # parameters are checked for each call that has them
+
+
+def test_a_packed_step_is_unpickled_once_per_process_and_runs_the_same() -> None:
+    from lineagelog.api.remote_step import PackedStep
+
+    packed = PackedStep.of(count)
+    again = PackedStep(packed.digest, packed.data)
+
+    unpacked = packed.unpack()
+    assert again.unpack() is unpacked  # the same digest: served from the cache
+    assert unpacked.func([1, 2, 3]) == 3
+    assert PackedStep.of(produce).digest != packed.digest
