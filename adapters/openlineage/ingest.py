@@ -101,7 +101,9 @@ def _append(
         for document, event in parsed:
             stream = received_event_id(event)
             if changes.find(stream, OpenLineageEvent) is None:
-                changes.add(OpenLineageEvent.receive(document, event, channel=channel))
+                changes.add(
+                    OpenLineageEvent.receive(document, event, channel=channel, stream=stream)
+                )
                 new += 1
         return new
 

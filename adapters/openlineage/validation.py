@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from importlib import resources
@@ -49,6 +50,8 @@ _NOT_COMPILED = (
     '"maxContains"',
 )
 """Draft 2019-09/2020-12 keywords ``fastjsonschema`` (drafts 4 to 7) would ignore."""
+
+_SPACE = re.compile(r"\s")
 
 Check = Callable[[Any], bool]
 """A compiled validator: whether a value is valid (``fastjsonschema``)."""
@@ -285,5 +288,4 @@ def _is_date_time(value: object) -> bool:
 def _is_uri(value: object) -> bool:
     if not isinstance(value, str):
         return True
-    parts = urlsplit(value)
-    return bool(parts.scheme) and not any(c.isspace() for c in value)
+    return _SPACE.search(value) is None and bool(urlsplit(value).scheme)
