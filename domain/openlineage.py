@@ -141,6 +141,8 @@ def dataset_of_uri(uri: str) -> DatasetRef:
         ('file', '/data/raw.parquet')
 
     """
+    if uri.startswith("/"):  # an absolute path (no scheme): the common case, without parsing
+        return "file", uri
     parts = urlsplit(uri)
     if len(parts.scheme) <= 1:  # a plain path (a Windows drive letter too)
         return "file", uri

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from lineagelog.adapters.openlineage.mapping import DEFAULT_NAMESPACE, RunEventMapper
+from lineagelog.adapters.openlineage.rows import RowDecoder
 
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
@@ -80,6 +81,7 @@ def run_event_lines(
 
     """
     mapper = RunEventMapper(namespace, schema_base=schema_base, locate=locate)
+    decoder = RowDecoder(events)
     last = events.max_position() if until is None else until
     after = 0
     handled: dict[str, bool] = {}
@@ -94,11 +96,11 @@ def run_event_lines(
                 handled[topic] = mapper.handles(events.event_name(topic))
             if handled[topic]:
                 wanted.append(row)
-        for recorded in events.decode_rows(wanted) if wanted else ():
-            mapped = mapper.lines(recorded.event)
-            if mapped and recorded.position > since:
+        for position, event in decoder.decode(wanted):
+            mapped = mapper.lines(event)
+            if mapped and position > since:
                 for line in mapped:
-                    yield recorded.position, line
+                    yield position, line
         after = rows[-1][0]
 
 

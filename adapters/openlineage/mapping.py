@@ -80,6 +80,23 @@ dumps: Callable[[Any], str] = json.JSONEncoder(
 _text: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
 """A string as ``dumps`` writes it (``ensure_ascii=False``)."""
 
+_value: Callable[[Any], str] = lambda value: (  # noqa: E731
+    _text(value) if type(value) is str else dumps(value)
+)
+"""One JSON value as ``dumps`` writes it (a string without a call through the encoder)."""
+
+
+def _head(file_name: str, schema_base: str | None = None) -> str:
+    """A facet's JSON up to its own fields: ``{"_producer":...,"_schemaURL":...,``."""
+    url = facet_schema_url(file_name, schema_base)
+    return f'{{"_producer":{_text(PRODUCER)},"_schemaURL":{_text(url)},'
+
+
+_PARENT = _head("ParentRunFacet.json") + '"job":'
+_PARAMETERS = _head("ExecutionParametersRunFacet.json") + '"parameters":'
+_SYMLINKS = _head("SymlinksDatasetFacet.json") + '"identifiers":'
+_VERSION = _head("DatasetVersionDatasetFacet.json") + '"datasetVersion":'
+
 _TAIL = f',"producer":{_text(PRODUCER)},"run":{{"facets":'
 _END = f'}},"schemaURL":{_text(RUN_EVENT_SCHEMA_URL)}}}'
 
@@ -150,6 +167,11 @@ class RunEventMapper:
         dataset; without one, recorded URIs are taken as they are.
         """
         self.namespace = namespace
+        self._namespace = _value(namespace)
+        self._cache_head = _head("LineagelogCacheRunFacet.json", schema_base) + '"cacheKey":'
+        self._artifact_head = '{"facets":{"lineagelog_artifact":' + _head(
+            "LineagelogArtifactDatasetFacet.json", schema_base
+        )
         self._lookup = lookup
         self._schema_base = schema_base
         self._locate = locate
@@ -271,13 +293,8 @@ class RunEventMapper:
 
     def _step_started(self, e: Any) -> list[str]:
         facets = {
-            "parent": dumps(
-                _facet(
-                    "ParentRunFacet.json",
-                    run={"runId": e.run_id},
-                    job={"namespace": self.namespace, "name": e.pipeline},
-                )
-            )
+            "parent": f'{_PARENT}{{"name":{_value(e.pipeline)},"namespace":{self._namespace}}},'
+            f'"run":{{"runId":{_value(e.run_id)}}}}}'
         }
         if e.parameters:
             facets["executionParameters"] = _parameters(e.parameters)
@@ -294,15 +311,10 @@ class RunEventMapper:
         step = self._steps.get(e.originator_id)
         if step is None:
             return []
-        step.facets["lineagelog_cache"] = dumps(
-            _facet(
-                "LineagelogCacheRunFacet.json",
-                self._schema_base,
-                outcome=e.outcome,
-                reason=e.reason,
-                cacheKey=e.cache_key,
-                originalStepRunId=e.original_step_run_id,
-            )
+        step.facets["lineagelog_cache"] = (
+            f"{self._cache_head}{_value(e.cache_key)},"
+            f'"originalStepRunId":{_value(e.original_step_run_id)},'
+            f'"outcome":{_value(e.outcome)},"reason":{_value(e.reason)}}}'
         )
         step.outputs.update(e.reused_outputs)
         return []
@@ -345,9 +357,7 @@ class RunEventMapper:
                 }
             outputs = [step.outputs[name] for name in sorted(step.outputs)]
             return [
-                self._line(
-                    event_type, e, e.originator_id, step.job, facets, step.inputs, outputs
-                )
+                self._line(event_type, e, e.originator_id, step.job, facets, step.inputs, outputs)
             ]
 
         return handle
@@ -360,35 +370,16 @@ class RunEventMapper:
 
     def _remember_artifact(self, e: Any) -> None:
         namespace, name = dataset_of_uri(self._locate(e.uri))
-        version = e.version_name or str(e.version)
-        self._datasets[e.artifact_version_id] = dumps(
-            {
-                "namespace": namespace,
-                "name": name,
-                "facets": {
-                    "version": _facet("DatasetVersionDatasetFacet.json", datasetVersion=version),
-                    "symlinks": _facet(
-                        "SymlinksDatasetFacet.json",
-                        identifiers=[
-                            {
-                                "namespace": self.namespace,
-                                "name": f"{e.name}:{version}",
-                                "type": "ARTIFACT",
-                            }
-                        ],
-                    ),
-                    "lineagelog_artifact": _facet(
-                        "LineagelogArtifactDatasetFacet.json",
-                        self._schema_base,
-                        artifactVersionId=e.artifact_version_id,
-                        contentHash=e.content_hash,
-                        size=e.size,
-                        materializer=e.materializer,
-                        dataType=e.data_type,
-                        artifactType=e.artifact_type,
-                    ),
-                },
-            }
+        version = _value(e.version_name or str(e.version))
+        symlink = _value(f"{e.name}:{e.version_name or str(e.version)}")
+        self._datasets[e.artifact_version_id] = (
+            f'{self._artifact_head}"artifactType":{_value(e.artifact_type)},'
+            f'"artifactVersionId":{_value(e.artifact_version_id)},'
+            f'"contentHash":{_value(e.content_hash)},"dataType":{_value(e.data_type)},'
+            f'"materializer":{_value(e.materializer)},"size":{_value(e.size)}}},'
+            f'"symlinks":{_SYMLINKS}[{{"name":{symlink},"namespace":{self._namespace},'
+            f'"type":"ARTIFACT"}}]}},"version":{_VERSION}{version}}}}},'
+            f'"name":{_value(name)},"namespace":{_value(namespace)}}}'
         )
 
     def _received(self, e: Any) -> list[str]:
@@ -396,11 +387,8 @@ class RunEventMapper:
 
 
 def _parameters(parameters: dict[str, Any]) -> str:
-    return dumps(
-        _facet(
-            "ExecutionParametersRunFacet.json",
-            parameters=[
-                {"key": key, "value": dumps(parameters[key])} for key in sorted(parameters)
-            ],
-        )
+    listed = ",".join(
+        f'{{"key":{_value(key)},"value":{_text(dumps(parameters[key]))}}}'
+        for key in sorted(parameters)
     )
+    return f"{_PARAMETERS}[{listed}]}}"

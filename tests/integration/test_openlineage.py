@@ -22,10 +22,12 @@ from views import view_rows
 from lineagelog.adapters.export import export_events, import_events
 from lineagelog.adapters.openlineage.export import export_openlineage
 from lineagelog.adapters.openlineage.ingest import ingest_event, ingest_lines
+from lineagelog.adapters.openlineage.rows import RowDecoder
 from lineagelog.adapters.openlineage.validation import check_run_event, facet_schemas
 from lineagelog.api import (
     Client,
     InvalidOpenLineageEventError,
+    StorageError,
     pipeline,
     register_artifact,
     step,
@@ -179,6 +181,31 @@ def test_every_exported_event_validates_against_the_spec_and_our_facet_schemas(
     assert {"numbers:1", "model:1"} <= symlinks
     assert {e["job"]["name"] for e in exported} >= {"training", "training.train", "failing.explode"}
     assert [e["eventType"] for e in exported if e["job"]["name"] == "failing"] == ["START", "FAIL"]
+
+
+def test_the_exports_light_decoder_makes_the_records_the_projectors_decoder_makes(
+    any_stores: tuple[str, str],
+) -> None:
+    training()
+    training()  # cache hits: reused outputs nested in the decision
+    with pytest.raises(Exception, match="no good"):
+        failing()
+    events = open_context().events
+    rows = events.read_rows(0, 10_000)
+    rows.append((rows[-1][0] + 1, rows[-1][1], 99, rows[-1][3], b"[1, 2]"))  # not an object
+
+    with pytest.raises(StorageError, match="not an object"):
+        RowDecoder(events).decode(rows)
+    light = RowDecoder(events).decode(rows[:-1])
+    full = events.decode_rows(rows[:-1])
+
+    assert len(light) == len(full) > 20
+    for (position, record), expected in zip(light, full, strict=True):
+        assert position == expected.position
+        assert type(record).__name__ == type(expected.event).__name__
+        assert record.__dict__ == expected.event.__dict__
+    started = [r for _, r in light if type(r).__name__ == "StepStarted" and r.inputs]
+    assert started and all("-" in v for r in started for v in r.inputs.values())
 
 
 def test_the_same_log_exports_the_same_bytes_and_since_leaves_out_earlier_events(
