@@ -8,6 +8,8 @@ disabled, exactly as the openlineage-python client sees it:
   ``OPENLINEAGE_CONFIG`` or an ``openlineage.yml`` in the working directory or
   ``~/.openlineage/``, or ``OPENLINEAGE__TRANSPORT__...`` variables choose the
   transport (HTTP, file, console, Kafka... any the client knows);
+- the configuration's ``filters`` drop the events of the jobs they match, as the
+  client's ``emit`` drops them (``client_filters``);
 - ``OPENLINEAGE_NAMESPACE`` is the job namespace (default ``lineagelog``);
   ``LINEAGELOG_OPENLINEAGE_SCHEMA_BASE`` where lineagelog's facet schemas are
   served (``_schemaURL``; e.g. ``http://lineage:8080/openlineage/facets``).
@@ -23,7 +25,7 @@ import atexit
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lineagelog.adapters.openlineage.delivery import DeliveryStatusStore
 from lineagelog.adapters.openlineage.live import LiveEmitter
@@ -32,11 +34,14 @@ from lineagelog.adapters.openlineage.transport import consumer_name
 from lineagelog.domain.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lineagelog.adapters.wiring import LineageStores
 
 __all__ = [
     "DRAIN_VARIABLE",
     "SCHEMA_BASE_VARIABLE",
+    "client_filters",
     "drain_seconds",
     "openlineage_configured",
     "start_live_emission",
@@ -82,6 +87,37 @@ def drain_seconds() -> float:
     return seconds
 
 
+def client_filters(client: Any) -> Callable[[dict[str, Any]], bool] | None:
+    """Whether to send a RunEvent, by the ``filters`` of ``client``'s configuration, else None.
+
+    ``openlineage.yml``'s ``filters`` (``type: exact`` / ``match``, ``type: regex`` /
+    ``regex``) drop the events of the jobs they match, as ``OpenLineageClient.emit``
+    drops them: the client's own filter objects (``create_filter``) are asked, with
+    a RunEvent of the event's type, time, run and job. Emission hands the
+    transport the event as lineagelog maps it (with its custom facets), not a
+    client object, so it cannot take the client's ``emit`` itself.
+    """
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.filter import create_filter
+
+    filters = [f for f in map(create_filter, client.config.filters) if f is not None]
+    if not filters:
+        return None
+
+    def keep(run_event: dict[str, Any]) -> bool:
+        job = run_event["job"]
+        event = RunEvent(
+            eventType=RunState(run_event["eventType"]),
+            eventTime=run_event["eventTime"],
+            run=Run(runId=run_event["run"]["runId"]),
+            job=Job(namespace=job["namespace"], name=job["name"]),
+            producer=run_event["producer"],
+        )
+        return all(f.filter_event(event) is not None for f in filters)
+
+    return keep
+
+
 def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
     """Start emitting the appends to ``stores`` if OpenLineage is configured, else None.
 
@@ -99,7 +135,9 @@ def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
         )
         return None
     try:
-        transport = OpenLineageClient().transport
+        client = OpenLineageClient()
+        transport = client.transport
+        keep = client_filters(client)
     except Exception as e:  # the client's own configuration errors, of any type
         _log.warning(
             "OpenLineage is configured but cannot be used, so no events are emitted: %s", e
@@ -146,6 +184,7 @@ def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
         schema_base=os.environ.get(SCHEMA_BASE_VARIABLE) or None,
         drain=drain,
         locate=stores.artifacts.full_uri,
+        keep=keep,
     )
     atexit.register(emitter.close)  # a script that never closes its context still drains
     return emitter

@@ -2,9 +2,11 @@
 
 ``LiveEmitter`` observes the event store (``EventStore.observe``): after every
 append the appending thread only puts the stored events on a queue. A
-background thread decodes them, maps them (``RunEventMapper``, which finds
+background thread decodes those that map to RunEvents (``RowDecoder``), maps
+them (``RunEventMapper``, which finds
 artifact versions of earlier runs through ``lookup``) and hands each RunEvent to
-an openlineage-python transport. A consumer that is down, slow or refusing never
+an openlineage-python transport, unless ``keep`` (the client's ``filters``)
+drops it. A consumer that is down, slow or refusing never
 fails or stalls a pipeline: its errors are caught, logged (once per run of
 failures) and counted, and the figures are added to ``DeliveryStatusStore``
 with the first log position not delivered, from which ``lineagelog openlineage
@@ -19,6 +21,7 @@ flight then is counted as undelivered.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -32,6 +35,7 @@ from lineagelog.adapters.openlineage.mapping import (
     ArtifactLookup,
     RunEventMapper,
 )
+from lineagelog.adapters.openlineage.rows import RowDecoder
 from lineagelog.domain.errors import LineageError
 from lineagelog.domain.openlineage import OpenLineageEvent
 
@@ -79,6 +83,7 @@ class LiveEmitter:
         schema_base: str | None = None,
         drain: float = 5.0,
         locate: Callable[[str], str] = str,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
         """Start emitting what is appended to ``events`` from now on.
 
@@ -86,7 +91,8 @@ class LiveEmitter:
         ``consumer`` names it in the delivery figures (its URL, its file...);
         ``schema_base`` is where lineagelog's facet schemas are served (see
         ``RunEventMapper``); ``drain`` is how long ``close`` waits for what is still queued;
-        ``locate`` gives the full URL of a recorded artifact URI (see ``RunEventMapper``).
+        ``locate`` gives the full URL of a recorded artifact URI (see ``RunEventMapper``);
+        ``keep`` says whether to send a RunEvent (the client's ``filters``), else all are sent.
         """
         self.consumer = consumer
         self._events = events
@@ -95,6 +101,9 @@ class LiveEmitter:
         self._mapper = RunEventMapper(
             namespace, lookup=lookup, schema_base=schema_base, locate=locate
         )
+        self._decoder = RowDecoder(events)
+        self._wanted: dict[str, bool] = {}  # topic -> whether its events map to RunEvents
+        self._keep = keep
         self._queue: queue.SimpleQueue[tuple[Sequence[int], Sequence[StoredEvent]] | None] = (
             queue.SimpleQueue()
         )
@@ -178,12 +187,30 @@ class LiveEmitter:
     def _map(
         self, positions: Sequence[int], stored: Sequence[StoredEvent]
     ) -> list[tuple[int, dict[str, Any]]]:
-        mapped: list[tuple[int, dict[str, Any]]] = []
+        rows = []
         for position, one in zip(positions, stored, strict=True):
             try:
-                event = self._events.decode_saved(position, one).event
-                if type(event).__name__ != _RECEIVED:
-                    mapped.extend((position, run_event) for run_event in self._mapper.map(event))
+                wanted = self._wanted.get(one.topic)
+                if wanted is None:
+                    name = self._events.event_name(one.topic)
+                    wanted = self._mapper.handles(name) and name != _RECEIVED
+                    self._wanted[one.topic] = wanted
+            except LineageError as e:
+                self._count_failure(position, f"could not map the event: {e}")
+                continue
+            if wanted:  # decode only what maps (not a tag, a view row, another tool's event)
+                rows.append(
+                    (position, one.originator_id, one.originator_version, one.topic, one.state)
+                )
+        mapped: list[tuple[int, dict[str, Any]]] = []
+        for row in rows:
+            position = row[0]
+            try:
+                ((_, event),) = self._decoder.decode([row])
+                for line in self._mapper.lines(event):
+                    run_event = json.loads(line)
+                    if self._keep is None or self._keep(run_event):
+                        mapped.append((position, run_event))
             except (LineageError, KeyError, AttributeError, TypeError, ValueError) as e:
                 self._count_failure(position, f"could not map the event: {e}")
         return mapped

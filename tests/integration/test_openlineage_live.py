@@ -249,3 +249,27 @@ def test_the_file_transport_of_an_openlineage_yml_gets_the_run(
 
     lines = [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()]
     assert lines == _exported()
+
+
+def test_the_filters_of_an_openlineage_yml_drop_the_jobs_they_match(
+    any_stores: tuple[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = tmp_path / "events.jsonl"
+    config = tmp_path / "openlineage.yml"
+    config.write_text(
+        f"transport:\n  type: file\n  log_file_path: {written}\n  append: true\n"
+        "filters:\n"
+        "  - type: exact\n    match: training.load\n"
+        "  - type: regex\n    regex: '.*\\.fi[t]$'\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("OPENLINEAGE_CONFIG", str(config))
+
+    training()
+    close_contexts()
+
+    lines = [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()]
+    everything = _exported()
+    assert {e["job"]["name"] for e in everything} == {"training", "training.load", "training.fit"}
+    assert lines == [e for e in everything if e["job"]["name"] == "training"]
+    assert [e["eventType"] for e in lines] == ["START", "COMPLETE"]
