@@ -15,6 +15,11 @@ send --since`` delivers the rest later.
 Only lineagelog's own events are emitted: RunEvents another tool sent in
 (``OpenLineageEvent.Received``) already reached their own consumers.
 
+The thread waits for a quiet moment before it builds and sends: nothing
+appended for ``quiet`` seconds (a step computing, the run done), or at most
+``_LONGEST_WAIT`` seconds. A run of quick steps is not slowed by its own
+emission, which follows it by a moment; a long step's events go out at once.
+
 Closing waits a bounded time for the queue to drain; what is still queued or in
 flight then is counted as undelivered.
 """
@@ -53,6 +58,8 @@ _log = logging.getLogger(__name__)
 
 _STOP = None
 _FLUSH_EVERY = 2.0
+_LONGEST_WAIT = 2.0
+"""Seconds the emitter waits at most for a quiet moment before it sends anyway."""
 """Seconds between writes of the figures while failures happen (the database is shared)."""
 
 _RECEIVED = OpenLineageEvent.Received.__name__
@@ -84,6 +91,7 @@ class LiveEmitter:
         drain: float = 5.0,
         locate: Callable[[str], str] = str,
         keep: Callable[[dict[str, Any]], bool] | None = None,
+        quiet: float = 0.1,
     ) -> None:
         """Start emitting what is appended to ``events`` from now on.
 
@@ -92,7 +100,10 @@ class LiveEmitter:
         ``schema_base`` is where lineagelog's facet schemas are served (see
         ``RunEventMapper``); ``drain`` is how long ``close`` waits for what is still queued;
         ``locate`` gives the full URL of a recorded artifact URI (see ``RunEventMapper``);
-        ``keep`` says whether to send a RunEvent (the client's ``filters``), else all are sent.
+        ``keep`` says whether to send a RunEvent (the client's ``filters``), else all are sent;
+        RunEvents are built and sent once nothing was appended for ``quiet`` seconds
+        (while a step computes, or after the run), or after ``_LONGEST_WAIT`` seconds
+        of appends (0: at once).
         """
         self.consumer = consumer
         self._events = events
@@ -109,6 +120,9 @@ class LiveEmitter:
         )
         self._outbox: deque[tuple[int, dict[str, Any]]] = deque()
         self._in_flight: int | None = None
+        self._held: tuple[Sequence[int], Sequence[StoredEvent]] | None = None
+        self._closing = False
+        self._quiet = quiet
         self._lock = threading.Lock()
         self._stopped = False
         self._failing = False
@@ -146,6 +160,7 @@ class LiveEmitter:
             return self._closed
         timeout = self._drain if timeout is None else timeout
         self._events.stop_observing(self.saved)
+        self._closing = True
         self._queue.put(_STOP)
         self._thread.join(timeout)
         with self._lock:
@@ -175,14 +190,69 @@ class LiveEmitter:
             if item is _STOP:
                 return
             with self._lock:
+                self._held = item
+            self._wait_for_quiet()
+            with self._lock:
+                self._held = None
                 if self._stopped:
                     return
                 self._outbox.extend(self._map(*item))
+                stopping = self._take_queued()
             time.sleep(0)
             while self._send_next():
                 time.sleep(0)  # hand the GIL back between events: the run comes first
             if self._failing and time.monotonic() - self._flushed_at > _FLUSH_EVERY:
                 self._flush()
+            if stopping:
+                return
+
+    def _wait_for_quiet(self) -> None:
+        """Wait until nothing was appended for ``quiet`` seconds (at most ``_LONGEST_WAIT``).
+
+        While a run appends step after step, building and sending its RunEvents
+        would take the GIL from it; they are sent when it computes (or is done).
+        """
+        if self._quiet <= 0:
+            return
+        waited_since = time.monotonic()
+        seen = self._queue.qsize()
+        while not self._closing and time.monotonic() - waited_since < _LONGEST_WAIT:
+            time.sleep(self._quiet)
+            now = self._queue.qsize()
+            if now == seen:
+                return
+            seen = now
+
+    def _take_queued(self) -> bool:
+        """Map what else is queued into the outbox (the lock is held); whether a stop came."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if item is _STOP:
+                return True
+            self._outbox.extend(self._map(*item))
+
+    def wait_sent(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds until what was appended so far is sent (or failed).
+
+        Returns whether it was: a script can make sure its events are out before it
+        goes on, a benchmark that a run's emission is not charged to the next run.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                idle = (
+                    self._queue.empty()
+                    and self._held is None
+                    and not self._outbox
+                    and self._in_flight is None
+                )
+            if idle:
+                return True
+            time.sleep(0.005)
+        return False
 
     def _map(
         self, positions: Sequence[int], stored: Sequence[StoredEvent]
@@ -260,6 +330,9 @@ class LiveEmitter:
         """Count what is queued or in flight as undelivered (the lock is held)."""
         left = list(self._outbox)
         self._outbox.clear()
+        if self._held is not None:
+            left.extend(self._map(*self._held))
+            self._held = None
         if self._in_flight is not None:
             left.insert(0, (self._in_flight, {}))
         while True:
