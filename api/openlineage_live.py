@@ -12,7 +12,8 @@ disabled, exactly as the openlineage-python client sees it:
   client's ``emit`` drops them (``client_filters``);
 - ``OPENLINEAGE_NAMESPACE`` is the job namespace (default ``lineagelog``);
   ``LINEAGELOG_OPENLINEAGE_SCHEMA_BASE`` where lineagelog's facet schemas are
-  served (``_schemaURL``; e.g. ``http://lineage:8080/openlineage/facets``).
+  served (``_schemaURL``; e.g. ``http://lineage:8080/openlineage/facets``, where
+  ``lineagelog serve`` serves them), as for ``events export`` and ``openlineage send``.
 
 Nothing configured means no emission (the client alone would fall back to
 printing every event on the console). ``LINEAGELOG_OPENLINEAGE_DRAIN`` is how
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from lineagelog.adapters.openlineage.delivery import DeliveryStatusStore
 from lineagelog.adapters.openlineage.live import LiveEmitter
 from lineagelog.adapters.openlineage.mapping import DEFAULT_NAMESPACE, ArtifactFacts
+from lineagelog.adapters.openlineage.schemas import SCHEMA_BASE_VARIABLE, schema_base
 from lineagelog.adapters.openlineage.transport import consumer_name
 from lineagelog.domain.errors import ConfigurationError
 
@@ -48,7 +50,6 @@ __all__ = [
 ]
 
 DRAIN_VARIABLE = "LINEAGELOG_OPENLINEAGE_DRAIN"
-SCHEMA_BASE_VARIABLE = "LINEAGELOG_OPENLINEAGE_SCHEMA_BASE"
 _DEFAULT_DRAIN = 5.0
 
 _log = logging.getLogger(__name__)
@@ -170,6 +171,11 @@ def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
         )
 
     try:
+        base = schema_base()
+    except ConfigurationError as e:
+        _log.warning("%s; the facets' _schemaURL stays their $id", e)
+        base = None
+    try:
         drain = drain_seconds()
     except ConfigurationError as e:
         _log.warning("%s; waiting %gs instead", e, _DEFAULT_DRAIN)
@@ -181,7 +187,7 @@ def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
         status=DeliveryStatusStore(stores.engine),
         namespace=os.environ.get("OPENLINEAGE_NAMESPACE") or DEFAULT_NAMESPACE,
         lookup=lookup,
-        schema_base=os.environ.get(SCHEMA_BASE_VARIABLE) or None,
+        schema_base=base,
         drain=drain,
         locate=stores.artifacts.full_uri,
         keep=keep,

@@ -111,8 +111,15 @@ class FacetSchemas:
             if any(keyword in text for keyword in _NOT_COMPILED):
                 return None
 
+        documents = self.documents
+        own, _, pointer = ref.partition("#")
+        if own.startswith("urn:"):  # fastjsonschema resolves "#/$defs/..." in http(s) ids only
+            alias = "https://compiled.invalid/" + own.removeprefix("urn:").replace(":", "/")
+            documents = {**documents, alias: {**documents[own], "$id": alias}}
+            ref = f"{alias}#{pointer}" if pointer else alias
+
         def resolve(uri: str) -> Any:
-            document = self.documents.get(uri.split("#", 1)[0])
+            document = documents.get(uri.split("#", 1)[0])
             if document is None:  # every $ref of the shipped schemas is shipped: a bug
                 raise KeyError(f"no shipped schema {uri!r}")
             return document
