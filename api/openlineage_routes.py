@@ -10,7 +10,7 @@ Needs the ``server`` extra (FastAPI) and the ``openlineage`` extra (jsonschema).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -29,7 +29,7 @@ def _configured_context() -> LineageContext:
 
 
 def openlineage_router(
-    context: Callable[..., LineageContext] = _configured_context,
+    context: Callable[..., LineageContext | Awaitable[LineageContext]] = _configured_context,
 ) -> APIRouter:
     """The router of the OpenLineage endpoint.
 

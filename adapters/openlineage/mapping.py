@@ -77,7 +77,7 @@ dumps: Callable[[Any], str] = json.JSONEncoder(
 ).encode
 """Deterministic compact JSON (sorted keys): one line per event."""
 
-_text: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_text: Callable[[str], str] = json.encoder.encode_basestring
 """A string as ``dumps`` writes it (``ensure_ascii=False``)."""
 
 _value: Callable[[Any], str] = lambda value: (  # noqa: E731
