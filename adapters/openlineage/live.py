@@ -33,7 +33,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lineagelog.adapters.openlineage.mapping import (
     DEFAULT_NAMESPACE,
@@ -57,6 +57,9 @@ __all__ = ["DeliveryFigures", "LiveEmitter"]
 _log = logging.getLogger(__name__)
 
 _STOP = None
+
+_Item: TypeAlias = "tuple[Sequence[int], Sequence[StoredEvent]] | threading.Event | None"
+"""What the queue holds: an append's events, a ``wait_sent`` marker, or the stop."""
 _FLUSH_EVERY = 2.0
 _LONGEST_WAIT = 2.0
 """Seconds the emitter waits at most for a quiet moment before it sends anyway."""
@@ -115,9 +118,7 @@ class LiveEmitter:
         self._decoder = RowDecoder(events)
         self._wanted: dict[str, bool] = {}  # topic -> whether its events map to RunEvents
         self._keep = keep
-        self._queue: queue.SimpleQueue[tuple[Sequence[int], Sequence[StoredEvent]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._outbox: deque[tuple[int, dict[str, Any]]] = deque()
         self._in_flight: int | None = None
         self._held: tuple[Sequence[int], Sequence[StoredEvent]] | None = None
@@ -189,6 +190,9 @@ class LiveEmitter:
             item = self._queue.get()
             if item is _STOP:
                 return
+            if isinstance(item, threading.Event):  # all before it was sent: FIFO
+                item.set()
+                continue
             with self._lock:
                 self._held = item
             self._wait_for_quiet()
@@ -197,10 +201,12 @@ class LiveEmitter:
                 if self._stopped:
                     return
                 self._outbox.extend(self._map(*item))
-                stopping = self._take_queued()
+                stopping, markers = self._take_queued()
             time.sleep(0)
             while self._send_next():
                 time.sleep(0)  # hand the GIL back between events: the run comes first
+            for marker in markers:
+                marker.set()
             if self._failing and time.monotonic() - self._flushed_at > _FLUSH_EVERY:
                 self._flush()
             if stopping:
@@ -223,16 +229,24 @@ class LiveEmitter:
                 return
             seen = now
 
-    def _take_queued(self) -> bool:
-        """Map what else is queued into the outbox (the lock is held); whether a stop came."""
+    def _take_queued(self) -> tuple[bool, list[threading.Event]]:
+        """Map what else is queued into the outbox (the lock is held).
+
+        Returns whether a stop came, and the ``wait_sent`` markers to set once the
+        outbox is sent.
+        """
+        markers: list[threading.Event] = []
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return False
+                return False, markers
             if item is _STOP:
-                return True
-            self._outbox.extend(self._map(*item))
+                return True, markers
+            if isinstance(item, threading.Event):
+                markers.append(item)
+            else:
+                self._outbox.extend(self._map(*item))
 
     def wait_sent(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds until what was appended so far is sent (or failed).
@@ -240,19 +254,13 @@ class LiveEmitter:
         Returns whether it was: a script can make sure its events are out before it
         goes on, a benchmark that a run's emission is not charged to the next run.
         """
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                idle = (
-                    self._queue.empty()
-                    and self._held is None
-                    and not self._outbox
-                    and self._in_flight is None
-                )
-            if idle:
-                return True
-            time.sleep(0.005)
-        return False
+        if self._closed is not None:  # all was sent or counted as undelivered
+            return True
+        if not self._thread.is_alive():
+            return False
+        sent = threading.Event()  # set by the thread once all queued before it is sent
+        self._queue.put(sent)
+        return sent.wait(timeout)
 
     def _map(
         self, positions: Sequence[int], stored: Sequence[StoredEvent]
@@ -340,7 +348,9 @@ class LiveEmitter:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if item is not _STOP:
+            if isinstance(item, threading.Event):
+                item.set()  # nothing more will be sent: let a waiter go
+            elif item is not _STOP:
                 left.extend(self._map(*item))
         error = f"still queued when the process ended ({timeout:g}s to drain)"
         for position, _ in left:
