@@ -8,9 +8,12 @@ disabled, exactly as the openlineage-python client sees it:
   ``OPENLINEAGE_CONFIG`` or an ``openlineage.yml`` in the working directory or
   ``~/.openlineage/``, or ``OPENLINEAGE__TRANSPORT__...`` variables choose the
   transport (HTTP, file, console, Kafka... any the client knows);
+- the configuration's ``filters`` drop the events of the jobs they match, as the
+  client's ``emit`` drops them (``client_filters``);
 - ``OPENLINEAGE_NAMESPACE`` is the job namespace (default ``lineagelog``);
   ``LINEAGELOG_OPENLINEAGE_SCHEMA_BASE`` where lineagelog's facet schemas are
-  served (``_schemaURL``; e.g. ``http://lineage:8080/openlineage/facets``).
+  served (``_schemaURL``; e.g. ``http://lineage:8080/openlineage/facets``, where
+  ``lineagelog serve`` serves them), as for ``events export`` and ``openlineage send``.
 
 Nothing configured means no emission (the client alone would fall back to
 printing every event on the console). ``LINEAGELOG_OPENLINEAGE_DRAIN`` is how
@@ -23,24 +26,25 @@ import atexit
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lineagelog.domain.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lineagelog.adapters.openlineage.live import LiveEmitter
     from lineagelog.adapters.wiring import LineageStores
 
 __all__ = [
     "DRAIN_VARIABLE",
-    "SCHEMA_BASE_VARIABLE",
+    "client_filters",
     "drain_seconds",
     "openlineage_configured",
     "start_live_emission",
 ]
 
 DRAIN_VARIABLE = "LINEAGELOG_OPENLINEAGE_DRAIN"
-SCHEMA_BASE_VARIABLE = "LINEAGELOG_OPENLINEAGE_SCHEMA_BASE"
 _DEFAULT_DRAIN = 5.0
 
 _log = logging.getLogger(__name__)
@@ -79,6 +83,37 @@ def drain_seconds() -> float:
     return seconds
 
 
+def client_filters(client: Any) -> Callable[[dict[str, Any]], bool] | None:
+    """Whether to send a RunEvent, by the ``filters`` of ``client``'s configuration, else None.
+
+    ``openlineage.yml``'s ``filters`` (``type: exact`` / ``match``, ``type: regex`` /
+    ``regex``) drop the events of the jobs they match, as ``OpenLineageClient.emit``
+    drops them: the client's own filter objects (``create_filter``) are asked, with
+    a RunEvent of the event's type, time, run and job. Emission hands the
+    transport the event as lineagelog maps it (with its custom facets), not a
+    client object, so it cannot take the client's ``emit`` itself.
+    """
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.filter import create_filter
+
+    filters = [f for f in map(create_filter, client.config.filters) if f is not None]
+    if not filters:
+        return None
+
+    def keep(run_event: dict[str, Any]) -> bool:
+        job = run_event["job"]
+        event = RunEvent(
+            eventType=RunState(run_event["eventType"]),
+            eventTime=run_event["eventTime"],
+            run=Run(runId=run_event["run"]["runId"]),
+            job=Job(namespace=job["namespace"], name=job["name"]),
+            producer=run_event["producer"],
+        )
+        return all(f.filter_event(event) is not None for f in filters)
+
+    return keep
+
+
 def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
     """Start emitting the appends to ``stores`` if OpenLineage is configured, else None.
 
@@ -96,7 +131,9 @@ def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
         )
         return None
     try:
-        transport = OpenLineageClient().transport
+        client = OpenLineageClient()
+        transport = client.transport
+        keep = client_filters(client)
     except Exception as e:  # the client's own configuration errors, of any type
         _log.warning(
             "OpenLineage is configured but cannot be used, so no events are emitted: %s", e
@@ -108,6 +145,7 @@ def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
     from lineagelog.adapters.openlineage.delivery import DeliveryStatusStore
     from lineagelog.adapters.openlineage.live import LiveEmitter
     from lineagelog.adapters.openlineage.mapping import DEFAULT_NAMESPACE, ArtifactFacts
+    from lineagelog.adapters.openlineage.schemas import schema_base
     from lineagelog.adapters.openlineage.transport import consumer_name
 
     queries = stores.queries
@@ -135,6 +173,11 @@ def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
         )
 
     try:
+        base = schema_base()
+    except ConfigurationError as e:
+        _log.warning("%s; the facets' _schemaURL stays their $id", e)
+        base = None
+    try:
         drain = drain_seconds()
     except ConfigurationError as e:
         _log.warning("%s; waiting %gs instead", e, _DEFAULT_DRAIN)
@@ -146,9 +189,10 @@ def start_live_emission(stores: LineageStores) -> LiveEmitter | None:
         status=DeliveryStatusStore(stores.engine),
         namespace=os.environ.get("OPENLINEAGE_NAMESPACE") or DEFAULT_NAMESPACE,
         lookup=lookup,
-        schema_base=os.environ.get(SCHEMA_BASE_VARIABLE) or None,
+        schema_base=base,
         drain=drain,
         locate=stores.artifacts.full_uri,
+        keep=keep,
     )
     atexit.register(emitter.close)  # a script that never closes its context still drains
     return emitter

@@ -141,6 +141,8 @@ def dataset_of_uri(uri: str) -> DatasetRef:
         ('file', '/data/raw.parquet')
 
     """
+    if uri.startswith("/"):  # an absolute path (no scheme): the common case, without parsing
+        return "file", uri
     parts = urlsplit(uri)
     if len(parts.scheme) <= 1:  # a plain path (a Windows drive letter too)
         return "file", uri
@@ -190,8 +192,13 @@ class OpenLineageEvent(LineageAggregate):
         run_id: str
 
     @classmethod
-    def receive(cls, document: str, parsed: dict[str, Any], *, channel: str) -> OpenLineageEvent:
-        """Record a validated RunEvent (emits ``Received``); ``parsed`` is ``document`` parsed."""
+    def receive(
+        cls, document: str, parsed: dict[str, Any], *, channel: str, stream: UUID | None = None
+    ) -> OpenLineageEvent:
+        """Record a validated RunEvent (emits ``Received``); ``parsed`` is ``document`` parsed.
+
+        ``stream`` is ``received_event_id(parsed)`` when the caller has it already.
+        """
         job, run = parsed["job"], parsed["run"]
         parent_facet = (run.get("facets") or {}).get("parent")
         parent = None
@@ -203,7 +210,7 @@ class OpenLineageEvent(LineageAggregate):
             }
         return cls._create(
             cls.Received,
-            id=received_event_id(parsed),
+            id=received_event_id(parsed) if stream is None else stream,
             previous_hash=GENESIS_HASH,
             document=document,
             channel=channel,

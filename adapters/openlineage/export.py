@@ -8,17 +8,19 @@ of the events after ``since``, with the position of the event each stands for.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from lineagelog.adapters.openlineage.mapping import DEFAULT_NAMESPACE, RunEventMapper, dumps
+from lineagelog.adapters.openlineage.mapping import DEFAULT_NAMESPACE, RunEventMapper
+from lineagelog.adapters.openlineage.rows import RowDecoder
 
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
 
-__all__ = ["OpenLineageExport", "export_openlineage", "run_events"]
+__all__ = ["OpenLineageExport", "export_openlineage", "run_event_lines", "run_events"]
 
 _PAGE = 5000
 
@@ -43,6 +45,34 @@ def run_events(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(position, RunEvent) for every RunEvent of the events in ``(since, until]``.
 
+    The RunEvents of ``run_event_lines``, parsed (for transports that take a dict).
+
+    Raises:
+        StorageError: the database could not be read, or an event not decoded.
+
+    """
+    for position, line in run_event_lines(
+        events,
+        since=since,
+        until=until,
+        namespace=namespace,
+        schema_base=schema_base,
+        locate=locate,
+    ):
+        yield position, json.loads(line)
+
+
+def run_event_lines(
+    events: EventStore,
+    *,
+    since: int = 0,
+    until: int | None = None,
+    namespace: str = DEFAULT_NAMESPACE,
+    schema_base: str | None = None,
+    locate: Callable[[str], str] = str,
+) -> Iterator[tuple[int, str]]:
+    """(position, RunEvent as a JSON line) for every RunEvent of the events in ``(since, until]``.
+
     ``schema_base``: where lineagelog's facet schemas are served (``RunEventMapper``);
     ``locate`` gives the full URL of a recorded artifact URI (see ``RunEventMapper``).
 
@@ -51,6 +81,7 @@ def run_events(
 
     """
     mapper = RunEventMapper(namespace, schema_base=schema_base, locate=locate)
+    decoder = RowDecoder(events)
     last = events.max_position() if until is None else until
     after = 0
     handled: dict[str, bool] = {}
@@ -65,11 +96,11 @@ def run_events(
                 handled[topic] = mapper.handles(events.event_name(topic))
             if handled[topic]:
                 wanted.append(row)
-        for recorded in events.decode_rows(wanted) if wanted else ():
-            mapped = mapper.map(recorded.event)
-            if recorded.position > since:
-                for run_event in mapped:
-                    yield recorded.position, run_event
+        for position, event in decoder.decode(wanted):
+            mapped = mapper.lines(event)
+            if mapped and position > since:
+                for line in mapped:
+                    yield position, line
         after = rows[-1][0]
 
 
@@ -94,7 +125,7 @@ def export_openlineage(
     until = events.max_position()
     count = 0
     lines: list[str] = []
-    for _, run_event in run_events(
+    for _, line in run_event_lines(
         events,
         since=since,
         until=until,
@@ -102,7 +133,7 @@ def export_openlineage(
         schema_base=schema_base,
         locate=locate,
     ):
-        lines.append(dumps(run_event))
+        lines.append(line)
         count += 1
         if len(lines) >= _PAGE:
             out.write("\n".join(lines) + "\n")

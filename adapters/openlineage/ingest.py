@@ -5,7 +5,9 @@ as Marquez takes one event per ``POST /api/v1/lineage``) and ``ingest_lines``
 for a file of JSON lines (what the openlineage-python file transport writes).
 Both validate everything before appending anything, so a bad event appends
 nothing, and both append an event only once: the same event received again
-finds its stream (whose id is derived from its content) and is skipped.
+finds its stream (whose id is derived from its content) and is skipped. One
+event is appended without looking first: the stream's unique key refuses a
+repeat, and only then is the stream looked up.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lineagelog.adapters.openlineage.validation import check_run_event
-from lineagelog.domain.errors import InvalidOpenLineageEventError
+from lineagelog.domain.errors import ConcurrencyConflict, InvalidOpenLineageEventError
 from lineagelog.domain.openlineage import OpenLineageEvent, received_event_id
 
 if TYPE_CHECKING:
@@ -95,13 +97,31 @@ def _append(
     repository: AggregateRepository, parsed: list[tuple[str, dict[str, Any]]], channel: str
 ) -> IngestResult:
     saved: list[int] = []
+    if len(parsed) == 1:  # one event (HTTP): no lookup first, the stream's key refuses a repeat
+        document, event = parsed[0]
+        stream = received_event_id(event)
+
+        def receive_new(changes: Changes) -> int:
+            changes.add(OpenLineageEvent.receive(document, event, channel=channel, stream=stream))
+            return 1
+
+        try:
+            repository.change_together(
+                receive_new, attempts=1, on_saved=saved.extend, what="record the OpenLineage event"
+            )
+        except ConcurrencyConflict:
+            pass  # its stream has an event already: the lookup below decides (a duplicate)
+        else:
+            return IngestResult(1, 0, tuple(saved))
 
     def receive(changes: Changes) -> int:
         new = 0
         for document, event in parsed:
             stream = received_event_id(event)
             if changes.find(stream, OpenLineageEvent) is None:
-                changes.add(OpenLineageEvent.receive(document, event, channel=channel))
+                changes.add(
+                    OpenLineageEvent.receive(document, event, channel=channel, stream=stream)
+                )
                 new += 1
         return new
 

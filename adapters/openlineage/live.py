@@ -2,9 +2,11 @@
 
 ``LiveEmitter`` observes the event store (``EventStore.observe``): after every
 append the appending thread only puts the stored events on a queue. A
-background thread decodes them, maps them (``RunEventMapper``, which finds
+background thread decodes those that map to RunEvents (``RowDecoder``), maps
+them (``RunEventMapper``, which finds
 artifact versions of earlier runs through ``lookup``) and hands each RunEvent to
-an openlineage-python transport. A consumer that is down, slow or refusing never
+an openlineage-python transport, unless ``keep`` (the client's ``filters``)
+drops it. A consumer that is down, slow or refusing never
 fails or stalls a pipeline: its errors are caught, logged (once per run of
 failures) and counted, and the figures are added to ``DeliveryStatusStore``
 with the first log position not delivered, from which ``lineagelog openlineage
@@ -13,25 +15,32 @@ send --since`` delivers the rest later.
 Only lineagelog's own events are emitted: RunEvents another tool sent in
 (``OpenLineageEvent.Received``) already reached their own consumers.
 
+The thread waits for a quiet moment before it builds and sends: nothing
+appended for ``quiet`` seconds (a step computing, the run done), or at most
+``_LONGEST_WAIT`` seconds. A run of quick steps is not slowed by its own
+emission, which follows it by a moment; a long step's events go out at once.
+
 Closing waits a bounded time for the queue to drain; what is still queued or in
 flight then is counted as undelivered.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lineagelog.adapters.openlineage.mapping import (
     DEFAULT_NAMESPACE,
     ArtifactLookup,
     RunEventMapper,
 )
+from lineagelog.adapters.openlineage.rows import RowDecoder
 from lineagelog.domain.errors import LineageError
 from lineagelog.domain.openlineage import OpenLineageEvent
 
@@ -48,7 +57,12 @@ __all__ = ["DeliveryFigures", "LiveEmitter"]
 _log = logging.getLogger(__name__)
 
 _STOP = None
+
+_Item: TypeAlias = "tuple[Sequence[int], Sequence[StoredEvent]] | threading.Event | None"
+"""What the queue holds: an append's events, a ``wait_sent`` marker, or the stop."""
 _FLUSH_EVERY = 2.0
+_LONGEST_WAIT = 2.0
+"""Seconds the emitter waits at most for a quiet moment before it sends anyway."""
 """Seconds between writes of the figures while failures happen (the database is shared)."""
 
 _RECEIVED = OpenLineageEvent.Received.__name__
@@ -79,6 +93,8 @@ class LiveEmitter:
         schema_base: str | None = None,
         drain: float = 5.0,
         locate: Callable[[str], str] = str,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
+        quiet: float = 0.1,
     ) -> None:
         """Start emitting what is appended to ``events`` from now on.
 
@@ -86,7 +102,11 @@ class LiveEmitter:
         ``consumer`` names it in the delivery figures (its URL, its file...);
         ``schema_base`` is where lineagelog's facet schemas are served (see
         ``RunEventMapper``); ``drain`` is how long ``close`` waits for what is still queued;
-        ``locate`` gives the full URL of a recorded artifact URI (see ``RunEventMapper``).
+        ``locate`` gives the full URL of a recorded artifact URI (see ``RunEventMapper``);
+        ``keep`` says whether to send a RunEvent (the client's ``filters``), else all are sent;
+        RunEvents are built and sent once nothing was appended for ``quiet`` seconds
+        (while a step computes, or after the run), or after ``_LONGEST_WAIT`` seconds
+        of appends (0: at once).
         """
         self.consumer = consumer
         self._events = events
@@ -95,11 +115,15 @@ class LiveEmitter:
         self._mapper = RunEventMapper(
             namespace, lookup=lookup, schema_base=schema_base, locate=locate
         )
-        self._queue: queue.SimpleQueue[tuple[Sequence[int], Sequence[StoredEvent]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._decoder = RowDecoder(events)
+        self._wanted: dict[str, bool] = {}  # topic -> whether its events map to RunEvents
+        self._keep = keep
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._outbox: deque[tuple[int, dict[str, Any]]] = deque()
         self._in_flight: int | None = None
+        self._held: tuple[Sequence[int], Sequence[StoredEvent]] | None = None
+        self._closing = False
+        self._quiet = quiet
         self._lock = threading.Lock()
         self._stopped = False
         self._failing = False
@@ -137,6 +161,7 @@ class LiveEmitter:
             return self._closed
         timeout = self._drain if timeout is None else timeout
         self._events.stop_observing(self.saved)
+        self._closing = True
         self._queue.put(_STOP)
         self._thread.join(timeout)
         with self._lock:
@@ -165,25 +190,105 @@ class LiveEmitter:
             item = self._queue.get()
             if item is _STOP:
                 return
+            if isinstance(item, threading.Event):  # all before it was sent: FIFO
+                item.set()
+                continue
             with self._lock:
+                self._held = item
+            self._wait_for_quiet()
+            with self._lock:
+                self._held = None
                 if self._stopped:
                     return
                 self._outbox.extend(self._map(*item))
+                stopping, markers = self._take_queued()
             time.sleep(0)
             while self._send_next():
                 time.sleep(0)  # hand the GIL back between events: the run comes first
+            for marker in markers:
+                marker.set()
             if self._failing and time.monotonic() - self._flushed_at > _FLUSH_EVERY:
                 self._flush()
+            if stopping:
+                return
+
+    def _wait_for_quiet(self) -> None:
+        """Wait until nothing was appended for ``quiet`` seconds (at most ``_LONGEST_WAIT``).
+
+        While a run appends step after step, building and sending its RunEvents
+        would take the GIL from it; they are sent when it computes (or is done).
+        """
+        if self._quiet <= 0:
+            return
+        waited_since = time.monotonic()
+        seen = self._queue.qsize()
+        while not self._closing and time.monotonic() - waited_since < _LONGEST_WAIT:
+            time.sleep(self._quiet)
+            now = self._queue.qsize()
+            if now == seen:
+                return
+            seen = now
+
+    def _take_queued(self) -> tuple[bool, list[threading.Event]]:
+        """Map what else is queued into the outbox (the lock is held).
+
+        Returns whether a stop came, and the ``wait_sent`` markers to set once the
+        outbox is sent.
+        """
+        markers: list[threading.Event] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return False, markers
+            if item is _STOP:
+                return True, markers
+            if isinstance(item, threading.Event):
+                markers.append(item)
+            else:
+                self._outbox.extend(self._map(*item))
+
+    def wait_sent(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds until what was appended so far is sent (or failed).
+
+        Returns whether it was: a script can make sure its events are out before it
+        goes on, a benchmark that a run's emission is not charged to the next run.
+        """
+        if self._closed is not None:  # all was sent or counted as undelivered
+            return True
+        if not self._thread.is_alive():
+            return False
+        sent = threading.Event()  # set by the thread once all queued before it is sent
+        self._queue.put(sent)
+        return sent.wait(timeout)
 
     def _map(
         self, positions: Sequence[int], stored: Sequence[StoredEvent]
     ) -> list[tuple[int, dict[str, Any]]]:
-        mapped: list[tuple[int, dict[str, Any]]] = []
+        rows = []
         for position, one in zip(positions, stored, strict=True):
             try:
-                event = self._events.decode_saved(position, one).event
-                if type(event).__name__ != _RECEIVED:
-                    mapped.extend((position, run_event) for run_event in self._mapper.map(event))
+                wanted = self._wanted.get(one.topic)
+                if wanted is None:
+                    name = self._events.event_name(one.topic)
+                    wanted = self._mapper.handles(name) and name != _RECEIVED
+                    self._wanted[one.topic] = wanted
+            except LineageError as e:
+                self._count_failure(position, f"could not map the event: {e}")
+                continue
+            if wanted:  # decode only what maps (not a tag, a view row, another tool's event)
+                rows.append(
+                    (position, one.originator_id, one.originator_version, one.topic, one.state)
+                )
+        mapped: list[tuple[int, dict[str, Any]]] = []
+        for row in rows:
+            position = row[0]
+            try:
+                ((_, event),) = self._decoder.decode([row])
+                for line in self._mapper.lines(event):
+                    run_event = json.loads(line)
+                    if self._keep is None or self._keep(run_event):
+                        mapped.append((position, run_event))
             except (LineageError, KeyError, AttributeError, TypeError, ValueError) as e:
                 self._count_failure(position, f"could not map the event: {e}")
         return mapped
@@ -233,6 +338,9 @@ class LiveEmitter:
         """Count what is queued or in flight as undelivered (the lock is held)."""
         left = list(self._outbox)
         self._outbox.clear()
+        if self._held is not None:
+            left.extend(self._map(*self._held))
+            self._held = None
         if self._in_flight is not None:
             left.insert(0, (self._in_flight, {}))
         while True:
@@ -240,7 +348,9 @@ class LiveEmitter:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if item is not _STOP:
+            if isinstance(item, threading.Event):
+                item.set()  # nothing more will be sent: let a waiter go
+            elif item is not _STOP:
                 left.extend(self._map(*item))
         error = f"still queued when the process ended ({timeout:g}s to drain)"
         for position, _ in left:

@@ -21,12 +21,18 @@
 
 Run ids are lineagelog's ids and event times the events' timestamps, and keys
 are written sorted: the same log maps to the same bytes.
+
+The mapper writes each RunEvent as its JSON line (``lines``): what repeats (a
+job, an artifact version's dataset, a step's parent and parameter facets) is
+serialized once, as a fragment, and an event is those fragments joined, in the
+order sorted keys would put them. ``map`` parses the lines back for transports
+that take a dict.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +77,29 @@ dumps: Callable[[Any], str] = json.JSONEncoder(
 ).encode
 """Deterministic compact JSON (sorted keys): one line per event."""
 
+_text: Callable[[str], str] = json.encoder.encode_basestring
+"""A string as ``dumps`` writes it (``ensure_ascii=False``)."""
+
+_value: Callable[[Any], str] = lambda value: (  # noqa: E731
+    _text(value) if type(value) is str else dumps(value)
+)
+"""One JSON value as ``dumps`` writes it (a string without a call through the encoder)."""
+
+
+def _head(file_name: str, schema_base: str | None = None) -> str:
+    """A facet's JSON up to its own fields: ``{"_producer":...,"_schemaURL":...,``."""
+    url = facet_schema_url(file_name, schema_base)
+    return f'{{"_producer":{_text(PRODUCER)},"_schemaURL":{_text(url)},'
+
+
+_PARENT = _head("ParentRunFacet.json") + '"job":'
+_PARAMETERS = _head("ExecutionParametersRunFacet.json") + '"parameters":'
+_SYMLINKS = _head("SymlinksDatasetFacet.json") + '"identifiers":'
+_VERSION = _head("DatasetVersionDatasetFacet.json") + '"datasetVersion":'
+
+_TAIL = f',"producer":{_text(PRODUCER)},"run":{{"facets":'
+_END = f'}},"schemaURL":{_text(RUN_EVENT_SCHEMA_URL)}}}'
+
 
 def _facet(file_name: str, schema_base: str | None = None, **fields: Any) -> dict[str, Any]:
     return {
@@ -103,19 +132,17 @@ ArtifactLookup = Callable[[str], ArtifactFacts | None]
 @dataclass
 class _Step:
     run_id: str
-    pipeline: str
-    invocation_id: str
+    job: str  # the job's JSON fragment
     inputs: list[str]
-    parameters: dict[str, Any]
+    facets: dict[str, str]  # run facets as JSON fragments, by key: parent, executionParameters
     outputs: dict[str, str] = field(default_factory=dict)
-    cache: dict[str, Any] | None = None
 
 
 class RunEventMapper:
     """Turns lineagelog events, fed in log order, into OpenLineage RunEvents.
 
     It remembers what later events need (each artifact version's dataset, each
-    pipeline run's name, each open step run), so it must see the log from its
+    pipeline run's job, each open step run), so it must see the log from its
     start (``export.run_events`` maps events before ``--since`` without writing them).
     """
 
@@ -140,13 +167,19 @@ class RunEventMapper:
         dataset; without one, recorded URIs are taken as they are.
         """
         self.namespace = namespace
+        self._namespace = _value(namespace)
+        self._cache_head = _head("LineagelogCacheRunFacet.json", schema_base) + '"cacheKey":'
+        self._artifact_head = '{"facets":{"lineagelog_artifact":' + _head(
+            "LineagelogArtifactDatasetFacet.json", schema_base
+        )
         self._lookup = lookup
         self._schema_base = schema_base
         self._locate = locate
-        self._datasets: dict[str, dict[str, Any]] = {}
-        self._pipelines: dict[str, str] = {}
+        self._datasets: dict[str, str] = {}  # artifact version id -> the dataset's JSON
+        self._jobs: dict[tuple[str, str], str] = {}  # (name, job type) -> the job's JSON
+        self._pipelines: dict[str, str] = {}  # pipeline run id -> its pipeline
         self._steps: dict[str, _Step] = {}
-        self._handlers: dict[str, Callable[[Any], Iterator[dict[str, Any]]]] = {
+        self._handlers: dict[str, Callable[[Any], list[str]]] = {
             PipelineRun.RunStarted.__name__: self._run_started,
             PipelineRun.RunCompleted.__name__: self._run_ended("COMPLETE"),
             PipelineRun.RunFailed.__name__: self._run_ended("FAIL"),
@@ -165,32 +198,43 @@ class RunEventMapper:
         """Whether events of class ``event_name`` may map to RunEvents (others need no decoding)."""
         return event_name in self._handlers
 
-    def map(self, event: Any) -> list[dict[str, Any]]:
-        """The RunEvents one lineagelog event stands for (often none), as JSON-able dicts.
+    def lines(self, event: Any) -> list[str]:
+        """The RunEvents one lineagelog event stands for (often none), each as its JSON line.
 
         ``event`` is a decoded event as projections read it (``ProjectedEvent``):
         its class name says its type, its attributes are its fields.
         """
         handler = self._handlers.get(type(event).__name__)
-        return [] if handler is None else list(handler(event))
+        return [] if handler is None else handler(event)
 
-    # -- pipeline runs ---------------------------------------------------------------------
+    def map(self, event: Any) -> list[dict[str, Any]]:
+        """The RunEvents of ``event`` (see ``lines``) as JSON-able dicts."""
+        return [json.loads(line) for line in self.lines(event)]
 
-    def _job(self, name: str, job_type: str) -> dict[str, Any]:
-        return {
-            "namespace": self.namespace,
-            "name": name,
-            "facets": {
-                "jobType": _facet(
-                    "JobTypeJobFacet.json",
-                    processingType="BATCH",
-                    integration="LINEAGELOG",
-                    jobType=job_type,
-                )
-            },
-        }
+    # -- fragments -------------------------------------------------------------------------
 
-    def _dataset(self, artifact_version_id: str) -> dict[str, Any] | None:
+    def _job(self, name: str, job_type: str) -> str:
+        key = (name, job_type)
+        job = self._jobs.get(key)
+        if job is None:
+            job = dumps(
+                {
+                    "namespace": self.namespace,
+                    "name": name,
+                    "facets": {
+                        "jobType": _facet(
+                            "JobTypeJobFacet.json",
+                            processingType="BATCH",
+                            integration="LINEAGELOG",
+                            jobType=job_type,
+                        )
+                    },
+                }
+            )
+            self._jobs[key] = job
+        return job
+
+    def _dataset(self, artifact_version_id: str) -> str | None:
         dataset = self._datasets.get(artifact_version_id)
         if dataset is None and self._lookup is not None:
             found = self._lookup(artifact_version_id)
@@ -199,166 +243,152 @@ class RunEventMapper:
                 dataset = self._datasets[artifact_version_id]
         return dataset
 
-    def _event(
+    def _line(
         self,
         event_type: str,
         e: Any,
         run_id: str,
-        job: dict[str, Any],
-        run_facets: dict[str, Any],
+        job: str,
+        run_facets: dict[str, str],
         inputs: list[str] = (),  # type: ignore[assignment]
         outputs: list[str] = (),  # type: ignore[assignment]
-    ) -> dict[str, Any]:
-        return {
-            "eventType": event_type,
-            "eventTime": e.timestamp,
-            "producer": PRODUCER,
-            "schemaURL": RUN_EVENT_SCHEMA_URL,
-            "run": {"runId": run_id, "facets": run_facets},
-            "job": job,
-            "inputs": [d for d in map(self._dataset, inputs) if d is not None],
-            "outputs": [d for d in map(self._dataset, outputs) if d is not None],
-        }
+    ) -> str:
+        """The RunEvent's JSON as ``dumps`` writes it: keys in sorted order, fragments joined."""
+        datasets = self._datasets
+        found = [datasets.get(i) or self._dataset(i) for i in inputs]
+        made = [datasets.get(o) or self._dataset(o) for o in outputs]
+        facets = ",".join(f"{_text(key)}:{run_facets[key]}" for key in sorted(run_facets))
+        ins = ",".join(d for d in found if d is not None)
+        outs = ",".join(d for d in made if d is not None)
+        return (
+            f'{{"eventTime":{_text(e.timestamp)},"eventType":"{event_type}","inputs":[{ins}],'
+            f'"job":{job},"outputs":[{outs}]{_TAIL}{{{facets}}},"runId":{_text(run_id)}{_END}'
+        )
 
-    def _run_started(self, e: Any) -> Iterator[dict[str, Any]]:
+    # -- pipeline runs ---------------------------------------------------------------------
+
+    def _run_started(self, e: Any) -> list[str]:
         run_id = e.originator_id
         self._pipelines[run_id] = e.pipeline
         facets = {"executionParameters": _parameters(e.parameters)} if e.parameters else {}
-        yield self._event("START", e, run_id, self._job(e.pipeline, "DAG"), facets)
+        return [self._line("START", e, run_id, self._job(e.pipeline, "DAG"), facets)]
 
-    def _run_ended(self, event_type: str) -> Callable[[Any], Iterator[dict[str, Any]]]:
-        def handle(e: Any) -> Iterator[dict[str, Any]]:
+    def _run_ended(self, event_type: str) -> Callable[[Any], list[str]]:
+        def handle(e: Any) -> list[str]:
             run_id = e.originator_id
             pipeline = self._pipelines.get(run_id)
             if pipeline is None:  # the run started before what this mapper saw
-                return
-            facets: dict[str, Any] = {}
+                return []
+            facets: dict[str, str] = {}
             error = getattr(e, "error", None) or getattr(e, "reason", None)
             if event_type != "COMPLETE" and error:
-                facets["errorMessage"] = _facet(
-                    "ErrorMessageRunFacet.json", message=error, programmingLanguage="python"
+                facets["errorMessage"] = dumps(
+                    _facet("ErrorMessageRunFacet.json", message=error, programmingLanguage="python")
                 )
-            yield self._event(event_type, e, run_id, self._job(pipeline, "DAG"), facets)
+            return [self._line(event_type, e, run_id, self._job(pipeline, "DAG"), facets)]
 
         return handle
 
     # -- step runs -------------------------------------------------------------------------
 
-    def _step_job(self, step: _Step) -> dict[str, Any]:
-        return self._job(f"{step.pipeline}.{step.invocation_id}", "TASK")
-
-    def _step_facets(self, step: _Step) -> dict[str, Any]:
-        facets: dict[str, Any] = {
-            "parent": _facet(
-                "ParentRunFacet.json",
-                run={"runId": step.run_id},
-                job={"namespace": self.namespace, "name": step.pipeline},
-            )
+    def _step_started(self, e: Any) -> list[str]:
+        facets = {
+            "parent": f'{_PARENT}{{"name":{_value(e.pipeline)},"namespace":{self._namespace}}},'
+            f'"run":{{"runId":{_value(e.run_id)}}}}}'
         }
-        if step.parameters:
-            facets["executionParameters"] = _parameters(step.parameters)
-        if step.cache is not None:
-            facets["lineagelog_cache"] = step.cache
-        return facets
-
-    def _step_started(self, e: Any) -> Iterator[dict[str, Any]]:
+        if e.parameters:
+            facets["executionParameters"] = _parameters(e.parameters)
         step = _Step(
-            e.run_id, e.pipeline, e.invocation_id, sorted(set(e.inputs.values())), e.parameters
+            e.run_id,
+            self._job(f"{e.pipeline}.{e.invocation_id}", "TASK"),
+            sorted(set(e.inputs.values())),
+            facets,
         )
         self._steps[e.originator_id] = step
-        yield self._event(
-            "START", e, e.originator_id, self._step_job(step), self._step_facets(step), step.inputs
-        )
+        return [self._line("START", e, e.originator_id, step.job, step.facets, step.inputs)]
 
-    def _cache_decided(self, e: Any) -> Iterator[dict[str, Any]]:
+    def _cache_decided(self, e: Any) -> list[str]:
         step = self._steps.get(e.originator_id)
         if step is None:
-            return
-        step.cache = _facet(
-            "LineagelogCacheRunFacet.json",
-            self._schema_base,
-            outcome=e.outcome,
-            reason=e.reason,
-            cacheKey=e.cache_key,
-            originalStepRunId=e.original_step_run_id,
+            return []
+        step.facets["lineagelog_cache"] = (
+            f"{self._cache_head}{_value(e.cache_key)},"
+            f'"originalStepRunId":{_value(e.original_step_run_id)},'
+            f'"outcome":{_value(e.outcome)},"reason":{_value(e.reason)}}}'
         )
         step.outputs.update(e.reused_outputs)
-        yield from ()
+        return []
 
-    def _artifact_written(self, e: Any) -> Iterator[dict[str, Any]]:
+    def _artifact_written(self, e: Any) -> list[str]:
         self._remember_artifact(e)
         step = self._steps.get(e.originator_id)
         if step is not None:
             step.outputs[e.output_name] = e.artifact_version_id
-        yield from ()
+        return []
 
-    def _step_ended(self, event_type: str) -> Callable[[Any], Iterator[dict[str, Any]]]:
-        def handle(e: Any) -> Iterator[dict[str, Any]]:
+    def _step_ended(self, event_type: str) -> Callable[[Any], list[str]]:
+        def handle(e: Any) -> list[str]:
             step = self._steps.pop(e.originator_id, None)
             if step is None:
-                return
-            facets = self._step_facets(step)
+                return []
+            facets = step.facets
             if event_type == "FAIL":
-                facets["errorMessage"] = _facet(
-                    "ErrorMessageRunFacet.json",
-                    message=f"{e.error_type}: {e.message}",
-                    programmingLanguage="python",
-                    stackTrace=e.traceback,
-                )
+                facets = {
+                    **facets,
+                    "errorMessage": dumps(
+                        _facet(
+                            "ErrorMessageRunFacet.json",
+                            message=f"{e.error_type}: {e.message}",
+                            programmingLanguage="python",
+                            stackTrace=e.traceback,
+                        )
+                    ),
+                }
             elif event_type == "ABORT":
-                facets["errorMessage"] = _facet(
-                    "ErrorMessageRunFacet.json", message=e.reason, programmingLanguage="python"
-                )
+                facets = {
+                    **facets,
+                    "errorMessage": dumps(
+                        _facet(
+                            "ErrorMessageRunFacet.json",
+                            message=e.reason,
+                            programmingLanguage="python",
+                        )
+                    ),
+                }
             outputs = [step.outputs[name] for name in sorted(step.outputs)]
-            yield self._event(
-                event_type, e, e.originator_id, self._step_job(step), facets, step.inputs, outputs
-            )
+            return [
+                self._line(event_type, e, e.originator_id, step.job, facets, step.inputs, outputs)
+            ]
 
         return handle
 
     # -- artifacts and received events -----------------------------------------------------
 
-    def _external_registered(self, e: Any) -> Iterator[dict[str, Any]]:
+    def _external_registered(self, e: Any) -> list[str]:
         self._remember_artifact(e)
-        yield from ()
+        return []
 
     def _remember_artifact(self, e: Any) -> None:
         namespace, name = dataset_of_uri(self._locate(e.uri))
-        version = e.version_name or str(e.version)
-        self._datasets[e.artifact_version_id] = {
-            "namespace": namespace,
-            "name": name,
-            "facets": {
-                "version": _facet("DatasetVersionDatasetFacet.json", datasetVersion=version),
-                "symlinks": _facet(
-                    "SymlinksDatasetFacet.json",
-                    identifiers=[
-                        {
-                            "namespace": self.namespace,
-                            "name": f"{e.name}:{version}",
-                            "type": "ARTIFACT",
-                        }
-                    ],
-                ),
-                "lineagelog_artifact": _facet(
-                    "LineagelogArtifactDatasetFacet.json",
-                    self._schema_base,
-                    artifactVersionId=e.artifact_version_id,
-                    contentHash=e.content_hash,
-                    size=e.size,
-                    materializer=e.materializer,
-                    dataType=e.data_type,
-                    artifactType=e.artifact_type,
-                ),
-            },
-        }
+        version = _value(e.version_name or str(e.version))
+        symlink = _value(f"{e.name}:{e.version_name or str(e.version)}")
+        self._datasets[e.artifact_version_id] = (
+            f'{self._artifact_head}"artifactType":{_value(e.artifact_type)},'
+            f'"artifactVersionId":{_value(e.artifact_version_id)},'
+            f'"contentHash":{_value(e.content_hash)},"dataType":{_value(e.data_type)},'
+            f'"materializer":{_value(e.materializer)},"size":{_value(e.size)}}},'
+            f'"symlinks":{_SYMLINKS}[{{"name":{symlink},"namespace":{self._namespace},'
+            f'"type":"ARTIFACT"}}]}},"version":{_VERSION}{version}}}}},'
+            f'"name":{_value(name)},"namespace":{_value(namespace)}}}'
+        )
 
-    def _received(self, e: Any) -> Iterator[dict[str, Any]]:
-        yield json.loads(e.document)
+    def _received(self, e: Any) -> list[str]:
+        return [dumps(json.loads(e.document))]
 
 
-def _parameters(parameters: dict[str, Any]) -> dict[str, Any]:
-    return _facet(
-        "ExecutionParametersRunFacet.json",
-        parameters=[{"key": key, "value": dumps(parameters[key])} for key in sorted(parameters)],
+def _parameters(parameters: dict[str, Any]) -> str:
+    listed = ",".join(
+        f'{{"key":{_value(key)},"value":{_text(dumps(parameters[key]))}}}'
+        for key in sorted(parameters)
     )
+    return f"{_PARAMETERS}[{listed}]}}"

@@ -71,7 +71,8 @@ SchemaBase = Annotated[
         "--schema-base",
         help="Where lineagelog's OpenLineage facet schemas are served, for their _schemaURL "
         "(e.g. http://lineage:8080/openlineage/facets, as `lineagelog serve` serves them); "
-        "default: their $id, resolved from the package.",
+        "default: LINEAGELOG_OPENLINEAGE_SCHEMA_BASE, else their $id "
+        "(urn:lineagelog:..., resolved from the package).",
     ),
 ]
 ArtifactStoreUrl = Annotated[

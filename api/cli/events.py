@@ -110,7 +110,9 @@ def _export_openlineage(
     context: LineageContext, output: str, since: int, namespace: str, schema_base: str | None
 ) -> None:
     from lineagelog.adapters.openlineage.export import export_openlineage
+    from lineagelog.adapters.openlineage.schemas import schema_base as resolve_schema_base
 
+    schema_base = resolve_schema_base(schema_base)  # else LINEAGELOG_OPENLINEAGE_SCHEMA_BASE
     if output == "-":
         export_openlineage(
             context.events,

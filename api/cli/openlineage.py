@@ -89,6 +89,7 @@ def send(
 ) -> None:
     """POST the history (after --since) as OpenLineage RunEvents, one per request."""
     from lineagelog.adapters.openlineage.delivery import DeliveryStatusStore
+    from lineagelog.adapters.openlineage.schemas import schema_base as resolve_schema_base
     from lineagelog.adapters.openlineage.transport import (
         consumer_name,
         http_transport,
@@ -97,13 +98,14 @@ def send(
     from lineagelog.api.cli.session import open_context_for
 
     transport = http_transport(url, endpoint)
+    base = resolve_schema_base(schema_base)  # else LINEAGELOG_OPENLINEAGE_SCHEMA_BASE
     context = open_context_for(database_url, artifact_store, catch_up=False)
     result = send_history(
         context.events,
         transport,
         since=since,
         namespace=namespace,
-        schema_base=schema_base,
+        schema_base=base,
         locate=context.artifacts.full_uri,
     )
     DeliveryStatusStore(context.engine).settled(consumer_name(transport), since)

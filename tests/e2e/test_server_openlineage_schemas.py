@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,8 @@ from parts import require_module
 from served import Server, build_history, serve
 
 from lineagelog.adapters.openlineage.schemas import shipped_schema
+from lineagelog.adapters.openlineage.validation import facet_schemas
+from lineagelog.api.context import close_contexts
 
 require_module("fastapi", "server")
 jsonschema = require_module("jsonschema", "openlineage")
@@ -97,9 +100,65 @@ def test_without_a_schema_base_the_schema_url_is_the_id_the_package_resolves(
     facets = _custom_facets(exported.stdout)
     assert facets
     for _, facet in facets:
+        assert facet["_schemaURL"].startswith("urn:lineagelog:openlineage:facets:1-0-0:")
         schema = shipped_schema(facet["_schemaURL"])
         assert schema is not None
         _validate(facet, schema, facet["_schemaURL"])
+
+
+def _fetched_schemas_are_the_validators(
+    facets: list[tuple[str, dict[str, Any]]], base: str
+) -> None:
+    """Each facet's _schemaURL, fetched, is the schema ingestion validates it with; it passes."""
+    assert {key for key, _ in facets} == {"lineagelog_cache", "lineagelog_artifact"}
+    for key, facet in facets:
+        url = facet["_schemaURL"]
+        assert url.startswith(base + "/")
+        answer = httpx.get(url.split("#", 1)[0], timeout=20)  # no token
+        assert answer.status_code == 200, answer.text
+        place = "run" if key == "lineagelog_cache" else "dataset"
+        used = facet_schemas().schema_for(place, key)
+        assert used is not None
+        assert answer.json() == facet_schemas().documents[used]
+        _validate(facet, answer.json(), url)
+
+
+def test_the_schema_base_variable_points_export_and_live_emission_at_the_server(
+    server: Server, history: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = f"{server.url}/openlineage/facets"
+    monkeypatch.setenv("LINEAGELOG_OPENLINEAGE_SCHEMA_BASE", base)
+    written = tmp_path / "events.jsonl"
+    config = tmp_path / "openlineage.yml"
+    config.write_text(
+        f"transport:\n  type: file\n  log_file_path: {written}\n  append: true\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("OPENLINEAGE_CONFIG", str(config))
+    close_contexts()  # the next context starts live emission
+
+    build_history(runs=1)
+    close_contexts()  # drains the emitter
+    exported = run_cli(
+        "events", "export", "--format", "openlineage", *store_options(*history),
+        settings={"LINEAGELOG_OPENLINEAGE_SCHEMA_BASE": base},
+    )  # fmt: skip
+
+    assert exported.returncode == 0, exported.stderr
+    _fetched_schemas_are_the_validators(_custom_facets(written.read_text("utf-8")), base)
+    _fetched_schemas_are_the_validators(_custom_facets(exported.stdout), base)
+
+
+def test_a_schema_base_that_is_no_http_url_is_refused_naming_it(
+    history: tuple[str, str],
+) -> None:
+    result = run_cli(
+        "events", "export", "--format", "openlineage", *store_options(*history),
+        settings={"LINEAGELOG_OPENLINEAGE_SCHEMA_BASE": "lineage:8080/facets"},
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert "LINEAGELOG_OPENLINEAGE_SCHEMA_BASE 'lineage:8080/facets'" in result.stderr
+    assert "http://" in result.stderr
 
 
 def test_a_schema_base_without_the_openlineage_format_is_refused(

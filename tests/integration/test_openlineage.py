@@ -22,10 +22,12 @@ from views import view_rows
 from lineagelog.adapters.export import export_events, import_events
 from lineagelog.adapters.openlineage.export import export_openlineage
 from lineagelog.adapters.openlineage.ingest import ingest_event, ingest_lines
+from lineagelog.adapters.openlineage.rows import RowDecoder
 from lineagelog.adapters.openlineage.validation import check_run_event, facet_schemas
 from lineagelog.api import (
     Client,
     InvalidOpenLineageEventError,
+    StorageError,
     pipeline,
     register_artifact,
     step,
@@ -181,6 +183,31 @@ def test_every_exported_event_validates_against_the_spec_and_our_facet_schemas(
     assert [e["eventType"] for e in exported if e["job"]["name"] == "failing"] == ["START", "FAIL"]
 
 
+def test_the_exports_light_decoder_makes_the_records_the_projectors_decoder_makes(
+    any_stores: tuple[str, str],
+) -> None:
+    training()
+    training()  # cache hits: reused outputs nested in the decision
+    with pytest.raises(Exception, match="no good"):
+        failing()
+    events = open_context().events
+    rows = events.read_rows(0, 10_000)
+    rows.append((rows[-1][0] + 1, rows[-1][1], 99, rows[-1][3], b"[1, 2]"))  # not an object
+
+    with pytest.raises(StorageError, match="not an object"):
+        RowDecoder(events).decode(rows)
+    light = RowDecoder(events).decode(rows[:-1])
+    full = events.decode_rows(rows[:-1])
+
+    assert len(light) == len(full) > 20
+    for (position, record), expected in zip(light, full, strict=True):
+        assert position == expected.position
+        assert type(record).__name__ == type(expected.event).__name__
+        assert record.__dict__ == expected.event.__dict__
+    started = [r for _, r in light if type(r).__name__ == "StepStarted" and r.inputs]
+    assert started and all("-" in v for r in started for v in r.inputs.values())
+
+
 def test_the_same_log_exports_the_same_bytes_and_since_leaves_out_earlier_events(
     any_stores: tuple[str, str],
 ) -> None:
@@ -207,6 +234,28 @@ def test_the_same_log_exports_the_same_bytes_and_since_leaves_out_earlier_events
 # -- in -------------------------------------------------------------------------------
 
 
+BROKEN = [
+    (lambda e: e.pop("eventTime"), "eventTime"),
+    (lambda e: e.pop("producer"), "producer"),
+    (lambda e: e.pop("schemaURL"), "schemaURL"),
+    (lambda e: e["run"].pop("runId"), "run.runId"),
+    (lambda e: e["run"].update(runId="not-a-uuid"), "run.runId"),
+    (lambda e: e["job"].pop("namespace"), "job.namespace"),
+    (lambda e: e["job"].pop("name"), "job.name"),
+    (lambda e: e.pop("run"), "run"),
+    (lambda e: e.update(eventType="DONE"), "eventType"),
+    (lambda e: e.update(eventTime="yesterday"), "eventTime"),
+    (lambda e: e["inputs"][0].pop("name"), "inputs[0].name"),
+    (
+        lambda e: e["run"]["facets"].update(
+            parent={"_producer": "https://x", "_schemaURL": "https://x", "job": {}}
+        ),
+        "run.facets.parent",
+    ),
+]
+"""Events broken in one field each, and the field the refusal must name."""
+
+
 @pytest.mark.parametrize(
     ("name", "event"), spec_example_events(), ids=lambda v: v if isinstance(v, str) else ""
 )
@@ -220,28 +269,7 @@ def test_the_specifications_example_events_are_accepted(
     assert result.accepted == 1
 
 
-@pytest.mark.parametrize(
-    ("breaking", "field"),
-    [
-        (lambda e: e.pop("eventTime"), "eventTime"),
-        (lambda e: e.pop("producer"), "producer"),
-        (lambda e: e.pop("schemaURL"), "schemaURL"),
-        (lambda e: e["run"].pop("runId"), "run.runId"),
-        (lambda e: e["run"].update(runId="not-a-uuid"), "run.runId"),
-        (lambda e: e["job"].pop("namespace"), "job.namespace"),
-        (lambda e: e["job"].pop("name"), "job.name"),
-        (lambda e: e.pop("run"), "run"),
-        (lambda e: e.update(eventType="DONE"), "eventType"),
-        (lambda e: e.update(eventTime="yesterday"), "eventTime"),
-        (lambda e: e["inputs"][0].pop("name"), "inputs[0].name"),
-        (
-            lambda e: e["run"]["facets"].update(
-                parent={"_producer": "https://x", "_schemaURL": "https://x", "job": {}}
-            ),
-            "run.facets.parent",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("breaking", "field"), BROKEN)
 def test_an_event_broken_in_a_required_field_is_refused_naming_it_and_appends_nothing(
     any_stores: tuple[str, str], breaking: Any, field: str
 ) -> None:
@@ -256,6 +284,28 @@ def test_an_event_broken_in_a_required_field_is_refused_naming_it_and_appends_no
     assert refused.value.field.startswith(field)
     assert repr(field) in str(refused.value) or field in str(refused.value)
     assert context.events.max_position() == before
+
+
+def test_the_compiled_validators_alone_take_the_examples_and_refuse_every_broken_event() -> None:
+    """The compiled fast path never lets through what jsonschema would refuse."""
+    schemas = facet_schemas()
+    compiled = schemas.compiled()
+    assert "https://openlineage.io/spec/2-0-2/OpenLineage.json" in compiled
+    assert any("ParentRunFacet" in uri for uri in compiled)
+    assert not any("LineageFacet.json" in uri for uri in compiled)  # dependentRequired
+    for name, event in spec_example_events():
+        assert schemas.quick_valid(event), name
+    for breaking, field in BROKEN:
+        event = run_event(inputs=[("s3://lake", "raw")])
+        breaking(event)
+        if "run" in event:
+            assert not schemas.quick_valid(event), field
+    # LineageFacet's dependentRequired is no draft-7 keyword: jsonschema checks that facet
+    event = run_event()
+    event["job"]["facets"] = json.loads((SPEC / "tests/LineageFacet/implicit-job.json").read_text())
+    assert schemas.quick_valid(event)
+    event["job"]["facets"]["lineage"]["_producer"] = 3
+    assert not schemas.quick_valid(event)
 
 
 def test_the_same_event_twice_is_recorded_once_and_unknown_custom_facets_are_kept(

@@ -249,3 +249,50 @@ def test_the_file_transport_of_an_openlineage_yml_gets_the_run(
 
     lines = [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()]
     assert lines == _exported()
+
+
+def test_the_filters_of_an_openlineage_yml_drop_the_jobs_they_match(
+    any_stores: tuple[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = tmp_path / "events.jsonl"
+    config = tmp_path / "openlineage.yml"
+    config.write_text(
+        f"transport:\n  type: file\n  log_file_path: {written}\n  append: true\n"
+        "filters:\n"
+        "  - type: exact\n    match: training.load\n"
+        "  - type: regex\n    regex: '.*\\.fi[t]$'\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("OPENLINEAGE_CONFIG", str(config))
+
+    training()
+    close_contexts()
+
+    lines = [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()]
+    everything = _exported()
+    assert {e["job"]["name"] for e in everything} == {"training", "training.load", "training.fit"}
+    assert lines == [e for e in everything if e["job"]["name"] == "training"]
+    assert [e["eventType"] for e in lines] == ["START", "COMPLETE"]
+
+
+def test_wait_sent_returns_once_the_runs_events_are_written(
+    any_stores: tuple[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = tmp_path / "events.jsonl"
+    config = tmp_path / "openlineage.yml"
+    config.write_text(
+        f"transport:\n  type: file\n  log_file_path: {written}\n  append: true\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("OPENLINEAGE_CONFIG", str(config))
+
+    training()
+    emitter = open_context().live_emission
+    assert emitter is not None
+    sent = emitter.wait_sent(30)  # the emitter waits for a quiet moment: nothing yet
+    lines = [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()]
+    figures = emitter.close()
+
+    assert sent
+    assert lines == _exported()
+    assert emitter.wait_sent(1)  # closed: nothing left to wait for
+    assert (figures.delivered, figures.failed) == (len(lines), 0)

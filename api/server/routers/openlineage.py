@@ -6,21 +6,18 @@ Recording is a write: the server takes events only when started with
 
 from __future__ import annotations
 
-from fastapi import Depends
+from fastapi import Request
 
-from lineagelog.api.client import Client
 from lineagelog.api.context import LineageContext
 from lineagelog.api.openlineage_routes import openlineage_router
 from lineagelog.api.server.deps import writer
 
 __all__ = ["router"]
 
-_writer = Depends(writer)
 
-
-def _recording(client: Client = _writer) -> LineageContext:
-    """The server's stores, once the server allows writes."""
-    return client.context
+async def _recording(request: Request) -> LineageContext:
+    """The server's stores, once the server allows writes (a coroutine: no thread hop)."""
+    return writer(request).context
 
 
 router = openlineage_router(_recording)
