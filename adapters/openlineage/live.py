@@ -41,6 +41,7 @@ from lineagelog.adapters.openlineage.mapping import (
     RunEventMapper,
 )
 from lineagelog.adapters.openlineage.rows import RowDecoder
+from lineagelog.adapters.stored_events import stored_row
 from lineagelog.domain.errors import LineageError
 from lineagelog.domain.openlineage import OpenLineageEvent
 
@@ -267,19 +268,18 @@ class LiveEmitter:
     ) -> list[tuple[int, dict[str, Any]]]:
         rows = []
         for position, one in zip(positions, stored, strict=True):
+            topic, state = stored_row(one.topic, one.state)  # the one decode of a stored row
             try:
-                wanted = self._wanted.get(one.topic)
+                wanted = self._wanted.get(topic)
                 if wanted is None:
-                    name = self._events.event_name(one.topic)
+                    name = self._events.event_name(topic)
                     wanted = self._mapper.handles(name) and name != _RECEIVED
-                    self._wanted[one.topic] = wanted
+                    self._wanted[topic] = wanted
             except LineageError as e:
                 self._count_failure(position, f"could not map the event: {e}")
                 continue
             if wanted:  # decode only what maps (not a tag, a view row, another tool's event)
-                rows.append(
-                    (position, one.originator_id, one.originator_version, one.topic, one.state)
-                )
+                rows.append((position, one.originator_id, one.originator_version, topic, state))
         mapped: list[tuple[int, dict[str, Any]]] = []
         for row in rows:
             position = row[0]
