@@ -162,7 +162,7 @@ def test_artifact_versions_come_in_pages_that_join_up_to_the_whole_list(server) 
     assert second_name["items"] == names[1:2] and second_name["next_offset"] == 2
 
 
-def test_run_graph_and_diagram_downloads(server, history) -> None:
+def test_run_graph_and_diagram_downloads(server, history, dot_program) -> None:
     _, runs = history
 
     graph = get(server, f"/api/v1/runs/{runs[0]}/graph").json()
