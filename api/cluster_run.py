@@ -3,12 +3,15 @@
 The driver walks the DAG: a step whose inputs exist is started and its cache
 decided here, as in the local runner, so a hit never reaches the cluster; a miss
 is packed (``RemoteStep``) and submitted. Independent steps therefore run at the
-same time. While they run, the driver appends what it hears: ``AttemptStarted``
-when a worker begins a step (a worker that died and a retry elsewhere show as two
-attempts, also when the worker died before it could say it started), then, when
-the step returns, its outputs (``ArtifactWritten``) and ``StepSucceeded``, or
-``StepFailed``. An attempt heard of together with the step's end (a step shorter
-than the news' way back) goes in the same append as that end. Each planned output
+same time. A step starts when the executor has a place for it (a worker with a
+free thread, which its ``StepStarted`` records); until then it waits, unless the
+cache serves it (looked up once, recording nothing otherwise). While they run,
+the driver appends what it hears: ``AttemptStarted`` when a worker begins a step
+(a worker that died and a retry elsewhere show as two attempts, also when the
+worker died before it could say it started), then, when the step returns, its
+outputs (``ArtifactWritten``) and ``StepSucceeded``, or ``StepFailed``. An
+attempt heard of together with the step's end (a step shorter than the news' way
+back) goes in the same append as that end. Each planned output
 folder is covered by a write lease held by the driver from submission until its
 version is recorded, so ``gc`` never takes bytes whose event is on its way.
 
@@ -63,9 +66,19 @@ class RunRecorder(Protocol):
         """Records the outputs the workers saved."""
 
     def decide_step(
-        self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID, started: float
-    ) -> bool:
-        """Start the step run and record its cache decision; True when a hit served it."""
+        self,
+        invocation: Invocation,
+        run_id: uuid.UUID,
+        step_run_id: uuid.UUID,
+        started: float,
+        worker: str | None = None,
+        *,
+        only_hit: bool = False,
+    ) -> bool | None:
+        """Start the step run on ``worker``, record its cache decision; True when a hit served it.
+
+        ``only_hit``: record nothing and return None unless a hit serves it.
+        """
 
     def remember_execution(
         self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID
@@ -131,6 +144,7 @@ class ClusterRun:
         self._submitted: dict[str, _Submitted] = {}
         self._packed: dict[int, PackedStep] = {}  # id(step) -> pickled once for the run
         self._refused: tuple[str, StepFailure] | None = None  # the first step submit refused
+        self._looked_up: set[str] = set()  # waiting steps the cache did not serve
 
     def run(self, builder: DagBuilder, run_id: uuid.UUID) -> tuple[str, StepFailure] | None:
         """Run every step whose inputs come to exist; return the first failure, if any."""
@@ -148,6 +162,8 @@ class ClusterRun:
                     first = first or self._refused
                 _release(recorded)
                 if not self._submitted:
+                    if pending and (first is None or self.runner.on_failure == "continue"):
+                        self._no_place(pending, done)
                     return first
                 for news in self.executor.wait():
                     if isinstance(news, TaskStarted):
@@ -184,8 +200,16 @@ class ClusterRun:
                     failed.add(invocation.id)  # never started: an input it needs does not exist
                     progressed = True
                 elif done.issuperset(invocation.upstream):
+                    place = self.executor.place()
+                    if place is None:  # every worker busy: served from cache, or wait
+                        if self._served_while_busy(invocation, run_id):
+                            done.add(invocation.id)
+                            progressed = True
+                        else:
+                            waiting.append(invocation)
+                        continue
                     progressed = True
-                    started = self._start(invocation, run_id)
+                    started = self._start(invocation, run_id, place.worker)
                     if started is True:
                         done.add(invocation.id)
                     elif isinstance(started, StepFailure):
@@ -197,15 +221,36 @@ class ClusterRun:
             pending = waiting
         return pending
 
-    def _start(self, invocation: Invocation, run_id: uuid.UUID) -> bool | StepFailure:
-        """Start the step run and decide; submit a miss. True when a cache hit served it.
+    def _served_while_busy(self, invocation: Invocation, run_id: uuid.UUID) -> bool:
+        """Whether the cache serves a step that waits for a worker (looked up once per step)."""
+        if invocation.id in self._looked_up:
+            return False
+        self._looked_up.add(invocation.id)
+        step_run_id, started = uuid.uuid4(), time.perf_counter()
+        served = self.runner.decide_step(invocation, run_id, step_run_id, started, only_hit=True)
+        return served is True
+
+    def _no_place(self, pending: list[Invocation], done: set[str]) -> None:
+        """Nothing of this run is running, yet ready steps found no place: say so, not hang."""
+        ready = [i.id for i in pending if done.issuperset(i.upstream)]
+        if ready:
+            raise ExecutorError(
+                f"{self.executor.name} has no free place for steps {ready} although none of "
+                "this run's steps is running on it; check that its workers have threads, "
+                "or run the pipeline with executor='local'"
+            )
+
+    def _start(
+        self, invocation: Invocation, run_id: uuid.UUID, worker: str | None = None
+    ) -> bool | StepFailure:
+        """Start the step run on ``worker`` and decide; submit a miss. True when a hit served it.
 
         A step the executor refuses to take (its connection to the cluster lost, say)
         fails as a step, so the run ends failed rather than left running.
         """
         runner = self.runner
         step_run_id, started = uuid.uuid4(), time.perf_counter()
-        if runner.decide_step(invocation, run_id, step_run_id, started):
+        if runner.decide_step(invocation, run_id, step_run_id, started, worker):
             return True
         context = runner.context
         planned = plan_outputs(context, runner.pipeline, invocation)
@@ -235,14 +280,14 @@ class ClusterRun:
         key = str(step_run_id)
         self._submitted[key] = _Submitted(invocation, run_id, step_run_id, started, planned, leases)
         try:
-            self.executor.submit(ExecutorTask(key, work.label, work))
+            self.executor.submit(ExecutorTask(key, work.label, work, worker))
         except Exception as error:  # the executor's own errors, or its engine's
             submitted = self._submitted.pop(key)
             with submitted.leases:
                 failure = self._record_failure(submitted, TaskFinished(key, None, error=error))
             self._refused = self._refused or (invocation.id, failure)
             return failure
-        log.info("%s submitted to %s", work.label, self.executor.name)
+        log.info("%s submitted to %s", work.label, worker or self.executor.name)
         return False
 
     # -- hearing back ----------------------------------------------------------------------

@@ -82,6 +82,10 @@ exclusive tag moved to another run), so its end is decided on its latest state a
 on a conflict; a run recovery ended meanwhile refuses with ``RunAlreadyEndedError``."""
 
 
+class _NotServed(Exception):
+    """A lookup that records nothing: no hit serves the step (``decide_step(only_hit=True)``)."""
+
+
 class PipelineRunner:
     """Runs one pipeline call against one context."""
 
@@ -346,17 +350,30 @@ class PipelineRunner:
         self.remember_execution(invocation, run_id, step_run_id)
 
     def decide_step(
-        self, invocation: Invocation, run_id: uuid.UUID, step_run_id: uuid.UUID, started: float
-    ) -> bool:
+        self,
+        invocation: Invocation,
+        run_id: uuid.UUID,
+        step_run_id: uuid.UUID,
+        started: float,
+        worker: str | None = None,
+        *,
+        only_hit: bool = False,
+    ) -> bool | None:
         """Start the step run and record its cache decision; True when a hit served it.
 
         A hit's outputs are in ``produced`` when this returns; a miss (or disabled)
-        is for the caller to execute.
+        is for the caller to execute. ``worker`` is where an executor placed the
+        step (the step run records it; a hit, which runs nowhere, records none).
+        ``only_hit`` records nothing unless a hit serves the step, and then returns
+        None for a miss: a step waiting for a free worker need not wait when it is
+        cached.
         """
         ingredients = self._ingredients(invocation)
         disabled = self._disabled_reason(invocation)
+        if only_hit and disabled is not None:
+            return None
 
-        def start(changes: Changes) -> StepRun:
+        def start(changes: Changes, worker: str | None) -> StepRun:
             record_step_code(changes, invocation.step)
             return StepRun.start(
                 run_id=run_id,
@@ -372,19 +389,35 @@ class PipelineRunner:
                 },
                 step_run_id=step_run_id,
                 executor=self.executor.name if self.executor is not None else "local",
-                worker=None if self.executor is not None else this_process(),
+                worker=worker if self.executor is not None else this_process(),
             )
 
         # The hit's append conflicts when a reused version got a tombstone (or any
         # other event on its name) since it was checked: the repository decides again.
-        served = self._repository.change_together(
-            lambda changes: self._decide(
-                changes, changes.add(start(changes)), invocation, ingredients, disabled, started
-            ),
-            on_saved=self._own_positions.update,
-            what=f"record the cache decision of step {invocation.id!r} (other writers kept "
-            "changing the artifact names it reuses)",
-        )
+        def decide(changes: Changes) -> RecordedExecution | None:
+            found = self._look_up(changes, ingredients.key, step_run_id, disabled)
+            hit = isinstance(found, RecordedExecution)
+            if only_hit and not hit:
+                raise _NotServed
+            # The names a hit reuses (holding their VersionReused) go after the step run,
+            # as they would had it started first: the log's order does not depend on this.
+            looked_up = changes.held
+            for aggregate in looked_up:
+                changes.discard(aggregate)
+            step_run = changes.add(start(changes, None if hit else worker))  # a hit runs nowhere
+            for aggregate in looked_up:
+                changes.add(aggregate)
+            return self._decide(step_run, invocation, ingredients, disabled, found, started)
+
+        try:
+            served = self._repository.change_together(
+                decide,
+                on_saved=self._own_positions.update,
+                what=f"record the cache decision of step {invocation.id!r} (other writers kept "
+                "changing the artifact names it reuses)",
+            )
+        except _NotServed:
+            return None
         if served is None:
             self._keys[step_run_id] = ingredients.key
             return False
@@ -408,19 +441,31 @@ class PipelineRunner:
             ),
         )
 
+    def _look_up(
+        self, changes: Changes, key: str, step_run_id: uuid.UUID, disabled: str | None
+    ) -> RecordedExecution | str | None:
+        """The execution a hit would serve, or why there is none (``find_hit``); None if disabled.
+
+        On a hit, the reused names' ``VersionReused`` are pending in ``changes``.
+        """
+        if disabled is not None:
+            return None
+        self._catch_up_if_others_wrote()
+        return find_hit(self.context, changes, key, step_run_id, self._own_executions.get(key))
+
     def _decide(
         self,
-        changes: Changes,
         step_run: StepRun,
         invocation: Invocation,
         ingredients: CacheIngredients,
         disabled: str | None,
+        found: RecordedExecution | str | None,
         started: float,
     ) -> RecordedExecution | None:
         """Decide hit, miss or disabled on the new ``step_run``; return the execution a hit serves.
 
         A hit succeeds the step run and reuses the execution's outputs (their names'
-        ``VersionReused`` are held by ``changes``, saved in the same append).
+        ``VersionReused``, pending in the caller's ``Changes``, go in the same append).
         """
         key = ingredients.key
         if disabled is not None:
@@ -431,8 +476,6 @@ class PipelineRunner:
                 ingredients=ingredients.as_dict(),
             )
             return None
-        self._catch_up_if_others_wrote()
-        found = find_hit(self.context, changes, key, step_run.id, self._own_executions.get(key))
         if not isinstance(found, RecordedExecution):
             step_run.decide_cache(
                 cache_key=key,

@@ -32,10 +32,11 @@ class StepRun(LineageAggregate):
 
         ``executor`` is where its body runs: ``local`` (the driver's own process) or
         an executor's name (``dask tcp://10.0.0.5:8786``). ``worker`` is the process
-        that runs it, when known as the step starts: the driver's (``host (pid N)``)
-        for ``local``. A step sent to a cluster is started, and its cache decided,
-        before it is submitted, so its worker is not known yet: each attempt's worker
-        is in an ``AttemptStarted``. Events recorded before these fields existed read
+        that runs it: the driver's (``host (pid N)``) for ``local``; on a cluster, the
+        worker the executor placed it on (``tcp://10.0.0.7:40123``), or None when the
+        executor lets its engine place steps or a cache hit serves the step (a hit
+        runs nowhere). Each attempt's actual worker is in an ``AttemptStarted``: a
+        worker that dies moves the step to another. Events recorded before these fields existed read
         None (and their hashes, which never held them, are unchanged).
         """
 

@@ -90,7 +90,8 @@ class StepRunRecord:
     executor: str | None = None
     """Where the body runs, as ``StepStarted`` says: ``local`` or an executor's name."""
     started_worker: str | None = None
-    """The worker ``StepStarted`` names: the driver process for ``local``, else None."""
+    """The worker ``StepStarted`` names: the driver process for ``local``, the worker an
+    executor placed the step on, or None (a cache hit; an engine that places steps itself)."""
 
     @property
     def worker(self) -> str | None:

@@ -2,10 +2,18 @@
 
 from lineagelog.adapters.executors.port import (
     ExecutorTask,
+    Placement,
     StepExecutor,
     TaskFinished,
     TaskNews,
     TaskStarted,
 )
 
-__all__ = ["ExecutorTask", "StepExecutor", "TaskFinished", "TaskNews", "TaskStarted"]
+__all__ = [
+    "ExecutorTask",
+    "Placement",
+    "StepExecutor",
+    "TaskFinished",
+    "TaskNews",
+    "TaskStarted",
+]

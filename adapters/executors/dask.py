@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import threading
 import time
 import traceback
 import uuid
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from lineagelog.adapters.executors.port import (
     ExecutorTask,
+    Placement,
     StepExecutor,
     TaskFinished,
     TaskNews,
@@ -52,6 +54,14 @@ _PUSH_LIMIT = 256 * 1024
 message stream; larger ones wait for the driver to gather the task's result (two more
 round trips through the scheduler)."""
 _RECORDED_WAIT_S = 30.0
+_ANNOUNCE_AFTER_S = 0.05
+"""A step still running after this long tells the driver it started (a shorter one's
+outcome says it); the driver then appends the attempt while the step runs."""
+_SUBMIT_BATCH_S = 0.002
+"""How long the client gathers messages to the scheduler before sending them (Dask's own
+default, 10 ms, is most of a short step's round trip: a step submitted within 10 ms of
+the previous message waits for the rest of it). The scheduler and the workers batch
+for 2 to 5 ms; the client does the same while this executor uses it."""
 
 
 class DaskExecutor(StepExecutor):
@@ -117,6 +127,14 @@ class DaskExecutor(StepExecutor):
         self._seen: set[str] = set()  # attempt nonces already reported
         self._given_up: set[str] = set()  # keys already reported finished
         self._pushed_keys: set[str] = set()  # keys whose outcome came on the topic
+        self._batching: float | None = None  # the client's own interval, restored at close
+        # Placement: each worker's threads, how many of our tasks each one holds, which
+        # worker holds each task, and when each worker was last chosen (ties go round).
+        self._threads: dict[str, int] = {}
+        self._running: dict[str, int] = {}
+        self._holder: dict[str, str] = {}
+        self._last_chosen: dict[str, int] = {}
+        self._choices = 0
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -151,6 +169,9 @@ class DaskExecutor(StepExecutor):
         self._seen.clear()
         self._given_up.clear()
         self._pushed_keys.clear()
+        self._threads.clear()
+        self._running.clear()
+        self._holder.clear()
         if self._given_client is not None:
             self._client = self._given_client
         elif self.address is not None:
@@ -175,9 +196,11 @@ class DaskExecutor(StepExecutor):
                     scheduler_kwargs={"dashboard_address": ":0"},
                 )
             self._client = distributed.Client(self._cluster)
+        self._shorten_batching()
         self._client.subscribe_topic(self._topic, self._on_event)
         self._client.register_plugin(_loss_watch(self._topic, _KEY_PREFIX), name=self._topic)
         self._check_store(artifact_store)
+        self._read_workers()
 
     def check_sendable(self, what: Any, label: str) -> None:
         """Refuse ``what`` unless Dask can serialize it (cloudpickle), naming ``label``.
@@ -196,6 +219,27 @@ class DaskExecutor(StepExecutor):
                 "connections in closures or parameters), or run it with executor='local'"
             ) from e
 
+    def place(self) -> Placement | None:
+        """The worker with the most threads free of this executor's tasks; None if none is free.
+
+        Ties go to the worker chosen least recently, so a chain of steps goes round the
+        workers. Tasks of other clients on a shared cluster are not counted: the scheduler
+        queues ours behind them. With no worker known (all left), the scheduler places.
+        """
+        if not self._threads:
+            return Placement(None)
+        free = {
+            worker: threads - self._running.get(worker, 0)
+            for worker, threads in self._threads.items()
+            if threads > self._running.get(worker, 0)
+        }
+        if not free:
+            return None
+        chosen = max(free, key=lambda worker: (free[worker], -self._last_chosen.get(worker, -1)))
+        self._choices += 1
+        self._last_chosen[chosen] = self._choices
+        return Placement(chosen)
+
     def submit(self, task: ExecutorTask) -> None:
         """Send ``task`` to the scheduler; its news arrive through ``wait``.
 
@@ -203,9 +247,20 @@ class DaskExecutor(StepExecutor):
         still cannot be serialized fails as its step (Dask reports it on the future).
         """
         future = self._client.submit(
-            _attempt, task.work, self._topic, task.key, key=f"{_KEY_PREFIX}{task.key}", pure=False
+            _attempt,
+            task.work,
+            self._topic,
+            task.key,
+            key=f"{_KEY_PREFIX}{task.key}",
+            pure=False,
+            # The place is where the step run says it starts; a worker that dies (or a
+            # scheduler that rebalances) may move it, and its attempt then says where.
+            workers=None if task.worker is None else [task.worker],
+            allow_other_workers=True,
         )
         self._futures[task.key] = future
+        if task.worker is not None:
+            self._hold(task.key, task.worker)
         news = self._news  # this session's: a callback firing after close reaches no later run
         future.add_done_callback(lambda done, key=task.key: news.put(("done", (key, done))))
 
@@ -246,7 +301,9 @@ class DaskExecutor(StepExecutor):
                 break
         news: list[TaskNews] = []
         for kind, payload in items:
-            if kind == "started":
+            if kind == "workers":
+                self._workers_changed(*payload)
+            elif kind == "started":
                 news.extend(self._started(*payload))
             elif kind == "lost":
                 news.extend(self._lost(*payload))
@@ -254,6 +311,11 @@ class DaskExecutor(StepExecutor):
                 news.extend(self._pushed(*payload))
             else:
                 news.extend(self._finished(*payload))
+        for item in news:  # a finished task frees its place; a retry takes one elsewhere
+            if isinstance(item, TaskStarted):
+                self._hold(item.key, item.worker)
+            else:
+                self._release(item.key)
         return news
 
     def close(self) -> None:
@@ -279,6 +341,7 @@ class DaskExecutor(StepExecutor):
             with contextlib.suppress(OSError, ValueError):
                 self._client.unregister_scheduler_plugin(self._topic)
         finally:
+            self._restore_batching()
             if self._cluster is not None:
                 quiet_workers(self._client)
             if self._given_client is None:
@@ -288,11 +351,60 @@ class DaskExecutor(StepExecutor):
             self._client = self._cluster = None
             self._futures.clear()
 
+    # -- placement ----------------------------------------------------------------------
+
+    def _read_workers(self) -> None:
+        """Each worker's threads, as the scheduler knows them now (joins and leaves follow)."""
+        workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
+        for address, info in workers.items():
+            self._threads[str(address)] = _threads_of(info)
+
+    def _workers_changed(self, address: str, threads: int | None) -> None:
+        """A worker joined (with ``threads``) or left (None) the cluster."""
+        if threads is None:
+            self._threads.pop(address, None)
+        else:
+            self._threads[address] = max(1, threads)
+
+    def _hold(self, key: str, worker: str) -> None:
+        """Count ``key`` as running on ``worker`` (moved there from where it was placed)."""
+        self._release(key)
+        self._holder[key] = worker
+        self._running[worker] = self._running.get(worker, 0) + 1
+
+    def _release(self, key: str) -> None:
+        worker = self._holder.pop(key, None)
+        if worker is not None:
+            self._running[worker] -= 1
+
+    def _shorten_batching(self) -> None:
+        """Send submissions to the scheduler every ``_SUBMIT_BATCH_S`` rather than every 10 ms."""
+        stream: Any = getattr(self._client, "scheduler_comm", None)
+        interval = getattr(stream, "interval", None)
+        if isinstance(interval, float) and interval > _SUBMIT_BATCH_S:
+            self._batching = interval
+            stream.interval = _SUBMIT_BATCH_S
+
+    def _restore_batching(self) -> None:
+        """Give a client this executor was handed back its own batching interval."""
+        if self._batching is not None:
+            stream = getattr(self._client, "scheduler_comm", None)
+            if stream is not None:
+                stream.interval = self._batching
+            self._batching = None
+
     # -- news ------------------------------------------------------------------------------
 
     def _on_event(self, event: Any) -> None:
         """Called on the client's event loop with ``(timestamp, message)``."""
         at, message = event
+        if "joined" in message or "left" in message:  # from the scheduler plugin
+            joined = message.get("joined")
+            threads = message.get("nthreads") if joined else None
+            if joined and not isinstance(threads, int):
+                threads = 1
+            self._news.put(("workers", (str(joined or message["left"]), threads)))
+            return
         if "outcome" in message:  # an attempt's outcome, sent without waiting for a gather
             self._news.put(("outcome", (message["key"], message["outcome"])))
             return
@@ -417,8 +529,8 @@ def _attempt(work: Any, topic: str, key: str) -> _Outcome | None:
 
     worker = get_worker()
     nonce, started_at = uuid.uuid4().hex, time.time()
-    worker.log_event(
-        topic, {"key": key, "worker": worker.address, "at": started_at, "nonce": nonce}
+    announcement = _Announcement(
+        worker, topic, {"key": key, "worker": worker.address, "at": started_at, "nonce": nonce}
     )
     try:
         result = work()
@@ -432,7 +544,40 @@ def _attempt(work: Any, topic: str, key: str) -> _Outcome | None:
         )
     else:
         outcome = _Outcome(worker.address, nonce, started_at, result=result)
+    finally:
+        announcement.settle()
     return _delivered(worker, topic, key, outcome)
+
+
+class _Announcement:
+    """Tell the driver an attempt started, once it has run ``_ANNOUNCE_AFTER_S``.
+
+    A step that ends sooner is announced by its outcome alone (which carries where
+    and when it started): one message instead of two, so the outcome does not wait
+    for the worker's next batch to the scheduler, and the driver appends the attempt
+    with the step's end. A worker that dies before announcing is reported by the
+    scheduler plugin. The lock keeps the announcement, if sent, before the outcome.
+    """
+
+    def __init__(self, worker: Any, topic: str, message: dict[str, Any]) -> None:
+        self._worker, self._topic, self._message = worker, topic, message
+        self._lock = threading.Lock()
+        self._settled = False
+        self._timer = threading.Timer(_ANNOUNCE_AFTER_S, self._announce)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _announce(self) -> None:
+        with self._lock:
+            if not self._settled:
+                self._worker.log_event(self._topic, self._message)
+                self._settled = True
+
+    def settle(self) -> None:
+        """The attempt ended: announce nothing more (its outcome goes next)."""
+        with self._lock:
+            self._settled = True
+        self._timer.cancel()
 
 
 def _delivered(worker: Any, topic: str, key: str, outcome: _Outcome) -> _Outcome | None:
@@ -482,6 +627,14 @@ def _loss_watch(topic: str, prefix: str) -> Any:
                 if worker is not None and worker not in self.scheduler.workers:
                     self.scheduler.log_event(topic, {"lost": key, "worker": worker})
 
+        def add_worker(self, scheduler: Any, worker: str) -> None:
+            state = scheduler.workers.get(worker)
+            threads = getattr(state, "nthreads", 1)
+            scheduler.log_event(topic, {"joined": worker, "nthreads": threads})
+
+        def remove_worker(self, scheduler: Any, worker: str, **kwargs: Any) -> None:
+            scheduler.log_event(topic, {"left": worker})
+
         def log_event(self, name: str, msg: Any) -> None:
             # Called once the event went to the driver: the scheduler need not keep the
             # run's messages (outcomes included) for as long as it lives.
@@ -527,6 +680,12 @@ def _reads(store: ArtifactStore, probe: str, token: str) -> bool:
         return store.read_bytes(probe).decode() == token
     except Exception:  # any failure to read means this worker cannot use the store
         return False
+
+
+def _threads_of(info: Any) -> int:
+    """A worker's threads from the scheduler's description of it (at least 1)."""
+    threads = info.get("nthreads") if isinstance(info, dict) else None
+    return threads if isinstance(threads, int) and threads > 0 else 1
 
 
 def _last_worker(error: BaseException | None) -> str | None:

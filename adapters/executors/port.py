@@ -4,7 +4,8 @@ The runner owns the DAG, the cache and the log; an executor only runs a task it 
 handed (a picklable callable without arguments) and reports, for each task, when an
 attempt started on which worker (``TaskStarted``) and how it ended (``TaskFinished``).
 It never sees steps, artifacts or events. An adapter for another engine (Ray, a
-process pool) implements the five methods of ``StepExecutor`` and nothing else.
+process pool) implements the five abstract methods of ``StepExecutor``, and
+``place`` when it can tell where the next task will run.
 """
 
 from __future__ import annotations
@@ -17,7 +18,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lineagelog.adapters.artifact_store import ArtifactStore
 
-__all__ = ["ExecutorTask", "StepExecutor", "TaskFinished", "TaskNews", "TaskStarted"]
+__all__ = [
+    "ExecutorTask",
+    "Placement",
+    "StepExecutor",
+    "TaskFinished",
+    "TaskNews",
+    "TaskStarted",
+]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the next task will start: on ``worker``, or wherever the engine chooses (None)."""
+
+    worker: str | None
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,8 @@ class ExecutorTask:
     label: str
     """How messages name the task (``step 'train'``)."""
     work: Callable[[], Any]
+    worker: str | None = None
+    """Where to run it (what ``place`` gave), or None for wherever the engine chooses."""
 
 
 @dataclass(frozen=True)
@@ -63,9 +80,10 @@ TaskNews = TaskStarted | TaskFinished
 class StepExecutor(ABC):
     """Runs tasks somewhere else than the calling thread, and reports their progress.
 
-    The runner calls ``open`` once, ``check_sendable`` on what it will send, then
-    ``submit`` for each ready task and ``wait`` until every submitted task has
-    finished, then ``close`` (also after an error). ``wait`` returns the news of
+    The runner calls ``open`` once, ``check_sendable`` on what it will send, then,
+    for each ready task, ``place`` and (when it gives a place) ``submit``, and
+    ``wait`` until every submitted task has finished, then ``close`` (also after
+    an error). ``wait`` returns the news of
     one task in the order it happened: the ``TaskStarted`` of an attempt always
     comes before the task's ``TaskFinished``.
     """
@@ -90,9 +108,19 @@ class StepExecutor(ABC):
             StepNotSerializableError: naming ``label``.
         """
 
+    def place(self) -> Placement | None:
+        """Where a task submitted now would start, or None while every worker is busy.
+
+        The runner records the place as the step's worker and submits the task with
+        it; while None, it waits for news (a task finishing frees a place). This
+        default lets the engine place every task: ``Placement(None)``, the worker
+        then known from the attempt's ``TaskStarted`` only.
+        """
+        return Placement(None)
+
     @abstractmethod
     def submit(self, task: ExecutorTask) -> None:
-        """Start running ``task`` as soon as a worker is free.
+        """Start running ``task`` on ``task.worker`` (or as soon as a worker is free).
 
         Raises:
             ExecutorError: the task cannot be sent to the workers (e.g. not serializable).

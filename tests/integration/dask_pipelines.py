@@ -56,6 +56,18 @@ def fan_out(width: int = 8, seconds: float = 0.5):
 
 
 @step
+def quick(value: int = 3) -> int:
+    return value * 2
+
+
+@pipeline
+def busy_beside_a_cached_step(width: int = 4, seconds: float = 2.0):
+    for index in range(width):  # called first: they take every worker
+        sleeper(index=index, seconds=seconds)
+    quick(value=3)  # cached after the first run: served while the workers are busy
+
+
+@step
 def fails(reason: str = "bad input") -> int:
     raise ValueError(reason)
 

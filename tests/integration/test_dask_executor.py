@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import dask_pipelines as p
@@ -80,9 +81,13 @@ def test_the_readme_pipeline_gives_on_dask_what_it_gives_locally(
         artifact_store=str(tmp_path / "local_artifacts"),
     )
 
+    stream = on_dask._given_client.scheduler_comm  # type: ignore[attr-defined]
+    batching = stream.interval
+
     run = p.numbers.run(n=10, executor=on_dask)
 
     assert run.status == local.status == "completed"
+    assert stream.interval == batching > 0.002  # the caller's client has its own batching back
     for name, step_run in local.steps.items():
         mine = run.steps[name]
         assert mine.status == step_run.status == "completed"
@@ -133,7 +138,36 @@ def test_independent_steps_run_at_the_same_time_as_the_log_records_them(
     most_at_once = max(sum(1 for start, end in spans if start <= t < end) for t, _ in spans)
     assert len(spans) == 8
     assert most_at_once >= 3  # four workers; one after another would give 1
+    # Each step started where its StepStarted says, and no worker (one thread each) was
+    # given a step while it still ran another: steps wait on the driver for a free worker.
+    assert all(len(s.attempts) == 1 and s.started_worker == s.attempts[0].worker for s in steps)
+    by_worker: dict[str, list[tuple[float, float]]] = {}
+    for s in steps:
+        assert s.ended_at is not None
+        by_worker.setdefault(s.attempts[0].worker, []).append(
+            (s.attempts[0].started_at, s.ended_at)
+        )
+    for worker, runs in by_worker.items():
+        runs.sort()
+        assert all(end <= next_start for (_, end), (next_start, _) in pairwise(runs)), worker
     assert len({s.worker for s in steps}) == 4
+    assert_sound(Client())
+
+
+def test_a_cache_hit_does_not_wait_for_a_busy_cluster(
+    sqlite_stores: tuple[str, str], on_dask: DaskExecutor
+) -> None:
+    p.busy_beside_a_cached_step.run(width=4, seconds=0.0, executor=on_dask)  # caches `quick`
+
+    run = p.busy_beside_a_cached_step.run(width=4, seconds=2.0, executor=on_dask)
+
+    steps = Client().get_run(run.id).steps
+    served = steps["quick"]
+    assert served.cache_hit and served.worker is None and served.ended_at is not None
+    sleepers = [s for name, s in steps.items() if name != "quick"]
+    assert len(sleepers) == 4 and len({s.started_worker for s in sleepers}) == 4
+    # Every worker was busy when `quick` became ready; the cache served it at once.
+    assert all(s.ended_at is not None and served.ended_at < s.ended_at for s in sleepers)
     assert_sound(Client())
 
 
@@ -205,14 +239,18 @@ def test_where_a_step_runs_is_in_its_step_started_event_the_views_json_and_runs_
     started = [row for row in stored_event_rows(sqlite_stores[0]) if row[3].endswith("StepStarted")]
     payloads = [json.loads(row[4]) for row in started]
     here = f"{socket.gethostname()} (pid {os.getpid()})"
-    assert [(d["executor"], d["worker"]) for d in payloads] == [("local", here)] * 2 + [
-        (on_dask.name, None)
-    ] * 4  # on a cluster the worker is not known yet: each attempt's is in AttemptStarted
+    workers = set(on_dask_workers(on_dask))
+    assert [d["executor"] for d in payloads] == ["local"] * 2 + [on_dask.name] * 4
+    assert [d["worker"] for d in payloads[:2]] == [here] * 2
+    # The two steps of the cluster run were placed on two idle workers; the hits ran nowhere.
+    placed = [d["worker"] for d in payloads[2:4]]
+    assert set(placed) <= workers and len(set(placed)) == 2
+    assert [d["worker"] for d in payloads[4:]] == [None] * 2
     cluster_steps = Client().get_run(on_cluster.id).steps.values()
     assert {s.executor for s in cluster_steps} == {on_dask.name}
     assert all(
-        s.worker == s.attempts[-1].worker and s.started_worker is None for s in cluster_steps
-    )
+        s.worker == s.attempts[-1].worker == s.started_worker for s in cluster_steps
+    )  # each ran where it was placed: one attempt, on the worker StepStarted names
     hits = Client().get_run(served.id).steps.values()
     assert all(s.cache_hit and s.worker is None and s.executor == on_dask.name for s in hits)
     stores = sqlite_stores

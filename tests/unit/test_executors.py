@@ -15,6 +15,7 @@ import pytest
 
 from lineagelog.adapters.executors import (
     ExecutorTask,
+    Placement,
     StepExecutor,
     TaskFinished,
     TaskNews,
@@ -29,6 +30,7 @@ from lineagelog.api import (
     pipeline,
     step,
 )
+from lineagelog.api.context import open_context
 from lineagelog.api.executors import checked_executor, executor_for
 from lineagelog.domain.errors import StepRunStateError
 from lineagelog.domain.step_run import StepRun
@@ -65,6 +67,25 @@ class InProcessExecutor(StepExecutor):
 
     def close(self) -> None:
         self.queue.clear()
+
+
+class OneSlotExecutor(InProcessExecutor):
+    """One worker, ``slot``, with one thread: a second task waits until the first ends."""
+
+    name = "one-slot"
+
+    def __init__(self, threads: int = 1) -> None:
+        super().__init__()
+        self.threads = threads
+        self.placed: list[str | None] = []
+
+    def place(self) -> Placement | None:
+        return Placement("slot") if len(self.queue) < self.threads else None
+
+    def submit(self, task: ExecutorTask) -> None:
+        assert len(self.queue) < self.threads, "submitted while the only worker was busy"
+        self.placed.append(task.worker)
+        super().submit(task)
 
 
 @step
@@ -295,3 +316,64 @@ def test_a_packed_step_is_unpickled_once_per_process_and_runs_the_same() -> None
     assert again.unpack() is unpacked  # the same digest: served from the cache
     assert unpacked.func([1, 2, 3]) == 3
     assert PackedStep.of(produce).digest != packed.digest
+
+
+@pipeline
+def three_counts() -> None:
+    values = produce(n=4)
+    count(values)
+    count(values)
+    count(values)
+
+
+def test_steps_wait_for_a_place_and_their_step_started_names_it(memory_stores) -> None:
+    executor = OneSlotExecutor()
+
+    run = three_counts.run(executor=executor, enable_cache=False)
+
+    assert executor.placed == ["slot"] * 4  # one at a time: submit asserts the slot was free
+    steps = Client().get_run(run.id).steps.values()
+    assert {s.started_worker for s in steps} == {"slot"}
+
+
+@step(enable_cache=False)
+def measure(values: list[int]) -> int:
+    return len(values)
+
+
+@step
+def scale(values: list[int], factor: int = 1) -> list[int]:
+    return [v * factor for v in values]
+
+
+@pipeline
+def busy_then_cached(factor: int = 1) -> None:
+    values = produce(n=4)
+    measure(values)  # takes the only place
+    count(values)  # cached: served while the place is taken
+    scale(values, factor=factor)  # a miss when the factor changes: waits for the place
+
+
+def test_a_step_waiting_for_a_place_is_served_by_the_cache_without_one(memory_stores) -> None:
+    busy_then_cached.run(factor=1, executor=InProcessExecutor())
+    executor = OneSlotExecutor()
+
+    run = busy_then_cached.run(factor=2, executor=executor)
+
+    assert executor.placed == ["slot", "slot"]  # `measure`, then `scale` once it was free
+    steps = Client().get_run(run.id).steps
+    assert steps["count"].cache_hit and steps["count"].started_worker is None
+    served, busy = steps["count"].ended_at, steps["measure"].ended_at
+    assert served is not None and busy is not None and served < busy  # did not wait for it
+    assert steps["scale"].started_worker == "slot" and not steps["scale"].cache_hit
+    started = [
+        r.event
+        for r in open_context().events.read_for_projection(0, 10_000)
+        if type(r.event).__name__ == "StepStarted"
+    ]
+    assert len(started) == 8  # four per run: the lookup that found no hit recorded nothing
+
+
+def test_an_executor_that_never_has_a_place_fails_the_run_saying_so(memory_stores) -> None:
+    with pytest.raises(ExecutorError, match=r"no free place for steps \['produce'\]"):
+        three_counts.run(executor=OneSlotExecutor(threads=0), enable_cache=False)
