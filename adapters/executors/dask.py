@@ -127,6 +127,7 @@ class DaskExecutor(StepExecutor):
         self._seen: set[str] = set()  # attempt nonces already reported
         self._given_up: set[str] = set()  # keys already reported finished
         self._pushed_keys: set[str] = set()  # keys whose outcome came on the topic
+        self._heard: set[str] = set()  # the same, as the client's event loop saw them
         self._batching: float | None = None  # the client's own interval, restored at close
         # Placement: each worker's threads, how many of our tasks each one holds, which
         # worker holds each task, and when each worker was last chosen (ties go round).
@@ -165,6 +166,7 @@ class DaskExecutor(StepExecutor):
         # A new session: news of an earlier run's tasks (cancelled at its close) stay out.
         self._topic = f"lineagelog-{uuid.uuid4().hex}"
         self._news = queue.Queue()
+        self._heard = set()
         self._attempts.clear()
         self._seen.clear()
         self._given_up.clear()
@@ -261,8 +263,12 @@ class DaskExecutor(StepExecutor):
         self._futures[task.key] = future
         if task.worker is not None:
             self._hold(task.key, task.worker)
-        news = self._news  # this session's: a callback firing after close reaches no later run
-        future.add_done_callback(lambda done, key=task.key: news.put(("done", (key, done))))
+        # This session's queue: a callback firing after close reaches no later run. A task
+        # whose outcome came on the topic (always before its end) needs no second wake-up.
+        news, heard = self._news, self._heard
+        future.add_done_callback(
+            lambda done, key=task.key: None if key in heard else news.put(("done", (key, done)))
+        )
 
     def _pushed(self, key: str, data: bytes) -> list[TaskNews]:
         """The outcome an attempt sent on the topic (Dask's result of the task is None)."""
@@ -406,6 +412,7 @@ class DaskExecutor(StepExecutor):
             self._news.put(("workers", (str(joined or message["left"]), threads)))
             return
         if "outcome" in message:  # an attempt's outcome, sent without waiting for a gather
+            self._heard.add(message["key"])
             self._news.put(("outcome", (message["key"], message["outcome"])))
             return
         if "lost" in message:  # from the scheduler: the worker died under one of our tasks
