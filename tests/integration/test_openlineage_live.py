@@ -305,3 +305,49 @@ def test_wait_sent_returns_once_the_runs_events_are_written(
     assert lines == [json.loads(line) for line in _exported_text().splitlines()]
     assert emitter.wait_sent(1)  # closed: nothing left to wait for
     assert (figures.delivered, figures.failed) == (len(lines), 0)
+
+
+def test_a_file_transport_that_cannot_write_fails_nothing_and_counts_what_it_missed(
+    any_stores: tuple[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = tmp_path / "no such folder" / "events.jsonl"
+    config = tmp_path / "openlineage.yml"
+    config.write_text(
+        f"transport:\n  type: file\n  log_file_path: {written}\n  append: true\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("OPENLINEAGE_CONFIG", str(config))
+
+    run = training()
+    emitter = open_context().live_emission
+    assert emitter is not None
+    figures = emitter.close(10)
+
+    assert run.status == "completed"
+    assert not written.exists()
+    assert (figures.delivered, figures.failed, figures.first_undelivered) == (
+        0,
+        len(_exported_text().splitlines()),
+        1,
+    )
+    assert "OpenLineageDeliveryError" in (figures.last_error or "")
+    assert str(written) in (figures.last_error or "")
+
+
+def test_a_file_transport_writing_a_file_per_event_gets_them_through_the_client(
+    any_stores: tuple[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "events"
+    folder.mkdir()
+    config = tmp_path / "openlineage.yml"  # append: false, the client's timestamped files
+    config.write_text(
+        f"transport:\n  type: file\n  log_file_path: {folder / 'ol'}\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("OPENLINEAGE_CONFIG", str(config))
+
+    training()
+    close_contexts()
+
+    files = sorted(folder.iterdir())
+    received = [json.loads(f.read_text(encoding="utf-8")) for f in files]
+    assert len(files) == len(_exported())
+    assert sorted(received, key=json.dumps) == sorted(_exported(), key=json.dumps)
