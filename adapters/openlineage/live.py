@@ -4,9 +4,12 @@
 append the appending thread only puts the stored events on a queue. A
 background thread decodes those that map to RunEvents (``RowDecoder``), maps
 them (``RunEventMapper``, which finds
-artifact versions of earlier runs through ``lookup``) and hands each RunEvent to
-an openlineage-python transport, unless ``keep`` (the client's ``filters``)
-drops it. A consumer that is down, slow or refusing never
+artifact versions of earlier runs through ``lookup``) into the JSON lines the
+export writes, and sends each through an openlineage-python transport, unless
+``keep`` (the client's ``filters``) drops it. A file transport appending to a
+local file gets those lines as they are, a batch at a time (``line_writer``):
+the client would parse and serialize each event again and open the file for it,
+which cost more than all the rest of the emission. A consumer that is down, slow or refusing never
 fails or stalls a pipeline: its errors are caught, logged (once per run of
 failures) and counted, and the figures are added to ``DeliveryStatusStore``
 with the first log position not delivered, from which ``lineagelog openlineage
@@ -41,6 +44,7 @@ from lineagelog.adapters.openlineage.mapping import (
     RunEventMapper,
 )
 from lineagelog.adapters.openlineage.rows import RowDecoder
+from lineagelog.adapters.openlineage.transport import line_writer
 from lineagelog.adapters.stored_events import stored_row
 from lineagelog.domain.errors import LineageError
 from lineagelog.domain.openlineage import OpenLineageEvent
@@ -62,9 +66,11 @@ _STOP = None
 _Item: TypeAlias = "tuple[Sequence[int], Sequence[StoredEvent]] | threading.Event | None"
 """What the queue holds: an append's events, a ``wait_sent`` marker, or the stop."""
 _FLUSH_EVERY = 2.0
+"""Seconds between writes of the figures while failures happen (the database is shared)."""
 _LONGEST_WAIT = 2.0
 """Seconds the emitter waits at most for a quiet moment before it sends anyway."""
-"""Seconds between writes of the figures while failures happen (the database is shared)."""
+_BATCH = 64
+"""RunEvent lines written at once by a line writer (the GIL is handed back between batches)."""
 
 _RECEIVED = OpenLineageEvent.Received.__name__
 
@@ -99,7 +105,8 @@ class LiveEmitter:
     ) -> None:
         """Start emitting what is appended to ``events`` from now on.
 
-        ``transport`` is an openlineage-python transport (``emit(event)``);
+        ``transport`` is an openlineage-python transport (``emit(event)``; the
+        file it appends to, for a file transport that has a ``line_writer``);
         ``consumer`` names it in the delivery figures (its URL, its file...);
         ``schema_base`` is where lineagelog's facet schemas are served (see
         ``RunEventMapper``); ``drain`` is how long ``close`` waits for what is still queued;
@@ -120,8 +127,9 @@ class LiveEmitter:
         self._wanted: dict[str, bool] = {}  # topic -> whether its events map to RunEvents
         self._keep = keep
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
-        self._outbox: deque[tuple[int, dict[str, Any]]] = deque()
-        self._in_flight: int | None = None
+        self._outbox: deque[tuple[int, str]] = deque()  # (log position, RunEvent line)
+        self._write_lines = line_writer(transport)
+        self._in_flight: list[int] = []
         self._held: tuple[Sequence[int], Sequence[StoredEvent]] | None = None
         self._closing = False
         self._quiet = quiet
@@ -265,7 +273,7 @@ class LiveEmitter:
 
     def _map(
         self, positions: Sequence[int], stored: Sequence[StoredEvent]
-    ) -> list[tuple[int, dict[str, Any]]]:
+    ) -> list[tuple[int, str]]:
         rows = []
         for position, one in zip(positions, stored, strict=True):
             topic, state = stored_row(one.topic, one.state)  # the one decode of a stored row
@@ -280,41 +288,47 @@ class LiveEmitter:
                 continue
             if wanted:  # decode only what maps (not a tag, a view row, another tool's event)
                 rows.append((position, one.originator_id, one.originator_version, topic, state))
-        mapped: list[tuple[int, dict[str, Any]]] = []
+        mapped: list[tuple[int, str]] = []
+        keep = self._keep
         for row in rows:
             position = row[0]
             try:
                 ((_, event),) = self._decoder.decode([row])
                 for line in self._mapper.lines(event):
-                    run_event = json.loads(line)
-                    if self._keep is None or self._keep(run_event):
-                        mapped.append((position, run_event))
+                    if keep is None or keep(json.loads(line)):
+                        mapped.append((position, line))
             except (LineageError, KeyError, AttributeError, TypeError, ValueError) as e:
                 self._count_failure(position, f"could not map the event: {e}")
         return mapped
 
     def _send_next(self) -> bool:
+        """Send the next RunEvent, or the next batch of lines to a line writer; False: none."""
         with self._lock:
             if self._stopped or not self._outbox:
                 return False
-            position, run_event = self._outbox.popleft()
-            self._in_flight = position
+            take = _BATCH if self._write_lines is not None else 1
+            batch = [self._outbox.popleft() for _ in range(min(take, len(self._outbox)))]
+            self._in_flight = [position for position, _ in batch]
         try:
-            self._transport.emit(run_event)
+            if self._write_lines is not None:
+                self._write_lines([line for _, line in batch])
+            else:
+                self._transport.emit(json.loads(batch[0][1]))
         except Exception as e:  # any transport's failure: requests, kafka, a file...
             error: str | None = f"{type(e).__name__}: {e}"
         else:
             error = None
         with self._lock:
-            self._in_flight = None
+            self._in_flight = []
             if self._stopped:  # close() counted it as undelivered already
                 return False
             if error is None:
-                self._delivered += 1
-                self._unflushed = (self._unflushed[0] + 1, self._unflushed[1])
+                self._delivered += len(batch)
+                self._unflushed = (self._unflushed[0] + len(batch), self._unflushed[1])
                 self._failing = False
             else:
-                self._count_failure(position, error)
+                for position, _ in batch:
+                    self._count_failure(position, error)
         return True
 
     def _count_failure(self, position: int, error: str) -> None:
@@ -336,13 +350,12 @@ class LiveEmitter:
 
     def _abandon(self, timeout: float) -> None:
         """Count what is queued or in flight as undelivered (the lock is held)."""
-        left = list(self._outbox)
+        left = [(position, "") for position in self._in_flight]
+        left.extend(self._outbox)
         self._outbox.clear()
         if self._held is not None:
             left.extend(self._map(*self._held))
             self._held = None
-        if self._in_flight is not None:
-            left.insert(0, (self._in_flight, {}))
         while True:
             try:
                 item = self._queue.get_nowait()

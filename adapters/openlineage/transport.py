@@ -2,6 +2,8 @@
 
 ``http_transport`` is the client's HTTP transport (one ``requests`` session, so
 connections are kept alive) aimed at a consumer such as Marquez;
+``line_writer`` writes RunEvents already serialized to the file of a file
+transport appending to a local file, as the export writes them;
 ``send_history`` sends the log's RunEvents after a position through any
 transport, stopping at the first refusal and saying how far it got, so that
 what was not delivered can be sent again with ``--since``.
@@ -11,7 +13,7 @@ Needs the ``openlineage`` extra (``openlineage-python``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +24,14 @@ from lineagelog.domain.errors import ConfigurationError, OpenLineageDeliveryErro
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
 
-__all__ = ["SendResult", "consumer_name", "http_transport", "send_history"]
+__all__ = [
+    "AppendedFile",
+    "SendResult",
+    "consumer_name",
+    "http_transport",
+    "line_writer",
+    "send_history",
+]
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,64 @@ def consumer_name(transport: Any) -> str:
     if isinstance(path, str):
         return f"file:{path}"
     return str(getattr(transport, "kind", None) or type(transport).__name__)
+
+
+class AppendedFile:
+    """RunEvent lines appended to a local file, the file transport's ``append: true`` output.
+
+    The client's file transport opens the file for every event and serializes the
+    event again (``Serde``: a walk of every value, then ``json.dumps``); the lines
+    lineagelog maps are already the JSON the export writes, so this writes them as
+    they are, a batch per ``open``. A line holds the same RunEvent either way,
+    except that it keeps the nulls (``"originalStepRunId":null``) the client drops,
+    as ``events export --format openlineage`` does.
+    """
+
+    def __init__(self, path: str) -> None:
+        """Append to the file at ``path`` (created on the first write if missing)."""
+        self.path = path
+
+    def __call__(self, lines: Sequence[str]) -> None:
+        """Append ``lines`` (RunEvents, one JSON document each, without newlines).
+
+        Raises:
+            OpenLineageDeliveryError: the file could not be written.
+
+        """
+        try:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write("\n".join(lines) + "\n")
+        except OSError as e:
+            raise OpenLineageDeliveryError(
+                f"could not append {len(lines)} RunEvent(s) to the OpenLineage file "
+                f"{self.path!r} ({e}); make its folder writable or change log_file_path"
+            ) from e
+
+
+def line_writer(transport: Any) -> AppendedFile | None:
+    """What writes RunEvent lines for ``transport`` without re-serializing them, else None.
+
+    Only the client's own file transport (not a subclass) appending to a local
+    file (``append: true``, no ``debug_mode``, a path without a URL scheme)
+    has one; every other transport takes each RunEvent through its ``emit``.
+    """
+    try:
+        from openlineage.client.transport.file import FileTransport
+    except ImportError:
+        return None
+    if type(transport) is not FileTransport:
+        return None
+    config = transport.config
+    path = getattr(config, "log_file_path", None)
+    if (
+        getattr(config, "append", False) is not True
+        or getattr(config, "debug_mode", False) is not False
+        or getattr(config, "filesystem", None)
+        or not isinstance(path, str)
+        or "://" in path
+    ):
+        return None
+    return AppendedFile(path)
 
 
 def http_transport(url: str, endpoint: str = "api/v1/lineage", timeout: float = 10.0) -> Any:

@@ -22,7 +22,7 @@ from cli import run_cli, store_options
 from parts import require_module
 from waiting import wait_until
 
-from lineagelog.adapters.openlineage.export import run_events
+from lineagelog.adapters.openlineage.export import run_event_lines, run_events
 from lineagelog.adapters.openlineage.validation import check_run_event
 from lineagelog.api import pipeline, step
 from lineagelog.api.context import close_contexts, open_context
@@ -113,6 +113,13 @@ def _exported(since: int = 0) -> list[dict[str, Any]]:
     context = open_context()
     found = run_events(context.events, since=since, locate=context.artifacts.full_uri)
     return [Serde.remove_nulls_and_enums(e) for _, e in found]
+
+
+def _exported_text() -> str:
+    """The log's RunEvents as ``events export --format openlineage`` writes them: JSON lines."""
+    context = open_context()
+    found = run_event_lines(context.events, locate=context.artifacts.full_uri)
+    return "".join(f"{line}\n" for _, line in found)
 
 
 def test_a_pipeline_run_is_sent_live_as_the_export_would_write_it(
@@ -247,8 +254,10 @@ def test_the_file_transport_of_an_openlineage_yml_gets_the_run(
     training()
     close_contexts()
 
-    lines = [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()]
-    assert lines == _exported()
+    text = written.read_text(encoding="utf-8")
+    assert text == _exported_text()  # the export's bytes, nulls kept
+    for line in text.splitlines():
+        check_run_event(json.loads(line))
 
 
 def test_the_filters_of_an_openlineage_yml_drop_the_jobs_they_match(
@@ -269,7 +278,7 @@ def test_the_filters_of_an_openlineage_yml_drop_the_jobs_they_match(
     close_contexts()
 
     lines = [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()]
-    everything = _exported()
+    everything = [json.loads(line) for line in _exported_text().splitlines()]
     assert {e["job"]["name"] for e in everything} == {"training", "training.load", "training.fit"}
     assert lines == [e for e in everything if e["job"]["name"] == "training"]
     assert [e["eventType"] for e in lines] == ["START", "COMPLETE"]
@@ -293,6 +302,52 @@ def test_wait_sent_returns_once_the_runs_events_are_written(
     figures = emitter.close()
 
     assert sent
-    assert lines == _exported()
+    assert lines == [json.loads(line) for line in _exported_text().splitlines()]
     assert emitter.wait_sent(1)  # closed: nothing left to wait for
     assert (figures.delivered, figures.failed) == (len(lines), 0)
+
+
+def test_a_file_transport_that_cannot_write_fails_nothing_and_counts_what_it_missed(
+    any_stores: tuple[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = tmp_path / "no such folder" / "events.jsonl"
+    config = tmp_path / "openlineage.yml"
+    config.write_text(
+        f"transport:\n  type: file\n  log_file_path: {written}\n  append: true\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("OPENLINEAGE_CONFIG", str(config))
+
+    run = training()
+    emitter = open_context().live_emission
+    assert emitter is not None
+    figures = emitter.close(10)
+
+    assert run.status == "completed"
+    assert not written.exists()
+    assert (figures.delivered, figures.failed, figures.first_undelivered) == (
+        0,
+        len(_exported_text().splitlines()),
+        1,
+    )
+    assert "OpenLineageDeliveryError" in (figures.last_error or "")
+    assert str(written) in (figures.last_error or "")
+
+
+def test_a_file_transport_writing_a_file_per_event_gets_them_through_the_client(
+    any_stores: tuple[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "events"
+    folder.mkdir()
+    config = tmp_path / "openlineage.yml"  # append: false, the client's timestamped files
+    config.write_text(
+        f"transport:\n  type: file\n  log_file_path: {folder / 'ol'}\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("OPENLINEAGE_CONFIG", str(config))
+
+    training()
+    close_contexts()
+
+    files = sorted(folder.iterdir())
+    received = [json.loads(f.read_text(encoding="utf-8")) for f in files]
+    assert len(files) == len(_exported())
+    assert sorted(received, key=json.dumps) == sorted(_exported(), key=json.dumps)
