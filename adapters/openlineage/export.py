@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from lineagelog.adapters.openlineage.mapping import DEFAULT_NAMESPACE, RunEventMapper
 from lineagelog.adapters.openlineage.rows import RowDecoder
+from lineagelog.domain.topics import EVENT_CLASSES
 
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
@@ -84,13 +85,15 @@ def run_event_lines(
     decoder = RowDecoder(events)
     last = events.max_position() if until is None else until
     after = 0
+    # Events the mapper ignores (VersionRegistered, a quarter of a log...) are not even read.
+    skipped = [t for t in EVENT_CLASSES if not mapper.handles(events.event_name(t))]
     handled: dict[str, bool] = {}
     while after < last:
-        rows = events.read_rows(after, _PAGE, last)
+        rows = events.read_rows(after, _PAGE, last, skip_topics=skipped)
         if not rows:
             return
         wanted = []
-        for row in rows:  # decode only what the mapper reads (not VersionRegistered...)
+        for row in rows:  # a topic no lineagelog event has is refused here (event_name)
             topic = row[3]
             if topic not in handled:
                 handled[topic] = mapper.handles(events.event_name(topic))
