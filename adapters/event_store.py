@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -42,7 +42,7 @@ from lineagelog.adapters.projection_events import (
     UndecodableEvent,
     dashed_uuid,
 )
-from lineagelog.adapters.stored_events import stored_row
+from lineagelog.adapters.stored_events import TOPIC_CODES, stored_row
 from lineagelog.domain.errors import ConcurrencyConflict, ConfigurationError, StorageError
 from lineagelog.domain.redaction import redact_url
 from lineagelog.projections.ownership import claim_database
@@ -296,7 +296,12 @@ class EventStore(EventLog):
             ) from e
 
     def read_rows(
-        self, after: int, limit: int, until: int | None = None
+        self,
+        after: int,
+        limit: int,
+        until: int | None = None,
+        *,
+        skip_topics: Collection[str] = (),
     ) -> list[tuple[int, Any, int, str, bytes]]:
         """Stored events in ``(after, until]`` as (position, stream id, version, topic, state).
 
@@ -304,21 +309,29 @@ class EventStore(EventLog):
         table, without a ``Notification`` and a ``UUID`` per row (the stream id is
         then hex text, elsewhere a UUID). Topics are whole and payloads JSON,
         whichever encoding the rows have (``stored_events.stored_row``).
+
+        ``skip_topics``: whole topics whose rows are left out, for a reader that
+        ignores those events (the OpenLineage export). At most ``limit`` rows are
+        returned, the skipped ones not counted, so a page may span more positions.
+        On SQLite they are left out by the query, never fetched nor inflated.
         """
         recorder = self.recorder
         if not isinstance(recorder, SQLiteApplicationRecorder):
-            return [
-                (n.id, n.originator_id, n.originator_version, n.topic, n.state)
-                for n in self.read_notifications(after, limit, until)
-            ]
+            return self._rows_skipping(after, limit, until, frozenset(skip_topics))
         statement = (
             "SELECT rowid, originator_id, originator_version, topic, state "
             f"FROM {recorder.events_table_name} WHERE rowid>? "
         )
-        params: list[int] = [after]
+        params: list[int | str] = [after]
         if until is not None:
             statement += "AND rowid<=? "
             params.append(until)
+        if skip_topics:  # a row stores a topic's code, or the whole topic (older rows)
+            stored = sorted(
+                {*skip_topics, *(TOPIC_CODES[t] for t in skip_topics if t in TOPIC_CODES)}
+            )
+            statement += f"AND topic NOT IN ({','.join('?' * len(stored))}) "
+            params.extend(stored)
         statement += "ORDER BY rowid LIMIT ?"
         params.append(limit)
         try:
@@ -334,6 +347,23 @@ class EventStore(EventLog):
             (position, stream, version, *decode(topic, state))
             for position, stream, version, topic, state in rows
         ]
+
+    def _rows_skipping(
+        self, after: int, limit: int, until: int | None, skip: frozenset[str]
+    ) -> list[tuple[int, Any, int, str, bytes]]:
+        """``read_rows`` off SQLite: notifications read page by page, the skipped ones dropped."""
+        rows: list[tuple[int, Any, int, str, bytes]] = []
+        while len(rows) < limit:
+            page = self.read_notifications(after, limit, until)
+            rows.extend(
+                (n.id, n.originator_id, n.originator_version, n.topic, n.state)
+                for n in page
+                if n.topic not in skip
+            )
+            if len(page) < limit:
+                break
+            after = page[-1].id
+        return rows[:limit]
 
     def iter_all(self, after: int = 0, page: int = 1000) -> Iterator[RecordedEvent]:
         """Every event after ``after``, reading the log page by page."""

@@ -209,19 +209,30 @@ def bench_live(args: argparse.Namespace, folder: Path) -> None:
     )
 
 
+_PARTS = {"export": bench_export, "ingest": bench_ingest, "live": bench_live}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_history_options(parser, steps=5000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--live-steps", type=int, default=50)
+    parser.add_argument(
+        "--parts",
+        default="export,ingest,live",
+        help="comma-separated parts to run (export, ingest, live)",
+    )
     args = parser.parse_args()
+    parts = [part.strip() for part in args.parts.split(",") if part.strip()]
+    unknown = sorted(set(parts) - set(_PARTS))
+    if unknown:
+        parser.error(f"unknown part(s) {unknown} in --parts; choose from {sorted(_PARTS)}")
     reference = [_reference_loop() for _ in range(5)]
     print(f"pure-Python reference loop: median {statistics.median(reference) * 1000:.2f} ms")
     with tempfile.TemporaryDirectory() as tmp:
-        bench_export(args, Path(tmp))
-        bench_ingest(args, Path(tmp))
-        bench_live(args, Path(tmp))
+        for part in parts:
+            _PARTS[part](args, Path(tmp))
 
 
 if __name__ == "__main__":

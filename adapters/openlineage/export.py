@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from lineagelog.adapters.openlineage.mapping import DEFAULT_NAMESPACE, RunEventMapper
 from lineagelog.adapters.openlineage.rows import RowDecoder
+from lineagelog.domain.topics import EVENT_CLASSES
 
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
@@ -81,26 +82,38 @@ def run_event_lines(
 
     """
     mapper = RunEventMapper(namespace, schema_base=schema_base, locate=locate)
+    for page in _line_pages(events, mapper, since, until):
+        yield from page
+
+
+def _line_pages(
+    events: EventStore, mapper: RunEventMapper, since: int, until: int | None
+) -> Iterator[list[tuple[int, str]]]:
+    """The (position, line) pairs of ``run_event_lines``, a page of the log at a time."""
     decoder = RowDecoder(events)
+    lines = mapper.lines
     last = events.max_position() if until is None else until
     after = 0
+    # Events the mapper ignores (VersionRegistered, a quarter of a log...) are not even read.
+    skipped = [t for t in EVENT_CLASSES if not mapper.handles(events.event_name(t))]
     handled: dict[str, bool] = {}
     while after < last:
-        rows = events.read_rows(after, _PAGE, last)
+        rows = events.read_rows(after, _PAGE, last, skip_topics=skipped)
         if not rows:
             return
         wanted = []
-        for row in rows:  # decode only what the mapper reads (not VersionRegistered...)
+        for row in rows:  # a topic no lineagelog event has is refused here (event_name)
             topic = row[3]
             if topic not in handled:
                 handled[topic] = mapper.handles(events.event_name(topic))
             if handled[topic]:
                 wanted.append(row)
+        page: list[tuple[int, str]] = []
         for position, event in decoder.decode(wanted):
-            mapped = mapper.lines(event)
+            mapped = lines(event)
             if mapped and position > since:
-                for line in mapped:
-                    yield position, line
+                page.extend([(position, line) for line in mapped])
+        yield page
         after = rows[-1][0]
 
 
@@ -123,21 +136,10 @@ def export_openlineage(
     """
     started = time.perf_counter()
     until = events.max_position()
+    mapper = RunEventMapper(namespace, schema_base=schema_base, locate=locate)
     count = 0
-    lines: list[str] = []
-    for _, line in run_event_lines(
-        events,
-        since=since,
-        until=until,
-        namespace=namespace,
-        schema_base=schema_base,
-        locate=locate,
-    ):
-        lines.append(line)
-        count += 1
-        if len(lines) >= _PAGE:
-            out.write("\n".join(lines) + "\n")
-            lines.clear()
-    if lines:
-        out.write("\n".join(lines) + "\n")
+    for page in _line_pages(events, mapper, since, until):  # one write per page of the log
+        if page:
+            out.write("\n".join([line for _, line in page]) + "\n")
+            count += len(page)
     return OpenLineageExport(count, until, time.perf_counter() - started)

@@ -80,10 +80,17 @@ dumps: Callable[[Any], str] = json.JSONEncoder(
 _text: Callable[[str], str] = json.encoder.encode_basestring
 """A string as ``dumps`` writes it (``ensure_ascii=False``)."""
 
-_value: Callable[[Any], str] = lambda value: (  # noqa: E731
-    _text(value) if type(value) is str else dumps(value)
-)
-"""One JSON value as ``dumps`` writes it (a string without a call through the encoder)."""
+
+def _value(value: Any) -> str:
+    """One JSON value as ``dumps`` writes it; strings, ints and null without the encoder."""
+    kind = type(value)
+    if kind is str:
+        return _text(value)
+    if kind is int:  # not bool (its own type): the encoder writes int.__repr__ too
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return dumps(value)
 
 
 def _head(file_name: str, schema_base: str | None = None) -> str:

@@ -219,6 +219,25 @@ class EventStoreContract:
         assert [row[0] for row in events.read_rows(p[1], 2)] == p[2:4]
         assert [row[0] for row in events.read_rows(p[0], 100, until=p[2])] == p[1:3]
 
+    def test_read_rows_leave_out_skipped_topics_and_count_only_the_rest(
+        self, events: EventStore
+    ) -> None:
+        name = named("contract-skip", versions=3)  # NameRegistered, 3 x VersionRegistered
+        positions = events.save(name, start_run("r1"), start_run("r2"))
+        skipped = ["lineagelog.domain.artifact_name:ArtifactName.VersionRegistered"]
+
+        first = events.read_rows(0, 2, skip_topics=skipped)
+        rest = events.read_rows(first[-1][0], 2, skip_topics=skipped)
+        until = events.read_rows(0, 100, until=positions[4], skip_topics=skipped)
+
+        assert [row[0] for row in first] == [positions[0], positions[4]]
+        assert [row[0] for row in rest] == [positions[5]]
+        assert [row[0] for row in until] == [positions[0], positions[4]]
+        assert {row[3] for row in first + rest} == {
+            "lineagelog.domain.artifact_name:ArtifactName.NameRegistered",
+            RUN_STARTED,
+        }
+
     def test_read_rows_give_the_stored_fields_of_read_notifications(
         self, events: EventStore
     ) -> None:

@@ -91,6 +91,29 @@ def test_a_log_of_old_plain_rows_mixed_with_compact_ones_audits_clean(
     assert history.audit(verify_artifacts=False).ok
 
 
+def test_skipped_topics_are_left_out_whether_a_row_is_compact_or_plain(
+    history: Client, tmp_path: Path
+) -> None:
+    path = tmp_path / "lineage.db"
+    plain = stored_event_rows(path)
+    with sqlite_database(path) as conn:  # every other row back to the old encoding
+        conn.executemany(
+            "UPDATE stored_events SET topic=?, state=? WHERE rowid=?",
+            [(topic, state, p) for p, _, _, topic, state in plain[::2]],
+        )
+    skipped = {topic for *_, topic, _ in plain[:6]}
+    events = EventStore(f"sqlite:///{path}")
+
+    try:
+        rows = events.read_rows(0, len(plain), skip_topics=skipped)
+    finally:
+        events.close()
+
+    kept = [row for row in plain if row[3] not in skipped]
+    assert kept and len(kept) < len(plain)
+    assert [tuple(r) for r in rows] == [(p, s, v, t, st) for p, s, v, t, st in kept]
+
+
 def test_a_damaged_deflated_payload_is_reported_undecodable_not_a_crash(
     history: Client, tmp_path: Path
 ) -> None:

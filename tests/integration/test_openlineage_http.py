@@ -139,6 +139,38 @@ def test_the_same_event_posted_twice_is_accepted_and_recorded_once(lineage_serve
     assert open_context().events.max_position() == 1
 
 
+def test_the_endpoint_is_described_on_the_openapi_page(lineage_server: str) -> None:
+    import httpx
+
+    schema = httpx.get(f"{lineage_server}/openapi.json").json()
+
+    operation = schema["paths"]["/api/v1/lineage"]["post"]
+    assert "application/json" in operation["requestBody"]["content"]
+    assert {"201", "400"} <= set(operation["responses"])
+
+
+def test_events_are_recorded_by_the_bare_route_not_the_documenting_one() -> None:
+    from fastapi.routing import APIRoute
+    from starlette.routing import Match
+
+    router = openlineage_router()
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/lineage", "root_path": ""}
+
+    serving = next(r for r in router.routes if r.matches(scope)[0] == Match.FULL)
+
+    assert not isinstance(serving, APIRoute)  # FastAPI's request handling is skipped
+    assert any(isinstance(r, APIRoute) for r in router.routes)  # still documented
+
+
+def test_other_methods_are_refused_with_405(lineage_server: str) -> None:
+    import httpx
+
+    answer = httpx.put(f"{lineage_server}/api/v1/lineage", content=b"{}")
+
+    assert answer.status_code == 405
+    assert open_context().events.max_position() == 0
+
+
 def test_the_file_transports_output_is_imported(
     any_stores: tuple[str, str], tmp_path: Path
 ) -> None:

@@ -6,11 +6,15 @@ Recording is a write: the server takes events only when started with
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import TYPE_CHECKING
 
-from lineagelog.api.context import LineageContext
 from lineagelog.api.openlineage_routes import openlineage_router
 from lineagelog.api.server.deps import writer
+
+if TYPE_CHECKING:
+    from fastapi import Request
+
+    from lineagelog.api.context import LineageContext
 
 __all__ = ["router"]
 
