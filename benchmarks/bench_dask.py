@@ -8,7 +8,8 @@ independent steps that each sleep 0.5 s, on 4 workers, against the local executo
 (one after another: 4 s). Beside the overhead, a no-op Dask task's round trip on
 the same cluster (submit, run, fetch its result, one after another) says which
 part of the per-step figure is Dask's own (with the executor's 2 ms client batching,
-and with Dask's default 10 ms). A fixed pure-Python reference loop is
+and with Dask's default 10 ms), and this process's CPU per step, the driver's thread
+apart from Dask's client and scheduler threads. A fixed pure-Python reference loop is
 timed too.
 
     python benchmarks/bench_dask.py [--repeats 5] [--workers 4]
@@ -43,15 +44,26 @@ def make_fan_out(width: int, seconds: float):
     return fan_out
 
 
-def slope(short, long_, repeats: int, **run_options) -> list[float]:
-    """Seconds per step between the 5- and 50-step chains, each run a miss (a new seed)."""
+def slope(short, long_, repeats: int, cpu: list | None = None, **run_options) -> list[float]:
+    """Seconds per step between the 5- and 50-step chains, each run a miss (a new seed).
+
+    ``cpu`` (when given) gets, per repeat, the same slope of this process's CPU time
+    and of this thread's: on Dask the thread is the driver, the rest of the process
+    the client and (for a ``LocalCluster``) the scheduler.
+    """
     short(seed=-1, **run_options), long_(seed=-1, **run_options)  # warm up
     slopes = []
     for _ in range(repeats):
         seed = uuid.uuid4().int % 10**9
-        t5 = timed(short.run, seed=seed, **run_options)
-        t50 = timed(long_.run, seed=seed, **run_options)
-        slopes.append((t50 - t5) / 45)
+        clocks = [(time.perf_counter(), time.process_time(), time.thread_time())]
+        short.run(seed=seed, **run_options)
+        clocks.append((time.perf_counter(), time.process_time(), time.thread_time()))
+        long_.run(seed=seed, **run_options)
+        clocks.append((time.perf_counter(), time.process_time(), time.thread_time()))
+        per_step = [((c - b) - (b - a)) / 45 for a, b, c in zip(*clocks, strict=True)]
+        slopes.append(per_step[0])
+        if cpu is not None:
+            cpu.append(per_step[1:])
     return slopes
 
 
@@ -103,11 +115,11 @@ def main() -> None:
             executor = DaskExecutor(client=client)
             short, long_ = make_chain(5, "chain5"), make_chain(50, "chain50")
             dask_round_trip(client, 10)  # warm up
-            round_trips, default_trips, on_dask = [], [], []
+            round_trips, default_trips, on_dask, cpu_dask = [], [], [], []
             for _ in range(args.repeats):  # alternated, so all see the same noise
                 round_trips.append(dask_round_trip(client, batching=_SUBMIT_BATCH_S))
                 default_trips.append(dask_round_trip(client))
-                on_dask.extend(slope(short, long_, 1, executor=executor))
+                on_dask.extend(slope(short, long_, 1, cpu_dask, executor=executor))
             here = slope(short, long_, args.repeats)
             fan_out = make_fan_out(8, 0.5)
             fan_out.run(executor=executor)  # warm up
@@ -127,6 +139,12 @@ def main() -> None:
     print(
         f"  (that round trip with Dask's default 10 ms client batching: "
         f"{med(default_trips) * ms:.2f} ms)"
+    )
+    process_cpu = med([process for process, _ in cpu_dask])
+    driver_cpu = med([thread for _, thread in cpu_dask])
+    print(
+        f"  CPU per step in this process: median {process_cpu * ms:.2f} ms, of which the "
+        f"driver's thread {driver_cpu * ms:.2f} ms (the rest: Dask's client and scheduler)"
     )
     print(f"per-step overhead in this process:       median {med(here) * ms:7.2f} ms")
     print(f"8 x 0.5 s fan-out on Dask, {procs}:  median {med(fan_dask):7.2f} s")
