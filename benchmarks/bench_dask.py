@@ -18,11 +18,17 @@ timed too.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench_step_overhead import make_chain, reference_loop, timed
@@ -90,22 +96,105 @@ def dask_round_trip(client, count: int = 50, batching: float | None = None) -> f
         stream.interval = default
 
 
+@contextlib.contextmanager
+def scheduler_processes(workers: int) -> Iterator[str]:
+    """A `dask scheduler` and ``workers`` one-thread `dask worker` processes on loopback."""
+    with tempfile.TemporaryDirectory() as folder:
+        scheduler_file = Path(folder) / "scheduler.json"
+        here = str(Path(__file__).parent)
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])),
+        }
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+        started = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "distributed.cli.dask_scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--no-dashboard",
+                    "--scheduler-file",
+                    str(scheduler_file),
+                ],
+                **quiet,
+            )
+        ]
+        try:
+            deadline = time.monotonic() + 60
+            while not (scheduler_file.exists() and scheduler_file.read_text().strip()):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the dask scheduler did not write its address in 60 s")
+                time.sleep(0.1)
+            for _ in range(workers):
+                started.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "distributed.cli.dask_worker",
+                            "--scheduler-file",
+                            str(scheduler_file),
+                            "--nthreads",
+                            "1",
+                            "--no-dashboard",
+                            "--host",
+                            "127.0.0.1",
+                        ],
+                        **quiet,
+                    )
+                )
+            yield json.loads(scheduler_file.read_text())["address"]
+        finally:
+            for process in reversed(started):
+                process.terminate()
+            for process in started:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--scheduler-process",
+        action="store_true",
+        help="run `dask scheduler` and `dask worker` processes on loopback instead of a "
+        "LocalCluster, whose scheduler shares this process (and its CPU) with the driver",
+    )
     args = parser.parse_args()
     logging.getLogger("distributed").setLevel(logging.ERROR)
 
     import distributed
 
+    with contextlib.ExitStack() as stack:
+        if args.scheduler_process:
+            address = stack.enter_context(scheduler_processes(args.workers))
+            cluster_kind = f"a `dask scheduler` process and {args.workers} worker processes"
+            client = distributed.Client(address)
+            client.wait_for_workers(args.workers, timeout=60)
+            cluster = None
+        else:
+            cluster_kind = f"a LocalCluster of {args.workers} worker processes"
+            cluster = distributed.LocalCluster(
+                n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = distributed.Client(cluster)
+        measure(args, client, cluster, cluster_kind)
+
+
+def measure(args: argparse.Namespace, client, cluster, cluster_kind: str) -> None:
+    """Run every measurement on ``client``'s cluster and print the medians."""
     from lineagelog.adapters.executors.dask import _SUBMIT_BATCH_S, quiet_workers
     from lineagelog.api import DaskExecutor, configure
 
-    cluster = distributed.LocalCluster(
-        n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
-    )
-    client = distributed.Client(cluster)
     try:
         with tempfile.TemporaryDirectory() as home:
             configure(
@@ -130,9 +219,11 @@ def main() -> None:
     finally:
         quiet_workers(client)  # closed in order: heartbeats, client, then the cluster
         client.close()
-        cluster.close()
+        if cluster is not None:
+            cluster.close()
 
     ms, procs = 1000, f"{args.workers} worker processes"
+    print(f"cluster: {cluster_kind}")
     med = statistics.median
     print(f"per-step overhead on Dask, {procs}: median {med(on_dask) * ms:7.2f} ms")
     print(f"  of which a no-op Dask task round trip:  median {med(round_trips) * ms:7.2f} ms")
@@ -144,7 +235,8 @@ def main() -> None:
     driver_cpu = med([thread for _, thread in cpu_dask])
     print(
         f"  CPU per step in this process: median {process_cpu * ms:.2f} ms, of which the "
-        f"driver's thread {driver_cpu * ms:.2f} ms (the rest: Dask's client and scheduler)"
+        f"driver's thread {driver_cpu * ms:.2f} ms (the rest: Dask's client, and with a "
+        "LocalCluster its scheduler)"
     )
     print(f"per-step overhead in this process:       median {med(here) * ms:7.2f} ms")
     print(f"8 x 0.5 s fan-out on Dask, {procs}:  median {med(fan_dask):7.2f} s")
