@@ -18,6 +18,7 @@ unrecorded. A task whose worker died is run again by the scheduler; more than
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import queue
 import threading
@@ -58,10 +59,11 @@ _ANNOUNCE_AFTER_S = 0.05
 """A step still running after this long tells the driver it started (a shorter one's
 outcome says it); the driver then appends the attempt while the step runs."""
 _SUBMIT_BATCH_S = 0.002
-"""How long the client gathers messages to the scheduler before sending them (Dask's own
-default, 10 ms, is most of a short step's round trip: a step submitted within 10 ms of
-the previous message waits for the rest of it). The scheduler and the workers batch
-for 2 to 5 ms; the client does the same while this executor uses it."""
+"""How long the client gathers messages to the scheduler before sending them. With
+Dask's default, 10 ms, steps that become ready together (a fan-out) wait up to 10 ms
+behind the first one's submission; the scheduler and the workers batch for 2 to 5 ms,
+and the client does the same while this executor uses it. A chain's next step comes
+more than 10 ms after the previous message and is sent at once either way."""
 
 
 class DaskExecutor(StepExecutor):
@@ -126,14 +128,14 @@ class DaskExecutor(StepExecutor):
         self._attempts: dict[str, list[str]] = {}  # key -> workers of the attempts seen
         self._seen: set[str] = set()  # attempt nonces already reported
         self._given_up: set[str] = set()  # keys already reported finished
-        self._pushed_keys: set[str] = set()  # keys whose outcome came on the topic
-        self._heard: set[str] = set()  # the same, as the client's event loop saw them
+        # Keys whose outcome came on the topic: added on the client's event loop, read by
+        # the done callbacks (no second wake-up) and by close (their tasks are ending).
+        self._heard: set[str] = set()
         self._batching: float | None = None  # the client's own interval, restored at close
-        # Placement: each worker's threads, how many of our tasks each one holds, which
-        # worker holds each task, and when each worker was last chosen (ties go round).
+        # Placement: each worker's threads, the worker each of our tasks runs (or was
+        # placed) on, and when each worker was last chosen (ties go round).
         self._threads: dict[str, int] = {}
-        self._running: dict[str, int] = {}
-        self._holder: dict[str, str] = {}
+        self._running_on: dict[str, str] = {}
         self._last_chosen: dict[str, int] = {}
         self._choices = 0
 
@@ -170,10 +172,8 @@ class DaskExecutor(StepExecutor):
         self._attempts.clear()
         self._seen.clear()
         self._given_up.clear()
-        self._pushed_keys.clear()
         self._threads.clear()
-        self._running.clear()
-        self._holder.clear()
+        self._running_on.clear()
         if self._given_client is not None:
             self._client = self._given_client
         elif self.address is not None:
@@ -230,10 +230,11 @@ class DaskExecutor(StepExecutor):
         """
         if not self._threads:
             return Placement(None)
+        running = collections.Counter(self._running_on.values())
         free = {
-            worker: threads - self._running.get(worker, 0)
+            worker: threads - running[worker]
             for worker, threads in self._threads.items()
-            if threads > self._running.get(worker, 0)
+            if threads > running[worker]
         }
         if not free:
             return None
@@ -262,7 +263,7 @@ class DaskExecutor(StepExecutor):
         )
         self._futures[task.key] = future
         if task.worker is not None:
-            self._hold(task.key, task.worker)
+            self._running_on[task.key] = task.worker
         # This session's queue: a callback firing after close reaches no later run. A task
         # whose outcome came on the topic (always before its end) needs no second wake-up.
         news, heard = self._news, self._heard
@@ -277,7 +278,6 @@ class DaskExecutor(StepExecutor):
         import cloudpickle
 
         self._given_up.add(key)
-        self._pushed_keys.add(key)
         return self._outcome_news(key, cloudpickle.loads(data))
 
     def _outcome_news(self, key: str, outcome: _Outcome) -> list[TaskNews]:
@@ -319,9 +319,9 @@ class DaskExecutor(StepExecutor):
                 news.extend(self._finished(*payload))
         for item in news:  # a finished task frees its place; a retry takes one elsewhere
             if isinstance(item, TaskStarted):
-                self._hold(item.key, item.worker)
+                self._running_on[item.key] = item.worker
             else:
-                self._release(item.key)
+                self._running_on.pop(item.key, None)
         return news
 
     def close(self) -> None:
@@ -330,15 +330,15 @@ class DaskExecutor(StepExecutor):
             return
         try:
             pending = {k: f for k, f in self._futures.items() if not f.done()}
-            # A task whose outcome came on the topic is recorded: let Dask see it end (a
-            # rerun after its worker died in between rewrites the folder it names).
+            # A task whose outcome came on the topic has done its work (recorded, unless
+            # the run stopped first): let Dask see it end, for a rerun after its worker
+            # died in between would rewrite the folder it names.
             deadline = time.monotonic() + _RECORDED_WAIT_S
             for key, future in pending.items():
-                if key in self._pushed_keys:
-                    # What it ends with was recorded already: only its end matters here.
-                    with contextlib.suppress(Exception):
+                if key in self._heard:
+                    with contextlib.suppress(Exception):  # only its end matters here
                         future.result(timeout=max(0.0, deadline - time.monotonic()))
-            running = [f for k, f in pending.items() if k not in self._pushed_keys]
+            running = [f for k, f in pending.items() if k not in self._heard]
             if running:
                 self._client.cancel(running)
             self._client.unsubscribe_topic(self._topic)
@@ -363,25 +363,14 @@ class DaskExecutor(StepExecutor):
         """Each worker's threads, as the scheduler knows them now (joins and leaves follow)."""
         workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
         for address, info in workers.items():
-            self._threads[str(address)] = _threads_of(info)
+            self._threads[str(address)] = _threads_of(info.get("nthreads"))
 
-    def _workers_changed(self, address: str, threads: int | None) -> None:
-        """A worker joined (with ``threads``) or left (None) the cluster."""
-        if threads is None:
-            self._threads.pop(address, None)
+    def _workers_changed(self, address: str, joined: bool, threads: Any) -> None:
+        """A worker joined (with ``threads``, as the scheduler said) or left the cluster."""
+        if joined:
+            self._threads[address] = _threads_of(threads)
         else:
-            self._threads[address] = max(1, threads)
-
-    def _hold(self, key: str, worker: str) -> None:
-        """Count ``key`` as running on ``worker`` (moved there from where it was placed)."""
-        self._release(key)
-        self._holder[key] = worker
-        self._running[worker] = self._running.get(worker, 0) + 1
-
-    def _release(self, key: str) -> None:
-        worker = self._holder.pop(key, None)
-        if worker is not None:
-            self._running[worker] -= 1
+            self._threads.pop(address, None)
 
     def _shorten_batching(self) -> None:
         """Send submissions to the scheduler every ``_SUBMIT_BATCH_S`` rather than every 10 ms."""
@@ -405,11 +394,9 @@ class DaskExecutor(StepExecutor):
         """Called on the client's event loop with ``(timestamp, message)``."""
         at, message = event
         if "joined" in message or "left" in message:  # from the scheduler plugin
-            joined = message.get("joined")
-            threads = message.get("nthreads") if joined else None
-            if joined and not isinstance(threads, int):
-                threads = 1
-            self._news.put(("workers", (str(joined or message["left"]), threads)))
+            joined = "joined" in message
+            address = str(message["joined"] if joined else message["left"])
+            self._news.put(("workers", (address, joined, message.get("nthreads"))))
             return
         if "outcome" in message:  # an attempt's outcome, sent without waiting for a gather
             self._heard.add(message["key"])
@@ -689,9 +676,8 @@ def _reads(store: ArtifactStore, probe: str, token: str) -> bool:
         return False
 
 
-def _threads_of(info: Any) -> int:
-    """A worker's threads from the scheduler's description of it (at least 1)."""
-    threads = info.get("nthreads") if isinstance(info, dict) else None
+def _threads_of(threads: Any) -> int:
+    """A worker's threads as the scheduler gives them (at least 1; 1 if not a number)."""
     return threads if isinstance(threads, int) and threads > 0 else 1
 
 
