@@ -129,6 +129,14 @@ class ArtifactStore(ABC):
     @abstractmethod
     def _size(self, url: str) -> int: ...
 
+    @abstractmethod
+    def _create(self, url: str, data: bytes) -> bool:
+        """Write a new file at ``url`` unless one is there; True when written.
+
+        Atomic where the backend can do it (a conditional upload); a backend
+        that cannot checks for the file first and says so in its docstring.
+        """
+
     # -- the rich base --------------------------------------------------------
 
     def check_within_root(self, path: str) -> str:
@@ -306,6 +314,32 @@ class ArtifactStore(ABC):
         with self.open(path, "wb") as f:
             f.write(data)
 
+    def create_bytes(self, path: str, data: bytes) -> bool:
+        """Write a whole new file unless one is already at ``path``; True when this call wrote it.
+
+        Processes that race to create the same file agree on one content: the
+        first writer's. On a local disk the bytes go to a temporary file that is
+        linked into place (a link never replaces a file), so no reader sees a
+        partly written file; an object store gets a conditional upload
+        (``If-None-Match: *`` on S3) where its backend offers one.
+        """
+        local = self.local_path(path)
+        if local is None:
+            return self._create(self.check_within_root(path), data)
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        scratch = f"{local}.{uuid4().hex}.tmp"
+        try:
+            with open(scratch, "xb") as f:
+                f.write(data)
+            try:
+                os.link(scratch, local)
+            except FileExistsError:
+                return False
+            return True
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(scratch)
+
     def read_text(self, path: str) -> str:
         """Read a whole file decoded as UTF-8."""
         return self.read_bytes(path).decode("utf-8")
@@ -449,27 +483,8 @@ class ArtifactStore(ABC):
         return IDENTITY_PREFIX + str(UUID(text))
 
     def _write_identity(self, url: str) -> None:
-        """Write a new id so that no reader ever sees a partly written file.
-
-        On a local disk the id is written to a temporary file and linked into
-        place (the link fails when another writer came first, whose id then
-        stands); an object store's upload is whole or absent anyway.
-        """
-        data = f"{uuid4()}\n".encode()
-        local = self.local_path(url)
-        if local is None:
-            self.write_bytes(url, data)
-            return
-        os.makedirs(os.path.dirname(local), exist_ok=True)
-        scratch = f"{local}.{uuid4().hex}.tmp"
-        try:
-            with open(scratch, "xb") as f:
-                f.write(data)
-            with contextlib.suppress(FileExistsError):
-                os.link(scratch, local)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(scratch)
+        """Write a new id unless another writer came first, whose id then stands."""
+        self.create_bytes(url, f"{uuid4()}\n".encode())
 
     def content_hash(self, uri: str) -> tuple[str, int]:
         """sha256 (hex) of the files under ``uri``, and their total size in bytes.

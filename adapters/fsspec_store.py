@@ -183,6 +183,15 @@ class FsspecArtifactStore(ArtifactStore):
     def _exists(self, url: str) -> bool:
         return bool(self._fs.exists(self._native(url)))
 
+    def _create(self, url: str, data: bytes) -> bool:
+        # s3fs sends If-None-Match: * (atomic on S3 and its compatible servers) and
+        # the memory filesystem opens "xb"; fsspec's generic fallback checks first.
+        try:
+            self._fs.pipe_file(self._native(url), data, mode="create")
+        except FileExistsError:
+            return False
+        return True
+
     def _isdir(self, url: str) -> bool:
         return bool(self._fs.isdir(self._native(url)))
 

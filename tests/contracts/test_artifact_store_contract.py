@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -328,6 +330,31 @@ class ArtifactStoreContract:
         assert again.identity == identity
         assert store.exists(f"{store.root}/.lineagelog/store-id")
         assert store.root not in identity
+
+    def test_create_bytes_keeps_the_first_writers_content(self, store):
+        path = f"{store.root}/.lineagelog/once"
+
+        first = store.create_bytes(path, b"first")
+        second = store.create_bytes(path, b"second")
+
+        assert (first, second) == (True, False)
+        assert store.read_bytes(path) == b"first"
+
+    def test_stores_racing_to_create_a_file_agree_on_the_one_winner(self, store):
+        path = f"{store.root}/.lineagelog/raced"
+        racers = 8
+        start = threading.Barrier(racers)
+
+        def create(racer: int) -> bool:
+            opened = FsspecArtifactStore(store.root)  # as another process would open it
+            start.wait()
+            return opened.create_bytes(path, f"racer {racer}".encode())
+
+        with ThreadPoolExecutor(racers) as pool:
+            won = list(pool.map(create, range(racers)))
+
+        assert won.count(True) == 1, won
+        assert store.read_bytes(path) == f"racer {won.index(True)}".encode()
 
 
 class TestInMemoryArtifactStore(ArtifactStoreContract):
