@@ -280,7 +280,7 @@ class EventStore(EventLog):
         """Rows of ``read_rows`` decoded as ``read_for_projection`` decodes them.
 
         Raises:
-            StorageError: an event does not decode.
+            StorageError: an event does not decode (the message gives its position).
 
         """
         decode = self._projection_decoder.decode
@@ -289,11 +289,74 @@ class EventStore(EventLog):
                 RecordedEvent(position, decode(dashed_uuid(stream), version, topic, state))
                 for position, stream, version, topic, state in rows
             ]
-        except UndecodableEvent as e:
-            raise StorageError(
-                f"could not decode an event of the log after position {rows[0][0] - 1}: {e}; "
-                "run `lineagelog audit` to find the damaged event"
-            ) from e
+        except UndecodableEvent:
+            raise self._undecodable(rows) from None
+
+    def decode_fields(
+        self, rows: Sequence[tuple[int, Any, int, str, bytes]]
+    ) -> list[tuple[int, str, dict[str, Any]]]:
+        """Rows of ``read_rows`` as (position, topic, the fields of its record), which pickle.
+
+        What a process decoding ahead for another sends it; ``records`` turns
+        them into what ``decode_rows`` returns.
+
+        Raises:
+            StorageError: an event does not decode (the message gives its position).
+
+        """
+        fields = self._projection_decoder.fields
+        try:
+            return [
+                (position, topic, fields(dashed_uuid(stream), version, topic, state))
+                for position, stream, version, topic, state in rows
+            ]
+        except UndecodableEvent:
+            raise self._undecodable(rows) from None
+
+    def records(self, decoded: Sequence[tuple[int, str, dict[str, Any]]]) -> list[RecordedEvent]:
+        """The events ``decode_fields`` decoded, as ``decode_rows`` returns them.
+
+        Raises:
+            StorageError: a topic names no lineagelog event.
+
+        """
+        record = self._projection_decoder.record
+        recorded = []
+        for position, topic, fields in decoded:
+            try:
+                recorded.append(RecordedEvent(position, record(topic, fields)))
+            except UndecodableEvent as e:
+                raise _damaged(position, topic, e) from None
+        return recorded
+
+    def _undecodable(self, rows: Sequence[tuple[int, Any, int, str, bytes]]) -> StorageError:
+        """The error naming the first of ``rows`` that does not decode (rows decoded one by one)."""
+        decode = self._projection_decoder.decode
+        for position, stream, version, topic, state in rows:
+            try:
+                decode(dashed_uuid(stream), version, topic, state)
+            except UndecodableEvent as e:
+                return _damaged(position, topic, e)
+        raise AssertionError("a page failed to decode, then each of its events decoded")
+
+    def pages_for_projection(
+        self, after: int, until: int, page_size: int
+    ) -> Iterator[list[RecordedEvent]]:
+        """Every event in ``(after, until]`` as ``read_for_projection`` gives them, by pages.
+
+        A long range of a log on disk is read and decoded ahead in another
+        process (``decode_pool``) while the caller applies the pages it has, on a
+        machine with a core to spare; a short one, or a ``memory://`` log, is
+        read here page after page.
+        """
+        from lineagelog.adapters.decode_pool import decoded_pages, decodes_ahead
+
+        if not decodes_ahead(self, after, until):
+            yield from super().pages_for_projection(after, until, page_size)
+            return
+        for decoded in decoded_pages(self, after, until, page_size):
+            if decoded:
+                yield self.records(decoded)
 
     def read_rows(
         self,
@@ -379,6 +442,14 @@ class EventStore(EventLog):
         datastore = getattr(self.recorder, "datastore", None)
         if datastore is not None and hasattr(datastore, "close"):
             datastore.close()
+
+
+def _damaged(position: int, topic: str, error: UndecodableEvent) -> StorageError:
+    """The error of an event of the log that does not decode, pointing at the audit."""
+    return StorageError(
+        f"could not decode the event at log position {position} (topic {topic[:100]!r}): "
+        f"{error}; run `lineagelog audit` to find the damaged event"
+    )
 
 
 def _claim_database(location: StoreLocation) -> None:

@@ -37,7 +37,10 @@ __all__ = [
     "Keep",
     "hash_range",
     "hashed_ranges",
+    "in_order",
     "parallel_map",
+    "position_spans",
+    "worker_pool",
 ]
 
 HashedEvent = tuple[int, str, int, str, Any]
@@ -181,7 +184,9 @@ def _work(args: tuple[int, int, Keep, Render | None]) -> HashedRange:
     return hash_range(_worker_events, *args)
 
 
-def _spans(events: EventStore, after: int, until: int, span: int) -> Iterator[tuple[int, int]]:
+def position_spans(
+    events: EventStore, after: int, until: int, span: int
+) -> Iterator[tuple[int, int]]:
     """Position ranges ``(a, b]`` that cover the events in ``(after, until]``, in order.
 
     Each starts just before an event that exists, so a gap in the positions
@@ -218,14 +223,14 @@ def hashed_ranges(
     """
     count = (os.cpu_count() or 1) if workers is None else workers
     parallel = count > 1 and until - after > _PARALLEL_ABOVE and events.location.backend != "memory"
-    spans = _spans(events, after, until, span)
+    spans = position_spans(events, after, until, span)
     if not parallel:
         for start, stop in spans:
             yield hash_range(events, start, stop, keep, render)
         return
     ranges = ((a, b, keep, render) for a, b in spans)
-    with _pool(count, initializer=_init_worker, initargs=(events.url,)) as pool:
-        yield from _in_order(pool, _work, ranges, ahead=count + 1)
+    with worker_pool(count, initializer=_init_worker, initargs=(events.url,)) as pool:
+        yield from in_order(pool, _work, ranges, ahead=count + 1)
 
 
 T = TypeVar("T", bound=Sized)
@@ -262,11 +267,11 @@ def parallel_map(
     if count <= 1 or items <= _PARALLEL_ABOVE:
         yield from map(fn, chunks)
         return
-    with _pool(count) as pool:
-        yield from _in_order(pool, fn, chunks, ahead=count + 1)
+    with worker_pool(count) as pool:
+        yield from in_order(pool, fn, chunks, ahead=count + 1)
 
 
-def _pool(count: int, **options: Any) -> ProcessPoolExecutor:
+def worker_pool(count: int, **options: Any) -> ProcessPoolExecutor:
     """``count`` spawned worker processes (imported here: every run's short seal needs none)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -283,7 +288,7 @@ def _popping(head: collections.deque[T], rest: Iterator[T]) -> Iterator[T]:
     yield from rest
 
 
-def _in_order(
+def in_order(
     pool: ProcessPoolExecutor, fn: Callable[[T], R], chunks: Iterable[T], *, ahead: int
 ) -> Iterator[R]:
     """``pool.map`` that submits a chunk only when fewer than ``ahead`` are pending.

@@ -103,6 +103,29 @@ class ProjectionDecoder:
                 unknown transcoding, or the topic names no lineagelog event.
 
         """
+        return self.record(topic, self.fields(stream_id, version, topic, state))
+
+    def record(self, topic: str, fields: dict[str, Any]) -> ProjectedEvent:
+        """The record of ``topic`` whose attributes are ``fields`` (as ``fields`` gives them).
+
+        Raises:
+            UndecodableEvent: the topic names no lineagelog event.
+
+        """
+        record = object.__new__(self.event_class(topic))
+        record.__dict__ = fields
+        return record
+
+    def fields(
+        self, stream_id: str, version: int, topic: str, state: bytes | str
+    ) -> dict[str, Any]:
+        """The attributes of one stored event's record: a plain dict, which pickles.
+
+        Raises:
+            UndecodableEvent: the payload is not JSON of an object, or uses an
+                unknown transcoding.
+
+        """
         text = state.decode("utf-8") if isinstance(state, (bytes, bytearray)) else state
         try:
             fields, end = _raw_decode(text)  # the transcoder writes no surrounding whitespace
@@ -115,15 +138,14 @@ class ProjectionDecoder:
                 raise UndecodableEvent(f"payload does not decode: {e}") from e
         if type(fields) is not dict:
             raise UndecodableEvent(f"payload is a JSON {type(fields).__name__}, not an object")
+        payload: dict[str, Any] = fields
         tagged = text.count('"_type_"')
         if tagged:
-            fields = self._untag_fields(fields, text, tagged, topic)
-        fields.pop("class_version", None)
-        fields["originator_id"] = stream_id
-        fields["originator_version"] = version
-        record = object.__new__(self.event_class(topic))
-        record.__dict__ = fields
-        return record
+            payload = self._untag_fields(payload, text, tagged, topic)
+        payload.pop("class_version", None)
+        payload["originator_id"] = stream_id
+        payload["originator_version"] = version
+        return payload
 
     def _untag_fields(
         self, fields: dict[str, Any], text: str, tagged: int, topic: str

@@ -2,7 +2,9 @@
 
 Copies a SQLite history (made by ``bench_lineage.py``) to a scratch file for
 each repeat and measures, in events per second of wall time and of CPU time
-(``process_time``, steadier on a loaded machine):
+(``process_time``, steadier on a loaded machine; this process only: a rebuild of
+more than 40,000 events has a worker process decode ahead, whose CPU is not
+counted, so compare wall times with ``--no-decode-ahead`` on a quiet machine):
 
 - ``Projector.rebuild()`` of every view (target >= 80,000 events/s);
 - ``Projector.catch_up(until=...)`` from empty views, ``--catch-up-page``
@@ -27,6 +29,7 @@ from pathlib import Path
 from bench_step_overhead import reference_loop
 from sqlalchemy import create_engine
 
+from lineagelog.adapters import decode_pool
 from lineagelog.adapters.event_store import EventStore
 from lineagelog.adapters.view_engine import sqlite_bulk_writes, sqlite_write_locking
 from lineagelog.projections import schema as t
@@ -80,7 +83,14 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=2000)
     parser.add_argument("--catch-up-page", type=int, default=200)
     parser.add_argument("--rebuild-only", action="store_true", help="skip the catch-up")
+    parser.add_argument(
+        "--no-decode-ahead",
+        action="store_true",
+        help="decode every page in this process (no worker decoding ahead), to compare",
+    )
     args = parser.parse_args()
+    if args.no_decode_ahead:
+        decode_pool.DECODE_AHEAD_ABOVE = 2**63
     scratch = Path(tempfile.mkdtemp(prefix="bench-rebuild-"))
     try:
         measures = [("rebuild", lambda p: _rebuild(p, args.page_size))]

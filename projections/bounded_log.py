@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from lineagelog.projections.ports import EventLog, RecordedEvent
 
 __all__ = ["BoundedLog"]
@@ -31,3 +33,9 @@ class BoundedLog(EventLog):
     ) -> list[RecordedEvent]:
         """The real log's fast projection records, bounded like ``read``."""
         return self.log.read_for_projection(after, limit, until=self._bound(until))
+
+    def pages_for_projection(
+        self, after: int, until: int, page_size: int
+    ) -> Iterator[list[RecordedEvent]]:
+        """The real log's pages, bounded like ``read`` (and read ahead as it reads them)."""
+        return self.log.pages_for_projection(after, self._bound(until), page_size)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
 
@@ -52,3 +52,19 @@ class EventLog(ABC):
         The default returns ``read``'s domain events.
         """
         return self.read(after, limit, until)
+
+    def pages_for_projection(
+        self, after: int, until: int, page_size: int
+    ) -> Iterator[list[RecordedEvent]]:
+        """Every event in ``(after, until]`` as ``read_for_projection`` gives them, in order.
+
+        Pages hold at most ``page_size`` events, and none is empty. The default
+        reads them one after another; a log may read and decode ahead (in another
+        process) while the caller applies what it has.
+        """
+        while after < until:
+            page = self.read_for_projection(after, page_size, until=until)
+            if not page:
+                return
+            yield page
+            after = page[-1].position

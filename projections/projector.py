@@ -292,10 +292,7 @@ class Projector:
     ) -> int:
         """Apply the log's pages in ``(start, target]``; returns the number of events."""
         total, applied = target - start, 0
-        while start < target:
-            page = self.log.read_for_projection(start, page_size, until=target)
-            if not page:
-                break
+        for page in self.log.pages_for_projection(start, target, page_size):
             self._apply_page(page, views, connection)
             applied += len(page)
             start = page[-1].position

@@ -315,7 +315,7 @@ class EventStoreContract:
         with bulk_insert(events) as batches:
             batches.add([(position, stream, version, topic, b"{not json")])
 
-        with pytest.raises(StorageError, match=r"after position 0.*lineagelog audit"):
+        with pytest.raises(StorageError, match=r"at log position 1 .*lineagelog audit"):
             events.read_for_projection(0, 100)
 
     # -- aggregate state as of a position -----------------------------------------

@@ -25,6 +25,16 @@ DEFERRED_CYCLES: set[frozenset[str]] = {
     # response models do (run.pipeline.runs, artifact.versions): the models import the
     # client for typing and when navigated, never at import time.
     frozenset({"lineagelog.api.client", "lineagelog.api.download", "lineagelog.api.models"}),
+    # The event store hands a long read for the projector to a worker process that opens an
+    # event store of its own: the store imports the pool when such a read begins, the
+    # pool's worker imports the store when its process starts (and names it for typing).
+    frozenset(
+        {
+            "lineagelog.adapters.decode_pool",
+            "lineagelog.adapters.event_store",
+            "lineagelog.adapters.hash_pool",
+        }
+    ),
 }
 
 
