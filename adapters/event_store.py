@@ -51,7 +51,12 @@ from lineagelog.projections.ports import EventLog, RecordedEvent
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
 
-__all__ = ["EventStore", "Notification", "SavedEvents"]
+__all__ = ["EventStore", "LogBusy", "Notification", "SavedEvents"]
+
+
+class LogBusy(Exception):
+    """An append ``EventStore.at_once`` refused because it would have waited; nothing appended."""
+
 
 SavedEvents = Callable[[Sequence[int], Sequence["StoredEvent"]], object]
 """An observer of appends: the positions and the stored events of one successful append."""
@@ -106,6 +111,7 @@ class EventStore(EventLog):
         self._projection_decoder = ProjectionDecoder(transcoder.names)
         self._lock = threading.Lock()
         self._observers: tuple[SavedEvents, ...] = ()
+        self._at_once = threading.local()
 
     @property
     def read_only(self) -> bool:
@@ -145,8 +151,12 @@ class EventStore(EventLog):
                 "was opened for reading only; record from a writable copy of the project"
             )
         stored = [self.mapper.to_stored_event(event) for event in events]
+        positions: Sequence[int] | None
         try:
-            positions = self.recorder.insert_events(stored)
+            if getattr(self._at_once, "active", False):
+                positions = self._insert_at_once(stored)
+            else:
+                positions = self.recorder.insert_events(stored)
         except RecordConflictError as e:
             raise ConcurrencyConflict(
                 "another writer appended to stream(s) "
@@ -158,6 +168,57 @@ class EventStore(EventLog):
         for observer in self._observers:
             observer(saved, stored)
         return saved
+
+    @contextmanager
+    def at_once(self) -> Iterator[None]:
+        """Appends made on this thread inside the block never wait for the log.
+
+        An append that would wait for another writer (a thread of this process,
+        or another process holding the SQLite write lock) raises ``LogBusy`` and
+        appends nothing, instead of waiting up to the lock timeout. For a caller
+        that must not block (the lineage server's event loop), which then hands
+        the append to a thread that may wait. Only an embedded SQLite log is
+        appended to this way; on any other, every append in the block raises
+        ``LogBusy``. Reads are not affected.
+        """
+        self._at_once.active = True
+        try:
+            yield
+        finally:
+            self._at_once.active = False
+
+    def _insert_at_once(self, stored: list[StoredEvent]) -> list[int]:
+        """``recorder.insert_events`` with no wait for a lock: ``LogBusy`` where it would wait."""
+        recorder = self.recorder
+        if not isinstance(recorder, SQLiteApplicationRecorder):
+            raise LogBusy("only an embedded SQLite log is appended to without waiting")
+        pool = recorder.datastore.pool
+        try:  # this process's writer lock, free now or never
+            connection = pool.get_connection(timeout=0, is_writer=True)
+        except PersistenceError as e:
+            raise LogBusy(str(e)) from e
+        raw: sqlite3.Connection | None = None
+        waits = 0
+        try:
+            with connection.transaction(commit=True) as cursor:
+                raw = cursor.sqlite_cursor.connection
+                waits = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+                raw.execute("PRAGMA busy_timeout = 0")  # another process's lock: busy at once
+                # eventsourcing's own insert, inside our transaction (its public
+                # insert_events opens a transaction that waits)
+                return list(recorder._insert_events(cursor, stored) or [])
+        except PersistenceError as e:  # eventsourcing's, wrapping the driver's error
+            cause = e.__cause__
+            if isinstance(cause, sqlite3.OperationalError) and cause.sqlite_errorcode in (
+                sqlite3.SQLITE_BUSY,
+                sqlite3.SQLITE_LOCKED,
+            ):
+                raise LogBusy(str(cause)) from e
+            raise
+        finally:
+            if raw is not None:
+                raw.execute(f"PRAGMA busy_timeout = {int(waits)}")
+            pool.put_connection(connection)
 
     def observe(self, observer: SavedEvents) -> None:
         """Call ``observer`` with the positions and stored events of every later append.

@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
-from lineagelog.adapters.openlineage.ingest import ingest_event
+from lineagelog.adapters.openlineage.ingest import append_at_once, append_received, receive_event
 from lineagelog.api.context import LineageContext, open_context
 from lineagelog.domain.errors import InvalidOpenLineageEventError
 
@@ -69,14 +69,19 @@ class _Recorder:
         """
         target = await self._context(request)
         body = await request.body()
-        # The validating append is the one hop to a worker thread (it blocks on SQL, and the
-        # loop must keep serving): the loop's own executor, a twentieth of a request cheaper
-        # than anyio's (run_in_threadpool: a capacity limiter and a cancel scope per call).
-        append = partial(ingest_event, target.repository, body, channel="http")
         try:
-            result = await asyncio.get_running_loop().run_in_executor(None, append)
+            received = receive_event(body)  # validation: CPU only, on the loop
         except InvalidOpenLineageEventError as e:
             return JSONResponse({"message": str(e), "field": e.field}, status_code=400)
+        # A new event goes into an embedded log that no one else is writing right here:
+        # a hop to a worker thread costs more CPU than the append (two thread wake-ups).
+        # Anything that could wait (another writer's lock, a repeat's lookup, a server
+        # database) takes the hop, on the loop's own executor (anyio's run_in_threadpool
+        # adds a capacity limiter and a cancel scope per call).
+        result = append_at_once(target.repository, received, channel="http")
+        if result is None:
+            append = partial(append_received, target.repository, received, channel="http")
+            result = await asyncio.get_running_loop().run_in_executor(None, append)
         return JSONResponse(
             {"accepted": result.accepted, "duplicate": bool(result.duplicates)}, status_code=201
         )

@@ -8,6 +8,11 @@ nothing, and both append an event only once: the same event received again
 finds its stream (whose id is derived from its content) and is skipped. One
 event is appended without looking first: the stream's unique key refuses a
 repeat, and only then is the stream looked up.
+
+A caller that must not block (the server's event loop) splits ``ingest_event``:
+``receive_event`` validates, ``append_at_once`` appends a new event if the log
+can be written without waiting, and otherwise ``append_received``, run where it
+may wait, does the rest.
 """
 
 from __future__ import annotations
@@ -24,7 +29,19 @@ from lineagelog.domain.openlineage import OpenLineageEvent, received_event_id
 if TYPE_CHECKING:
     from lineagelog.adapters.repository import AggregateRepository, Changes
 
-__all__ = ["IngestResult", "ingest_event", "ingest_lines", "parse_event"]
+__all__ = [
+    "IngestResult",
+    "Received",
+    "append_at_once",
+    "append_received",
+    "ingest_event",
+    "ingest_lines",
+    "parse_event",
+    "receive_event",
+]
+
+Received = tuple[str, dict[str, Any]]
+"""One RunEvent as received (its text, kept verbatim) and as parsed and validated."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +86,69 @@ def ingest_event(
         StorageError: the database failed.
 
     """
+    return append_received(repository, receive_event(text), channel=channel)
+
+
+def receive_event(text: str | bytes) -> Received:
+    """One RunEvent's text, validated: what ``append_at_once`` and ``append_received`` take.
+
+    Raises:
+        InvalidOpenLineageEventError: not JSON, or not a valid RunEvent (naming the field).
+
+    """
     document = text.decode("utf-8") if isinstance(text, bytes) else text
-    return _append(repository, [(document, parse_event(document))], channel)
+    return document, parse_event(document)
+
+
+def append_received(
+    repository: AggregateRepository, received: Received, *, channel: str = "http"
+) -> IngestResult:
+    """Append one validated RunEvent, unless the log already holds it (it may wait for the log).
+
+    Raises:
+        StorageError: the database failed.
+
+    """
+    return _append(repository, [received], channel)
+
+
+def append_at_once(
+    repository: AggregateRepository, received: Received, *, channel: str = "http"
+) -> IngestResult | None:
+    """Append one validated RunEvent new to the log, if that needs no wait; else None.
+
+    None, with nothing appended, when another writer holds the log or the log
+    is not an embedded SQLite one (``EventStore.at_once``), and when the event's
+    stream exists already (a repeat, which ``append_received`` confirms with a
+    lookup): the caller then calls ``append_received`` where it may wait.
+
+    Raises:
+        StorageError: the database failed.
+
+    """
+    from lineagelog.adapters.event_store import LogBusy
+
+    try:
+        with repository.events.at_once():
+            return _append_new(repository, received, channel)
+    except (LogBusy, ConcurrencyConflict):
+        return None
+
+
+def _append_new(repository: AggregateRepository, received: Received, channel: str) -> IngestResult:
+    """Append one event as new, without a lookup: ``ConcurrencyConflict`` if its stream exists."""
+    document, event = received
+    stream = received_event_id(event)
+    saved: list[int] = []
+
+    def receive_new(changes: Changes) -> int:
+        changes.add(OpenLineageEvent.receive(document, event, channel=channel, stream=stream))
+        return 1
+
+    repository.change_together(
+        receive_new, attempts=1, on_saved=saved.extend, what="record the OpenLineage event"
+    )
+    return IngestResult(1, 0, tuple(saved))
 
 
 def ingest_lines(
@@ -96,23 +174,12 @@ def ingest_lines(
 def _append(
     repository: AggregateRepository, parsed: list[tuple[str, dict[str, Any]]], channel: str
 ) -> IngestResult:
-    saved: list[int] = []
     if len(parsed) == 1:  # one event (HTTP): no lookup first, the stream's key refuses a repeat
-        document, event = parsed[0]
-        stream = received_event_id(event)
-
-        def receive_new(changes: Changes) -> int:
-            changes.add(OpenLineageEvent.receive(document, event, channel=channel, stream=stream))
-            return 1
-
         try:
-            repository.change_together(
-                receive_new, attempts=1, on_saved=saved.extend, what="record the OpenLineage event"
-            )
+            return _append_new(repository, parsed[0], channel)
         except ConcurrencyConflict:
             pass  # its stream has an event already: the lookup below decides (a duplicate)
-        else:
-            return IngestResult(1, 0, tuple(saved))
+    saved: list[int] = []
 
     def receive(changes: Changes) -> int:
         new = 0

@@ -8,8 +8,11 @@ history to it.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -47,8 +50,8 @@ from lineagelog.api.openlineage_routes import openlineage_router  # noqa: E402
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.20.0/client/python"
 
 
-@pytest.fixture
-def lineage_server(any_stores: tuple[str, str]) -> Iterator[str]:
+@contextlib.contextmanager
+def _serving() -> Iterator[str]:
     """A real uvicorn on a free loopback port serving only the OpenLineage router."""
     app = fastapi.FastAPI()
     app.include_router(openlineage_router())
@@ -62,6 +65,20 @@ def lineage_server(any_stores: tuple[str, str]) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture
+def lineage_server(any_stores: tuple[str, str]) -> Iterator[str]:
+    """The endpoint on the SQLite file, then on PostgreSQL."""
+    with _serving() as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_lineage_server(sqlite_stores: tuple[str, str]) -> Iterator[str]:
+    """The endpoint on an embedded SQLite file, which it appends to on the event loop."""
+    with _serving() as url:
+        yield url
 
 
 def _events(job: str) -> list[RunEvent]:
@@ -137,6 +154,40 @@ def test_the_same_event_posted_twice_is_accepted_and_recorded_once(lineage_serve
     assert [a.status_code for a in answers] == [201, 201]
     assert [a.json()["duplicate"] for a in answers] == [False, True]
     assert open_context().events.max_position() == 1
+
+
+def test_an_event_posted_while_another_writer_holds_the_log_waits_off_the_loop(
+    sqlite_lineage_server: str, sqlite_stores: tuple[str, str]
+) -> None:
+    import httpx
+    from openlineage.client.serde import Serde
+
+    held = 1.0
+    bodies = [Serde.to_json(e) for e in _events("dag.train")]
+    path = sqlite_stores[0].removeprefix("sqlite:///")
+    answers: list[httpx.Response] = []
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")  # another process's write lock on the log
+        started = time.perf_counter()
+        poster = threading.Thread(
+            target=lambda: answers.append(
+                httpx.post(f"{sqlite_lineage_server}/api/v1/lineage", content=bodies[0], timeout=30)
+            )
+        )
+        poster.start()
+        time.sleep(0.2)  # the post is waiting for the lock by now
+        served = httpx.get(f"{sqlite_lineage_server}/openapi.json", timeout=5)
+        answered_while_held = time.perf_counter() - started < held
+        time.sleep(held - (time.perf_counter() - started))
+        other.execute("COMMIT")
+    poster.join(30)
+    after = httpx.post(f"{sqlite_lineage_server}/api/v1/lineage", content=bodies[1])
+
+    assert served.status_code == 200 and answered_while_held  # the loop kept serving
+    assert [a.status_code for a in answers] == [201]
+    assert time.perf_counter() - started >= held  # it waited for the lock, then appended
+    assert after.status_code == 201
+    assert open_context().events.max_position() == 2
 
 
 def test_the_endpoint_is_described_on_the_openapi_page(lineage_server: str) -> None:
