@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from lineagelog.adapters.hash_pool import HashedRange, Keep, hashed_ranges
 from lineagelog.adapters.raw_events import RawEvent, hashed
 from lineagelog.adapters.stored_events import UndecodableEvent, stream_hex
+from lineagelog.adapters.stream_heads import StreamHeads
 from lineagelog.domain.artifact_uri import portable_uri
 from lineagelog.domain.base import GENESIS_HASH
 from lineagelog.domain.errors import LineageError
@@ -121,7 +122,7 @@ class LogChecker:
 
     problems: list[AuditProblem] = field(default_factory=list)
     truncated: bool = False
-    heads: dict[str, tuple[int, str | None, int]] = field(default_factory=dict)
+    heads: StreamHeads = field(default_factory=StreamHeads)
     count: int = 0
     running: bytes = bytes.fromhex(SEAL_GENESIS)
     # running digest and position after each event from ordinal ``base + 1`` on
