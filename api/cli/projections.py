@@ -74,11 +74,26 @@ def rebuild(
             show_default=False,
         ),
     ] = None,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help=(
+                "Load copies of the views beside the live ones in short transactions and "
+                "switch them in at the end: pipelines keep writing and queries answer from "
+                "the old views meanwhile. Slower; a rerun resumes one cut short."
+            ),
+        ),
+    ] = False,
     as_json: JsonFlag = False,
     database_url: DatabaseUrl = None,
     artifact_store: ArtifactStoreUrl = None,
 ) -> None:
-    """Drop the views and replay the whole event log into them, with a progress bar."""
+    """Drop the views and replay the whole event log into them, with a progress bar.
+
+    Offline (the default) the views are loaded in bulk, holding the database's write
+    lock for long stretches; ``--online`` keeps writers and readers going.
+    """
     from lineagelog.api.cli.output import emit_json
     from lineagelog.api.cli.session import open_context_for
     from lineagelog.projections.views import VIEWS
@@ -89,26 +104,31 @@ def rebuild(
         raise LineageError(f"unknown view {unknown[0]!r}; the views are: {', '.join(VIEWS)}")
     context = open_context_for(database_url, artifact_store, catch_up=False)
     if as_json:
-        count, seconds = context.projector.rebuild(chosen)
+        count, seconds = context.projector.rebuild(chosen, online=online)
     else:
-        count, seconds = _rebuild_with_progress(context.projector, chosen)
+        count, seconds = _rebuild_with_progress(context.projector, chosen, online)
     rate = count / seconds if seconds > 0 else 0.0
     if as_json:
         emit_json(
             {
                 "views": list(chosen),
+                "online": online,
                 "events": count,
                 "seconds": round(seconds, 3),
                 "events_per_second": round(rate),
             }
         )
         return
+    how = " online" if online else ""
     typer.echo(
-        f"rebuilt {', '.join(chosen)} from {count} events in {seconds:.2f}s ({rate:,.0f} events/s)"
+        f"rebuilt {', '.join(chosen)}{how} from {count} events in {seconds:.2f}s "
+        f"({rate:,.0f} events/s)"
     )
 
 
-def _rebuild_with_progress(projector: Projector, views: tuple[str, ...]) -> tuple[int, float]:
+def _rebuild_with_progress(
+    projector: Projector, views: tuple[str, ...], online: bool
+) -> tuple[int, float]:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -135,4 +155,4 @@ def _rebuild_with_progress(projector: Projector, views: tuple[str, ...]) -> tupl
             rate = f"{done / elapsed:,.0f} events/s" if elapsed > 0 else ""
             bar.update(task, completed=done, total=total, rate=rate)
 
-        return projector.rebuild(views, progress=advance)
+        return projector.rebuild(views, progress=advance, online=online)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -83,6 +85,28 @@ def test_projections_rebuild_replays_the_whole_log_and_reports_its_rate(sqlite_s
     )[0]["log_position"]
     assert report["views"] == ["runs"] and report["events"] == log_position
     assert after == before
+
+
+def test_projections_rebuild_online_switches_in_copies_of_the_views(sqlite_stores):
+    db, store = sqlite_stores
+    run = numbers.run(database_url=db, artifact_store=store)
+    before = json.loads(run_cli("runs", "show", str(run.id), "--json", stores=sqlite_stores).stdout)
+
+    rebuilt = run_cli("projections", "rebuild", "--online", stores=sqlite_stores)
+    as_json = run_cli("projections", "rebuild", "runs", "--online", "--json", stores=sqlite_stores)
+    after = json.loads(run_cli("runs", "show", str(run.id), "--json", stores=sqlite_stores).stdout)
+
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "online" in rebuilt.stdout and "events/s" in rebuilt.stdout
+    assert json.loads(as_json.stdout)["online"] is True
+    assert after == before
+    with contextlib.closing(sqlite3.connect(db.removeprefix("sqlite:///"))) as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert "lineagelog_runs" in names and "lineagelog_runs__next" not in names
+    # the copies' indexes took free names beside the live ones, which were then dropped
+    # (the runs view, rebuilt twice, has its first names back)
+    assert "ix_lineagelog_lineage_edges_dst__next" in names
+    assert "ix_lineagelog_runs_pipeline" in names
 
 
 def test_rebuilding_an_unknown_view_names_the_views(sqlite_stores):
