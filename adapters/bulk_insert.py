@@ -94,6 +94,56 @@ class _SQLiteBulkInsert(BulkInsert):
         self.last_position = last or 0
 
 
+class _PostgresBulkInsert(BulkInsert):
+    """Rows copied into the table a batch at a time (``COPY``), numbered by its sequence.
+
+    The table is locked (``EXCLUSIVE``, as every append locks it) for the whole
+    import, so the positions the sequence gives are consecutive; a log whose own
+    positions are not (or do not start where the sequence is) is renumbered.
+    """
+
+    def __init__(self, cursor: Any, table: str) -> None:
+        super().__init__()
+        self.cursor, self.table = cursor, table
+        self._before = self._one(f"SELECT COALESCE(MAX(notification_id), 0) FROM {table}")
+        self._first: int | None = None
+        self._requested = 0
+        self._consecutive = True
+
+    def add(self, rows: list[Row]) -> None:
+        if not rows:
+            return
+        if self._first is None:
+            self._first = rows[0][0]
+        elif rows[0][0] != self._requested + 1:
+            self._consecutive = False
+        statement = (
+            f"COPY {self.table} (originator_id, originator_version, topic, state) FROM STDIN"
+        )
+        with self.cursor.copy(statement) as copy:
+            previous = rows[0][0] - 1
+            for position, stream, version, topic, state in rows:
+                if position != previous + 1:
+                    self._consecutive = False
+                previous = position
+                copy.write_row((UUID(hex=stream), version, topic, state))
+        self._requested = rows[-1][0]
+        self.count += len(rows)
+
+    def finish(self) -> None:
+        """Note the positions the table gave the rows: consecutive, after what it held before."""
+        after = f"FROM {self.table} WHERE notification_id > {int(self._before)}"
+        first = self._one(f"SELECT MIN(notification_id) {after}")
+        self.last_position = self._one(f"SELECT MAX(notification_id) {after}") or self._before
+        self.renumbered = bool(self.count) and not (self._consecutive and first == self._first)
+
+    def _one(self, statement: str) -> Any:
+        """The single value ``statement`` selects (rows may come as dicts or tuples)."""
+        self.cursor.execute(statement)
+        row = self.cursor.fetchone()
+        return next(iter(row.values())) if isinstance(row, dict) else row[0]
+
+
 class _HeldBulkInsert(BulkInsert):
     """Rows held until the block ends, then given to the recorder at once (memory, MariaDB)."""
 
@@ -131,6 +181,10 @@ def bulk_insert(events: EventStore) -> Iterator[BulkInsert]:
         with _sqlite_bulk_insert(recorder) as batches:
             yield batches
         return
+    if events.location.backend == "postgresql":
+        with _postgres_bulk_insert(recorder) as copies:
+            yield copies
+        return
     held = _HeldBulkInsert()
     yield held
     if held.stored:
@@ -151,3 +205,22 @@ def _sqlite_bulk_insert(recorder: SQLiteApplicationRecorder) -> Iterator[_SQLite
             batches.check_positions()
         finally:
             cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
+
+
+@contextmanager
+def _postgres_bulk_insert(recorder: Any) -> Iterator[_PostgresBulkInsert]:
+    """One transaction that locks the table as an append does, copies the rows, and notifies."""
+    from psycopg.sql import SQL, Identifier
+
+    datastore = recorder.datastore
+    table = SQL("{}.{}").format(
+        Identifier(datastore.schema), Identifier(recorder.events_table_name)
+    )
+    with datastore.transaction(commit=True) as cursor:
+        name = table.as_string(cursor)
+        cursor.execute(f"SET LOCAL lock_timeout = '{int(datastore.lock_timeout)}s'")
+        cursor.execute(f"LOCK TABLE {name} IN EXCLUSIVE MODE")
+        copies = _PostgresBulkInsert(cursor, name)
+        yield copies
+        copies.finish()
+        cursor.execute(SQL("NOTIFY {}").format(Identifier(recorder.channel_name)))

@@ -80,8 +80,9 @@ def short_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _history(tmp_path_factory.mktemp("short") / "short.jsonl", 500)
 
 
-def _peak_kib(file: Path, target: Path, workers: int) -> tuple[int, int]:
-    result = run_python("-c", _PEAK_RSS, str(file), f"sqlite:///{target}", str(workers))
+def _peak_kib(file: Path, target: Path | str, workers: int) -> tuple[int, int]:
+    url = target if isinstance(target, str) else f"sqlite:///{target}"
+    result = run_python("-c", _PEAK_RSS, str(file), url, str(workers))
     assert result.returncode == 0, result.stderr
     own, children = result.stdout.split()[-2:]
     return int(own), int(children)
@@ -102,6 +103,17 @@ def test_importing_a_file_forty_times_longer_takes_no_more_memory_than_the_file_
     assert long[0] - short[0] < allowance_kib, (short, long)
     assert long[1] < short[0] + 12 * 1024, (short, long)  # each worker, if there were any
     assert Client(f"sqlite:///{tmp_path / 'long.db'}").audit(verify_artifacts=False).ok
+
+
+@pytest.mark.postgres
+def test_an_import_into_postgresql_holds_one_batch_at_a_time(
+    long_file: Path, short_file: Path, postgres_url: str
+) -> None:
+    short = _peak_kib(short_file, postgres_url + "?schema=short", 1)
+    long = _peak_kib(long_file, postgres_url + "?schema=long", 1)
+
+    assert long[0] - short[0] < 12 * 1024, (short, long)  # no page cache here: the server's
+    assert Client(postgres_url + "?schema=long").audit(verify_artifacts=False).ok
 
 
 def _read_half(file: Path, process: subprocess.Popen[str]) -> bool:
