@@ -28,6 +28,14 @@ LEAN_CACHE_KIB = -8_192
 """SQLite page cache of a rebuild in a process that must stay small (8 MiB; it bounds
 the memory SQLite sorts in when it indexes the views too)."""
 
+BULK_CHECKPOINT_PAGES = 65_536
+"""WAL pages (256 MiB of 4 KiB pages) after which a bulk load's commit checkpoints.
+
+SQLite checkpoints every thousand pages, an fsync a rebuild reached at every
+commit; never checkpointing until the end let the WAL of a 6.5-million-event
+catch-up grow past 20 GiB (every commit appends the pages it changed, and the
+same index pages change again and again)."""
+
 
 def create_view_engine(location: StoreLocation) -> Engine:
     """Create the engine of the views on the database ``location`` names.
@@ -75,11 +83,12 @@ def sqlite_write_locking(engine: Engine) -> None:
 
 @contextmanager
 def sqlite_bulk_writes(connection: Connection, cache_kib: int = BULK_CACHE_KIB) -> Iterator[None]:
-    """On SQLite, checkpoint the WAL once at the end, and use a larger page cache.
+    """On SQLite, checkpoint the WAL seldom (and at the end), and use a larger page cache.
 
-    The WAL is otherwise checkpointed (with an fsync) every thousand pages,
-    which a rebuild of a large log reaches at every commit. ``cache_kib``: the
-    page cache, as SQLite's ``cache_size`` (negative: KiB).
+    The WAL is otherwise checkpointed (with an fsync) every thousand pages, which
+    a rebuild of a large log reaches at every commit; here only once it holds
+    ``BULK_CHECKPOINT_PAGES``, so it stays bounded however long the log.
+    ``cache_kib``: the page cache, as SQLite's ``cache_size`` (negative: KiB).
     """
     if connection.dialect.name != "sqlite":
         yield
@@ -87,7 +96,7 @@ def sqlite_bulk_writes(connection: Connection, cache_kib: int = BULK_CACHE_KIB) 
     driver = connection.connection.dbapi_connection
     assert driver is not None
     (cache_size,) = driver.execute("PRAGMA cache_size").fetchone()
-    driver.execute("PRAGMA wal_autocheckpoint = 0")
+    driver.execute(f"PRAGMA wal_autocheckpoint = {int(BULK_CHECKPOINT_PAGES)}")
     driver.execute(f"PRAGMA cache_size = {int(cache_kib)}")
     try:
         yield
