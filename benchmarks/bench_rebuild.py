@@ -3,7 +3,7 @@
 Copies a SQLite history (made by ``bench_lineage.py``) to a scratch file for
 each repeat and measures, in events per second of wall time and of CPU time
 (``process_time``, steadier on a loaded machine; this process only: a rebuild of
-more than 40,000 events has a worker process decode ahead, whose CPU is not
+more than 100,000 events has a worker process decode ahead, whose CPU is not
 counted, so compare wall times with ``--no-decode-ahead`` on a quiet machine):
 
 - ``Projector.rebuild()`` of every view (target >= 80,000 events/s);
