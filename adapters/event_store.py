@@ -217,6 +217,8 @@ class EventStore(EventLog):
             raise
         finally:
             if raw is not None:
+                if raw.in_transaction:  # a COMMIT refused as busy leaves it open: end it here
+                    raw.rollback()
                 raw.execute(f"PRAGMA busy_timeout = {int(waits)}")
             pool.put_connection(connection)
 
