@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lineagelog.adapters.event_store import LogBusy
 from lineagelog.adapters.openlineage.validation import check_run_event
 from lineagelog.domain.errors import ConcurrencyConflict, InvalidOpenLineageEventError
 from lineagelog.domain.openlineage import OpenLineageEvent, received_event_id
@@ -126,8 +127,6 @@ def append_at_once(
         StorageError: the database failed.
 
     """
-    from lineagelog.adapters.event_store import LogBusy
-
     try:
         with repository.events.at_once():
             return _append_new(repository, received, channel)
@@ -163,7 +162,7 @@ def ingest_lines(
         StorageError: the database failed.
 
     """
-    parsed: list[tuple[str, dict[str, Any]]] = []
+    parsed: list[Received] = []
     for number, line in enumerate(lines, start=1):
         document = line.rstrip("\r\n")
         if document.strip():
@@ -171,9 +170,7 @@ def ingest_lines(
     return _append(repository, parsed, channel)
 
 
-def _append(
-    repository: AggregateRepository, parsed: list[tuple[str, dict[str, Any]]], channel: str
-) -> IngestResult:
+def _append(repository: AggregateRepository, parsed: list[Received], channel: str) -> IngestResult:
     if len(parsed) == 1:  # one event (HTTP): no lookup first, the stream's key refuses a repeat
         try:
             return _append_new(repository, parsed[0], channel)
