@@ -221,11 +221,7 @@ def _switch(conn: Connection, log: EventLog, copies: _Copies, position: int) -> 
         if conn.dialect.name != "sqlite":
             query = query.with_for_update()  # concurrent catch-ups wait for the switch
         conn.execute(query).all()
-        end = log.max_position()
-        while position < end:
-            page = log.read_for_projection(position, _MAX_PAGE, until=end)
-            if not page:
-                break
+        for page in log.pages_for_projection(position, log.max_position(), _MAX_PAGE):
             _flush(conn, _batch(conn, page, copies), copies, page[-1].position)
             position = page[-1].position
         checkpoint("online_rebuild.switch")
