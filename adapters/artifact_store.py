@@ -466,8 +466,8 @@ class ArtifactStore(ABC):
         """
         url = self.join(self.root, IDENTITY_FILE)
         try:
-            if not self.exists(url):
-                self._write_identity(url)
+            if not self.exists(url):  # written once: another writer's id stands if it came first
+                self.create_bytes(url, f"{uuid4()}\n".encode())
             text = self.read_text(url).strip()
         except (OSError, UnicodeDecodeError) as e:
             raise StorageError(
@@ -481,10 +481,6 @@ class ArtifactStore(ABC):
                 "(earlier executions then stop being cache hits)"
             )
         return IDENTITY_PREFIX + str(UUID(text))
-
-    def _write_identity(self, url: str) -> None:
-        """Write a new id unless another writer came first, whose id then stands."""
-        self.create_bytes(url, f"{uuid4()}\n".encode())
 
     def content_hash(self, uri: str) -> tuple[str, int]:
         """sha256 (hex) of the files under ``uri``, and their total size in bytes.
