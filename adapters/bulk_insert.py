@@ -113,15 +113,13 @@ class _PostgresBulkInsert(BulkInsert):
     def add(self, rows: list[Row]) -> None:
         if not rows:
             return
-        if self._first is None:
-            self._first = rows[0][0]
-        elif rows[0][0] != self._requested + 1:
-            self._consecutive = False
+        if self._first is None:  # the run of consecutive positions starts at the first row
+            self._first, self._requested = rows[0][0], rows[0][0] - 1
         statement = (
             f"COPY {self.table} (originator_id, originator_version, topic, state) FROM STDIN"
         )
         with self.cursor.copy(statement) as copy:
-            previous = rows[0][0] - 1
+            previous = self._requested
             for position, stream, version, topic, state in rows:
                 if position != previous + 1:
                     self._consecutive = False
