@@ -27,11 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench_step_overhead import make_chain, reference_loop, timed
+from bench_step_overhead import make_chain, new_seed, reference_loop, timed
 
 
 def make_fan_out(width: int, seconds: float):
@@ -51,7 +50,11 @@ def make_fan_out(width: int, seconds: float):
 
 
 def slope(short, long_, repeats: int, cpu: list | None = None, **run_options) -> list[float]:
-    """Seconds per step between the 5- and 50-step chains, each run a miss (a new seed).
+    """Seconds per step between the 5- and 50-step chains, each run a miss.
+
+    Each chain gets a seed of its own: with one seed for both, the long chain's first
+    five steps would be cache hits of the short one's, and the slope would come out
+    lower than a miss costs.
 
     ``cpu`` (when given) gets, per repeat, the same slope of this process's CPU time
     and of this thread's: on Dask the thread is the driver, the rest of the process
@@ -60,11 +63,10 @@ def slope(short, long_, repeats: int, cpu: list | None = None, **run_options) ->
     short(seed=-1, **run_options), long_(seed=-1, **run_options)  # warm up
     slopes = []
     for _ in range(repeats):
-        seed = uuid.uuid4().int % 10**9
         clocks = [(time.perf_counter(), time.process_time(), time.thread_time())]
-        short.run(seed=seed, **run_options)
+        short.run(seed=new_seed(), **run_options)
         clocks.append((time.perf_counter(), time.process_time(), time.thread_time()))
-        long_.run(seed=seed, **run_options)
+        long_.run(seed=new_seed(), **run_options)
         clocks.append((time.perf_counter(), time.process_time(), time.thread_time()))
         per_step = [((c - b) - (b - a)) / 45 for a, b, c in zip(*clocks, strict=True)]
         slopes.append(per_step[0])
