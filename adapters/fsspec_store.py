@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import posixpath
+import stat
 import uuid
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -156,8 +157,36 @@ class FsspecArtifactStore(ArtifactStore):
     def _resolve(self, path: str) -> str:
         rest = self._parse(path)
         if self._local:
-            return self._to_url(os.path.realpath(rest))
+            return self._to_url(self._real_local(rest))
         return self._to_url(self._normalize_native(rest))
+
+    def _real_local(self, native: str) -> str:
+        """``os.path.realpath(native)``, asking the disk only about the part below the root.
+
+        The root was resolved when the store opened. A path spelled under it with no
+        empty, ``.`` or ``..`` component resolves to itself unless the root or one
+        of the components below it is now a symlink, which ``lstat`` of those
+        components tells (a missing one ends the walk: nothing below it exists).
+        Anything else, or any symlink met, goes to ``os.path.realpath``. Every path
+        a store reads or writes comes here, and a full ``realpath`` asks the disk
+        about every folder from ``/`` down.
+        """
+        root = self._native_root
+        if not native.startswith(root + "/"):
+            return os.path.realpath(native)
+        parts = native[len(root) + 1 :].split("/")
+        if "" in parts or "." in parts or ".." in parts:
+            return os.path.realpath(native)
+        current = root
+        for part in ("", *parts):
+            current = current + "/" + part if part else current
+            try:
+                mode = os.lstat(current).st_mode
+            except OSError:  # missing (or under a file): realpath keeps the rest as spelled
+                break
+            if stat.S_ISLNK(mode):
+                return os.path.realpath(native)
+        return native
 
     def _resolve_lexical(self, path: str) -> str:
         rest = self._parse(path)

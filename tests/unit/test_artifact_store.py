@@ -139,6 +139,55 @@ def test_symlinked_file_pointing_outside_the_root_is_refused(tmp_path):
     assert (tmp_path / "secret.txt").read_bytes() == b"secret"
 
 
+def test_root_replaced_by_a_symlink_after_the_store_opened_is_refused(tmp_path):
+    # Paths are resolved against the root resolved at opening, asking the disk only about
+    # what lies below it; the root itself is asked too.
+    (tmp_path / "elsewhere").mkdir()
+    store = FsspecArtifactStore(str(tmp_path / "store"))
+    store.write_bytes(f"{store.root}/m/data.bin", b"x")
+    (tmp_path / "store").rename(tmp_path / "moved")
+    (tmp_path / "store").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+
+    with pytest.raises(StorageError, match="outside the artifact store root"):
+        store.write_bytes(f"{store.root}/m/data.bin", b"evil")
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_paths_below_the_root_resolve_as_realpath_resolves_them(tmp_path):
+    import os
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    store = FsspecArtifactStore(str(tmp_path / "store"))
+    store.write_bytes(f"{store.root}/a/b/c/data.bin", b"x")
+    store.write_bytes(f"{store.root}/file", b"x")
+    native = str(tmp_path / "store")
+    (tmp_path / "store" / "a" / "b" / "c" / "out").symlink_to(outside, target_is_directory=True)
+    (tmp_path / "store" / "a" / "in").symlink_to(tmp_path / "store" / "a" / "b")
+    (tmp_path / "store" / "a" / "b" / "up").symlink_to("../..")
+    spelled = [
+        "a/b/c/data.bin",
+        "a/b/c/out/x",
+        "a/in/c/data.bin",
+        "a/b/up/file",
+        "a/b/up/../../outside",
+        "missing/x/y",
+        "file/x",
+        "a//b",
+        "a/./b",
+        "a/../a/b",
+    ]
+    for rest in spelled:
+        path = f"{native}/{rest}"
+        expected = os.path.realpath(path)
+        inside = expected.startswith(native + "/")
+        if inside:
+            assert store.check_within_root(path) == "file://" + expected, rest
+        else:
+            with pytest.raises(StorageError, match="outside the artifact store root"):
+                store.check_within_root(path)
+
+
 def test_stores_racing_to_name_a_new_local_store_all_read_the_one_id_written(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
