@@ -33,6 +33,7 @@ from __future__ import annotations
 import inspect
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -263,7 +264,18 @@ def make_materializer(
     return materializer
 
 
+_TAKES_STORE: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
+
+
 def _takes_store(materializer_cls: type) -> bool:
+    """Whether the class's ``__init__`` accepts ``artifact_store=`` (asked once per class)."""
+    takes = _TAKES_STORE.get(materializer_cls)
+    if takes is None:
+        takes = _TAKES_STORE[materializer_cls] = _signature_takes_store(materializer_cls)
+    return takes
+
+
+def _signature_takes_store(materializer_cls: type) -> bool:
     try:
         parameters = inspect.signature(materializer_cls).parameters
     except (TypeError, ValueError):
