@@ -201,8 +201,8 @@ class FsspecArtifactStore(ArtifactStore):
 
     def _open(self, url: str, mode: str) -> IO[Any]:
         native = self._native(url)
-        if any(c in mode for c in "wax") and self._local:
-            os.makedirs(os.path.dirname(native), exist_ok=True)
+        if self._local:
+            return _open_local(native, mode)
         # MemoryFileSystem says FileNotFoundError for a folder; say what is wrong.
         if self._protocol == "memory" and "r" in mode and self._fs.isdir(native):
             raise IsADirectoryError(f"{url!r} is a folder, not a file")
@@ -278,6 +278,22 @@ class InMemoryArtifactStore(FsspecArtifactStore):
             del store[key]
         pseudo_dirs = getattr(self._fs, "pseudo_dirs", [])
         pseudo_dirs[:] = [d for d in pseudo_dirs if not (d == native or d.startswith(native + "/"))]
+
+
+def _open_local(native: str, mode: str) -> IO[Any]:
+    """Open a file on local disk as fsspec would, its folders made when writing.
+
+    The built-in ``open``, without fsspec's file object: a step opens several
+    files, and its folder usually exists, so it is made only when opening says
+    it is missing.
+    """
+    try:
+        return open(native, mode)
+    except FileNotFoundError:
+        if not any(c in mode for c in "wax"):
+            raise
+    os.makedirs(os.path.dirname(native), exist_ok=True)
+    return open(native, mode)
 
 
 def _split_protocol(url: str) -> tuple[str | None, str]:
