@@ -2,7 +2,8 @@
 
 A FastAPI ``APIRouter`` for ``lineagelog serve`` to mount. One RunEvent per
 request: 201 when it is recorded (or was already), 400 with a message naming
-the failing field when the specification refuses it (nothing is recorded).
+the failing field when the specification refuses it (nothing is recorded), 413
+when the body is larger than the endpoint's limit (read no further).
 The body is kept verbatim in the log.
 
 Other tools post here once per event, many times a second, so the route is a
@@ -35,10 +36,14 @@ from lineagelog.domain.errors import InvalidOpenLineageEventError
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
-__all__ = ["LINEAGE_PATH", "ContextOf", "openlineage_router"]
+__all__ = ["LINEAGE_PATH", "MAX_EVENT_BYTES", "ContextOf", "LineageEndpoint", "openlineage_router"]
 
 LINEAGE_PATH = "/api/v1/lineage"
 """Where OpenLineage clients post RunEvents (the HTTP transport's default endpoint)."""
+
+MAX_EVENT_BYTES = 16 * 1024 * 1024
+"""The largest RunEvent body taken (16 MiB): schema and column-lineage facets of wide
+tables run to a few megabytes; a body beyond this is refused before it is all read."""
 
 ContextOf = Callable[[Request], Awaitable[LineageContext]]
 """Gives the stores a request records into, or raises (``HTTPException(403)``) to refuse it."""
@@ -49,13 +54,21 @@ async def _configured_context(request: Request) -> LineageContext:
     return await run_in_threadpool(open_context)  # the first call opens them: not on the loop
 
 
-class _Recorder:
-    """The endpoint as an ASGI app: checks, reads the raw body, records it in a worker thread."""
+class LineageEndpoint:
+    """The endpoint as an ASGI app: checks, reads the raw body (up to a limit), records it.
 
-    def __init__(self, context: ContextOf) -> None:
+    Args:
+        context: awaited with each request for the stores to record into (see
+            ``openlineage_router``).
+        max_bytes: the largest body taken; a larger one is answered 413.
+    """
+
+    def __init__(self, context: ContextOf, max_bytes: int = MAX_EVENT_BYTES) -> None:
         self._context = context
+        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one HTTP request (ASGI)."""
         response = await self.record(Request(scope, receive, send))
         await response(scope, receive, send)
 
@@ -68,7 +81,14 @@ class _Recorder:
         failing field otherwise, with nothing recorded.
         """
         target = await self._context(request)
-        body = await request.body()
+        body = await _read_body(request, self.max_bytes)
+        if body is None:
+            message = (
+                f"the request body is larger than {self.max_bytes:,} bytes, the most this "
+                "server takes for one RunEvent; send one event per request, without "
+                "oversized facets"
+            )
+            return JSONResponse({"message": message, "field": ""}, status_code=413)
         try:
             received = receive_event(body)  # validation: CPU only, on the loop
         except InvalidOpenLineageEventError as e:
@@ -87,6 +107,21 @@ class _Recorder:
         )
 
 
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 _DOCUMENTED = {
     "requestBody": {
         "required": True,
@@ -98,19 +133,21 @@ _DOCUMENTED = {
         "400": {
             "description": "Not a valid RunEvent: `field` names what is wrong; nothing recorded."
         },
+        "413": {"description": "The body is larger than the server takes for one event."},
     },
 }
 
 
-def openlineage_router(context: ContextOf = _configured_context) -> APIRouter:
+def openlineage_router(context: ContextOf | LineageEndpoint = _configured_context) -> APIRouter:
     """The router of the OpenLineage endpoint.
 
     ``context`` is awaited with each request for the stores to record into; the
     lineage server's checks that writes are allowed before it gives them (and
     raises ``HTTPException(403)`` otherwise). It runs on the event loop: it must
     not block (the default opens the configured stores in a worker thread).
+    An endpoint made already (``LineageEndpoint``) may be given instead.
     """
-    recorder = _Recorder(context)
+    recorder = context if isinstance(context, LineageEndpoint) else LineageEndpoint(context)
     router = APIRouter()
     router.routes.append(Route(LINEAGE_PATH, recorder, methods=["POST"]))
     router.add_api_route(  # documents the route above; never reached (see the module's text)

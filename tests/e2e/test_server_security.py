@@ -152,3 +152,87 @@ def test_openlineage_events_are_recorded_only_when_the_server_allows_writes(stor
     assert "--allow-writes" in refused.json()["message"]
     assert recorded.status_code == 201, recorded.text
     assert lineage.status_code == 200, lineage.text
+
+
+def _event(run_id: str, facet_bytes: int = 0) -> dict[str, object]:
+    facets = (
+        {}
+        if not facet_bytes
+        else {
+            "bulky": {
+                "_producer": "https://example.com/producer",
+                "_schemaURL": "https://example.com/bulky.json",
+                "x": "y" * facet_bytes,
+            }
+        }
+    )
+    return {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-05-01T10:00:00.000Z",
+        "producer": "https://example.com/producer",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": run_id, "facets": facets},
+        "job": {"namespace": "spark", "name": "bulky"},
+    }
+
+
+def test_openlineage_posts_pass_the_same_guard_as_every_route(guarded) -> None:
+    # The endpoint is served in a fast lane beside FastAPI's stack: the token, the
+    # security headers and the JSON errors must be the same as on every other route.
+    event = _event("0190e3a4-3c1b-7f6e-9b2d-5a1c3e7f9d22")
+    anonymous = httpx.post(guarded.url + "/api/v1/lineage", json=event)
+    wrong = httpx.post(
+        guarded.url + "/api/v1/lineage", json=event, headers={"Authorization": "Bearer nope"}
+    )
+    read_only = httpx.post(
+        guarded.url + "/api/v1/lineage", json=event, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+
+    for refused in (anonymous, wrong):
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert "token" in refused.json()["message"]
+    assert read_only.status_code == 403
+    assert read_only.json()["error"] == "HTTPError"
+    assert "--allow-writes" in read_only.json()["message"]
+    for answer in (anonymous, read_only):
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_an_openlineage_body_over_the_limit_is_refused_with_413_and_nothing_recorded(
+    stores,
+) -> None:
+    from lineagelog.adapters.event_store import EventStore
+    from lineagelog.api.openlineage_routes import MAX_EVENT_BYTES
+
+    before = EventStore(stores[0]).max_position()
+    oversized = _event("0190e3a4-3c1b-7f6e-9b2d-5a1c3e7f9d23", MAX_EVENT_BYTES)
+    body = httpx.Request("POST", "http://x", json=oversized).content
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: the limit counts what arrives
+        for start in range(0, len(body), 1 << 20):
+            yield body[start : start + (1 << 20)]
+
+    with serve(stores, "--allow-writes") as running:
+        declared = httpx.post(
+            running.url + "/api/v1/lineage",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+        streamed = httpx.post(
+            running.url + "/api/v1/lineage",
+            content=chunked(),
+            headers={"Content-Type": "application/json"},
+        )
+        within = httpx.post(
+            running.url + "/api/v1/lineage",
+            json=_event("0190e3a4-3c1b-7f6e-9b2d-5a1c3e7f9d24", 1 << 20),
+        )
+
+    for refused in (declared, streamed):
+        assert refused.status_code == 413, refused.text[:200]
+        assert f"{MAX_EVENT_BYTES:,} bytes" in refused.json()["message"]
+    assert within.status_code == 201, within.text[:200]
+    assert EventStore(stores[0]).max_position() == before + 1  # only the event within it

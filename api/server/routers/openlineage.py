@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lineagelog.api.openlineage_routes import openlineage_router
+from lineagelog.api.openlineage_routes import LINEAGE_PATH, LineageEndpoint, openlineage_router
 from lineagelog.api.server.deps import writer
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from lineagelog.api.context import LineageContext
 
-__all__ = ["router"]
+__all__ = ["LANES", "router"]
 
 
 async def _recording(request: Request) -> LineageContext:
@@ -24,4 +24,8 @@ async def _recording(request: Request) -> LineageContext:
     return writer(request).context
 
 
-router = openlineage_router(_recording)
+endpoint = LineageEndpoint(_recording)
+router = openlineage_router(endpoint)
+LANES = {("POST", LINEAGE_PATH): endpoint}
+"""Served in a fast lane beside FastAPI's stack (``create_app``): tools post here many
+times a second; the router above documents the endpoint and serves it under a root path."""
