@@ -68,7 +68,7 @@ def _open(url: str) -> None:
     from lineagelog.adapters.event_store import EventStore
 
     global _worker_events
-    _worker_events = EventStore(url)
+    _worker_events = EventStore(url, opened_elsewhere=True)
 
 
 def _decode(span: tuple[int, int]) -> list[tuple[int, str, dict[str, Any]]]:

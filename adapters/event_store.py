@@ -45,7 +45,6 @@ from lineagelog.adapters.projection_events import (
 from lineagelog.adapters.stored_events import TOPIC_CODES, stored_row
 from lineagelog.domain.errors import ConcurrencyConflict, ConfigurationError, StorageError
 from lineagelog.domain.redaction import redact_url
-from lineagelog.projections.ownership import claim_database
 from lineagelog.projections.ports import EventLog, RecordedEvent
 
 if TYPE_CHECKING:
@@ -68,13 +67,19 @@ SavedEvents = Callable[[Sequence[int], Sequence["StoredEvent"]], object]
 class EventStore(EventLog):
     """The append-only log of lineage events, and the notification log over it."""
 
-    def __init__(self, url: str) -> None:
-        """Open (and create on first use) the log selected by ``url``."""
+    def __init__(self, url: str, *, opened_elsewhere: bool = False) -> None:
+        """Open (and create on first use) the log selected by ``url``.
+
+        ``opened_elsewhere``: another process of the same job opened this log a moment
+        ago (checked the database is lineagelog's, created its tables), as for the
+        worker processes that hash or decode ranges of it: only open it, which needs
+        neither SQLAlchemy nor a write.
+        """
         self.location = read_only_sqlite(parse_database_url(url))
         self.url = url
         env: dict[str, Any] = {**self.location.env, "CREATE_TABLE": "y"}
         try:
-            if self.location.read_only:  # nothing may be created: read what is there
+            if self.location.read_only or opened_elsewhere:  # read what is there
                 env["CREATE_TABLE"] = "n"
                 self.recorder: ApplicationRecorder = _open_recorder(env)
             elif self.location.backend == "postgresql":
@@ -523,9 +528,11 @@ def _claim_database(location: StoreLocation) -> None:
     """
     if location.backend == "memory":
         return
+    # Here, not at the top: a worker process reading an open log needs no SQLAlchemy.
     from sqlalchemy.exc import SQLAlchemyError
 
     from lineagelog.adapters.view_engine import create_view_engine
+    from lineagelog.projections.ownership import claim_database
     from lineagelog.projections.ports import WRITE_OPTION
 
     engine = create_view_engine(location)

@@ -176,7 +176,7 @@ def _init_worker(url: str) -> None:
     from lineagelog.adapters.event_store import EventStore
 
     global _worker_events
-    _worker_events = EventStore(url)
+    _worker_events = EventStore(url, opened_elsewhere=True)
 
 
 def _work(args: tuple[int, int, Keep, Render | None]) -> HashedRange:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection
+if TYPE_CHECKING:  # the log's readers (a hashing worker, say) need no SQLAlchemy
+    from sqlalchemy import Connection
 
 __all__ = ["WRITE_OPTION", "BulkWrites", "EventLog", "RecordedEvent"]
 
@@ -19,7 +20,7 @@ see ``adapters.view_engine``); projections only declare the intent.
 """
 
 
-BulkWrites = Callable[[Connection], AbstractContextManager[None]]
+BulkWrites = Callable[["Connection"], AbstractContextManager[None]]
 """Tunes a driver connection for loading a whole log into the views, and undoes it after."""
 
 

@@ -140,3 +140,23 @@ def test_installed_version_reads_what_importlib_metadata_reads(distribution: str
 def test_installed_version_of_a_missing_distribution_says_it_is_not_found():
     with pytest.raises(metadata.PackageNotFoundError):
         installed_version("lineagelog-no-such-distribution")
+
+
+def test_a_worker_reading_an_open_log_loads_no_sqlalchemy(tmp_path: Path):
+    # The export's and the audit's hashing workers, and the rebuild's decoding worker,
+    # each a process of their own: SQLAlchemy would add about 20 MiB to every one.
+    from lineagelog.adapters.event_store import EventStore
+
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    EventStore(url).close()  # the job's own process opens (and claims) the log first
+    modules = loaded_modules(
+        "import sys\n"
+        "from lineagelog.adapters import decode_pool, export, hash_pool\n"
+        "hash_pool._init_worker(sys.argv[1])\n"
+        "decode_pool._open(sys.argv[1])\n"
+        "assert hash_pool._work((0, 10, hash_pool.KEEP_NOTHING, export.export_line)).text == ''\n",
+        url,
+    )
+
+    assert "lineagelog.adapters.hash_pool" in modules
+    assert not any(m == "sqlalchemy" or m.startswith("sqlalchemy.") for m in modules)
