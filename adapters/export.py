@@ -80,7 +80,7 @@ __all__ = [
 EXPORT_FORMAT = "lineagelog-events"
 EXPORT_VERSION = 1
 _PAGE = 5000
-_RANGE = 5000
+_RANGE = 2000
 """Positions rendered as one piece of work (a few of them, as text, are in memory at once)."""
 _PAYLOAD = ',"payload":'
 _dump = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
