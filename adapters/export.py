@@ -241,7 +241,7 @@ exact in every JSON reader (those that read numbers as doubles too).
 """
 
 
-_LINES_PER_CHUNK = 5000
+_LINES_PER_CHUNK = 2000
 """Event lines parsed and hashed as one piece of work (a few of them are in memory at once)."""
 
 
