@@ -274,3 +274,25 @@ def test_the_daemon_outlives_its_connections_being_cut(postgres_url: str, tmp_pa
     assert "lost the LISTEN connection" in errors, errors
     assert "listening for new events again" in errors, errors
     assert len(Client(_context=context).list_runs()) == 7
+
+
+def test_worker_processes_hash_a_postgresql_log_as_this_process_does(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The workers open the log without claiming the database again (it is the job's
+    # own process that checked it is lineagelog's): their digest must be this one's.
+    from lineagelog.adapters import hash_pool
+    from lineagelog.adapters.audit import audit_log
+
+    append_runs(postgres_url, 12)
+    store = EventStore(postgres_url)
+    try:
+        alone = audit_log(store, workers=1)
+        monkeypatch.setattr(hash_pool, "_PARALLEL_ABOVE", 0)
+        monkeypatch.setattr(hash_pool, "_CHUNK", 5)
+        shared = audit_log(store, workers=2)
+    finally:
+        store.close()
+
+    assert shared.digest == alone.digest
+    assert shared.problems == alone.problems == []
