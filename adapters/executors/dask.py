@@ -551,17 +551,17 @@ class _Announcement:
     for the worker's next batch to the scheduler, and the driver appends the attempt
     with the step's end. A worker that dies before announcing is reported by the
     scheduler plugin. The lock keeps the announcement, if sent, before the outcome.
+    The worker process's one ``_Announcer`` thread sends it when it comes due.
     """
 
     def __init__(self, worker: Any, topic: str, message: dict[str, Any]) -> None:
         self._worker, self._topic, self._message = worker, topic, message
         self._lock = threading.Lock()
         self._settled = False
-        self._timer = threading.Timer(_ANNOUNCE_AFTER_S, self._announce)
-        self._timer.daemon = True
-        self._timer.start()
+        _ANNOUNCER.add(self)
 
-    def _announce(self) -> None:
+    def announce(self) -> None:
+        """Send the announcement, unless the attempt already ended."""
         with self._lock:
             if not self._settled:
                 self._worker.log_event(self._topic, self._message)
@@ -571,7 +571,51 @@ class _Announcement:
         """The attempt ended: announce nothing more (its outcome goes next)."""
         with self._lock:
             self._settled = True
-        self._timer.cancel()
+
+
+class _Announcer:
+    """One thread per worker process sending the announcements that come due.
+
+    A thread (a ``threading.Timer``) per attempt cost more to start than a short
+    step takes to run. Every announcement is due ``_ANNOUNCE_AFTER_S`` after it was
+    added, so they come due in the order they were added: the thread sleeps until
+    the oldest is due and is woken only when it had nothing to wait for. One that
+    settled meanwhile is let go of when it comes due.
+    """
+
+    def __init__(self) -> None:
+        self._due: collections.deque[tuple[float, _Announcement]] = collections.deque()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, announcement: _Announcement) -> None:
+        """Send ``announcement`` in ``_ANNOUNCE_AFTER_S`` (unless it settles first)."""
+        with self._changed:
+            idle = not self._due
+            self._due.append((time.monotonic() + _ANNOUNCE_AFTER_S, announcement))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="lineagelog-announcer", daemon=True
+                )
+                self._thread.start()
+            elif idle:
+                self._changed.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._due:
+                    self._changed.wait()
+                due, announcement = self._due[0]
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self._changed.wait(wait)
+                    continue
+                self._due.popleft()
+            announcement.announce()  # outside: log_event must not hold up add()
+
+
+_ANNOUNCER = _Announcer()
 
 
 def _delivered(worker: Any, topic: str, key: str, outcome: _Outcome) -> _Outcome | None:
