@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from lineagelog.adapters.hash_pool import in_order, position_spans, worker_pool
+from lineagelog.adapters.hash_pool import in_order, position_spans, worker_log, worker_pool
 
 if TYPE_CHECKING:
     from lineagelog.adapters.event_store import EventStore
@@ -31,8 +31,6 @@ slow day)."""
 
 _AHEAD = 3
 """Pages decoded or being decoded ahead of the one being applied."""
-
-_worker_events: EventStore | None = None
 
 
 def decodes_ahead(events: EventStore, after: int, until: int) -> bool:
@@ -60,18 +58,11 @@ def decoded_pages(
 
     """
     spans = position_spans(events, after, until, page_size)
-    with worker_pool(1, initializer=_open, initargs=(events.url,)) as pool:
+    with worker_pool(1, log_url=events.url) as pool:
         yield from in_order(pool, _decode, spans, ahead=_AHEAD)
 
 
-def _open(url: str) -> None:
-    from lineagelog.adapters.event_store import EventStore
-
-    global _worker_events
-    _worker_events = EventStore(url, opened_elsewhere=True)
-
-
 def _decode(span: tuple[int, int]) -> list[tuple[int, str, dict[str, Any]]]:
-    assert _worker_events is not None
+    log = worker_log()
     after, until = span
-    return _worker_events.decode_fields(_worker_events.read_rows(after, until - after, until))
+    return log.decode_fields(log.read_rows(after, until - after, until))

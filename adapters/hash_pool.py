@@ -40,6 +40,7 @@ __all__ = [
     "in_order",
     "parallel_map",
     "position_spans",
+    "worker_log",
     "worker_pool",
 ]
 
@@ -52,7 +53,7 @@ Render = Callable[[RawEvent, bytes], str]
 _PARALLEL_ABOVE = 40_000
 _CHUNK = 20_000
 _PAGE = 5000
-_worker_events: EventStore | None = None
+_worker_log: EventStore | None = None
 
 
 @dataclass(frozen=True)
@@ -172,16 +173,8 @@ def hash_range(
     return hashed
 
 
-def _init_worker(url: str) -> None:
-    from lineagelog.adapters.event_store import EventStore
-
-    global _worker_events
-    _worker_events = EventStore(url, opened_elsewhere=True)
-
-
 def _work(args: tuple[int, int, Keep, Render | None]) -> HashedRange:
-    assert _worker_events is not None
-    return hash_range(_worker_events, *args)
+    return hash_range(worker_log(), *args)
 
 
 def position_spans(
@@ -229,7 +222,7 @@ def hashed_ranges(
             yield hash_range(events, start, stop, keep, render)
         return
     ranges = ((a, b, keep, render) for a, b in spans)
-    with worker_pool(count, initializer=_init_worker, initargs=(events.url,)) as pool:
+    with worker_pool(count, log_url=events.url) as pool:
         yield from in_order(pool, _work, ranges, ahead=count + 1)
 
 
@@ -271,14 +264,36 @@ def parallel_map(
         yield from in_order(pool, fn, chunks, ahead=count + 1)
 
 
-def worker_pool(count: int, **options: Any) -> ProcessPoolExecutor:
-    """``count`` spawned worker processes (imported here: every run's short seal needs none)."""
+def worker_pool(count: int, *, log_url: str | None = None) -> ProcessPoolExecutor:
+    """``count`` spawned worker processes (imported here: every run's short seal needs none).
+
+    With ``log_url``, each worker opens that log as it starts, for ``worker_log``:
+    without claiming the database again (this process opened it), so a worker
+    loads no SQLAlchemy.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    context = multiprocessing.get_context("spawn")
+    if log_url is None:
+        return ProcessPoolExecutor(max_workers=count, mp_context=context)
     return ProcessPoolExecutor(
-        max_workers=count, mp_context=multiprocessing.get_context("spawn"), **options
+        max_workers=count, mp_context=context, initializer=_open_worker_log, initargs=(log_url,)
     )
+
+
+def worker_log() -> EventStore:
+    """The log this worker process opened as it started (``worker_pool(log_url=...)``)."""
+    if _worker_log is None:
+        raise RuntimeError("worker_log() outside a worker_pool(log_url=...) worker")
+    return _worker_log
+
+
+def _open_worker_log(url: str) -> None:
+    from lineagelog.adapters.event_store import EventStore
+
+    global _worker_log
+    _worker_log = EventStore(url, opened_elsewhere=True)
 
 
 def _popping(head: collections.deque[T], rest: Iterator[T]) -> Iterator[T]:

@@ -152,9 +152,9 @@ def test_a_worker_reading_an_open_log_loads_no_sqlalchemy(tmp_path: Path):
     modules = loaded_modules(
         "import sys\n"
         "from lineagelog.adapters import decode_pool, export, hash_pool\n"
-        "hash_pool._init_worker(sys.argv[1])\n"
-        "decode_pool._open(sys.argv[1])\n"
-        "assert hash_pool._work((0, 10, hash_pool.KEEP_NOTHING, export.export_line)).text == ''\n",
+        "hash_pool._open_worker_log(sys.argv[1])\n"
+        "assert hash_pool._work((0, 10, hash_pool.KEEP_NOTHING, export.export_line)).text == ''\n"
+        "assert decode_pool._decode((0, 10)) == []\n",
         url,
     )
 
