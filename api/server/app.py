@@ -13,7 +13,7 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -45,7 +45,10 @@ class _Server(FastAPI):
     middleware, exit stack and router, which cost about a tenth of such a request.
     """
 
-    lanes: dict[tuple[str, str], ASGIApp]
+    def __init__(self, **options: Any) -> None:
+        """FastAPI(**options), with no lane yet."""
+        super().__init__(**options)
+        self.lanes: dict[tuple[str, str], ASGIApp] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve a lane's request in its lane, anything else through FastAPI."""
@@ -76,7 +79,6 @@ def create_app(client: Client, access: Access | None = None) -> FastAPI:
         docs_url=None,  # served by add_docs_page from the vendored Swagger UI, not a CDN
         redoc_url=None,  # ReDoc would load from a CDN; /docs and /openapi.json remain
     )
-    app.lanes = {}
     app.state.client = client
     app.state.access = rules
     app.state.stopping = asyncio.Event()
